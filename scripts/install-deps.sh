@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install everything vmm needs to build, test and benchmark on Debian 12.
+# Idempotent: packages already present are left alone.
+set -eu
+
+PKGS="
+build-essential pkg-config git ca-certificates
+libarchive-dev zlib1g-dev libzstd-dev libslirp-dev libfdt-dev libext2fs-dev e2fsprogs
+libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools
+linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
+busybox-static
+qemu-utils qemu-system-x86 skopeo umoci docker-registry runc
+curl netcat-openbsd iproute2 tmux util-linux procps
+clang llvm libclang-rt-14-dev
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Run every unit test program and integration script; print TAP lines and end with
+# one summary line "N passed, N failed[, N skipped]". Exit status 0 only when none failed.
+# Usage: tests/run.sh [BUILD_DIR] [FILTER]   (FILTER: substring of test file names)
+set -u
+BUILD=${1:-build}
+FILTER=${2:-}
+export BUILD
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_one() {	# name, command...
+	name=$1; shift
+	echo "# $name"
+	start=$(date +%s)
+	"$@" 2>&1 | tee -a "$log" | grep -E '^(ok|not ok|#|Bail out)' | sed 's/^/  /' || true
+	echo "#   ($(( $(date +%s) - start ))s)"
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *"$FILTER"*) ;; *) continue ;; esac
+	run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/[0-9]*.sh; do
+	[ -f "$t" ] || continue
+	case "$t" in *"$FILTER"*) ;; *) continue ;; esac
+	run_one "integration/$(basename "$t")" sh "$t"
+done
+
+passed=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
+failed=$(grep -Ec '^not ok ' "$log")
+skipped=$(grep -E '^ok ' "$log" | grep -c '# SKIP')
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "Failed:"
+	grep -E '^not ok ' "$log" | sed 's/^/  /'
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

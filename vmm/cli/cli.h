@@ -1,0 +1,30 @@
+/* The vmm command line: one file per subcommand, one table of them. */
+#ifndef VMM_CLI_CLI_H
+#define VMM_CLI_CLI_H
+
+#include <stdio.h>
+
+/* Exit status of vmm's own failures in commands that also pass on a guest's status (docker: 125). */
+#define EXIT_VMM_ERROR 125
+
+/* Global state every subcommand receives: where things live. */
+struct cli {
+	const char *prog;	/* argv[0] as invoked */
+	const char *root;	/* --root, $VMM_ROOT, /var/lib/vmm (root) or $XDG_DATA_HOME/vmm */
+	const char *runtime;	/* $VMM_RUNTIME, /run/vmm (root) or $XDG_RUNTIME_DIR/vmm */
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);	/* returns the exit status */
+	const char *summary;
+};
+
+/* Print "vmm: error: ..." plus a hint to see --help; returns the usage exit status (2). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Subcommands (vmm/cli/<name>.c). */
+
+int cmd_check(struct cli *cli, int argc, char **argv);
+
+#endif

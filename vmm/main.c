@@ -1,0 +1,132 @@
+/* vmm: global options, then one subcommand from the table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/log.h"
+
+static const struct cli_command commands[] = {
+
+	{ "check", cmd_check, "Check what this host offers for running vmm" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm [--root DIR] [--log-level LEVEL] COMMAND [ARGS...]\n\n"
+		"A KVM micro-VM hypervisor: every container gets its own kernel.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		"  --root DIR          image and container store (default: $VMM_ROOT,\n"
+		"                      /var/lib/vmm as root, else $XDG_DATA_HOME/vmm)\n"
+		"  --log-level LEVEL   error, warn, info or debug (default: warn)\n"
+		"  -D, --debug         same as --log-level debug\n"
+		"\nRun 'vmm COMMAND --help' for more on a command.\n");
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_err("%s (see 'vmm %s --help')", msg, cmd);
+	return 2;
+}
+
+static char *default_dir(const char *env, const char *root_default,
+			 const char *xdg, const char *xdg_fallback)
+{
+	const char *v = getenv(env);
+	char *out;
+
+	if (v && *v)
+		return strdup(v);
+	if (geteuid() == 0)
+		return strdup(root_default);
+	v = getenv(xdg);
+	if (v && *v) {
+		if (asprintf(&out, "%s/vmm", v) < 0)
+			return NULL;
+		return out;
+	}
+	v = getenv("HOME");
+	if (asprintf(&out, "%s/%s/vmm", v ? v : "/tmp", xdg_fallback) < 0)
+		return NULL;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .prog = argv[0] };
+	char *root = NULL;
+	int c;
+
+	/* '+': stop at the first non-option, the subcommand. */
+	while ((c = getopt_long(argc, argv, "+Dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "error"))
+				log_set_level(LOG_ERROR);
+			else if (!strcmp(optarg, "warn") || !strcmp(optarg, "warning"))
+				log_set_level(LOG_WARN);
+			else if (!strcmp(optarg, "info"))
+				log_set_level(LOG_INFO);
+			else if (!strcmp(optarg, "debug"))
+				log_set_level(LOG_DEBUG);
+			else {
+				pr_err("--log-level: unknown level '%s' (use error, warn, info or debug)", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cli.root = root ? root : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
+	cli.runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	if (!cli.root || !cli.runtime) {
+		pr_err("out of memory");
+		return 1;
+	}
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+
+			optind = 0;	/* reset getopt for the subcommand */
+			return commands[i].fn(&cli, sub_argc, sub_argv);
+		}
+	}
+	pr_err("unknown command '%s' (see 'vmm --help')", argv[optind]);
+	return 2;
+}

@@ -1,0 +1,313 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/util.h"
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+	unsigned long long v;
+	uint64_t unit = default_unit;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'B': unit = 1; break;
+		case 'K': unit = KiB; break;
+		case 'M': unit = MiB; break;
+		case 'G': unit = GiB; break;
+		case 'T': unit = 1024 * GiB; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (unit != 1 && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (unit && v > UINT64_MAX / unit)
+		return -ERANGE;
+	*out = v * unit;
+	return 0;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;	/* unexpected end of file */
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t cap = 0, used = 0;
+	int fd, ret;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (used + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nbuf;
+
+			if (cap > max + 1) {
+				ret = -EFBIG;
+				goto fail;
+			}
+			nbuf = realloc(buf, ncap);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += n;
+		if (used > max) {
+			ret = -EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[used] = '\0';
+	*data = buf;
+	if (len)
+		*len = used;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+static int fsync_parent(int dirfd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int fd, ret = 0;
+
+	if (slash) {
+		char dir[4096];
+		size_t n = slash - path;
+
+		if (n >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		fd = openat(dirfd, n ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int write_file_atomic(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	int fd, ret;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	ret = write_full(fd, data, len);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (!ret && renameat(dirfd, tmp, dirfd, path) < 0)
+		ret = -errno;
+	if (ret) {
+		unlinkat(dirfd, tmp, 0);
+		return ret;
+	}
+	return fsync_parent(dirfd, path);
+}
+
+int mkdir_p(int dirfd, const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdirat(dirfd, buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			if (!c)
+				break;
+			*p = c;
+		}
+	}
+	return 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void format_size(uint64_t bytes, unsigned base, const char *const *units,
+			const char *sep, char *buf, size_t len)
+{
+	double v = bytes;
+	int i = 0;
+
+	while (v >= base && units[i + 1]) {
+		v /= base;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%llu%s%s", (unsigned long long)bytes, sep, units[0]);
+	else if (v < 10)
+		snprintf(buf, len, "%.3g%s%s", v, sep, units[i]);
+	else
+		snprintf(buf, len, "%.4g%s%s", v, sep, units[i]);
+}
+
+void format_size_si(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", NULL };
+
+	format_size(bytes, 1000, units, "", buf, len);
+}
+
+void format_size_iec(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", NULL };
+
+	format_size(bytes, 1024, units, " ", buf, len);
+}

@@ -1,0 +1,58 @@
+/* Small helpers shared by the VMM, the devices and the image code. */
+#ifndef VMM_UTIL_H
+#define VMM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+#define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+
+#define KiB (1024ULL)
+#define MiB (1024ULL * KiB)
+#define GiB (1024ULL * MiB)
+
+/*
+ * Parse a size such as "4096", "64K", "128M", "4G", "1T" (powers of 1024; an
+ * optional trailing "B"/"iB" is accepted). default_unit multiplies a bare
+ * number (1 for bytes, MiB for --memory). Returns 0 or -EINVAL / -ERANGE.
+ */
+int parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+/* Parse a decimal unsigned integer in [min, max]. Returns 0 or -EINVAL / -ERANGE. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* read()/write() the whole buffer, retrying on EINTR and short transfers. */
+int read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+int pread_full(int fd, void *buf, size_t len, off_t off);
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+
+/*
+ * Read a whole file (at most max bytes) into a NUL-terminated malloc'd buffer.
+ * Returns 0 or -errno (-EFBIG when larger than max).
+ */
+int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len);
+/*
+ * Crash-safe replace: write to a temp file in the same directory, fsync it,
+ * rename it over path, fsync the directory. Returns 0 or -errno.
+ */
+int write_file_atomic(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
+
+/* mkdir -p relative to dirfd (AT_FDCWD for the cwd). Returns 0 or -errno. */
+int mkdir_p(int dirfd, const char *path, mode_t mode);
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+/* Format a byte count as docker does ("1.5MB", "12kB"): SI units. */
+void format_size_si(uint64_t bytes, char *buf, size_t len);
+/* Format a byte count with binary units as qemu-img does ("64 KiB", "1 GiB"). */
+void format_size_iec(uint64_t bytes, char *buf, size_t len);
+
+#endif
