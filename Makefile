@@ -26,7 +26,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Wno-unused-parameter -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread
 
 LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/cli/*.c vmm/x86/*.c \
@@ -40,8 +40,11 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 AGENT_SRCS := $(filter-out guest-agent/protocol.c,$(wildcard guest-agent/*.c))
 AGENT_CFLAGS := -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -static
 
-.PHONY: all vmm agent kernel check unit asan fuzz clean image bench
-all: vmm
+# The demo guest of README's first command: busybox prints a hello and exits.
+PAYLOADS := build/guest/hello.cpio
+
+.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads
+all: vmm payloads
 
 vmm: $(BUILD)/vmm
 
@@ -56,13 +59,20 @@ $(BUILD)/libvmm.a: $(LIB_OBJS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
 
 unit: $(UNIT_BINS)
+
+payloads: $(PAYLOADS)
+
+build/guest/hello.cpio: guest-agent/hello-init.sh scripts/mkinitramfs.sh
+	@echo "  CPIO    $@"
+	@APPLETS="sh mount echo devmem nproc uname awk" scripts/mkinitramfs.sh $@ $<
 
 agent: build/guest/vmm-agent
 

@@ -28,7 +28,7 @@ void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 	int n;
 	va_list ap;
 
-	if (level > current_level)
+	if (level > current_level || level < LOG_ERROR)
 		return;
 	n = snprintf(line, sizeof(line), "vmm: %s%s%s: ", tag ? tag : "",
 		     tag ? ": " : "", names[level]);

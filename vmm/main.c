@@ -8,8 +8,10 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 
 static const struct cli_command commands[] = {
+	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 };
@@ -39,6 +41,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	pr_err("%s (see 'vmm %s --help')", msg, cmd);
 	return 2;
+}
+
+int cli_bad_option(const char *cmd, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt && !str_has_prefix(arg, "--"))
+		return cli_usage_error(cmd, "invalid option '-%c' or missing argument", optopt);
+	return cli_usage_error(cmd, "invalid option '%s' or missing argument", arg);
 }
 
 static char *default_dir(const char *env, const char *root_default,
@@ -124,6 +135,7 @@ int main(int argc, char **argv)
 			char **sub_argv = argv + optind;
 
 			optind = 0;	/* reset getopt for the subcommand */
+			opterr = 0;	/* subcommands report bad options in one line */
 			return commands[i].fn(&cli, sub_argc, sub_argv);
 		}
 	}

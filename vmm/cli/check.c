@@ -176,7 +176,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			       "/dev/net/tun. Exits 0 when vmm can run VMs on this host.\n");
 			return 0;
 		default:
-			return cli_usage_error("check", "invalid option");
+			return cli_bad_option("check", argv);
 		}
 	}
 	if (optind < argc)

@@ -23,8 +23,12 @@ struct cli_command {
 /* Print "vmm: error: ..." plus a hint to see --help; returns the usage exit status (2). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For getopt's '?': names the offending option; returns 2. */
+int cli_bad_option(const char *cmd, char **argv);
+
 /* Subcommands (vmm/cli/<name>.c). */
 
+int cmd_boot(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,11 @@
+/* MC146818 CMOS RTC: gives the guest the host's wall-clock time at boot. */
+#ifndef VMM_DEVICES_RTC_H
+#define VMM_DEVICES_RTC_H
+
+struct vm;
+struct rtc;
+
+struct rtc *rtc_create(struct vm *vm);
+void rtc_destroy(struct rtc *rtc);
+
+#endif

@@ -1,0 +1,22 @@
+/* 8250/16550A UART: guest console out, host input in, THRE interrupts as IRQ pulses. */
+#ifndef VMM_DEVICES_SERIAL_H
+#define VMM_DEVICES_SERIAL_H
+
+#include <stddef.h>
+
+struct console;
+struct serial;
+struct vm;
+
+struct serial_config {
+	unsigned port;		/* I/O base, e.g. 0x3f8 */
+	unsigned irq;		/* e.g. 4 */
+	struct console *console;
+};
+
+struct serial *serial_create(struct vm *vm, const struct serial_config *cfg);
+void serial_destroy(struct serial *s);
+/* Queue host input for the guest (loop thread). Returns bytes accepted. */
+size_t serial_input(struct serial *s, const void *buf, size_t len);
+
+#endif

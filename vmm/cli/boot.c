@@ -1,0 +1,113 @@
+/* vmm boot: boot a kernel directly; the low-level command for tests and guest debugging. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/cli/options.h"
+#include "vmm/log.h"
+#include "vmm/machine.h"
+#include "vmm/util.h"
+
+static void usage(void)
+{
+	printf("Usage: vmm boot --kernel VMLINUX [OPTIONS]\n\n"
+	       "Boot a kernel directly in a micro-VM. vmm exits with the status the guest\n"
+	       "writes to the exit device (0 on a plain power-off or reboot), 125 when the\n"
+	       "guest panics or crashes, 128+N when stopped by signal N.\n\n"
+	       "Options:\n"
+	       "  --kernel FILE         uncompressed ELF vmlinux (make kernel: build/vmlinux)\n"
+	       "  --initrd FILE         initramfs (uncompressed cpio is fastest)\n"
+	       "  --cmdline STRING      extra kernel parameters, appended to vmm's own\n"
+	       "  -m, --memory SIZE     guest RAM, MiB or with a unit (default 128)\n"
+	       "  --cpus N              vCPUs (default 1)\n"
+	       "  --console FILE        write the guest console to FILE instead of stdout\n"
+	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n");
+}
+
+int cmd_boot(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct machine_config cfg = {
+		.name = "boot", .mem_size = 128 * MiB, .ncpus = 1, .quirks = QUIRKS_AUTO,
+		.console_fd = STDOUT_FILENO, .console_input = true,
+	};
+	const char *console_path = NULL;
+	struct machine *m = NULL;
+	int c, ret, status;
+
+	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			cfg.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			cfg.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg.user_cmdline = optarg;
+			break;
+		case 'm':
+			if (opt_parse_memory(optarg, &cfg.mem_size))
+				return cli_usage_error("boot", "--memory %s: not a size (e.g. 256, 512M, 2G)", optarg);
+			break;
+		case OPT_CPUS:
+			if (opt_parse_cpus(optarg, &cfg.ncpus))
+				return cli_usage_error("boot", "--cpus %s: not a number from 1 to %d", optarg, VM_MAX_CPUS);
+			break;
+		case OPT_CONSOLE:
+			console_path = optarg;
+			break;
+		case OPT_QUIRKS:
+			if (opt_parse_quirks(optarg, &cfg.quirks))
+				return cli_usage_error("boot", "--host-quirks %s: use auto, on or off", optarg);
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			return cli_bad_option("boot", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("boot", "unexpected argument '%s'", argv[optind]);
+	if (!cfg.kernel)
+		return cli_usage_error("boot", "--kernel is required (`make kernel` builds build/vmlinux)");
+	if (machine_validate(&cfg))
+		return EXIT_VMM_ERROR;
+
+	if (console_path) {
+		cfg.console_fd = open(console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (cfg.console_fd < 0) {
+			pr_err("--console %s: %s", console_path, strerror(errno));
+			return EXIT_VMM_ERROR;
+		}
+	}
+	ret = machine_create(&cfg, &m);
+	if (!ret)
+		ret = machine_boot(m);
+	if (ret) {
+		machine_destroy(m);
+		return EXIT_VMM_ERROR;
+	}
+	machine_wait(m);
+	status = machine_report(m);
+	machine_destroy(m);
+	if (console_path)
+		close(cfg.console_fd);
+	return status;
+}

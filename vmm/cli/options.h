@@ -1,0 +1,14 @@
+/* Parsers for options shared by several subcommands (--memory, --cpus, --host-quirks). */
+#ifndef VMM_CLI_OPTIONS_H
+#define VMM_CLI_OPTIONS_H
+
+#include <stdint.h>
+
+#include "vmm/vm.h"
+
+/* "256" (MiB) or "512M", "2G": bytes. 0 or -EINVAL. Range checks come later. */
+int opt_parse_memory(const char *s, uint64_t *bytes);
+int opt_parse_cpus(const char *s, unsigned *ncpus);
+int opt_parse_quirks(const char *s, enum quirks_mode *mode);
+
+#endif

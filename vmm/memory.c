@@ -1,0 +1,77 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "vmm/memory.h"
+
+int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
+{
+	uint64_t low = ram_size < GUEST_MMIO_HOLE_START ? ram_size : GUEST_MMIO_HOLE_START;
+	uint64_t high = ram_size - low;
+
+	memset(mem, 0, sizeof(*mem));
+	mem->ram_size = ram_size;
+	for (int i = 0; i < 2; i++) {
+		uint64_t size = i == 0 ? low : high;
+		void *p;
+
+		if (!size)
+			continue;
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			int err = -errno;
+
+			guest_mem_free(mem);
+			return err;
+		}
+		mem->regions[mem->nregions++] = (struct mem_region){
+			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p,
+		};
+	}
+	return 0;
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	for (unsigned i = 0; i < mem->nregions; i++)
+		munmap(mem->regions[i].hva, mem->regions[i].size);
+	mem->nregions = 0;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct mem_region *r = &mem->regions[i];
+
+		/* Written to avoid overflow: gpa + len may wrap for hostile input. */
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = guest_mem_ptr(mem, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *p = guest_mem_ptr(mem, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+uint64_t guest_mem_low_end(const struct guest_mem *mem)
+{
+	return mem->nregions ? mem->regions[0].gpa + mem->regions[0].size : 0;
+}

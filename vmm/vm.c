@@ -1,0 +1,281 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/loop.h"
+#include "vmm/vm.h"
+#include "vmm/x86/arch.h"
+#include "vmm/x86/quirks-pvm.h"
+
+static int set_memory(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		const struct mem_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, struct event_loop *loop,
+	      struct console *con, struct vm **out)
+{
+	struct vm *vm;
+	const char *why, *cap;
+	bool pvm;
+	int ret;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->name = cfg->name ? cfg->name : "vm";
+	vm->kvm_fd = vm->vm_fd = vm->watchdog_fd = -1;
+	vm->profile_fd = vm->profile_timer_fd = -1;
+	vm->loop = loop;
+	vm->console = con;
+	vm->ncpus = cfg->ncpus;
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	pthread_mutex_init(&vm->end_lock, NULL);
+
+	vm->kvm_fd = kvm_open(&why, &cap);
+	if (vm->kvm_fd < 0) {
+		ret = vm->kvm_fd;
+		pr_err("%s: %s%s%s", KVM_DEV_PATH, why, cap ? ": " : "", cap ? cap : "");
+		goto fail;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		ret = -EINVAL;
+		pr_err("KVM_GET_VCPU_MMAP_SIZE failed");
+		goto fail;
+	}
+
+	pvm = cfg->quirks == QUIRKS_ON || (cfg->quirks == QUIRKS_AUTO && kvm_host_is_pvm());
+	ret = arch_vm_init(vm);
+	if (ret)
+		goto fail;
+
+	ret = guest_mem_alloc(&vm->mem, cfg->mem_size);
+	if (ret) {
+		pr_err("guest memory: cannot map %llu MiB: %s",
+		       (unsigned long long)(cfg->mem_size >> 20), strerror(-ret));
+		goto fail;
+	}
+	ret = set_memory(vm);
+	if (ret) {
+		pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
+		goto fail;
+	}
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		ret = vcpu_init(vm, i);
+		if (ret)
+			goto fail;
+	}
+	if (pvm) {
+		ret = pvm_quirks_create(vm, &vm->pvm);
+		if (ret)
+			goto fail;
+		dev_info(vm->name, "PVM host: guest-kernel workarounds enabled");
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		ret = arch_vcpu_init(&vm->vcpus[i]);
+		if (ret)
+			goto fail;
+	}
+	*out = vm;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return ret;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->watchdog_fd >= 0) {
+		loop_remove(vm->loop, vm->watchdog_fd);
+		close(vm->watchdog_fd);
+	}
+	if (vm->profile_timer_fd >= 0) {
+		loop_remove(vm->loop, vm->profile_timer_fd);
+		close(vm->profile_timer_fd);
+	}
+	if (vm->profile_fd >= 0)
+		close(vm->profile_fd);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	pvm_quirks_destroy(vm->pvm);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	guest_mem_free(&vm->mem);
+	io_bus_free(&vm->pio);
+	io_bus_free(&vm->mmio);
+	pthread_mutex_destroy(&vm->end_lock);
+	free(vm);
+}
+
+/*
+ * HLT is handled inside KVM, so a guest that powers off without ACPI (halt
+ * with interrupts off on every vCPU) is invisible; poll for it once a second.
+ */
+static void watchdog(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	unsigned halted = 0;
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		halted += atomic_load(&vm->vcpus[i].halted);
+	if (halted == vm->ncpus) {
+		vm_end(vm, VM_END_HALT, 0, "all vCPUs halted with interrupts disabled");
+		return;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		atomic_store(&vm->vcpus[i].check_halt, true);
+		vcpu_kick(&vm->vcpus[i]);
+	}
+}
+
+static void profile_tick(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		atomic_store(&vm->vcpus[i].sample_rip, true);
+		vcpu_kick(&vm->vcpus[i]);
+	}
+}
+
+/* A debugging aid: sample guest RIPs every 2 ms into $VMM_PROFILE. */
+static void start_profiler(struct vm *vm)
+{
+	const char *path = getenv("VMM_PROFILE");
+
+	if (!path || !*path)
+		return;
+	vm->profile_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (vm->profile_fd < 0) {
+		pr_warn("VMM_PROFILE %s: %s", path, strerror(errno));
+		return;
+	}
+	vm->profile_timer_fd = loop_add_timer(vm->loop, 2, profile_tick, vm);
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vm_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int ret;
+
+	/* No SA_RESTART: the signal must make KVM_RUN return EINTR. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	ret = loop_add_timer(vm->loop, 1000, watchdog, vm);
+	if (ret < 0) {
+		pr_err("watchdog timer: %s", strerror(-ret));
+		return ret;
+	}
+	vm->watchdog_fd = ret;
+	start_profiler(vm);
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		ret = -pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			vm_end(vm, VM_END_ERROR, 0, "cannot start vCPU thread: %s", strerror(-ret));
+			return ret;
+		}
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+void vm_end(struct vm *vm, enum vm_end_reason reason, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->end_lock);
+	if (atomic_load(&vm->end_reason) == VM_END_NONE) {
+		vm->end_status = status;
+		va_start(ap, fmt);
+		vsnprintf(vm->end_detail, sizeof(vm->end_detail), fmt, ap);
+		va_end(ap);
+		atomic_store(&vm->end_reason, reason);
+	}
+	pthread_mutex_unlock(&vm->end_lock);
+	loop_stop(vm->loop);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].thread_started && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+void vm_join(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		vcpu_kick(v);
+		pthread_join(v->thread, NULL);
+		v->thread_started = false;
+	}
+}
+
+enum vm_end_reason vm_end_reason(struct vm *vm)
+{
+	return atomic_load(&vm->end_reason);
+}
+
+int vm_irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+int vm_irq_pulse(struct vm *vm, unsigned irq)
+{
+	int ret = vm_irq_line(vm, irq, 1);
+
+	return ret ? ret : vm_irq_line(vm, irq, 0);
+}

@@ -1,0 +1,101 @@
+/* A VM: KVM handles, guest RAM, vCPUs, the I/O buses and how the guest ended. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/io.h"
+#include "vmm/memory.h"
+
+struct console;
+struct event_loop;
+struct kvm_run;
+struct pvm_quirks;
+
+#define VM_MAX_CPUS 32
+
+enum quirks_mode { QUIRKS_AUTO, QUIRKS_ON, QUIRKS_OFF };
+
+struct vm_config {
+	const char *name;	/* tag for log lines */
+	uint64_t mem_size;	/* bytes */
+	unsigned ncpus;
+	enum quirks_mode quirks;
+};
+
+enum vm_end_reason {
+	VM_END_NONE,
+	VM_END_EXIT_STATUS,	/* the guest wrote its exit status to the exit device */
+	VM_END_RESET,		/* the guest rebooted without giving a status */
+	VM_END_HALT,		/* every vCPU halted with interrupts off: a power-off */
+	VM_END_PANIC,		/* guest kernel panic (seen on the console) */
+	VM_END_CRASH,		/* triple fault, emulation failure, failed entry */
+	VM_END_HOST,		/* stopped from the host (signal, stop request) */
+	VM_END_ERROR,		/* vmm failed */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool check_halt;	/* asked by the watchdog to report a halted state */
+	atomic_bool halted;	/* last report: halted with interrupts disabled */
+	atomic_bool sample_rip;	/* asked by the profiler for the current RIP */
+};
+
+struct vm {
+	const char *name;
+	int kvm_fd;
+	int vm_fd;
+	int run_size;
+	struct guest_mem mem;
+	unsigned ncpus;
+	struct vcpu vcpus[VM_MAX_CPUS];
+	struct io_bus pio;
+	struct io_bus mmio;
+	struct event_loop *loop;
+	struct console *console;
+	struct pvm_quirks *pvm;	/* host quirks, NULL on hardware KVM */
+	uint32_t tsc_khz;
+	int watchdog_fd;
+	int profile_fd;		/* VMM_PROFILE: guest RIP samples, one hex per line */
+	int profile_timer_fd;
+
+	pthread_mutex_t end_lock;
+	atomic_int end_reason;	/* enum vm_end_reason */
+	int end_status;
+	char end_detail[4096];
+};
+
+/* Open KVM, create the VM, its RAM and vCPUs. Logs and returns -errno on failure. */
+int vm_create(const struct vm_config *cfg, struct event_loop *loop,
+	      struct console *con, struct vm **out);
+void vm_destroy(struct vm *vm);
+
+/* Start one thread per vCPU, and the halt watchdog on the loop. */
+int vm_start(struct vm *vm);
+/* Record how the VM ended (the first call wins), stop the loop, kick the vCPUs. */
+void vm_end(struct vm *vm, enum vm_end_reason reason, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Wait for the vCPU threads after vm_end. */
+void vm_join(struct vm *vm);
+enum vm_end_reason vm_end_reason(struct vm *vm);
+
+/* Interrupt lines (GSI): level, or a rising and falling edge. */
+int vm_irq_line(struct vm *vm, unsigned irq, int level);
+int vm_irq_pulse(struct vm *vm, unsigned irq);
+
+/* vcpu.c */
+int vcpu_init(struct vm *vm, unsigned id);
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *vcpu);
+/* Format the vCPU registers for an error report (call on the vCPU's own thread). */
+void vcpu_dump_regs(struct vcpu *vcpu, char *buf, size_t len);
+
+#endif

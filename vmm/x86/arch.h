@@ -1,0 +1,13 @@
+/* x86 parts of VM and vCPU setup. */
+#ifndef VMM_X86_ARCH_H
+#define VMM_X86_ARCH_H
+
+struct vm;
+struct vcpu;
+
+/* TSS and identity-map pages, in-kernel irqchip and PIT. */
+int arch_vm_init(struct vm *vm);
+/* CPUID, MSRs, FPU and LAPIC LINT0/1 for one vCPU (all vCPUs, before boot). */
+int arch_vcpu_init(struct vcpu *vcpu);
+
+#endif

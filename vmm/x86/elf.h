@@ -1,0 +1,24 @@
+/* Loading an uncompressed ELF vmlinux at its physical addresses. */
+#ifndef VMM_X86_ELF_H
+#define VMM_X86_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct guest_mem;
+
+struct elf_image {
+	uint64_t entry;		/* physical entry point (startup_64) */
+	uint64_t start, end;	/* physical range the segments occupy */
+};
+
+/*
+ * Check img (size bytes, from the file called name) is an x86-64 ELF
+ * executable whose PT_LOAD segments fit in guest RAM above 1 MiB, and copy
+ * them in. Logs one line naming the problem; returns 0, -ENOEXEC (not a
+ * usable ELF) or -EFBIG (does not fit in guest RAM).
+ */
+int elf_load(const char *name, const void *img, size_t size,
+	     const struct guest_mem *mem, struct elf_image *out);
+
+#endif
