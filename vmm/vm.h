@@ -63,6 +63,7 @@ struct vm {
 	struct console *console;
 	struct pvm_quirks *pvm;	/* host quirks, NULL on hardware KVM */
 	uint32_t tsc_khz;
+	unsigned nvirtio;	/* virtio-mmio windows handed out */
 	int watchdog_fd;
 	int profile_fd;		/* VMM_PROFILE: guest RIP samples, one hex per line */
 	int profile_timer_fd;
