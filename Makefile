@@ -19,7 +19,7 @@ SANFLAGS =
 endif
 
 CC ?= cc
-PKGS := libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd
+PKGS := libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -41,7 +41,7 @@ AGENT_SRCS := $(filter-out guest-agent/protocol.c,$(wildcard guest-agent/*.c))
 AGENT_CFLAGS := -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -static
 
 .PHONY: all vmm agent kernel check unit asan fuzz clean image bench
-all: vmm
+all: vmm image
 
 vmm: $(BUILD)/vmm
 
