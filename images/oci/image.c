@@ -289,18 +289,16 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 			struct jerr e;
 			size_t len;
 
-			if (manifest_of(s, d, mdigest, &buf, &len)) {
-				pr_warn("%s: skipping an unreadable image", d->digest);
-				continue;
+			/* unreadable images keep an empty ID: they can still be removed by name */
+			if (manifest_of(s, d, mdigest, &buf, &len) == 0) {
+				if (manifest_parse(buf, len, &m, &e) == 0) {
+					memcpy(en->config_digest, m.config.digest, DIGEST_BUF);
+					manifest_free(&m);
+				} else {
+					pr_err("%s: invalid manifest: %s", mdigest, e.msg);
+				}
+				free(buf);
 			}
-			ret = manifest_parse(buf, len, &m, &e);
-			free(buf);
-			if (ret) {
-				pr_warn("%s: skipping an image with an invalid manifest: %s", d->digest, e.msg);
-				continue;
-			}
-			memcpy(en->config_digest, m.config.digest, DIGEST_BUF);
-			manifest_free(&m);
 		}
 		memcpy(en->digest, d->digest, DIGEST_BUF);
 		if (d->ref_name && !(en->ref = strdup(d->ref_name))) {
@@ -317,43 +315,48 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 }
 
 /* Image IDs: a config digest, or a unique prefix of its hex (>= 4 digits). */
-static int resolve_id(struct image_entry *v, size_t n, const char *hex, const char *name,
-		      char digest[DIGEST_BUF])
+static int resolve_id(struct store *s, const char *hex, const char *name, char digest[DIGEST_BUF])
 {
-	size_t len = strlen(hex);
+	size_t len = strlen(hex), n;
+	struct image_entry *v;
 	long match = -1;
+	int ret;
+
+	ret = image_entries(s, &v, &n);
+	if (ret)
+		return ret;
 
 	for (size_t i = 0; i < n; i++) {
 		if (len == DIGEST_HEX_LEN && !strcmp(digest_hex(v[i].digest), hex))
 			match = (long)i;	/* a manifest digest, as index.json names it */
 	}
 	for (size_t i = 0; i < n && match < 0; i++) {
-		if (strncmp(digest_hex(v[i].config_digest), hex, len))
+		if (!v[i].config_digest[0] || strncmp(digest_hex(v[i].config_digest), hex, len))
 			continue;
 		for (size_t j = i + 1; j < n; j++) {
 			if (!strncmp(digest_hex(v[j].config_digest), hex, len) &&
 			    strcmp(v[j].config_digest, v[i].config_digest)) {
 				pr_err("%s: ambiguous image ID prefix (matches %.12s and %.12s)", name,
 				       digest_hex(v[i].config_digest), digest_hex(v[j].config_digest));
+				image_entries_free(v, n);
 				return -EINVAL;
 			}
 		}
 		match = (long)i;
 	}
-	if (match < 0)
-		return -ENOENT;
-	memcpy(digest, v[match].digest, DIGEST_BUF);
-	return 0;
+	if (match >= 0)
+		memcpy(digest, v[match].digest, DIGEST_BUF);
+	image_entries_free(v, n);
+	return match >= 0 ? 0 : -ENOENT;
 }
 
 int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], char *tag,
 		  size_t taglen)
 {
-	struct image_entry *v;
+	struct oci_index idx;
 	struct image_ref ref;
 	const char *why = NULL, *hex = NULL;
 	bool by_ref;
-	size_t n;
 	int ret;
 
 	if (tag && taglen)
@@ -374,33 +377,30 @@ int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], ch
 			return -EINVAL;
 		}
 	}
-	ret = image_entries(s, &v, &n);
+	ret = store_index_read(s, &idx);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
 	if (by_ref) {
 		char full[REF_STR_MAX];
 
-		if (ref.digest[0]) {
+		ref_format(&ref, full, sizeof(full));
+		for (size_t i = 0; i < idx.n_manifests && ret; i++) {
+			const struct descriptor *d = &idx.manifests[i];
+
 			/* name@digest: the manifest digest decides (the name is not checked) */
-			for (size_t i = 0; i < n && ret; i++)
-				if (!strcmp(v[i].digest, ref.digest))
-					ret = 0, memcpy(digest, v[i].digest, DIGEST_BUF);
-		} else {
-			ref_format(&ref, full, sizeof(full));
-			for (size_t i = 0; i < n && ret; i++) {
-				if (v[i].ref && !strcmp(v[i].ref, full)) {
-					memcpy(digest, v[i].digest, DIGEST_BUF);
-					if (tag && taglen)
-						snprintf(tag, taglen, "%s", full);
-					ret = 0;
-				}
+			if (ref.digest[0] ? !strcmp(d->digest, ref.digest) :
+			    (d->ref_name && !strcmp(d->ref_name, full))) {
+				memcpy(digest, d->digest, DIGEST_BUF);
+				if (tag && taglen && !ref.digest[0])
+					snprintf(tag, taglen, "%s", full);
+				ret = 0;
 			}
 		}
 	}
+	index_free(&idx);
 	if (ret == -ENOENT && hex)
-		ret = resolve_id(v, n, hex, name, digest);
-	image_entries_free(v, n);
+		ret = resolve_id(s, hex, name, digest);
 	if (ret == -ENOENT)
 		pr_err("%s: no such image (see 'vmm images'; add one with 'vmm load' or 'vmm pull')",
 		       name);

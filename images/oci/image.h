@@ -80,14 +80,11 @@ int image_check(struct store *s, const struct descriptor *desc);
 /* One row per index.json entry, for listings. */
 struct image_entry {
 	char digest[DIGEST_BUF];	/* as index.json names it */
-	char config_digest[DIGEST_BUF];
+	char config_digest[DIGEST_BUF];	/* "" when the manifest is unreadable (logged) */
 	char *ref;			/* full reference, NULL when untagged */
 };
 
-/*
- * Every entry of the index with its image ID; entries whose image cannot be
- * read are skipped with a warning. Free with image_entries_free().
- */
+/* Every entry of the index with its image ID. Free with image_entries_free(). */
 int image_entries(struct store *s, struct image_entry **out, size_t *n);
 void image_entries_free(struct image_entry *e, size_t n);
 

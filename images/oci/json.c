@@ -19,7 +19,7 @@ int jfail(struct jerr *e, const char *fmt, ...)
 	return -EINVAL;
 }
 
-json_object *json_parse_object(const char *buf, size_t len, struct jerr *e)
+json_object *json_parse_any(const char *buf, size_t len, struct jerr *e)
 {
 	struct json_tokener *tok;
 	json_object *o;
@@ -52,7 +52,14 @@ json_object *json_parse_object(const char *buf, size_t len, struct jerr *e)
 			return NULL;
 		}
 	}
-	if (!json_object_is_type(o, json_type_object)) {
+	return o;
+}
+
+json_object *json_parse_object(const char *buf, size_t len, struct jerr *e)
+{
+	json_object *o = json_parse_any(buf, len, e);
+
+	if (o && !json_object_is_type(o, json_type_object)) {
 		jfail(e, "want a JSON object");
 		json_object_put(o);
 		return NULL;

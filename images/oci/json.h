@@ -22,6 +22,8 @@ int jfail(struct jerr *e, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* Parse a whole buffer that must hold exactly one JSON object. NULL on error. */
 json_object *json_parse_object(const char *buf, size_t len, struct jerr *e);
+/* The same for any JSON value (docker's manifest.json is an array). */
+json_object *json_parse_any(const char *buf, size_t len, struct jerr *e);
 
 /* Serialize compactly (no spaces, "/" unescaped): the form we hash. */
 const char *json_compact(json_object *o);

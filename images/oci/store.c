@@ -183,6 +183,25 @@ int store_index_read(struct store *s, struct oci_index *idx)
 	return ret;
 }
 
+int store_index_find(struct store *s, const char *digest, struct descriptor *out)
+{
+	struct oci_index idx;
+	int ret = store_index_read(s, &idx);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (size_t i = 0; i < idx.n_manifests && ret == -ENOENT; i++)
+		if (!strcmp(idx.manifests[i].digest, digest))
+			ret = descriptor_copy(out, &idx.manifests[i]);
+	index_free(&idx);
+	if (!ret) {
+		free(out->ref_name);
+		out->ref_name = NULL;
+	}
+	return ret;
+}
+
 int store_index_update(struct store *s, int (*fn)(struct oci_index *idx, void *arg), void *arg)
 {
 	struct oci_index idx;

@@ -91,6 +91,9 @@ int store_blob_verify(struct store *s, const char *digest, uint64_t size);
 /* A consistent snapshot of index.json (validated). Free with index_free(). */
 int store_index_read(struct store *s, struct oci_index *idx);
 
+/* A copy of the index entry of a digest (free with descriptor_free); -ENOENT. */
+int store_index_find(struct store *s, const char *digest, struct descriptor *out);
+
 /*
  * Read-modify-write index.json under the lock: fn changes idx and returns 1
  * when something changed (the file is then replaced atomically), 0 when not,
