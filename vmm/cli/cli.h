@@ -26,5 +26,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Subcommands (vmm/cli/<name>.c). */
 
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_image(struct cli *cli, int argc, char **argv);
+int cmd_image_inspect(struct cli *cli, int argc, char **argv);
+int cmd_image_prune(struct cli *cli, int argc, char **argv);
+int cmd_images(struct cli *cli, int argc, char **argv);
+int cmd_load(struct cli *cli, int argc, char **argv);
+int cmd_rmi(struct cli *cli, int argc, char **argv);
+int cmd_save(struct cli *cli, int argc, char **argv);
+int cmd_tag(struct cli *cli, int argc, char **argv);
 
 #endif
