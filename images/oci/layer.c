@@ -131,29 +131,22 @@ static int gzip_update(struct diff_hasher *h, const unsigned char *data, size_t 
 static int zstd_update(struct diff_hasher *h, const void *data, size_t len)
 {
 	ZSTD_inBuffer in = { data, len, 0 };
+	bool full = false;
 
-	while (in.pos < in.size) {
+	/* until the input is used up and the decoder holds no more output */
+	while (in.pos < in.size || full) {
 		ZSTD_outBuffer outb = { h->out, OUT_CHUNK, 0 };
+		size_t before = in.pos;
 		size_t r = ZSTD_decompressStream(h->zs, &outb, &in);
 
 		if (ZSTD_isError(r))
 			return -EBADMSG;
 		sha256_update(h->hash, h->out, outb.pos);
 		h->usize += outb.pos;
-		h->zs_hint = r;
-	}
-	/* flush what the decoder still holds */
-	for (;;) {
-		ZSTD_outBuffer outb = { h->out, OUT_CHUNK, 0 };
-		size_t r = ZSTD_decompressStream(h->zs, &outb, &in);
-
-		if (ZSTD_isError(r))
-			return -EBADMSG;
-		sha256_update(h->hash, h->out, outb.pos);
-		h->usize += outb.pos;
-		h->zs_hint = r;
-		if (outb.pos < OUT_CHUNK)
-			break;
+		full = outb.pos == outb.size;
+		/* a call that did nothing after a frame's end would report the next frame's needs */
+		if (in.pos != before || outb.pos)
+			h->zs_hint = r;
 	}
 	return 0;
 }

@@ -227,10 +227,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 	if (!root)
 		return -EINVAL;
 	if ((ret = schema_version(root, e)) ||
-	    (ret = jget_string(root, "mediaType", false, "", &mt, e)) ||
-	    (ret = jget_object(root, "config", true, "", &cfg, e)) ||
-	    (ret = jget_array(root, "layers", true, LAYERS_MAX, "", &layers, e)) ||
-	    (ret = jget_object(root, "annotations", false, "", &ann, e)))
+	    (ret = jget_string(root, "mediaType", false, "", &mt, e)))
 		goto out;
 	if (mt && media_type_kind(mt, NULL) != MEDIA_MANIFEST) {
 		ret = media_type_kind(mt, NULL) == MEDIA_INDEX ?
@@ -242,6 +239,10 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 		ret = jfail(e, "an image index where an image manifest was expected");
 		goto out;
 	}
+	if ((ret = jget_object(root, "config", true, "", &cfg, e)) ||
+	    (ret = jget_array(root, "layers", true, LAYERS_MAX, "", &layers, e)) ||
+	    (ret = jget_object(root, "annotations", false, "", &ann, e)))
+		goto out;
 	if (!(m->media_type = strdup(mt ? mt : MT_OCI_MANIFEST))) {
 		ret = jfail(e, "out of memory");
 		goto out;
