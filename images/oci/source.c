@@ -64,8 +64,10 @@ static void member_free(struct member *m)
 
 void source_close(struct source *src)
 {
-	for (size_t i = 0; i < src->n_members; i++)
-		member_free(&src->members[i]);
+	for (size_t i = 0; i < src->n_members; i++) {
+		member_free(src->members[i]);
+		free(src->members[i]);
+	}
 	free(src->members);
 	if (src->dirfd >= 0)
 		close(src->dirfd);
@@ -76,13 +78,13 @@ void source_close(struct source *src)
 /* A new member slot, replacing an earlier member of the same name (tar semantics). */
 static struct member *member_add(struct source *src, char *name)
 {
-	struct member *v;
+	struct member **v, *m;
 
 	for (size_t i = 0; i < src->n_members; i++) {
-		if (!strcmp(src->members[i].name, name)) {
-			member_free(&src->members[i]);
-			src->members[i].name = name;
-			return &src->members[i];
+		if (!strcmp(src->members[i]->name, name)) {
+			member_free(src->members[i]);
+			src->members[i]->name = name;
+			return src->members[i];
 		}
 	}
 	if (src->n_members >= SOURCE_MEMBERS_MAX) {
@@ -91,15 +93,17 @@ static struct member *member_add(struct source *src, char *name)
 		return NULL;
 	}
 	v = realloc(src->members, (src->n_members + 1) * sizeof(*v));
-	if (!v) {
+	m = calloc(1, sizeof(*m));
+	if (v)
+		src->members = v;
+	if (!v || !m) {
+		free(m);
 		free(name);
 		return NULL;
 	}
-	src->members = v;
-	v = &v[src->n_members++];
-	memset(v, 0, sizeof(*v));
-	v->name = name;
-	return v;
+	v[src->n_members++] = m;
+	m->name = name;
+	return m;
 }
 
 typedef ssize_t (*read_fn)(void *ctx, void *buf, size_t len);
@@ -166,7 +170,8 @@ static void diff_feed(struct ingest *in, const unsigned char *buf, size_t len, b
 	if (!in->dh && !in->dh_failed) {
 		size_t take = MIN(len, sizeof(in->head) - in->n_head);
 
-		memcpy(in->head + in->n_head, buf, take);
+		if (take)
+			memcpy(in->head + in->n_head, buf, take);
 		in->n_head += take;
 		buf += take;
 		len -= take;
@@ -371,6 +376,7 @@ static struct member *dir_get(struct source *src, char *name)
 	if (ret) {
 		pr_err("%s/%s: %s", src->label, m->name, strerror(-ret));
 		member_free(m);
+		free(m);
 		src->n_members--;
 		return NULL;
 	}
@@ -385,8 +391,8 @@ static struct member *lookup(struct source *src, const char *name)
 		struct member *m = NULL;
 
 		for (size_t i = 0; i < src->n_members; i++)
-			if (!strcmp(src->members[i].name, norm))
-				m = &src->members[i];
+			if (!strcmp(src->members[i]->name, norm))
+				m = src->members[i];
 		if (!m && src->dirfd >= 0)
 			return dir_get(src, norm);
 		free(norm);

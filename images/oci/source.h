@@ -35,7 +35,7 @@ struct source {
 	const char *label;		/* for messages: the file name or "stdin" */
 	struct store *store;
 	int dirfd;			/* a layout directory, or -1 */
-	struct member *members;
+	struct member **members;	/* each allocated apart: pointers to them stay valid */
 	size_t n_members;
 	uint64_t mem_bytes;		/* held in memory */
 };
