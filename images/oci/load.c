@@ -311,9 +311,9 @@ static int load_oci(struct loader *l)
 			}
 			at = index_select_platform(&child, why, sizeof(why));
 			if (at < 0) {
-				pr_err("%s: no %s/%s image in %s%s%s (it has %s)", l->src.label,
+				pr_err("%s: no %s/%s image in %s (it has %s)", l->src.label,
 				       PLATFORM_OS, PLATFORM_ARCH, d->ref_name ? d->ref_name : d->digest,
-				       "", "", why);
+				       why);
 				ret = -ENOTSUP;
 				break;
 			}

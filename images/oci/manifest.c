@@ -101,8 +101,8 @@ static int string_map_check(json_object *o, const char *ctx, struct jerr *e)
 
 int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, struct jerr *e)
 {
-	const char *mt, *digest, *s;
-	json_object *ann, *plat;
+	const char *mt, *digest, *s = NULL;
+	json_object *ann, *plat, *v;
 	char sub[160];
 	int ret;
 
@@ -129,8 +129,6 @@ int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, stru
 		if ((ret = string_map_check(ann, sub, e)))
 			goto fail;
 		d->annotations = json_object_get(ann);
-		s = NULL;
-		json_object *v;
 		if (json_object_object_get_ex(ann, ANNOT_REF_NAME, &v))
 			s = json_object_get_string(v);
 		if ((ret = dup_opt(s, &d->ref_name, e)))

@@ -75,7 +75,7 @@ static bool domain_component_valid(const char *s, size_t n)
 /* host[:port], host a dotted name, an IPv4 address or [IPv6]. */
 static bool domain_valid(const char *s)
 {
-	const char *end = s + strlen(s), *port = NULL, *p;
+	const char *end, *port = NULL, *p;
 
 	if (*s == '[') {
 		const char *close = strchr(s, ']');
@@ -89,11 +89,9 @@ static bool domain_valid(const char *s)
 			port = close + 1;
 		else if (close[1])
 			return false;
-		end = close + 1;
 	} else {
 		port = strchr(s, ':');
-		if (port)
-			end = port;
+		end = port ? port : s + strlen(s);
 		p = s;
 		for (;;) {
 			const char *dot = memchr(p, '.', end - p);
@@ -113,7 +111,6 @@ static bool domain_valid(const char *s)
 			if (!isdigit((unsigned char)*p))
 				return false;
 	}
-	(void)end;
 	return true;
 }
 

@@ -63,6 +63,22 @@ expect_eq "zstd image keeps its manifest digest" "$mdigest" "$(inspect quay.io/x
 expect_match "zstd layer stored as it came" "tar\\+zstd" \
 	"$(cat "$VMM_ROOT/oci/blobs/sha256/${mdigest#sha256:}")"
 
+# a docker-archive with a gzip layer and no RepoTags (the legacy repositories file names
+# it), itself gzip-compressed, from stdin
+G="$T/gzd"
+mkdir -p "$G"
+tar -C "$G" -xf "$T/one-docker.tar"
+for f in "$G"/*.tar; do gzip -n "$f" && mv "$f.gz" "$f"; done
+sed -i 's/"RepoTags":\[[^]]*\]/"RepoTags":null/' "$G/manifest.json"
+(cd "$G" && tar -cf - ./*) | gzip > "$T/gz-docker.tar.gz"
+out=$(VMM_ROOT="$T/rootg" "$VMM" load < "$T/gz-docker.tar.gz" 2>&1)
+expect_eq "gzip layers in a gzip'd docker-archive, named by repositories" "Loaded image: one:v1" "$out"
+expect_eq "same image ID from gzip layers" "$(inspect one:v1 .Id)" \
+	"$(VMM_ROOT="$T/rootg" "$VMM" image inspect one:v1 | jq -r '.[0].Id')"
+expect_match "gzip layer stored compressed" "tar\\+gzip" \
+	"$(VMM_ROOT="$T/rootg" "$VMM" save --format oci-archive one:v1 | tar -xOf - index.json >/dev/null &&
+	   cat "$T"/rootg/oci/blobs/sha256/"$(VMM_ROOT="$T/rootg" "$VMM" image inspect one:v1 | jq -r '.[0].Descriptor.digest' | cut -d: -f2)")"
+
 # --- our store, read by skopeo and umoci ---
 check "skopeo inspect oci:\$VMM_ROOT/oci:docker.io/library/one:v1" \
 	skopeo inspect oci:"$VMM_ROOT/oci":docker.io/library/one:v1

@@ -151,6 +151,7 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 		image_close(img);
 	}
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_SPACED |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
 	store_close(s);
