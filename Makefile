@@ -19,7 +19,7 @@ SANFLAGS =
 endif
 
 CC ?= cc
-PKGS := libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd
+PKGS := libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -44,7 +44,7 @@ AGENT_CFLAGS := -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -static
 PAYLOADS := build/guest/hello.cpio
 
 .PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads
-all: vmm payloads
+all: vmm payloads image
 
 vmm: $(BUILD)/vmm
 

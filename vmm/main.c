@@ -14,6 +14,13 @@ static const struct cli_command commands[] = {
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
+	{ "history", cmd_history, "Show the history of an image" },
+	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, history, prune)" },
+	{ "images", cmd_images, "List images" },
+	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
+	{ "rmi", cmd_rmi, "Remove images" },
+	{ "save", cmd_save, "Save images to a tar archive" },
+	{ "tag", cmd_tag, "Create a tag that refers to an image" },
 };
 
 static void usage(FILE *f)

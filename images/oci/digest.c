@@ -1,0 +1,145 @@
+/* SHA-256 through OpenSSL's EVP interface; digest strings as OCI writes them. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "images/oci/digest.h"
+
+struct sha256 {
+	EVP_MD_CTX *ctx;
+};
+
+struct sha256 *sha256_new(void)
+{
+	struct sha256 *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return h;
+}
+
+void sha256_update(struct sha256 *h, const void *data, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, data, len);
+}
+
+static void to_digest(const unsigned char *md, char out[DIGEST_BUF])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(out, DIGEST_PREFIX, 7);
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[DIGEST_STR_LEN] = '\0';
+}
+
+void sha256_final(struct sha256 *h, char out[DIGEST_BUF])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(h->ctx, md, &n);
+	to_digest(md, out);
+}
+
+void sha256_reset(struct sha256 *h)
+{
+	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void sha256_free(struct sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void digest_buf(const void *data, size_t len, char out[DIGEST_BUF])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	to_digest(md, out);
+}
+
+int digest_fd(int fd, char out[DIGEST_BUF], uint64_t *size)
+{
+	struct sha256 *h = sha256_new();
+	uint64_t off = 0;
+	char *buf;
+
+	buf = malloc(1 << 20);
+	if (!h || !buf) {
+		sha256_free(h);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1 << 20, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int ret = -errno;
+
+			sha256_free(h);
+			free(buf);
+			return ret;
+		}
+		if (n == 0)
+			break;
+		sha256_update(h, buf, n);
+		off += n;
+	}
+	sha256_final(h, out);
+	sha256_free(h);
+	free(buf);
+	if (size)
+		*size = off;
+	return 0;
+}
+
+bool hex_valid(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+bool digest_valid(const char *s)
+{
+	return s && strncmp(s, DIGEST_PREFIX, 7) == 0 && strlen(s) == DIGEST_STR_LEN &&
+	       hex_valid(s + 7, DIGEST_HEX_LEN);
+}
+
+/* The OCI digest grammar: algorithm ":" encoded, algorithm [a-z0-9]+([+._-][a-z0-9]+)*. */
+bool digest_algorithm_known(const char *s)
+{
+	const char *colon = s ? strchr(s, ':') : NULL;
+
+	if (!colon || colon == s || !colon[1])
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("+._-", *p)))
+			return false;
+	return true;
+}

@@ -1,0 +1,257 @@
+/* Strict, bounded reading of JSON documents that come from images. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "images/oci/json.h"
+
+int jfail(struct jerr *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+json_object *json_parse_any(const char *buf, size_t len, struct jerr *e)
+{
+	struct json_tokener *tok;
+	json_object *o;
+	size_t end;
+
+	if (len > INT32_MAX) {
+		jfail(e, "document too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+	if (!tok) {
+		jfail(e, "out of memory");
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!o) {
+		enum json_tokener_error err = json_tokener_get_error(tok);
+
+		jfail(e, "malformed JSON: %s", err == json_tokener_continue ?
+		      "unexpected end of data" : json_tokener_error_desc(err));
+		json_tokener_free(tok);
+		return NULL;
+	}
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	for (; end < len; end++) {
+		if (buf[end] != ' ' && buf[end] != '\n' && buf[end] != '\r' && buf[end] != '\t') {
+			jfail(e, "malformed JSON: data after the document");
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_object *json_parse_object(const char *buf, size_t len, struct jerr *e)
+{
+	json_object *o = json_parse_any(buf, len, e);
+
+	if (o && !json_object_is_type(o, json_type_object)) {
+		jfail(e, "want a JSON object");
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *json_compact(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int jstring(json_object *v, const char *ctx, const char **out, struct jerr *e)
+{
+	const char *s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return jfail(e, "%s: want a string", ctx);
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return jfail(e, "%s: string contains a NUL byte", ctx);
+	*out = s;
+	return 0;
+}
+
+/* Look up key; *v NULL when absent or null. */
+static int field(json_object *o, const char *key, bool required, const char *ctx,
+		 json_object **v, struct jerr *e)
+{
+	*v = NULL;
+	json_object_object_get_ex(o, key, v);
+	if (!*v && required)
+		return jfail(e, "%s%s%s: missing", ctx, *ctx ? "." : "", key);
+	return 0;
+}
+
+int jget_string(json_object *o, const char *key, bool required, const char *ctx,
+		const char **out, struct jerr *e)
+{
+	char name[160];
+	json_object *v;
+	int ret;
+
+	*out = NULL;
+	ret = field(o, key, required, ctx, &v, e);
+	if (ret || !v)
+		return ret;
+	snprintf(name, sizeof(name), "%s%s%s", ctx, *ctx ? "." : "", key);
+	return jstring(v, name, out, e);
+}
+
+int jget_u64(json_object *o, const char *key, bool required, uint64_t max, const char *ctx,
+	     uint64_t *out, bool *present, struct jerr *e)
+{
+	json_object *v;
+	int64_t n;
+	int ret;
+
+	if (present)
+		*present = false;
+	ret = field(o, key, required, ctx, &v, e);
+	if (ret || !v)
+		return ret;
+	if (!json_object_is_type(v, json_type_int))
+		return jfail(e, "%s%s%s: want an integer", ctx, *ctx ? "." : "", key);
+	errno = 0;
+	n = json_object_get_int64(v);
+	/* json-c clamps out-of-range numbers; a uint64 above INT64_MAX is refused too */
+	if (n < 0 || (uint64_t)n > max || n == INT64_MAX)
+		return jfail(e, "%s%s%s: out of range", ctx, *ctx ? "." : "", key);
+	*out = (uint64_t)n;
+	if (present)
+		*present = true;
+	return 0;
+}
+
+int jget_bool(json_object *o, const char *key, const char *ctx, bool *out, struct jerr *e)
+{
+	json_object *v;
+
+	*out = false;
+	field(o, key, false, ctx, &v, e);
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return jfail(e, "%s%s%s: want true or false", ctx, *ctx ? "." : "", key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+int jget_object(json_object *o, const char *key, bool required, const char *ctx,
+		json_object **out, struct jerr *e)
+{
+	json_object *v;
+	int ret;
+
+	*out = NULL;
+	ret = field(o, key, required, ctx, &v, e);
+	if (ret || !v)
+		return ret;
+	if (!json_object_is_type(v, json_type_object))
+		return jfail(e, "%s%s%s: want an object", ctx, *ctx ? "." : "", key);
+	*out = v;
+	return 0;
+}
+
+int jget_array(json_object *o, const char *key, bool required, size_t max, const char *ctx,
+	       json_object **out, struct jerr *e)
+{
+	json_object *v;
+	int ret;
+
+	*out = NULL;
+	ret = field(o, key, required, ctx, &v, e);
+	if (ret || !v)
+		return ret;
+	if (!json_object_is_type(v, json_type_array))
+		return jfail(e, "%s%s%s: want an array", ctx, *ctx ? "." : "", key);
+	if (json_object_array_length(v) > max)
+		return jfail(e, "%s%s%s: more than %zu entries", ctx, *ctx ? "." : "", key, max);
+	*out = v;
+	return 0;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+char **strv_dup(char *const *v)
+{
+	size_t n = strv_len(v);
+	char **out;
+
+	if (!v)
+		return NULL;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strdup(v[i]);
+		if (!out[i]) {
+			strv_free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char ***out,
+	      struct jerr *e)
+{
+	json_object *arr;
+	char **v;
+	size_t n;
+	int ret;
+
+	*out = NULL;
+	ret = jget_array(o, key, false, max, ctx, &arr, e);
+	if (ret || !arr)
+		return ret;
+	n = json_object_array_length(arr);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return jfail(e, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char name[160];
+		const char *s;
+
+		snprintf(name, sizeof(name), "%s%s%s[%zu]", ctx, *ctx ? "." : "", key, i);
+		ret = jstring(json_object_array_get_idx(arr, i), name, &s, e);
+		if (!ret && !(v[i] = strdup(s)))
+			ret = jfail(e, "out of memory");
+		if (ret) {
+			strv_free(v);
+			return ret;
+		}
+	}
+	*out = v;
+	return 0;
+}
