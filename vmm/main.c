@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
+	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
 };
 
 static void usage(FILE *f)
