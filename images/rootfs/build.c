@@ -20,8 +20,6 @@
 #include "vmm/log.h"
 #include "vmm/util.h"
 
-#define STALE_AGE	10	/* seconds: younger temp files may still be getting their lock */
-
 /* Deterministic UUID (version 4 layout) from the layer names and the size. */
 static void derive_uuid(const struct rootfs_layer *layers, size_t n, uint64_t size,
 			uint8_t uuid[16])
@@ -47,7 +45,10 @@ static void derive_uuid(const struct rootfs_layer *layers, size_t n, uint64_t si
 	uuid[8] = (uuid[8] & 0x3f) | 0x80;
 }
 
-/* Remove temp files of dead builds of the same output (their lock is free). */
+/*
+ * Remove temp files of dead builds of the same output: a live build holds the lock.
+ * (One that has created its file but not locked it yet notices and starts over.)
+ */
 static void remove_stale(int dirfd, const char *prefix)
 {
 	size_t plen = strlen(prefix);
@@ -69,14 +70,35 @@ static void remove_stale(int dirfd, const char *prefix)
 		fd = openat(dirfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)
 			continue;
-		if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
-		    st.st_mtime + STALE_AGE < time(NULL) && !flock(fd, LOCK_EX | LOCK_NB)) {
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !flock(fd, LOCK_EX | LOCK_NB)) {
 			pr_debug("removing stale %s", de->d_name);
 			unlinkat(dirfd, de->d_name, 0);
 		}
 		close(fd);
 	}
 	closedir(d);
+}
+
+/* mkostemp + lock, checking that no cleaner removed the name before the lock was taken */
+static int create_locked(int dirfd, char *tmpl)
+{
+	size_t len = strlen(tmpl);
+
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat a, b;
+		const char *name = strrchr(tmpl, '/') + 1;
+		int fd;
+
+		memcpy(tmpl + len - 6, "XXXXXX", 6);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (!flock(fd, LOCK_EX) && !fstat(fd, &a) && !fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
 }
 
 static void rfs_release(struct rfs *r)
@@ -176,13 +198,13 @@ int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_pa
 		goto out;
 	}
 	remove_stale(dirfd, prefix);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = create_locked(dirfd, tmp);
 	if (fd < 0) {
-		err = -errno;
-		pr_err("%s: cannot create a temp file in %s: %s", out_path, dir, strerror(errno));
+		err = fd;
+		pr_err("%s: cannot create a temp file in %s: %s", out_path, dir, strerror(-err));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX) || fchmod(fd, 0644) || ftruncate(fd, (off_t)o.size)) {
+	if (fchmod(fd, 0644) || ftruncate(fd, (off_t)o.size)) {
 		err = -errno;
 		pr_err("%s: cannot size the image to %llu bytes: %s", out_path,
 		       (unsigned long long)o.size, strerror(errno));

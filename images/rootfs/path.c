@@ -62,6 +62,10 @@ enum rootfs_kind rootfs_member_kind(const char *path, mode_t type, bool hardlink
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
+	/* AUFS metadata lives in top-level ".wh..wh.*" directories (docker skips them too) */
+	if (!strncmp(path, WHITEOUT_META_PREFIX, strlen(WHITEOUT_META_PREFIX)) &&
+	    strcmp(path, WHITEOUT_OPAQUE))
+		return RF_META;
 	if (!strncmp(base, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX))) {
 		const char *rest = base + strlen(WHITEOUT_PREFIX);
 
