@@ -301,11 +301,19 @@ int rfs_inode_unlink(struct rfs *r, ext2_ino_t ino, bool dir)
 		if (e)
 			return rfs_errno(e);
 	}
-	memset(&in, 0, sizeof(in));
-	in.i_extra_isize = EXTRA_ISIZE;
-	err = rfs_inode_write(r, ino, &in);
-	if (err)
-		return err;
+	/* zero all of it: in-inode xattrs past the large inode must not outlive it */
+	{
+		int isize = EXT2_INODE_SIZE(r->fs->super);
+		char *zero = calloc(1, (size_t)isize);
+
+		if (!zero)
+			return -ENOMEM;
+		((struct ext2_inode_large *)zero)->i_extra_isize = EXTRA_ISIZE;
+		e = ext2fs_write_inode_full(r->fs, ino, (struct ext2_inode *)zero, isize);
+		free(zero);
+		if (e)
+			return rfs_errno(e);
+	}
 	ext2fs_inode_alloc_stats2(r->fs, ino, -1, dir);
 	return 0;
 }

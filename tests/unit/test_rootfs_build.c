@@ -52,6 +52,10 @@ static const char *layer(const char *name, const struct m *ms, size_t n, const c
 		archive_entry_set_gid(e, x->gid);
 		archive_entry_set_mtime(e, 1000000000 + (time_t)i, 0);
 		switch (x->type) {
+		case 'x':
+			archive_entry_xattr_add_entry(e, "user.k", "v", 1);
+			archive_entry_xattr_add_entry(e, "security.capability", "\1\0\0\2", 4);
+			/* fall through */
 		case 'f':
 			archive_entry_set_filetype(e, AE_IFREG);
 			archive_entry_set_size(e, x->arg ? (la_int64_t)strlen(x->arg) : 0);
@@ -74,7 +78,7 @@ static const char *layer(const char *name, const struct m *ms, size_t n, const c
 		}
 		archive_entry_set_perm(e, x->mode ? x->mode : (x->type == 'd' ? 0755 : 0644));
 		archive_write_header(a, e);
-		if (x->type == 'f' && x->arg)
+		if ((x->type == 'f' || x->type == 'x') && x->arg)
 			archive_write_data(a, x->arg, strlen(x->arg));
 		archive_entry_free(e);
 	}
@@ -139,6 +143,37 @@ static bool content_is(const char *path, const char *want)
 	ext2fs_file_read(f, buf, sizeof(buf) - 1, &got);
 	ext2fs_file_close(f);
 	return got == strlen(want) && !memcmp(buf, want, got);
+}
+
+static size_t xattr_count(const char *path)
+{
+	struct ext2_xattr_handle *h;
+	size_t n = 0;
+	ext2_ino_t ino = lookup(path);
+
+	if (!ino || ext2fs_xattrs_open(fs, ino, &h))
+		return (size_t)-1;
+	if (ext2fs_xattrs_read(h) || ext2fs_xattrs_count(h, &n))
+		n = (size_t)-1;
+	ext2fs_xattrs_close(&h);
+	return n;
+}
+
+static bool xattr_is(const char *path, const char *key, const char *want, size_t wlen)
+{
+	struct ext2_xattr_handle *h;
+	void *v = NULL;
+	size_t len = 0;
+	bool same = false;
+	ext2_ino_t ino = lookup(path);
+
+	if (!ino || ext2fs_xattrs_open(fs, ino, &h))
+		return false;
+	if (!ext2fs_xattrs_read(h) && !ext2fs_xattr_get(h, key, &v, &len))
+		same = len == wlen && !memcmp(v, want, len);
+	free(v);
+	ext2fs_xattrs_close(&h);
+	return same;
 }
 
 static bool fsck_clean(void)
@@ -340,6 +375,24 @@ int main(void)
 			   (unsigned long long)blocks_empty);
 			ok(fsck_clean(), "e2fsck clean after deleting everything");
 		}
+	}
+
+	/* xattrs, and an inode reused after a whiteout does not inherit them */
+	{
+		const struct m a[] = { { 'x', "withx", "x", 0, 0, 0 } };
+		const struct m b[] = { { 'f', ".wh.withx", "", 0, 0, 0 }, { 'f', "plain", "p", 0, 0, 0 } };
+
+		l[0] = layer("xa.tar", a, 1, NULL);
+		l[1] = layer("xb.tar", b, 2, NULL);
+		ok(build(l, 1, 0) == 0, "build a file with xattrs");
+		open_img();
+		ok(xattr_is("withx", "user.k", "v", 1) &&
+		   xattr_is("withx", "security.capability", "\1\0\0\2", 4), "user.* and security.capability");
+		ok(build(l, 2, 0) == 0, "build whiteout + new file");
+		open_img();
+		ok(lookup("plain") && xattr_count("plain") == 0, "reused inode has no stale xattrs (%zu)",
+		   xattr_count("plain"));
+		ok(fsck_clean(), "e2fsck clean after xattrs");
 	}
 
 	/* hostile names stay inside the image */
