@@ -145,3 +145,104 @@ else
 	fi
 	rm -rf "$T/b" "$T/oracle" "$T"/*.img
 fi
+
+# ---- hostile layers: contained in the image or refused, the host untouched ------------
+# hostile KIND [ARG]: a crafted one-layer image in $T/h.img; stderr in $T/h.err
+hostile() {
+	rm -f "$T/h.img"
+	$LAYERS "$1" "$T/h.tar" ${2:+"$2"} && $VMM rootfs build -q --size "${HSIZE:-64M}" "$T/h.img" "$T/h.tar" 2>"$T/h.err"
+}
+img_cat() { debugfs -R "cat $2" "$1" 2>/dev/null; }
+# refused NAME KIND ERROR-REGEX: the build fails with that message and leaves nothing
+refused() {
+	if hostile "$2"; then fail "$1" "build succeeded"; return; fi
+	if [ -e "$T/h.img" ] || ls -a "$T" | grep -q '\.tmp\.'; then
+		fail "$1" "files left behind: $(ls -a "$T" | tr '\n' ' ')"; return; fi
+	expect_match "$1" "^vmm: error: layer .*h\.tar: .*$3" "$(cat "$T/h.err")"
+}
+
+CANARY=/tmp/vmm-rootfs-host-canary.$$
+passwd_sum=$(cksum </etc/passwd)
+if hostile dotdot; then
+	expect_eq "rootfs: ../../x lands at /x in the image" "x" "$(img_cat "$T/h.img" /dotdot-escape)"
+else fail "rootfs: ../../x lands at /x in the image" "$(cat "$T/h.err")"; fi
+[ ! -e /dotdot-escape ] && [ ! -e "$T/../dotdot-escape" ] && [ ! -e "$PWD/../dotdot-escape" ] &&
+	pass "rootfs: ../../x created nothing on the host" || fail "rootfs: ../../x created nothing on the host" "found"
+if hostile absolute; then
+	expect_eq "rootfs: /etc/passwd lands in the image" "in-image" "$(img_cat "$T/h.img" /etc/passwd)"
+else fail "rootfs: /etc/passwd lands in the image" "$(cat "$T/h.err")"; fi
+expect_eq "rootfs: host /etc/passwd untouched" "$passwd_sum" "$(cksum </etc/passwd)"
+if hostile symlink-out "$CANARY"; then
+	expect_eq "rootfs: write through a symlink out stays inside" "through" \
+		"$(img_cat "$T/h.img" "$CANARY/file")"
+else fail "rootfs: write through a symlink out stays inside" "$(cat "$T/h.err")"; fi
+if [ -e "$CANARY" ]; then fail "rootfs: symlink target on the host not created" "$CANARY exists"
+else pass "rootfs: symlink target on the host not created"; fi
+if hostile symlink-dotdot; then
+	expect_eq "rootfs: .. chains through symlinks stop at the image root" "chain" \
+		"$(img_cat "$T/h.img" /escape)"
+else fail "rootfs: .. chains through symlinks stop at the image root" "$(cat "$T/h.err")"; fi
+if hostile hardlink-dotdot; then
+	expect_match "rootfs: hardlink to ../../etc/passwd links inside" "Links: 2" \
+		"$(debugfs -R 'stat /pw' "$T/h.img" 2>/dev/null)"
+else fail "rootfs: hardlink to ../../etc/passwd links inside" "$(cat "$T/h.err")"; fi
+if hostile deep && fsck_ok "$T/h.img"; then
+	expect_eq "rootfs: 1500 nested directories" "deep" \
+		"$(img_cat "$T/h.img" "/$(python3 -c 'print("/".join(["d"] * 1500))')/leaf")"
+else fail "rootfs: 1500 nested directories" "$(cat "$T/h.err" "$T/fsck.out" | tail -3)"; fi
+refused "rootfs: symlink loop refused" symlink-loop "too many levels of symbolic links"
+refused "rootfs: hardlink to a host path refused" hardlink-host "hardlink target /etc/shadow does not exist in the image"
+refused "rootfs: hardlink to a directory refused" hardlink-dir "hardlink to directory"
+refused "rootfs: 256-byte name refused" long-name "name too long"
+refused "rootfs: root replaced by a symlink refused" replace-root "cannot replace the root directory"
+head -c 20000 /dev/urandom >"$T/h.tar"
+if $VMM rootfs build -q "$T/h.img" "$T/h.tar" 2>"$T/h.err"; then fail "rootfs: random bytes refused" "built"
+else expect_match "rootfs: random bytes refused" "not a tar layer" "$(cat "$T/h.err")"; fi
+head -c 30000 /dev/urandom >"$T/rand" && tar -C "$T" -cf "$T/full.tar" rand && head -c 12000 "$T/full.tar" >"$T/h.tar"
+if $VMM rootfs build -q "$T/h.img" "$T/h.tar" 2>"$T/h.err"; then fail "rootfs: truncated tar refused" "built"
+else expect_match "rootfs: truncated tar refused" "layer .*h.tar: rand: .*[Tt]runcated" "$(cat "$T/h.err")"; fi
+head -c 40000000 /dev/zero | tr '\0' 'z' >"$T/rand" && tar -C "$T" -cf "$T/h.tar" rand && rm "$T/rand"
+if $VMM rootfs build -q --size 16M "$T/h.img" "$T/h.tar" 2>"$T/h.err"; then fail "rootfs: file larger than the image" "built"
+else expect_match "rootfs: file larger than the image" "rand: the image is full" "$(cat "$T/h.err")"; fi
+
+# 200k empty files (1M would only take longer: the cost is linear)
+start=$(date +%s)
+if HSIZE=4G hostile many 200000 && fsck_ok "$T/h.img"; then
+	expect_match "rootfs: 200000 empty files in $(( $(date +%s) - start ))s, e2fsck clean" \
+		" 2002[0-9][0-9]/[0-9]+ files" "$(tail -1 "$T/fsck.out")"
+else fail "rootfs: 200000 empty files" "$(cat "$T/h.err" "$T/fsck.out" | tail -3)"; fi
+
+# a 10 GiB sparse file (GNU sparse format) into a 4 GiB filesystem
+mkdir -p "$T/sp" && truncate -s 10G "$T/sp/big" && echo end >>"$T/sp/big"
+if tar -C "$T/sp" -S -cf "$T/sp.tar" big && rm -rf "$T/sp" &&
+	$VMM rootfs build -q "$T/sp.img" "$T/sp.tar" 2>"$T/h.err" && fsck_ok "$T/sp.img"; then
+	expect_match "rootfs: 10 GiB sparse file kept sparse" "Size: 10737418244" \
+		"$(debugfs -R 'stat /big' "$T/sp.img" 2>/dev/null)"
+	expect_eq "rootfs: 10 GiB sparse file tail" "end" "$(debugfs -R 'dump /big /dev/stdout' "$T/sp.img" 2>/dev/null | tail -c 4)"
+	used=$(du -k "$T/sp.img" | cut -f1)
+	[ "$used" -lt 65536 ] && pass "rootfs: 4 GiB image is sparse on the host (${used} KiB)" ||
+		fail "rootfs: 4 GiB image is sparse on the host" "${used} KiB"
+else fail "rootfs: 10 GiB sparse file" "$(cat "$T/h.err" "$T/fsck.out" | tail -3)"; fi
+rm -f "$T/sp.img" "$T/sp.tar"
+
+leftover=$(ls -a "$T" | grep '\.tmp\.' || true)
+expect_eq "rootfs: no temp files left by failed builds" "" "$leftover"
+[ -e "$CANARY" ] && rm -rf "$CANARY"
+
+# ---- a killed build leaves no output; the next build removes its temp file ------------
+mkfifo "$T/slow.tar"
+(head -c 30720 "$T/full.tar"; sleep 20) >"$T/slow.tar" &
+writer=$!
+$VMM rootfs build -q "$T/k.img" "$T/slow.tar" 2>/dev/null &
+builder=$!
+sleep 1
+kill -9 "$builder" 2>/dev/null; wait "$builder" 2>/dev/null
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+if [ ! -e "$T/k.img" ] && ls -a "$T" | grep -q '^\.k\.img\.tmp\.'; then
+	pass "rootfs: killed build leaves only a temp file"
+else fail "rootfs: killed build leaves only a temp file" "$(ls -a "$T" | tr '\n' ' ')"; fi
+$LAYERS dotdot "$T/ok.tar"
+if $VMM rootfs build -q "$T/k.img" "$T/ok.tar" && [ -e "$T/k.img" ] &&
+	! ls -a "$T" | grep -q '^\.k\.img\.tmp\.'; then
+	pass "rootfs: next build replaces the stale temp file"
+else fail "rootfs: next build replaces the stale temp file" "$(ls -a "$T" | tr '\n' ' ')"; fi
