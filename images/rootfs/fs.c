@@ -52,9 +52,20 @@ int rfs_fail(struct rfs *r, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (r->layer_name && r->member)
-		pr_err("layer %s: %s: %s", r->layer_name, r->member, msg);
-	else if (r->layer_name)
+	for (char *p = msg; *p; p++)	/* hardlink targets, xattr names... are untrusted too */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (r->layer_name && r->member) {
+		char name[256];
+		size_t i;
+
+		/* member names are untrusted: no control characters on the terminal */
+		for (i = 0; r->member[i] && i < sizeof(name) - 1; i++)
+			name[i] = (unsigned char)r->member[i] < 0x20 || r->member[i] == 0x7f ?
+				  '?' : r->member[i];
+		name[i] = '\0';
+		pr_err("layer %s: %s: %s", r->layer_name, name, msg);
+	} else if (r->layer_name)
 		pr_err("layer %s: %s", r->layer_name, msg);
 	else
 		pr_err("%s", msg);
@@ -122,7 +133,7 @@ int rfs_fs_create(struct rfs *r, const char *path, const struct rootfs_opts *o,
 	param.s_log_block_size = 2;		/* 1024 << 2 = 4 KiB */
 	ext2fs_blocks_count_set(&param, o->size / 4096);
 	param.s_rev_level = EXT2_DYNAMIC_REV;
-	param.s_inode_size = sizeof(struct ext2_inode_large) + 96;	/* 256, like mke2fs */
+	param.s_inode_size = 256;		/* like mke2fs: room for in-inode xattrs */
 	param.s_inodes_count = (uint32_t)MIN(inodes, (uint64_t)UINT32_MAX - 65536);
 	param.s_log_groups_per_flex = 4;
 	param.s_desc_size = EXT2_MIN_DESC_SIZE_64BIT;

@@ -368,11 +368,11 @@ static int apply_member(struct rfs *r, struct archive *a, struct archive_entry *
 			 rootfs_kind_name(kind));
 		return 0;
 	case RF_BAD:
-		if (wname == NULL && !str_has_prefix(strrchr(path, '/') ? strrchr(path, '/') + 1 :
-						     path, WHITEOUT_PREFIX))
-			return rfs_fail(r, -EINVAL, "unsupported tar member type 0%o",
-					(unsigned)archive_entry_filetype(e));
-		return rfs_fail(r, -EINVAL, "invalid whiteout name");
+		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		if (str_has_prefix(base, WHITEOUT_PREFIX))
+			return rfs_fail(r, -EINVAL, "invalid whiteout name");
+		return rfs_fail(r, -EINVAL, "unsupported tar member type 0%o",
+				(unsigned)archive_entry_filetype(e));
 	case RF_OPAQUE:
 		rootfs_path_split(path, &dir, &base);
 		err = rfs_tree_resolve_dir(r, dir, false, &m, &n);

@@ -5,7 +5,7 @@
 # A generated tree (default ~50k files / ~500 MB: mixed sizes, nested dirs, one big
 # directory, symlinks, hardlinks) packed as one tar layer; best of ROUNDS runs each,
 # alternating, with a sync in between. Prints both times and the ratio.
-# Usage: tests/bench/rootfs.sh [BUILD_DIR]   env: FILES MB SIZE ROUNDS GZIP=1
+# Usage: tests/bench/rootfs.sh [BUILD_DIR]   env: FILES MB SIZE ROUNDS LAYER_GZIP=1
 set -eu
 BUILD=${1:-build}
 VMM=$PWD/$BUILD/vmm
@@ -22,7 +22,7 @@ tar --numeric-owner -C "$W/src" -cf "$W/layer.tar" .
 rm -rf "$W/src"
 LAYER=$W/layer.tar
 XFLAGS=
-if [ "${GZIP:-0}" = 1 ]; then
+if [ "${LAYER_GZIP:-0}" = 1 ]; then
 	gzip -1 -c "$LAYER" >"$LAYER.gz" && rm "$LAYER" && LAYER=$LAYER.gz && XFLAGS=z
 fi
 layer_mb=$(( $(stat -c %s "$LAYER") / 1000000 ))
@@ -41,7 +41,7 @@ while [ $r -lt "$ROUNDS" ]; do
 	t2=$(now)
 	mkdir "$W/x"
 	tar -C "$W/x" -x${XFLAGS}f "$LAYER"
-	mke2fs -q -F -t ext4 -d "$W/x" "$W/peer.img" "$SIZE"
+	mke2fs -q -F -t ext4 -d "$W/x" "$W/peer.img" "$SIZE" >/dev/null
 	t3=$(now)
 	ours=$(echo "$t1 - $t0" | bc)
 	peer=$(echo "$t3 - $t2" | bc)
