@@ -23,7 +23,10 @@ rm -rf "$W/src"
 LAYER=$W/layer.tar
 XFLAGS=
 if [ "${LAYER_GZIP:-0}" = 1 ]; then
-	gzip -1 -c "$LAYER" >"$LAYER.gz" && rm "$LAYER" && LAYER=$LAYER.gz && XFLAGS=z
+	gzip -1 -c "$LAYER" >"$LAYER.gz"
+	rm "$LAYER"
+	LAYER=$LAYER.gz
+	XFLAGS=z
 fi
 layer_mb=$(( $(stat -c %s "$LAYER") / 1000000 ))
 

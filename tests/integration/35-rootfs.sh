@@ -225,6 +225,16 @@ if tar -C "$T/sp" -S -cf "$T/sp.tar" big && rm -rf "$T/sp" &&
 else fail "rootfs: 10 GiB sparse file" "$(cat "$T/h.err" "$T/fsck.out" | tail -3)"; fi
 rm -f "$T/sp.img" "$T/sp.tar"
 
+# the filesystem can grow with its disk (the guest does it online, resize2fs offline here)
+if command -v resize2fs >/dev/null; then
+	$LAYERS deep "$T/g.tar"
+	if $VMM rootfs build -q --size 64M "$T/g.img" "$T/g.tar" && truncate -s 256M "$T/g.img" &&
+		resize2fs "$T/g.img" >"$T/h.err" 2>&1 && fsck_ok "$T/g.img"; then
+		expect_match "rootfs: image grows to 256M with resize2fs" "/65536 blocks" "$(tail -1 "$T/fsck.out")"
+	else fail "rootfs: image grows with resize2fs" "$(cat "$T/h.err" "$T/fsck.out" | tail -3)"; fi
+	rm -f "$T/g.img" "$T/g.tar"
+else skip "rootfs: image grows with resize2fs" "resize2fs missing"; fi
+
 leftover=$(ls -a "$T" | grep '\.tmp\.' || true)
 expect_eq "rootfs: no temp files left by failed builds" "" "$leftover"
 [ -e "$CANARY" ] && rm -rf "$CANARY"
