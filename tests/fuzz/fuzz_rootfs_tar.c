@@ -29,6 +29,14 @@ static int put(const char *path, const uint8_t *d, size_t n)
 	return err;
 }
 
+static void cleanup(void)
+{
+	unlink(paths[0]);
+	unlink(paths[1]);
+	unlink(out);
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rootfs_layer l[2] = { { paths[0], NULL }, { paths[1], NULL } };
@@ -44,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(paths[0], sizeof(paths[0]), "%s/l0", dir);
 		snprintf(paths[1], sizeof(paths[1]), "%s/l1", dir);
 		snprintf(out, sizeof(out), "%s/out.img", dir);
+		atexit(cleanup);
 	}
 	if (size >= 2) {
 		split = ((size_t)data[0] << 8 | data[1]) * 512;
