@@ -19,7 +19,7 @@ SANFLAGS =
 endif
 
 CC ?= cc
-PKGS := libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd libcrypto
+PKGS := libarchive zlib slirp ext2fs com_err json-c libcurl libseccomp libzstd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

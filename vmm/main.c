@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
 	{ "rmi", cmd_rmi, "Remove images" },
 	{ "save", cmd_save, "Save images to a tar archive" },
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
+	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
 };
 
 static void usage(FILE *f)
