@@ -9,6 +9,7 @@
 #define AVAIL_RING	2
 #define USED_FLAGS	0
 #define USED_IDX	1
+#define USED_RING	2	/* in 16-bit units; avail_event follows the ring */
 
 int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 {
@@ -117,8 +118,19 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_chain *
 	if (!q->ready)
 		return 0;
 	avail_idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
-	if (avail_idx == q->last_avail)
-		return 0;
+	if (avail_idx == q->last_avail) {
+		if (!q->event_idx)
+			return 0;
+		/*
+		 * Tell the driver to kick us for the next entry (avail_event), then
+		 * look again: an entry added before it saw that must not be missed.
+		 */
+		__atomic_store_n(&q->used[USED_RING + 4 * q->num], q->last_avail, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
+		if (avail_idx == q->last_avail)
+			return 0;
+	}
 	if ((uint16_t)(avail_idx - q->last_avail) > q->num)
 		return -EINVAL;	/* the guest claims more entries than the ring holds */
 	head = q->avail[AVAIL_RING + (q->last_avail % q->num)];
