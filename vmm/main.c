@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = argv[0] };
-	char *root = NULL;
-	int c;
+	char *root = NULL, *owned_root = NULL, *runtime;
+	int c, ret;
 
 	/* '+': stop at the first non-option, the subcommand. */
 	while ((c = getopt_long(argc, argv, "+Dh", opts, NULL)) != -1) {
@@ -130,12 +130,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cli.root = root ? root : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
-	cli.runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
-	if (!cli.root || !cli.runtime) {
+	if (!root)
+		root = owned_root = default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
+	runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	if (!root || !runtime) {
 		pr_err("out of memory");
 		return 1;
 	}
+	cli.root = root;
+	cli.runtime = runtime;
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[optind], commands[i].name)) {
@@ -144,9 +147,14 @@ int main(int argc, char **argv)
 
 			optind = 0;	/* reset getopt for the subcommand */
 			opterr = 0;	/* subcommands report bad options in one line */
-			return commands[i].fn(&cli, sub_argc, sub_argv);
+			ret = commands[i].fn(&cli, sub_argc, sub_argv);
+			goto out;
 		}
 	}
 	pr_err("unknown command '%s' (see 'vmm --help')", argv[optind]);
-	return 2;
+	ret = 2;
+out:
+	free(owned_root);
+	free(runtime);
+	return ret;
 }
