@@ -14,6 +14,7 @@
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
+#include "devices/virtio/blk.h"
 #include "vmm/cli/cli.h"
 #include "vmm/log.h"
 #include "vmm/loop.h"
@@ -188,6 +189,21 @@ fail:
 	return ret;
 }
 
+int machine_add_disk(struct machine *m, const struct virtio_blk_config *cfg)
+{
+	int ret;
+
+	if (m->ndisks == MACHINE_MAX_DISKS) {
+		pr_err("%s: at most %d disks per VM", cfg->path, MACHINE_MAX_DISKS);
+		return -ENOSPC;
+	}
+	ret = virtio_blk_create(m->vm, &m->cmdline, cfg, &m->disks[m->ndisks]);
+	if (ret)
+		return ret;
+	m->ndisks++;
+	return 0;
+}
+
 static void compose_cmdline(struct machine *m)
 {
 	struct cmdline *c = &m->cmdline;
@@ -290,6 +306,9 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->loop && m->cfg.console_input)
 		loop_remove(m->loop, STDIN_FILENO);
+	/* vCPUs are stopped: the devices can go, disks flushed and closed. */
+	for (unsigned i = 0; i < m->ndisks; i++)
+		virtio_blk_destroy(m->disks[i]);
 	vm_destroy(m->vm);
 	serial_destroy(m->serial);
 	rtc_destroy(m->rtc);

@@ -13,8 +13,11 @@
 #include "vmm/console.h"
 #include "vmm/vm.h"
 
+#define MACHINE_MAX_DISKS 8
+
 struct event_loop;
 struct serial;
+struct virtio_blk;
 struct rtc;
 
 struct machine_config {
@@ -37,14 +40,20 @@ struct machine {
 	struct serial *serial;
 	struct rtc *rtc;
 	struct cmdline cmdline;	/* devices add their parameters before boot */
+	struct virtio_blk *disks[MACHINE_MAX_DISKS];
+	unsigned ndisks;
 	int signal_fd;
 	int exit_signal;	/* the host signal that stopped us, 0 if none */
 	uint64_t start_ns;
 };
 
+struct virtio_blk_config;
+
 /* Check the configuration before touching /dev/kvm: one clear line per problem. */
 int machine_validate(const struct machine_config *cfg);
 int machine_create(const struct machine_config *cfg, struct machine **out);
+/* Attach a virtio-blk disk (in order: the first is /dev/vda). Logs; 0 or -errno. */
+int machine_add_disk(struct machine *m, const struct virtio_blk_config *cfg);
 /* Compose the command line, load kernel and initrd, start the vCPUs. */
 int machine_boot(struct machine *m);
 /* Serve the event loop until the guest ends; then join the vCPUs. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
+#include "devices/virtio/blk.h"
 #include "vmm/cli/options.h"
 #include "vmm/log.h"
 #include "vmm/machine.h"
@@ -25,12 +26,16 @@ static void usage(void)
 	       "  -m, --memory SIZE     guest RAM, MiB or with a unit (default 128)\n"
 	       "  --cpus N              vCPUs (default 1)\n"
 	       "  --console FILE        write the guest console to FILE instead of stdout\n"
+	       "  --disk PATH[,format=raw|qcow2][,ro][,serial=S]\n"
+	       "                        a virtio-blk disk (repeatable; the first is /dev/vda)\n"
+	       "  --allow-unsafe-backing  follow backing files outside an image's directory\n"
 	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n");
 }
 
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS };
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS,
+	       OPT_DISK, OPT_UNSAFE_BACKING };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -39,6 +44,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "allow-unsafe-backing", no_argument, NULL, OPT_UNSAFE_BACKING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,7 +53,10 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		.name = "boot", .mem_size = 128 * MiB, .ncpus = 1, .quirks = QUIRKS_AUTO,
 		.console_fd = STDOUT_FILENO, .console_input = true,
 	};
-	const char *console_path = NULL;
+	const char *console_path = NULL, *bad;
+	struct disk_spec disks[MACHINE_MAX_DISKS];
+	unsigned ndisks = 0;
+	bool unsafe_backing = false;
 	struct machine *m = NULL;
 	int c, ret, status;
 
@@ -76,6 +86,16 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 			if (opt_parse_quirks(optarg, &cfg.quirks))
 				return cli_usage_error("boot", "--host-quirks %s: use auto, on or off", optarg);
 			break;
+		case OPT_DISK:
+			if (ndisks == MACHINE_MAX_DISKS)
+				return cli_usage_error("boot", "at most %d --disk options", MACHINE_MAX_DISKS);
+			if (opt_parse_disk(optarg, &disks[ndisks], &bad))
+				return cli_usage_error("boot", "--disk: bad part '%s' (use PATH[,format=raw|qcow2][,ro][,serial=S], serial up to 20 bytes)", bad);
+			ndisks++;
+			break;
+		case OPT_UNSAFE_BACKING:
+			unsafe_backing = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -98,6 +118,14 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		}
 	}
 	ret = machine_create(&cfg, &m);
+	for (unsigned i = 0; !ret && i < ndisks; i++) {
+		struct virtio_blk_config bc = {
+			.path = disks[i].path, .format = disks[i].format, .read_only = disks[i].read_only,
+			.serial = disks[i].serial, .allow_unsafe_backing = unsafe_backing,
+		};
+
+		ret = machine_add_disk(m, &bc);
+	}
 	if (!ret)
 		ret = machine_boot(m);
 	if (ret) {

@@ -31,3 +31,36 @@ int opt_parse_quirks(const char *s, enum quirks_mode *mode)
 		return -EINVAL;
 	return 0;
 }
+
+int opt_parse_disk(char *arg, struct disk_spec *spec, const char **bad)
+{
+	char *save = NULL, *part;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->format = DISK_FMT_AUTO;
+	spec->path = strtok_r(arg, ",", &save);
+	if (!spec->path || !*spec->path) {
+		*bad = "missing PATH";
+		return -EINVAL;
+	}
+	while ((part = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(part, "ro") || !strcmp(part, "readonly")) {
+			spec->read_only = true;
+		} else if (str_has_prefix(part, "format=")) {
+			if (disk_format_parse(part + 7, &spec->format)) {
+				*bad = part;
+				return -EINVAL;
+			}
+		} else if (str_has_prefix(part, "serial=")) {
+			spec->serial = part + 7;
+			if (strlen(spec->serial) > 20) {
+				*bad = part;
+				return -EINVAL;
+			}
+		} else {
+			*bad = part;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Run every benchmark (make bench). Benchmarks print figures and ratios against a
+# peer measured in the same run; they never pass or fail.
+BUILD=${1:-build}
+for b in tests/bench/*.sh; do
+	[ "$b" = tests/bench/run.sh ] && continue
+	echo "######## $b"
+	sh "$b" "$BUILD"
+done
