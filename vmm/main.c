@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
+	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
 };
 
 static void usage(FILE *f)

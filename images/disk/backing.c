@@ -92,6 +92,23 @@ static bool backing_allowed(const char *image_path, const char *real,
 	return ok;
 }
 
+int disk_backing_check(const char *image_path, const char *name, const struct disk_open_opts *opts)
+{
+	char *path = disk_backing_path(image_path, name);
+	char *real = path ? realpath(path, NULL) : NULL;
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	if (!real)
+		ret = -errno;
+	else
+		ret = backing_allowed(image_path, real, opts) ? 0 : -EPERM;
+	free(real);
+	free(path);
+	return ret;
+}
+
 int disk_backing_open(const char *image_path, const char *name, enum disk_format fmt,
 		      const struct disk_open_opts *opts, struct disk_chain *chain,
 		      struct disk **out)

@@ -32,13 +32,10 @@ int qcow2_open_fd(int fd, const char *path, const struct disk_open_opts *opts,
 int disk_backing_open(const char *image_path, const char *name, enum disk_format fmt,
 		      const struct disk_open_opts *opts, struct disk_chain *chain,
 		      struct disk **out);
-/* The path a backing name resolves to (relative names against the image's directory). */
-char *disk_backing_path(const char *image_path, const char *name);
 
 /* Size of a regular file or block device. */
 int disk_fd_size(int fd, uint64_t *size);
 /* pread that zero-fills what lies beyond the end of the file. */
 int disk_pread_zero(int fd, void *buf, size_t len, uint64_t off);
-bool disk_buf_is_zero(const void *buf, size_t len);
 
 #endif

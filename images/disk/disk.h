@@ -71,11 +71,24 @@ struct disk_open_opts {
  */
 int disk_open(const char *path, const struct disk_open_opts *opts, struct disk **out);
 
+/*
+ * Would the backing file `name` of image `image_path` be followed under opts?
+ * 0 yes, -EPERM no (policy), other -errno when it cannot be resolved. Silent.
+ */
+int disk_backing_check(const char *image_path, const char *name, const struct disk_open_opts *opts);
+/* The path a backing name resolves to (relative names against the image's directory); malloc'd. */
+char *disk_backing_path(const char *image_path, const char *name);
+/* The open backing disk of d (qcow2 with a backing file), or NULL. */
+struct disk *disk_backing(struct disk *d);
+
 const char *disk_format_name(enum disk_format fmt);
 /* "raw" / "qcow2" -> format; returns -EINVAL for anything else. */
 int disk_format_parse(const char *name, enum disk_format *fmt);
 /* Guess the format from the first bytes of fd (qcow2 magic, else raw). */
 enum disk_format disk_probe_fd(int fd);
+
+/* Is the buffer all zero bytes? */
+bool disk_buf_is_zero(const void *buf, size_t len);
 
 int disk_check_request(struct disk *d, uint64_t off, uint64_t len, bool write);
 

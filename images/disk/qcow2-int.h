@@ -247,6 +247,13 @@ int qcow2_meta_mark(struct qcow2 *s, uint64_t off, uint64_t len, bool set);
 /* Are [off, off+len) cluster-aligned and clear of the header, L1 and refcount table? */
 int qcow2_check_table_offset(struct qcow2 *s, uint64_t off, const char *what);
 
+#define QCOW2_OPEN_CHECK	1	/* vmm disk check: no dirty-bit repair, corrupt images writable */
+int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts,
+		     struct disk_chain *chain, unsigned flags, struct disk **out);
+
+/* qcow2-check.c: rebuild refcounts of an image opened for writing with the dirty bit. */
+int qcow2_check_repair_dirty(struct qcow2 *s);
+
 /* qcow2-cache.c */
 int qcow2_cache_init(struct qcow2_cache *c, const char *name, uint32_t nb,
 		     int (*evict_dirty)(struct qcow2 *, struct qcow2_cache *));

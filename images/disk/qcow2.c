@@ -32,12 +32,6 @@
 #include "vmm/log.h"
 #include "vmm/util.h"
 
-/* Open modes beyond disk_open_opts, used by `vmm disk check`. */
-#define QCOW2_OPEN_CHECK	1	/* no dirty-bit repair, corrupt images may be written */
-
-int qcow2_check_repair_dirty(struct qcow2 *s);
-int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts,
-		     struct disk_chain *chain, unsigned flags, struct disk **out);
 
 int qcow2_write_header_field(struct qcow2 *s, unsigned off, const void *val, size_t len)
 {
@@ -700,6 +694,11 @@ int qcow2_open_fd(int fd, const char *path, const struct disk_open_opts *opts,
 		  struct disk_chain *chain, struct disk **out)
 {
 	return qcow2_open_flags(fd, path, opts, chain, 0, out);
+}
+
+struct disk *disk_backing(struct disk *d)
+{
+	return d->ops == &qcow2_ops ? to_qcow2(d)->backing : NULL;
 }
 
 bool disk_is_qcow2(struct disk *d)

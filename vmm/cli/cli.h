@@ -26,5 +26,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Subcommands (vmm/cli/<name>.c). */
 
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_disk(struct cli *cli, int argc, char **argv);
 
 #endif
