@@ -576,6 +576,8 @@ static int run_check(struct qcow2 *s, int fix, FILE *out, struct qcow2_check_res
 		}
 		ret = rebuild_refcounts(s, c.refs, c.nb);
 		if (!ret) {
+			/* The new structures lie past the old end of the file. */
+			c.nb = (s->file_size + s->cluster_size - 1) >> s->cluster_bits;
 			res->corruptions_fixed += res->corruptions;
 			res->corruptions = 0;
 			res->leaks_fixed += res->leaks;
