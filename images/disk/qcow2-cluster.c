@@ -117,6 +117,12 @@ static int check_host_cluster(struct qcow2 *s, uint64_t e, uint64_t n)
 					(unsigned long long)host);
 		return -EIO;
 	}
+	/* A cluster may end past the end of the file (never written up to its end), not start there. */
+	if (host + (n - 1) * s->cluster_size >= MAX(s->file_size, s->alloc_end)) {
+		qcow2_signal_corruption(s, "data cluster offset %#llx is past the end of the file",
+					(unsigned long long)host);
+		return -EIO;
+	}
 	return 0;
 }
 
