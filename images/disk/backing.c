@@ -143,8 +143,11 @@ int disk_backing_open(const char *image_path, const char *name, enum disk_format
 		goto out;
 	}
 	if (!backing_allowed(image_path, real, opts)) {
-		pr_err("%s: backing file %s (%s) is outside the image's directory and the trusted "
-		       "directories (use --allow-unsafe-backing to follow it)", image_path, name, real);
+		bool same = !strcmp(name, real);
+
+		pr_err("%s: backing file %s%s%s%s is outside the image's directory and the trusted "
+		       "directories (use --allow-unsafe-backing to follow it)", image_path, name,
+		       same ? "" : " (resolves to ", same ? "" : real, same ? "" : ")");
 		ret = -EPERM;
 		goto out;
 	}

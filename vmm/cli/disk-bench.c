@@ -88,11 +88,8 @@ int cmd_disk_bench(struct cli *cli, int argc, char **argv)
 
 		if (random)
 			o = (next_rand(&seed) % (d->size / size)) * size;
-		else {
-			if (off + size > d->size)
-				off = o = 0;
-			off += step;
-		}
+		else	/* as qemu-img bench: advance by the step, wrap around */
+			off = d->size > size ? (off + step) % (d->size - size) : 0;
 		ret = write ? disk_write(d, buf, size, o) : disk_read(d, buf, size, o);
 		if (!ret && write && flush_every && (i + 1) % flush_every == 0)
 			ret = disk_flush(d);
