@@ -129,7 +129,7 @@ int disk_open(const char *path, const struct disk_open_opts *opts, struct disk *
 	struct disk_open_opts def = { .format = DISK_FMT_AUTO };
 	struct disk_chain chain = { 0 };
 	struct stat st;
-	int fd;
+	int fd, ret;
 
 	if (!opts)
 		opts = &def;
@@ -148,5 +148,8 @@ int disk_open(const char *path, const struct disk_open_opts *opts, struct disk *
 	chain.dev[0] = st.st_dev;
 	chain.ino[0] = st.st_ino;
 	chain.depth = 1;
-	return disk_open_fd(fd, path, opts->format, opts, &chain, out);
+	ret = disk_open_fd(fd, path, opts->format, opts, &chain, out);
+	if (!ret)
+		(*out)->no_sync = opts->unsafe_no_sync;
+	return ret;
 }

@@ -49,6 +49,7 @@ struct disk {
 	uint64_t size;		/* virtual size in bytes */
 	bool read_only;
 	char *path;		/* as opened, for messages */
+	bool no_sync;		/* opened with unsafe_no_sync */
 };
 
 struct disk_open_opts {
@@ -60,6 +61,8 @@ struct disk_open_opts {
 	const char *const *trusted_dirs;
 	/* Tools only (info, check): do not open backing files; unallocated ranges read as zeros. */
 	bool no_backing;
+	/* Tools only (convert's target): never fdatasync, like qemu-img's cache=unsafe. */
+	bool unsafe_no_sync;
 };
 
 /*

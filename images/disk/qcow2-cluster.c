@@ -10,6 +10,7 @@
  * go in place.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -347,6 +348,13 @@ static int write_alloc(struct qcow2 *s, struct qcow2_cache_entry *t, uint64_t l2
 	iov[cnt++] = (struct iovec){ (void *)buf, bytes };
 	if (tail && !(fresh && zt == 1))
 		iov[cnt++] = (struct iovec){ s->cow_tail, tail };
+	/*
+	 * Zero COW skipped on a fresh cluster: reserve the whole cluster in one
+	 * extent now, so that later writes into it do not fragment the file.
+	 */
+	if (fresh && ((in && zh == 1) || (tail && zt == 1)) && !s->no_falloc &&
+	    fallocate(s->fd, 0, host, n * cs) < 0)
+		s->no_falloc = true;
 	{
 		uint64_t start = host + ((in && !(fresh && zh == 1)) ? 0 : in);
 		uint64_t wend = host + end + ((tail && !(fresh && zt == 1)) ? tail : 0);

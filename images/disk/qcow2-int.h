@@ -166,6 +166,7 @@ struct qcow2 {
 
 	uint8_t *cow_head, *cow_tail;	/* cluster-sized scratch buffers */
 	bool broken;		/* corruption seen: no more writes */
+	bool no_falloc;		/* fallocate() unsupported here */
 	bool in_flush;
 };
 

@@ -44,6 +44,8 @@ int qcow2_write_header_field(struct qcow2 *s, unsigned off, const void *val, siz
 
 int qcow2_sync(struct qcow2 *s)
 {
+	if (s->disk.no_sync)
+		return 0;
 	if (fdatasync(s->fd) < 0) {
 		int err = -errno;
 

@@ -51,6 +51,8 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 
 static int raw_flush(struct disk *d)
 {
+	if (d->no_sync)
+		return 0;
 	if (fdatasync(to_raw(d)->fd) < 0) {
 		int err = -errno;
 
@@ -172,7 +174,7 @@ static void raw_close(struct disk *d)
 {
 	struct raw *r = to_raw(d);
 
-	if (!d->read_only)
+	if (!d->read_only && !d->no_sync)
 		fdatasync(r->fd);
 	close(r->fd);
 	free(d->path);

@@ -5,7 +5,8 @@
 #   - 4 KiB reads/writes through our backend (vmm disk bench, synchronous, one
 #     request at a time) vs qemu-img bench (its default queue depth 64, writeback
 #     cache) on the same qcow2 image, with a large odd step so offsets jump around
-# Prints seconds and the ratio qemu-img/vmm (above 1: vmm is faster). Best of 3.
+# Prints seconds and the ratio qemu-img/vmm (above 1: vmm is faster): best of 3, interleaved,
+# after `sync`. Both converts leave the target to the page cache (qemu-img: cache=unsafe).
 # Usage: tests/bench/disk.sh [BUILD_DIR]   (DISK_BENCH_MB=1024 sets the image size)
 set -u
 BUILD=${1:-build}
@@ -18,18 +19,29 @@ cd "$T" || exit 1
 command -v qemu-img >/dev/null || { echo "bench: qemu-img not installed"; exit 1; }
 
 now() { date +%s.%N; }
-# best3 CMD...: best wall time of three runs, in seconds.
-best3() {
-	best=""
+# timeit CMD...: wall time of one run (after prep, untimed, and dirty data written out).
+prep() { :; }
+timeit() {
+	prep >/dev/null 2>&1
+	sync
+	t0=$(now)
+	"$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }'
+}
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
+# measure LABEL: best of 3 of the shell functions q (qemu-img) and v (vmm), interleaved.
+measure() {
+	bq=999999 bv=999999
 	for _ in 1 2 3; do
-		t0=$(now); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; echo 0; return; }; t1=$(now)
-		best=$(echo "$t0 $t1 ${best:-999999}" | awk '{d = $2 - $1; print (d < $3) ? d : $3}')
+		bq=$(min "$bq" "$(timeit q)")
+		bv=$(min "$bv" "$(timeit v)")
 	done
-	echo "$best"
+	row "$1" "$bq" "$bv"
 }
 row() {	# label qemu_s vmm_s
-	echo "$1 $2 $3" | awk '{ r = ($3 > 0) ? $2 / $3 : 0;
-		printf "%-38s qemu-img %7.3fs   vmm %7.3fs   ratio %5.2fx\n", $1, $2, $3, r }'
+	awk -v l="$1" -v q="$2" -v v="$3" 'BEGIN { r = (v > 0) ? q / v : 0;
+		printf "%-38s qemu-img %7.3fs   vmm %7.3fs   ratio %5.2fx\n", l, q, v, r }'
 }
 
 echo "# preparing a ${MB} MiB image, about 40% filled"
@@ -47,33 +59,42 @@ done
 echo "# source: $(du -h src.raw | cut -f1) allocated of ${MB} MiB"
 qemu-img convert -O qcow2 src.raw src.qcow2
 
-q=$(best3 qemu-img convert -O qcow2 src.raw q.qcow2)
-v=$(best3 "$VMM" disk convert -O qcow2 src.raw v.qcow2)
-row "convert raw -> qcow2" "$q" "$v"
+prep() { rm -f q.qcow2 v.qcow2 q.raw v.raw; }
+q() { qemu-img convert -O qcow2 src.raw q.qcow2; }
+v() { "$VMM" disk convert -O qcow2 src.raw v.qcow2; }
+measure "convert raw -> qcow2"
 qemu-img compare -q src.raw v.qcow2 || echo "MISMATCH: vmm raw -> qcow2"
-q=$(best3 qemu-img convert -O raw src.qcow2 q.raw)
-v=$(best3 "$VMM" disk convert -O raw src.qcow2 v.raw)
-row "convert qcow2 -> raw" "$q" "$v"
+q() { qemu-img convert -O raw src.qcow2 q.raw; }
+v() { "$VMM" disk convert -O raw src.qcow2 v.raw; }
+measure "convert qcow2 -> raw"
 cmp -s src.raw v.raw || echo "MISMATCH: vmm qcow2 -> raw"
+q() { qemu-img convert -c -O qcow2 src.raw q.qcow2; }
+v() { "$VMM" disk convert -c -O qcow2 src.raw v.qcow2; }
+measure "convert -c raw -> qcow2 (compressed)"
+qemu-img compare -q src.raw v.qcow2 || echo "MISMATCH: vmm raw -> compressed qcow2"
 rm -f q.raw v.raw q.qcow2 v.qcow2
 
 STEP=$((4096 * 7919))
+B="-c $COUNT -s 4k -S $STEP"
 qemu-img create -q -f qcow2 -o preallocation=falloc bench.qcow2 "${MB}M"
-q=$(best3 qemu-img bench -q -f qcow2 -t writeback -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-v=$(best3 "$VMM" disk bench -f qcow2 -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-row "4K reads, allocated qcow2" "$q" "$v"
-q=$(best3 qemu-img bench -q -f qcow2 -t writeback -w -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-v=$(best3 "$VMM" disk bench -f qcow2 -w -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-row "4K writes, allocated qcow2" "$q" "$v"
-q=$(best3 qemu-img bench -q -f qcow2 -t writeback -c "$COUNT" -s 4k -S "$STEP" src.qcow2)
-v=$(best3 "$VMM" disk bench -f qcow2 -c "$COUNT" -s 4k -S "$STEP" src.qcow2)
-row "4K reads, 40% filled qcow2" "$q" "$v"
+q() { qemu-img bench -q -f qcow2 -t writeback $B bench.qcow2; }
+v() { "$VMM" disk bench -f qcow2 $B bench.qcow2; }
+measure "4K reads, allocated qcow2"
+q() { qemu-img bench -q -f qcow2 -t writeback -w $B bench.qcow2; }
+v() { "$VMM" disk bench -f qcow2 -w $B bench.qcow2; }
+measure "4K writes, allocated qcow2"
+q() { qemu-img bench -q -f qcow2 -t writeback $B src.qcow2; }
+v() { "$VMM" disk bench -f qcow2 $B src.qcow2; }
+measure "4K reads, 40% filled qcow2"
 # Allocating writes: a fresh empty image for every run.
-fresh() { qemu-img create -q -f qcow2 e.qcow2 "${MB}M" && "$@" e.qcow2; }
-q=$(best3 fresh qemu-img bench -q -f qcow2 -t writeback -w -c "$COUNT" -s 4k -S "$STEP")
-v=$(best3 fresh "$VMM" disk bench -f qcow2 -w -c "$COUNT" -s 4k -S "$STEP")
-row "4K writes, allocating (empty qcow2)" "$q" "$v"
+# (Deleting the previous, fragmented file can take seconds: done untimed in prep.)
+prep() { rm -f e.qcow2; sync; qemu-img create -q -f qcow2 e.qcow2 "${MB}M"; }
+q() { qemu-img bench -q -f qcow2 -t writeback -w $B e.qcow2; }
+v() { "$VMM" disk bench -f qcow2 -w $B e.qcow2; }
+measure "4K writes, allocating (empty qcow2)"
 qemu-img check -q e.qcow2 || echo "qemu-img check FAILED after vmm allocating writes"
-q=$(best3 qemu-img bench -q -f qcow2 -t writeback -d 1 -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-v=$(best3 "$VMM" disk bench -f qcow2 -c "$COUNT" -s 4k -S "$STEP" bench.qcow2)
-row "4K reads, qemu-img at depth 1" "$q" "$v"
+rm -f e.qcow2
+prep() { :; }
+q() { qemu-img bench -q -f qcow2 -t writeback -d 1 $B bench.qcow2; }
+v() { "$VMM" disk bench -f qcow2 $B bench.qcow2; }
+measure "4K reads, qemu-img at depth 1"

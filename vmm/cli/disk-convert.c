@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		"  -O FMT                  target format: raw (default) or qcow2\n"
 		"  -c                      compress the qcow2 target's clusters (zlib)\n"
 		"  -o OPT=VAL[,...]        qcow2 target options: cluster_size, compat, refcount_bits\n"
+		"  --sync                  fdatasync DST before exiting (by default, as qemu-img's\n"
+		"                          cache=unsafe, the target is left to the page cache)\n"
 		"  --allow-unsafe-backing  follow SRC's backing files outside its directory\n");
 }
 
@@ -122,11 +124,12 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "allow-unsafe-backing", no_argument, NULL, DISK_OPT_ALLOW_UNSAFE },
+		{ "sync", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum disk_format sfmt = DISK_FMT_AUTO, dfmt = DISK_FMT_RAW;
 	struct qcow2_create_opts qo = { 0 };
-	bool compress = false, allow_unsafe = false;
+	bool compress = false, allow_unsafe = false, sync = false;
 	struct disk *src = NULL, *dst = NULL;
 	char *o_arg = NULL;
 	uint8_t *buf = NULL;
@@ -147,6 +150,9 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 			break;
 		case 'o':
 			o_arg = optarg;
+			break;
+		case 's':
+			sync = true;
 			break;
 		case 'p':
 		case 'q':
@@ -186,8 +192,12 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 				     : raw_create(argv[optind + 1], src->size);
 	if (ret)
 		goto out;
-	if (disk_cli_open(cli, argv[optind + 1], dfmt, false, false, true, &dst))
-		goto out;
+	{
+		struct disk_open_opts o = { .format = dfmt, .no_backing = true, .unsafe_no_sync = !sync };
+
+		if (disk_open(argv[optind + 1], &o, &dst))
+			goto out;
+	}
 	buf = aligned_alloc(4096, CHUNK);
 	if (!buf)
 		goto out;
