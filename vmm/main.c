@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = argv[0] };
-	char *root = NULL;
+	char *root = NULL, *root_alloc, *runtime_alloc;
 	int c;
 
 	/* '+': stop at the first non-option, the subcommand. */
@@ -112,8 +112,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cli.root = root ? root : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
-	cli.runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	root_alloc = root ? NULL : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
+	runtime_alloc = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	cli.root = root ? root : root_alloc;
+	cli.runtime = runtime_alloc;
 	if (!cli.root || !cli.runtime) {
 		pr_err("out of memory");
 		return 1;
@@ -123,9 +125,13 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[optind], commands[i].name)) {
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
+			int status;
 
 			optind = 0;	/* reset getopt for the subcommand */
-			return commands[i].fn(&cli, sub_argc, sub_argv);
+			status = commands[i].fn(&cli, sub_argc, sub_argv);
+			free(root_alloc);	/* keeps LeakSanitizer quiet in the ASan build */
+			free(runtime_alloc);
+			return status;
 		}
 	}
 	pr_err("unknown command '%s' (see 'vmm --help')", argv[optind]);
