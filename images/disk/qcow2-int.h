@@ -237,6 +237,9 @@ static inline uint64_t qcow2_offset_to_cluster(const struct qcow2 *s, uint64_t o
 	return off >> s->cluster_bits;
 }
 
+/* qcow2-header.c: read and validate the header, extensions and backing name into s. */
+int qcow2_read_header(struct qcow2 *s, bool writing, unsigned flags);
+
 /* qcow2.c */
 int qcow2_write_header_field(struct qcow2 *s, unsigned off, const void *val, size_t len);
 void qcow2_signal_corruption(struct qcow2 *s, const char *fmt, ...)
