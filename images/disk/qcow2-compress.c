@@ -184,7 +184,9 @@ int qcow2_write_compressed(struct disk *d, const void *buf, uint64_t cluster_ind
 	memcpy(s->dbuf, buf, len);
 	memset(s->dbuf + len, 0, s->cluster_size - len);
 	s->dcache_entry = 0;
-	clen = deflate_cluster(s->dbuf, s->cluster_size, s->cbuf, s->cluster_size - 1);
+	/* zlib only: an image of another compression type gets the cluster uncompressed. */
+	clen = s->compression_type == QCOW2_COMPRESS_ZLIB ?
+	       deflate_cluster(s->dbuf, s->cluster_size, s->cbuf, s->cluster_size - 1) : 0;
 	if (!clen)
 		return qcow2_write(d, buf, len, off);
 	ret = qcow2_l2_load(s, l1_idx, true, &t);
