@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
 	{ "save", cmd_save, "Save images to a tar archive" },
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
 	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
+	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
 };
 
 static void usage(FILE *f)

@@ -40,5 +40,6 @@ int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);
 int cmd_rootfs(struct cli *cli, int argc, char **argv);
+int cmd_disk(struct cli *cli, int argc, char **argv);
 
 #endif

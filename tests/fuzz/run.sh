@@ -1,0 +1,73 @@
+#!/bin/sh
+# Build and run libFuzzer targets (make fuzz).
+#   tests/fuzz/run.sh [tests/fuzz/fuzz_X.c ...]    (default: all of them)
+# Each target is linked with every library source (all of vmm/, devices/, images/,
+# guest-agent/protocol.c except vmm/main.c) built with
+# clang -fsanitize=fuzzer,address,undefined, then run for ${FUZZ_SECONDS:-30} s on
+# the corpus tests/fuzz/corpus-<name>/ (kept between runs, not committed) seeded
+# from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
+# the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
+set -u
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+CC=${FUZZ_CC:-clang}
+OUT=build/fuzz
+PKGS="libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd"
+
+if ! command -v "$CC" >/dev/null; then
+	echo "fuzz: $CC not found (scripts/install-deps.sh installs clang)" >&2
+	exit 1
+fi
+targets=${*:-$(ls tests/fuzz/fuzz_*.c 2>/dev/null)}
+if [ -z "$targets" ]; then
+	echo "fuzz: no targets"
+	exit 0
+fi
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I. $(pkg-config --cflags $PKGS 2>/dev/null)"
+LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lpthread"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+mkdir -p "$OUT/obj"
+
+# The library, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
+objs=""
+for src in $(ls vmm/*.c vmm/cli/*.c vmm/x86/*.c devices/*.c devices/virtio/*.c images/*.c \
+		images/disk/*.c images/oci/*.c images/rootfs/*.c guest-agent/protocol.c 2>/dev/null); do
+	[ "$src" = vmm/main.c ] && continue
+	obj="$OUT/obj/$(echo "$src" | tr / _).o"
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find $(dirname "$src") -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
+		echo "  CC      $src"
+		$CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c -o "$obj" "$src" || exit 1
+	fi
+	objs="$objs $obj"
+done
+rm -f "$OUT/libvmm-fuzz.a"
+ar rcs "$OUT/libvmm-fuzz.a" $objs
+
+failed=""
+for t in $targets; do
+	name=$(basename "$t" .c)
+	short=${name#fuzz_}
+	echo "  LD      $OUT/$name"
+	if ! $CC $CFLAGS $SAN -fsanitize=fuzzer -o "$OUT/$name" "$t" "$OUT/libvmm-fuzz.a" $LIBS; then
+		failed="$failed $name(build)"
+		continue
+	fi
+	corpus="tests/fuzz/corpus-$short"
+	mkdir -p "$corpus"
+	seeds=""
+	[ -d "tests/fuzz/seeds/$short" ] && seeds="tests/fuzz/seeds/$short"
+	echo "  FUZZ    $name for ${FUZZ_SECONDS}s"
+	if "$OUT/$name" -max_total_time="$FUZZ_SECONDS" -close_fd_mask=2 -rss_limit_mb=2048 \
+		-timeout=20 -max_len=1048576 -artifact_prefix="$OUT/$name-" \
+		"$corpus" $seeds >"$OUT/$name.log" 2>&1; then
+		echo "ok - fuzz $name ($(grep -Eo 'Done [0-9]+ runs' "$OUT/$name.log" | tail -1))"
+	else
+		echo "not ok - fuzz $name: crash, see $OUT/$name.log and $OUT/$name-*"
+		grep -E 'ERROR|SUMMARY|Test unit written' "$OUT/$name.log" | head -5
+		failed="$failed $name"
+	fi
+done
+if [ -n "$failed" ]; then
+	echo "fuzz: failed:$failed"
+	exit 1
+fi
+echo "fuzz: all targets ran without crashes"
