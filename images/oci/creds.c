@@ -130,8 +130,12 @@ static void note_helpers(json_object *cfg, const char *file, const char *host)
 			"use (run 'vmm login %s')", file, host, json_object_get_string(store), host);
 }
 
-int creds_lookup(const char *const *files, const char *host, struct creds *out)
+int creds_lookup(const char *const *files, const char *name, struct creds *out)
 {
+	char host[AUTH_HOST_MAX];
+
+	if (registry_host_normalize(name, host, sizeof(host)))
+		return -EINVAL;
 	for (size_t i = 0; files[i]; i++) {
 		json_object *cfg, *ent;
 		int ret;
@@ -191,13 +195,18 @@ static int lock_dir(const char *file, const char **base)
 }
 
 /* Read-modify-write under the directory lock: set host to c, or remove it when c is NULL. */
-static int update(const char *file, const char *host, const struct creds *c)
+static int update(const char *file, const char *name, const struct creds *c)
 {
+	char host[AUTH_HOST_MAX];
 	json_object *cfg = NULL, *auths, *ent;
 	const char *base, *key, *json;
 	char b64[2 * (sizeof(c->user) + sizeof(c->pass))], raw[sizeof(c->user) + sizeof(c->pass) + 2];
 	int dfd, ret, removed = 0;
 
+	if (registry_host_normalize(name, host, sizeof(host))) {
+		pr_err("%s: not a registry name", name);
+		return -EINVAL;
+	}
 	dfd = lock_dir(file, &base);
 	if (dfd < 0) {
 		pr_err("%s: cannot create or lock its directory: %s", file, strerror(-dfd));

@@ -20,7 +20,9 @@ struct creds {
 };
 
 /*
- * Look host (normalized) up in files (NULL-terminated; entries may be NULL
+ * Hosts are normalized here (registry_host_normalize) before they are compared or filed.
+ *
+ * Look host up in files (NULL-terminated; entries may be NULL
  * or missing files), the first file that has it winning. 0 when found,
  * -ENOENT when none has it; unreadable or corrupt files are logged as
  * warnings and skipped.
