@@ -237,6 +237,7 @@ static int report_curl(struct registry *r, struct xfer *x, CURLcode rc)
 {
 	const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
 	const char *host = x->host ? x->host : r->domain;
+	long oserr = 0;
 
 	if (x->cb_err)
 		return x->cb_err;
@@ -261,11 +262,13 @@ static int report_curl(struct registry *r, struct xfer *x, CURLcode rc)
 		pr_err("%s: cannot resolve %s: %s (check the name and the network)", r->label, host, why);
 		return -EHOSTUNREACH;
 	case CURLE_COULDNT_CONNECT:
+		if (curl_easy_getinfo(r->curl, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0)
+			why = strerror((int)oserr);
 		pr_err("%s: cannot connect to registry %s: %s (is it running and reachable?)", r->label,
 		       host, why);
 		return -ECONNREFUSED;
 	case CURLE_OPERATION_TIMEDOUT:
-		pr_err("%s: %s: %s timed out: %s (try again)", r->label, host, x->what, why);
+		pr_err("%s: %s: %s timed out (%s); try again", r->label, x->what, host, why);
 		return -ETIMEDOUT;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -347,9 +350,11 @@ int registry_report_status(struct registry *r, struct xfer *x)
 	case 401:
 	case 403:
 		if (r->creds && r->auth_kind != AUTH_NONE)
-			return registry_refused(r, host, detail);
+			return registry_refused(r, host, x->status == 403 ? detail : "");
 		else
+			/* docker hub answers so for repositories that do not exist, too */
 			pr_err("%s: authentication required: run vmm login %s%s", r->label, r->domain,
+			       r->auth_kind == AUTH_BEARER ? " (or the repository does not exist)" :
 			       x->status == 403 ? " (access denied)" : "");
 		return -EACCES;
 	case 429:
