@@ -1,6 +1,7 @@
 /* vmm pull: an image from a registry, with docker's progress lines on a terminal. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +35,9 @@ static void usage(void)
 	       "                           false also allows plain http). Registries on\n"
 	       "                           localhost and 127.0.0.0/8 never require it\n"
 	       "      --authfile FILE      credentials file (default: as for vmm login)\n"
-	       "  -h, --help               show this help\n");
+	       "  -h, --help               show this help\n\n"
+	       "A transfer that moves less than 1 KB/s for VMM_PULL_STALL_TIMEOUT seconds\n"
+	       "(default 60) fails.\n");
 }
 
 static int64_t now_ns(void)
@@ -110,7 +113,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	struct auth_files af;
 	struct image_ref ref;
 	struct view view = { .ref = &ref };
-	const char *authfile = NULL, *why;
+	const char *authfile = NULL, *why, *env;
 	bool quiet = false, verify = true;
 	char shortref[REF_STR_MAX];
 	struct store *s;
@@ -150,6 +153,15 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	}
 	cli_auth_files(cli, authfile, &af);
 	po.insecure = !verify;
+	if ((env = getenv("VMM_PULL_STALL_TIMEOUT")) && *env) {
+		uint64_t secs;
+
+		if (parse_uint(env, 1, 86400, &secs)) {
+			pr_err("VMM_PULL_STALL_TIMEOUT=%s: want seconds (1-86400)", env);
+			return 2;
+		}
+		po.stall_timeout = (unsigned)secs;
+	}
 	po.auth_files = af.list;
 	if (!quiet && isatty(STDOUT_FILENO)) {
 		po.progress = on_progress;
