@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="
-build-essential pkg-config git ca-certificates
+build-essential pkg-config git ca-certificates openssl
 libarchive-dev zlib1g-dev libzstd-dev libslirp-dev libfdt-dev libext2fs-dev e2fsprogs
 libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio

@@ -36,7 +36,7 @@ static void sanitize(const char *in, size_t len, char *out, size_t outlen)
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
-	size_t len = size * nmemb, nl;
+	size_t len = size * nmemb, nl, vl;
 	const char *colon, *v;
 
 	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
@@ -59,8 +59,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	v = colon + 1;
 	while (v < p + len && (*v == ' ' || *v == '\t'))
 		v++;
-	size_t vl = (size_t)(p + len - v);
-	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+	vl = (size_t)(p + len - v);
+	while (vl && strchr("\r\n \t", v[vl - 1]))
 		vl--;
 
 	if (nl == 12 && !strncasecmp(p, "Content-Type", 12)) {

@@ -31,8 +31,12 @@ wait_port() {	# PORT PID: until something listens (at most 20 s), while PID live
 		sleep 0.1
 	done
 }
-start_registry() {	# CONFIG PORT LOG [HTPASSWD]
-	if [ -n "${4:-}" ]; then
+start_registry() {	# CONFIG PORT LOG [HTPASSWD|tls]
+	if [ "${4:-}" = tls ]; then
+		REGISTRY_HTTP_TLS_CERTIFICATE="$T/cert.pem" REGISTRY_HTTP_TLS_KEY="$T/key.pem" \
+		REGISTRY_HTTP_ADDR="127.0.0.1:$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/data" \
+			docker-registry serve "$1" >"$3" 2>&1 &
+	elif [ -n "${4:-}" ]; then
 		REGISTRY_AUTH_HTPASSWD_PATH="$4" REGISTRY_HTTP_ADDR="127.0.0.1:$2" \
 		REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/data" docker-registry serve "$1" >"$3" 2>&1 &
 	else
@@ -329,3 +333,23 @@ refused "plain http off loopback needs --tls-verify=false" "use --tls-verify=fal
 	"$VMM" pull "0.0.0.0:$P/one:v1"
 out=$("$VMM" pull -q --tls-verify=false "0.0.0.0:$P/one:v1" 2>&1)
 expect_eq "--tls-verify=false allows plain http" "0.0.0.0:$P/one:v1" "$out"
+
+# https: the same storage served with a self-signed certificate
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+	-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1; then
+	PT=$(free_port)
+	if start_registry tests/registry/config.yml "$PT" "$T/reg-tls.log" tls; then
+		fresh_root tls
+		out=$("$VMM" pull -q "127.0.0.1:$PT/one:v1" 2>&1)
+		expect_eq "https registry on loopback: certificate not required" "127.0.0.1:$PT/one:v1" "$out"
+		refused "self-signed certificate off loopback refused" "self-signed certificate" \
+			"$VMM" pull "0.0.0.0:$PT/two:v1"
+		out=$("$VMM" pull -q --tls-verify=false "0.0.0.0:$PT/two:v1" 2>&1)
+		expect_eq "--tls-verify=false accepts it" "0.0.0.0:$PT/two:v1" "$out"
+		expect_match "and it went over TLS" '"GET /v2/two/manifests/v1 HTTP/[0-9.]+" 200' "$(cat "$T/reg-tls.log")"
+	else
+		fail "docker-registry with TLS starts" "$(tail -3 "$T/reg-tls.log")"
+	fi
+else
+	skip "https registry" "openssl cannot make a certificate"
+fi
