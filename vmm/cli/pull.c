@@ -79,7 +79,7 @@ static void on_progress(void *arg, const struct pull_progress *p)
 		printf("%s: Already exists\n", id);
 		break;
 	case PULL_LAYER_START:
-		printf("%s: Waiting\033[K", id);
+		printf("%s: Pulling fs layer\033[K", id);
 		v->open = true;
 		v->last = 0;
 		break;
