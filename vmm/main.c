@@ -15,9 +15,12 @@ static const struct cli_command commands[] = {
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },
-	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, history, prune)" },
+	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, pull, history, prune)" },
 	{ "images", cmd_images, "List images" },
 	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
+	{ "login", cmd_login, "Log in to a registry" },
+	{ "logout", cmd_logout, "Log out from a registry" },
+	{ "pull", cmd_pull, "Pull an image from a registry" },
 	{ "rmi", cmd_rmi, "Remove images" },
 	{ "save", cmd_save, "Save images to a tar archive" },
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	cli.root_explicit = root || (getenv("VMM_ROOT") && *getenv("VMM_ROOT"));
 	if (!root)
 		root = owned_root = default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
 	runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");

@@ -2,6 +2,7 @@
 #ifndef VMM_CLI_CLI_H
 #define VMM_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit status of vmm's own failures in commands that also pass on a guest's status (docker: 125). */
@@ -11,6 +12,7 @@
 struct cli {
 	const char *prog;	/* argv[0] as invoked */
 	const char *root;	/* --root, $VMM_ROOT, /var/lib/vmm (root) or $XDG_DATA_HOME/vmm */
+	bool root_explicit;	/* root came from --root or $VMM_ROOT (credentials then live there) */
 	const char *runtime;	/* $VMM_RUNTIME, /run/vmm (root) or $XDG_RUNTIME_DIR/vmm */
 };
 
@@ -36,6 +38,9 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv);
 int cmd_image_prune(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_load(struct cli *cli, int argc, char **argv);
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_logout(struct cli *cli, int argc, char **argv);
+int cmd_pull(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct cli_command image_commands[] = {
 	{ "inspect", cmd_image_inspect, "Show detailed information on images" },
 	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
 	{ "ls", cmd_images, "List images (also: list)" },
+	{ "pull", cmd_pull, "Pull an image from a registry" },
 	{ "prune", cmd_image_prune, "Remove unreferenced blobs and unused cached disks" },
 	{ "rm", cmd_rmi, "Remove images (also: remove)" },
 	{ "save", cmd_save, "Save images to a tar archive" },

@@ -105,6 +105,20 @@ static void print_table(const struct row *rows, size_t n, bool no_trunc)
 	}
 }
 
+/*
+ * A name@digest entry (a pull by digest) is a repo digest, not a tag: like
+ * docker, list it (as <none>) only while the image has no tag.
+ */
+static bool digest_ref_shadowed(const struct image_entry *v, size_t n, size_t i)
+{
+	if (!v[i].ref || !strchr(v[i].ref, '@'))
+		return false;
+	for (size_t j = 0; j < n; j++)
+		if (j != i && v[j].ref && !strchr(v[j].ref, '@') && !strcmp(v[j].digest, v[i].digest))
+			return true;
+	return false;
+}
+
 int cmd_images(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
@@ -173,6 +187,8 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		if (!v[i].config_digest[0])
 			continue;	/* unreadable: logged */
 		if (have_filter && !filter_match(&filter, v[i].ref))
+			continue;
+		if (digest_ref_shadowed(v, n, i))
 			continue;
 		for (size_t j = 0; j < nr && !cached; j++) {
 			if (!strcmp(rows[j].digest, v[i].digest)) {

@@ -85,7 +85,8 @@ static json_object *image_json(const struct image *img)
 		if (ref_parse(img->tags[i], 0, &ref, NULL))
 			continue;
 		ref_format_short(&ref, name, sizeof(name));
-		json_object_array_add(tags, json_object_new_string(name));
+		if (!ref.digest[0])	/* name@digest (a pull by digest) is only a repo digest */
+			json_object_array_add(tags, json_object_new_string(name));
 		ref_format_short_repo(&ref, name, sizeof(name));
 		snprintf(repodigest, sizeof(repodigest), "%s@%s", name, img->digest);
 		for (size_t j = 0; j < json_object_array_length(digests); j++)

@@ -1,0 +1,101 @@
+/*
+ * A client for the OCI distribution API v2 (what docker pull speaks), over
+ * libcurl: manifests into memory, blobs streamed into the store's blob
+ * writer. It authenticates as docker does: anonymously first; on a 401 with
+ * a Bearer challenge it fetches a token from the realm (with the user's
+ * credentials, when there are some) and retries; a Basic challenge is
+ * answered with the credentials.
+ *
+ *  - TLS is verified unless opts.insecure (--tls-verify=false) or the
+ *    registry is on loopback (localhost, 127.0.0.0/8, [::1]), which docker
+ *    also treats as insecure: then https is tried without verification and
+ *    plain http when https does not answer.
+ *  - Redirects (registries send blob downloads to storage) are followed by
+ *    hand, at most 5, never from https to http unless insecure, and the
+ *    Authorization header only goes to the registry's own origin.
+ *  - A connect timeout, and a stall timeout: a transfer moving less than
+ *    1 KB/s for opts.stall_timeout seconds fails. Documents are bounded by
+ *    the caller's limit, blobs by their descriptor's size.
+ *
+ * Every failure is logged once as "LABEL: what happened (what to do)",
+ * except a 404, which returns -ENOENT unlogged for the caller to name.
+ * Errors: -EACCES (401/403: authentication), -ENOENT (404), -EFBIG (larger
+ * than allowed), -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name or route),
+ * -EPROTO (TLS, bad answers), -EIO (broken transfers, 5xx).
+ */
+#ifndef VMM_IMAGES_OCI_REGISTRY_H
+#define VMM_IMAGES_OCI_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "images/oci/auth.h"
+#include "images/oci/digest.h"
+
+struct creds;
+struct registry;
+
+#define REGISTRY_CONNECT_TIMEOUT	30	/* seconds */
+#define REGISTRY_STALL_TIMEOUT		60	/* seconds below 1 KB/s before a transfer fails */
+#define REGISTRY_REDIRECTS_MAX		5
+#define REGISTRY_TOKEN_MAX		(64u << 10)
+
+struct registry_opts {
+	const char *label;		/* names what is being done in messages: the reference or host */
+	bool insecure;			/* --tls-verify=false: unverified https and plain http */
+	const struct creds *creds;	/* NULL: anonymous */
+	unsigned stall_timeout;		/* seconds; 0: REGISTRY_STALL_TIMEOUT */
+	bool login;			/* vmm login: refused credentials need no "run vmm login" hint */
+};
+
+/* A manifest or index as the registry sent it. */
+struct registry_doc {
+	char *data;
+	size_t len;
+	char content_type[128];		/* media type of Content-Type (no parameters), or "" */
+	char digest_header[DIGEST_BUF];	/* Docker-Content-Digest when it is a sha256 digest, or "" */
+};
+
+/*
+ * Where blob bytes go as they arrive: 0, or -errno to cut the transfer (the
+ * sink logs its own errors; the request then fails with its -errno).
+ */
+typedef int (*registry_sink_fn)(void *arg, const void *data, size_t len);
+
+/*
+ * "/v2/<repo>/<kind>/<reference>" (kind: "manifests" or "blobs"). The parts
+ * come from a parsed reference (ref.h), so they need no escaping; anything
+ * outside the reference grammar is refused with -EINVAL.
+ */
+int registry_api_path(char *buf, size_t len, const char *repo, const char *kind,
+		      const char *reference);
+
+/*
+ * A client for the registry serving domain (as references spell it:
+ * "docker.io", "host:5000"). Nothing is sent yet. Logs its errors.
+ */
+int registry_open(const char *domain, const struct registry_opts *o, struct registry **out);
+void registry_close(struct registry *r);
+
+/* GET /v2/ with authentication: whether the registry accepts the credentials (vmm login). */
+int registry_ping(struct registry *r);
+/* Whether the last successful request was authenticated (credentials or a token were sent). */
+bool registry_authenticated(const struct registry *r);
+
+/*
+ * GET /v2/<repo>/manifests/<reference> (a tag or a digest), accepting OCI
+ * and docker schema 2 manifests and indexes, at most max bytes.
+ */
+int registry_get_manifest(struct registry *r, const char *repo, const char *reference,
+			  size_t max, struct registry_doc *doc);
+void registry_doc_free(struct registry_doc *doc);
+
+/*
+ * GET /v2/<repo>/blobs/<digest> into sink: exactly size bytes (more is
+ * -EFBIG, fewer -EIO). The caller checks the digest (the store's blob writer).
+ */
+int registry_get_blob(struct registry *r, const char *repo, const char *digest, uint64_t size,
+		      registry_sink_fn sink, void *arg);
+
+#endif

@@ -1,0 +1,148 @@
+/* Answering a registry's challenge: Basic credentials, or a Bearer token from its realm. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "images/oci/creds.h"
+#include "images/oci/json.h"
+#include "images/oci/registry_internal.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+#define TOKEN_LEN_MAX	16384
+
+static int set_header(struct registry *r, enum auth_scheme kind, const char *v)
+{
+	char *h;
+
+	if (asprintf(&h, "Authorization: %s %s", kind == AUTH_BASIC ? "Basic" : "Bearer", v) < 0)
+		return -ENOMEM;
+	if (r->auth_header) {
+		explicit_bzero(r->auth_header, strlen(r->auth_header));
+		free(r->auth_header);
+	}
+	r->auth_header = h;
+	r->auth_kind = kind;
+	return 0;
+}
+
+static int basic(struct registry *r)
+{
+	char raw[sizeof(r->creds->user) + sizeof(r->creds->pass) + 2];
+	char b64[2 * sizeof(raw)];
+	int n, ret;
+
+	if (!r->creds) {
+		pr_err("%s: authentication required: run vmm login %s", r->label, r->domain);
+		return -EACCES;
+	}
+	n = snprintf(raw, sizeof(raw), "%s:%s", r->creds->user, r->creds->pass);
+	ret = (n < 0 || (size_t)n >= sizeof(raw) || base64_encode(raw, n, b64, sizeof(b64)) < 0) ?
+	      -EINVAL : set_header(r, AUTH_BASIC, b64);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(b64, sizeof(b64));
+	return ret;
+}
+
+/* Append "&key=escaped(value)" to a URL. */
+static int add_param(struct registry *r, char *url, size_t len, const char *key, const char *value)
+{
+	char *esc = curl_easy_escape(r->curl, value, 0);
+	size_t n = strlen(url);
+	int ret = 0;
+
+	if (!esc)
+		return -ENOMEM;
+	if ((size_t)snprintf(url + n, len - n, "%s%s=%s", strchr(url, '?') ? "&" : "?", key, esc) >=
+	    len - n)
+		ret = -ENAMETOOLONG;
+	curl_free(esc);
+	return ret;
+}
+
+/* The token of a token server's answer: {"token": ...} or {"access_token": ...}. */
+static int parse_token(struct registry *r, const struct xfer *x, const char **tok,
+		       json_object **root)
+{
+	const char *t = NULL, *a = NULL;
+	struct jerr e;
+
+	*root = json_parse_object(x->buf ? x->buf : "", x->got, &e);
+	if (!*root || jget_string(*root, "token", false, "", &t, &e) ||
+	    jget_string(*root, "access_token", false, "", &a, &e)) {
+		pr_err("%s: token server %s: unreadable answer: %s", r->label, x->host, e.msg);
+		return -EPROTO;
+	}
+	*tok = t && *t ? t : a;
+	if (!*tok || !**tok || strlen(*tok) > TOKEN_LEN_MAX) {
+		pr_err("%s: token server %s sent no usable token", r->label, x->host);
+		return -EPROTO;
+	}
+	/* it goes into a header: visible ASCII only */
+	for (const char *c = *tok; *c; c++) {
+		if (*c <= ' ' || *c > '~') {
+			pr_err("%s: token server %s sent a token with invalid characters", r->label,
+			       x->host);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+static int bearer(struct registry *r, const struct auth_challenge *ch, const char *scope)
+{
+	char url[REGISTRY_URL_MAX], host[AUTH_HOST_MAX];
+	struct xfer x = { .what = "token request", .max = REGISTRY_TOKEN_MAX, .token_req = true,
+			  .host = host };
+	json_object *root = NULL;
+	const char *tok;
+	int ret;
+
+	if (registry_host_normalize(ch->realm, host, sizeof(host)))
+		snprintf(host, sizeof(host), "the token server");
+	if (!str_has_prefix(ch->realm, "https://") &&
+	    !(str_has_prefix(ch->realm, "http://") && r->insecure)) {
+		pr_err("%s: %s sends clients to the token server '%.200s', which is not https "
+		       "(use --tls-verify=false to allow it)", r->label, r->domain, ch->realm);
+		return -EPROTO;
+	}
+	if (strlen(ch->realm) >= sizeof(url))
+		return -ENAMETOOLONG;
+	strcpy(url, ch->realm);
+	if ((ch->service[0] && (ret = add_param(r, url, sizeof(url), "service", ch->service))) ||
+	    ((ch->scope[0] || scope) &&
+	     (ret = add_param(r, url, sizeof(url), "scope", ch->scope[0] ? ch->scope : scope))))
+		return ret;
+	if ((ret = registry_request(r, url, &x)))
+		goto out;
+	if (x.status == 401 || x.status == 403) {
+		if (r->creds) {
+			ret = registry_refused(r, host, "");
+		} else {
+			pr_err("%s: authentication required: run vmm login %s", r->label, r->domain);
+			ret = -EACCES;
+		}
+		goto out;
+	}
+	if (x.status != 200) {
+		ret = registry_report_status(r, &x);
+		goto out;
+	}
+	if (!(ret = parse_token(r, &x, &tok, &root)))
+		ret = set_header(r, AUTH_BEARER, tok);
+out:
+	json_object_put(root);
+	if (x.buf) {
+		explicit_bzero(x.buf, x.got);
+		free(x.buf);
+	}
+	return ret;
+}
+
+int registry_authenticate(struct registry *r, const struct auth_challenge *ch, const char *scope)
+{
+	pr_debug("%s: %s challenge, realm '%s' service '%s' scope '%s'", r->domain,
+		 ch->scheme == AUTH_BASIC ? "Basic" : "Bearer", ch->realm, ch->service, ch->scope);
+	return ch->scheme == AUTH_BASIC ? basic(r) : bearer(r, ch, scope);
+}

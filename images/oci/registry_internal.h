@@ -1,0 +1,67 @@
+/* The registry client's insides, shared by registry.c and registry_auth.c only. */
+#ifndef VMM_IMAGES_OCI_REGISTRY_INTERNAL_H
+#define VMM_IMAGES_OCI_REGISTRY_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "images/oci/registry.h"
+
+#define REGISTRY_URL_MAX	4096
+
+struct registry {
+	CURL *curl;
+	char domain[AUTH_HOST_MAX];	/* as references spell it: "docker.io", "host:5000" */
+	char api_host[AUTH_HOST_MAX];	/* who serves it: "registry-1.docker.io" */
+	char base[AUTH_HOST_MAX + 16];	/* "https://host", or "http://host" once settled */
+	const char *label;
+	const struct creds *creds;
+	bool insecure;
+	bool login;
+	bool scheme_settled;		/* the registry answered: no more https -> http fallback */
+	unsigned stall_timeout;
+	char *auth_header;		/* "Authorization: ..." for the registry's origin, or NULL */
+	enum auth_scheme auth_kind;	/* what auth_header holds */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request and its response. */
+struct xfer {
+	/* in */
+	const char *accept;		/* "Accept: ..." header or NULL */
+	const char *what;		/* "manifest latest", "blob sha256:..." for messages */
+	const char *host;		/* the server, when not the registry (token realm) */
+	bool token_req;			/* to a token server: basic credentials, never auth_header */
+	uint64_t max;			/* body limit (a blob's exact size) */
+	registry_sink_fn sink;		/* blob bytes go here, else into memory (buf) */
+	void *sink_arg;
+	/* out */
+	long status;
+	char content_type[128];
+	char digest[DIGEST_BUF];
+	struct auth_challenge ch[AUTH_CHALLENGES_MAX];
+	size_t n_ch;
+	char *buf;			/* a 2xx body (memory sink), NUL-terminated */
+	size_t cap;
+	uint64_t got;			/* 2xx body bytes so far */
+	char err[2048];			/* the start of any other body */
+	size_t err_len;
+	int sink_err;			/* -EFBIG (or -ENOMEM): why the transfer was cut */
+	int cb_err;			/* the sink's error (it logged it) */
+};
+
+/*
+ * GET path (on the registry) or an absolute URL, following redirects as
+ * registry.h says. 0 with x->status set, or -errno (logged) when no usable
+ * answer came.
+ */
+int registry_request(struct registry *r, const char *path_or_url, struct xfer *x);
+/* Log a status the caller cannot go on with; returns its -errno. */
+int registry_report_status(struct registry *r, struct xfer *x);
+/* Answer a challenge: set r->auth_header (Basic, or a Bearer token fetched for scope). */
+int registry_authenticate(struct registry *r, const struct auth_challenge *ch, const char *scope);
+/* Log that host refused the credentials (detail: the server's words, or ""); -EACCES. */
+int registry_refused(struct registry *r, const char *host, const char *detail);
+/* Whether two URLs share scheme, host and port. */
+bool registry_same_origin(const char *a, const char *b);
+
+#endif

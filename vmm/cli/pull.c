@@ -1,0 +1,188 @@
+/* vmm pull: an image from a registry, with docker's progress lines on a terminal. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "images/oci/pull.h"
+#include "images/oci/ref.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/credentials.h"
+#include "vmm/cli/image_fmt.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+#define REDRAW_NS	100000000LL	/* progress lines at most 10 times a second */
+
+struct view {
+	const struct image_ref *ref;
+	bool header;		/* "latest: Pulling from library/busybox" printed */
+	bool open;		/* a progress line without its newline yet */
+	int64_t last;		/* when it was last drawn */
+};
+
+static void usage(void)
+{
+	printf("Usage: vmm pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
+	       "Pull an image from a registry (docker.io when the name has no registry).\n"
+	       "An image index or manifest list gives its linux/amd64 image.\n\n"
+	       "Options:\n"
+	       "  -q, --quiet              print only the image's full name\n"
+	       "      --platform OS/ARCH   the platform to pull; only linux/amd64, what vmm runs\n"
+	       "      --tls-verify=BOOL    require https with a valid certificate (default true;\n"
+	       "                           false also allows plain http). Registries on\n"
+	       "                           localhost and 127.0.0.0/8 never require it\n"
+	       "      --authfile FILE      credentials file (default: as for vmm login)\n"
+	       "  -h, --help               show this help\n\n"
+	       "A transfer that moves less than 1 KB/s for VMM_PULL_STALL_TIMEOUT seconds\n"
+	       "(default 60) fails.\n");
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void draw_bytes(const struct pull_progress *p, const char *id)
+{
+	char done[16], total[16], bar[52];
+	int fill = p->total ? (int)(p->done * 50 / p->total) : 50;
+
+	format_size_si(p->done, done, sizeof(done));
+	format_size_si(p->total, total, sizeof(total));
+	memset(bar, ' ', 50);
+	memset(bar, '=', fill);
+	if (fill < 50)
+		bar[fill] = '>';
+	bar[50] = '\0';
+	printf("\r%s: Downloading [%s] %8s/%s\033[K", id, bar, done, total);
+}
+
+static void on_progress(void *arg, const struct pull_progress *p)
+{
+	struct view *v = arg;
+	char id[13];
+
+	snprintf(id, sizeof(id), "%s", digest_hex(p->digest));
+	if (!v->header) {
+		printf("%s: Pulling from %s\n", v->ref->digest[0] ? v->ref->digest : v->ref->tag,
+		       v->ref->path);
+		v->header = true;
+	}
+	switch (p->event) {
+	case PULL_LAYER_EXISTS:
+		printf("%s: Already exists\n", id);
+		break;
+	case PULL_LAYER_START:
+		printf("%s: Pulling fs layer\033[K", id);
+		v->open = true;
+		v->last = 0;
+		break;
+	case PULL_LAYER_BYTES:
+		if (now_ns() - v->last < REDRAW_NS && p->done < p->total)
+			return;
+		v->last = now_ns();
+		draw_bytes(p, id);
+		break;
+	case PULL_LAYER_DONE:
+		printf("\r%s: Pull complete\033[K\n", id);
+		v->open = false;
+		break;
+	}
+	fflush(stdout);
+}
+
+int cmd_pull(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TLS = 256, OPT_PLATFORM, OPT_AUTHFILE };
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "tls-verify", optional_argument, NULL, OPT_TLS },
+		{ "authfile", required_argument, NULL, OPT_AUTHFILE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pull_opts po = { 0 };
+	struct pull_result res;
+	struct auth_files af;
+	struct image_ref ref;
+	struct view view = { .ref = &ref };
+	const char *authfile = NULL, *why, *env;
+	bool quiet = false, verify = true;
+	char shortref[REF_STR_MAX];
+	struct store *s;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_PLATFORM:
+			if (strcmp(optarg, PLATFORM_OS "/" PLATFORM_ARCH)) {
+				pr_err("--platform %s: vmm runs %s/%s images only", optarg, PLATFORM_OS,
+				       PLATFORM_ARCH);
+				return 2;
+			}
+			break;
+		case OPT_TLS:
+			if (cli_parse_bool(optarg, &verify))
+				return cli_usage_error("pull", "--tls-verify wants true or false");
+			break;
+		case OPT_AUTHFILE:
+			authfile = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			return cli_bad_option("pull", argv);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("pull", "want exactly one image NAME[:TAG|@DIGEST]");
+	if (ref_parse(argv[optind], REF_DEFAULT_TAG, &ref, &why)) {
+		pr_err("%s: invalid reference format: %s", argv[optind], why);
+		return 1;
+	}
+	cli_auth_files(cli, authfile, &af);
+	po.insecure = !verify;
+	if ((env = getenv("VMM_PULL_STALL_TIMEOUT")) && *env) {
+		uint64_t secs;
+
+		if (parse_uint(env, 1, 86400, &secs)) {
+			pr_err("VMM_PULL_STALL_TIMEOUT=%s: want seconds (1-86400)", env);
+			return 2;
+		}
+		po.stall_timeout = (unsigned)secs;
+	}
+	po.auth_files = af.list;
+	if (!quiet && isatty(STDOUT_FILENO)) {
+		po.progress = on_progress;
+		po.progress_arg = &view;
+	}
+	if (!(s = cli_store_open(cli->root)))
+		return 1;
+	ret = image_pull(s, argv[optind], &po, &res);
+	store_close(s);
+	if (view.open)
+		printf("\n");
+	if (ret)
+		return 1;
+	if (quiet) {
+		printf("%s\n", res.ref);
+		return 0;
+	}
+	fmt_short_ref(res.ref, shortref, sizeof(shortref));
+	printf("Digest: %s\n", res.digest);
+	printf("Status: %s for %s\n", res.updated ? "Downloaded newer image" : "Image is up to date",
+	       shortref);
+	printf("%s\n", res.ref);
+	return 0;
+}
