@@ -106,6 +106,10 @@ static void on_signal(void *opaque, uint32_t events)
 
 	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (m->cfg.on_signal) {
+		m->cfg.on_signal(m->cfg.signal_opaque, si.ssi_signo);
+		return;
+	}
 	m->exit_signal = si.ssi_signo;
 	vm_end(m->vm, VM_END_HOST, 0, "stopped by signal %d", (int)si.ssi_signo);
 }
@@ -131,6 +135,8 @@ static int setup_signals(struct machine *m)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	if (m->cfg.on_signal)
+		sigaddset(&set, SIGWINCH);
 	/* Blocked in every thread (vCPU threads inherit the mask), read via signalfd. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -EINVAL;

@@ -30,6 +30,12 @@ struct machine_config {
 	enum quirks_mode quirks;
 	int console_fd;			/* guest console output; -1 discards */
 	bool console_input;		/* forward stdin to the UART */
+	/*
+	 * SIGINT/SIGTERM/SIGHUP (and SIGWINCH) go here instead of stopping the
+	 * VM, on the loop thread; NULL: a signal ends the VM (vmm boot).
+	 */
+	void (*on_signal)(void *opaque, int sig);
+	void *signal_opaque;
 };
 
 struct machine {

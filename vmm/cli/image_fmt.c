@@ -37,38 +37,44 @@ void fmt_repo_tag(const char *full, char *repo, size_t rlen, char *tag, size_t t
 	snprintf(tag, tlen, "%s", ref.tag[0] ? ref.tag : "<none>");
 }
 
+void fmt_duration(int64_t secs, char *buf, size_t len)
+{
+	int64_t hours = (secs + 1800) / 3600;
+
+	if (secs < 1)
+		snprintf(buf, len, "Less than a second");
+	else if (secs == 1)
+		snprintf(buf, len, "1 second");
+	else if (secs < 60)
+		snprintf(buf, len, "%lld seconds", (long long)secs);
+	else if (secs / 60 == 1)
+		snprintf(buf, len, "About a minute");
+	else if (secs / 60 < 60)
+		snprintf(buf, len, "%lld minutes", (long long)(secs / 60));
+	else if (hours == 1)
+		snprintf(buf, len, "About an hour");
+	else if (hours < 48)
+		snprintf(buf, len, "%lld hours", (long long)hours);
+	else if (hours < 24 * 7 * 2)
+		snprintf(buf, len, "%lld days", (long long)(hours / 24));
+	else if (hours < 24 * 30 * 2)
+		snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
+	else if (hours < 24 * 365 * 2)
+		snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
+	else
+		snprintf(buf, len, "%lld years", (long long)(secs / 3600 / 24 / 365));
+}
+
 void fmt_since(int64_t created, char *buf, size_t len)
 {
-	int64_t secs = (int64_t)time(NULL) - created;
-	int64_t hours;
+	char d[64];
 
 	if (created <= 0) {
 		snprintf(buf, len, "N/A");
 		return;
 	}
-	hours = (secs + 1800) / 3600;
-	if (secs < 1)
-		snprintf(buf, len, "Less than a second ago");
-	else if (secs == 1)
-		snprintf(buf, len, "1 second ago");
-	else if (secs < 60)
-		snprintf(buf, len, "%lld seconds ago", (long long)secs);
-	else if (secs / 60 == 1)
-		snprintf(buf, len, "About a minute ago");
-	else if (secs / 60 < 60)
-		snprintf(buf, len, "%lld minutes ago", (long long)(secs / 60));
-	else if (hours == 1)
-		snprintf(buf, len, "About an hour ago");
-	else if (hours < 48)
-		snprintf(buf, len, "%lld hours ago", (long long)hours);
-	else if (hours < 24 * 7 * 2)
-		snprintf(buf, len, "%lld days ago", (long long)(hours / 24));
-	else if (hours < 24 * 30 * 2)
-		snprintf(buf, len, "%lld weeks ago", (long long)(hours / 24 / 7));
-	else if (hours < 24 * 365 * 2)
-		snprintf(buf, len, "%lld months ago", (long long)(hours / 24 / 30));
-	else
-		snprintf(buf, len, "%lld years ago", (long long)(secs / 3600 / 24 / 365));
+	fmt_duration((int64_t)time(NULL) - created, d, sizeof(d));
+	snprintf(buf, len, "%s ago", d);
 }
 
 void fmt_created_at(int64_t created, char *buf, size_t len)
