@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/virtio/vsock.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
 #include "vmm/log.h"
@@ -25,12 +26,18 @@ static void usage(void)
 	       "  -m, --memory SIZE     guest RAM, MiB or with a unit (default 128)\n"
 	       "  --cpus N              vCPUs (default 1)\n"
 	       "  --console FILE        write the guest console to FILE instead of stdout\n"
-	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n");
+	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n"
+	       "  --vsock PATH          add a virtio-vsock device; host programs reach guest\n"
+	       "                        port P by connecting to the unix socket PATH and\n"
+	       "                        sending \"CONNECT P\\n\"; guest connections to host port\n"
+	       "                        P go to the unix socket PATH_P (docs/vsock.md)\n"
+	       "  --vsock-cid N         the guest's vsock CID (default 3)\n");
 }
 
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS };
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS,
+	       OPT_VSOCK, OPT_VSOCK_CID };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -39,6 +46,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,8 +55,12 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		.name = "boot", .mem_size = 128 * MiB, .ncpus = 1, .quirks = QUIRKS_AUTO,
 		.console_fd = STDOUT_FILENO, .console_input = true,
 	};
+	struct vsock_config vcfg = { .guest_cid = VSOCK_DEFAULT_CID };
+	bool want_vsock = false;
+	struct vsock *vsock = NULL;
 	const char *console_path = NULL;
 	struct machine *m = NULL;
+	uint64_t v;
 	int c, ret, status;
 
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
@@ -76,6 +89,16 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 			if (opt_parse_quirks(optarg, &cfg.quirks))
 				return cli_usage_error("boot", "--host-quirks %s: use auto, on or off", optarg);
 			break;
+		case OPT_VSOCK:
+			vcfg.uds_path = optarg;
+			want_vsock = true;
+			break;
+		case OPT_VSOCK_CID:
+			if (parse_uint(optarg, 3, 0xfffffffeULL, &v))
+				return cli_usage_error("boot", "--vsock-cid %s: not a number from 3 to 4294967294", optarg);
+			vcfg.guest_cid = v;
+			want_vsock = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -98,14 +121,18 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		}
 	}
 	ret = machine_create(&cfg, &m);
+	if (!ret && want_vsock)
+		ret = vsock_create(m->vm, &m->cmdline, &vcfg, &vsock);
 	if (!ret)
 		ret = machine_boot(m);
 	if (ret) {
+		vsock_destroy(vsock);
 		machine_destroy(m);
 		return EXIT_VMM_ERROR;
 	}
 	machine_wait(m);
 	status = machine_report(m);
+	vsock_destroy(vsock);
 	machine_destroy(m);
 	if (console_path)
 		close(cfg.console_fd);
