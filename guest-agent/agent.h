@@ -71,13 +71,18 @@ struct child_error {
 };
 
 struct stdio_fds {
-	int in, out, err;	/* the child's ends; -1: /dev/null */
-	bool tty;
+	int in, out, err;	/* the child's ends (unused with tty) */
+	bool tty;		/* the child opens a pty and sends the master over errpipe */
 };
 
 /* Agent side, before the container's first process: root, cgroup, /etc files. */
 int container_prepare(const struct proto_spec *s, char *err, size_t errlen);
-/* Fork the container's init (new namespaces) or a process joining ctr_pid's. -errno or pid. */
+/*
+ * Fork the container's init (new namespaces) or a process joining ctr_pid's:
+ * pid or -errno. errpipe (a SOCK_SEQPACKET socket, close-on-exec) carries a
+ * pty master (SCM_RIGHTS) with tty, then a struct child_error if the start
+ * fails; EOF means the exec happened.
+ */
 pid_t container_spawn(const struct proto_spec *s, pid_t ctr_pid, const struct stdio_fds *io, int errpipe);
 /* After the container's init died: oom kill count, then sync and unmount the root. */
 bool container_oom_killed(void);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -202,9 +203,39 @@ static void __attribute__((noreturn)) fail(int errpipe, int code, int err, const
 	_exit(code);
 }
 
+/*
+ * A terminal from the container's own devpts, so that tty(1) and ttyname()
+ * work inside: the master goes to the agent over the error socket.
+ */
+static void open_tty(const struct proto_spec *s, struct stdio_fds *io, int errpipe)
+{
+	struct winsize ws = { .ws_row = s->rows ? s->rows : 24, .ws_col = s->cols ? s->cols : 80 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = "M", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	int master, slave, unlock = 0;
+
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(errpipe, 125, errno, "open /dev/ptmx", NULL);
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCSWINSZ, &ws) < 0)
+		fail(errpipe, 125, errno, "set up the terminal", NULL);
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		fail(errpipe, 125, errno, "open the terminal", NULL);
+	u.h.cmsg_level = SOL_SOCKET;
+	u.h.cmsg_type = SCM_RIGHTS;
+	u.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&u.h), &master, sizeof(int));
+	if (sendmsg(errpipe, &msg, MSG_NOSIGNAL) != 1)
+		fail(errpipe, 125, errno, "pass the terminal to the agent", NULL);
+	close(master);
+	io->in = io->out = io->err = slave;
+}
+
 static void setup_stdio(const struct stdio_fds *io)
 {
-	setsid();
 	dup2(io->in, 0);
 	dup2(io->out, 1);
 	dup2(io->err, 2);
@@ -442,8 +473,9 @@ static void __attribute__((noreturn)) do_exec(char **argv, char **env, int errpi
 }
 
 static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ctr,
-					      const struct stdio_fds *io, int errpipe)
+					      const struct stdio_fds *stdio, int errpipe)
 {
+	struct stdio_fds io = *stdio;
 	char err[ERRLEN] = "";
 	struct user_info u;
 	char **env;
@@ -452,14 +484,17 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	setup_stdio(io);
+	setsid();
 	if (ctr)
 		join_container(ctr, errpipe);
 	else
 		new_container(s, errpipe);
+	if (io.tty)
+		open_tty(s, &io, errpipe);
+	setup_stdio(&io);
 	if (user_resolve(s->user, s->groups, s->ngroups, &u, err, sizeof(err)))
 		fail(errpipe, 125, 0, err, NULL);
-	env = build_env(s, &u, io->tty);
+	env = build_env(s, &u, io.tty);
 	if (!env)
 		fail(errpipe, 125, ENOMEM, "environment", NULL);
 	if (s->cwd && *s->cwd) {
@@ -490,7 +525,7 @@ pid_t container_spawn(const struct proto_spec *s, pid_t ctr, const struct stdio_
 		scat(path, sizeof(path), "/proc/", utoa(ctr, n), "/ns/pid", NULL);
 		pidns = open(path, O_RDONLY | O_CLOEXEC);
 		if (pidns < 0)
-			return -errno;
+			return errno == ENOENT ? -ESRCH : -errno;	/* the container ended */
 		if (setns(pidns, CLONE_NEWPID) < 0) {
 			err = errno;
 			close(pidns);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@ struct proc {
 	uint8_t *in_buf;	/* host stdin not yet written to the process */
 	uint32_t in_len, in_consumed;
 	bool in_eof;
+	bool in_wait;		/* tty: stdin waits for the child's pty master */
+	uint16_t rows, cols;	/* a resize that came before the pty */
 	uint32_t out_window;	/* data bytes the host still accepts */
 	bool exited;
 	int status;
@@ -75,27 +78,7 @@ static void start_failed(struct agent *a, uint16_t stream, bool main, int code, 
 		agent_main_exited(a, code);
 }
 
-static int open_pty(const struct proto_spec *s, int *master, int *slave)
-{
-	struct winsize ws = { .ws_row = s->rows ? s->rows : 24, .ws_col = s->cols ? s->cols : 80 };
-	int unlock = 0;
-
-	*master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0)
-		return -errno;
-	if (ioctl(*master, TIOCSPTLCK, &unlock) < 0 || ioctl(*master, TIOCSWINSZ, &ws) < 0)
-		goto fail;
-	/* The peer by fd: no path lookup, whatever /dev/pts the container sees. */
-	*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0)
-		goto fail;
-	return 0;
-fail:
-	close(*master);
-	return -errno;
-}
-
-static int make_stdio(struct agent *a, struct proc *p, const struct proto_spec *s, struct stdio_fds *io)
+static int make_stdio(struct proc *p, const struct proto_spec *s, struct stdio_fds *io)
 {
 	int in[2] = { -1, -1 }, out[2], err[2];
 	static int devnull = -1;
@@ -104,16 +87,7 @@ static int make_stdio(struct agent *a, struct proc *p, const struct proto_spec *
 		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	io->tty = s->tty;
 	if (s->tty) {
-		int master = -1, slave = -1, ret = open_pty(s, &master, &slave);
-
-		if (ret)
-			return ret;
-		io->in = io->out = io->err = slave;
-		p->out_fd = master;
-		p->in_fd = s->stdin ? dup(master) : -1;
-		if (p->in_fd >= 0)
-			fcntl(p->in_fd, F_SETFD, FD_CLOEXEC);
-		set_nonblock(master);
+		p->in_wait = s->stdin;	/* the child sends the pty master */
 		return 0;
 	}
 	if (s->stdin && pipe2(in, O_CLOEXEC) < 0)
@@ -135,14 +109,14 @@ static int make_stdio(struct agent *a, struct proc *p, const struct proto_spec *
 	return 0;
 }
 
-static void close_child_ends(const struct stdio_fds *io, int devnull_in)
+static void close_child_ends(const struct stdio_fds *io, bool stdin_pipe)
 {
-	if (io->in >= 0 && io->in != devnull_in)
+	if (io->tty)
+		return;
+	if (stdin_pipe)
 		close(io->in);
-	if (io->out >= 0 && io->out != io->in)
-		close(io->out);
-	if (io->err >= 0 && io->err != io->out)
-		close(io->err);
+	close(io->out);
+	close(io->err);
 }
 
 int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *payload, size_t n)
@@ -190,8 +164,8 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	p->tty = s.tty;
 	p->in_fd = p->out_fd = p->err_fd = p->errp = -1;
 	p->out_window = PROTO_WINDOW_SIZE;
-	ret = make_stdio(a, p, &s, &io);
-	if (!ret && pipe2(ep, O_CLOEXEC) < 0)
+	ret = make_stdio(p, &s, &io);
+	if (!ret && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ep) < 0)
 		ret = -errno;
 	if (ret) {
 		scat(err, sizeof(err), "stdio: ", strerror(-ret), NULL);
@@ -199,9 +173,12 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	}
 	p->pid = container_spawn(&s, main ? 0 : a->main_pid, &io, ep[1]);
 	close(ep[1]);
-	close_child_ends(&io, s.stdin ? -1 : io.in);
+	close_child_ends(&io, s.stdin);
 	if (p->pid < 0) {
-		scat(err, sizeof(err), "fork: ", strerror(-p->pid), NULL);
+		if (p->pid == -ESRCH)
+			scat(err, sizeof(err), "the container is not running", NULL);
+		else
+			scat(err, sizeof(err), "start the process: ", strerror(-p->pid), NULL);
 		close(ep[0]);
 		goto fail;
 	}
@@ -278,14 +255,48 @@ void proc_reaped(struct agent *a, pid_t pid, int status)
 	}
 }
 
+static void write_stdin(struct agent *a, struct proc *p);
+
+/* The child's pty master arrived: output, stdin and the window size go through it. */
+static void got_master(struct agent *a, struct proc *p, int fd)
+{
+	p->out_fd = fd;
+	set_nonblock(fd);
+	if (p->rows) {
+		struct winsize ws = { .ws_row = p->rows, .ws_col = p->cols };
+
+		ioctl(fd, TIOCSWINSZ, &ws);
+	}
+	if (p->in_wait) {
+		p->in_wait = false;
+		p->in_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		write_stdin(a, p);
+	}
+}
+
 static void read_errpipe(struct agent *a, struct proc *p)
 {
 	struct child_error ce;
 	struct proto_started st = { .pid = p->pid };
-	ssize_t n = read(p->errp, &ce, sizeof(ce));
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = &ce, .iov_len = sizeof(ce) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(p->errp, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n > 0 && cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		int fd;
+
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (p->out_fd < 0)
+			got_master(a, p, fd);
+		else
+			close(fd);
+		return;
+	}
 	if (n == sizeof(ce)) {
 		ce.msg[sizeof(ce.msg) - 1] = 0;
 		st = (struct proto_started){ .code = ce.code ? ce.code : 125, .message = ce.msg };
@@ -295,6 +306,7 @@ static void read_errpipe(struct agent *a, struct proc *p)
 	}
 	proto_started_encode(&a->out, p->stream, &st);
 	close_fd(&p->errp);
+	p->in_wait = false;
 }
 
 static void grant_stdin(struct agent *a, struct proc *p, bool force)
@@ -360,7 +372,7 @@ void proc_frame(struct agent *a, const struct proto_frame *f)
 		return;
 	switch (f->type) {
 	case PROTO_STDIN:
-		if (p->in_fd < 0 || p->in_eof) {
+		if ((p->in_fd < 0 && !p->in_wait) || p->in_eof) {
 			p->in_consumed += f->len;	/* nobody reads it: give the window back */
 			grant_stdin(a, p, true);
 			break;
@@ -390,10 +402,13 @@ void proc_frame(struct agent *a, const struct proto_frame *f)
 			kill(p->pid, v);
 		break;
 	case PROTO_RESIZE:
-		if (p->tty && p->out_fd >= 0 && !proto_resize_decode(f->payload, f->len, &rows, &cols)) {
+		if (p->tty && !proto_resize_decode(f->payload, f->len, &rows, &cols)) {
 			struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
-			ioctl(p->out_fd, TIOCSWINSZ, &ws);
+			p->rows = rows;
+			p->cols = cols;
+			if (p->out_fd >= 0)
+				ioctl(p->out_fd, TIOCSWINSZ, &ws);
 		}
 		break;
 	}
