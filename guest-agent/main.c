@@ -103,13 +103,6 @@ void agent_exit_device(int code)
 		pause();
 }
 
-void agent_result(struct agent *a, uint16_t stream, int code, const char *msg)
-{
-	struct proto_result r = { .code = code, .message = msg };
-
-	proto_result_encode(&a->out, stream, &r);
-}
-
 static int shutdown_stream = -1;
 
 void agent_main_exited(struct agent *a, int code)

@@ -154,3 +154,10 @@ void set_nonblock(int fd)
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
+
+void agent_result(struct agent *a, uint16_t stream, int code, const char *msg)
+{
+	struct proto_result r = { .code = code, .message = msg };
+
+	proto_result_encode(&a->out, stream, &r);
+}

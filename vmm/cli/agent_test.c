@@ -26,7 +26,7 @@
 #define MAX_ACTIONS	32
 #define MAX_ENV		64
 
-enum action_kind { ACT_EXEC, ACT_EXEC_RAW, ACT_TOP, ACT_CP_OUT, ACT_CP_IN, ACT_SIGNAL, ACT_SLEEP };
+enum action_kind { ACT_EXEC, ACT_EXEC_RAW, ACT_TOP, ACT_CP_OUT, ACT_CP_IN, ACT_SIGNAL, ACT_SLEEP, ACT_RESET };
 
 struct action {
 	enum action_kind kind;
@@ -45,6 +45,7 @@ struct test {
 	bool stdin_fwd;
 	bool timing;
 	bool started;
+	bool resetting;		/* waiting for HELLO after a transport reset */
 	struct agent_proc *main;
 	struct action actions[MAX_ACTIONS];
 	unsigned nactions, next;
@@ -71,6 +72,7 @@ static void usage(void)
 	       "    --cp-out PATH:FILE  archive PATH of the container into the tar FILE\n"
 	       "    --cp-in FILE:PATH   extract the tar FILE into the directory PATH\n"
 	       "    --sleep MS          wait\n"
+	       "    --transport-reset   reset the vsock transport; go on when the agent is back\n"
 	       "    --signal SIG        send SIG (name or number) to the process\n"
 	       "  --timing              print when HELLO, STARTED, the first output and EXIT came\n");
 }
@@ -207,6 +209,11 @@ static void next_action(struct test *t)
 		ret = agent_proc_signal(t->main, parse_signal(a->arg));
 		next_action(t);
 		break;
+	case ACT_RESET:
+		/* The guest drops its connections; the agent reconnects and says HELLO. */
+		t->resetting = true;
+		vsock_transport_reset(t->vsock);
+		break;
 	case ACT_SLEEP: {
 		uint64_t v = 0;
 
@@ -255,8 +262,14 @@ static void on_ready(void *opaque, const struct proto_hello *h)
 				  t->out_pipe >= 0 ? t->out_pipe : STDOUT_FILENO, STDERR_FILENO };
 	int ret;
 
-	if (t->main)
-		return;		/* a reconnect: the process runs on */
+	if (t->main) {		/* a reconnect: the process runs on */
+		if (t->resetting) {
+			fprintf(stderr, "agent-test: agent reconnected after the transport reset\n");
+			t->resetting = false;
+			next_action(t);
+		}
+		return;
+	}
 	t->t_hello = machine_uptime_ns(t->m);
 	t->guest_hello_ns = h->uptime_ns;
 	ret = agent_run(t->client, &t->spec, &io, &main_ops, t, &t->main);
@@ -318,7 +331,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS, OPT_VSOCK,
 	       OPT_ROOT, OPT_FSTYPE, OPT_GROUP, OPT_HOSTNAME, OPT_MEMLIM, OPT_PIDS, OPT_CPUQ, OPT_RO,
-	       OPT_EXEC, OPT_EXEC_RAW, OPT_TOP, OPT_CPOUT, OPT_CPIN, OPT_SIGNAL, OPT_SLEEP, OPT_TIMING };
+	       OPT_EXEC, OPT_EXEC_RAW, OPT_TOP, OPT_CPOUT, OPT_CPIN, OPT_SIGNAL, OPT_SLEEP, OPT_RESET, OPT_TIMING };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -348,6 +361,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 		{ "cp-in", required_argument, NULL, OPT_CPIN },
 		{ "signal", required_argument, NULL, OPT_SIGNAL },
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
+		{ "transport-reset", no_argument, NULL, OPT_RESET },
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -428,6 +442,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 		case OPT_CPIN: ret = add_action(t, ACT_CP_IN, optarg); goto act;
 		case OPT_SIGNAL: ret = add_action(t, ACT_SIGNAL, optarg); goto act;
 		case OPT_SLEEP: ret = add_action(t, ACT_SLEEP, optarg); goto act;
+		case OPT_RESET: ret = add_action(t, ACT_RESET, NULL); goto act;
 		case OPT_TIMING: t->timing = true; break;
 		case 'h':
 			usage();
