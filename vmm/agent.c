@@ -258,7 +258,7 @@ static void source_pump(struct agent_proc *s)
 
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			io_watch(s->c, &s->in, EPOLLIN, on_source);
-			return;
+			break;
 		}
 		if (n <= 0) {
 			if (n < 0)
