@@ -100,14 +100,20 @@ static char type_of(const struct stat *st)
 	}
 }
 
-size_t tar_header(uint8_t *out, size_t cap, const char *name, const struct stat *st, const char *link)
+size_t tar_header(uint8_t *out, size_t cap, const char *path, const struct stat *st, const char *link)
 {
-	char type = type_of(st);
-	size_t nlen = strlen(name), llen = link ? strlen(link) : 0, off = 0;
+	char type = type_of(st), name[TAR_PATH_MAX + 1];
+	size_t nlen = strlen(path), llen = link ? strlen(link) : 0, off = 0;
 	uint8_t *h;
 
 	if (!type || cap < TAR_HEADER_MAX || nlen >= TAR_PATH_MAX || llen >= TAR_PATH_MAX)
 		return 0;
+	/* Directories end in '/', as tar writes them. */
+	memcpy(name, path, nlen + 1);
+	if (type == '5' && nlen && name[nlen - 1] != '/') {
+		name[nlen++] = '/';
+		name[nlen] = 0;
+	}
 	memset(out, 0, cap < TAR_HEADER_MAX ? cap : TAR_HEADER_MAX);
 	if (nlen > 100 || llen > 100) {
 		/* A pax header carries the long names; the ustar one gets truncated copies. */
