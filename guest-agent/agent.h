@@ -27,6 +27,9 @@
 struct agent;
 
 /* ---- util.c ---- */
+/* With vmm_agent.debug on the kernel command line: timestamped progress lines. */
+extern bool agent_tracing;
+void trace(const char *what);
 /* Log a line to the console: the NULL-terminated strings, concatenated. */
 void say(const char *first, ...) __attribute__((sentinel));
 /* Concatenate NULL-terminated strings into dst (always terminated); the length. */

@@ -184,8 +184,7 @@ static void connected(struct agent *a)
 		write_all(a->vsock, proto_buf_head(&hello), n);
 		proto_buf_free(&hello);
 	}
-	if (a->debug)
-		say("connected to the host", NULL);
+	trace("connected to the host, HELLO sent");
 }
 
 static void do_shutdown(struct agent *a, uint16_t stream)
@@ -220,8 +219,8 @@ static void dispatch(struct agent *a, const struct proto_frame *f)
 {
 	uint64_t v;
 
-	if (a->debug)
-		say("frame ", proto_type_name(f->type), NULL);
+	if (a->debug && f->type != PROTO_WINDOW && f->type != PROTO_STDIN)
+		trace(proto_type_name(f->type));
 	switch (f->type) {
 	case PROTO_RUN:
 	case PROTO_EXEC:
@@ -338,7 +337,8 @@ int main(void)
 	a->sigfd = setup_signals();
 	try_connect(a);		/* the host answers while we mount */
 	mount_basics();
-	a->debug = cmdline_has("vmm_agent.debug");
+	a->debug = agent_tracing = cmdline_has("vmm_agent.debug");
+	trace("mounted /proc /sys /dev /run cgroup2");
 	for (;;) {
 		int n = 0, vi = -1, pbase, pn, timeout = -1;
 		uint64_t now = now_ms();

@@ -153,6 +153,8 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 		proto_spec_free(&s);
 		return -EIO;
 	}
+	if (main)
+		trace("root mounted, cgroup made");
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		start_failed(a, stream, main, 125, "out of memory");
@@ -184,6 +186,7 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	}
 	p->errp = ep[0];
 	set_nonblock(p->errp);
+	trace("forked");
 	if (main)
 		a->main_pid = p->pid;
 	a->procs[slot] = p;
@@ -219,9 +222,11 @@ static void finish(struct agent *a, struct proc *p)
 	if (p->main) {
 		oom = sig == SIGKILL && container_oom_killed();
 		container_teardown();
+		trace("synced, unmounted");
 		a->main_done = true;
 	}
 	send_exit(a, p->stream, code, sig, oom);
+	trace("exit sent");
 	for (int i = 0; i < MAX_STREAMS; i++)
 		if (a->procs[i] == p)
 			a->procs[i] = NULL;
@@ -246,6 +251,7 @@ void proc_reaped(struct agent *a, pid_t pid, int status)
 		struct proc *p = a->procs[i];
 
 		if (p && p->pid == pid && !p->exited) {
+			trace("reaped");
 			p->exited = true;
 			p->status = status;
 			p->exit_ms = now_ms();
@@ -307,6 +313,7 @@ static void read_errpipe(struct agent *a, struct proc *p)
 	proto_started_encode(&a->out, p->stream, &st);
 	close_fd(&p->errp);
 	p->in_wait = false;
+	trace("started");
 }
 
 static void grant_stdin(struct agent *a, struct proc *p, bool force)

@@ -30,6 +30,19 @@ size_t scat(char *dst, size_t cap, const char *first, ...)
 	return len;
 }
 
+bool agent_tracing;
+
+void trace(const char *what)
+{
+	struct timespec ts;
+	char ms[21];
+
+	if (!agent_tracing)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	say("t=", utoa((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, ms), " ms: ", what, NULL);
+}
+
 void say(const char *first, ...)
 {
 	char line[512];

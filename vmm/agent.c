@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -446,6 +447,21 @@ static void stream_frame(struct agent_proc *s, const struct proto_frame *f)
 	}
 }
 
+/*
+ * Seed the guest's RNG first thing: without RDRAND (hidden on PVM hosts) or a
+ * virtio-rng device its crng is not ready for minutes, and the kernel burns
+ * emulated cycles mixing interrupt entropy (and blocking getrandom() waits).
+ */
+static void reseed(struct agent_client *c)
+{
+	uint8_t seed[64];
+
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		return;
+	proto_put_frame(&c->out, PROTO_RESEED, 0, seed, sizeof(seed));
+	memset(seed, 0, sizeof(seed));
+}
+
 static void dispatch(struct agent_client *c, const struct proto_frame *f)
 {
 	struct agent_proc *s;
@@ -461,6 +477,7 @@ static void dispatch(struct agent_client *c, const struct proto_frame *f)
 			dev_warn("agent", "guest agent speaks protocol %u, vmm %u (rebuild the initramfs)",
 				 h.version, PROTO_VERSION);
 		c->hello = true;
+		reseed(c);
 		if (c->ops->ready)
 			c->ops->ready(c->opaque, &h);
 		return;
