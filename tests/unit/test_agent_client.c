@@ -116,6 +116,8 @@ static void test_run_and_flow(void)
 	proto_hello_encode(&aout, &h);
 	agent_flush();
 	ok(readies == 1 && agent_client_connected(client), "HELLO: ready");
+	f = next(buf, sizeof(buf));
+	ok(f.type == PROTO_RESEED && f.stream == 0 && f.len == 64, "the guest RNG is seeded first");
 
 	ok(pipe(in) == 0 && pipe(outp) == 0, "pipes");
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
