@@ -541,7 +541,7 @@ static void on_conn(void *opaque, uint32_t events)
 		return;
 	for (int i = 0; i < 16 && c->fd >= 0; i++) {
 		long n = proto_rx_read(&c->rx, c->fd);
-		int ret;
+		int ret = 0;
 
 		if (n == -EAGAIN || n == -EINTR)
 			break;
