@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = argv[0] };
-	char *root = NULL;
+	char *root = NULL, *root_alloc, *runtime_alloc;
 	int c;
 
 	/* '+': stop at the first non-option, the subcommand. */
@@ -124,8 +124,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cli.root = root ? root : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
-	cli.runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	root_alloc = root ? NULL : default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
+	runtime_alloc = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
+	cli.root = root ? root : root_alloc;
+	cli.runtime = runtime_alloc;
 	if (!cli.root || !cli.runtime) {
 		pr_err("out of memory");
 		return 1;
@@ -136,9 +138,14 @@ int main(int argc, char **argv)
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
 
+			int status;
+
 			optind = 0;	/* reset getopt for the subcommand */
 			opterr = 0;	/* subcommands report bad options in one line */
-			return commands[i].fn(&cli, sub_argc, sub_argv);
+			status = commands[i].fn(&cli, sub_argc, sub_argv);
+			free(root_alloc);	/* for the leak checker of SAN=1 builds */
+			free(runtime_alloc);
+			return status;
 		}
 	}
 	pr_err("unknown command '%s' (see 'vmm --help')", argv[optind]);
