@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "devices/virtio/vsock-core.h"
@@ -388,6 +390,84 @@ static void test_host_close_and_reset(void)
 	teardown();
 }
 
+/* The unix socket front end and PATH_<port> forwarding, with real sockets. */
+static void test_uds(void)
+{
+	char dir[] = "/tmp/vmm-test-vsock-XXXXXX", path[128], fwd[140], line[32] = { 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vsock_core_config cfg = {
+		.name = "test-vsock", .loop = loop, .lock = &lock, .guest_cid = CID, .wake = on_wake,
+	};
+	struct vsock_uds *u = NULL;
+	struct vsock_hdr h;
+	int cl, lfd, afd;
+	ssize_t n;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/v.sock", dir);
+	cfg.uds_path = path;
+	vsock_core_init(&core, &cfg);
+	ok(vsock_uds_create(&core, path, &u) == 0, "unix socket front end listens");
+
+	/* Host program -> guest port 52 */
+	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, path);
+	ok(connect(cl, (struct sockaddr *)&sa, sizeof(sa)) == 0, "client connects");
+	n = write(cl, "CONNECT 52\nearly", 16);
+	pump();
+	h = rx(4096);
+	ok(n == 16 && h.op == VSOCK_OP_REQUEST && h.dst_port == 52, "CONNECT 52 becomes a REQUEST");
+	guest_send(VSOCK_OP_RESPONSE, 52, h.src_port, 0, 65536, 0, NULL, 0);
+	pump();
+	h = rx(4096);
+	n = read(cl, line, sizeof(line) - 1);
+	ok(n > 0 && !strncmp(line, "OK 1073741824\n", 14), "client reads OK <port>");
+	ok(h.op == VSOCK_OP_RW && h.len == 5 && !memcmp(payload, "early", 5),
+	   "bytes sent after the CONNECT line reach the guest");
+	close(cl);
+
+	/* A bad request is just closed. */
+	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	connect(cl, (struct sockaddr *)&sa, sizeof(sa));
+	n = write(cl, "HELLO 52\n", 9);
+	pump();
+	ok(read(cl, line, sizeof(line)) == 0, "malformed request: closed without an answer");
+	close(cl);
+	while (rx(4096).op)
+		;
+
+	/* Guest -> host port 5000 with nobody listening, then with PATH_5000. */
+	guest_send(VSOCK_OP_REQUEST, 7777, 5000, 0, 65536, 0, NULL, 0);
+	ok(rx(4096).op == VSOCK_OP_RST, "no PATH_5000: RST");
+	snprintf(fwd, sizeof(fwd), "%s_5000", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, fwd);
+	bind(lfd, (struct sockaddr *)&sa, sizeof(sa));
+	listen(lfd, 4);
+	guest_send(VSOCK_OP_REQUEST, 7778, 5000, 0, 65536, 0, NULL, 0);
+	ok(rx(4096).op == VSOCK_OP_RESPONSE, "PATH_5000 listens: RESPONSE");
+	afd = accept(lfd, NULL, NULL);
+	guest_send(VSOCK_OP_RW, 7778, 5000, 0, 65536, 0, "fwd", 3);
+	line[0] = 0;
+	ok(afd >= 0 && read(afd, line, sizeof(line)) == 3 && !memcmp(line, "fwd", 3),
+	   "guest data reaches the PATH_5000 listener");
+	close(afd);
+	close(lfd);
+	unlink(fwd);
+
+	/* A second front end on the same live path is refused. */
+	{
+		struct vsock_uds *u2 = NULL;
+
+		ok(vsock_uds_create(&core, path, &u2) == -EADDRINUSE, "a live socket path is not taken over");
+	}
+	vsock_uds_destroy(u);
+	ok(access(path, F_OK) < 0, "socket file removed");
+	teardown();
+	rmdir(dir);
+}
+
 static void test_uds_parse(void)
 {
 	uint32_t port = 0;
@@ -410,6 +490,7 @@ int main(void)
 	test_credit();
 	test_guest_overrun();
 	test_host_close_and_reset();
+	test_uds();
 	test_uds_parse();
 	loop_destroy(loop);
 	(void)wakes;

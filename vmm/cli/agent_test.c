@@ -26,7 +26,7 @@
 #define MAX_ACTIONS	32
 #define MAX_ENV		64
 
-enum action_kind { ACT_EXEC, ACT_EXEC_RAW, ACT_TOP, ACT_CP_OUT, ACT_CP_IN, ACT_SIGNAL, ACT_SLEEP, ACT_RESET };
+enum action_kind { ACT_EXEC, ACT_EXEC_RAW, ACT_TOP, ACT_CP_OUT, ACT_CP_IN, ACT_SIGNAL, ACT_SLEEP, ACT_RESET, ACT_SHUTDOWN };
 
 struct action {
 	enum action_kind kind;
@@ -73,6 +73,7 @@ static void usage(void)
 	       "    --cp-in FILE:PATH   extract the tar FILE into the directory PATH\n"
 	       "    --sleep MS          wait\n"
 	       "    --transport-reset   reset the vsock transport; go on when the agent is back\n"
+	       "    --shutdown          ask the agent to kill the container and unmount\n"
 	       "    --signal SIG        send SIG (name or number) to the process\n"
 	       "  --timing              print when HELLO, STARTED, the first output and EXIT came\n");
 }
@@ -127,6 +128,11 @@ static void cp_done(void *opaque, int err, const char *msg)
 		err ? (msg ? msg : strerror(err)) : "ok");
 	close(a->fd);
 	next_action(t);
+}
+
+static void shutdown_done(void *opaque, int err, const char *msg)
+{
+	fprintf(stderr, "agent-test: shutdown: %s\n", err ? (msg ? msg : strerror(err)) : "ok");
 }
 
 static int parse_signal(const char *s)
@@ -208,6 +214,9 @@ static void next_action(struct test *t)
 	case ACT_SIGNAL:
 		ret = agent_proc_signal(t->main, parse_signal(a->arg));
 		next_action(t);
+		break;
+	case ACT_SHUTDOWN:
+		ret = agent_shutdown(t->client, shutdown_done, t);
 		break;
 	case ACT_RESET:
 		/* The guest drops its connections; the agent reconnects and says HELLO. */
@@ -331,7 +340,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS, OPT_VSOCK,
 	       OPT_ROOT, OPT_FSTYPE, OPT_GROUP, OPT_HOSTNAME, OPT_MEMLIM, OPT_PIDS, OPT_CPUQ, OPT_RO,
-	       OPT_EXEC, OPT_EXEC_RAW, OPT_TOP, OPT_CPOUT, OPT_CPIN, OPT_SIGNAL, OPT_SLEEP, OPT_RESET, OPT_TIMING };
+	       OPT_EXEC, OPT_EXEC_RAW, OPT_TOP, OPT_CPOUT, OPT_CPIN, OPT_SIGNAL, OPT_SLEEP, OPT_RESET, OPT_SHUTDOWN, OPT_TIMING };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -362,6 +371,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 		{ "signal", required_argument, NULL, OPT_SIGNAL },
 		{ "sleep", required_argument, NULL, OPT_SLEEP },
 		{ "transport-reset", no_argument, NULL, OPT_RESET },
+		{ "shutdown", no_argument, NULL, OPT_SHUTDOWN },
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -443,6 +453,7 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 		case OPT_SIGNAL: ret = add_action(t, ACT_SIGNAL, optarg); goto act;
 		case OPT_SLEEP: ret = add_action(t, ACT_SLEEP, optarg); goto act;
 		case OPT_RESET: ret = add_action(t, ACT_RESET, NULL); goto act;
+		case OPT_SHUTDOWN: ret = add_action(t, ACT_SHUTDOWN, NULL); goto act;
 		case OPT_TIMING: t->timing = true; break;
 		case 'h':
 			usage();
