@@ -169,34 +169,46 @@ fail:
 	return ret;
 }
 
-int loop_run(struct event_loop *loop)
+/* One epoll_wait and its dispatch: events handled, or -errno. */
+static int run_batch(struct event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[32];
+	int n = epoll_wait(loop->epfd, evs, 32, timeout_ms);
 
-	while (!atomic_load(&loop->stopped)) {
-		int n = epoll_wait(loop->epfd, evs, 32, -1);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !atomic_load(&loop->stopped); i++) {
+		struct loop_entry *e = evs[i].data.ptr;
 
-		if (n < 0 && errno == EINTR)
+		if (!e || !e->fn)
 			continue;
-		if (n < 0)
-			return -errno;
-		for (int i = 0; i < n && !atomic_load(&loop->stopped); i++) {
-			struct loop_entry *e = evs[i].data.ptr;
+		if (e->is_timer) {
+			uint64_t ticks;
 
-			if (!e || !e->fn)
+			if (read(e->fd, &ticks, sizeof(ticks)) < 0)
 				continue;
-			if (e->is_timer) {
-				uint64_t ticks;
-
-				if (read(e->fd, &ticks, sizeof(ticks)) < 0)
-					continue;
-			}
-			e->fn(e->opaque, evs[i].events);
 		}
-		free_list(loop->graveyard, false);
-		loop->graveyard = NULL;
+		e->fn(e->opaque, evs[i].events);
+	}
+	free_list(loop->graveyard, false);
+	loop->graveyard = NULL;
+	return n;
+}
+
+int loop_run(struct event_loop *loop)
+{
+	while (!atomic_load(&loop->stopped)) {
+		int ret = run_batch(loop, -1);
+
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
+}
+
+int loop_run_once(struct event_loop *loop, int timeout_ms)
+{
+	return run_batch(loop, timeout_ms);
 }
 
 void loop_stop(struct event_loop *loop)

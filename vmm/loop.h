@@ -27,6 +27,11 @@ int loop_timer_set(int timer_fd, uint64_t first_ns, uint64_t interval_ns);
 
 /* Run until loop_stop; returns 0 or -errno. */
 int loop_run(struct event_loop *loop);
+/*
+ * Wait up to timeout_ms (-1: forever) for one batch of events and dispatch
+ * it: the number of events, or -errno. For tests and nested waits.
+ */
+int loop_run_once(struct event_loop *loop, int timeout_ms);
 /* Safe from any thread and from signal handlers' callers. */
 void loop_stop(struct event_loop *loop);
 bool loop_stopped(struct event_loop *loop);

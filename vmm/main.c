@@ -12,6 +12,7 @@
 
 static const struct cli_command commands[] = {
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
+	{ "agent-test", cmd_agent_test, NULL },
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 		"A KVM micro-VM hypervisor: every container gets its own kernel.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nOptions:\n"
 		"  --root DIR          image and container store (default: $VMM_ROOT,\n"
 		"                      /var/lib/vmm as root, else $XDG_DATA_HOME/vmm)\n"

@@ -75,7 +75,7 @@ static void raise_irq(struct virtio_mmio *t, uint32_t why)
 
 void virtio_mmio_signal(struct virtio_mmio *t, unsigned q)
 {
-	if (q < t->ops->nqueues && virtq_need_interrupt(&t->queues[q]))
+	if (q < t->ops->nqueues && t->queues[q].ready && virtq_need_interrupt(&t->queues[q]))
 		raise_irq(t, INT_USED_BUFFER);
 }
 

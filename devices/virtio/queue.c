@@ -9,7 +9,6 @@
 #define AVAIL_RING	2
 #define USED_FLAGS	0
 #define USED_IDX	1
-#define USED_RING	2	/* in 16-bit units; avail_event follows the ring */
 
 int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 {
@@ -41,6 +40,17 @@ void virtq_reset(struct virtq *q)
 	memset(q, 0, sizeof(*q));
 	q->event_idx = ev;
 	q->indirect = ind;
+}
+
+/*
+ * With VIRTIO_F_EVENT_IDX the driver kicks only when its avail index passes
+ * avail_event (the u16 after the used ring): keep it at the next entry we
+ * will take, or the driver stops notifying us.
+ */
+static void set_avail_event(struct virtq *q)
+{
+	if (q->event_idx)
+		__atomic_store_n(&q->used[2 + 4 * q->num], q->last_avail, __ATOMIC_RELEASE);
 }
 
 bool virtq_has_avail(const struct virtq *q)
@@ -118,25 +128,21 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_chain *
 	if (!q->ready)
 		return 0;
 	avail_idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
-	if (avail_idx == q->last_avail) {
-		if (!q->event_idx)
-			return 0;
-		/*
-		 * Tell the driver to kick us for the next entry (avail_event), then
-		 * look again: an entry added before it saw that must not be missed.
-		 */
-		__atomic_store_n(&q->used[USED_RING + 4 * q->num], q->last_avail, __ATOMIC_RELAXED);
+	if (avail_idx == q->last_avail && q->event_idx) {
+		/* Publish where we are, then look again: a kick may have been skipped. */
+		set_avail_event(q);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		avail_idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
-		if (avail_idx == q->last_avail)
-			return 0;
 	}
+	if (avail_idx == q->last_avail)
+		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->num)
 		return -EINVAL;	/* the guest claims more entries than the ring holds */
 	head = q->avail[AVAIL_RING + (q->last_avail % q->num)];
 	if (head >= q->num)
 		return -EINVAL;
 	q->last_avail++;
+	set_avail_event(q);
 
 	c->head = head;
 	c->nbufs = 0;
@@ -166,8 +172,13 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_chain *
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-	volatile struct vring_used_elem *ring = (volatile struct vring_used_elem *)(q->used + 2);
-	uint16_t slot = q->used_idx % q->num;
+	volatile struct vring_used_elem *ring;
+	uint16_t slot;
+
+	if (!q->ready)
+		return;	/* reset or NEEDS_RESET since the pop: the chain is gone */
+	ring = (volatile struct vring_used_elem *)(q->used + 2);
+	slot = q->used_idx % q->num;
 
 	ring[slot].id = head;
 	ring[slot].len = len;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/virtio/vsock.h"
 #include "vmm/cli/cli.h"
 #include "devices/virtio/blk.h"
 #include "vmm/cli/options.h"
@@ -29,13 +30,18 @@ static void usage(void)
 	       "  --disk PATH[,format=raw|qcow2][,ro][,serial=S]\n"
 	       "                        a virtio-blk disk (repeatable; the first is /dev/vda)\n"
 	       "  --allow-unsafe-backing  follow backing files outside an image's directory\n"
-	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n");
+	       "  --host-quirks MODE    auto (default), on or off: PVM host workarounds\n"
+	       "  --vsock PATH          add a virtio-vsock device; host programs reach guest\n"
+	       "                        port P by connecting to the unix socket PATH and\n"
+	       "                        sending \"CONNECT P\\n\"; guest connections to host port\n"
+	       "                        P go to the unix socket PATH_P (docs/vsock.md)\n"
+	       "  --vsock-cid N         the guest's vsock CID (default 3)\n");
 }
 
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS,
-	       OPT_DISK, OPT_UNSAFE_BACKING };
+	       OPT_DISK, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -46,6 +52,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "allow-unsafe-backing", no_argument, NULL, OPT_UNSAFE_BACKING },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,7 +65,11 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	struct disk_spec disks[MACHINE_MAX_DISKS];
 	unsigned ndisks = 0;
 	bool unsafe_backing = false;
+	struct vsock_config vcfg = { .guest_cid = VSOCK_DEFAULT_CID };
+	bool want_vsock = false;
+	struct vsock *vsock = NULL;
 	struct machine *m = NULL;
+	uint64_t v;
 	int c, ret, status;
 
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
@@ -96,6 +108,16 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		case OPT_UNSAFE_BACKING:
 			unsafe_backing = true;
 			break;
+		case OPT_VSOCK:
+			vcfg.uds_path = optarg;
+			want_vsock = true;
+			break;
+		case OPT_VSOCK_CID:
+			if (parse_uint(optarg, 3, 0xfffffffeULL, &v))
+				return cli_usage_error("boot", "--vsock-cid %s: not a number from 3 to 4294967294", optarg);
+			vcfg.guest_cid = v;
+			want_vsock = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -126,14 +148,18 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 
 		ret = machine_add_disk(m, &bc);
 	}
+	if (!ret && want_vsock)
+		ret = vsock_create(m->vm, &m->cmdline, &vcfg, &vsock);
 	if (!ret)
 		ret = machine_boot(m);
 	if (ret) {
+		vsock_destroy(vsock);
 		machine_destroy(m);
 		return EXIT_VMM_ERROR;
 	}
 	machine_wait(m);
 	status = machine_report(m);
+	vsock_destroy(vsock);
 	machine_destroy(m);
 	if (console_path)
 		close(cfg.console_fd);

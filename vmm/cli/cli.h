@@ -19,7 +19,7 @@ struct cli {
 struct cli_command {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);	/* returns the exit status */
-	const char *summary;
+	const char *summary;	/* NULL: a hidden command (tests, debugging) */
 };
 
 /* Print "vmm: error: ..." plus a hint to see --help; returns the usage exit status (2). */
@@ -30,6 +30,7 @@ int cli_bad_option(const char *cmd, char **argv);
 
 /* Subcommands (vmm/cli/<name>.c). */
 
+int cmd_agent_test(struct cli *cli, int argc, char **argv);
 int cmd_boot(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
