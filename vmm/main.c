@@ -11,6 +11,19 @@
 #include "vmm/util.h"
 
 static const struct cli_command commands[] = {
+	{ "run", cmd_run, "Run a command in a new container (its own micro-VM)" },
+	{ "ps", cmd_ps, "List containers" },
+	{ "start", cmd_start, "Start stopped containers" },
+	{ "stop", cmd_stop, "Stop running containers" },
+	{ "restart", cmd_restart, "Restart containers" },
+	{ "kill", cmd_kill, "Send a signal to running containers" },
+	{ "rm", cmd_rm, "Remove containers" },
+	{ "exec", cmd_exec, "Run a command in a running container" },
+	{ "logs", cmd_logs, "Show a container's output" },
+	{ "wait", cmd_wait, "Wait for containers to stop, print their exit codes" },
+	{ "inspect", cmd_inspect, "Show containers (or images) as JSON" },
+	{ "cp", cmd_cp, "Copy files between a container and the host" },
+	{ "top", cmd_top, "Show a container's processes" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 	{ "agent-test", cmd_agent_test, NULL },
 

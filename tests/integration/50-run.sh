@@ -1,0 +1,137 @@
+#!/bin/sh
+# vmm run and the container lifecycle, on real guests. Boots are slow on
+# emulating hosts, so one detached container serves every check exec can make.
+. tests/integration/lib.sh
+
+if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
+	fail "run: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
+	exit 0
+fi
+if ! have_kvm; then
+	skip "run: containers" "/dev/kvm not accessible on this host"
+	exit 0
+fi
+
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+RUN_TIMEOUT=${RUN_TIMEOUT:-400}
+v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
+cleanup_hook() {
+	for id in $("$VMM" ps -q 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
+}
+
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "run: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+
+# --- foreground runs ------------------------------------------------------
+out=$(v run --rm busybox echo hello from a container 2>"$T/err"); rc=$?
+expect_eq "run: echo output" "hello from a container" "$out"
+expect_eq "run: exit 0" 0 "$rc"
+expect_eq "run --rm: nothing left behind" "" "$(ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.')"
+
+v run --rm busybox sh -c 'echo out; echo err >&2; exit 42' >"$T/o" 2>"$T/e"; rc=$?
+expect_eq "run: exit 42" 42 "$rc"
+expect_eq "run: stdout kept apart" "out" "$(cat "$T/o")"
+expect_eq "run: stderr kept apart" "err" "$(cat "$T/e")"
+
+out=$(v run --rm busybox no-such-command 2>&1); rc=$?
+expect_eq "run: command not found exits 127" 127 "$rc"
+expect_match "run: not found says so" 'executable file not found' "$out"
+expect_eq "run: a failed start leaves nothing" "" "$(ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.')"
+
+# Image config and overrides: entrypoint, cmd, env, workdir, user.
+head -c 3000000 /dev/urandom >"$T/stdin.bin"
+want=$(md5sum <"$T/stdin.bin" | cut -d' ' -f1)
+out=$(v run --rm -i --entrypoint /bin/sh -e GREETING=hi -e HOME -w /tmp -u nobody busybox \
+	-c 'echo "$GREETING $(pwd) $(id -un) $HOME"; md5sum' <"$T/stdin.bin" 2>&1)
+expect_match "run: --entrypoint, -e, -w, -u applied" "^hi /tmp nobody $HOME\$" "$(echo "$out" | head -1)"
+expect_eq "run -i: stdin arrives intact (3 MB md5)" "$want  -" "$(echo "$out" | tail -1)"
+
+out=$(v run --rm --memory 32m busybox sh -c 'cat /sys/fs/cgroup/memory.max; x=a; while :; do x="$x$x"; done' 2>&1); rc=$?
+expect_match "run --memory: memory.max shows the limit" "^33554432" "$out"
+expect_eq "run --memory: a memory hog is killed with 137" 137 "$rc"
+
+# -t: a terminal session driven through tmux (prompt, command, window size).
+if command -v tmux >/dev/null; then
+	sock="$T/tmux.sock"
+	tmux -S "$sock" new-session -d -x 100 -y 30 "VMM_ROOT=$VMM_ROOT VMM_RUNTIME=$VMM_RUNTIME $VMM run --rm -it busybox sh; echo TTY-DONE rc=\$?; sleep 60"
+	waitfor() {	# pattern, seconds
+		i=0
+		while [ $i -lt $(($2 * 10)) ]; do
+			tmux -S "$sock" capture-pane -p 2>/dev/null | grep -Eq -- "$1" && return 0
+			i=$((i + 1)); sleep 0.1
+		done
+		return 1
+	}
+	if waitfor '^/ #' "$RUN_TIMEOUT"; then pass "run -it: shell prompt appears"; else fail "run -it: shell prompt appears" "$(tmux -S "$sock" capture-pane -p | tail -3)"; fi
+	tmux -S "$sock" send-keys 'echo sum=$((40+2)); stty size' Enter
+	if waitfor 'sum=42' 120; then pass "run -it: typed command runs"; else fail "run -it: typed command runs" "$(tmux -S "$sock" capture-pane -p | tail -3)"; fi
+	if waitfor '^30 100' 60; then pass "run -it: window size reaches the guest"; else fail "run -it: window size reaches the guest" "$(tmux -S "$sock" capture-pane -p | tail -3)"; fi
+	tmux -S "$sock" send-keys 'exit 7' Enter
+	if waitfor 'TTY-DONE rc=7' 120; then pass "run -it: exit status of the session"; else fail "run -it: exit status of the session" "$(tmux -S "$sock" capture-pane -p | tail -3)"; fi
+	tmux -S "$sock" kill-server 2>/dev/null
+else
+	skip "run -it" "tmux not installed"
+fi
+
+# --- one detached container for everything exec can check -------------------
+id=$(v run -d --name box --hostname boxhost busybox sh -c 'echo started; while :; do sleep 5; done' 2>"$T/err"); rc=$?
+expect_eq "run -d: exits 0" 0 "$rc"
+expect_match "run -d: prints the 64-hex ID" '^[0-9a-f]{64}$' "$id"
+expect_match "ps: lists it as Up" "^${id%"${id#????????????}"} .*Up .* box$" "$("$VMM" ps)"
+expect_eq "ps -q: short ID" "$(echo "$id" | cut -c1-12)" "$("$VMM" ps -q)"
+i=0; while [ $i -lt 600 ] && ! "$VMM" logs box | grep -q started; do i=$((i + 1)); sleep 0.2; done
+expect_match "logs: its output" "^started" "$("$VMM" logs box)"
+expect_match "inspect: running state" '"Running": ?true' "$("$VMM" inspect box)"
+
+out=$(v exec box sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; hostname; ps -o pid,comm | wc -l')
+expect_match "exec: PID 1 is the container's command" "^sh -c echo started" "$(echo "$out" | sed -n 1p)"
+expect_eq "run --hostname: seen by the container" "boxhost" "$(echo "$out" | sed -n 2p)"
+nproc_lines=$(echo "$out" | sed -n 3p)
+if [ "$nproc_lines" -le 6 ]; then pass "exec: ps sees only the container's processes"; else
+	fail "exec: ps sees only the container's processes" "$nproc_lines lines"; fi
+v exec box sh -c 'exit 1'; expect_eq "exec: exit 1" 1 "$?"
+v exec box /etc/passwd 2>/dev/null; expect_eq "exec: not executable exits 126" 126 "$?"
+v exec box sh -c 'echo shared > /root/marker'
+expect_eq "exec: sees the same filesystem" "shared" "$(v exec box cat /root/marker)"
+expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
+out=$("$VMM" rm box 2>&1); rc=$?
+expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"
+expect_eq "rm: refused with exit 1" 1 "$rc"
+
+# cp both ways
+mkdir -p "$T/cpin/sub" && echo "file one" >"$T/cpin/a.txt" && echo "deep" >"$T/cpin/sub/b.txt"
+check "cp: host directory into the container" "$VMM" cp "$T/cpin" box:/tmp/
+expect_eq "cp: copied files readable inside" "file one deep" "$(v exec box sh -c 'cat /tmp/cpin/a.txt /tmp/cpin/sub/b.txt' | tr '\n' ' ' | sed 's/ $//')"
+check "cp: container file to the host" "$VMM" cp box:/root/marker "$T/marker.out"
+expect_eq "cp: content out" "shared" "$(cat "$T/marker.out" 2>/dev/null)"
+
+# stop, start: the filesystem survives; the VM is booted again
+check "stop: stops it" v stop -t 2 box
+expect_match "stop: shown as exited" "Exited \(137\)" "$("$VMM" ps -a)"
+check "start: boots it again" v start box
+expect_eq "start: file written before the stop still there" "shared" "$(v exec box cat /root/marker)"
+
+# A killed vmm process is no ghost: the container shows as exited.
+pid=$(sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' "$VMM_ROOT/containers/$id/state.json")
+kill -9 "$pid"
+tries=0; while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do tries=$((tries + 1)); sleep 0.1; done
+expect_match "kill -9 of the vmm process: ps -a shows exited" "Exited \(137\)" "$("$VMM" ps -a)"
+expect_eq "kill -9 of the vmm process: not listed as running" "" "$("$VMM" ps -q)"
+
+# --- bad input -------------------------------------------------------------
+out=$("$VMM" run --rm no-such-image true 2>&1); rc=$?
+expect_eq "run: unknown image exits 125" 125 "$rc"
+expect_match "run: unknown image named" "no-such-image" "$out"
+out=$("$VMM" run --name box busybox true 2>&1); rc=$?
+expect_match "run: name in use refused" 'name "box" is already in use' "$out"
+expect_eq "run: name in use exits 125" 125 "$rc"
+out=$("$VMM" run --memory lots busybox true 2>&1); rc=$?
+expect_match "run: invalid --memory refused" "memory lots" "$out"
+out=$("$VMM" run --cpus 0 busybox true 2>&1); rc=$?
+expect_match "run: invalid --cpus refused" "cpus 0" "$out"
+check "rm -f: removes it" "$VMM" rm -f box
+expect_eq "rm -f: directory gone" "" "$(ls "$VMM_ROOT/containers" | grep -v '^\.')"
+out=$("$VMM" logs nosuch 2>&1); rc=$?
+expect_match "logs: unknown container named" "no such container: nosuch" "$out"

@@ -1,0 +1,139 @@
+/* vmm inspect: low-level facts about containers (or images), as docker's JSON. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/container.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+static json_object *time_ns(int64_t ns)
+{
+	char buf[64];
+	time_t s = ns / 1000000000;
+	struct tm tm;
+
+	if (!ns)
+		return json_object_new_string("0001-01-01T00:00:00Z");
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%09lldZ", (long long)(ns % 1000000000));
+	return json_object_new_string(buf);
+}
+
+static json_object *strv(char *const *v, size_t from)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = from; v && v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *container_json(struct container *ct)
+{
+	const struct container_config *c = &ct->cfg;
+	struct container_state st;
+	json_object *o = json_object_new_object(), *s = json_object_new_object(),
+		    *conf = json_object_new_object(), *host = json_object_new_object();
+	char name[160];
+
+	container_effective_state(ct, &st);
+	snprintf(name, sizeof(name), "/%s", c->name);
+	json_object_object_add(o, "Id", json_object_new_string(c->id));
+	json_object_object_add(o, "Created", time_ns(c->created * 1000000000LL));
+	json_object_object_add(o, "Path", json_object_new_string(c->argv[0]));
+	json_object_object_add(o, "Args", strv(c->argv, 1));
+	json_object_object_add(s, "Status", json_object_new_string(container_status_name(st.status)));
+	json_object_object_add(s, "Running", json_object_new_boolean(st.status == CONTAINER_RUNNING));
+	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
+	json_object_object_add(s, "ExitCode", json_object_new_int(st.exit_code));
+	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
+	json_object_object_add(s, "Error", json_object_new_string(st.error));
+	json_object_object_add(s, "StartedAt", time_ns(st.started_ns));
+	json_object_object_add(s, "FinishedAt", time_ns(st.finished_ns));
+	json_object_object_add(o, "State", s);
+	json_object_object_add(o, "Image", json_object_new_string(c->image));
+	json_object_object_add(o, "Name", json_object_new_string(name));
+	json_object_object_add(conf, "Image", json_object_new_string(c->image_name ? c->image_name : c->image));
+	json_object_object_add(conf, "Cmd", strv(c->argv, 0));
+	json_object_object_add(conf, "Env", strv(c->env, 0));
+	json_object_object_add(conf, "WorkingDir", json_object_new_string(c->workdir ? c->workdir : ""));
+	json_object_object_add(conf, "User", json_object_new_string(c->user ? c->user : ""));
+	json_object_object_add(conf, "Hostname", json_object_new_string(c->hostname ? c->hostname : ""));
+	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
+	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(o, "Config", conf);
+	json_object_object_add(host, "Memory", json_object_new_int64(c->memory));
+	json_object_object_add(host, "NanoCpus", json_object_new_int64(c->cpu_quota * 10000));
+	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
+	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
+	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
+	json_object_object_add(o, "HostConfig", host);
+	return o;
+}
+
+/* Is ref a container (by exact name, ID or unique ID prefix)? Silent. argv[0] always exists. */
+static bool is_container(struct container **list, size_t n, const char *ref)
+{
+	size_t matches = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(list[i]->cfg.name, ref) || !strcmp(list[i]->cfg.id, ref))
+			return true;
+		matches += str_has_prefix(list[i]->cfg.id, ref);
+	}
+	return matches == 1;
+}
+
+int cmd_inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct container **list;
+	json_object *out;
+	size_t n;
+	int c, status = 0;
+	bool any = false;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: vmm inspect NAME|ID...\n\n"
+			       "Show containers as JSON (images too: see 'vmm image inspect').\n");
+			return 0;
+		}
+		return cli_bad_option("inspect", argv);
+	}
+	if (optind >= argc)
+		return cli_usage_error("inspect", "requires at least one NAME or ID");
+	if (container_list(cli->root, &list, &n))
+		return 1;
+	for (int i = optind; i < argc; i++)
+		any |= is_container(list, n, argv[i]);
+	container_list_free(list, n);
+	if (!any)	/* like docker: not a container, so maybe an image */
+		return cmd_image_inspect(cli, argc, argv);
+
+	out = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		struct container *ct;
+
+		if (container_open(cli->root, argv[i], &ct)) {
+			status = 1;
+			continue;
+		}
+		json_object_array_add(out, container_json(ct));
+		container_free(ct);
+	}
+	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	return status;
+}

@@ -1,0 +1,133 @@
+/* vmm ps: containers, as docker lists them. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/cli/image_fmt.h"
+#include "vmm/container.h"
+#include "vmm/log.h"
+
+static void fmt_container_status(const struct container_state *st, char *buf, size_t len)
+{
+	char d[64];
+	int64_t now = time(NULL);
+
+	switch (st->status) {
+	case CONTAINER_CREATED:
+		snprintf(buf, len, "Created");
+		break;
+	case CONTAINER_RUNNING:
+		fmt_duration(now - st->started_ns / 1000000000, d, sizeof(d));
+		snprintf(buf, len, "Up %s", d);
+		break;
+	default:
+		fmt_duration(now - st->finished_ns / 1000000000, d, sizeof(d));
+		snprintf(buf, len, "Exited (%d) %s ago", st->exit_code, d);
+		break;
+	}
+}
+
+/* The COMMAND column: the argv joined, quoted and cut like docker's. */
+static void fmt_command(char *const *argv, char *buf, size_t len, bool trunc)
+{
+	size_t n = 0;
+
+	n += snprintf(buf + n, len - n, "\"");
+	for (size_t i = 0; argv && argv[i] && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+	if (trunc && n > 20) {
+		snprintf(buf + 19, len - 19, "…\"");
+		return;
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "\"");
+}
+
+static void usage(void)
+{
+	printf("Usage: vmm ps [OPTIONS]\n\n"
+	       "List containers (running ones unless -a).\n\n"
+	       "Options:\n"
+	       "  -a, --all          show all containers\n"
+	       "  -q, --quiet        only container IDs\n"
+	       "      --no-trunc     full IDs and commands\n"
+	       "      --format json  one JSON object per line\n");
+}
+
+int cmd_ps(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool all = false, quiet = false, no_trunc = false, json = false;
+	struct container **list;
+	size_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'q': quiet = true; break;
+		case 'n': no_trunc = true; break;
+		case 'f':
+			if (strcmp(optarg, "json"))
+				return cli_usage_error("ps", "--format %s: only 'json' is supported", optarg);
+			json = true;
+			break;
+		case 'h': usage(); return 0;
+		default: return cli_bad_option("ps", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
+	if (container_list(cli->root, &list, &n))
+		return 1;
+	if (!quiet && !json)
+		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+		       "CREATED", "STATUS", "PORTS", "NAMES");
+	for (size_t i = 0; i < n; i++) {
+		struct container *ct = list[i];
+		struct container_state st;
+		char status[96], created[64], cmd[512], image[256];
+
+		container_effective_state(ct, &st);
+		if (!all && st.status != CONTAINER_RUNNING)
+			continue;
+		if (quiet) {
+			printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : 12, ct->cfg.id);
+			continue;
+		}
+		fmt_container_status(&st, status, sizeof(status));
+		fmt_since(ct->cfg.created, created, sizeof(created));
+		fmt_command(ct->cfg.argv, cmd, sizeof(cmd), !no_trunc);
+		fmt_short_ref(ct->cfg.image_name ? ct->cfg.image_name : ct->cfg.image, image, sizeof(image));
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "ID", json_object_new_string(ct->cfg.id));
+			json_object_object_add(o, "Image", json_object_new_string(image));
+			json_object_object_add(o, "Command", json_object_new_string(cmd));
+			json_object_object_add(o, "CreatedAt", json_object_new_int64(ct->cfg.created));
+			json_object_object_add(o, "State", json_object_new_string(container_status_name(st.status)));
+			json_object_object_add(o, "Status", json_object_new_string(status));
+			json_object_object_add(o, "ExitCode", json_object_new_int(st.exit_code));
+			json_object_object_add(o, "Names", json_object_new_string(ct->cfg.name));
+			json_object_object_add(o, "Ports", json_object_new_string(""));
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+			continue;
+		}
+		printf("%.12s   %-20s %-22s %-16s %-26s %-20s %s\n", ct->cfg.id, image, cmd, created,
+		       status, "", ct->cfg.name);
+	}
+	container_list_free(list, n);
+	return 0;
+}

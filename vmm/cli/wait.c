@@ -1,0 +1,45 @@
+/* vmm wait: block until containers stop, print their exit codes. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/container.h"
+#include "vmm/log.h"
+
+int cmd_wait(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, status = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: vmm wait CONTAINER...\n\n"
+			       "Block until each container stops, then print its exit code.\n");
+			return 0;
+		}
+		return cli_bad_option("wait", argv);
+	}
+	if (optind >= argc)
+		return cli_usage_error("wait", "requires at least one CONTAINER");
+	for (int i = optind; i < argc; i++) {
+		struct container *ct;
+		struct container_state st;
+
+		if (container_open(cli->root, argv[i], &ct)) {
+			status = 1;
+			continue;
+		}
+		if (container_wait(ct) || container_reload_state(ct)) {
+			pr_err("container %s: cannot wait for it", argv[i]);
+			status = 1;
+		} else {
+			container_effective_state(ct, &st);
+			printf("%d\n", st.exit_code);
+		}
+		container_free(ct);
+	}
+	return status;
+}

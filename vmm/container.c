@@ -1,0 +1,606 @@
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "images/oci/json.h"
+#include "vmm/container.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+#define CONFIG_FILE	"config.json"
+#define STATE_FILE	"state.json"
+#define LOCK_FILE	"lock"
+#define JSON_MAX	(1 << 20)
+
+int container_new_id(char id[CONTAINER_ID_LEN + 1])
+{
+	uint8_t raw[CONTAINER_ID_LEN / 2];
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	for (unsigned i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	/* Docker avoids all-digit short IDs: they read like numbers. */
+	if (strspn(id, "0123456789") >= 12)
+		id[0] = 'a';
+	return 0;
+}
+
+void container_new_name(char *buf, size_t len)
+{
+	static const char *const adj[] = {
+		"brave", "calm", "clever", "eager", "fervent", "gentle", "happy", "jolly",
+		"keen", "lucid", "modest", "nifty", "quirky", "serene", "sharp", "vibrant",
+	};
+	static const char *const who[] = {
+		"babbage", "bell", "curie", "dijkstra", "euler", "hopper", "knuth", "lamport",
+		"lovelace", "noether", "pike", "ritchie", "shannon", "thompson", "torvalds", "turing",
+	};
+	uint8_t r[3] = { 0 };
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		r[0] = r[1] = r[2] = (uint8_t)getpid();
+	snprintf(buf, len, "%s_%s_%u", adj[r[0] % ARRAY_SIZE(adj)], who[r[1] % ARRAY_SIZE(who)], r[2] % 100);
+}
+
+bool container_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 2 || n > 128 || !isalnum((unsigned char)name[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
+}
+
+const char *container_status_name(enum container_status s)
+{
+	switch (s) {
+	case CONTAINER_CREATED: return "created";
+	case CONTAINER_RUNNING: return "running";
+	default: return "exited";
+	}
+}
+
+int container_path(const struct container *c, const char *name, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/%s", c->dir, name) >= len ? -ENAMETOOLONG : 0;
+}
+
+static json_object *strv_json(char *const *v)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; v && v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+static json_object *config_json(const struct container_config *c)
+{
+	json_object *o = json_object_new_object(), *conf = json_object_new_object(),
+		    *host = json_object_new_object();
+
+	add_str(o, "Id", c->id);
+	add_str(o, "Name", c->name);
+	add_str(o, "Image", c->image);
+	add_str(o, "ImageName", c->image_name);
+	json_object_object_add(o, "Created", json_object_new_int64(c->created));
+	json_object_object_add(conf, "Cmd", strv_json(c->argv));
+	json_object_object_add(conf, "Env", strv_json(c->env));
+	add_str(conf, "WorkingDir", c->workdir);
+	add_str(conf, "User", c->user);
+	add_str(conf, "Hostname", c->hostname);
+	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
+	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(o, "Config", conf);
+	json_object_object_add(host, "Memory", json_object_new_int64(c->memory));
+	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
+	json_object_object_add(host, "Vcpus", json_object_new_int64(c->vcpus));
+	json_object_object_add(host, "CpuQuota", json_object_new_int64(c->cpu_quota));
+	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
+	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(o, "HostConfig", host);
+	return o;
+}
+
+static int dup_str(json_object *o, const char *key, bool required, const char *ctx,
+		   char **out, struct jerr *e)
+{
+	const char *v = NULL;
+	int ret = jget_string(o, key, required, ctx, &v, e);
+
+	if (ret)
+		return ret;
+	*out = v ? strdup(v) : NULL;
+	return v && !*out ? -ENOMEM : 0;
+}
+
+static int parse_config(json_object *o, struct container_config *c, struct jerr *e)
+{
+	json_object *conf, *host;
+	const char *id;
+	uint64_t v;
+	bool present;
+	int ret;
+
+	if ((ret = jget_string(o, "Id", true, "config", &id, e)))
+		return ret;
+	if (strlen(id) != CONTAINER_ID_LEN)
+		return jfail(e, "config.Id: not a container ID");
+	memcpy(c->id, id, CONTAINER_ID_LEN + 1);
+	if ((ret = dup_str(o, "Name", true, "config", &c->name, e)) ||
+	    (ret = dup_str(o, "Image", true, "config", &c->image, e)) ||
+	    (ret = dup_str(o, "ImageName", false, "config", &c->image_name, e)) ||
+	    (ret = jget_u64(o, "Created", false, INT64_MAX, "config", &v, &present, e)))
+		return ret;
+	c->created = present ? (int64_t)v : 0;
+	if ((ret = jget_object(o, "Config", true, "config", &conf, e)) ||
+	    (ret = jget_strv(conf, "Cmd", 65536, "config.Config", &c->argv, e)) ||
+	    (ret = jget_strv(conf, "Env", 65536, "config.Config", &c->env, e)) ||
+	    (ret = dup_str(conf, "WorkingDir", false, "config.Config", &c->workdir, e)) ||
+	    (ret = dup_str(conf, "User", false, "config.Config", &c->user, e)) ||
+	    (ret = dup_str(conf, "Hostname", false, "config.Config", &c->hostname, e)) ||
+	    (ret = jget_bool(conf, "Tty", "config.Config", &c->tty, e)) ||
+	    (ret = jget_bool(conf, "OpenStdin", "config.Config", &c->interactive, e)))
+		return ret;
+	if (!c->argv || !c->argv[0])
+		return jfail(e, "config.Config.Cmd: empty");
+	if ((ret = jget_object(o, "HostConfig", true, "config", &host, e)) ||
+	    (ret = jget_u64(host, "Memory", false, UINT64_MAX, "config.HostConfig", &c->memory, &present, e)) ||
+	    (ret = jget_u64(host, "VmMemory", true, UINT64_MAX, "config.HostConfig", &c->vm_memory, &present, e)) ||
+	    (ret = jget_u64(host, "Vcpus", true, 64, "config.HostConfig", &v, &present, e)))
+		return ret;
+	c->vcpus = v;
+	if ((ret = jget_u64(host, "CpuQuota", false, UINT64_MAX, "config.HostConfig", &c->cpu_quota, &present, e)) ||
+	    (ret = jget_u64(host, "PidsLimit", false, INT64_MAX, "config.HostConfig", &v, &present, e)) ||
+	    (ret = jget_bool(host, "ReadonlyRootfs", "config.HostConfig", &c->read_only, e)) ||
+	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)))
+		return ret;
+	c->pids_limit = present ? (int64_t)v : 0;
+	return 0;
+}
+
+static json_object *state_json(const struct container_state *s)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "Status", container_status_name(s->status));
+	json_object_object_add(o, "Pid", json_object_new_int(s->pid));
+	json_object_object_add(o, "StartedAt", json_object_new_int64(s->started_ns));
+	json_object_object_add(o, "FinishedAt", json_object_new_int64(s->finished_ns));
+	json_object_object_add(o, "ExitCode", json_object_new_int(s->exit_code));
+	json_object_object_add(o, "OOMKilled", json_object_new_boolean(s->oom_killed));
+	add_str(o, "Error", s->error);
+	return o;
+}
+
+static int parse_state(json_object *o, struct container_state *s, struct jerr *e)
+{
+	const char *status, *err = NULL;
+	uint64_t v;
+	bool present;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if ((ret = jget_string(o, "Status", true, "state", &status, e)))
+		return ret;
+	s->status = !strcmp(status, "running") ? CONTAINER_RUNNING
+		  : !strcmp(status, "created") ? CONTAINER_CREATED : CONTAINER_EXITED;
+	if ((ret = jget_u64(o, "Pid", false, INT32_MAX, "state", &v, &present, e)))
+		return ret;
+	s->pid = v;
+	if ((ret = jget_u64(o, "StartedAt", false, INT64_MAX, "state", &v, &present, e)))
+		return ret;
+	s->started_ns = v;
+	if ((ret = jget_u64(o, "FinishedAt", false, INT64_MAX, "state", &v, &present, e)))
+		return ret;
+	s->finished_ns = v;
+	if ((ret = jget_u64(o, "ExitCode", false, 255, "state", &v, &present, e)) ||
+	    (ret = jget_bool(o, "OOMKilled", "state", &s->oom_killed, e)) ||
+	    (ret = jget_string(o, "Error", false, "state", &err, e)))
+		return ret;
+	s->exit_code = v;
+	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
+	return 0;
+}
+
+static int write_json(const struct container *c, const char *name, json_object *o)
+{
+	char path[4096];
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	int ret = container_path(c, name, path, sizeof(path));
+
+	if (!ret)
+		ret = write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644);
+	json_object_put(o);
+	return ret;
+}
+
+static json_object *read_json(const struct container *c, const char *name, struct jerr *e)
+{
+	char path[4096], *data;
+	size_t len;
+	json_object *o;
+	int ret = container_path(c, name, path, sizeof(path));
+
+	if (!ret)
+		ret = read_file(AT_FDCWD, path, JSON_MAX, &data, &len);
+	if (ret) {
+		jfail(e, "%s: %s", path, strerror(-ret));
+		return NULL;
+	}
+	o = json_parse_object(data, len, e);
+	free(data);
+	return o;
+}
+
+int container_save_state(struct container *c)
+{
+	int ret = write_json(c, STATE_FILE, state_json(&c->state));
+
+	if (ret)
+		pr_err("container %.12s: cannot save its state: %s", c->cfg.id, strerror(-ret));
+	return ret;
+}
+
+static int containers_dir(const char *root, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/containers", root) >= len)
+		return -ENAMETOOLONG;
+	return mkdir_p(AT_FDCWD, buf, 0700);
+}
+
+static int load(const char *dir, const char *id, struct container **out)
+{
+	struct container *c = calloc(1, sizeof(*c));
+	json_object *o;
+	struct jerr e = { { 0 } };
+	int ret = -EINVAL;
+
+	if (!c)
+		return -ENOMEM;
+	c->lock_fd = -1;
+	if (asprintf(&c->dir, "%s/%s", dir, id) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
+	o = read_json(c, CONFIG_FILE, &e);
+	if (o) {
+		ret = parse_config(o, &c->cfg, &e);
+		json_object_put(o);
+	}
+	if (!ret) {
+		o = read_json(c, STATE_FILE, &e);
+		ret = o ? parse_state(o, &c->state, &e) : -EINVAL;
+		json_object_put(o);
+	}
+	if (ret) {
+		pr_debug("skipping container %s: %s", id, e.msg);
+		container_free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+int container_list(const char *root, struct container ***out, size_t *n)
+{
+	char dir[4096];
+	struct container **list = NULL;
+	size_t count = 0;
+	struct dirent *de;
+	DIR *d;
+	int ret = containers_dir(root, dir, sizeof(dir));
+
+	if (ret) {
+		pr_err("%s/containers: %s", root, strerror(-ret));
+		return ret;
+	}
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct container *c, **nl;
+
+		if (strlen(de->d_name) != CONTAINER_ID_LEN || load(dir, de->d_name, &c))
+			continue;
+		nl = realloc(list, (count + 1) * sizeof(*list));
+		if (!nl) {
+			container_free(c);
+			break;
+		}
+		list = nl;
+		list[count++] = c;
+	}
+	closedir(d);
+	/* newest first, like docker ps */
+	for (size_t i = 1; i < count; i++)
+		for (size_t j = i; j > 0 && list[j - 1]->cfg.created < list[j]->cfg.created; j--) {
+			struct container *t = list[j];
+
+			list[j] = list[j - 1];
+			list[j - 1] = t;
+		}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+void container_list_free(struct container **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		container_free(list[i]);
+	free(list);
+}
+
+int container_open(const char *root, const char *ref, struct container **out)
+{
+	struct container **list, *found = NULL;
+	size_t n, matches = 0;
+	int ret = container_list(root, &list, &n);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(list[i]->cfg.name, ref) || !strcmp(list[i]->cfg.id, ref)) {
+			found = list[i];	/* exact match wins */
+			matches = 1;
+			break;
+		}
+		if (strlen(ref) >= 1 && str_has_prefix(list[i]->cfg.id, ref)) {
+			found = list[i];
+			matches++;
+		}
+	}
+	if (matches != 1) {
+		container_list_free(list, n);
+		if (matches > 1) {
+			pr_err("container '%s': ambiguous ID prefix (use more characters)", ref);
+			return -EINVAL;
+		}
+		pr_err("no such container: %s", ref);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (list[i] != found)
+			container_free(list[i]);
+	free(list);
+	*out = found;
+	return 0;
+}
+
+int container_create(const char *root, const struct container_config *cfg, struct container **out)
+{
+	char dir[4096], lockpath[4200];
+	struct container **list, *c;
+	size_t n;
+	int lock, ret = containers_dir(root, dir, sizeof(dir));
+
+	if (ret) {
+		pr_err("%s/containers: %s", root, strerror(-ret));
+		return ret;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s/.lock", dir);
+	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		ret = -errno;
+		pr_err("%s: %s", lockpath, strerror(errno));
+		goto out_lock;
+	}
+	ret = container_list(root, &list, &n);
+	if (ret)
+		goto out_lock;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(list[i]->cfg.name, cfg->name)) {
+			pr_err("the container name \"%s\" is already in use by container %.12s "
+			       "(remove it with 'vmm rm %s' or choose another --name)",
+			       cfg->name, list[i]->cfg.id, cfg->name);
+			ret = -EEXIST;
+		}
+	}
+	container_list_free(list, n);
+	if (ret)
+		goto out_lock;
+
+	c = calloc(1, sizeof(*c));
+	if (!c || asprintf(&c->dir, "%s/%s", dir, cfg->id) < 0) {
+		free(c);
+		ret = -ENOMEM;
+		goto out_lock;
+	}
+	c->lock_fd = -1;
+	c->cfg = *cfg;
+	c->cfg.name = strdup(cfg->name);
+	c->cfg.image = strdup(cfg->image);
+	c->cfg.image_name = cfg->image_name ? strdup(cfg->image_name) : NULL;
+	c->cfg.argv = strv_dup(cfg->argv);
+	c->cfg.env = strv_dup(cfg->env);
+	c->cfg.workdir = cfg->workdir ? strdup(cfg->workdir) : NULL;
+	c->cfg.user = cfg->user ? strdup(cfg->user) : NULL;
+	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
+	c->state.status = CONTAINER_CREATED;
+	if (mkdir(c->dir, 0700) < 0) {
+		ret = -errno;
+		pr_err("%s: %s", c->dir, strerror(errno));
+		container_free(c);
+		goto out_lock;
+	}
+	/* state first: a directory with a config but no state is never listed half-made */
+	ret = container_save_state(c);
+	if (!ret)
+		ret = write_json(c, CONFIG_FILE, config_json(&c->cfg));
+	if (ret) {
+		pr_err("container %.12s: cannot write its configuration: %s", cfg->id, strerror(-ret));
+		container_remove(c);
+		container_free(c);
+		goto out_lock;
+	}
+	*out = c;
+out_lock:
+	if (lock >= 0)
+		close(lock);
+	return ret;
+}
+
+int container_lock(struct container *c)
+{
+	char path[4096];
+	int fd;
+
+	container_path(c, LOCK_FILE, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	c->lock_fd = fd;
+	return 0;
+}
+
+bool container_is_running(const struct container *c)
+{
+	char path[4096];
+	bool running;
+	int fd;
+
+	if (c->lock_fd >= 0)
+		return true;
+	container_path(c, LOCK_FILE, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	running = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return running;
+}
+
+void container_effective_state(const struct container *c, struct container_state *st)
+{
+	*st = c->state;
+	if (st->status == CONTAINER_RUNNING && !container_is_running(c)) {
+		st->status = CONTAINER_EXITED;
+		st->exit_code = 137;
+		st->pid = 0;
+		snprintf(st->error, sizeof(st->error), "the vmm process running it died");
+	}
+}
+
+static int remove_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			remove_tree(fd, de->d_name);
+	closedir(d);
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int container_kill(struct container *c)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	if (c->state.pid > 0 && container_is_running(c))
+		kill(c->state.pid, SIGKILL);
+	container_path(c, LOCK_FILE, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX) < 0)	/* granted once the process is gone */
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int container_wait(const struct container *c)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	container_path(c, LOCK_FILE, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+int container_reload_state(struct container *c)
+{
+	struct jerr e = { { 0 } };
+	json_object *o = read_json(c, STATE_FILE, &e);
+	int ret = o ? parse_state(o, &c->state, &e) : -EINVAL;
+
+	json_object_put(o);
+	return ret;
+}
+
+int container_remove(struct container *c)
+{
+	if (c->lock_fd < 0 && container_is_running(c))
+		return -EBUSY;
+	return remove_tree(AT_FDCWD, c->dir);
+}
+
+void container_config_free(struct container_config *cfg)
+{
+	free(cfg->name);
+	free(cfg->image);
+	free(cfg->image_name);
+	strv_free(cfg->argv);
+	strv_free(cfg->env);
+	free(cfg->workdir);
+	free(cfg->user);
+	free(cfg->hostname);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void container_free(struct container *c)
+{
+	if (!c)
+		return;
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	container_config_free(&c->cfg);
+	free(c->dir);
+	free(c);
+}

@@ -1,0 +1,103 @@
+/*
+ * Containers on disk: $VMM_ROOT/containers/<id>/ holds config.json (what to
+ * run, written once), state.json (status, written atomically by the vmm
+ * process that runs it), disk.qcow2 (the overlay on the image's base disk),
+ * console.log and container.log (stdout/stderr, docker's json-file format).
+ *
+ * The vmm process running a container holds an exclusive flock on
+ * containers/<id>/lock for its whole life: when it dies, even by SIGKILL,
+ * the lock goes with it, so a "running" state without the lock is a
+ * container whose vmm crashed. Nobody is ever shown as a ghost "running".
+ */
+#ifndef VMM_CONTAINER_H
+#define VMM_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define CONTAINER_ID_LEN 64
+
+enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
+
+/* What runs; fixed at create time. Strings and arrays are owned (container_config_free). */
+struct container_config {
+	char id[CONTAINER_ID_LEN + 1];
+	char *name;
+	char *image;		/* config digest "sha256:..." (the image ID) */
+	char *image_name;	/* as the user gave it */
+	int64_t created;	/* unix seconds */
+	char **argv;		/* resolved entrypoint + cmd, NULL-terminated */
+	char **env;		/* KEY=VALUE, NULL-terminated */
+	char *workdir;
+	char *user;
+	char *hostname;
+	bool tty;
+	bool interactive;
+	bool read_only;
+	bool auto_remove;
+	uint64_t memory;	/* bytes, 0: no limit */
+	uint64_t vm_memory;	/* guest RAM in bytes */
+	unsigned vcpus;
+	uint64_t cpu_quota;	/* cpu.max quota per 100000 us, 0: no limit */
+	int64_t pids_limit;	/* 0: no limit */
+};
+
+struct container_state {
+	enum container_status status;
+	int pid;		/* of the vmm process, while running */
+	int64_t started_ns, finished_ns;	/* realtime ns, 0 if never */
+	int exit_code;
+	bool oom_killed;
+	char error[256];
+};
+
+struct container {
+	char *dir;		/* $VMM_ROOT/containers/<id> */
+	struct container_config cfg;
+	struct container_state state;
+	int lock_fd;		/* held while we run it, else -1 */
+};
+
+/* A fresh random 64-hex ID. */
+int container_new_id(char id[CONTAINER_ID_LEN + 1]);
+/* A docker-like random name ("brave_turing"). */
+void container_new_name(char *buf, size_t len);
+/* Docker's name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool container_name_valid(const char *name);
+
+/*
+ * Create containers/<id>/ with config.json and a "created" state, after
+ * checking the name is free (under the containers lock). -EEXIST names a clash.
+ */
+int container_create(const char *root, const struct container_config *cfg, struct container **out);
+/* Find by full ID, unique ID prefix or name. -ENOENT, or -EINVAL when ambiguous. Logs. */
+int container_open(const char *root, const char *ref, struct container **out);
+/* Every container, sorted by creation time (newest first). */
+int container_list(const char *root, struct container ***out, size_t *n);
+void container_free(struct container *c);
+void container_list_free(struct container **list, size_t n);
+
+/* Take the run lock (the caller becomes the vmm process running it). -EBUSY when running. */
+int container_lock(struct container *c);
+/* Is a vmm process holding the run lock right now? */
+bool container_is_running(const struct container *c);
+/* The state to show: a "running" state without a live vmm becomes exited (137). */
+void container_effective_state(const struct container *c, struct container_state *st);
+int container_save_state(struct container *c);
+/* SIGKILL the vmm process running it and wait until its run lock is free. */
+int container_kill(struct container *c);
+/* Block until no vmm process runs it (the run lock is free). */
+int container_wait(const struct container *c);
+/* Re-read state.json (after waiting). */
+int container_reload_state(struct container *c);
+/* Remove its directory (refuses while running). */
+int container_remove(struct container *c);
+
+const char *container_status_name(enum container_status s);
+/* A path inside the container's directory. */
+int container_path(const struct container *c, const char *name, char *buf, size_t len);
+
+void container_config_free(struct container_config *cfg);
+
+#endif

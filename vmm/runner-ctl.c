@@ -1,0 +1,454 @@
+/* The runner's control socket: stop, kill, exec, cp and top from other vmm processes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "images/oci/json.h"
+#include "vmm/agent.h"
+#include "vmm/cli/cli.h"
+#include "vmm/container.h"
+#include "vmm/ctl.h"
+#include "vmm/log.h"
+#include "vmm/loop.h"
+#include "vmm/machine.h"
+#include "vmm/runner-ctl.h"
+
+#define CPU_PERIOD_US 100000
+
+struct ctl_client {
+	struct runner *r;
+	int fd;
+	struct ctl_reader rd;
+	struct agent_proc *proc;	/* an exec started on this connection */
+	int io[3];			/* its stdio, ours to close */
+	int xfer_fd;			/* a cp tar stream */
+	struct ctl_client *next;
+};
+
+static unsigned count(char *const *v)
+{
+	unsigned n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void runner_spec(struct runner *r, struct proto_spec *s)
+{
+	const struct container_config *c = &r->ct->cfg;
+	struct winsize ws;
+
+	memset(s, 0, sizeof(*s));
+	s->argv = c->argv;
+	s->argc = count(c->argv);
+	s->env = c->env;
+	s->nenv = count(c->env);
+	s->cwd = c->workdir;
+	s->user = c->user;
+	s->tty = c->tty;
+	s->stdin = r->opts.attach && r->opts.interactive;
+	s->read_only = c->read_only;
+	if (c->tty && r->opts.attach && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+		s->rows = ws.ws_row;
+		s->cols = ws.ws_col;
+	}
+	s->memory_max = c->memory;
+	s->pids_max = c->pids_limit > 0 ? c->pids_limit : 0;
+	s->cpu_quota_us = c->cpu_quota;
+	s->cpu_period_us = CPU_PERIOD_US;
+	s->hostname = c->hostname;
+	s->name = c->name;
+	s->root = "/dev/vda";
+	s->root_fstype = "ext4";
+}
+
+void runner_spec_free(struct proto_spec *s)
+{
+	memset(s, 0, sizeof(*s));	/* everything was borrowed */
+}
+
+void runner_send_winsize(struct runner *r)
+{
+	struct winsize ws;
+
+	if (r->main && r->ct->cfg.tty && r->opts.attach && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		agent_proc_resize(r->main, ws.ws_row, ws.ws_col);
+}
+
+static void reply(struct ctl_client *c, json_object *msg)
+{
+	ctl_send(c->fd, msg, NULL, 0);
+	json_object_put(msg);
+}
+
+static void reply_error(struct ctl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply_error(struct ctl_client *c, const char *fmt, ...)
+{
+	json_object *o = json_object_new_object();
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(buf));
+	reply(c, o);
+}
+
+static void reply_ok(struct ctl_client *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	reply(c, o);
+}
+
+static void close_io(struct ctl_client *c)
+{
+	for (int i = 0; i < 3; i++) {
+		if (c->io[i] >= 0)
+			close(c->io[i]);
+		c->io[i] = -1;
+	}
+	if (c->xfer_fd >= 0)
+		close(c->xfer_fd);
+	c->xfer_fd = -1;
+}
+
+static void client_free(struct ctl_client *c)
+{
+	struct runner *r = c->r;
+
+	for (struct ctl_client **p = &r->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	loop_remove(r->m->loop, c->fd);
+	close(c->fd);
+	close_io(c);
+	ctl_reader_free(&c->rd);
+	if (c->proc)	/* the exec goes on; nobody listens for its end */
+		c->proc = NULL;
+	free(c);
+}
+
+static void exec_started(void *opaque, int pid, int code, const char *message)
+{
+	struct ctl_client *c = opaque;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string(code ? "exit" : "started"));
+	if (code) {
+		c->proc = NULL;
+		json_object_object_add(o, "code", json_object_new_int(code));
+		json_object_object_add(o, "error", json_object_new_string(message ? message : "cannot start"));
+	} else {
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+	}
+	reply(c, o);
+}
+
+static void exec_exited(void *opaque, const struct proto_exit *e)
+{
+	struct ctl_client *c = opaque;
+	json_object *o = json_object_new_object();
+
+	c->proc = NULL;
+	close_io(c);	/* all output was written before this callback */
+	json_object_object_add(o, "event", json_object_new_string("exit"));
+	json_object_object_add(o, "code", json_object_new_int(e->code));
+	reply(c, o);
+}
+
+static const struct agent_proc_ops exec_ops = {
+	.started = exec_started,
+	.exited = exec_exited,
+};
+
+static void do_exec(struct ctl_client *c, json_object *req, int *fds, unsigned nfds)
+{
+	struct proto_spec s = { 0 };
+	struct agent_stdio io;
+	struct jerr e = { { 0 } };
+	char **argv = NULL, **env = NULL;
+	const char *cwd = NULL, *user = NULL;
+	uint64_t rows = 0, cols = 0;
+	bool present, tty = false, in = false;
+	int ret;
+
+	if (nfds != 3 || c->proc) {
+		reply_error(c, "exec needs stdin, stdout and stderr descriptors");
+		goto out;
+	}
+	if (jget_strv(req, "argv", 4096, "exec", &argv, &e) || !argv || !argv[0] ||
+	    jget_strv(req, "env", 4096, "exec", &env, &e) ||
+	    jget_string(req, "cwd", false, "exec", &cwd, &e) ||
+	    jget_string(req, "user", false, "exec", &user, &e) ||
+	    jget_bool(req, "tty", "exec", &tty, &e) || jget_bool(req, "stdin", "exec", &in, &e) ||
+	    jget_u64(req, "rows", false, 65535, "exec", &rows, &present, &e) ||
+	    jget_u64(req, "cols", false, 65535, "exec", &cols, &present, &e)) {
+		reply_error(c, "bad exec request: %s", e.msg[0] ? e.msg : "no command");
+		goto out;
+	}
+	s.argv = argv;
+	s.argc = count(argv);
+	s.env = env;
+	s.nenv = count(env);
+	s.cwd = cwd;
+	s.user = user;
+	s.tty = tty;
+	s.stdin = in;
+	s.rows = rows;
+	s.cols = cols;
+	memcpy(c->io, fds, sizeof(c->io));
+	nfds = 0;
+	io = (struct agent_stdio){ .in = in ? c->io[0] : -1, .out = c->io[1], .err = tty ? c->io[1] : c->io[2] };
+	ret = agent_exec(c->r->agent, &s, &io, &exec_ops, c, &c->proc);
+	if (ret) {
+		c->proc = NULL;
+		close_io(c);
+		reply_error(c, "exec failed: %s", strerror(-ret));
+	}
+out:
+	for (unsigned i = 0; i < nfds; i++)
+		close(fds[i]);
+	strv_free(argv);
+	strv_free(env);
+}
+
+static void xfer_done(void *opaque, int err, const char *message)
+{
+	struct ctl_client *c = opaque;
+
+	close_io(c);
+	if (err)
+		reply_error(c, "%s", message ? message : strerror(err));
+	else
+		reply_ok(c);
+}
+
+static void do_copy(struct ctl_client *c, json_object *req, bool in, int *fds, unsigned nfds)
+{
+	struct jerr e = { { 0 } };
+	const char *path = NULL;
+	int ret;
+
+	if (nfds != 1 || jget_string(req, "path", true, "cp", &path, &e)) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		reply_error(c, "bad cp request");
+		return;
+	}
+	c->xfer_fd = fds[0];
+	ret = in ? agent_copy_in(c->r->agent, path, c->xfer_fd, xfer_done, c)
+		 : agent_copy_out(c->r->agent, path, c->xfer_fd, xfer_done, c);
+	if (ret) {
+		close_io(c);
+		reply_error(c, "copy failed: %s", strerror(-ret));
+	}
+}
+
+static void top_done(void *opaque, int err, const struct proto_proc *procs, unsigned n)
+{
+	struct ctl_client *c = opaque;
+	json_object *o, *a;
+
+	if (err) {
+		reply_error(c, "top: %s", strerror(err));
+		return;
+	}
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (unsigned i = 0; i < n; i++) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "pid", json_object_new_int(procs[i].pid));
+		json_object_object_add(p, "user", json_object_new_string(procs[i].user ? procs[i].user : ""));
+		json_object_object_add(p, "time_ms", json_object_new_int64(procs[i].time_ms));
+		json_object_object_add(p, "cmd", json_object_new_string(procs[i].cmd ? procs[i].cmd : ""));
+		json_object_array_add(a, p);
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "procs", a);
+	reply(c, o);
+}
+
+static void stop_expired(void *opaque, uint32_t events)
+{
+	struct runner *r = opaque;
+
+	(void)events;
+	if (r->main) {
+		dev_info(r->ct->cfg.name, "did not stop in time: killing it");
+		agent_proc_signal(r->main, SIGKILL);
+		loop_timer_set(r->stop_timer_fd, 60000000000ULL, 0);	/* room to sync and unmount */
+		r->main = NULL;	/* next expiry: the agent did not manage either */
+		return;
+	}
+	runner_fail(r, 137, "the container did not stop: VM killed");
+}
+
+static void do_stop(struct ctl_client *c, json_object *req)
+{
+	struct runner *r = c->r;
+	struct jerr e = { { 0 } };
+	uint64_t timeout = 10;
+	bool present;
+
+	jget_u64(req, "timeout", false, 86400, "stop", &timeout, &present, &e);
+	if (!r->main) {
+		runner_fail(r, 137, "stopped before the container started");
+		reply_ok(c);
+		return;
+	}
+	agent_proc_signal(r->main, SIGTERM);
+	if (r->stop_timer_fd < 0)
+		r->stop_timer_fd = loop_add_timer(r->m->loop, 0, stop_expired, r);
+	if (r->stop_timer_fd >= 0)
+		loop_timer_set(r->stop_timer_fd, timeout ? timeout * 1000000000ULL : 1, 0);
+	reply_ok(c);
+}
+
+static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nfds)
+{
+	struct runner *r = c->r;
+	struct jerr e = { { 0 } };
+	const char *op = NULL;
+	uint64_t v = 0, cols = 0;
+	bool present;
+
+	jget_string(req, "op", true, "request", &op, &e);
+	if (!op)
+		op = "";
+	if (strcmp(op, "exec") && strcmp(op, "cp_in") && strcmp(op, "cp_out"))
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+	if (!strcmp(op, "exec")) {
+		do_exec(c, req, fds, nfds);
+	} else if (!strcmp(op, "cp_in") || !strcmp(op, "cp_out")) {
+		do_copy(c, req, !strcmp(op, "cp_in"), fds, nfds);
+	} else if (!strcmp(op, "top")) {
+		if (agent_top(r->agent, top_done, c))
+			reply_error(c, "top: the agent is not connected");
+	} else if (!strcmp(op, "stop")) {
+		do_stop(c, req);
+	} else if (!strcmp(op, "kill")) {
+		jget_u64(req, "signal", true, 64, "kill", &v, &present, &e);
+		if (!v || !r->main)
+			reply_error(c, !v ? "kill: bad signal" : "the container's process is not running");
+		else if (agent_proc_signal(r->main, v))
+			reply_error(c, "kill: the agent is not connected");
+		else
+			reply_ok(c);
+	} else if (!strcmp(op, "signal") || !strcmp(op, "resize")) {
+		if (!c->proc) {
+			reply_error(c, "no process on this connection");
+		} else if (!strcmp(op, "signal")) {
+			jget_u64(req, "signal", true, 64, "signal", &v, &present, &e);
+			agent_proc_signal(c->proc, v);
+		} else {
+			jget_u64(req, "rows", true, 65535, "resize", &v, &present, &e);
+			jget_u64(req, "cols", true, 65535, "resize", &cols, &present, &e);
+			agent_proc_resize(c->proc, v, cols);
+		}
+	} else {
+		reply_error(c, "unknown request '%s'", op);
+	}
+}
+
+static void on_client(void *opaque, uint32_t events)
+{
+	struct ctl_client *c = opaque;
+	json_object *msg;
+	int fds[CTL_MAX_FDS], ret;
+	unsigned nfds;
+
+	(void)events;
+	while ((ret = ctl_recv(c->fd, &c->rd, &msg, fds, &nfds)) == 1) {
+		handle(c, msg, fds, nfds);
+		json_object_put(msg);
+	}
+	if (ret < 0) {
+		/* The client went away: an exec it started is ended with it (docker exec). */
+		if (c->proc)
+			agent_proc_signal(c->proc, SIGKILL);
+		client_free(c);
+	}
+}
+
+static void on_accept(void *opaque, uint32_t events)
+{
+	struct runner *r = opaque;
+	struct ctl_client *c;
+	int fd = accept4(r->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)events;
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->r = r;
+	c->fd = fd;
+	c->io[0] = c->io[1] = c->io[2] = c->xfer_fd = -1;
+	if (loop_add(r->m->loop, fd, EPOLLIN, on_client, c)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = r->clients;
+	r->clients = c;
+}
+
+int runner_ctl_start(struct runner *r)
+{
+	int ret = ctl_path(r->cli->runtime, r->ct->cfg.id, r->ctl_path, sizeof(r->ctl_path));
+
+	r->stop_timer_fd = -1;
+	if (!ret) {
+		r->ctl_fd = ctl_listen(r->ctl_path);
+		ret = r->ctl_fd < 0 ? r->ctl_fd : 0;
+	}
+	if (ret) {
+		pr_err("control socket %s: %s (set VMM_RUNTIME to a shorter directory)",
+		       r->ctl_path, strerror(-ret));
+		r->ctl_fd = -1;
+		return ret;
+	}
+	return loop_add(r->m->loop, r->ctl_fd, EPOLLIN, on_accept, r);
+}
+
+void runner_ctl_stop(struct runner *r)
+{
+	char dir[256], *slash;
+
+	while (r->clients)
+		client_free(r->clients);
+	if (r->stop_timer_fd >= 0) {
+		loop_remove(r->m->loop, r->stop_timer_fd);
+		close(r->stop_timer_fd);
+	}
+	if (r->ctl_fd < 0)
+		return;
+	loop_remove(r->m->loop, r->ctl_fd);
+	close(r->ctl_fd);
+	unlink(r->ctl_path);
+	snprintf(dir, sizeof(dir), "%s", r->ctl_path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		rmdir(dir);
+	}
+}

@@ -1,0 +1,55 @@
+/* Internals shared by runner.c (the VM and main process) and runner-ctl.c (the control socket). */
+#ifndef VMM_RUNNER_CTL_H
+#define VMM_RUNNER_CTL_H
+
+#include <stdbool.h>
+#include <termios.h>
+
+#include "guest-agent/protocol.h"
+#include "vmm/logfile.h"
+#include "vmm/runner.h"
+
+struct agent_client;
+struct agent_proc;
+struct cli;
+struct container;
+struct ctl_client;
+struct machine;
+struct vsock;
+
+struct runner {
+	struct cli *cli;
+	struct container *ct;
+	struct runner_opts opts;
+	struct machine *m;
+	struct vsock *vsock;
+	struct agent_client *agent;
+	struct agent_proc *main;	/* the container's main process, while it runs */
+	int main_pid;
+	bool main_started;
+	bool run_sent;
+	bool signalled;
+	struct logfile log;
+	int pipe_rd[2], pipe_wr[2];	/* container stdout/stderr, indexed by enum log_stream */
+	int ctl_fd;
+	char ctl_path[256];
+	struct ctl_client *clients;
+	int stop_timer_fd;
+	int status;		/* vmm's exit status so far */
+	char error[512];
+	bool tty_raw;
+	struct termios saved_tio;
+};
+
+/* End the VM with status after a failure, telling a waiting `run -d` why. */
+void runner_fail(struct runner *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The RUN spec of the container (strings borrowed from its config; free the arrays only). */
+void runner_spec(struct runner *r, struct proto_spec *spec);
+void runner_spec_free(struct proto_spec *spec);
+/* Forward our terminal's size to the main process (tty, attached). */
+void runner_send_winsize(struct runner *r);
+
+int runner_ctl_start(struct runner *r);
+void runner_ctl_stop(struct runner *r);
+
+#endif

@@ -1,0 +1,379 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/virtio/blk.h"
+#include "devices/virtio/vsock.h"
+#include "vmm/agent.h"
+#include "vmm/cli/cli.h"
+#include "vmm/container.h"
+#include "vmm/ctl.h"
+#include "vmm/log.h"
+#include "vmm/logfile.h"
+#include "vmm/loop.h"
+#include "vmm/machine.h"
+#include "vmm/runner.h"
+#include "vmm/runner-ctl.h"
+#include "vmm/util.h"
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int payload_path(const char *env, const char *rel, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	const char *v = getenv(env);
+	ssize_t n;
+	char *slash;
+
+	if (v && *v)
+		return (size_t)snprintf(buf, len, "%s", v) >= len ? -ENAMETOOLONG : 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	return (size_t)snprintf(buf, len, "%s/%s", exe, rel) >= len ? -ENAMETOOLONG : 0;
+}
+
+int runner_kernel_path(char *buf, size_t len)
+{
+	return payload_path("VMM_KERNEL", "vmlinux", buf, len);
+}
+
+int runner_initrd_path(char *buf, size_t len)
+{
+	return payload_path("VMM_AGENT_INITRD", "guest/agent.cpio", buf, len);
+}
+
+/* Tell a waiting `vmm run -d` parent how the start went, once. */
+static void report_ready(struct runner *r, const char *error)
+{
+	if (r->opts.ready_fd < 0)
+		return;
+	if (error)
+		dprintf(r->opts.ready_fd, "%s\n", error);
+	else
+		dprintf(r->opts.ready_fd, "ok\n");
+	close(r->opts.ready_fd);
+	r->opts.ready_fd = -1;
+}
+
+void runner_fail(struct runner *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	r->status = status;
+	report_ready(r, r->error);
+	vm_end(r->m->vm, VM_END_EXIT_STATUS, status, "%s", r->error);
+}
+
+/*
+ * Container output: to container.log always, to our own stdio when attached.
+ * 1: data moved, 0: nothing to read now, -1: end of file or error.
+ */
+static int pump_output(struct runner *r, int fd, enum log_stream s)
+{
+	char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	logfile_write(&r->log, s, buf, n);
+	if (r->opts.attach)
+		write_full(s == LOG_STDOUT ? STDOUT_FILENO : STDERR_FILENO, buf, n);
+	return 1;
+}
+
+static void close_output(struct runner *r, int s)
+{
+	loop_remove(r->m->loop, r->pipe_rd[s]);
+	close(r->pipe_rd[s]);
+	r->pipe_rd[s] = -1;
+}
+
+static void on_output(void *opaque, uint32_t events)
+{
+	struct runner *r = opaque;
+
+	(void)events;
+	for (int s = 0; s < 2; s++)
+		if (r->pipe_rd[s] >= 0 && pump_output(r, r->pipe_rd[s], s) < 0)
+			close_output(r, s);
+}
+
+/* Everything the container wrote is in the pipes by now: move it out. */
+static void drain_output(struct runner *r)
+{
+	for (int s = 0; s < 2; s++) {
+		int ret;
+
+		if (r->pipe_rd[s] < 0)
+			continue;
+		while ((ret = pump_output(r, r->pipe_rd[s], s)) > 0)
+			;
+		if (ret < 0)
+			close_output(r, s);
+	}
+	logfile_flush(&r->log);
+}
+
+static void main_started(void *opaque, int pid, int code, const char *message)
+{
+	struct runner *r = opaque;
+
+	if (code) {
+		r->main = NULL;
+		runner_fail(r, code, "%s", message ? message : "the container's process could not start");
+		return;
+	}
+	r->main_pid = pid;
+	r->main_started = true;
+	report_ready(r, NULL);
+	if (r->opts.attach && r->ct->cfg.tty)
+		runner_send_winsize(r);
+}
+
+static void main_exited(void *opaque, const struct proto_exit *e)
+{
+	struct runner *r = opaque;
+
+	r->main = NULL;
+	r->status = e->code;
+	r->ct->state.oom_killed = e->oom;
+	drain_output(r);
+	dev_info(r->ct->cfg.name, "main process exited with %d after %.3f s", e->code,
+		 machine_uptime_ns(r->m) / 1e9);
+	vm_end(r->m->vm, VM_END_EXIT_STATUS, e->code, "container exited with %d", e->code);
+}
+
+static const struct agent_proc_ops main_ops = {
+	.started = main_started,
+	.exited = main_exited,
+};
+
+static void agent_ready(void *opaque, const struct proto_hello *hello)
+{
+	struct runner *r = opaque;
+	struct agent_stdio io = {
+		.in = r->opts.attach && r->opts.interactive ? STDIN_FILENO : -1,
+		.out = r->pipe_wr[LOG_STDOUT],
+		.err = r->ct->cfg.tty ? r->pipe_wr[LOG_STDOUT] : r->pipe_wr[LOG_STDERR],
+	};
+	struct proto_spec spec;
+	int ret;
+
+	dev_info(r->ct->cfg.name, "agent ready after %.3f s", machine_uptime_ns(r->m) / 1e9);
+	if (r->run_sent)
+		return;		/* a reconnect: the container is already there */
+	r->run_sent = true;
+	runner_spec(r, &spec);
+	ret = agent_run(r->agent, &spec, &io, &main_ops, r, &r->main);
+	runner_spec_free(&spec);
+	if (ret)
+		runner_fail(r, EXIT_VMM_ERROR, "cannot start the container: %s", strerror(-ret));
+}
+
+static void agent_gone(void *opaque)
+{
+	struct runner *r = opaque;
+
+	dev_debug(r->ct->cfg.name, "agent connection lost");
+}
+
+static const struct agent_client_ops agent_ops = {
+	.ready = agent_ready,
+	.disconnected = agent_gone,
+};
+
+static void on_signal(void *opaque, int sig)
+{
+	struct runner *r = opaque;
+
+	if (sig == SIGWINCH) {
+		runner_send_winsize(r);
+		return;
+	}
+	/* Like docker's --sig-proxy: the container gets it; a second one ends the VM. */
+	if (r->main && !r->signalled) {
+		r->signalled = true;
+		agent_proc_signal(r->main, sig);
+		return;
+	}
+	r->status = 128 + sig;
+	vm_end(r->m->vm, VM_END_HOST, 128 + sig, "stopped by signal %d", sig);
+}
+
+static int attach_devices(struct runner *r)
+{
+	struct container *ct = r->ct;
+	char disk[4096], disks_dir[4096];
+	const char *trusted[] = { disks_dir, NULL };
+	struct virtio_blk_config bc = {
+		.path = disk, .format = DISK_FMT_QCOW2, .read_only = ct->cfg.read_only,
+		.serial = "vmm-root", .trusted_dirs = trusted,
+	};
+	struct vsock_config vc = { .guest_cid = VSOCK_DEFAULT_CID };
+	int ret;
+
+	container_path(ct, "disk.qcow2", disk, sizeof(disk));
+	snprintf(disks_dir, sizeof(disks_dir), "%s/disks", r->cli->root);
+	ret = machine_add_disk(r->m, &bc);
+	if (ret)
+		return ret;
+	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
+	if (ret)
+		return ret;
+	return agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+}
+
+static int open_pipes(struct runner *r)
+{
+	for (int s = 0; s < 2; s++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		r->pipe_rd[s] = p[0];
+		r->pipe_wr[s] = p[1];
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		if (loop_add(r->m->loop, p[0], EPOLLIN, on_output, r))
+			return -EIO;
+	}
+	return 0;
+}
+
+static void set_raw(struct runner *r)
+{
+	struct termios t;
+
+	if (!r->opts.attach || !r->ct->cfg.tty || !isatty(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &r->saved_tio) < 0)
+		return;
+	t = r->saved_tio;
+	cfmakeraw(&t);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0)
+		r->tty_raw = true;
+}
+
+static void finish_state(struct runner *r)
+{
+	struct container *ct = r->ct;
+
+	/* A process that never started leaves the container as it was: created. */
+	ct->state.status = r->main_started ? CONTAINER_EXITED : CONTAINER_CREATED;
+	ct->state.exit_code = r->status & 0xff;
+	ct->state.pid = 0;
+	ct->state.finished_ns = realtime_ns();
+	snprintf(ct->state.error, sizeof(ct->state.error), "%.255s", r->error);
+	container_save_state(ct);
+}
+
+int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *opts)
+{
+	char kernel[4096], initrd[4096], console[4096], log[4096];
+	struct machine_config mc = {
+		.name = ct->cfg.name, .kernel = kernel, .initrd = initrd,
+		.mem_size = ct->cfg.vm_memory, .ncpus = ct->cfg.vcpus, .quirks = QUIRKS_AUTO,
+		.on_signal = on_signal,
+	};
+	struct runner r = {
+		.cli = cli, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
+		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1,
+	};
+	int ret, status;
+
+	mc.signal_opaque = &r;
+	if (runner_kernel_path(kernel, sizeof(kernel)) || runner_initrd_path(initrd, sizeof(initrd)) ||
+	    container_path(ct, "console.log", console, sizeof(console)) ||
+	    container_path(ct, "container.log", log, sizeof(log))) {
+		pr_err("path too long");
+		return EXIT_VMM_ERROR;
+	}
+	if (machine_validate(&mc)) {
+		report_ready(&r, "cannot boot: see the error above (build the guest with `make kernel`)");
+		return EXIT_VMM_ERROR;
+	}
+	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	logfile_open(&r.log, log);
+
+	ret = machine_create(&mc, &r.m);
+	if (!ret)
+		ret = attach_devices(&r);
+	if (!ret)
+		ret = open_pipes(&r);
+	if (!ret)
+		ret = runner_ctl_start(&r);
+	if (!ret) {
+		ct->state = (struct container_state){
+			.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
+		};
+		ret = container_save_state(ct);
+	}
+	if (!ret)
+		ret = machine_boot(r.m);
+	if (ret) {
+		report_ready(&r, "the container's VM could not start (see the error above)");
+		status = EXIT_VMM_ERROR;
+		goto out;
+	}
+	set_raw(&r);
+	machine_wait(r.m);
+	if (r.tty_raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &r.saved_tio);
+	drain_output(&r);
+
+	/* The VM may also have ended without the container's say: crash, panic, kill. */
+	if (vm_end_reason(r.m->vm) != VM_END_EXIT_STATUS) {
+		int ms = machine_report(r.m);
+
+		if (vm_end_reason(r.m->vm) == VM_END_HOST)
+			r.status = ms;
+		else if (!r.error[0])
+			snprintf(r.error, sizeof(r.error), "the container's VM stopped: %.400s", r.m->vm->end_detail);
+		if (vm_end_reason(r.m->vm) != VM_END_HOST)
+			r.status = EXIT_VMM_ERROR;
+		report_ready(&r, r.error);
+	} else if (r.error[0] && r.opts.attach) {
+		pr_err("%s", r.error);
+	}
+	status = r.status;
+out:
+	finish_state(&r);
+	runner_ctl_stop(&r);
+	agent_client_destroy(r.agent);
+	vsock_destroy(r.vsock);
+	machine_destroy(r.m);	/* closes the disks (flushed) */
+	for (int s = 0; s < 2; s++) {
+		if (r.pipe_rd[s] >= 0)
+			close(r.pipe_rd[s]);
+		if (r.pipe_wr[s] >= 0)
+			close(r.pipe_wr[s]);
+	}
+	logfile_close(&r.log);
+	if (mc.console_fd >= 0)
+		close(mc.console_fd);
+	return status;
+}

@@ -1,0 +1,34 @@
+/*
+ * The vmm process that runs one container: boots its VM (agent initramfs,
+ * the container's overlay disk, vsock), hands the agent the process spec,
+ * streams stdio (to the terminal when attached, always to container.log),
+ * serves the control socket ($VMM_RUNTIME/<id>/ctl.sock) for stop, kill,
+ * exec, cp and top, keeps state.json current and holds the run lock.
+ */
+#ifndef VMM_RUNNER_H
+#define VMM_RUNNER_H
+
+#include <stdbool.h>
+
+struct cli;
+struct container;
+
+struct runner_opts {
+	bool attach;		/* stdio is the terminal's (foreground run / start -a) */
+	bool interactive;	/* forward our stdin (-i) */
+	int ready_fd;		/* -d: write "ok\n" or the error line here once started; else -1 */
+	bool cold;		/* never use a snapshot */
+};
+
+/*
+ * Run the container until its main process exits. Returns vmm's exit status:
+ * the container's, or 125 (vmm failed), 126/127 (command not runnable).
+ * The container must be locked by the caller (container_lock).
+ */
+int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *opts);
+
+/* Paths of the guest payloads: next to the vmm binary, or $VMM_KERNEL / $VMM_AGENT_INITRD. */
+int runner_kernel_path(char *buf, size_t len);
+int runner_initrd_path(char *buf, size_t len);
+
+#endif
