@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "devices/rtc.h"
+#include "vmm/snapfile.h"
 #include "vmm/vm.h"
 #include "vmm/x86/layout.h"
 
@@ -108,4 +109,29 @@ void rtc_destroy(struct rtc *rtc)
 		return;
 	pthread_mutex_destroy(&rtc->lock);
 	free(rtc);
+}
+
+void rtc_save(struct rtc *rtc, struct snapbuf *b)
+{
+	uint8_t st[1 + sizeof(rtc->ram)];
+
+	pthread_mutex_lock(&rtc->lock);
+	st[0] = rtc->index;
+	memcpy(st + 1, rtc->ram, sizeof(rtc->ram));
+	pthread_mutex_unlock(&rtc->lock);
+	snapbuf_put(b, "dev.rtc", st, sizeof(st));
+}
+
+int rtc_restore(struct rtc *rtc, const struct snapreader *r)
+{
+	uint8_t st[1 + sizeof(rtc->ram)];
+	int ret = snapreader_copy(r, "dev.rtc", st, sizeof(st));
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&rtc->lock);
+	rtc->index = st[0] & 0x7f;
+	memcpy(rtc->ram, st + 1, sizeof(rtc->ram));
+	pthread_mutex_unlock(&rtc->lock);
+	return 0;
 }

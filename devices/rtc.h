@@ -8,4 +8,9 @@ struct rtc;
 struct rtc *rtc_create(struct vm *vm);
 void rtc_destroy(struct rtc *rtc);
 
+struct snapbuf;
+struct snapreader;
+void rtc_save(struct rtc *rtc, struct snapbuf *b);
+int rtc_restore(struct rtc *rtc, const struct snapreader *r);
+
 #endif

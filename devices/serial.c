@@ -7,6 +7,7 @@
 #include "devices/serial.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
+#include "vmm/snapfile.h"
 #include "vmm/vm.h"
 
 #define RX_SIZE 1024
@@ -206,4 +207,39 @@ void serial_destroy(struct serial *s)
 		return;
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+struct serial_state {
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, thre_pending;
+};
+
+void serial_save(struct serial *s, struct snapbuf *b)
+{
+	struct serial_state st;
+
+	pthread_mutex_lock(&s->lock);
+	st = (struct serial_state){ s->ier, s->lcr, s->mcr, s->scr, s->fcr, s->dll, s->dlm, s->thre_pending };
+	pthread_mutex_unlock(&s->lock);
+	snapbuf_put(b, "dev.serial", &st, sizeof(st));
+}
+
+int serial_restore(struct serial *s, const struct snapreader *r)
+{
+	struct serial_state st;
+	int ret = snapreader_copy(r, "dev.serial", &st, sizeof(st));
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&s->lock);
+	s->ier = st.ier & 0x0f;
+	s->lcr = st.lcr;
+	s->mcr = st.mcr & 0x1f;
+	s->scr = st.scr;
+	s->fcr = st.fcr & 1;
+	s->dll = st.dll;
+	s->dlm = st.dlm;
+	s->thre_pending = st.thre_pending;
+	s->rx_count = 0;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }

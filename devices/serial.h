@@ -16,6 +16,11 @@ struct serial_config {
 
 struct serial *serial_create(struct vm *vm, const struct serial_config *cfg);
 void serial_destroy(struct serial *s);
+struct snapbuf;
+struct snapreader;
+/* Snapshot: the registers (pending input is dropped). */
+void serial_save(struct serial *s, struct snapbuf *b);
+int serial_restore(struct serial *s, const struct snapreader *r);
 /* Queue host input for the guest (loop thread). Returns bytes accepted. */
 size_t serial_input(struct serial *s, const void *buf, size_t len);
 

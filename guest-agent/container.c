@@ -26,6 +26,9 @@
 #define R(path)		AGENT_ROOT path
 #define MS_SAFE		(MS_NOSUID | MS_NODEV | MS_NOEXEC)
 #define DEVICE_WAIT_MS	10000
+#ifndef BLKFLSBUF
+#define BLKFLSBUF	0x1261	/* _IO(0x12, 97) */
+#endif
 
 /* ---- agent side ---- */
 
@@ -40,6 +43,20 @@ static int wait_for(const char *dev)
 		usleep(20000);
 	}
 	return 0;
+}
+
+/*
+ * A VM restored from a snapshot booted with another container's disk in this
+ * slot: whatever the kernel cached of that device is not this disk.
+ */
+static void flush_buffers(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ioctl(fd, BLKFLSBUF, 0);
+		close(fd);
+	}
 }
 
 static int mount_root(const struct proto_spec *s, char *err, size_t errlen)
@@ -58,6 +75,8 @@ static int mount_root(const struct proto_spec *s, char *err, size_t errlen)
 			ret = -errno;
 	} else {
 		ret = wait_for(root);
+		if (!ret)
+			flush_buffers(root);
 		if (!ret && mount(root, AGENT_ROOT, s->root_fstype ? s->root_fstype : "ext4", ro, NULL) < 0)
 			ret = -errno;
 	}

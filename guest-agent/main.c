@@ -27,6 +27,7 @@
 #define BACKOFF_MAX_MS		1000
 #define FALLBACK_MS		10000	/* after EXIT: end the VM ourselves if the host did not */
 #define RNDADDENTROPY		0x40085203
+#define RNDRESEEDCRNG		0x5207
 
 /* <linux/vm_sockets.h> is not in musl's headers. */
 struct sockaddr_vm {
@@ -211,6 +212,8 @@ static void reseed(const struct proto_frame *f)
 	fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ioctl(fd, RNDADDENTROPY, &e);
+		/* Reseed the crng now: VMs restored from one snapshot must diverge at once. */
+		ioctl(fd, RNDRESEEDCRNG);
 		close(fd);
 	}
 }

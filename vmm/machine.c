@@ -150,6 +150,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out)
 {
 	struct vm_config vc = {
 		.name = cfg->name, .mem_size = cfg->mem_size, .ncpus = cfg->ncpus, .quirks = cfg->quirks,
+		.mem_file = cfg->mem_file,
 	};
 	struct serial_config sc = { .port = SERIAL_COM1_PORT, .irq = SERIAL_COM1_IRQ };
 	struct machine *m;

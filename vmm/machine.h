@@ -28,6 +28,7 @@ struct machine_config {
 	uint64_t mem_size;		/* bytes */
 	unsigned ncpus;
 	enum quirks_mode quirks;
+	const char *mem_file;		/* restoring a snapshot: its memory file */
 	int console_fd;			/* guest console output; -1 discards */
 	bool console_input;		/* forward stdin to the UART */
 	/*

@@ -1,8 +1,11 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmm/memory.h"
+#include "vmm/util.h"
 
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
 {
@@ -74,4 +77,71 @@ int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_
 uint64_t guest_mem_low_end(const struct guest_mem *mem)
 {
 	return mem->nregions ? mem->regions[0].gpa + mem->regions[0].size : 0;
+}
+
+int guest_mem_map_file(struct guest_mem *mem, uint64_t ram_size, int fd)
+{
+	uint64_t low = ram_size < GUEST_MMIO_HOLE_START ? ram_size : GUEST_MMIO_HOLE_START;
+	uint64_t off = 0;
+	struct stat st;
+
+	memset(mem, 0, sizeof(*mem));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size != ram_size)
+		return -EINVAL;
+	mem->ram_size = ram_size;
+	for (int i = 0; i < 2; i++) {
+		uint64_t size = i == 0 ? low : ram_size - low;
+		void *p;
+
+		if (!size)
+			continue;
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, off);
+		if (p == MAP_FAILED) {
+			int err = -errno;
+
+			guest_mem_free(mem);
+			return err;
+		}
+		mem->regions[mem->nregions++] = (struct mem_region){
+			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p,
+		};
+		off += size;
+	}
+	return 0;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	static const uint8_t zero[4096];
+
+	return !memcmp(p, zero, sizeof(zero));
+}
+
+int guest_mem_save(const struct guest_mem *mem, int fd)
+{
+	uint64_t off = 0;
+
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, mem->ram_size) < 0)
+		return -errno;
+	for (unsigned i = 0; i < mem->nregions; i++) {
+		const struct mem_region *r = &mem->regions[i];
+
+		for (uint64_t p = 0; p < r->size; p += 4096) {
+			uint64_t run = p;
+			int ret;
+
+			if (page_is_zero(r->hva + p))
+				continue;
+			while (run + 4096 < r->size && !page_is_zero(r->hva + run + 4096))
+				run += 4096;
+			ret = pwrite_full(fd, r->hva + p, run + 4096 - p, off + p);
+			if (ret)
+				return ret;
+			p = run;
+		}
+		off += r->size;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
 }

@@ -26,6 +26,13 @@ struct guest_mem {
 /* Map ram_size bytes of anonymous memory laid out around the MMIO hole. 0 or -errno. */
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size);
 void guest_mem_free(struct guest_mem *mem);
+/*
+ * Map a saved memory file instead: MAP_PRIVATE, so pages load lazily, VMs
+ * restored from one file share them, and each VM's writes stay its own.
+ */
+int guest_mem_map_file(struct guest_mem *mem, uint64_t ram_size, int fd);
+/* Write guest RAM to fd (regions back to back), zero pages as holes. 0 or -errno. */
+int guest_mem_save(const struct guest_mem *mem, int fd);
 
 /*
  * The one checked translation: a host pointer to [gpa, gpa + len) when the

@@ -28,6 +28,8 @@ struct runner {
 	int main_pid;
 	bool main_started;
 	bool run_sent;
+	char snap_key[65];
+	bool snap_save;		/* cold boot: save a snapshot at the agent's first HELLO */
 	bool signalled;
 	struct logfile log;
 	int pipe_rd[2], pipe_wr[2];	/* container stdout/stderr, indexed by enum log_stream */

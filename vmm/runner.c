@@ -24,6 +24,8 @@
 #include "vmm/machine.h"
 #include "vmm/runner.h"
 #include "vmm/runner-ctl.h"
+#include "vmm/snapshot.h"
+#include "vmm/kvm.h"
 #include "vmm/util.h"
 
 static int64_t realtime_ns(void)
@@ -151,6 +153,7 @@ static void main_started(void *opaque, int pid, int code, const char *message)
 	}
 	r->main_pid = pid;
 	r->main_started = true;
+	dev_info(r->ct->cfg.name, "process started after %.3f s", machine_uptime_ns(r->m) / 1e9);
 	report_ready(r, NULL);
 	if (r->opts.attach && r->ct->cfg.tty)
 		runner_send_winsize(r);
@@ -188,6 +191,12 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 	dev_info(r->ct->cfg.name, "agent ready after %.3f s", machine_uptime_ns(r->m) / 1e9);
 	if (r->run_sent)
 		return;		/* a reconnect: the container is already there */
+	if (r->snap_save) {
+		/* Agent-ready and nothing container-specific sent yet: the point to save. */
+		r->snap_save = false;
+		snapshot_save(r->m, r->cli->root, r->snap_key);
+	}
+	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
 	r->run_sent = true;
 	runner_spec(r, &spec);
 	ret = agent_run(r->agent, &spec, &io, &main_ops, r, &r->main);
@@ -226,29 +235,6 @@ static void on_signal(void *opaque, int sig)
 	vm_end(r->m->vm, VM_END_HOST, 128 + sig, "stopped by signal %d", sig);
 }
 
-static int attach_devices(struct runner *r)
-{
-	struct container *ct = r->ct;
-	char disk[4096], disks_dir[4096];
-	const char *trusted[] = { disks_dir, NULL };
-	struct virtio_blk_config bc = {
-		.path = disk, .format = DISK_FMT_QCOW2, .read_only = ct->cfg.read_only,
-		.serial = "vmm-root", .trusted_dirs = trusted,
-	};
-	struct vsock_config vc = { .guest_cid = VSOCK_DEFAULT_CID };
-	int ret;
-
-	container_path(ct, "disk.qcow2", disk, sizeof(disk));
-	snprintf(disks_dir, sizeof(disks_dir), "%s/disks", r->cli->root);
-	ret = machine_add_disk(r->m, &bc);
-	if (ret)
-		return ret;
-	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
-	if (ret)
-		return ret;
-	return agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
-}
-
 static int open_pipes(struct runner *r)
 {
 	for (int s = 0; s < 2; s++) {
@@ -263,6 +249,102 @@ static int open_pipes(struct runner *r)
 			return -EIO;
 	}
 	return 0;
+}
+
+static int attach_devices(struct runner *r)
+{
+	struct container *ct = r->ct;
+	char disk[4096], disks_dir[4096];
+	const char *trusted[] = { disks_dir, NULL };
+	struct virtio_blk_config bc = {
+		.path = disk, .format = DISK_FMT_QCOW2, .read_only = ct->cfg.read_only,
+		.serial = "vmm-root", .trusted_dirs = trusted,
+	};
+	struct vsock_config vc = { .guest_cid = VSOCK_DEFAULT_CID };
+	int ret;
+
+	/* The device order is part of a snapshot's key (snapshot_shape.devices). */
+	container_path(ct, "disk.qcow2", disk, sizeof(disk));
+	snprintf(disks_dir, sizeof(disks_dir), "%s/disks", r->cli->root);
+	ret = machine_add_disk(r->m, &bc);
+	if (ret)
+		return ret;
+	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
+	if (ret)
+		return ret;
+	return agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+}
+
+static void teardown(struct runner *r)
+{
+	agent_client_destroy(r->agent);
+	vsock_destroy(r->vsock);
+	machine_destroy(r->m);	/* closes the disks (flushed) */
+	r->agent = NULL;
+	r->vsock = NULL;
+	r->m = NULL;
+}
+
+/*
+ * Create the machine and its devices, then restore the snapshot or boot. A
+ * snapshot that cannot be restored is dropped and we boot from scratch.
+ */
+static int start_vm(struct runner *r, struct machine_config *mc, bool restore)
+{
+	char mem[4300];
+	int ret;
+
+	if (restore) {
+		snapshot_dir(r->cli->root, r->snap_key, mem, sizeof(mem));
+		strcat(mem, "/memory");
+		mc->mem_file = mem;
+	}
+	ret = machine_create(mc, &r->m);
+	mc->mem_file = NULL;
+	if (!ret)
+		ret = attach_devices(r);
+	if (!ret)
+		ret = open_pipes(r);
+	if (!ret)
+		ret = runner_ctl_start(r);
+	if (ret)
+		return ret;
+	if (!restore)
+		return machine_boot(r->m);
+	ret = snapshot_restore(r->m, r->cli->root, r->snap_key);
+	if (!ret) {
+		dev_info(r->ct->cfg.name, "restored snapshot %.12s", r->snap_key);
+		vsock_transport_reset(r->vsock);	/* the agent reconnects: a fresh connection */
+		return 0;
+	}
+	pr_warn("snapshot %.12s unusable: booting from scratch", r->snap_key);
+	snapshot_remove(r->cli->root, r->snap_key);
+	runner_ctl_stop(r);
+	for (int s = 0; s < 2; s++) {
+		close(r->pipe_rd[s]);
+		close(r->pipe_wr[s]);
+		r->pipe_rd[s] = r->pipe_wr[s] = -1;
+	}
+	teardown(r);
+	r->snap_save = true;
+	return start_vm(r, mc, false);
+}
+
+/* Warm start: pick the snapshot of this VM shape, or plan to save one. */
+static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
+{
+	struct snapshot_shape shape = {
+		.kernel = mc->kernel, .initrd = mc->initrd, .mem_size = mc->mem_size, .ncpus = mc->ncpus,
+		.pvm = mc->quirks == QUIRKS_ON || (mc->quirks == QUIRKS_AUTO && kvm_host_is_pvm()),
+		.devices = "blk,vsock",
+	};
+
+	if (getenv("VMM_NO_SNAPSHOT") || snapshot_key(&shape, r->snap_key))
+		return false;
+	if (!r->opts.cold && snapshot_usable(r->cli->root, r->snap_key))
+		return true;
+	r->snap_save = true;
+	return false;
 }
 
 static void set_raw(struct runner *r)
@@ -319,21 +401,12 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	logfile_open(&r.log, log);
 
-	ret = machine_create(&mc, &r.m);
+	ct->state = (struct container_state){
+		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
+	};
+	ret = container_save_state(ct);
 	if (!ret)
-		ret = attach_devices(&r);
-	if (!ret)
-		ret = open_pipes(&r);
-	if (!ret)
-		ret = runner_ctl_start(&r);
-	if (!ret) {
-		ct->state = (struct container_state){
-			.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
-		};
-		ret = container_save_state(ct);
-	}
-	if (!ret)
-		ret = machine_boot(r.m);
+		ret = start_vm(&r, &mc, plan_snapshot(&r, &mc));
 	if (ret) {
 		report_ready(&r, "the container's VM could not start (see the error above)");
 		status = EXIT_VMM_ERROR;
@@ -362,10 +435,9 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 	status = r.status;
 out:
 	finish_state(&r);
-	runner_ctl_stop(&r);
-	agent_client_destroy(r.agent);
-	vsock_destroy(r.vsock);
-	machine_destroy(r.m);	/* closes the disks (flushed) */
+	if (r.m)
+		runner_ctl_stop(&r);
+	teardown(&r);
 	for (int s = 0; s < 2; s++) {
 		if (r.pipe_rd[s] >= 0)
 			close(r.pipe_rd[s]);

@@ -54,6 +54,8 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->end_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 
 	vm->kvm_fd = kvm_open(&why, &cap);
 	if (vm->kvm_fd < 0) {
@@ -79,7 +81,19 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 	if (ret)
 		goto fail;
 
-	ret = guest_mem_alloc(&vm->mem, cfg->mem_size);
+	if (cfg->mem_file) {
+		int fd = open(cfg->mem_file, O_RDONLY | O_CLOEXEC);
+
+		ret = fd < 0 ? -errno : guest_mem_map_file(&vm->mem, cfg->mem_size, fd);
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			pr_err("snapshot memory %s: %s", cfg->mem_file, strerror(-ret));
+			goto fail;
+		}
+	} else {
+		ret = guest_mem_alloc(&vm->mem, cfg->mem_size);
+	}
 	if (ret) {
 		pr_err("guest memory: cannot map %llu MiB: %s",
 		       (unsigned long long)(cfg->mem_size >> 20), strerror(-ret));
@@ -145,6 +159,8 @@ void vm_destroy(struct vm *vm)
 	io_bus_free(&vm->pio);
 	io_bus_free(&vm->mmio);
 	pthread_mutex_destroy(&vm->end_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	free(vm);
 }
 
@@ -242,6 +258,10 @@ void vm_end(struct vm *vm, enum vm_end_reason reason, int status, const char *fm
 		atomic_store(&vm->end_reason, reason);
 	}
 	pthread_mutex_unlock(&vm->end_lock);
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	loop_stop(vm->loop);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread_started && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
@@ -259,6 +279,29 @@ void vm_join(struct vm *vm)
 		pthread_join(v->thread, NULL);
 		v->thread_started = false;
 	}
+}
+
+bool vm_pause(struct vm *vm)
+{
+	bool ok;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, true);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	while (vm->parked < vm->ncpus && vm_end_reason(vm) == VM_END_NONE)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	ok = vm->parked == vm->ncpus;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ok;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 enum vm_end_reason vm_end_reason(struct vm *vm)

@@ -14,8 +14,10 @@ struct console;
 struct event_loop;
 struct kvm_run;
 struct pvm_quirks;
+struct virtio_mmio;
 
 #define VM_MAX_CPUS 32
+#define VM_MAX_VIRTIO 16
 
 enum quirks_mode { QUIRKS_AUTO, QUIRKS_ON, QUIRKS_OFF };
 
@@ -24,6 +26,7 @@ struct vm_config {
 	uint64_t mem_size;	/* bytes */
 	unsigned ncpus;
 	enum quirks_mode quirks;
+	const char *mem_file;	/* restore: map guest RAM from this snapshot file; NULL: fresh RAM */
 };
 
 enum vm_end_reason {
@@ -64,9 +67,16 @@ struct vm {
 	struct pvm_quirks *pvm;	/* host quirks, NULL on hardware KVM */
 	uint32_t tsc_khz;
 	unsigned nvirtio;	/* virtio-mmio windows handed out */
+	struct virtio_mmio *virtio[VM_MAX_VIRTIO];	/* by slot, for snapshots */
 	int watchdog_fd;
 	int profile_fd;		/* VMM_PROFILE: guest RIP samples, one hex per line */
 	int profile_timer_fd;
+
+	/* vm_pause/vm_resume: vCPUs park outside KVM_RUN, state consistent */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool pause_req;
+	unsigned parked;
 
 	pthread_mutex_t end_lock;
 	atomic_int end_reason;	/* enum vm_end_reason */
@@ -87,6 +97,12 @@ void vm_end(struct vm *vm, enum vm_end_reason reason, int status, const char *fm
 /* Wait for the vCPU threads after vm_end. */
 void vm_join(struct vm *vm);
 enum vm_end_reason vm_end_reason(struct vm *vm);
+/*
+ * Stop every vCPU outside KVM_RUN with its pending I/O completed, so its
+ * state can be read or written; false when the VM ended meanwhile.
+ */
+bool vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 
 /* Interrupt lines (GSI): level, or a rising and falling edge. */
 int vm_irq_line(struct vm *vm, unsigned irq, int level);
@@ -98,5 +114,7 @@ void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *vcpu);
 /* Format the vCPU registers for an error report (call on the vCPU's own thread). */
 void vcpu_dump_regs(struct vcpu *vcpu, char *buf, size_t len);
+/* On the vCPU thread: park while a pause is requested. */
+void vcpu_park(struct vcpu *vcpu);
 
 #endif

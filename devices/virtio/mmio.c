@@ -11,6 +11,7 @@
 #include "devices/virtio/mmio.h"
 #include "vmm/cmdline.h"
 #include "vmm/log.h"
+#include "vmm/snapfile.h"
 #include "vmm/loop.h"
 #include "vmm/vm.h"
 #include "vmm/x86/layout.h"
@@ -334,7 +335,7 @@ int virtio_mmio_create(struct vm *vm, struct cmdline *cmdline,
 	unsigned slot = vm->nvirtio;
 	int ret;
 
-	if (ops->nqueues > VIRTIO_MAX_QUEUES || VIRTIO_IRQ_BASE + slot >= IOAPIC_PINS)
+	if (ops->nqueues > VIRTIO_MAX_QUEUES || slot >= VM_MAX_VIRTIO || VIRTIO_IRQ_BASE + slot >= IOAPIC_PINS)
 		return -ENOSPC;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -344,6 +345,7 @@ int virtio_mmio_create(struct vm *vm, struct cmdline *cmdline,
 	t->dev = dev;
 	t->base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
 	t->irq = VIRTIO_IRQ_BASE + slot;
+	t->slot = slot;
 	t->irq_fd = -1;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		t->kick_fd[q] = -1;
@@ -358,6 +360,7 @@ int virtio_mmio_create(struct vm *vm, struct cmdline *cmdline,
 		virtio_mmio_destroy(t);
 		return ret;
 	}
+	vm->virtio[slot] = t;
 	vm->nvirtio++;
 	cmdline_add(cmdline, "virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)t->base, t->irq);
 	*out = t;
@@ -368,6 +371,8 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 {
 	if (!t)
 		return;
+	if (t->vm->virtio[t->slot] == t)
+		t->vm->virtio[t->slot] = NULL;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		if (t->kick_fd[q] < 0)
 			continue;
@@ -378,4 +383,88 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 		close(t->irq_fd);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+struct queue_state {
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t num, last_avail, used_idx, signalled_used;
+	uint8_t ready, event_idx, indirect, signalled_valid;
+};
+
+struct transport_state {
+	uint32_t device_id, nqueues;
+	uint32_t status, device_features_sel, driver_features_sel, queue_sel;
+	uint32_t interrupt_status, config_generation;
+	uint64_t driver_features;
+	struct queue_state q[VIRTIO_MAX_QUEUES];
+};
+
+void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b)
+{
+	struct transport_state st;
+
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&t->lock);
+	st.device_id = t->ops->device_id;
+	st.nqueues = t->ops->nqueues;
+	st.status = t->status;
+	st.device_features_sel = t->device_features_sel;
+	st.driver_features_sel = t->driver_features_sel;
+	st.queue_sel = t->queue_sel;
+	st.interrupt_status = t->interrupt_status;
+	st.config_generation = t->config_generation;
+	st.driver_features = t->driver_features;
+	for (unsigned i = 0; i < t->ops->nqueues; i++) {
+		const struct virtq *q = &t->queues[i];
+
+		st.q[i] = (struct queue_state){
+			q->desc_gpa, q->avail_gpa, q->used_gpa, q->num, q->last_avail, q->used_idx,
+			q->signalled_used, q->ready, q->event_idx, q->indirect, q->signalled_valid,
+		};
+	}
+	pthread_mutex_unlock(&t->lock);
+	snapbuf_putf(b, &st, sizeof(st), "virtio%u", t->slot);
+}
+
+int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r)
+{
+	struct transport_state st;
+	const void *p;
+	int ret = 0;
+
+	if (snapreader_getf(r, &p, NULL, sizeof(st), "virtio%u", t->slot))
+		return -EINVAL;
+	memcpy(&st, p, sizeof(st));
+	if (st.device_id != t->ops->device_id || st.nqueues != t->ops->nqueues) {
+		pr_err("snapshot: device %u is not a %s", t->slot, t->name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->status = st.status;
+	t->device_features_sel = st.device_features_sel;
+	t->driver_features_sel = st.driver_features_sel;
+	t->queue_sel = st.queue_sel;
+	t->interrupt_status = st.interrupt_status;
+	t->config_generation = st.config_generation;
+	t->driver_features = st.driver_features;
+	for (unsigned i = 0; i < t->ops->nqueues && !ret; i++) {
+		struct virtq *q = &t->queues[i];
+		const struct queue_state *s = &st.q[i];
+
+		virtq_reset(q);
+		q->desc_gpa = s->desc_gpa;
+		q->avail_gpa = s->avail_gpa;
+		q->used_gpa = s->used_gpa;
+		q->num = s->num;
+		q->last_avail = s->last_avail;
+		q->used_idx = s->used_idx;
+		q->signalled_used = s->signalled_used;
+		q->signalled_valid = s->signalled_valid;
+		q->event_idx = s->event_idx;
+		q->indirect = s->indirect;
+		if (s->ready && virtq_remap(q, &t->vm->mem))
+			ret = -EINVAL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
 }

@@ -64,6 +64,7 @@ struct virtio_mmio {
 	char name[32];		/* e.g. "virtio-blk0", for log lines */
 	uint64_t base;
 	unsigned irq;
+	unsigned slot;
 	pthread_mutex_t lock;
 	uint32_t status;
 	uint32_t device_features_sel, driver_features_sel;
@@ -92,6 +93,12 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* The guest broke the protocol: stop the device until the driver resets it (lock held). */
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit);
+struct snapbuf;
+struct snapreader;
+/* Snapshot: registers and queues (record "virtio<slot>"). Device lock taken inside. */
+void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b);
+int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r);
+
 /* Running: DRIVER_OK set and not waiting for a reset. */
 bool virtio_mmio_active(const struct virtio_mmio *t);
 

@@ -10,7 +10,8 @@
 #define USED_FLAGS	0
 #define USED_IDX	1
 
-int virtq_enable(struct virtq *q, const struct guest_mem *mem)
+/* Check the rings' placement and map them. */
+static int map_rings(struct virtq *q, const struct guest_mem *mem)
 {
 	uint64_t n = q->num;
 
@@ -27,10 +28,28 @@ int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 		q->avail = q->used = NULL;
 		return -EFAULT;
 	}
+	return 0;
+}
+
+int virtq_enable(struct virtq *q, const struct guest_mem *mem)
+{
+	int ret = map_rings(q, mem);
+
+	if (ret)
+		return ret;
 	q->last_avail = q->used_idx = q->signalled_used = 0;
 	q->signalled_valid = false;
 	q->ready = true;
 	return 0;
+}
+
+int virtq_remap(struct virtq *q, const struct guest_mem *mem)
+{
+	int ret = map_rings(q, mem);
+
+	if (!ret)
+		q->ready = true;
+	return ret;
 }
 
 void virtq_reset(struct virtq *q)

@@ -67,6 +67,8 @@ struct virtq_chain {
 /* Check the rings lie in guest RAM and map them. 0 or -EFAULT / -EINVAL. */
 int virtq_enable(struct virtq *q, const struct guest_mem *mem);
 void virtq_reset(struct virtq *q);
+/* After a snapshot restore: map the rings again, keeping the indices. */
+int virtq_remap(struct virtq *q, const struct guest_mem *mem);
 
 /*
  * Take the next available chain. 1: *chain filled; 0: queue empty; -EINVAL:

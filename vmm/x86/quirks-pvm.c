@@ -20,6 +20,7 @@
 
 #include "vmm/cmdline.h"
 #include "vmm/log.h"
+#include "vmm/snapfile.h"
 #include "vmm/vm.h"
 #include "vmm/x86/paging.h"
 #include "vmm/x86/quirks-pvm.h"
@@ -37,6 +38,7 @@ struct pvm_quirks {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	uint64_t plant_gva;	/* where our int3 sits, 0 when not planted */
+	uint64_t plant_gpa;
 	uint8_t *plant_hva;
 	uint8_t orig[8];	/* the instruction it replaced */
 	unsigned orig_len;
@@ -158,6 +160,7 @@ static void try_plant(struct pvm_quirks *q, struct vcpu *vcpu)
 	q->orig_len = len;
 	q->orig_is_cld = cld;
 	q->plant_gva = handler + skip;
+	q->plant_gpa = gpa;
 	__atomic_store_n(&q->plant_hva, hva, __ATOMIC_RELEASE);
 	__atomic_store_n(hva, INSN_INT3, __ATOMIC_SEQ_CST);
 	dev_debug(q->vm->name, "planted int3 at #PF entry 0x%llx over %u-byte %s",
@@ -298,4 +301,56 @@ void pvm_quirks_report(struct vm *vm)
 		  "%lu int3 injected, %lu fwait skipped",
 		  atomic_load(&q->syscalls), atomic_load(&q->pf_skips),
 		  atomic_load(&q->int3_injected), atomic_load(&q->fwaits));
+}
+
+struct pvm_state {
+	uint64_t plant_gva, plant_gpa;
+	uint8_t orig[8];
+	uint32_t orig_len;
+	uint32_t orig_is_cld;
+};
+
+void pvm_quirks_save(struct vm *vm, struct snapbuf *b)
+{
+	struct pvm_quirks *q = vm->pvm;
+	struct pvm_state st = { 0 };
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (q->plant_hva) {
+		st.plant_gva = q->plant_gva;
+		st.plant_gpa = q->plant_gpa;
+		memcpy(st.orig, q->orig, sizeof(st.orig));
+		st.orig_len = q->orig_len;
+		st.orig_is_cld = q->orig_is_cld;
+	}
+	pthread_mutex_unlock(&q->lock);
+	snapbuf_put(b, "quirks.pvm", &st, sizeof(st));
+}
+
+int pvm_quirks_restore(struct vm *vm, const struct snapreader *r)
+{
+	struct pvm_quirks *q = vm->pvm;
+	struct pvm_state st;
+	uint8_t *hva;
+
+	if (!q)
+		return 0;
+	if (snapreader_copy(r, "quirks.pvm", &st, sizeof(st)))
+		return -EINVAL;	/* a snapshot of a hardware-KVM boot: not this host's */
+	if (!st.plant_gva)
+		return 0;
+	hva = guest_mem_ptr(&vm->mem, st.plant_gpa, 1);
+	if (!hva || st.orig_len == 0 || st.orig_len > sizeof(st.orig))
+		return -EINVAL;
+	pthread_mutex_lock(&q->lock);
+	q->plant_gva = st.plant_gva;
+	q->plant_gpa = st.plant_gpa;
+	memcpy(q->orig, st.orig, sizeof(q->orig));
+	q->orig_len = st.orig_len;
+	q->orig_is_cld = st.orig_is_cld;
+	__atomic_store_n(&q->plant_hva, hva, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
 }

@@ -20,6 +20,11 @@ void pvm_quirks_cmdline(struct vm *vm, struct cmdline *c);
 void pvm_before_run(struct vcpu *vcpu);
 /* An emulation failure PVM is known for: complete it and return true, else false. */
 bool pvm_handle_internal_error(struct vcpu *vcpu);
+struct snapbuf;
+struct snapreader;
+/* Snapshot: where the SYSCALL trap is planted (the int3 itself is in guest memory). */
+void pvm_quirks_save(struct vm *vm, struct snapbuf *b);
+int pvm_quirks_restore(struct vm *vm, const struct snapreader *r);
 /* One debug line of counters. */
 void pvm_quirks_report(struct vm *vm);
 

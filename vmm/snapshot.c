@@ -1,0 +1,246 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "devices/virtio/mmio.h"
+#include "vmm/log.h"
+#include "vmm/machine.h"
+#include "vmm/snapshot.h"
+#include "vmm/util.h"
+#include "vmm/x86/cpu-state.h"
+#include "vmm/x86/quirks-pvm.h"
+
+#define STATE_FILE	"state"
+#define MEMORY_FILE	"memory"
+
+int snapshot_key(const struct snapshot_shape *s, char key[SNAP_KEY_LEN + 1])
+{
+	char kh[SNAP_KEY_LEN + 1], ih[SNAP_KEY_LEN + 1], desc[512];
+	int ret = snap_hash_file(s->kernel, kh);
+
+	if (!ret)
+		ret = snap_hash_file(s->initrd, ih);
+	if (ret)
+		return ret;
+	snprintf(desc, sizeof(desc), "vmm-snapshot v%d|kernel %s|agent %s|mem %llu|cpus %u|pvm %d|devices %s",
+		 SNAP_VERSION, kh, ih, (unsigned long long)s->mem_size, s->ncpus, s->pvm, s->devices);
+	snap_hash_str(desc, key);
+	return 0;
+}
+
+int snapshot_dir(const char *root, const char *key, char *buf, size_t len)
+{
+	int n = key ? snprintf(buf, len, "%s/snapshots/%s", root, key)
+		    : snprintf(buf, len, "%s/snapshots", root);
+
+	return (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int file_in(const char *dir, const char *name, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/%s", dir, name) >= len ? -ENAMETOOLONG : 0;
+}
+
+bool snapshot_usable(const char *root, const char *key)
+{
+	char dir[4096], path[4200];
+	struct snap_header h;
+	struct snapreader r;
+	uint8_t *body;
+
+	if (snapshot_dir(root, key, dir, sizeof(dir)) || file_in(dir, STATE_FILE, path, sizeof(path)) ||
+	    access(path, F_OK))
+		return false;
+	if (snap_read(path, key, &h, &body, &r)) {
+		pr_warn("snapshot %.12s is corrupt or from another vmm version: ignoring it and booting "
+			"from scratch (it is replaced)", key);
+		snapshot_remove(root, key);
+		return false;
+	}
+	free(body);
+	return true;
+}
+
+static int memory_digest(const struct guest_mem *mem, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned n = 32;
+
+	if (!ctx)
+		return -ENOMEM;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < mem->nregions; i++)
+		EVP_DigestUpdate(ctx, mem->regions[i].hva, mem->regions[i].size);
+	EVP_DigestFinal_ex(ctx, out, &n);
+	EVP_MD_CTX_free(ctx);
+	return 0;
+}
+
+static int save_state(struct machine *m, struct snapbuf *b)
+{
+	struct vm *vm = m->vm;
+	uint8_t digest[32];
+	int ret = x86_vm_save(vm, b);
+
+	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
+		ret = x86_vcpu_save(&vm->vcpus[i], b);
+	if (ret)
+		return ret;
+	serial_save(m->serial, b);
+	rtc_save(m->rtc, b);
+	for (unsigned i = 0; i < vm->nvirtio; i++)
+		if (vm->virtio[i])
+			virtio_mmio_save(vm->virtio[i], b);
+	pvm_quirks_save(vm, b);
+	memory_digest(&vm->mem, digest);
+	snapbuf_put(b, "memory.sha256", digest, sizeof(digest));
+	return b->err;
+}
+
+int snapshot_save(struct machine *m, const char *root, const char *key)
+{
+	struct snap_header h = { .ncpus = m->vm->ncpus, .mem_size = m->vm->mem.ram_size };
+	struct snapbuf b = { 0 };
+	char dir[4096], tmp[4200], path[4300];
+	uint64_t t0 = machine_uptime_ns(m);
+	int fd = -1, ret;
+
+	if ((ret = snapshot_dir(root, key, dir, sizeof(dir))))
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dir, (int)getpid());
+	snprintf(h.key, sizeof(h.key), "%s", key);
+	h.created = time(NULL);
+	if ((ret = mkdir_p(AT_FDCWD, tmp, 0700)))
+		goto out;
+	if (!vm_pause(m->vm)) {
+		ret = -ECANCELED;
+		goto out;
+	}
+	ret = save_state(m, &b);
+	if (!ret) {
+		file_in(tmp, MEMORY_FILE, path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ret = fd < 0 ? -errno : guest_mem_save(&m->vm->mem, fd);
+	}
+	vm_resume(m->vm);
+	if (!ret) {
+		file_in(tmp, STATE_FILE, path, sizeof(path));
+		ret = snap_write(path, &h, &b);
+	}
+	/* Another run may have made the same snapshot meanwhile: keep theirs. */
+	if (!ret && rename(tmp, dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+		ret = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	snapbuf_free(&b);
+	if (access(tmp, F_OK) == 0) {
+		char sub[4300];
+
+		file_in(tmp, MEMORY_FILE, sub, sizeof(sub));
+		unlink(sub);
+		file_in(tmp, STATE_FILE, sub, sizeof(sub));
+		unlink(sub);
+		rmdir(tmp);
+	}
+	if (ret)
+		pr_warn("could not save a snapshot for faster starts: %s", strerror(-ret));
+	else
+		dev_info(m->vm->name, "snapshot %.12s saved in %.3f s", key,
+			 (machine_uptime_ns(m) - t0) / 1e9);
+	return ret;
+}
+
+int snapshot_restore(struct machine *m, const char *root, const char *key)
+{
+	struct vm *vm = m->vm;
+	char dir[4096], path[4200];
+	struct snap_header h;
+	struct snapreader r;
+	uint8_t *body = NULL, digest[32];
+	const void *want;
+	int ret;
+
+	if ((ret = snapshot_dir(root, key, dir, sizeof(dir))) ||
+	    (ret = file_in(dir, STATE_FILE, path, sizeof(path))))
+		return ret;
+	ret = snap_read(path, key, &h, &body, &r);
+	if (ret || h.ncpus != vm->ncpus || h.mem_size != vm->mem.ram_size) {
+		pr_warn("snapshot %.12s does not match this VM", key);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* The memory file must be the one the state was saved with. */
+	if (snapreader_get(&r, "memory.sha256", &want, NULL, 32) || memory_digest(&vm->mem, digest) ||
+	    memcmp(want, digest, 32)) {
+		pr_warn("snapshot %.12s: its memory file is corrupt", key);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = x86_vm_restore(vm, &r);
+	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
+		ret = x86_vcpu_restore(&vm->vcpus[i], &r);
+	if (!ret)
+		ret = serial_restore(m->serial, &r);
+	if (!ret)
+		ret = rtc_restore(m->rtc, &r);
+	for (unsigned i = 0; !ret && i < vm->nvirtio; i++)
+		if (vm->virtio[i])
+			ret = virtio_mmio_restore(vm->virtio[i], &r);
+	if (!ret)
+		ret = pvm_quirks_restore(vm, &r);
+	if (ret) {
+		pr_warn("snapshot %.12s could not be restored", key);
+		goto out;
+	}
+	ret = vm_start(vm);
+out:
+	free(body);
+	return ret;
+}
+
+static int remove_one(const char *dir)
+{
+	char path[4200];
+
+	file_in(dir, MEMORY_FILE, path, sizeof(path));
+	unlink(path);
+	file_in(dir, STATE_FILE, path, sizeof(path));
+	unlink(path);
+	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int snapshot_remove(const char *root, const char *key)
+{
+	char dir[4096], sub[4400];
+	struct dirent *de;
+	DIR *d;
+	int ret = snapshot_dir(root, key, dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	if (key)
+		return remove_one(dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (remove_one(sub))
+			ret = -EBUSY;
+	}
+	closedir(d);
+	return ret;
+}
