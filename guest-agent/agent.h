@@ -89,7 +89,7 @@ int container_prepare(const struct proto_spec *s, char *err, size_t errlen);
 pid_t container_spawn(const struct proto_spec *s, pid_t ctr_pid, const struct stdio_fds *io, int errpipe);
 /* After the container's init died: oom kill count, then sync and unmount the root. */
 bool container_oom_killed(void);
-void container_teardown(void);
+void container_teardown(bool keep_data);
 
 /* ---- proc.c ---- */
 int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p, size_t n);
@@ -125,6 +125,7 @@ struct agent {
 	struct copy *copies[MAX_STREAMS];
 	pid_t main_pid;			/* the container's init, 0 before RUN */
 	bool main_done;			/* its EXIT went out */
+	bool ephemeral;			/* --rm: skip syncing and unmounting the root at exit */
 	uint64_t fallback_at;		/* now_ms() at which to end the VM ourselves, 0: never */
 	int exit_code;
 	uint64_t next_connect;		/* now_ms() of the next connection attempt */

@@ -203,8 +203,10 @@ bool container_oom_killed(void)
 	return n > 0;
 }
 
-void container_teardown(void)
+void container_teardown(bool keep_data)
 {
+	if (!keep_data)
+		return;	/* --rm: the host deletes the disk, nothing to make durable */
 	sync();
 	if (umount2(AGENT_ROOT, 0) < 0 && errno != EINVAL) {
 		say("unmount " AGENT_ROOT ": ", strerror(errno), "; detaching it", NULL);

@@ -70,7 +70,7 @@ static void start_failed(struct agent *a, uint16_t stream, bool main, int code, 
 	say("start failed: ", msg, NULL);
 	proto_started_encode(&a->out, stream, &st);
 	if (main) {
-		container_teardown();
+		container_teardown(!a->ephemeral);
 		a->main_done = true;
 	}
 	send_exit(a, stream, code, 0, false);
@@ -148,6 +148,8 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 		start_failed(a, stream, main, 125, "malformed process spec");
 		return ret;
 	}
+	if (main)
+		a->ephemeral = s.ephemeral;
 	if (main && container_prepare(&s, err, sizeof(err))) {
 		start_failed(a, stream, main, 125, err);
 		proto_spec_free(&s);
@@ -221,7 +223,7 @@ static void finish(struct agent *a, struct proc *p)
 	close_fd(&p->err_fd);
 	if (p->main) {
 		oom = sig == SIGKILL && container_oom_killed();
-		container_teardown();
+		container_teardown(!a->ephemeral);
 		trace("synced, unmounted");
 		a->main_done = true;
 	}

@@ -339,7 +339,8 @@ static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 		.devices = "blk,vsock",
 	};
 
-	if (getenv("VMM_NO_SNAPSHOT") || snapshot_key(&shape, r->snap_key))
+	/* Debugging runs with their own kernel parameters never make or use snapshots. */
+	if (getenv("VMM_NO_SNAPSHOT") || mc->user_cmdline || snapshot_key(&shape, r->snap_key))
 		return false;
 	if (!r->opts.cold && snapshot_usable(r->cli->root, r->snap_key))
 		return true;
@@ -380,6 +381,7 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 		.name = ct->cfg.name, .kernel = kernel, .initrd = initrd,
 		.mem_size = ct->cfg.vm_memory, .ncpus = ct->cfg.vcpus, .quirks = QUIRKS_AUTO,
 		.on_signal = on_signal,
+		.user_cmdline = getenv("VMM_GUEST_CMDLINE"),	/* debugging: e.g. vmm_agent.debug */
 	};
 	struct runner r = {
 		.cli = cli, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
