@@ -90,8 +90,17 @@ build/guest/agent.cpio: build/guest/vmm-agent scripts/mkagentcpio.sh
 	@scripts/mkagentcpio.sh $@ build/guest/vmm-agent
 
 kernel:
-	@mkdir -p build
+	@mkdir -p $(BUILD)
 	@k=$$(scripts/build-kernel.sh) && ln -sf "$$k" build/vmlinux && echo "kernel: build/vmlinux -> $$k"
+	@[ "$(BUILD)" = build ] || ln -sf "$$(readlink build/vmlinux)" $(BUILD)/vmlinux
+
+# Another build directory (SAN=1) shares the guest payloads: vmm finds them next to itself.
+ifneq ($(BUILD),build)
+all: $(BUILD)/guest
+$(BUILD)/guest:
+	@mkdir -p $(BUILD)
+	@ln -sfn ../guest $(BUILD)/guest
+endif
 
 image: $(BUILD)/vmm
 	@scripts/build-busybox-image.sh $(BUILD)/vmm

@@ -11,7 +11,7 @@ set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
-PKGS="libarchive zlib slirp ext2fs json-c libcurl libseccomp libzstd"
+PKGS="libarchive zlib slirp ext2fs com_err json-c libcurl libseccomp libzstd libcrypto"
 
 if ! command -v "$CC" >/dev/null; then
 	echo "fuzz: $CC not found (scripts/install-deps.sh installs clang)" >&2
@@ -30,7 +30,7 @@ mkdir -p "$OUT/obj"
 # The library, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
 objs=""
 for src in $(ls vmm/*.c vmm/cli/*.c vmm/x86/*.c devices/*.c devices/virtio/*.c images/*.c \
-		images/disk/*.c images/oci/*.c images/rootfs/*.c guest-agent/protocol.c 2>/dev/null); do
+		images/disk/*.c images/oci/*.c images/rootfs/*.c guest-agent/protocol*.c 2>/dev/null); do
 	[ "$src" = vmm/main.c ] && continue
 	obj="$OUT/obj/$(echo "$src" | tr / _).o"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find $(dirname "$src") -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
