@@ -44,6 +44,8 @@ struct pvm_quirks {
 	unsigned orig_len;
 	bool orig_is_cld;	/* replaced a CLD (emulate) rather than a NOP (skip) */
 	bool warned_no_plant;
+	/* The kernel writes LSTAR and STAR once per CPU, the same on all: read them once. */
+	atomic_ullong lstar, star;
 	atomic_ulong int3_injected, syscalls, fwaits, pf_skips;
 };
 
@@ -211,6 +213,15 @@ static int read_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 	return 0;
 }
 
+static uint64_t cached_msr(struct vcpu *vcpu, atomic_ullong *cache, uint32_t index)
+{
+	uint64_t v = atomic_load(cache);
+
+	if (!v && !read_msr(vcpu, index, &v))
+		atomic_store(cache, v);
+	return v;
+}
+
 static void set_seg(struct kvm_segment *seg, uint16_t sel, bool code)
 {
 	*seg = (struct kvm_segment){
@@ -230,11 +241,11 @@ static bool handle_pf_entry(struct pvm_quirks *q, struct vcpu *vcpu,
 			    struct kvm_regs *r, struct kvm_sregs *s)
 {
 	const struct guest_mem *mem = &q->vm->mem;
-	uint64_t frame[6], lstar = 0, star = 0;	/* error, rip, cs, rflags, rsp, ss */
+	uint64_t frame[6], lstar, star;	/* error, rip, cs, rflags, rsp, ss */
 
 	if (!x86_read_virt(mem, s->cr3, s->cr4, r->rsp, frame, sizeof(frame)) &&
-	    (frame[2] & 3) == 3 && !read_msr(vcpu, MSR_LSTAR, &lstar) && lstar &&
-	    frame[1] == lstar && s->cr2 == lstar && !read_msr(vcpu, MSR_STAR, &star)) {
+	    (frame[2] & 3) == 3 && (lstar = cached_msr(vcpu, &q->lstar, MSR_LSTAR)) &&
+	    frame[1] == lstar && s->cr2 == lstar && (star = cached_msr(vcpu, &q->star, MSR_STAR))) {
 		uint16_t kcs = (star >> 32) & 0xfffc;
 
 		r->rip = lstar;
