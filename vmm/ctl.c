@@ -31,20 +31,12 @@ static int addr_of(const char *path, struct sockaddr_un *a)
 int ctl_listen(const char *path)
 {
 	struct sockaddr_un a;
-	char dir[4096];
-	char *slash;
 	int fd, ret = addr_of(path, &a);
 
+	if (!ret)
+		ret = mkdir_parent(path, 0700);
 	if (ret)
 		return ret;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		ret = mkdir_p(AT_FDCWD, dir, 0700);
-		if (ret)
-			return ret;
-	}
 	unlink(path);	/* a stale socket of a dead vmm */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

@@ -59,27 +59,6 @@ static void usage(FILE *f)
 		"\nRun 'vmm COMMAND --help' for more on a command.\n");
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pr_err("%s (see 'vmm %s --help')", msg, cmd);
-	return 2;
-}
-
-int cli_bad_option(const char *cmd, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (optopt && !str_has_prefix(arg, "--"))
-		return cli_usage_error(cmd, "invalid option '-%c' or missing argument", optopt);
-	return cli_usage_error(cmd, "invalid option '%s' or missing argument", arg);
-}
-
 static char *default_dir(const char *env, const char *root_default,
 			 const char *xdg, const char *xdg_fallback)
 {

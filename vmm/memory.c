@@ -7,21 +7,25 @@
 #include "vmm/memory.h"
 #include "vmm/util.h"
 
-int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
+/*
+ * RAM below the 32-bit MMIO hole, the rest above 4 GiB; from fd (MAP_PRIVATE,
+ * regions back to back in the file) or anonymous when fd < 0.
+ */
+static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd)
 {
 	uint64_t low = ram_size < GUEST_MMIO_HOLE_START ? ram_size : GUEST_MMIO_HOLE_START;
-	uint64_t high = ram_size - low;
+	uint64_t off = 0;
 
 	memset(mem, 0, sizeof(*mem));
 	mem->ram_size = ram_size;
 	for (int i = 0; i < 2; i++) {
-		uint64_t size = i == 0 ? low : high;
+		uint64_t size = i == 0 ? low : ram_size - low;
 		void *p;
 
 		if (!size)
 			continue;
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			 MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0), fd, fd < 0 ? 0 : off);
 		if (p == MAP_FAILED) {
 			int err = -errno;
 
@@ -31,8 +35,14 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
 		mem->regions[mem->nregions++] = (struct mem_region){
 			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p,
 		};
+		off += size;
 	}
 	return 0;
+}
+
+int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
+{
+	return map_regions(mem, ram_size, -1);
 }
 
 void guest_mem_free(struct guest_mem *mem)
@@ -81,35 +91,13 @@ uint64_t guest_mem_low_end(const struct guest_mem *mem)
 
 int guest_mem_map_file(struct guest_mem *mem, uint64_t ram_size, int fd)
 {
-	uint64_t low = ram_size < GUEST_MMIO_HOLE_START ? ram_size : GUEST_MMIO_HOLE_START;
-	uint64_t off = 0;
 	struct stat st;
 
-	memset(mem, 0, sizeof(*mem));
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_size != ram_size)
 		return -EINVAL;
-	mem->ram_size = ram_size;
-	for (int i = 0; i < 2; i++) {
-		uint64_t size = i == 0 ? low : ram_size - low;
-		void *p;
-
-		if (!size)
-			continue;
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, off);
-		if (p == MAP_FAILED) {
-			int err = -errno;
-
-			guest_mem_free(mem);
-			return err;
-		}
-		mem->regions[mem->nregions++] = (struct mem_region){
-			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p,
-		};
-		off += size;
-	}
-	return 0;
+	return map_regions(mem, ram_size, fd);
 }
 
 static bool page_is_zero(const uint8_t *p)

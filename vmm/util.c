@@ -268,6 +268,21 @@ int mkdir_p(int dirfd, const char *path, mode_t mode)
 	return 0;
 }
 
+int mkdir_parent(const char *path, mode_t mode)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return mkdir_p(AT_FDCWD, dir, mode);
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -46,6 +46,8 @@ int write_file_atomic(int dirfd, const char *path, const void *data, size_t len,
 
 /* mkdir -p relative to dirfd (AT_FDCWD for the cwd). Returns 0 or -errno. */
 int mkdir_p(int dirfd, const char *path, mode_t mode);
+/* mkdir -p of the directory holding path. Returns 0 or -errno. */
+int mkdir_parent(const char *path, mode_t mode);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);

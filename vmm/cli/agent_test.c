@@ -338,17 +338,11 @@ static int add_action(struct test *t, enum action_kind kind, const char *arg)
 
 int cmd_agent_test(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS, OPT_VSOCK,
+	enum { OPT_VSOCK = 256,
 	       OPT_ROOT, OPT_FSTYPE, OPT_GROUP, OPT_HOSTNAME, OPT_MEMLIM, OPT_PIDS, OPT_CPUQ, OPT_RO,
 	       OPT_EXEC, OPT_EXEC_RAW, OPT_TOP, OPT_CPOUT, OPT_CPIN, OPT_SIGNAL, OPT_SLEEP, OPT_RESET, OPT_SHUTDOWN, OPT_TIMING };
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
+		OPT_VM_LONG_OPTIONS,
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "fstype", required_argument, NULL, OPT_FSTYPE },
@@ -395,23 +389,13 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 	t->out_pipe = -1;
 	t->timer_fd = -1;
 	while ((c = getopt_long(argc, argv, "+m:e:w:u:ith", opts, NULL)) != -1) {
+		switch (opt_vm("agent-test", c, optarg, &cfg, &console_path)) {
+		case 1:
+			continue;
+		case 2:
+			return 2;
+		}
 		switch (c) {
-		case OPT_KERNEL: cfg.kernel = optarg; break;
-		case OPT_INITRD: cfg.initrd = optarg; break;
-		case OPT_CMDLINE: snprintf(cmdline, sizeof(cmdline), "%s", optarg); break;
-		case 'm':
-			if (opt_parse_memory(optarg, &cfg.mem_size))
-				return cli_usage_error("agent-test", "--memory %s: not a size", optarg);
-			break;
-		case OPT_CPUS:
-			if (opt_parse_cpus(optarg, &cfg.ncpus))
-				return cli_usage_error("agent-test", "--cpus %s: not a number", optarg);
-			break;
-		case OPT_CONSOLE: console_path = optarg; break;
-		case OPT_QUIRKS:
-			if (opt_parse_quirks(optarg, &cfg.quirks))
-				return cli_usage_error("agent-test", "--host-quirks %s: use auto, on or off", optarg);
-			break;
 		case OPT_VSOCK: vcfg.uds_path = optarg; break;
 		case OPT_ROOT: t->spec.root = optarg; break;
 		case OPT_FSTYPE: t->spec.root_fstype = optarg; break;
@@ -475,8 +459,9 @@ act:
 	if (!cfg.kernel || !cfg.initrd)
 		return cli_usage_error("agent-test", "--kernel and --initrd are required");
 	if (log_get_level() >= LOG_DEBUG)
-		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), " vmm_agent.debug");
-	cfg.user_cmdline = cmdline;
+		snprintf(cmdline, sizeof(cmdline), "%s vmm_agent.debug", cfg.user_cmdline ? cfg.user_cmdline : "");
+	if (*cmdline)
+		cfg.user_cmdline = cmdline;
 	if (machine_validate(&cfg))
 		return EXIT_VMM_ERROR;
 	if (console_path) {

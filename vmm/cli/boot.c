@@ -40,16 +40,9 @@ static void usage(void)
 
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_CONSOLE, OPT_QUIRKS,
-	       OPT_DISK, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID };
+	enum { OPT_DISK = 256, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID };
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "host-quirks", required_argument, NULL, OPT_QUIRKS },
+		OPT_VM_LONG_OPTIONS,
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "allow-unsafe-backing", no_argument, NULL, OPT_UNSAFE_BACKING },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
@@ -73,31 +66,13 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	int c, ret, status;
 
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		switch (opt_vm("boot", c, optarg, &cfg, &console_path)) {
+		case 1:
+			continue;
+		case 2:
+			return 2;
+		}
 		switch (c) {
-		case OPT_KERNEL:
-			cfg.kernel = optarg;
-			break;
-		case OPT_INITRD:
-			cfg.initrd = optarg;
-			break;
-		case OPT_CMDLINE:
-			cfg.user_cmdline = optarg;
-			break;
-		case 'm':
-			if (opt_parse_memory(optarg, &cfg.mem_size))
-				return cli_usage_error("boot", "--memory %s: not a size (e.g. 256, 512M, 2G)", optarg);
-			break;
-		case OPT_CPUS:
-			if (opt_parse_cpus(optarg, &cfg.ncpus))
-				return cli_usage_error("boot", "--cpus %s: not a number from 1 to %d", optarg, VM_MAX_CPUS);
-			break;
-		case OPT_CONSOLE:
-			console_path = optarg;
-			break;
-		case OPT_QUIRKS:
-			if (opt_parse_quirks(optarg, &cfg.quirks))
-				return cli_usage_error("boot", "--host-quirks %s: use auto, on or off", optarg);
-			break;
 		case OPT_DISK:
 			if (ndisks == MACHINE_MAX_DISKS)
 				return cli_usage_error("boot", "at most %d --disk options", MACHINE_MAX_DISKS);

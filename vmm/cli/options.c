@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
+#include "vmm/machine.h"
 #include "vmm/util.h"
 
 int opt_parse_memory(const char *s, uint64_t *bytes)
@@ -63,4 +65,43 @@ int opt_parse_disk(char *arg, struct disk_spec *spec, const char **bad)
 		}
 	}
 	return 0;
+}
+
+int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
+	   const char **console_path)
+{
+	switch (c) {
+	case OPT_VM_KERNEL:
+		cfg->kernel = arg;
+		return 1;
+	case OPT_VM_INITRD:
+		cfg->initrd = arg;
+		return 1;
+	case OPT_VM_CMDLINE:
+		cfg->user_cmdline = arg;
+		return 1;
+	case 'm':
+		if (opt_parse_memory(arg, &cfg->mem_size)) {
+			cli_usage_error(cmd, "--memory %s: not a size (e.g. 256, 512M, 2G)", arg);
+			return 2;
+		}
+		return 1;
+	case OPT_VM_CPUS:
+		if (opt_parse_cpus(arg, &cfg->ncpus)) {
+			cli_usage_error(cmd, "--cpus %s: not a number from 1 to %d", arg, VM_MAX_CPUS);
+			return 2;
+		}
+		return 1;
+	case OPT_VM_CONSOLE:
+		*console_path = arg;
+		return 1;
+	case OPT_VM_QUIRKS:
+		if (opt_parse_quirks(arg, &cfg->quirks)) {
+			cli_usage_error(cmd, "--host-quirks %s: use auto, on or off", arg);
+			return 2;
+		}
+		return 1;
+	default:
+		return 0;
+	}
 }

@@ -260,19 +260,13 @@ static int ensure_base_disk(const struct image *img, char *path, size_t len)
 {
 	struct rootfs_layer *layers;
 	struct rootfs_opts ro = { 0 };
-	char dir[4096], *slash;
 	int ret = image_disk_path(img, path, len);
 
 	if (ret || access(path, F_OK) == 0)
 		return ret;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		ret = mkdir_p(AT_FDCWD, dir, 0700);
-		if (ret)
-			return ret;
-	}
+	ret = mkdir_parent(path, 0700);
+	if (ret)
+		return ret;
 	layers = calloc(img->n_layers ? img->n_layers : 1, sizeof(*layers));
 	if (!layers)
 		return -ENOMEM;

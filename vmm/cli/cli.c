@@ -1,0 +1,29 @@
+/* Error helpers shared by every subcommand. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_err("%s (see 'vmm %s --help')", msg, cmd);
+	return 2;
+}
+
+int cli_bad_option(const char *cmd, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt && !str_has_prefix(arg, "--"))
+		return cli_usage_error(cmd, "invalid option '-%c' or missing argument", optopt);
+	return cli_usage_error(cmd, "invalid option '%s' or missing argument", arg);
+}
