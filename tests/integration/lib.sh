@@ -18,7 +18,7 @@ skip() { echo "ok - $1 # SKIP $2"; }
 # check NAME CMD...: pass when CMD succeeds, else fail with its output's tail.
 check() {
 	name=$1; shift
-	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -3 | tr '\n' ' ')"; fi
+	if check_out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$check_out" | tail -3 | tr '\n' ' ')"; fi
 }
 
 # expect_eq NAME WANT GOT
