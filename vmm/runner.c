@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
@@ -190,6 +191,7 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 		return;		/* a reconnect: the container is already there */
 	r->run_sent = true;
 	runner_spec(r, &spec);
+	runner_net_spec(r, &spec);
 	ret = agent_run(r->agent, &spec, &io, &main_ops, r, &r->main);
 	runner_spec_free(&spec);
 	if (ret)
@@ -246,7 +248,14 @@ static int attach_devices(struct runner *r)
 	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
 	if (ret)
 		return ret;
-	return agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+	ret = agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+	if (ret)
+		return ret;
+	/* Third: the guest's eth0 (after /dev/vda and the agent's vsock). */
+	ret = runner_net_attach(r, r->error, sizeof(r->error));
+	if (ret)
+		pr_err("%s", r->error);
+	return ret;
 }
 
 static int open_pipes(struct runner *r)
@@ -286,6 +295,7 @@ static void finish_state(struct runner *r)
 	ct->state.status = r->main_started ? CONTAINER_EXITED : CONTAINER_CREATED;
 	ct->state.exit_code = r->status & 0xff;
 	ct->state.pid = 0;
+	ct->state.nports = 0;	/* published only while it runs */
 	ct->state.finished_ns = realtime_ns();
 	snprintf(ct->state.error, sizeof(ct->state.error), "%.255s", r->error);
 	container_save_state(ct);
@@ -327,15 +337,22 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 	if (!ret)
 		ret = runner_ctl_start(&r);
 	if (!ret) {
-		ct->state = (struct container_state){
-			.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
-		};
+		unsigned nports = ct->state.nports;	/* bound by attach_devices */
+
+		ct->state.status = CONTAINER_RUNNING;
+		ct->state.pid = getpid();
+		ct->state.started_ns = realtime_ns();
+		ct->state.finished_ns = 0;
+		ct->state.exit_code = 0;
+		ct->state.oom_killed = false;
+		ct->state.error[0] = '\0';
+		ct->state.nports = nports;
 		ret = container_save_state(ct);
 	}
 	if (!ret)
 		ret = machine_boot(r.m);
 	if (ret) {
-		report_ready(&r, "the container's VM could not start (see the error above)");
+		report_ready(&r, r.error[0] ? r.error : "the container's VM could not start (see the error above)");
 		status = EXIT_VMM_ERROR;
 		goto out;
 	}
@@ -365,6 +382,8 @@ out:
 	runner_ctl_stop(&r);
 	agent_client_destroy(r.agent);
 	vsock_destroy(r.vsock);
+	virtio_net_destroy(r.net);
+	runner_net_free(&r);
 	machine_destroy(r.m);	/* closes the disks (flushed) */
 	for (int s = 0; s < 2; s++) {
 		if (r.pipe_rd[s] >= 0)
