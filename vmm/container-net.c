@@ -29,6 +29,40 @@ json_object *container_ports_json(const struct port_binding *p, size_t n)
 	return a;
 }
 
+json_object *container_ports_docker_json(const struct port_binding *p, size_t n)
+{
+	json_object *map = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *arr, *b = json_object_new_object();
+		char key[16], port[8];
+
+		snprintf(key, sizeof(key), "%u/%s", p[i].container_port, p[i].udp ? "udp" : "tcp");
+		snprintf(port, sizeof(port), "%u", p[i].host_port);
+		json_object_object_add(b, "HostIp", json_object_new_string(p[i].host_ip[0] ? p[i].host_ip : "0.0.0.0"));
+		json_object_object_add(b, "HostPort", json_object_new_string(p[i].host_port ? port : ""));
+		if (!json_object_object_get_ex(map, key, &arr)) {
+			arr = json_object_new_array();
+			json_object_object_add(map, key, arr);
+		}
+		json_object_array_add(arr, b);
+	}
+	return map;
+}
+
+void container_ports_format(const struct port_binding *p, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		char one[64];
+
+		netcfg_format_port(&p[i], one, sizeof(one));
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", one);
+	}
+}
+
 void container_net_to_json(const struct net_config *n, json_object *host)
 {
 	char mode[32];

@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "inspect", cmd_inspect, "Show containers (or images) as JSON" },
 	{ "cp", cmd_cp, "Copy files between a container and the host" },
 	{ "top", cmd_top, "Show a container's processes" },
+	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 	{ "agent-test", cmd_agent_test, NULL },
 
