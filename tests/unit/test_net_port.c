@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "images/oci/spec.h"
 #include "tests/unit/tap.h"
+#include "vmm/cli/run-net.h"
 #include "vmm/container-net.h"
 #include "vmm/netcfg.h"
 #include "vmm/netport.h"
@@ -206,12 +208,56 @@ static void test_host_ports(void)
 	ok(netport_probe(&b) == -EADDRNOTAVAIL, "an address this host does not have");
 }
 
+/* vmm run's flags together: -P from the image's ExposedPorts, conflicting combinations. */
+static void test_run_flags(void)
+{
+	struct image_port exposed[] = { { 80, "tcp" }, { 53, "udp" }, { 9, "sctp" } };
+	struct image_config ic = { .ports = exposed, .n_ports = 3 };
+	struct run_net_opts o = { 0 };
+	struct net_config out = { 0 };
+
+	ok(run_net_option(&o, RUN_NET_OPT_PUBLISH, "8080:80") == 0 && run_net_option(&o, 'P', NULL) == 0,
+	   "-p 8080:80 -P accepted");
+	ok(run_net_config(&o, &ic, &out) == 0 && out.nports == 2 && out.ports[0].host_port == 8080 &&
+	   out.ports[0].container_port == 80 && out.ports[1].container_port == 53 && out.ports[1].udp &&
+	   out.ports[1].host_port == 0, "-P adds 53/udp on a free port, keeps the explicit 80, skips sctp");
+	ok(!strncmp(out.mac, "02:", 3), "a MAC is chosen for the container");
+	netcfg_free(&out);
+	run_net_opts_free(&o);
+
+	memset(&o, 0, sizeof(o));
+	run_net_option(&o, RUN_NET_OPT_NETWORK, "none");
+	run_net_option(&o, RUN_NET_OPT_PUBLISH, "80");
+	ok(run_net_config(&o, NULL, &out) == 125, "-p with --network none: exit 125");
+	run_net_opts_free(&o);
+	memset(&o, 0, sizeof(o));
+	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2");
+	ok(run_net_config(&o, NULL, &out) == 125, "--ip with slirp refused");
+	run_net_opts_free(&o);
+	memset(&o, 0, sizeof(o));
+	run_net_option(&o, RUN_NET_OPT_NETWORK, "tap:tap0");
+	run_net_option(&o, RUN_NET_OPT_GATEWAY, "10.0.0.1");
+	ok(run_net_config(&o, NULL, &out) == 125, "--gateway without --ip refused");
+	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2/8");
+	ok(run_net_config(&o, NULL, &out) == 0 && !strcmp(out.ip, "10.0.0.2/8") && !strcmp(out.gateway, "10.0.0.1"),
+	   "tap with --ip and --gateway");
+	netcfg_free(&out);
+	run_net_opts_free(&o);
+	memset(&o, 0, sizeof(o));
+	ok(run_net_option(&o, RUN_NET_OPT_DNS, "8.8.8.8") == 0 && run_net_option(&o, RUN_NET_OPT_DNS, "dns.google") == 125,
+	   "--dns takes addresses only");
+	ok(run_net_option(&o, RUN_NET_OPT_MAC, "01:02:03:04:05:06") == 125, "--mac-address multicast refused");
+	ok(run_net_option(&o, 'w', "/x") == 1, "other options are not ours");
+	run_net_opts_free(&o);
+}
+
 int main(void)
 {
 	test_parse();
 	test_values();
 	test_json();
 	test_host_ports();
+	test_run_flags();
 	free(ports);
 	return tap_done();
 }
