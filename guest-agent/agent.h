@@ -91,6 +91,10 @@ pid_t container_spawn(const struct proto_spec *s, pid_t ctr_pid, const struct st
 bool container_oom_killed(void);
 void container_teardown(bool keep_data);
 
+/* ---- net.c ---- */
+/* lo up; eth0 (when there is one) up with the spec's address and default route. */
+int net_setup(const struct proto_spec *s, char *err, size_t errlen);
+
 /* ---- proc.c ---- */
 int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p, size_t n);
 void proc_frame(struct agent *a, const struct proto_frame *f);

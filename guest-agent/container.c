@@ -152,7 +152,10 @@ static int write_etc(const struct proto_spec *s)
 		slash = strchr(ip, '/');
 		if (slash)
 			*slash = 0;
-		len += scat(buf + len, sizeof(buf) - len, ip, "\t", host, "\n", NULL);
+		len += scat(buf + len, sizeof(buf) - len, ip, "\t", host, NULL);
+		if (s->name && strcmp(s->name, host))
+			len += scat(buf + len, sizeof(buf) - len, " ", s->name, NULL);
+		len += scat(buf + len, sizeof(buf) - len, "\n", NULL);
 	}
 	for (unsigned i = 0; i < s->nhosts; i++)
 		len += scat(buf + len, sizeof(buf) - len, s->hosts[i], "\n", NULL);
@@ -179,6 +182,9 @@ int container_prepare(const struct proto_spec *s, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = make_cgroup(s, err, errlen);
+	if (ret)
+		return ret;
+	ret = net_setup(s, err, errlen);
 	if (ret)
 		return ret;
 	ret = write_etc(s);

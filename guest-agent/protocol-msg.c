@@ -98,6 +98,7 @@ int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const
 	put_list(b, TAG_DNS_SEARCH, s->dns_search, s->ndns_search);
 	proto_put_str(b, TAG_NET_ADDR, s->net_addr);
 	proto_put_str(b, TAG_NET_GATEWAY, s->net_gateway);
+	proto_put_str(b, TAG_NET_MAC, s->net_mac);
 	return proto_end(b);
 }
 
@@ -216,6 +217,7 @@ static int spec_pass(struct spec_ctx *c, const void *p, size_t n, struct proto_s
 		case TAG_ROOT_FSTYPE: ret = spec_str(c, val, len, &s->root_fstype); break;
 		case TAG_NET_ADDR: ret = spec_str(c, val, len, &s->net_addr); break;
 		case TAG_NET_GATEWAY: ret = spec_str(c, val, len, &s->net_gateway); break;
+		case TAG_NET_MAC: ret = spec_str(c, val, len, &s->net_mac); break;
 		case TAG_TTY: ret = spec_bool(val, len, &s->tty); break;
 		case TAG_STDIN: ret = spec_bool(val, len, &s->stdin); break;
 		case TAG_READ_ONLY: ret = spec_bool(val, len, &s->read_only); break;

@@ -76,7 +76,7 @@ enum proto_tag {
 	TAG_ARGV = 16, TAG_ENV, TAG_CWD, TAG_USER, TAG_GROUPS, TAG_TTY, TAG_ROWS, TAG_COLS,
 	TAG_STDIN, TAG_MEMORY_MAX, TAG_PIDS_MAX, TAG_CPU_QUOTA, TAG_CPU_PERIOD, TAG_HOSTNAME,
 	TAG_READ_ONLY, TAG_ROOT, TAG_ROOT_FSTYPE, TAG_MOUNT, TAG_HOSTS, TAG_DNS, TAG_DNS_SEARCH,
-	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL,
+	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC,
 	/* nested in TAG_MOUNT */
 	TAG_MNT_SOURCE = 64, TAG_MNT_TARGET, TAG_MNT_FSTYPE, TAG_MNT_OPTIONS, TAG_MNT_READ_ONLY,
 	/* STARTED, EXIT, RESULT */
@@ -215,8 +215,9 @@ struct proto_spec {
 	unsigned ndns;
 	char **dns_search;
 	unsigned ndns_search;
-	const char *net_addr;	/* "10.0.2.15/24" (later) */
+	const char *net_addr;	/* "10.0.2.15/24" */
 	const char *net_gateway;
+	const char *net_mac;	/* "02:42:..": eth0's address (a restored guest has the snapshot's) */
 	void *arena;		/* owner of the decoded strings */
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "images/oci/json.h"
+#include "vmm/container-net.h"
 #include "vmm/container.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -117,6 +118,7 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	container_net_to_json(&c->net, host);
 	json_object_object_add(o, "HostConfig", host);
 	return o;
 }
@@ -175,7 +177,7 @@ static int parse_config(json_object *o, struct container_config *c, struct jerr 
 	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)))
 		return ret;
 	c->pids_limit = present ? (int64_t)v : 0;
-	return 0;
+	return container_net_parse(host, &c->net, e);
 }
 
 static json_object *state_json(const struct container_state *s)
@@ -189,6 +191,8 @@ static json_object *state_json(const struct container_state *s)
 	json_object_object_add(o, "ExitCode", json_object_new_int(s->exit_code));
 	json_object_object_add(o, "OOMKilled", json_object_new_boolean(s->oom_killed));
 	add_str(o, "Error", s->error);
+	if (s->nports)
+		json_object_object_add(o, "Ports", container_ports_json(s->ports, s->nports));
 	return o;
 }
 
@@ -219,6 +223,15 @@ static int parse_state(json_object *o, struct container_state *s, struct jerr *e
 		return ret;
 	s->exit_code = v;
 	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
+	{
+		json_object *ports;
+		size_t n = 0;
+
+		if ((ret = jget_array(o, "Ports", false, NETCFG_MAX_PORTS, "state", &ports, e)) ||
+		    (ret = container_ports_parse(ports, "state.Ports", s->ports, NETCFG_MAX_PORTS, &n, e)))
+			return ret;
+		s->nports = n;
+	}
 	return 0;
 }
 
@@ -437,6 +450,8 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.workdir = cfg->workdir ? strdup(cfg->workdir) : NULL;
 	c->cfg.user = cfg->user ? strdup(cfg->user) : NULL;
 	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
+	if (netcfg_copy(&c->cfg.net, &cfg->net))
+		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
 	c->state.status = CONTAINER_CREATED;
 	if (mkdir(c->dir, 0700) < 0) {
 		ret = -errno;
@@ -591,6 +606,7 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->workdir);
 	free(cfg->user);
 	free(cfg->hostname);
+	netcfg_free(&cfg->net);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "vmm/netcfg.h"
+
 #define CONTAINER_ID_LEN 64
 
 enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
@@ -41,6 +43,7 @@ struct container_config {
 	unsigned vcpus;
 	uint64_t cpu_quota;	/* cpu.max quota per 100000 us, 0: no limit */
 	int64_t pids_limit;	/* 0: no limit */
+	struct net_config net;	/* network mode, published ports, DNS, hosts */
 };
 
 struct container_state {
@@ -50,6 +53,9 @@ struct container_state {
 	int exit_code;
 	bool oom_killed;
 	char error[256];
+	/* While running: the published ports as bound (free ports picked at start). */
+	struct port_binding ports[NETCFG_MAX_PORTS];
+	unsigned nports;
 };
 
 struct container {

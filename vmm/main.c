@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "cp", cmd_cp, "Copy files between a container and the host" },
 	{ "top", cmd_top, "Show a container's processes" },
 	{ "snapshot", cmd_snapshot, "List or remove the saved VMs behind warm starts" },
+	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 	{ "agent-test", cmd_agent_test, NULL },
 

@@ -16,6 +16,7 @@ struct container;
 struct ctl_client;
 struct machine;
 struct vsock;
+struct virtio_net;
 
 struct runner {
 	struct cli *cli;
@@ -23,6 +24,8 @@ struct runner {
 	struct runner_opts opts;
 	struct machine *m;
 	struct vsock *vsock;
+	struct virtio_net *net;		/* NULL with --network none */
+	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
 	int main_pid;
@@ -50,6 +53,11 @@ void runner_spec(struct runner *r, struct proto_spec *spec);
 void runner_spec_free(struct proto_spec *spec);
 /* Forward our terminal's size to the main process (tty, attached). */
 void runner_send_winsize(struct runner *r);
+
+/* runner-net.c: the network device and its backend (before boot), the spec's network fields. */
+int runner_net_attach(struct runner *r, char *err, size_t errlen);
+void runner_net_spec(struct runner *r, struct proto_spec *spec);
+void runner_net_free(struct runner *r);
 
 int runner_ctl_start(struct runner *r);
 void runner_ctl_stop(struct runner *r);

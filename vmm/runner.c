@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
@@ -199,6 +200,7 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
 	r->run_sent = true;
 	runner_spec(r, &spec);
+	runner_net_spec(r, &spec);
 	ret = agent_run(r->agent, &spec, &io, &main_ops, r, &r->main);
 	runner_spec_free(&spec);
 	if (ret)
@@ -272,16 +274,26 @@ static int attach_devices(struct runner *r)
 	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
 	if (ret)
 		return ret;
-	return agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+	ret = agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
+	if (ret)
+		return ret;
+	/* Third: the guest's eth0 (none with --network none). */
+	ret = runner_net_attach(r, r->error, sizeof(r->error));
+	if (ret)
+		pr_err("%s", r->error);
+	return ret;
 }
 
 static void teardown(struct runner *r)
 {
 	agent_client_destroy(r->agent);
 	vsock_destroy(r->vsock);
+	virtio_net_destroy(r->net);	/* and its backend: published ports are released */
+	runner_net_free(r);
 	machine_destroy(r->m);	/* closes the disks (flushed) */
 	r->agent = NULL;
 	r->vsock = NULL;
+	r->net = NULL;
 	r->m = NULL;
 }
 
@@ -336,7 +348,7 @@ static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 	struct snapshot_shape shape = {
 		.kernel = mc->kernel, .initrd = mc->initrd, .mem_size = mc->mem_size, .ncpus = mc->ncpus,
 		.pvm = mc->quirks == QUIRKS_ON || (mc->quirks == QUIRKS_AUTO && kvm_host_is_pvm()),
-		.devices = "blk,vsock",
+		.devices = r->ct->cfg.net.mode == NET_MODE_NONE ? "blk,vsock" : "blk,vsock,net",
 	};
 
 	/* Debugging runs with their own kernel parameters never make or use snapshots. */
@@ -369,6 +381,7 @@ static void finish_state(struct runner *r)
 	ct->state.status = r->main_started ? CONTAINER_EXITED : CONTAINER_CREATED;
 	ct->state.exit_code = r->status & 0xff;
 	ct->state.pid = 0;
+	ct->state.nports = 0;	/* published only while it runs */
 	ct->state.finished_ns = realtime_ns();
 	snprintf(ct->state.error, sizeof(ct->state.error), "%.255s", r->error);
 	container_save_state(ct);
@@ -409,8 +422,10 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 	ret = container_save_state(ct);
 	if (!ret)
 		ret = start_vm(&r, &mc, plan_snapshot(&r, &mc));
+	if (!ret)
+		ret = container_save_state(ct);	/* with the host ports bound */
 	if (ret) {
-		report_ready(&r, "the container's VM could not start (see the error above)");
+		report_ready(&r, r.error[0] ? r.error : "the container's VM could not start (see the error above)");
 		status = EXIT_VMM_ERROR;
 		goto out;
 	}

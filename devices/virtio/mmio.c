@@ -465,6 +465,9 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r)
 		if (s->ready && virtq_remap(q, &t->vm->mem))
 			ret = -EINVAL;
 	}
+	/* The device learns the negotiated features as it did at DRIVER_OK. */
+	if (!ret && (t->status & VIRTIO_STATUS_DRIVER_OK) && t->ops->activate)
+		t->ops->activate(t->dev);
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }

@@ -206,6 +206,42 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	__atomic_store_n(&q->used[USED_IDX], q->used_idx, __ATOMIC_RELEASE);
 }
 
+void virtq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n)
+{
+	volatile struct vring_used_elem *ring;
+
+	if (!q->ready || !n)
+		return;
+	ring = (volatile struct vring_used_elem *)(q->used + 2);
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t slot = (uint16_t)(q->used_idx + i) % q->num;
+
+		ring[slot].id = elems[i].id;
+		ring[slot].len = elems[i].len;
+	}
+	q->used_idx += n;
+	__atomic_store_n(&q->used[USED_IDX], q->used_idx, __ATOMIC_RELEASE);
+}
+
+bool virtq_unpop(struct virtq *q, uint16_t n)
+{
+	uint16_t avail_idx;
+
+	if (!q->ready)
+		return false;
+	q->last_avail -= n;
+	if (!q->event_idx)
+		return false;
+	/*
+	 * avail_event must not lag behind the guest's index, or its next kicks
+	 * are suppressed: ask for a kick on the next chain it adds.
+	 */
+	avail_idx = __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE);
+	__atomic_store_n(&q->used[2 + 4 * q->num], avail_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE) != avail_idx;
+}
+
 bool virtq_need_interrupt(struct virtq *q)
 {
 	uint16_t old = q->signalled_used, new_idx = q->used_idx;

@@ -78,6 +78,18 @@ int virtq_remap(struct virtq *q, const struct guest_mem *mem);
 int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_chain *chain);
 /* Return a chain to the guest with len bytes written into its buffers. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/*
+ * Return n chains at once: the guest sees all of them or none (one used index
+ * update), as a frame spread over merged receive buffers needs.
+ */
+void virtq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n);
+/*
+ * Give back the last n chains popped and not pushed: the next pops return
+ * them again. With event indexes the guest is asked to kick on its next
+ * buffer. Returns true when the guest added chains meanwhile (pop again
+ * rather than wait for a kick that may not come).
+ */
+bool virtq_unpop(struct virtq *q, uint16_t n);
 /* After pushes: does the guest want an interrupt (flags / event index)? */
 bool virtq_need_interrupt(struct virtq *q);
 /* Does the queue have available chains we have not taken? */

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "devices/net-slirp.h"
 #include "vmm/cli/cli.h"
+#include "vmm/container-net.h"
 #include "vmm/container.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -38,10 +40,14 @@ static json_object *container_json(struct container *ct)
 	const struct container_config *c = &ct->cfg;
 	struct container_state st;
 	json_object *o = json_object_new_object(), *s = json_object_new_object(),
-		    *conf = json_object_new_object(), *host = json_object_new_object();
-	char name[160];
+		    *conf = json_object_new_object(), *host = json_object_new_object(),
+		    *net = json_object_new_object();
+	char name[160], mode[32];
 
 	container_effective_state(ct, &st);
+	if (st.status != CONTAINER_RUNNING)
+		st.nports = 0;
+	netcfg_mode_string(&c->net, mode, sizeof(mode));
 	snprintf(name, sizeof(name), "/%s", c->name);
 	json_object_object_add(o, "Id", json_object_new_string(c->id));
 	json_object_object_add(o, "Created", time_ns(c->created * 1000000000LL));
@@ -74,7 +80,19 @@ static json_object *container_json(struct container *ct)
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
 	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
+	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
+	json_object_object_add(host, "PortBindings", container_ports_docker_json(c->net.ports, c->net.nports));
+	json_object_object_add(host, "Dns", strv(c->net.dns, 0));
+	json_object_object_add(host, "DnsSearch", strv(c->net.dns_search, 0));
+	json_object_object_add(host, "ExtraHosts", strv(c->net.extra_hosts, 0));
 	json_object_object_add(o, "HostConfig", host);
+	json_object_object_add(net, "IPAddress", json_object_new_string(
+		c->net.mode == NET_MODE_SLIRP ? SLIRP_GUEST : c->net.ip ? c->net.ip : ""));
+	json_object_object_add(net, "Gateway", json_object_new_string(
+		c->net.mode == NET_MODE_SLIRP ? SLIRP_GATEWAY : c->net.gateway ? c->net.gateway : ""));
+	json_object_object_add(net, "MacAddress", json_object_new_string(c->net.mac));
+	json_object_object_add(net, "Ports", container_ports_docker_json(st.ports, st.nports));
+	json_object_object_add(o, "NetworkSettings", net);
 	return o;
 }
 

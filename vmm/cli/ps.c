@@ -7,6 +7,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
+#include "vmm/container-net.h"
 #include "vmm/container.h"
 #include "vmm/log.h"
 
@@ -96,7 +97,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct container *ct = list[i];
 		struct container_state st;
-		char status[96], created[64], cmd[512], image[256];
+		char status[96], created[64], cmd[512], image[256], ports[1024];
 
 		container_effective_state(ct, &st);
 		if (!all && st.status != CONTAINER_RUNNING)
@@ -108,6 +109,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		fmt_container_status(&st, status, sizeof(status));
 		fmt_since(ct->cfg.created, created, sizeof(created));
 		fmt_command(ct->cfg.argv, cmd, sizeof(cmd), !no_trunc);
+		container_ports_format(st.ports, st.status == CONTAINER_RUNNING ? st.nports : 0, ports, sizeof(ports));
 		fmt_short_ref(ct->cfg.image_name ? ct->cfg.image_name : ct->cfg.image, image, sizeof(image));
 		if (json) {
 			json_object *o = json_object_new_object();
@@ -120,13 +122,13 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "Status", json_object_new_string(status));
 			json_object_object_add(o, "ExitCode", json_object_new_int(st.exit_code));
 			json_object_object_add(o, "Names", json_object_new_string(ct->cfg.name));
-			json_object_object_add(o, "Ports", json_object_new_string(""));
+			json_object_object_add(o, "Ports", json_object_new_string(ports));
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 			continue;
 		}
 		printf("%.12s   %-20s %-22s %-16s %-26s %-20s %s\n", ct->cfg.id, image, cmd, created,
-		       status, "", ct->cfg.name);
+		       status, ports, ct->cfg.name);
 	}
 	container_list_free(list, n);
 	return 0;

@@ -17,6 +17,7 @@
 #include "vmm/cli/image_fmt.h"
 #include "vmm/cli/options.h"
 #include "vmm/cli/run.h"
+#include "vmm/cli/run-net.h"
 #include "vmm/container.h"
 #include "vmm/log.h"
 #include "vmm/runner.h"
@@ -36,6 +37,7 @@ struct run_opts {
 	uint64_t memory;
 	double cpus;
 	int64_t pids_limit;
+	struct run_net_opts net;
 };
 
 static void usage(void)
@@ -58,7 +60,8 @@ static void usage(void)
 	       "      --pids-limit N       process limit\n"
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
 	       "      --read-only          mount the root filesystem read-only\n"
-	       "      --cold               boot the VM from scratch (no snapshot)\n");
+	       "      --cold               boot the VM from scratch (no snapshot)\n"
+	       RUN_NET_USAGE);
 }
 
 static int push(char ***v, size_t *n, char *s)
@@ -103,6 +106,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "cold", no_argument, NULL, OPT_COLD },
 		{ "help", no_argument, NULL, 'h' },
+		RUN_NET_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -110,7 +114,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	/* '+': options stop at IMAGE; what follows is the container's command. */
-	while ((c = getopt_long(argc, argv, "+de:w:u:itm:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+de:w:u:itm:h" RUN_NET_SHORT_OPTIONS, opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RM: o->rm = true; break;
 		case 'd': o->detach = true; break;
@@ -160,7 +164,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_READ_ONLY: o->read_only = true; break;
 		case OPT_COLD: o->cold = true; break;
 		case 'h': usage(); return 1;
-		default: return cli_bad_option("run", argv);
+		default: {
+			int ret = run_net_option(&o->net, c, optarg);
+
+			if (ret == 1)
+				return cli_bad_option("run", argv);
+			if (ret)
+				return ret;
+			break;
+		}
 		}
 	}
 	if (o->rm && o->detach)
@@ -297,7 +309,7 @@ static int create_overlay(struct container *ct, const char *base)
 	return qcow2_create(path, &q);
 }
 
-static int build_config(struct cli *cli, const struct run_opts *o, struct image *img,
+static int build_config(struct cli *cli, struct run_opts *o, struct image *img,
 			const char *image_name, char **cmd, int ncmd, struct container_config *c)
 {
 	size_t nenv = 0;
@@ -347,7 +359,7 @@ static int build_config(struct cli *cli, const struct run_opts *o, struct image 
 	c->cpu_quota = o->cpus > 0 ? (uint64_t)(o->cpus * 100000) : 0;
 	c->pids_limit = o->pids_limit;
 	(void)cli;
-	return 0;
+	return run_net_config(&o->net, &img->config, &c->net) ? -EINVAL : 0;
 }
 
 int cli_container_start(struct cli *cli, struct container *ct, const struct runner_opts *base,
@@ -442,6 +454,15 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	ret = build_config(cli, &o, img, image_name, argv + optind + 1, argc - optind - 1, &cfg);
 	if (ret)
 		goto out;
+	{
+		char err[512];
+
+		/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
+		if (runner_net_check(cli->root, &cfg.net, err, sizeof(err))) {
+			pr_err("%s", err);
+			goto out;
+		}
+	}
 	ret = ensure_base_disk(img, base, sizeof(base));
 	if (ret) {
 		pr_err("%s: cannot build its root disk: %s", image_name, strerror(-ret));
@@ -472,5 +493,6 @@ out:
 		store_close(store);
 	free(o.env);
 	free(o.env_files);
+	run_net_opts_free(&o.net);
 	return status;
 }

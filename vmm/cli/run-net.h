@@ -1,0 +1,63 @@
+/* vmm run's network flags: --network, -p, -P, --mac-address, --ip, --gateway, --dns... */
+#ifndef VMM_CLI_RUN_NET_H
+#define VMM_CLI_RUN_NET_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmm/netcfg.h"
+
+struct image_config;
+
+enum {
+	RUN_NET_OPT_NETWORK = 512, RUN_NET_OPT_PUBLISH_ALL, RUN_NET_OPT_MAC, RUN_NET_OPT_IP,
+	RUN_NET_OPT_GATEWAY, RUN_NET_OPT_DNS, RUN_NET_OPT_DNS_SEARCH, RUN_NET_OPT_ADD_HOST,
+	RUN_NET_OPT_PUBLISH = 'p',
+};
+
+#define RUN_NET_LONG_OPTIONS \
+	{ "network", required_argument, NULL, RUN_NET_OPT_NETWORK }, \
+	{ "net", required_argument, NULL, RUN_NET_OPT_NETWORK }, \
+	{ "publish", required_argument, NULL, RUN_NET_OPT_PUBLISH }, \
+	{ "publish-all", no_argument, NULL, RUN_NET_OPT_PUBLISH_ALL }, \
+	{ "mac-address", required_argument, NULL, RUN_NET_OPT_MAC }, \
+	{ "ip", required_argument, NULL, RUN_NET_OPT_IP }, \
+	{ "gateway", required_argument, NULL, RUN_NET_OPT_GATEWAY }, \
+	{ "dns", required_argument, NULL, RUN_NET_OPT_DNS }, \
+	{ "dns-search", required_argument, NULL, RUN_NET_OPT_DNS_SEARCH }, \
+	{ "add-host", required_argument, NULL, RUN_NET_OPT_ADD_HOST }
+
+#define RUN_NET_SHORT_OPTIONS "p:P"
+
+#define RUN_NET_USAGE \
+	"      --network MODE       slirp (default: user-mode NAT, 10.0.2.15), none, or tap:NAME\n" \
+	"  -p, --publish SPEC       publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]\n" \
+	"  -P, --publish-all        publish the image's exposed ports on free host ports\n" \
+	"      --mac-address MAC    the guest's MAC address (default: random 02:xx:...)\n" \
+	"      --ip A.B.C.D[/NN]    a static address for eth0 (tap mode)\n" \
+	"      --gateway A.B.C.D    the default route (tap mode, with --ip)\n" \
+	"      --dns IP             a nameserver (default: 10.0.2.3 with slirp)\n" \
+	"      --dns-search DOMAIN  a search domain\n" \
+	"      --add-host NAME:IP   an /etc/hosts entry (IP may be host-gateway)\n"
+
+struct run_net_opts {
+	struct net_config net;		/* mode, ports, lists as parsed */
+	bool publish_all;
+	bool mode_set, ip_set;
+	size_t ndns, nsearch, nhosts;
+};
+
+/*
+ * One option (c from getopt_long; also 'P'). 1: not a network option, 0:
+ * taken, else the exit status after the error line (125, like docker).
+ */
+int run_net_option(struct run_net_opts *o, int c, const char *arg);
+/*
+ * The container's network config: flags checked against each other, -P
+ * expanded from the image's ExposedPorts, a MAC chosen. 0 or 125 (logged).
+ */
+int run_net_config(struct run_net_opts *o, const struct image_config *ic, struct net_config *out);
+void run_net_opts_free(struct run_net_opts *o);
+
+#endif

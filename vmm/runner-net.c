@@ -1,0 +1,265 @@
+/*
+ * The container's network: checks before boot (host ports free, tap device
+ * usable), the virtio-net device and its backend, published ports, and what
+ * the agent is told (address, gateway, resolv.conf, hosts). docs/network.md.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/net-backend.h"
+#include "devices/net-slirp.h"
+#include "devices/net-tap.h"
+#include "devices/virtio/net.h"
+#include "images/oci/json.h"
+#include "vmm/cli/cli.h"
+#include "vmm/container.h"
+#include "vmm/log.h"
+#include "vmm/machine.h"
+#include "vmm/netcfg.h"
+#include "vmm/netport.h"
+#include "vmm/runner-ctl.h"
+#include "vmm/runner.h"
+#include "vmm/util.h"
+
+#define MAX_HOST_DNS	3
+
+/* Who holds a port, for the error line: a container of ours, or a host process. */
+static void describe_holder(const char *root, const struct port_binding *b, char *buf, size_t len)
+{
+	struct container **list;
+	char comm[64];
+	size_t n;
+	pid_t pid;
+
+	buf[0] = '\0';
+	if (netport_holder(b->udp, b->host_port, &pid, comm, sizeof(comm)))
+		return;
+	if (root && container_list(root, &list, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct container_state st;
+
+			container_effective_state(list[i], &st);
+			if (st.status == CONTAINER_RUNNING && st.pid == pid) {
+				snprintf(buf, len, " by container %s", list[i]->cfg.name);
+				container_list_free(list, n);
+				return;
+			}
+		}
+		container_list_free(list, n);
+	}
+	snprintf(buf, len, " by %s (pid %d)", comm[0] ? comm : "a process", (int)pid);
+}
+
+static void port_error(const char *root, const struct port_binding *b, int err, char *buf, size_t len)
+{
+	char who[160];
+	const char *ip = b->host_ip[0] ? b->host_ip : "0.0.0.0";
+	const char *proto = b->udp ? "udp" : "tcp";
+
+	if (err == -EADDRINUSE) {
+		describe_holder(root, b, who, sizeof(who));
+		snprintf(buf, len, "-p %s:%u:%u/%s: host port %u/%s is already allocated%s",
+			 ip, b->host_port, b->container_port, proto, b->host_port, proto, who);
+	} else if (err == -EACCES) {
+		snprintf(buf, len, "-p %s:%u:%u/%s: binding host port %u needs privileges "
+			 "(use a port above 1023, or net.ipv4.ip_unprivileged_port_start)",
+			 ip, b->host_port, b->container_port, proto, b->host_port);
+	} else if (err == -EADDRNOTAVAIL) {
+		snprintf(buf, len, "-p %s:%u:%u/%s: %s is not an address of this host",
+			 ip, b->host_port, b->container_port, proto, ip);
+	} else {
+		snprintf(buf, len, "-p %s:%u:%u/%s: cannot bind host port %u: %s",
+			 ip, b->host_port, b->container_port, proto, b->host_port, strerror(-err));
+	}
+}
+
+int runner_net_check(const char *root, const struct net_config *n, char *err, size_t errlen)
+{
+	const struct port_binding *a, *b;
+
+	if (n->mode == NET_MODE_TAP)
+		return net_tap_check(n->tap, err, errlen);
+	if (n->mode != NET_MODE_SLIRP)
+		return 0;
+	a = netcfg_port_clash(n->ports, n->nports, &b);
+	if (a) {
+		snprintf(err, errlen, "-p: host port %s:%u/%s is published twice (for container ports %u and %u)",
+			 a->host_ip[0] ? a->host_ip : "0.0.0.0", a->host_port, a->udp ? "udp" : "tcp",
+			 b->container_port, a->container_port);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->nports; i++) {
+		int ret;
+
+		if (!n->ports[i].host_port)
+			continue;
+		ret = netport_probe(&n->ports[i]);
+		if (ret) {
+			port_error(root, &n->ports[i], ret, err, errlen);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Forward every published port; free ones are picked now. The bound list goes to state.json. */
+static int publish(struct runner *r, struct net_backend *b, char *err, size_t errlen)
+{
+	const struct net_config *n = &r->ct->cfg.net;
+	struct container_state *st = &r->ct->state;
+	int ret;
+
+	st->nports = 0;
+	ret = runner_net_check(r->cli->root, n, err, errlen);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n->nports; i++) {
+		struct port_binding p = n->ports[i];
+		struct in_addr addr = { .s_addr = htonl(INADDR_ANY) };
+
+		if (!p.host_port && (ret = netport_pick(&p))) {
+			snprintf(err, errlen, "-p %u/%s: cannot find a free host port: %s", p.container_port,
+				 p.udp ? "udp" : "tcp", strerror(-ret));
+			return ret;
+		}
+		if (p.host_ip[0])
+			inet_pton(AF_INET, p.host_ip, &addr);
+		ret = net_slirp_forward(b, p.udp, addr, p.host_port, p.container_port);
+		if (ret) {
+			port_error(r->cli->root, &p, ret, err, errlen);
+			return ret;
+		}
+		st->ports[st->nports++] = p;
+	}
+	return 0;
+}
+
+int runner_net_attach(struct runner *r, char *err, size_t errlen)
+{
+	struct net_config *n = &r->ct->cfg.net;
+	struct virtio_net_config vc = { .backend = NULL };
+	struct net_backend *b = NULL;
+	unsigned mac[6];
+	int ret;
+
+	r->ct->state.nports = 0;
+	if (n->mode == NET_MODE_NONE)
+		return 0;
+	if (!n->mac[0])
+		netcfg_random_mac(n->mac);	/* an old config without one */
+	sscanf(n->mac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]);
+	for (int i = 0; i < 6; i++)
+		vc.mac[i] = mac[i];
+	if (n->mode == NET_MODE_TAP) {
+		ret = net_tap_create(r->m->loop, n->tap, err, errlen, &b);
+		if (ret)
+			return ret;
+	} else {
+		ret = net_slirp_create(r->m->loop, &b);
+		if (ret) {
+			snprintf(err, errlen, "user-mode networking: %s", strerror(-ret));
+			return ret;
+		}
+		ret = publish(r, b, err, errlen);
+		if (ret) {
+			net_backend_destroy(b);
+			r->ct->state.nports = 0;
+			return ret;
+		}
+	}
+	vc.backend = b;
+	ret = virtio_net_create(r->m->vm, &r->m->cmdline, &vc, &r->net);
+	if (ret) {
+		snprintf(err, errlen, "virtio-net: %s", strerror(-ret));
+		r->ct->state.nports = 0;
+	}
+	return ret;
+}
+
+/* The host's own nameservers (not loopback ones: the guest cannot reach those directly). */
+static char **host_resolvers(void)
+{
+	char *data, *save = NULL, **v = calloc(MAX_HOST_DNS + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	if (read_file(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &data, NULL))
+		return v;
+	for (char *line = strtok_r(data, "\n", &save); line && n < MAX_HOST_DNS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char addr[64];
+
+		if (sscanf(line, " nameserver %63s", addr) == 1 && netcfg_ipv4_valid(addr) &&
+		    !str_has_prefix(addr, "127."))
+			v[n++] = strdup(addr);
+	}
+	free(data);
+	return v;
+}
+
+void runner_net_spec(struct runner *r, struct proto_spec *s)
+{
+	const struct net_config *n = &r->ct->cfg.net;
+	const char *gw = NULL;
+	size_t nh = 0;
+
+	runner_net_free(r);
+	if (n->mode != NET_MODE_NONE)
+		s->net_mac = n->mac;
+	switch (n->mode) {
+	case NET_MODE_SLIRP:
+		s->net_addr = SLIRP_GUEST_CIDR;
+		s->net_gateway = gw = SLIRP_GATEWAY;
+		break;
+	case NET_MODE_TAP:
+		s->net_addr = n->ip;
+		s->net_gateway = gw = n->gateway;
+		break;
+	default:
+		break;
+	}
+	if (n->dns && n->dns[0]) {
+		s->dns = n->dns;
+	} else if (n->mode == NET_MODE_SLIRP) {
+		static char *slirp_dns[] = { SLIRP_DNS, NULL };
+
+		s->dns = slirp_dns;
+	} else if (n->mode == NET_MODE_TAP) {
+		r->net_dns = host_resolvers();
+		s->dns = r->net_dns;
+	}
+	s->ndns = s->dns ? strv_len(s->dns) : 0;
+	s->dns_search = n->dns_search;
+	s->ndns_search = n->dns_search ? strv_len(n->dns_search) : 0;
+	r->net_hosts = calloc(strv_len(n->extra_hosts) + 1, sizeof(char *));
+	for (size_t i = 0; r->net_hosts && n->extra_hosts && n->extra_hosts[i]; i++) {
+		const char *e = n->extra_hosts[i], *colon = strchr(e, ':');
+		const char *ip = colon + 1;
+
+		if (!strcmp(ip, "host-gateway")) {
+			if (!gw) {
+				dev_warn(r->ct->cfg.name, "--add-host %s: no gateway in this network mode; skipped", e);
+				continue;
+			}
+			ip = gw;
+		}
+		char *line;
+
+		if (asprintf(&line, "%s\t%.*s", ip, (int)(colon - e), e) >= 0)
+			r->net_hosts[nh++] = line;
+	}
+	s->hosts = r->net_hosts;
+	s->nhosts = nh;
+}
+
+void runner_net_free(struct runner *r)
+{
+	strv_free(r->net_hosts);
+	strv_free(r->net_dns);
+	r->net_hosts = r->net_dns = NULL;
+}
