@@ -17,6 +17,7 @@ struct ctl_client;
 struct machine;
 struct vsock;
 struct virtio_net;
+struct virtio_rng;
 
 struct runner {
 	struct cli *cli;
@@ -24,6 +25,7 @@ struct runner {
 	struct runner_opts opts;
 	struct machine *m;
 	struct vsock *vsock;
+	struct virtio_rng *rng;
 	struct virtio_net *net;		/* NULL with --network none */
 	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
 	struct agent_client *agent;

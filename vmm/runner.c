@@ -14,6 +14,7 @@
 
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
+#include "devices/virtio/rng.h"
 #include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
@@ -277,7 +278,10 @@ static int attach_devices(struct runner *r)
 	ret = agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
 	if (ret)
 		return ret;
-	/* Third: the guest's eth0 (none with --network none). */
+	ret = virtio_rng_create(r->m->vm, &r->m->cmdline, &r->rng);
+	if (ret)
+		return ret;
+	/* Last: the guest's eth0 (none with --network none). */
 	ret = runner_net_attach(r, r->error, sizeof(r->error));
 	if (ret)
 		pr_err("%s", r->error);
@@ -288,12 +292,14 @@ static void teardown(struct runner *r)
 {
 	agent_client_destroy(r->agent);
 	vsock_destroy(r->vsock);
+	virtio_rng_destroy(r->rng);
 	virtio_net_destroy(r->net);	/* and its backend: published ports are released */
 	runner_net_free(r);
 	machine_destroy(r->m);	/* closes the disks (flushed) */
 	r->agent = NULL;
 	r->vsock = NULL;
 	r->net = NULL;
+	r->rng = NULL;
 	r->m = NULL;
 }
 
@@ -348,7 +354,7 @@ static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 	struct snapshot_shape shape = {
 		.kernel = mc->kernel, .initrd = mc->initrd, .mem_size = mc->mem_size, .ncpus = mc->ncpus,
 		.pvm = mc->quirks == QUIRKS_ON || (mc->quirks == QUIRKS_AUTO && kvm_host_is_pvm()),
-		.devices = r->ct->cfg.net.mode == NET_MODE_NONE ? "blk,vsock" : "blk,vsock,net",
+		.devices = r->ct->cfg.net.mode == NET_MODE_NONE ? "blk,vsock,rng" : "blk,vsock,rng,net",
 	};
 
 	/* Debugging runs with their own kernel parameters never make or use snapshots. */

@@ -55,6 +55,9 @@ for i in 1 2 3 4 5; do [ "$(wc -c <"$T/par$i.out")" -eq 32 ] && ok_count=$((ok_c
 expect_eq "snapshot: 5 concurrent restores all ran" 5 "$ok_count"
 distinct=$(for i in 1 2 3 4 5; do cat "$T/par$i.out"; echo; done | sort -u | wc -l)
 expect_eq "snapshot: guest random numbers differ between restores" 5 "$distinct"
+rng=$(v run --rm busybox sh -c 'cat /sys/class/misc/hw_random/rng_current; head -c 64 /dev/random | wc -c')
+expect_eq "snapshot: the restored guest's entropy source is virtio-rng" "virtio_rng.0
+64" "$rng"
 
 # 5. The guest's clock is the host's, not the snapshot's.
 snapdir="$VMM_ROOT/snapshots/$keys"
