@@ -399,9 +399,24 @@ struct transport_state {
 	struct queue_state q[VIRTIO_MAX_QUEUES];
 };
 
+#define SAVED_CONFIG_MAX	256
+
+/* The device's configuration space as the driver would read it now. */
+static uint32_t read_config(struct virtio_mmio *t, uint8_t *buf)
+{
+	uint32_t len = t->ops->config_size < SAVED_CONFIG_MAX ? t->ops->config_size : SAVED_CONFIG_MAX;
+
+	memset(buf, 0, SAVED_CONFIG_MAX);
+	for (uint32_t off = 0; t->ops->config_read && off < len; off++)
+		t->ops->config_read(t->dev, off, buf + off, 1);
+	return len;
+}
+
 void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b)
 {
 	struct transport_state st;
+	uint8_t config[SAVED_CONFIG_MAX];
+	uint32_t config_len;
 
 	memset(&st, 0, sizeof(st));
 	pthread_mutex_lock(&t->lock);
@@ -422,17 +437,22 @@ void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b)
 			q->signalled_used, q->ready, q->event_idx, q->indirect, q->signalled_valid,
 		};
 	}
+	config_len = read_config(t, config);
 	pthread_mutex_unlock(&t->lock);
 	snapbuf_putf(b, &st, sizeof(st), "virtio%u", t->slot);
+	snapbuf_putf(b, config, config_len, "virtio%u.config", t->slot);
 }
 
 int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r)
 {
 	struct transport_state st;
-	const void *p;
+	uint8_t config[SAVED_CONFIG_MAX];
+	const void *p, *saved_config;
+	uint32_t saved_len;
 	int ret = 0;
 
-	if (snapreader_getf(r, &p, NULL, sizeof(st), "virtio%u", t->slot))
+	if (snapreader_getf(r, &p, NULL, sizeof(st), "virtio%u", t->slot) ||
+	    snapreader_getf(r, &saved_config, &saved_len, 0, "virtio%u.config", t->slot))
 		return -EINVAL;
 	memcpy(&st, p, sizeof(st));
 	if (st.device_id != t->ops->device_id || st.nqueues != t->ops->nqueues) {
@@ -468,6 +488,9 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r)
 	/* The device learns the negotiated features as it did at DRIVER_OK. */
 	if (!ret && (t->status & VIRTIO_STATUS_DRIVER_OK) && t->ops->activate)
 		t->ops->activate(t->dev);
+	/* This VM's device differs from the saved one (a disk of another size): tell the driver. */
+	if (!ret && (saved_len != read_config(t, config) || memcmp(saved_config, config, saved_len)))
+		virtio_mmio_config_changed(t);
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
