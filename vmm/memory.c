@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -132,4 +134,74 @@ int guest_mem_save(const struct guest_mem *mem, int fd)
 		off += r->size;
 	}
 	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/* A non-zero page joins the digest with its offset: holes and zero pages read the same. */
+static void digest_page(EVP_MD_CTX *ctx, uint64_t off, const uint8_t *page)
+{
+	if (page_is_zero(page))
+		return;
+	EVP_DigestUpdate(ctx, &off, sizeof(off));
+	EVP_DigestUpdate(ctx, page, 4096);
+}
+
+int guest_mem_digest(const struct guest_mem *mem, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint64_t off = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < mem->nregions; off += mem->regions[i].size, i++)
+		for (uint64_t p = 0; p < mem->regions[i].size; p += 4096)
+			digest_page(ctx, off + p, mem->regions[i].hva + p);
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	return 0;
+}
+
+#define DIGEST_CHUNK	(1 << 20)
+
+int guest_mem_file_digest(int fd, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t *buf = malloc(DIGEST_CHUNK);
+	off_t data, hole = 0;
+	int ret = 0;
+
+	if (!ctx || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	/* Only the file's data extents: a restore reads what the guest had touched, not all RAM. */
+	while (!ret && (data = lseek(fd, hole, SEEK_DATA)) >= 0) {
+		data &= ~(off_t)4095;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0) {
+			ret = -errno;
+			break;
+		}
+		hole = (hole + 4095) & ~(off_t)4095;
+		for (off_t p = data; p < hole && !ret; p += DIGEST_CHUNK) {
+			size_t len = hole - p < DIGEST_CHUNK ? (size_t)(hole - p) : DIGEST_CHUNK;
+			ssize_t got = pread(fd, buf, len, p);
+
+			if (got < 0) {
+				ret = -errno;
+				break;
+			}
+			memset(buf + got, 0, len - got);	/* past the end: zeros, as the mapping */
+			for (size_t q = 0; q < len; q += 4096)
+				digest_page(ctx, p + q, buf + q);
+		}
+	}
+	if (!ret && data < 0 && errno != ENXIO)
+		ret = -errno;
+	EVP_DigestFinal_ex(ctx, out, NULL);
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return ret;
 }

@@ -33,6 +33,13 @@ void guest_mem_free(struct guest_mem *mem);
 int guest_mem_map_file(struct guest_mem *mem, uint64_t ram_size, int fd);
 /* Write guest RAM to fd (regions back to back), zero pages as holes. 0 or -errno. */
 int guest_mem_save(const struct guest_mem *mem, int fd);
+/*
+ * SHA-256 over the non-zero 4 KiB pages and their offsets: of guest RAM, and
+ * of a file guest_mem_save wrote (reading only its data extents). Equal when
+ * the file holds the RAM.
+ */
+int guest_mem_digest(const struct guest_mem *mem, uint8_t out[32]);
+int guest_mem_file_digest(int fd, uint8_t out[32]);
 
 /*
  * The one checked translation: a host pointer to [gpa, gpa + len) when the

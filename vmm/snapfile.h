@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC	"VMMSNAP"
-#define SNAP_VERSION	2
+#define SNAP_VERSION	3
 #define SNAP_KEY_LEN	64	/* hex SHA-256 */
 #define SNAP_TAG_LEN	24
 

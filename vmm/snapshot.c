@@ -71,21 +71,6 @@ bool snapshot_usable(const char *root, const char *key)
 	return true;
 }
 
-static int memory_digest(const struct guest_mem *mem, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned n = 32;
-
-	if (!ctx)
-		return -ENOMEM;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < mem->nregions; i++)
-		EVP_DigestUpdate(ctx, mem->regions[i].hva, mem->regions[i].size);
-	EVP_DigestFinal_ex(ctx, out, &n);
-	EVP_MD_CTX_free(ctx);
-	return 0;
-}
-
 static int save_state(struct machine *m, struct snapbuf *b)
 {
 	struct vm *vm = m->vm;
@@ -102,7 +87,7 @@ static int save_state(struct machine *m, struct snapbuf *b)
 		if (vm->virtio[i])
 			virtio_mmio_save(vm->virtio[i], b);
 	pvm_quirks_save(vm, b);
-	memory_digest(&vm->mem, digest);
+	guest_mem_digest(&vm->mem, digest);
 	snapbuf_put(b, "memory.sha256", digest, sizeof(digest));
 	return b->err;
 }
@@ -169,7 +154,7 @@ int snapshot_restore(struct machine *m, const char *root, const char *key)
 	struct snapreader r;
 	uint8_t *body = NULL, digest[32];
 	const void *want;
-	int ret;
+	int ret, fd = -1;
 
 	if ((ret = snapshot_dir(root, key, dir, sizeof(dir))) ||
 	    (ret = file_in(dir, STATE_FILE, path, sizeof(path))))
@@ -180,9 +165,11 @@ int snapshot_restore(struct machine *m, const char *root, const char *key)
 		ret = -EINVAL;
 		goto out;
 	}
-	/* The memory file must be the one the state was saved with. */
-	if (snapreader_get(&r, "memory.sha256", &want, NULL, 32) || memory_digest(&vm->mem, digest) ||
-	    memcmp(want, digest, 32)) {
+	/* The memory file must be the one the state was saved with (read, not faulted in). */
+	file_in(dir, MEMORY_FILE, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (snapreader_get(&r, "memory.sha256", &want, NULL, 32) || fd < 0 ||
+	    guest_mem_file_digest(fd, digest) || memcmp(want, digest, 32)) {
 		pr_warn("snapshot %.12s: its memory file is corrupt", key);
 		ret = -EINVAL;
 		goto out;
@@ -205,6 +192,8 @@ int snapshot_restore(struct machine *m, const char *root, const char *key)
 	}
 	ret = vm_start(vm);
 out:
+	if (fd >= 0)
+		close(fd);
 	free(body);
 	return ret;
 }
