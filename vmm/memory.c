@@ -186,14 +186,9 @@ int guest_mem_file_digest(int fd, uint8_t out[32])
 		hole = (hole + 4095) & ~(off_t)4095;
 		for (off_t p = data; p < hole && !ret; p += DIGEST_CHUNK) {
 			size_t len = hole - p < DIGEST_CHUNK ? (size_t)(hole - p) : DIGEST_CHUNK;
-			ssize_t got = pread(fd, buf, len, p);
 
-			if (got < 0) {
-				ret = -errno;
-				break;
-			}
-			memset(buf + got, 0, len - got);	/* past the end: zeros, as the mapping */
-			for (size_t q = 0; q < len; q += 4096)
+			ret = pread_zero(fd, buf, len, p);	/* past the end: zeros, as the mapping */
+			for (size_t q = 0; !ret && q < len; q += 4096)
 				digest_page(ctx, p + q, buf + q);
 		}
 	}

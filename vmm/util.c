@@ -97,7 +97,8 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int pread_full(int fd, void *buf, size_t len, off_t off)
+/* At end of file: -EIO, or (zero_eof) the rest of buf zeroed, as a sparse tail reads. */
+static int pread_loop(int fd, void *buf, size_t len, off_t off, bool zero_eof)
 {
 	char *p = buf;
 
@@ -108,13 +109,27 @@ int pread_full(int fd, void *buf, size_t len, off_t off)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			return -EIO;
+		if (n == 0) {
+			if (!zero_eof)
+				return -EIO;
+			memset(p, 0, len);
+			return 0;
+		}
 		p += n;
 		off += n;
 		len -= n;
 	}
 	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	return pread_loop(fd, buf, len, off, false);
+}
+
+int pread_zero(int fd, void *buf, size_t len, off_t off)
+{
+	return pread_loop(fd, buf, len, off, true);
 }
 
 int pwrite_full(int fd, const void *buf, size_t len, off_t off)

@@ -31,6 +31,8 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
 int pread_full(int fd, void *buf, size_t len, off_t off);
+/* pread_full, but past the end of the file reads zeros instead of failing. */
+int pread_zero(int fd, void *buf, size_t len, off_t off);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
 /*

@@ -35,7 +35,5 @@ int disk_backing_open(const char *image_path, const char *name, enum disk_format
 
 /* Size of a regular file or block device. */
 int disk_fd_size(int fd, uint64_t *size);
-/* pread that zero-fills what lies beyond the end of the file. */
-int disk_pread_zero(int fd, void *buf, size_t len, uint64_t off);
 
 #endif

@@ -68,28 +68,6 @@ int disk_fd_size(int fd, uint64_t *size)
 	return 0;
 }
 
-int disk_pread_zero(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			memset(p, 0, len);	/* past the end of the file */
-			return 0;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 bool disk_buf_is_zero(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;

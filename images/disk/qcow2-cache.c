@@ -181,7 +181,7 @@ int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t off, bool f
 	if (fresh) {
 		memset(c->e[i].data, 0, s->cluster_size);
 	} else {
-		ret = disk_pread_zero(s->fd, c->e[i].data, s->cluster_size, off);
+		ret = pread_zero(s->fd, c->e[i].data, s->cluster_size, off);
 		if (ret) {
 			pr_err("%s: reading %s table at %#llx: %s", s->disk.path, c->name,
 			       (unsigned long long)off, strerror(-ret));

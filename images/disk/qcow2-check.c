@@ -87,7 +87,7 @@ static void inc(struct check *c, uint64_t off, uint64_t len, const char *what)
 
 static int read_buf(struct check *c, void *buf, uint64_t len, uint64_t off)
 {
-	int ret = disk_pread_zero(c->s->fd, buf, len, off);
+	int ret = pread_zero(c->s->fd, buf, len, off);
 
 	if (ret) {
 		report(c, "ERROR reading at %#llx: %s", (unsigned long long)off, strerror(-ret));

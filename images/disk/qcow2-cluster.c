@@ -149,7 +149,7 @@ static int read_in_cluster(struct qcow2 *s, uint64_t e, void *buf, size_t len, u
 		ret = check_host_cluster(s, e, 1);
 		if (ret)
 			return ret;
-		ret = disk_pread_zero(s->fd, buf, len, (e & QCOW2_OFFSET_MASK) + in);
+		ret = pread_zero(s->fd, buf, len, (e & QCOW2_OFFSET_MASK) + in);
 		if (ret)
 			pr_err("%s: read: %s", s->disk.path, strerror(-ret));
 		return ret;
@@ -221,7 +221,7 @@ int qcow2_read(struct disk *d, void *buf, size_t len, uint64_t off)
 		case QCOW2_CL_NORMAL:
 			ret = check_host_cluster(s, e, n);
 			if (!ret)
-				ret = disk_pread_zero(s->fd, p, bytes, (e & QCOW2_OFFSET_MASK) + in);
+				ret = pread_zero(s->fd, p, bytes, (e & QCOW2_OFFSET_MASK) + in);
 			if (ret > 0)
 				ret = 0;
 			else if (ret && ret != -EIO)

@@ -84,7 +84,7 @@ int qcow2_read_compressed(struct qcow2 *s, uint64_t e, void *buf, size_t len, ui
 						(unsigned long long)coff);
 			return -EIO;
 		}
-		ret = disk_pread_zero(s->fd, s->cbuf, clen, coff);
+		ret = pread_zero(s->fd, s->cbuf, clen, coff);
 		if (ret) {
 			pr_err("%s: read: %s", s->disk.path, strerror(-ret));
 			return ret;

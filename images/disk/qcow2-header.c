@@ -227,7 +227,7 @@ int qcow2_read_header(struct qcow2 *s, bool writing, unsigned flags)
 
 	if (s->file_size < QCOW2_V2_HEADER_LEN)
 		EINVAL_MSG("%s: file too small for a qcow2 header", s->disk.path);
-	ret = disk_pread_zero(s->fd, h, sizeof(h), 0);
+	ret = pread_zero(s->fd, h, sizeof(h), 0);
 	if (ret) {
 		pr_err("%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
 		return ret;
@@ -240,7 +240,7 @@ int qcow2_read_header(struct qcow2 *s, bool writing, unsigned flags)
 	hc = malloc(hc_len);
 	if (!hc)
 		return -ENOMEM;
-	ret = disk_pread_zero(s->fd, hc, hc_len, 0);
+	ret = pread_zero(s->fd, hc, hc_len, 0);
 	if (ret) {
 		pr_err("%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
 		goto out;

@@ -287,7 +287,7 @@ static int read_table(struct qcow2 *s, uint64_t off, uint64_t n, uint64_t **out,
 
 	if (!t)
 		return -ENOMEM;
-	ret = disk_pread_zero(s->fd, t, n * 8, off);
+	ret = pread_zero(s->fd, t, n * 8, off);
 	if (ret) {
 		pr_err("%s: reading the %s: %s", s->disk.path, what, strerror(-ret));
 		free(t);

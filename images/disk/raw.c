@@ -33,7 +33,7 @@ static struct raw *to_raw(struct disk *d)
 
 static int raw_read(struct disk *d, void *buf, size_t len, uint64_t off)
 {
-	int ret = disk_pread_zero(to_raw(d)->fd, buf, len, off);
+	int ret = pread_zero(to_raw(d)->fd, buf, len, off);
 
 	if (ret)
 		pr_err("%s: read at %llu: %s", d->path, (unsigned long long)off, strerror(-ret));
