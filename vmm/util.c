@@ -132,6 +132,34 @@ int pread_zero(int fd, void *buf, size_t len, off_t off)
 	return pread_loop(fd, buf, len, off, true);
 }
 
+int pread_each(int fd, int (*fn)(void *opaque, const void *buf, size_t len), void *opaque,
+	       uint64_t *size)
+{
+	char *buf = malloc(1 << 20);
+	uint64_t off = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1 << 20, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0 || (ret = fn(opaque, buf, n)))
+			break;
+		off += n;
+	}
+	free(buf);
+	if (size)
+		*size = off;
+	return ret;
+}
+
 int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;

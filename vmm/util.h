@@ -34,6 +34,13 @@ int pread_full(int fd, void *buf, size_t len, off_t off);
 /* pread_full, but past the end of the file reads zeros instead of failing. */
 int pread_zero(int fd, void *buf, size_t len, off_t off);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+/*
+ * Read fd from offset 0 to its end in 1 MiB pieces, passing each to fn; a
+ * non-zero return from fn stops and is returned. *size (if set) gets the
+ * bytes read. Returns 0, fn's error or -errno.
+ */
+int pread_each(int fd, int (*fn)(void *opaque, const void *buf, size_t len), void *opaque,
+	       uint64_t *size);
 
 /*
  * Read a whole file (at most max bytes) into a NUL-terminated malloc'd buffer.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "images/oci/digest.h"
+#include "vmm/util.h"
 
 struct sha256 {
 	EVP_MD_CTX *ctx;
@@ -75,41 +76,24 @@ void digest_buf(const void *data, size_t len, char out[DIGEST_BUF])
 	to_digest(md, out);
 }
 
+static int hash_piece(void *opaque, const void *buf, size_t len)
+{
+	sha256_update(opaque, buf, len);
+	return 0;
+}
+
 int digest_fd(int fd, char out[DIGEST_BUF], uint64_t *size)
 {
 	struct sha256 *h = sha256_new();
-	uint64_t off = 0;
-	char *buf;
+	int ret;
 
-	buf = malloc(1 << 20);
-	if (!h || !buf) {
-		sha256_free(h);
-		free(buf);
+	if (!h)
 		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = pread(fd, buf, 1 << 20, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int ret = -errno;
-
-			sha256_free(h);
-			free(buf);
-			return ret;
-		}
-		if (n == 0)
-			break;
-		sha256_update(h, buf, n);
-		off += n;
-	}
-	sha256_final(h, out);
+	ret = pread_each(fd, hash_piece, h, size);
+	if (!ret)
+		sha256_final(h, out);
 	sha256_free(h);
-	free(buf);
-	if (size)
-		*size = off;
-	return 0;
+	return ret;
 }
 
 bool hex_valid(const char *s, size_t n)

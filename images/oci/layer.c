@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include "images/oci/layer.h"
+#include "vmm/util.h"
 
 #define OUT_CHUNK	(128 * 1024)
 
@@ -188,38 +189,21 @@ int diff_hasher_final(struct diff_hasher *h, char diff_id[DIGEST_BUF], uint64_t 
 	return 0;
 }
 
+static int diff_piece(void *opaque, const void *buf, size_t len)
+{
+	return diff_hasher_update(opaque, buf, len);
+}
+
 int layer_diff_id(int fd, enum compression c, char diff_id[DIGEST_BUF])
 {
 	struct diff_hasher *h;
-	unsigned char *buf;
-	off_t off = 0;
 	int ret;
 
 	if ((ret = diff_hasher_new(c, &h)))
 		return ret;
-	buf = malloc(1 << 20);
-	if (!buf) {
-		diff_hasher_free(h);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = pread(fd, buf, 1 << 20, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0) {
-			ret = diff_hasher_final(h, diff_id, NULL);
-			break;
-		}
-		off += n;
-		if ((ret = diff_hasher_update(h, buf, n)))
-			break;
-	}
-	free(buf);
+	ret = pread_each(fd, diff_piece, h, NULL);
+	if (!ret)
+		ret = diff_hasher_final(h, diff_id, NULL);
 	diff_hasher_free(h);
 	return ret;
 }
