@@ -124,6 +124,9 @@ static int add_poll(int fd, int events, void *opaque)
 		if (events & SLIRP_POLL_PRI)
 			ev |= EPOLLPRI;
 	}
+	/* Older libslirp asks twice for one socket in a fill (out, then in): want both. */
+	if (s->fds[fd].gen == s->gen)
+		ev |= s->fds[fd].events;
 	s->fds[fd].gen = s->gen;
 	s->fds[fd].revents = 0;
 	if (ev)
