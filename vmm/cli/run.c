@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -414,6 +415,9 @@ int cli_container_start(struct cli *cli, struct container *ct, const struct runn
 	line[n > 0 ? n : 0] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	if (strcmp(line, "ok")) {
+		/* The child removes a container that never started: return once that is done. */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
 		pr_err("container %s did not start: %s", ct->cfg.name, *line ? line : "the vmm process died");
 		return EXIT_VMM_ERROR;
 	}
