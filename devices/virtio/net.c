@@ -158,7 +158,7 @@ static const struct virtio_device_ops net_ops = {
 	.features = (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
 		    (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_MAC) |
 		    (1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_NET_F_STATUS) |
-		    (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX),
+		    (1ULL << VIRTIO_F_INDIRECT_DESC),
 	.nqueues = 2,
 	.queue_size = QUEUE_SIZE,
 	.config_size = CONFIG_SIZE,

@@ -206,7 +206,7 @@ static void vsock_reset(void *dev)
 static const struct virtio_device_ops vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
-	.features = 1ULL << VIRTIO_F_EVENT_IDX,	/* stream sockets only */
+	.features = 0,		/* stream sockets only */
 	.nqueues = 3,
 	.queue_size = QUEUE_SIZE,
 	.config_size = 8,

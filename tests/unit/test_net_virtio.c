@@ -95,12 +95,6 @@ static uint16_t used_idx(struct gq *g)
 	return ((uint16_t *)hva(g->base + 0x2000, 4))[1];
 }
 
-/* With VIRTIO_F_EVENT_IDX: the avail index at which the driver must kick again. */
-static uint16_t avail_event(struct gq *g)
-{
-	return ((uint16_t *)hva(g->base + 0x2000, 6 + 8 * QN))[2 + 4 * QN];
-}
-
 static struct vring_used_elem used_elem(struct gq *g, unsigned i)
 {
 	struct vring_used_elem *e = hva(g->base + 0x2000 + 4, 8 * QN);
@@ -452,19 +446,6 @@ static void test_rx(void)
 	memcpy(&h, hva(a, NET_HDR_SIZE), NET_HDR_SIZE);
 	ok(used_idx(&rxg) == 5 && h.num_buffers == 2 && !memcmp(hva(b, 60), frame, 60),
 	   "mrg: a header-only first buffer, the frame in the next");
-
-	/* VIRTIO_F_EVENT_IDX: out of buffers, the device asks for a kick on the next one */
-	fresh(&w.b, true, true, false);
-	rxg.q.event_idx = true;
-	rx_buffer(&rxg, 2048);
-	net_core_receive(&core, frame, 5000);
-	ok(core.bl_count == 1 && avail_event(&rxg) == rxg.avail_idx,
-	   "event_idx: a frame short of buffers: avail_event at the guest's next buffer");
-	rx_buffer(&rxg, 2048);
-	rx_buffer(&rxg, 2048);
-	net_core_rx(&core);
-	ok(used_idx(&rxg) == 3 && core.bl_count == 0 && avail_event(&rxg) == rxg.avail_idx,
-	   "event_idx: delivered once the buffers came; caught up, the next buffer kicks again");
 
 	/* Tiny buffers the guest can never fill a frame with: dropped, no stall */
 	fresh(&w.b, true, false, false);
