@@ -680,6 +680,22 @@ int agent_exec(struct agent_client *c, const struct proto_spec *spec, const stru
 	return start(c, PROTO_EXEC, spec, io, ops, opaque, out);
 }
 
+void agent_forget(struct agent_client *c, void *opaque)
+{
+	static const struct agent_proc_ops none;
+
+	for (unsigned i = 0; i < MAX_STREAMS; i++) {
+		struct agent_proc *s = c->streams[i];
+
+		if (s && s->opaque == opaque) {
+			s->ops = &none;
+			s->done = NULL;
+			s->top = NULL;
+			s->opaque = NULL;
+		}
+	}
+}
+
 int agent_proc_signal(struct agent_proc *p, int sig)
 {
 	int ret = proto_u64_encode(&p->c->out, PROTO_SIGNAL, p->id, TAG_SIGNAL, sig);

@@ -71,6 +71,11 @@ int agent_run(struct agent_client *c, const struct proto_spec *spec, const struc
 int agent_exec(struct agent_client *c, const struct proto_spec *spec, const struct agent_stdio *io,
 	       const struct agent_proc_ops *ops, void *opaque, struct agent_proc **out);
 int agent_proc_signal(struct agent_proc *p, int sig);
+/*
+ * The listener opaque is going away: its streams (exec, cp, top) run on to
+ * their end, but call nobody back.
+ */
+void agent_forget(struct agent_client *c, void *opaque);
 int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols);
 /* Stop forwarding stdin and send EOF now. */
 int agent_proc_close_stdin(struct agent_proc *p);

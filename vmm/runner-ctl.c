@@ -138,8 +138,9 @@ static void client_free(struct ctl_client *c)
 	close(c->fd);
 	close_io(c);
 	ctl_reader_free(&c->rd);
-	if (c->proc)	/* the exec goes on; nobody listens for its end */
-		c->proc = NULL;
+	/* Its exec, cp or top goes on; nobody listens for the end (the agent must not call c). */
+	if (r->agent)
+		agent_forget(r->agent, c);
 	free(c);
 }
 
@@ -162,8 +163,11 @@ static void exec_started(void *opaque, int pid, int code, const char *message)
 static void exec_exited(void *opaque, const struct proto_exit *e)
 {
 	struct ctl_client *c = opaque;
-	json_object *o = json_object_new_object();
+	json_object *o;
 
+	if (!c->proc)
+		return;		/* a start failure, already reported as the exit */
+	o = json_object_new_object();
 	c->proc = NULL;
 	close_io(c);	/* all output was written before this callback */
 	json_object_object_add(o, "event", json_object_new_string("exit"));
