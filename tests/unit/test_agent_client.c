@@ -233,6 +233,34 @@ static void test_start_failure(void)
 	ok(exited_code == 127, "then exited 127");
 }
 
+/* A listener that went away (agent_forget): its streams end without calling it. */
+static void test_forget(void)
+{
+	static uint8_t buf[65536];
+	static int listener;
+	char *argv[] = { "sleep", "9", NULL };
+	struct proto_spec spec = { .argv = argv, .argc = 2 };
+	struct agent_stdio io = { -1, -1, -1 };
+	struct proto_started st = { .pid = 9 };
+	struct proto_exit e = { .code = 0 };
+	struct proto_result r = { .code = 0 };
+	struct agent_proc *p;
+	struct proto_frame fe, fc;
+
+	exited_code = started_code = done_err = -1;
+	ok(agent_exec(client, &spec, &io, &pops, &listener, &p) == 0, "forget: agent_exec");
+	fe = next(buf, sizeof(buf));
+	ok(agent_copy_in(client, "/tmp", -1, on_done, &listener) == 0, "forget: agent_copy_in");
+	fc = next(buf, sizeof(buf));
+	agent_forget(client, &listener);
+	proto_started_encode(&aout, fe.stream, &st);
+	proto_exit_encode(&aout, fe.stream, &e);
+	proto_result_encode(&aout, fc.stream, &r);
+	agent_flush();
+	ok(started_code == -1 && exited_code == -1 && done_err == -1,
+	   "forget: STARTED, EXIT and RESULT call nobody back");
+}
+
 static void test_copy_out_and_top(void)
 {
 	static uint8_t buf[65536];
@@ -301,6 +329,7 @@ int main(void)
 	ok(agent_client_attach(client, sv[0]) == 0, "attach");
 	test_run_and_flow();
 	test_start_failure();
+	test_forget();
 	test_copy_out_and_top();
 	test_garbage();
 	agent_client_destroy(client);
