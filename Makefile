@@ -6,8 +6,8 @@
 #   make asan       an ASan+UBSan build in build/asan; `make check SAN=1` runs the tests on it
 #   make fuzz       build and briefly run the libFuzzer targets
 #
-# Sources are found by directory: a new .c file under vmm/, devices/ or images/
-# is part of the binary; tests/unit/test_*.c each become a unit test program.
+# Sources are found by directory (LIB_DIRS): a new .c file in one of them is part
+# of the binary; tests/unit/test_*.c each become a unit test program.
 
 SAN ?=
 ifeq ($(SAN),1)
@@ -29,8 +29,9 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread
 
-LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/cli/*.c vmm/x86/*.c \
-	devices/*.c devices/virtio/*.c images/*.c images/disk/*.c images/oci/*.c images/rootfs/*.c)) \
+LIB_DIRS := vmm/base vmm vmm/x86 vmm/machine vmm/engine vmm/cli devices devices/virtio \
+	images images/disk images/oci images/rootfs
+LIB_SRCS := $(filter-out vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
 	$(wildcard guest-agent/protocol*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -46,7 +47,7 @@ AGENT_CFLAGS := -std=gnu11 $(WARN) -Os -D_GNU_SOURCE -I. -static -ffunction-sect
 # The demo guest of README's first command: busybox prints a hello and exits.
 PAYLOADS := build/guest/hello.cpio build/guest/agent.cpio
 
-.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads
+.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs
 all: vmm payloads image
 
 vmm: $(BUILD)/vmm
@@ -113,6 +114,10 @@ check: all kernel unit
 
 bench: all kernel
 	@tests/bench/run.sh $(BUILD)
+
+# tests/fuzz/run.sh builds these same sources with clang's fuzzer instrumentation.
+print-lib-srcs:
+	@echo $(LIB_SRCS)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:

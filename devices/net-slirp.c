@@ -10,7 +10,7 @@
 
 #include "devices/net-backend.h"
 #include "devices/net-slirp.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
 
 #define POLL_BATCH	64

@@ -13,7 +13,7 @@
 #include "devices/net-backend.h"
 #include "devices/net-tap.h"
 #include "devices/virtio/net-core.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
 
 #define READ_BATCH	64	/* frames per wakeup before yielding to the loop */

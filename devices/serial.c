@@ -6,7 +6,7 @@
 
 #include "devices/serial.h"
 #include "vmm/console.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/snapfile.h"
 #include "vmm/vm.h"
 

@@ -20,9 +20,9 @@
 
 #include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_STREAMS	256
 #define QUEUE_MAX	(4 * PROTO_WINDOW_SIZE)	/* more than the agent may send us */

@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include "vmm/console.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define PANIC_MARK "Kernel panic - not syncing"
 

@@ -14,8 +14,8 @@
 #include "images/oci/json.h"
 #include "vmm/container-net.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define CONFIG_FILE	"config.json"
 #define STATE_FILE	"state.json"

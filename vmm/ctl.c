@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/ctl.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int ctl_path(const char *runtime, const char *id, char *buf, size_t len)
 {

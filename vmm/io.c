@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "vmm/io.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len,
 		    const struct io_ops *ops, void *opaque, const char *name)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "vmm/kvm.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 const struct kvm_cap_req kvm_required_caps[] = {
 	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },

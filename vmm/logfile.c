@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "vmm/logfile.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int logfile_open(struct logfile *lf, const char *path)
 {

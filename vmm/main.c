@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static const struct cli_command commands[] = {
 	{ "run", cmd_run, "Run a command in a new container (its own micro-VM)" },

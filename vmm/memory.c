@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 /*
  * RAM below the 32-bit MMIO hole, the rest above 4 GiB; from fd (MAP_PRIVATE,

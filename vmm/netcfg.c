@@ -8,7 +8,7 @@
 
 #include "images/oci/json.h"
 #include "vmm/netcfg.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int netcfg_parse_mode(const char *s, struct net_config *c, char *err, size_t errlen)
 {

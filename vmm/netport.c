@@ -12,7 +12,7 @@
 
 #include "vmm/netcfg.h"
 #include "vmm/netport.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define TCP_LISTEN	0x0a
 #define MAX_FDS_SCANNED	200000	/* bound the /proc walk on busy hosts */

@@ -15,7 +15,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/machine.h"
 #include "vmm/runner-ctl.h"

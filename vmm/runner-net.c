@@ -17,13 +17,13 @@
 #include "images/oci/json.h"
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/machine.h"
 #include "vmm/netcfg.h"
 #include "vmm/netport.h"
 #include "vmm/runner-ctl.h"
 #include "vmm/runner.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_HOST_DNS	3
 

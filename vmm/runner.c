@@ -20,7 +20,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/logfile.h"
 #include "vmm/loop.h"
 #include "vmm/machine.h"
@@ -28,7 +28,7 @@
 #include "vmm/runner-ctl.h"
 #include "vmm/snapshot.h"
 #include "vmm/kvm.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 static int64_t realtime_ns(void)
 {

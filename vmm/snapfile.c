@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "vmm/snapfile.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_BODY (64u << 20)
 

@@ -13,10 +13,10 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/mmio.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/machine.h"
 #include "vmm/snapshot.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 #include "vmm/x86/cpu-state.h"
 #include "vmm/x86/quirks-pvm.h"
 

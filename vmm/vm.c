@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/vm.h"
 #include "vmm/x86/arch.h"

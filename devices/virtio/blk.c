@@ -5,8 +5,8 @@
 
 #include "devices/virtio/blk.h"
 #include "devices/virtio/mmio.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 #include "vmm/vm.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX	1

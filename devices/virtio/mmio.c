@@ -10,7 +10,7 @@
 
 #include "devices/virtio/mmio.h"
 #include "vmm/cmdline.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/snapfile.h"
 #include "vmm/loop.h"
 #include "vmm/vm.h"

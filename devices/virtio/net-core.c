@@ -4,8 +4,8 @@
 
 #include "devices/net-backend.h"
 #include "devices/virtio/net-core.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 int net_core_init(struct net_core *c, const char *name, const struct guest_mem *mem,
 		  struct virtq *rxq, struct virtq *txq, struct net_backend *backend)

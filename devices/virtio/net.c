@@ -15,7 +15,7 @@
 #include "devices/net-backend.h"
 #include "devices/virtio/mmio.h"
 #include "devices/virtio/net.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/vm.h"
 
 #define RXQ		0

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "devices/virtio/vsock-core.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 enum conn_state { CONN_CONNECTING, CONN_ESTABLISHED };
 

@@ -15,9 +15,9 @@
 
 #include "devices/virtio/vsock-core.h"
 #include "devices/virtio/vsock-uds.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_HANDSHAKES	16	/* clients still sending their CONNECT line */
 #define LINE_MAX_LEN	32	/* "CONNECT 4294967295\n" is 19 */

@@ -14,7 +14,7 @@
 #include "devices/virtio/vsock-core.h"
 #include "devices/virtio/vsock-uds.h"
 #include "devices/virtio/vsock.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/vm.h"
 
 #define RXQ		0

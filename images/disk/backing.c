@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "images/disk/disk-priv.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 char *disk_backing_path(const char *image_path, const char *name)
 {

@@ -9,8 +9,8 @@
 
 #include "images/disk/disk-priv.h"
 #include "images/disk/qcow2-int.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 const char *disk_format_name(enum disk_format fmt)
 {

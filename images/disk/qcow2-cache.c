@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "images/disk/qcow2-int.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static uint32_t hash_off(const struct qcow2_cache *c, uint64_t off)
 {

@@ -19,8 +19,8 @@
 
 #include "images/disk/qcow2-int.h"
 #include "images/disk/qcow2.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define MAX_CHECK_CLUSTERS	(1ULL << 28)	/* 1 GiB of counters */
 #define MAX_PRINTED		1000

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "images/disk/qcow2-int.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static uint64_t l2e(const struct qcow2_cache_entry *t, uint64_t i)
 {

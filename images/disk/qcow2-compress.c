@@ -13,8 +13,8 @@
 
 #include "images/disk/qcow2-int.h"
 #include "images/disk/qcow2.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static int inflate_cluster(struct qcow2 *s, const uint8_t *in, size_t in_len)
 {

@@ -11,8 +11,8 @@
 
 #include "images/disk/qcow2-int.h"
 #include "images/disk/qcow2.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 /* Feature name table, as qemu-img writes it: {type, bit, name[46]}. */
 static const struct { uint8_t type, bit; const char *name; } features[] = {

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "images/disk/qcow2-int.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define EINVAL_MSG(...) do { pr_err(__VA_ARGS__); return -EINVAL; } while (0)
 

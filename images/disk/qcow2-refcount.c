@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "images/disk/qcow2-int.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define MAX_PENDING_FREES 4096
 

@@ -25,8 +25,8 @@
 
 #include "images/disk/qcow2-int.h"
 #include "images/disk/qcow2.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define EINVAL_MSG(...) do { pr_err(__VA_ARGS__); return -EINVAL; } while (0)
 

@@ -15,8 +15,8 @@
 
 #include "images/disk/disk-priv.h"
 #include "images/disk/raw.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 struct raw {
 	struct disk disk;

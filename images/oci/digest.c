@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "images/oci/digest.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 struct sha256 {
 	EVP_MD_CTX *ctx;

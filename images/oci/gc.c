@@ -15,8 +15,8 @@
 
 #include "images/oci/store.h"
 #include "images/oci/store_internal.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 struct digest_set {
 	char (*v)[DIGEST_BUF];

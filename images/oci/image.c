@@ -6,8 +6,8 @@
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 int index_select_platform(const struct oci_index *idx, char *why, size_t whylen)
 {

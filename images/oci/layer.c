@@ -7,7 +7,7 @@
 #include <zstd.h>
 
 #include "images/oci/layer.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define OUT_CHUNK	(128 * 1024)
 

@@ -13,8 +13,8 @@
 #include "images/oci/load.h"
 #include "images/oci/ref.h"
 #include "images/oci/source.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define ARCHIVE_IMAGES_MAX	1024
 

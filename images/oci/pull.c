@@ -11,8 +11,8 @@
 #include "images/oci/layer.h"
 #include "images/oci/pull.h"
 #include "images/oci/registry.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define MT_DOCKER_SCHEMA1	"application/vnd.docker.distribution.manifest.v1"
 

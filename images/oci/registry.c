@@ -10,8 +10,8 @@
 #include "images/oci/creds.h"
 #include "images/oci/registry_internal.h"
 #include "images/oci/spec.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define DOC_TIMEOUT	300	/* seconds for a whole manifest or token request */
 

@@ -7,8 +7,8 @@
 #include "images/oci/creds.h"
 #include "images/oci/json.h"
 #include "images/oci/registry_internal.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define TOKEN_LEN_MAX	16384
 

@@ -12,8 +12,8 @@
 #include "images/oci/layer.h"
 #include "images/oci/ref.h"
 #include "images/oci/save.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define CHUNK	(256 * 1024)
 

@@ -13,8 +13,8 @@
 
 #include "images/oci/layer.h"
 #include "images/oci/source.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define SMALL_MAX	(1u << 20)	/* members up to this size stay in memory */
 #define MEMORY_MAX	(256u << 20)	/* ... as long as they add up to no more */

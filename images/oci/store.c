@@ -14,8 +14,8 @@
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
 #include "images/oci/store_internal.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define LAYOUT_FILE	"{\"imageLayoutVersion\":\"1.0.0\"}"
 #define EMPTY_INDEX	"{\"schemaVersion\":2,\"manifests\":[]}"

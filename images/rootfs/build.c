@@ -16,8 +16,8 @@
 
 #include "images/rootfs/internal.h"
 #include "images/rootfs/rootfs.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 /* Deterministic UUID (version 4 layout) from the layer names and the size. */
 static void derive_uuid(const struct rootfs_layer *layers, size_t n, uint64_t size,

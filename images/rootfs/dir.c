@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "images/rootfs/internal.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 struct dent {
 	const char *name;

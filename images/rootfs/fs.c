@@ -11,8 +11,8 @@
 #include <et/com_err.h>
 
 #include "images/rootfs/internal.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define WBUF_BYTES	(8 * MiB)
 #define INODE_RATIO	16384

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "images/rootfs/internal.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define EXTRA_ISIZE	(sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)
 #define EXT_INIT_MAX	32768	/* longest initialized extent, in blocks */

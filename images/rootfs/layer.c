@@ -15,8 +15,8 @@
 
 #include "images/rootfs/internal.h"
 #include "images/rootfs/path.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define READ_BLOCK	(1 << 20)
 #define MAX_FILE_SIZE	((1ULL << 32) * 4096 - 4096)	/* 2^32 blocks of 4 KiB */

@@ -11,7 +11,7 @@
 
 #include "images/rootfs/internal.h"
 #include "images/rootfs/path.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_SYMLINKS	40	/* like Linux's MAXSYMLINKS */
 

@@ -19,7 +19,7 @@
 #include "devices/net-backend.h"
 #include "devices/virtio/net-core.h"
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define QN		16
 #define MEM		(4 * MiB)

@@ -13,7 +13,7 @@
 
 #include "images/disk/disk.h"
 #include "images/disk/qcow2.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

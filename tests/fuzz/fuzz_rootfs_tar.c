@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "images/rootfs/rootfs.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Build and run libFuzzer targets (make fuzz).
 #   tests/fuzz/run.sh [tests/fuzz/fuzz_X.c ...]    (default: all of them)
-# Each target is linked with every library source (all of vmm/, devices/, images/,
-# guest-agent/protocol.c except vmm/main.c) built with
+# Each target is linked with every library source (the Makefile's LIB_SRCS:
+# `make print-lib-srcs`) built with
 # clang -fsanitize=fuzzer,address,undefined, then run for ${FUZZ_SECONDS:-30} s on
 # the corpus tests/fuzz/corpus-<name>/ (kept between runs, not committed) seeded
 # from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
@@ -29,9 +29,7 @@ mkdir -p "$OUT/obj"
 
 # The library, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
 objs=""
-for src in $(ls vmm/*.c vmm/cli/*.c vmm/x86/*.c devices/*.c devices/virtio/*.c images/*.c \
-		images/disk/*.c images/oci/*.c images/rootfs/*.c guest-agent/protocol*.c 2>/dev/null); do
-	[ "$src" = vmm/main.c ] && continue
+for src in $(make -s --no-print-directory print-lib-srcs); do
 	obj="$OUT/obj/$(echo "$src" | tr / _).o"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find $(dirname "$src") -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
 		echo "  CC      $src"

@@ -4,7 +4,7 @@
 
 #include "tests/unit/tap.h"
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 #include "vmm/x86/bootparams.h"
 #include "vmm/x86/layout.h"
 #include "vmm/x86/mptable.h"

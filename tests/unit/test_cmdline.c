@@ -5,7 +5,7 @@
 #include "tests/unit/tap.h"
 #include "vmm/cli/options.h"
 #include "vmm/cmdline.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int main(void)
 {

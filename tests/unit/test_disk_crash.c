@@ -20,8 +20,8 @@
 #include "images/disk/disk.h"
 #include "images/disk/qcow2.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define BLK	4096
 #define NBLK	2048		/* 8 MiB disk */

@@ -16,8 +16,8 @@
 #include "images/disk/qcow2.h"
 #include "images/disk/raw.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static uint64_t rng;
 

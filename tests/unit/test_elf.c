@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/memory.h"
 #include "vmm/x86/elf.h"
 

@@ -19,7 +19,7 @@
 #include "tests/unit/tap.h"
 #include "vmm/loop.h"
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define QN	64
 #define RXBASE	0x10000ULL

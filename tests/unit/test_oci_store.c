@@ -16,8 +16,8 @@
 #include "images/oci/layer.h"
 #include "images/oci/store.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"

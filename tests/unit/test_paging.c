@@ -3,9 +3,9 @@
 
 #include "tests/unit/tap.h"
 #include "vmm/io.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 #include "vmm/x86/paging.h"
 
 static void put(struct guest_mem *m, uint64_t gpa, uint64_t v)

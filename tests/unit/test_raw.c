@@ -8,8 +8,8 @@
 #include "images/disk/disk.h"
 #include "images/disk/raw.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 int main(void)
 {

@@ -13,8 +13,8 @@
 #include "images/oci/registry.h"
 #include "images/oci/registry_internal.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

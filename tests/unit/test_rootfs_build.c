@@ -16,7 +16,7 @@
 
 #include "images/rootfs/rootfs.h"
 #include "tests/unit/tap.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 /* One tar member: type 'f' file, 'd' dir, 'l' symlink, 'h' hardlink, 'c' chr, 'p' fifo */
 struct m {

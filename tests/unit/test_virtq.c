@@ -4,7 +4,7 @@
 #include "devices/virtio/queue.h"
 #include "tests/unit/tap.h"
 #include "vmm/memory.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define QN	8
 #define DESC	0x10000ULL

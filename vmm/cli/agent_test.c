@@ -18,10 +18,10 @@
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/machine.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define MAX_ACTIONS	32
 #define MAX_ENV		64

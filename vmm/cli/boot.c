@@ -10,9 +10,9 @@
 #include "vmm/cli/cli.h"
 #include "devices/virtio/blk.h"
 #include "vmm/cli/options.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/machine.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 static void usage(void)
 {

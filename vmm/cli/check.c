@@ -12,7 +12,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/kvm.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL };
 

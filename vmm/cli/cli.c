@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {

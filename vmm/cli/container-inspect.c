@@ -9,8 +9,8 @@
 #include "vmm/cli/cli.h"
 #include "vmm/container-net.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static json_object *time_ns(int64_t ns)
 {

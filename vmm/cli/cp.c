@@ -21,8 +21,8 @@
 #include "vmm/cli/ctl-client.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 struct tar_job {
 	const char *src;	/* host path to archive */

@@ -8,8 +8,8 @@
 #include "vmm/cli/ctl-client.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 int cli_ctl_connect(struct cli *cli, const char *ref, struct container **ct, int *fd)
 {

@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "vmm/cli/disk.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static void usage(FILE *f)
 {

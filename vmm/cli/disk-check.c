@@ -5,7 +5,7 @@
 
 #include "images/disk/qcow2.h"
 #include "vmm/cli/disk.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void usage(FILE *f)
 {

@@ -7,8 +7,8 @@
 #include "images/disk/qcow2.h"
 #include "images/disk/raw.h"
 #include "vmm/cli/disk.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static void usage(FILE *f)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/cli/disk.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static const struct {
 	const char *name;

@@ -15,7 +15,7 @@
 #include "vmm/cli/ctl-client.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static json_object *strv_json(char *const *v, size_t n)
 {

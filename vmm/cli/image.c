@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static const struct cli_command image_commands[] = {
 	{ "history", cmd_history, "Show the history of an image" },

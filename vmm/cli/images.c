@@ -9,8 +9,8 @@
 #include "images/oci/ref.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 struct row {
 	char repo[REF_STR_MAX], tag[REF_TAG_MAX + 8];

@@ -7,7 +7,7 @@
 #include "images/oci/load.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void usage(void)
 {

@@ -12,7 +12,7 @@
 #include "images/oci/registry.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/credentials.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 #define DEFAULT_REGISTRY	"docker.io"
 

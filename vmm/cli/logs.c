@@ -12,8 +12,8 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 struct opts {
 	bool timestamps;

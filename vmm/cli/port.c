@@ -5,8 +5,8 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static void usage(void)
 {

@@ -8,8 +8,8 @@
 #include "images/oci/store.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static void usage(void)
 {

@@ -9,7 +9,7 @@
 #include "vmm/cli/image_fmt.h"
 #include "vmm/container-net.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void fmt_container_status(const struct container_state *st, char *buf, size_t len)
 {

@@ -11,8 +11,8 @@
 #include "vmm/cli/cli.h"
 #include "vmm/cli/credentials.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 #define REDRAW_NS	100000000LL	/* progress lines at most 10 times a second */
 

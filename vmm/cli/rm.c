@@ -6,7 +6,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void usage(void)
 {

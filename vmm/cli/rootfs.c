@@ -10,8 +10,8 @@
 
 #include "images/rootfs/rootfs.h"
 #include "vmm/cli/cli.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 static void usage(FILE *f)
 {

@@ -5,7 +5,7 @@
 #include "images/oci/spec.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/run-net.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static int bad(const char *msg)
 {

@@ -20,9 +20,9 @@
 #include "vmm/cli/run.h"
 #include "vmm/cli/run-net.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/runner.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define VM_MEMORY_DEFAULT (128 * MiB)

@@ -11,7 +11,7 @@
 #include "images/oci/save.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 static void usage(void)
 {

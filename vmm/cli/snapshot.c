@@ -8,9 +8,9 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/snapshot.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 static void usage(void)
 {

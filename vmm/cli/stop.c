@@ -9,9 +9,9 @@
 #include "vmm/cli/ctl-client.h"
 #include "vmm/cli/run.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/runner.h"
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 /* SIGTERM, then SIGKILL after timeout seconds; returns once the VM is gone. */
 static int stop_one(struct cli *cli, const char *ref, uint64_t timeout)

@@ -4,7 +4,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 int cmd_wait(struct cli *cli, int argc, char **argv)
 {

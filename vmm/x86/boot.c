@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "vmm/cmdline.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 #include "vmm/vm.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/bootparams.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/snapfile.h"
 #include "vmm/vm.h"
 #include "vmm/x86/cpu-state.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/vm.h"
 #include "vmm/x86/cpuid.h"
 

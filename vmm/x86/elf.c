@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/memory.h"
 #include "vmm/x86/elf.h"
 #include "vmm/x86/layout.h"

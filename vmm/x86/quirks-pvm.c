@@ -19,7 +19,7 @@
 #include <sys/ioctl.h>
 
 #include "vmm/cmdline.h"
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "vmm/snapfile.h"
 #include "vmm/vm.h"
 #include "vmm/x86/paging.h"

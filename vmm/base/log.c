@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 /* The one mutable global the style allows: set once by the CLI. */
 static enum log_level current_level = LOG_WARN;

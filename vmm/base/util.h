@@ -1,6 +1,6 @@
 /* Small helpers shared by the VMM, the devices and the image code. */
-#ifndef VMM_UTIL_H
-#define VMM_UTIL_H
+#ifndef VMM_BASE_UTIL_H
+#define VMM_BASE_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

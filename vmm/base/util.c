@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/util.h"
+#include "vmm/base/util.h"
 
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {

@@ -1,6 +1,6 @@
 /* Logging in one place: levels, a tag naming the VM or device, printf-checked. */
-#ifndef VMM_LOG_H
-#define VMM_LOG_H
+#ifndef VMM_BASE_LOG_H
+#define VMM_BASE_LOG_H
 
 enum log_level { LOG_NONE = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
