@@ -15,7 +15,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/blk.h"
-#include "vmm/cli/cli.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/machine.h"

@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 
 /* The one mutable global the style allows: set once by the CLI. */
@@ -43,4 +45,9 @@ void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 	/* One write per line so lines from several threads do not interleave. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+void err_print(const struct error *e)
+{
+	log_msg(LOG_ERROR, NULL, "%s", e->msg[0] ? e->msg : strerror(e->code ? -e->code : EINVAL));
 }

@@ -2,6 +2,8 @@
 #ifndef VMM_BASE_LOG_H
 #define VMM_BASE_LOG_H
 
+struct error;
+
 enum log_level { LOG_NONE = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
@@ -9,6 +11,9 @@ enum log_level log_get_level(void);
 /* Lines go to stderr as "vmm: [tag: ]level: message". */
 void log_msg(enum log_level level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The top level's one line for a failure: "vmm: error: <e->msg>". */
+void err_print(const struct error *e);
 
 #define pr_err(...)	log_msg(LOG_ERROR, NULL, __VA_ARGS__)
 #define pr_warn(...)	log_msg(LOG_WARN, NULL, __VA_ARGS__)

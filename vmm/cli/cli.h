@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit status of vmm's own failures in commands that also pass on a guest's status (docker: 125). */
-#define EXIT_VMM_ERROR 125
+#include "vmm/base/error.h"	/* EXIT_VMM_ERROR */
 
 /* Global state every subcommand receives: where things live. */
 struct cli {
