@@ -1,17 +1,10 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/base/strv.h"
 #include "vmm/container-net.h"
-
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
 
 json_object *container_ports_json(const struct port_binding *p, size_t n)
 {
@@ -70,22 +63,22 @@ void container_net_to_json(const struct net_config *n, json_object *host)
 	netcfg_mode_string(n, mode, sizeof(mode));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
 	json_object_object_add(host, "PortBindings", container_ports_json(n->ports, n->nports));
-	json_object_object_add(host, "Dns", strv_json(n->dns));
-	json_object_object_add(host, "DnsSearch", strv_json(n->dns_search));
-	json_object_object_add(host, "ExtraHosts", strv_json(n->extra_hosts));
+	json_object_object_add(host, "Dns", strv_to_json(n->dns));
+	json_object_object_add(host, "DnsSearch", strv_to_json(n->dns_search));
+	json_object_object_add(host, "ExtraHosts", strv_to_json(n->extra_hosts));
 	json_object_object_add(host, "MacAddress", json_object_new_string(n->mac));
 	json_object_object_add(host, "IPAddress", n->ip ? json_object_new_string(n->ip) : NULL);
 	json_object_object_add(host, "Gateway", n->gateway ? json_object_new_string(n->gateway) : NULL);
 }
 
 int container_ports_parse(json_object *arr, const char *ctx, struct port_binding *out, size_t max,
-			  size_t *n, struct jerr *e)
+			  size_t *n, struct error *e)
 {
 	size_t len = arr ? json_object_array_length(arr) : 0;
 
 	*n = 0;
 	if (len > max)
-		return jfail(e, "%s: more than %zu ports", ctx, max);
+		return err_set(e, -EINVAL, "%s: more than %zu ports", ctx, max);
 	for (size_t i = 0; i < len; i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
 		const char *ip = NULL, *proto = NULL;
@@ -94,7 +87,7 @@ int container_ports_parse(json_object *arr, const char *ctx, struct port_binding
 		int ret;
 
 		if (!json_object_is_type(o, json_type_object))
-			return jfail(e, "%s[%zu]: want an object", ctx, i);
+			return err_set(e, -EINVAL, "%s[%zu]: want an object", ctx, i);
 		if ((ret = jget_string(o, "HostIp", false, ctx, &ip, e)) ||
 		    (ret = jget_u64(o, "HostPort", true, 65535, ctx, &hp, &present, e)) ||
 		    (ret = jget_u64(o, "ContainerPort", true, 65535, ctx, &cp, &present, e)) ||
@@ -102,11 +95,11 @@ int container_ports_parse(json_object *arr, const char *ctx, struct port_binding
 			return ret;
 		memset(&out[i], 0, sizeof(out[i]));
 		if (ip && *ip && !netcfg_ipv4_valid(ip))
-			return jfail(e, "%s[%zu].HostIp: not an IPv4 address", ctx, i);
+			return err_set(e, -EINVAL, "%s[%zu].HostIp: not an IPv4 address", ctx, i);
 		if (ip && strcmp(ip, "0.0.0.0"))
 			snprintf(out[i].host_ip, sizeof(out[i].host_ip), "%s", ip);
 		if (!cp)
-			return jfail(e, "%s[%zu].ContainerPort: 0", ctx, i);
+			return err_set(e, -EINVAL, "%s[%zu].ContainerPort: 0", ctx, i);
 		out[i].host_port = hp;
 		out[i].container_port = cp;
 		out[i].udp = proto && !strcmp(proto, "udp");
@@ -115,7 +108,7 @@ int container_ports_parse(json_object *arr, const char *ctx, struct port_binding
 	return 0;
 }
 
-static int str_opt(json_object *o, const char *key, char **out, struct jerr *e)
+static int str_opt(json_object *o, const char *key, char **out, struct error *e)
 {
 	const char *v = NULL;
 	int ret = jget_string(o, key, false, "config.HostConfig", &v, e);
@@ -123,10 +116,10 @@ static int str_opt(json_object *o, const char *key, char **out, struct jerr *e)
 	if (ret)
 		return ret;
 	*out = v ? strdup(v) : NULL;
-	return v && !*out ? jfail(e, "out of memory") : 0;
+	return v && !*out ? err_set(e, -ENOMEM, "out of memory") : 0;
 }
 
-int container_net_parse(json_object *host, struct net_config *n, struct jerr *e)
+int container_net_parse(json_object *host, struct net_config *n, struct error *e)
 {
 	const char *ctx = "config.HostConfig", *mode = NULL, *mac = NULL;
 	json_object *ports;
@@ -137,17 +130,17 @@ int container_net_parse(json_object *host, struct net_config *n, struct jerr *e)
 	if ((ret = jget_string(host, "NetworkMode", false, ctx, &mode, e)))
 		return ret;
 	if (mode && netcfg_parse_mode(mode, n, err, sizeof(err)))
-		return jfail(e, "%s.NetworkMode: %s", ctx, err);
+		return err_set(e, -EINVAL, "%s.NetworkMode: %s", ctx, err);
 	if ((ret = jget_string(host, "MacAddress", false, ctx, &mac, e)))
 		return ret;
 	if (mac && *mac && netcfg_parse_mac(mac, n->mac))
-		return jfail(e, "%s.MacAddress: not a unicast MAC address", ctx);
+		return err_set(e, -EINVAL, "%s.MacAddress: not a unicast MAC address", ctx);
 	if ((ret = jget_array(host, "PortBindings", false, NETCFG_MAX_PORTS, ctx, &ports, e)))
 		return ret;
 	if (ports && json_object_array_length(ports)) {
 		n->ports = calloc(json_object_array_length(ports), sizeof(*n->ports));
 		if (!n->ports)
-			return jfail(e, "out of memory");
+			return err_set(e, -ENOMEM, "out of memory");
 		ret = container_ports_parse(ports, "config.HostConfig.PortBindings", n->ports,
 					    NETCFG_MAX_PORTS, &n->nports, e);
 		if (ret)
@@ -162,16 +155,16 @@ int container_net_parse(json_object *host, struct net_config *n, struct jerr *e)
 	/* What reaches the guest's /etc files must be what the flags accepted. */
 	for (size_t i = 0; n->dns && n->dns[i]; i++)
 		if (!netcfg_ipv4_valid(n->dns[i]))
-			return jfail(e, "%s.Dns[%zu]: not an IPv4 address", ctx, i);
+			return err_set(e, -EINVAL, "%s.Dns[%zu]: not an IPv4 address", ctx, i);
 	for (size_t i = 0; n->dns_search && n->dns_search[i]; i++)
 		if (!netcfg_domain_valid(n->dns_search[i]))
-			return jfail(e, "%s.DnsSearch[%zu]: not a domain name", ctx, i);
+			return err_set(e, -EINVAL, "%s.DnsSearch[%zu]: not a domain name", ctx, i);
 	for (size_t i = 0; n->extra_hosts && n->extra_hosts[i]; i++)
 		if (!netcfg_host_entry_valid(n->extra_hosts[i]))
-			return jfail(e, "%s.ExtraHosts[%zu]: not NAME:IP", ctx, i);
+			return err_set(e, -EINVAL, "%s.ExtraHosts[%zu]: not NAME:IP", ctx, i);
 	if (n->ip && netcfg_parse_cidr(n->ip, err, sizeof(err)))
-		return jfail(e, "%s.IPAddress: not A.B.C.D/NN", ctx);
+		return err_set(e, -EINVAL, "%s.IPAddress: not A.B.C.D/NN", ctx);
 	if (n->gateway && !netcfg_ipv4_valid(n->gateway))
-		return jfail(e, "%s.Gateway: not an IPv4 address", ctx);
+		return err_set(e, -EINVAL, "%s.Gateway: not an IPv4 address", ctx);
 	return 0;
 }

@@ -5,13 +5,13 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 #include "vmm/netcfg.h"
 
 /* Add NetworkMode, PortBindings, Dns, DnsSearch, ExtraHosts, MacAddress, IPAddress, Gateway to host. */
 void container_net_to_json(const struct net_config *n, json_object *host);
 /* Read them back; absent fields keep their defaults (slirp, no ports). */
-int container_net_parse(json_object *host, struct net_config *n, struct jerr *e);
+int container_net_parse(json_object *host, struct net_config *n, struct error *e);
 
 /* [{"HostIp", "HostPort", "ContainerPort", "Protocol"}] */
 json_object *container_ports_json(const struct port_binding *p, size_t n);
@@ -21,6 +21,6 @@ json_object *container_ports_docker_json(const struct port_binding *p, size_t n)
 void container_ports_format(const struct port_binding *p, size_t n, char *buf, size_t len);
 /* Parse such an array (NULL: none) into out[max]. */
 int container_ports_parse(json_object *arr, const char *ctx, struct port_binding *out, size_t max,
-			  size_t *n, struct jerr *e);
+			  size_t *n, struct error *e);
 
 #endif

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
+#include "vmm/base/strv.h"
 #include "vmm/container-net.h"
 #include "vmm/container.h"
 #include "vmm/base/log.h"
@@ -79,15 +80,6 @@ int container_path(const struct container *c, const char *name, char *buf, size_
 	return (size_t)snprintf(buf, len, "%s/%s", c->dir, name) >= len ? -ENAMETOOLONG : 0;
 }
 
-static json_object *strv_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 static void add_str(json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
@@ -103,8 +95,8 @@ static json_object *config_json(const struct container_config *c)
 	add_str(o, "Image", c->image);
 	add_str(o, "ImageName", c->image_name);
 	json_object_object_add(o, "Created", json_object_new_int64(c->created));
-	json_object_object_add(conf, "Cmd", strv_json(c->argv));
-	json_object_object_add(conf, "Env", strv_json(c->env));
+	json_object_object_add(conf, "Cmd", strv_to_json(c->argv));
+	json_object_object_add(conf, "Env", strv_to_json(c->env));
 	add_str(conf, "WorkingDir", c->workdir);
 	add_str(conf, "User", c->user);
 	add_str(conf, "Hostname", c->hostname);
@@ -124,7 +116,7 @@ static json_object *config_json(const struct container_config *c)
 }
 
 static int dup_str(json_object *o, const char *key, bool required, const char *ctx,
-		   char **out, struct jerr *e)
+		   char **out, struct error *e)
 {
 	const char *v = NULL;
 	int ret = jget_string(o, key, required, ctx, &v, e);
@@ -135,7 +127,7 @@ static int dup_str(json_object *o, const char *key, bool required, const char *c
 	return v && !*out ? -ENOMEM : 0;
 }
 
-static int parse_config(json_object *o, struct container_config *c, struct jerr *e)
+static int parse_config(json_object *o, struct container_config *c, struct error *e)
 {
 	json_object *conf, *host;
 	const char *id;
@@ -146,7 +138,7 @@ static int parse_config(json_object *o, struct container_config *c, struct jerr 
 	if ((ret = jget_string(o, "Id", true, "config", &id, e)))
 		return ret;
 	if (strlen(id) != CONTAINER_ID_LEN)
-		return jfail(e, "config.Id: not a container ID");
+		return err_set(e, -EINVAL, "config.Id: not a container ID");
 	memcpy(c->id, id, CONTAINER_ID_LEN + 1);
 	if ((ret = dup_str(o, "Name", true, "config", &c->name, e)) ||
 	    (ret = dup_str(o, "Image", true, "config", &c->image, e)) ||
@@ -164,7 +156,7 @@ static int parse_config(json_object *o, struct container_config *c, struct jerr 
 	    (ret = jget_bool(conf, "OpenStdin", "config.Config", &c->interactive, e)))
 		return ret;
 	if (!c->argv || !c->argv[0])
-		return jfail(e, "config.Config.Cmd: empty");
+		return err_set(e, -EINVAL, "config.Config.Cmd: empty");
 	if ((ret = jget_object(o, "HostConfig", true, "config", &host, e)) ||
 	    (ret = jget_u64(host, "Memory", false, UINT64_MAX, "config.HostConfig", &c->memory, &present, e)) ||
 	    (ret = jget_u64(host, "VmMemory", true, UINT64_MAX, "config.HostConfig", &c->vm_memory, &present, e)) ||
@@ -196,7 +188,7 @@ static json_object *state_json(const struct container_state *s)
 	return o;
 }
 
-static int parse_state(json_object *o, struct container_state *s, struct jerr *e)
+static int parse_state(json_object *o, struct container_state *s, struct error *e)
 {
 	const char *status, *err = NULL;
 	uint64_t v;
@@ -248,7 +240,7 @@ static int write_json(const struct container *c, const char *name, json_object *
 	return ret;
 }
 
-static json_object *read_json(const struct container *c, const char *name, struct jerr *e)
+static json_object *read_json(const struct container *c, const char *name, struct error *e)
 {
 	char path[4096], *data;
 	size_t len;
@@ -258,7 +250,7 @@ static json_object *read_json(const struct container *c, const char *name, struc
 	if (!ret)
 		ret = read_file(AT_FDCWD, path, JSON_MAX, &data, &len);
 	if (ret) {
-		jfail(e, "%s: %s", path, strerror(-ret));
+		err_set(e, -EINVAL, "%s: %s", path, strerror(-ret));
 		return NULL;
 	}
 	o = json_parse_object(data, len, e);
@@ -286,7 +278,7 @@ static int load(const char *dir, const char *id, struct container **out)
 {
 	struct container *c = calloc(1, sizeof(*c));
 	json_object *o;
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	int ret = -EINVAL;
 
 	if (!c)
@@ -581,7 +573,7 @@ int container_wait(const struct container *c)
 
 int container_reload_state(struct container *c)
 {
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	json_object *o = read_json(c, STATE_FILE, &e);
 	int ret = o ? parse_state(o, &c->state, &e) : -EINVAL;
 

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
+#include "vmm/base/strv.h"
 #include "vmm/netcfg.h"
 #include "vmm/base/util.h"
 

@@ -10,8 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 #include "vmm/agent.h"
+#include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
@@ -184,7 +185,7 @@ static void do_exec(struct ctl_client *c, json_object *req, int *fds, unsigned n
 {
 	struct proto_spec s = { 0 };
 	struct agent_stdio io;
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	char **argv = NULL, **env = NULL;
 	const char *cwd = NULL, *user = NULL;
 	uint64_t rows = 0, cols = 0;
@@ -244,7 +245,7 @@ static void xfer_done(void *opaque, int err, const char *message)
 
 static void do_copy(struct ctl_client *c, json_object *req, bool in, int *fds, unsigned nfds)
 {
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	const char *path = NULL;
 	int ret;
 
@@ -306,7 +307,7 @@ static void stop_expired(void *opaque, uint32_t events)
 static void do_stop(struct ctl_client *c, json_object *req)
 {
 	struct runner *r = c->r;
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	uint64_t timeout = 10;
 	bool present;
 
@@ -327,7 +328,7 @@ static void do_stop(struct ctl_client *c, json_object *req)
 static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nfds)
 {
 	struct runner *r = c->r;
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	const char *op = NULL;
 	uint64_t v = 0, cols = 0;
 	bool present;

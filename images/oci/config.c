@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "images/oci/spec.h"
+#include "vmm/base/strv.h"
 
 #define STRV_MAX	65536	/* entries in Env, Cmd, ... */
 #define HISTORY_MAX	4096
@@ -100,7 +101,7 @@ void config_free(struct image_config *c)
 
 /* Copy an optional string field. */
 static int str_field(json_object *o, const char *key, bool required, const char *ctx,
-		     char **out, struct jerr *e)
+		     char **out, struct error *e)
 {
 	const char *s;
 	int ret = jget_string(o, key, required, ctx, &s, e);
@@ -109,26 +110,26 @@ static int str_field(json_object *o, const char *key, bool required, const char 
 	if (ret || !s)
 		return ret;
 	if (!(*out = strdup(s)))
-		return jfail(e, "out of memory");
+		return err_set(e, -ENOMEM, "out of memory");
 	return 0;
 }
 
 /* "80/tcp", "53/udp", "80" (tcp). */
-static int port_parse(const char *key, struct image_port *p, struct jerr *e)
+static int port_parse(const char *key, struct image_port *p, struct error *e)
 {
 	const char *slash = strchr(key, '/');
 	size_t n = slash ? (size_t)(slash - key) : strlen(key);
 	unsigned long v = 0;
 
 	if (n == 0 || n > 5)
-		return jfail(e, "config.ExposedPorts: invalid port '%.32s'", key);
+		return err_set(e, -EINVAL, "config.ExposedPorts: invalid port '%.32s'", key);
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)key[i]))
-			return jfail(e, "config.ExposedPorts: invalid port '%.32s'", key);
+			return err_set(e, -EINVAL, "config.ExposedPorts: invalid port '%.32s'", key);
 		v = v * 10 + (key[i] - '0');
 	}
 	if (v < 1 || v > 65535)
-		return jfail(e, "config.ExposedPorts: port out of range in '%.32s'", key);
+		return err_set(e, -EINVAL, "config.ExposedPorts: port out of range in '%.32s'", key);
 	p->port = (uint16_t)v;
 	if (!slash) {
 		strcpy(p->proto, "tcp");
@@ -136,30 +137,30 @@ static int port_parse(const char *key, struct image_port *p, struct jerr *e)
 		   !strcmp(slash + 1, "sctp")) {
 		strcpy(p->proto, slash + 1);
 	} else {
-		return jfail(e, "config.ExposedPorts: unknown protocol in '%.32s'", key);
+		return err_set(e, -EINVAL, "config.ExposedPorts: unknown protocol in '%.32s'", key);
 	}
 	return 0;
 }
 
-static int object_keys(json_object *o, char ***out, struct jerr *e)
+static int object_keys(json_object *o, char ***out, struct error *e)
 {
 	size_t n = json_object_object_length(o), i = 0;
 	char **v = calloc(n + 1, sizeof(*v));
 
 	if (!v)
-		return jfail(e, "out of memory");
+		return err_set(e, -ENOMEM, "out of memory");
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (!(v[i++] = strdup(key))) {
 			strv_free(v);
-			return jfail(e, "out of memory");
+			return err_set(e, -ENOMEM, "out of memory");
 		}
 	}
 	*out = v;
 	return 0;
 }
 
-static int container_config(json_object *cc, struct image_config *c, struct jerr *e)
+static int container_config(json_object *cc, struct image_config *c, struct error *e)
 {
 	const char *ctx = "config";
 	json_object *ports, *vols, *labels;
@@ -179,16 +180,16 @@ static int container_config(json_object *cc, struct image_config *c, struct jerr
 		const char *eq = strchr(c->env[i], '=');
 
 		if (!eq || eq == c->env[i])
-			return jfail(e, "config.Env[%zu]: want KEY=value, got '%.64s'", i, c->env[i]);
+			return err_set(e, -EINVAL, "config.Env[%zu]: want KEY=value, got '%.64s'", i, c->env[i]);
 	}
 	if (ports) {
 		size_t n = json_object_object_length(ports), i = 0;
 
 		if (n > 65536)
-			return jfail(e, "config.ExposedPorts: too many ports");
+			return err_set(e, -EINVAL, "config.ExposedPorts: too many ports");
 		c->ports = calloc(n + 1, sizeof(*c->ports));
 		if (!c->ports)
-			return jfail(e, "out of memory");
+			return err_set(e, -ENOMEM, "out of memory");
 		json_object_object_foreach(ports, key, val) {
 			(void)val;
 			if ((ret = port_parse(key, &c->ports[i], e)))
@@ -204,7 +205,7 @@ static int container_config(json_object *cc, struct image_config *c, struct jerr
 		c->label_keys = calloc(n + 1, sizeof(char *));
 		c->label_values = calloc(n + 1, sizeof(char *));
 		if (!c->label_keys || !c->label_values)
-			return jfail(e, "out of memory");
+			return err_set(e, -ENOMEM, "out of memory");
 		json_object_object_foreach(labels, key, val) {
 			char name[96];
 			const char *s;
@@ -215,19 +216,19 @@ static int container_config(json_object *cc, struct image_config *c, struct jerr
 			c->label_keys[i] = strdup(key);
 			c->label_values[i] = strdup(s);
 			if (!c->label_keys[i++] || !c->label_values[i - 1])
-				return jfail(e, "out of memory");
+				return err_set(e, -ENOMEM, "out of memory");
 		}
 	}
 	return 0;
 }
 
-static int history_parse(json_object *arr, struct image_config *c, struct jerr *e)
+static int history_parse(json_object *arr, struct image_config *c, struct error *e)
 {
 	size_t n = json_object_array_length(arr);
 
 	c->history = calloc(n + 1, sizeof(*c->history));
 	if (!c->history)
-		return jfail(e, "out of memory");
+		return err_set(e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		json_object *h = json_object_array_get_idx(arr, i);
 		struct image_history *out = &c->history[i];
@@ -236,7 +237,7 @@ static int history_parse(json_object *arr, struct image_config *c, struct jerr *
 
 		snprintf(ctx, sizeof(ctx), "history[%zu]", i);
 		if (!json_object_is_type(h, json_type_object))
-			return jfail(e, "%s: want an object", ctx);
+			return err_set(e, -EINVAL, "%s: want an object", ctx);
 		c->n_history = i + 1;
 		if ((ret = str_field(h, "created", false, ctx, &out->created, e)) ||
 		    (ret = str_field(h, "created_by", false, ctx, &out->created_by, e)) ||
@@ -248,7 +249,7 @@ static int history_parse(json_object *arr, struct image_config *c, struct jerr *
 	return 0;
 }
 
-int config_parse(const char *buf, size_t len, struct image_config *c, struct jerr *e)
+int config_parse(const char *buf, size_t len, struct image_config *c, struct error *e)
 {
 	json_object *root, *cc, *rootfs, *hist;
 	const char *type;
@@ -256,7 +257,7 @@ int config_parse(const char *buf, size_t len, struct image_config *c, struct jer
 
 	memset(c, 0, sizeof(*c));
 	if (len > CONFIG_MAX_SIZE)
-		return jfail(e, "config larger than %u bytes", CONFIG_MAX_SIZE);
+		return err_set(e, -EINVAL, "config larger than %u bytes", CONFIG_MAX_SIZE);
 	root = json_parse_object(buf, len, e);
 	if (!root)
 		return -EINVAL;
@@ -270,7 +271,7 @@ int config_parse(const char *buf, size_t len, struct image_config *c, struct jer
 	    (ret = jget_array(root, "history", false, HISTORY_MAX, "", &hist, e)))
 		goto out;
 	if (c->created && rfc3339_parse(c->created, &c->created_time)) {
-		ret = jfail(e, "created: not an RFC 3339 time: '%.40s'", c->created);
+		ret = err_set(e, -EINVAL, "created: not an RFC 3339 time: '%.40s'", c->created);
 		goto out;
 	}
 	if (c->created_time < 0)
@@ -280,18 +281,18 @@ int config_parse(const char *buf, size_t len, struct image_config *c, struct jer
 	if ((ret = jget_string(rootfs, "type", true, "rootfs", &type, e)))
 		goto out;
 	if (strcmp(type, "layers")) {
-		ret = jfail(e, "rootfs.type: want \"layers\", got '%.32s'", type);
+		ret = err_set(e, -EINVAL, "rootfs.type: want \"layers\", got '%.32s'", type);
 		goto out;
 	}
 	if ((ret = jget_strv(rootfs, "diff_ids", LAYERS_MAX, "rootfs", &c->diff_ids, e)))
 		goto out;
 	if (!c->diff_ids && !(c->diff_ids = calloc(1, sizeof(char *)))) {
-		ret = jfail(e, "out of memory");
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; c->diff_ids[i]; i++) {
 		if (!digest_valid(c->diff_ids[i])) {
-			ret = jfail(e, "rootfs.diff_ids[%zu]: invalid digest '%.80s'", i, c->diff_ids[i]);
+			ret = err_set(e, -EINVAL, "rootfs.diff_ids[%zu]: invalid digest '%.80s'", i, c->diff_ids[i]);
 			goto out;
 		}
 	}

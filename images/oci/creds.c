@@ -9,14 +9,14 @@
 
 #include "images/oci/auth.h"
 #include "images/oci/creds.h"
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
 /* Parse a credential file; -ENOENT when it does not exist (not logged). */
 static int read_config(const char *file, json_object **out)
 {
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 	int ret;

@@ -16,6 +16,7 @@
 #include "images/oci/store.h"
 #include "images/oci/store_internal.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 struct digest_set {
@@ -53,7 +54,7 @@ static int mark(struct store *s, const char *digest, int depth, struct digest_se
 {
 	struct manifest m;
 	struct oci_index idx;
-	struct jerr e, e2;
+	struct error e, e2;
 	size_t len;
 	char *buf;
 	int ret;

@@ -7,6 +7,7 @@
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 int index_select_platform(const struct oci_index *idx, char *why, size_t whylen)
@@ -67,7 +68,7 @@ static int manifest_of(struct store *s, const struct descriptor *desc, char dige
 		       char **buf, size_t *len)
 {
 	struct oci_index idx;
-	struct jerr e;
+	struct error e;
 	char why[256];
 	int ret, at;
 
@@ -117,7 +118,7 @@ void image_close(struct image *img)
 static int image_read(struct store *s, const struct descriptor *desc, struct image **out)
 {
 	struct image *img = calloc(1, sizeof(*img));
-	struct jerr e;
+	struct error e;
 	size_t n_diff;
 	int ret;
 
@@ -286,7 +287,7 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 		if (!found) {
 			char mdigest[DIGEST_BUF], *buf;
 			struct manifest m;
-			struct jerr e;
+			struct error e;
 			size_t len;
 
 			/* unreadable images keep an empty ID: they can still be removed by name */

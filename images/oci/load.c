@@ -14,6 +14,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/source.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 #define ARCHIVE_IMAGES_MAX	1024
@@ -125,7 +126,7 @@ static int check_config(struct loader *l, struct plan *p, struct member *m, size
 			const char *what)
 {
 	struct image_config c;
-	struct jerr e;
+	struct error e;
 	size_t len, n_diff;
 	char *buf;
 	int ret;
@@ -225,7 +226,7 @@ static int plan_oci_manifest(struct loader *l, const struct descriptor *d, struc
 {
 	struct manifest m;
 	struct member *mm, *cm;
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 	int ret;
@@ -269,7 +270,7 @@ static int load_oci(struct loader *l)
 {
 	struct oci_index idx;
 	struct member *im;
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 	int ret;
@@ -351,7 +352,7 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 	struct plan *p, *same;
 	const char *cfg;
 	struct manifest m = { 0 };
-	struct jerr e;
+	struct error e;
 	char ctx[48];
 	int ret;
 
@@ -451,7 +452,7 @@ static void docker_repositories(struct loader *l)
 {
 	struct member *m = source_get(&l->src, "repositories", true);
 	json_object *o;
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 
@@ -484,7 +485,7 @@ static int load_docker(struct loader *l)
 {
 	struct member *mm = source_get(&l->src, "manifest.json", false);
 	json_object *arr;
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 	int ret;

@@ -65,28 +65,28 @@ void descriptor_free(struct descriptor *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int dup_opt(const char *s, char **out, struct jerr *e)
+static int dup_opt(const char *s, char **out, struct error *e)
 {
 	*out = NULL;
 	if (s && !(*out = strdup(s)))
-		return jfail(e, "out of memory");
+		return err_set(e, -ENOMEM, "out of memory");
 	return 0;
 }
 
-static int media_type_check(const char *s, const char *ctx, struct jerr *e)
+static int media_type_check(const char *s, const char *ctx, struct error *e)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > 255)
-		return jfail(e, "%s.mediaType: empty or too long", ctx);
+		return err_set(e, -EINVAL, "%s.mediaType: empty or too long", ctx);
 	for (size_t i = 0; i < n; i++)
 		if (s[i] <= ' ' || s[i] > '~')
-			return jfail(e, "%s.mediaType: invalid character", ctx);
+			return err_set(e, -EINVAL, "%s.mediaType: invalid character", ctx);
 	return 0;
 }
 
 /* An object whose members are all strings (annotations, labels). */
-static int string_map_check(json_object *o, const char *ctx, struct jerr *e)
+static int string_map_check(json_object *o, const char *ctx, struct error *e)
 {
 	json_object_object_foreach(o, key, val) {
 		char name[192];
@@ -99,7 +99,7 @@ static int string_map_check(json_object *o, const char *ctx, struct jerr *e)
 	return 0;
 }
 
-int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, struct jerr *e)
+int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, struct error *e)
 {
 	const char *mt, *digest, *s = NULL;
 	json_object *ann, *plat, *v;
@@ -108,7 +108,7 @@ int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, stru
 
 	memset(d, 0, sizeof(*d));
 	if (!json_object_is_type(o, json_type_object))
-		return jfail(e, "%s: want an object", ctx);
+		return err_set(e, -EINVAL, "%s: want an object", ctx);
 	if ((ret = jget_string(o, "mediaType", true, ctx, &mt, e)) ||
 	    (ret = media_type_check(mt, ctx, e)) ||
 	    (ret = jget_string(o, "digest", true, ctx, &digest, e)) ||
@@ -118,8 +118,8 @@ int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, stru
 		return ret;
 	if (!digest_valid(digest)) {
 		if (digest_algorithm_known(digest) && strncmp(digest, DIGEST_PREFIX, 7))
-			return jfail(e, "%s.digest: unsupported algorithm in %.80s (only sha256)", ctx, digest);
-		return jfail(e, "%s.digest: invalid digest '%.80s'", ctx, digest);
+			return err_set(e, -EINVAL, "%s.digest: unsupported algorithm in %.80s (only sha256)", ctx, digest);
+		return err_set(e, -EINVAL, "%s.digest: invalid digest '%.80s'", ctx, digest);
 	}
 	memcpy(d->digest, digest, DIGEST_BUF);
 	if ((ret = dup_opt(mt, &d->media_type, e)))
@@ -189,7 +189,7 @@ json_object *descriptor_to_json(const struct descriptor *d)
 	return o;
 }
 
-static int schema_version(json_object *root, struct jerr *e)
+static int schema_version(json_object *root, struct error *e)
 {
 	uint64_t v;
 	int ret = jget_u64(root, "schemaVersion", true, 100, "", &v, NULL, e);
@@ -197,7 +197,7 @@ static int schema_version(json_object *root, struct jerr *e)
 	if (ret)
 		return ret;
 	if (v != 2)
-		return jfail(e, "schemaVersion %llu is not supported (want 2)", (unsigned long long)v);
+		return err_set(e, -EINVAL, "schemaVersion %llu is not supported (want 2)", (unsigned long long)v);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ void manifest_free(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr *e)
+int manifest_parse(const char *buf, size_t len, struct manifest *m, struct error *e)
 {
 	json_object *root, *cfg, *layers, *ann;
 	const char *mt;
@@ -220,7 +220,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 
 	memset(m, 0, sizeof(*m));
 	if (len > MANIFEST_MAX_SIZE)
-		return jfail(e, "manifest larger than %u bytes", MANIFEST_MAX_SIZE);
+		return err_set(e, -EINVAL, "manifest larger than %u bytes", MANIFEST_MAX_SIZE);
 	root = json_parse_object(buf, len, e);
 	if (!root)
 		return -EINVAL;
@@ -229,12 +229,12 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 		goto out;
 	if (mt && media_type_kind(mt, NULL) != MEDIA_MANIFEST) {
 		ret = media_type_kind(mt, NULL) == MEDIA_INDEX ?
-			jfail(e, "an image index where an image manifest was expected") :
-			jfail(e, "unsupported manifest media type '%.100s'", mt);
+			err_set(e, -EINVAL, "an image index where an image manifest was expected") :
+			err_set(e, -EINVAL, "unsupported manifest media type '%.100s'", mt);
 		goto out;
 	}
 	if (!mt && json_object_object_get_ex(root, "manifests", NULL)) {
-		ret = jfail(e, "an image index where an image manifest was expected");
+		ret = err_set(e, -EINVAL, "an image index where an image manifest was expected");
 		goto out;
 	}
 	if ((ret = jget_object(root, "config", true, "", &cfg, e)) ||
@@ -242,23 +242,23 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 	    (ret = jget_object(root, "annotations", false, "", &ann, e)))
 		goto out;
 	if (!(m->media_type = strdup(mt ? mt : MT_OCI_MANIFEST))) {
-		ret = jfail(e, "out of memory");
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((ret = descriptor_parse(cfg, "config", &m->config, e)))
 		goto out;
 	if (media_type_kind(m->config.media_type, NULL) != MEDIA_CONFIG) {
-		ret = jfail(e, "unsupported config media type '%.100s' (not a container image)",
+		ret = err_set(e, -EINVAL, "unsupported config media type '%.100s' (not a container image)",
 			    m->config.media_type);
 		goto out;
 	}
 	if (m->config.size > CONFIG_MAX_SIZE) {
-		ret = jfail(e, "config larger than %u bytes", CONFIG_MAX_SIZE);
+		ret = err_set(e, -EINVAL, "config larger than %u bytes", CONFIG_MAX_SIZE);
 		goto out;
 	}
 	m->layers = calloc(json_object_array_length(layers) + 1, sizeof(*m->layers));
 	if (!m->layers) {
-		ret = jfail(e, "out of memory");
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(layers); i++) {
@@ -270,7 +270,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr 
 			goto out;
 		m->n_layers++;
 		if (media_type_kind(d->media_type, NULL) != MEDIA_LAYER) {
-			ret = jfail(e, "%s: unsupported layer media type '%.100s'", ctx, d->media_type);
+			ret = err_set(e, -EINVAL, "%s: unsupported layer media type '%.100s'", ctx, d->media_type);
 			goto out;
 		}
 	}
@@ -314,7 +314,7 @@ void index_free(struct oci_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
-int index_parse(const char *buf, size_t len, struct oci_index *idx, struct jerr *e)
+int index_parse(const char *buf, size_t len, struct oci_index *idx, struct error *e)
 {
 	json_object *root, *arr, *ann;
 	const char *mt;
@@ -322,7 +322,7 @@ int index_parse(const char *buf, size_t len, struct oci_index *idx, struct jerr 
 
 	memset(idx, 0, sizeof(*idx));
 	if (len > MANIFEST_MAX_SIZE)
-		return jfail(e, "index larger than %u bytes", MANIFEST_MAX_SIZE);
+		return err_set(e, -EINVAL, "index larger than %u bytes", MANIFEST_MAX_SIZE);
 	root = json_parse_object(buf, len, e);
 	if (!root)
 		return -EINVAL;
@@ -332,14 +332,14 @@ int index_parse(const char *buf, size_t len, struct oci_index *idx, struct jerr 
 	    (ret = jget_object(root, "annotations", false, "", &ann, e)))
 		goto out;
 	if (mt && media_type_kind(mt, NULL) != MEDIA_INDEX) {
-		ret = jfail(e, "unsupported index media type '%.100s'", mt);
+		ret = err_set(e, -EINVAL, "unsupported index media type '%.100s'", mt);
 		goto out;
 	}
 	if ((ret = dup_opt(mt, &idx->media_type, e)))
 		goto out;
 	idx->manifests = calloc(json_object_array_length(arr) + 1, sizeof(*idx->manifests));
 	if (!idx->manifests) {
-		ret = jfail(e, "out of memory");
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {

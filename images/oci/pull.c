@@ -12,6 +12,7 @@
 #include "images/oci/pull.h"
 #include "images/oci/registry.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 #define MT_DOCKER_SCHEMA1	"application/vnd.docker.distribution.manifest.v1"
@@ -77,7 +78,7 @@ static int classify(struct puller *p, struct doc *d, const char *content_type)
 	const char *mt = NULL, *what = d->digest;
 	uint64_t version = 0;
 	json_object *o;
-	struct jerr e;
+	struct error e;
 
 	o = json_parse_object(d->data, d->len, &e);
 	if (!o) {
@@ -164,7 +165,7 @@ static int resolve_manifest(struct puller *p)
 {
 	const char *reference = p->ref.digest[0] ? p->ref.digest : p->ref.tag;
 	struct oci_index idx;
-	struct jerr e;
+	struct error e;
 	char why[256];
 	int ret, at;
 
@@ -243,7 +244,7 @@ static int check_digest(struct puller *p, struct blob_writer *w, const char *wha
 static int fetch_config(struct puller *p)
 {
 	const struct descriptor *d = &p->m.config;
-	struct jerr e;
+	struct error e;
 	char *buf = NULL;
 	size_t len = 0;
 	int ret;

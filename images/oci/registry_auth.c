@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "images/oci/creds.h"
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 #include "images/oci/registry_internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
@@ -66,7 +66,7 @@ static int parse_token(struct registry *r, const struct xfer *x, const char **to
 		       json_object **root)
 {
 	const char *t = NULL, *a = NULL;
-	struct jerr e;
+	struct error e;
 
 	*root = json_parse_object(x->buf ? x->buf : "", x->got, &e);
 	if (!*root || jget_string(*root, "token", false, "", &t, &e) ||

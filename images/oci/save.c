@@ -13,6 +13,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/save.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 #define CHUNK	(256 * 1024)

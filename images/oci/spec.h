@@ -2,7 +2,7 @@
  * The JSON documents of an image, parsed and validated: descriptors, image
  * manifests (OCI and docker schema 2), image indexes (and docker manifest
  * lists), and image configs. Pure functions over a buffer: no I/O, no logging;
- * errors come back in a struct jerr for the caller to report with context.
+ * errors come back in a struct error for the caller to report with context.
  */
 #ifndef VMM_IMAGES_OCI_SPEC_H
 #define VMM_IMAGES_OCI_SPEC_H
@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "images/oci/digest.h"
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 
 #define MT_OCI_MANIFEST		"application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX		"application/vnd.oci.image.index.v1+json"
@@ -120,20 +120,20 @@ struct image_config {
 
 void descriptor_free(struct descriptor *d);
 /* Validate a descriptor object (mediaType, digest, size, annotations, platform). */
-int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, struct jerr *e);
+int descriptor_parse(json_object *o, const char *ctx, struct descriptor *d, struct error *e);
 /* Build a descriptor object for output (mediaType, digest, size, annotations). */
 json_object *descriptor_to_json(const struct descriptor *d);
 
-int manifest_parse(const char *buf, size_t len, struct manifest *m, struct jerr *e);
+int manifest_parse(const char *buf, size_t len, struct manifest *m, struct error *e);
 void manifest_free(struct manifest *m);
 /* Serialize an OCI image manifest (used for images loaded from docker archives). */
 char *manifest_to_json(const struct manifest *m);
 
-int index_parse(const char *buf, size_t len, struct oci_index *idx, struct jerr *e);
+int index_parse(const char *buf, size_t len, struct oci_index *idx, struct error *e);
 void index_free(struct oci_index *idx);
 char *index_to_json(const struct oci_index *idx);
 
-int config_parse(const char *buf, size_t len, struct image_config *c, struct jerr *e);
+int config_parse(const char *buf, size_t len, struct image_config *c, struct error *e);
 void config_free(struct image_config *c);
 
 /* Parse RFC 3339 ("2024-01-02T03:04:05.123Z", "+02:00" offsets) into seconds. 0 or -EINVAL. */

@@ -15,6 +15,7 @@
 #include "images/oci/store.h"
 #include "images/oci/store_internal.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
 #define LAYOUT_FILE	"{\"imageLayoutVersion\":\"1.0.0\"}"
@@ -139,7 +140,7 @@ void store_close(struct store *s)
 /* Read and validate index.json; the caller holds the index lock. */
 static int index_load(struct store *s, struct oci_index *idx)
 {
-	struct jerr e;
+	struct error e;
 	size_t len;
 	char *buf;
 	int ret;
@@ -371,7 +372,7 @@ int store_images_in_use(struct store *s, char ***config_digests, char ***contain
 	while ((de = readdir(dir))) {
 		char file[4608], digest[DIGEST_BUF], *buf;
 		json_object *o, *img;
-		struct jerr e;
+		struct error e;
 		size_t len;
 
 		if (de->d_name[0] == '.')

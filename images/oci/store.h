@@ -29,6 +29,7 @@
 
 #include "images/oci/digest.h"
 #include "images/oci/spec.h"
+#include "vmm/base/strv.h"
 
 struct store;
 struct blob_writer;

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct image_config c;
 	struct oci_index idx;
 	struct manifest m;
-	struct jerr e;
+	struct error e;
 	char *out;
 
 	if (size < 1)

@@ -136,7 +136,7 @@ static void test_json(void)
 {
 	struct net_config c = { 0 }, back;
 	json_object *host = json_object_new_object();
-	struct jerr e = { { 0 } };
+	struct error e = { 0 };
 	char *dns[] = { "1.1.1.1", NULL }, *hosts[] = { "db:10.0.0.5", NULL }, *search[] = { "corp", NULL };
 
 	c.mode = NET_MODE_TAP;

@@ -11,7 +11,7 @@
 #define CFG_DESC "{\"mediaType\":\"" MT_OCI_CONFIG "\",\"digest\":\"" D1 "\",\"size\":100}"
 #define LAYER(mt, d) "{\"mediaType\":\"" mt "\",\"digest\":\"" d "\",\"size\":5}"
 
-static int manifest(const char *s, struct manifest *m, struct jerr *e)
+static int manifest(const char *s, struct manifest *m, struct error *e)
 {
 	return manifest_parse(s, strlen(s), m, e);
 }
@@ -19,7 +19,7 @@ static int manifest(const char *s, struct manifest *m, struct jerr *e)
 static void bad_manifest(const char *s, const char *want, const char *what)
 {
 	struct manifest m;
-	struct jerr e = { "" };
+	struct error e = { 0 };
 	int ret = manifest(s, &m, &e);
 
 	ok(ret < 0 && strstr(e.msg, want), "manifest refused: %s (%s)", what, e.msg);
@@ -30,7 +30,7 @@ static void bad_manifest(const char *s, const char *want, const char *what)
 static void test_manifest(void)
 {
 	struct manifest m;
-	struct jerr e = { "" };
+	struct error e = { 0 };
 	char *out;
 	const char *good = "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\","
 		"\"config\":" CFG_DESC ",\"layers\":[" LAYER(MT_OCI_LAYER_GZIP, D2) ","
@@ -119,7 +119,7 @@ static void test_manifest(void)
 static void test_index(void)
 {
 	struct oci_index idx;
-	struct jerr e = { "" };
+	struct error e = { 0 };
 	const char *s = "{\"schemaVersion\":2,\"manifests\":["
 		"{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":10,"
 		"\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
@@ -160,7 +160,7 @@ static void test_index(void)
 	ok(index_parse(s, strlen(s), &idx, &e) < 0, "manifest media type on an index refused");
 }
 
-static int config(const char *s, struct image_config *c, struct jerr *e)
+static int config(const char *s, struct image_config *c, struct error *e)
 {
 	return config_parse(s, strlen(s), c, e);
 }
@@ -171,7 +171,7 @@ static int config(const char *s, struct image_config *c, struct jerr *e)
 static void bad_config(const char *s, const char *want, const char *what)
 {
 	struct image_config c;
-	struct jerr e = { "" };
+	struct error e = { 0 };
 	int ret = config(s, &c, &e);
 
 	ok(ret < 0 && strstr(e.msg, want), "config refused: %s (%s)", what, e.msg);
@@ -182,7 +182,7 @@ static void bad_config(const char *s, const char *want, const char *what)
 static void test_config(void)
 {
 	struct image_config c;
-	struct jerr e = { "" };
+	struct error e = { 0 };
 	const char *good = CFG_HEAD "\"created\":\"2024-01-02T03:04:05.123456789Z\","
 		"\"config\":{\"User\":\"1000:1000\",\"Env\":[\"PATH=/bin\",\"A=b=c\"],"
 		"\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":null,\"WorkingDir\":\"/srv\","

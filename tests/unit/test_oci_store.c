@@ -290,7 +290,7 @@ static void test_concurrency(struct store *s)
 	struct descriptor m = { 0 };
 	char c[DIGEST_BUF], *json;
 	struct oci_index idx;
-	struct jerr e;
+	struct error e;
 	size_t len;
 	int status, fails = 0;
 	pid_t pids[2];

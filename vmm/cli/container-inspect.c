@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "devices/net-slirp.h"
+#include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/container-net.h"
 #include "vmm/container.h"
@@ -26,15 +27,6 @@ static json_object *time_ns(int64_t ns)
 	return json_object_new_string(buf);
 }
 
-static json_object *strv(char *const *v, size_t from)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = from; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
 static json_object *container_json(struct container *ct)
 {
 	const struct container_config *c = &ct->cfg;
@@ -52,7 +44,7 @@ static json_object *container_json(struct container *ct)
 	json_object_object_add(o, "Id", json_object_new_string(c->id));
 	json_object_object_add(o, "Created", time_ns(c->created * 1000000000LL));
 	json_object_object_add(o, "Path", json_object_new_string(c->argv[0]));
-	json_object_object_add(o, "Args", strv(c->argv, 1));
+	json_object_object_add(o, "Args", strv_to_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
 	json_object_object_add(s, "Status", json_object_new_string(container_status_name(st.status)));
 	json_object_object_add(s, "Running", json_object_new_boolean(st.status == CONTAINER_RUNNING));
 	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
@@ -65,8 +57,8 @@ static json_object *container_json(struct container *ct)
 	json_object_object_add(o, "Image", json_object_new_string(c->image));
 	json_object_object_add(o, "Name", json_object_new_string(name));
 	json_object_object_add(conf, "Image", json_object_new_string(c->image_name ? c->image_name : c->image));
-	json_object_object_add(conf, "Cmd", strv(c->argv, 0));
-	json_object_object_add(conf, "Env", strv(c->env, 0));
+	json_object_object_add(conf, "Cmd", strv_to_json(c->argv));
+	json_object_object_add(conf, "Env", strv_to_json(c->env));
 	json_object_object_add(conf, "WorkingDir", json_object_new_string(c->workdir ? c->workdir : ""));
 	json_object_object_add(conf, "User", json_object_new_string(c->user ? c->user : ""));
 	json_object_object_add(conf, "Hostname", json_object_new_string(c->hostname ? c->hostname : ""));
@@ -82,9 +74,9 @@ static json_object *container_json(struct container *ct)
 	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
 	json_object_object_add(host, "PortBindings", container_ports_docker_json(c->net.ports, c->net.nports));
-	json_object_object_add(host, "Dns", strv(c->net.dns, 0));
-	json_object_object_add(host, "DnsSearch", strv(c->net.dns_search, 0));
-	json_object_object_add(host, "ExtraHosts", strv(c->net.extra_hosts, 0));
+	json_object_object_add(host, "Dns", strv_to_json(c->net.dns));
+	json_object_object_add(host, "DnsSearch", strv_to_json(c->net.dns_search));
+	json_object_object_add(host, "ExtraHosts", strv_to_json(c->net.extra_hosts));
 	json_object_object_add(o, "HostConfig", host);
 	json_object_object_add(net, "IPAddress", json_object_new_string(
 		c->net.mode == NET_MODE_SLIRP ? SLIRP_GUEST : c->net.ip ? c->net.ip : ""));

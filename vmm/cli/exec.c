@@ -11,20 +11,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/ctl-client.h"
 #include "vmm/container.h"
 #include "vmm/ctl.h"
 #include "vmm/base/log.h"
-
-static json_object *strv_json(char *const *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
 
 /* The container's environment with -e entries replacing or adding keys. */
 static json_object *merged_env(char *const *base, char **extra, size_t nextra)
@@ -191,7 +183,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("exec"));
-	json_object_object_add(req, "argv", strv_json(argv + optind + 1, argc - optind - 1));
+	json_object_object_add(req, "argv", strv_to_json(argv + optind + 1));
 	json_object_object_add(req, "env", merged_env(ct->cfg.env, env, nenv));
 	if (workdir || ct->cfg.workdir)
 		json_object_object_add(req, "cwd", json_object_new_string(workdir ? workdir : ct->cfg.workdir));

@@ -6,6 +6,7 @@
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
+#include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
 
@@ -15,18 +16,6 @@ static void usage(void)
 	       "Show what the store knows about images, as a JSON array like docker's.\n\n"
 	       "Options:\n"
 	       "  -h, --help   show this help\n");
-}
-
-static json_object *strv_json(char **v)
-{
-	json_object *a;
-
-	if (!v)
-		return NULL;
-	a = json_object_new_array();
-	for (size_t i = 0; v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
 }
 
 static json_object *str_or_empty(const char *s)
@@ -49,8 +38,8 @@ static json_object *container_config(const struct image_config *c)
 		}
 	}
 	json_object_object_add(o, "ExposedPorts", ports);
-	json_object_object_add(o, "Env", strv_json(c->env));
-	json_object_object_add(o, "Cmd", strv_json(c->cmd));
+	json_object_object_add(o, "Env", (c->env ? strv_to_json(c->env) : NULL));
+	json_object_object_add(o, "Cmd", (c->cmd ? strv_to_json(c->cmd) : NULL));
 	if (c->volumes) {
 		vols = json_object_new_object();
 		for (size_t i = 0; c->volumes[i]; i++)
@@ -58,7 +47,7 @@ static json_object *container_config(const struct image_config *c)
 	}
 	json_object_object_add(o, "Volumes", vols);
 	json_object_object_add(o, "WorkingDir", str_or_empty(c->working_dir));
-	json_object_object_add(o, "Entrypoint", strv_json(c->entrypoint));
+	json_object_object_add(o, "Entrypoint", (c->entrypoint ? strv_to_json(c->entrypoint) : NULL));
 	if (c->label_keys) {
 		labels = json_object_new_object();
 		for (size_t i = 0; c->label_keys[i]; i++)
@@ -109,7 +98,7 @@ static json_object *image_json(const struct image *img)
 	json_object_object_add(o, "Size", json_object_new_int64((int64_t)img->size));
 	rootfs = json_object_new_object();
 	json_object_object_add(rootfs, "Type", json_object_new_string("layers"));
-	json_object_object_add(rootfs, "Layers", strv_json(img->config.diff_ids));
+	json_object_object_add(rootfs, "Layers", (img->config.diff_ids ? strv_to_json(img->config.diff_ids) : NULL));
 	json_object_object_add(o, "RootFS", rootfs);
 	desc = json_object_new_object();
 	json_object_object_add(desc, "mediaType", json_object_new_string(img->manifest.media_type));

@@ -7,6 +7,7 @@
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
+#include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
 #include "vmm/base/log.h"

@@ -12,7 +12,7 @@
 
 #include "images/disk/qcow2.h"
 #include "images/oci/image.h"
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
 #include "images/rootfs/rootfs.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"

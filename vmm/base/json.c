@@ -1,44 +1,32 @@
-/* Strict, bounded reading of JSON documents that come from images. */
+/* Strict, bounded reading of JSON documents that may be hostile. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "images/oci/json.h"
+#include "vmm/base/json.h"
+#include "vmm/base/strv.h"
 
-int jfail(struct jerr *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-json_object *json_parse_any(const char *buf, size_t len, struct jerr *e)
+json_object *json_parse_any(const char *buf, size_t len, struct error *e)
 {
 	struct json_tokener *tok;
 	json_object *o;
 	size_t end;
 
 	if (len > INT32_MAX) {
-		jfail(e, "document too large");
+		err_set(e, -EINVAL, "document too large");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(JSON_DEPTH_MAX);
 	if (!tok) {
-		jfail(e, "out of memory");
+		err_set(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	if (!o) {
 		enum json_tokener_error err = json_tokener_get_error(tok);
 
-		jfail(e, "malformed JSON: %s", err == json_tokener_continue ?
+		err_set(e, -EINVAL, "malformed JSON: %s", err == json_tokener_continue ?
 		      "unexpected end of data" : json_tokener_error_desc(err));
 		json_tokener_free(tok);
 		return NULL;
@@ -47,7 +35,7 @@ json_object *json_parse_any(const char *buf, size_t len, struct jerr *e)
 	json_tokener_free(tok);
 	for (; end < len; end++) {
 		if (buf[end] != ' ' && buf[end] != '\n' && buf[end] != '\r' && buf[end] != '\t') {
-			jfail(e, "malformed JSON: data after the document");
+			err_set(e, -EINVAL, "malformed JSON: data after the document");
 			json_object_put(o);
 			return NULL;
 		}
@@ -55,12 +43,12 @@ json_object *json_parse_any(const char *buf, size_t len, struct jerr *e)
 	return o;
 }
 
-json_object *json_parse_object(const char *buf, size_t len, struct jerr *e)
+json_object *json_parse_object(const char *buf, size_t len, struct error *e)
 {
 	json_object *o = json_parse_any(buf, len, e);
 
 	if (o && !json_object_is_type(o, json_type_object)) {
-		jfail(e, "want a JSON object");
+		err_set(e, -EINVAL, "want a JSON object");
 		json_object_put(o);
 		return NULL;
 	}
@@ -73,32 +61,32 @@ const char *json_compact(json_object *o)
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-int jstring(json_object *v, const char *ctx, const char **out, struct jerr *e)
+int jstring(json_object *v, const char *ctx, const char **out, struct error *e)
 {
 	const char *s;
 
 	if (!json_object_is_type(v, json_type_string))
-		return jfail(e, "%s: want a string", ctx);
+		return err_set(e, -EINVAL, "%s: want a string", ctx);
 	s = json_object_get_string(v);
 	if ((size_t)json_object_get_string_len(v) != strlen(s))
-		return jfail(e, "%s: string contains a NUL byte", ctx);
+		return err_set(e, -EINVAL, "%s: string contains a NUL byte", ctx);
 	*out = s;
 	return 0;
 }
 
 /* Look up key; *v NULL when absent or null. */
 static int field(json_object *o, const char *key, bool required, const char *ctx,
-		 json_object **v, struct jerr *e)
+		 json_object **v, struct error *e)
 {
 	*v = NULL;
 	json_object_object_get_ex(o, key, v);
 	if (!*v && required)
-		return jfail(e, "%s%s%s: missing", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: missing", ctx, *ctx ? "." : "", key);
 	return 0;
 }
 
 int jget_string(json_object *o, const char *key, bool required, const char *ctx,
-		const char **out, struct jerr *e)
+		const char **out, struct error *e)
 {
 	char name[160];
 	json_object *v;
@@ -113,7 +101,7 @@ int jget_string(json_object *o, const char *key, bool required, const char *ctx,
 }
 
 int jget_u64(json_object *o, const char *key, bool required, uint64_t max, const char *ctx,
-	     uint64_t *out, bool *present, struct jerr *e)
+	     uint64_t *out, bool *present, struct error *e)
 {
 	json_object *v;
 	int64_t n;
@@ -125,19 +113,19 @@ int jget_u64(json_object *o, const char *key, bool required, uint64_t max, const
 	if (ret || !v)
 		return ret;
 	if (!json_object_is_type(v, json_type_int))
-		return jfail(e, "%s%s%s: want an integer", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: want an integer", ctx, *ctx ? "." : "", key);
 	errno = 0;
 	n = json_object_get_int64(v);
 	/* json-c clamps out-of-range numbers; a uint64 above INT64_MAX is refused too */
 	if (n < 0 || (uint64_t)n > max || n == INT64_MAX)
-		return jfail(e, "%s%s%s: out of range", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: out of range", ctx, *ctx ? "." : "", key);
 	*out = (uint64_t)n;
 	if (present)
 		*present = true;
 	return 0;
 }
 
-int jget_bool(json_object *o, const char *key, const char *ctx, bool *out, struct jerr *e)
+int jget_bool(json_object *o, const char *key, const char *ctx, bool *out, struct error *e)
 {
 	json_object *v;
 
@@ -146,13 +134,13 @@ int jget_bool(json_object *o, const char *key, const char *ctx, bool *out, struc
 	if (!v)
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return jfail(e, "%s%s%s: want true or false", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: want true or false", ctx, *ctx ? "." : "", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
 
 int jget_object(json_object *o, const char *key, bool required, const char *ctx,
-		json_object **out, struct jerr *e)
+		json_object **out, struct error *e)
 {
 	json_object *v;
 	int ret;
@@ -162,13 +150,13 @@ int jget_object(json_object *o, const char *key, bool required, const char *ctx,
 	if (ret || !v)
 		return ret;
 	if (!json_object_is_type(v, json_type_object))
-		return jfail(e, "%s%s%s: want an object", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: want an object", ctx, *ctx ? "." : "", key);
 	*out = v;
 	return 0;
 }
 
 int jget_array(json_object *o, const char *key, bool required, size_t max, const char *ctx,
-	       json_object **out, struct jerr *e)
+	       json_object **out, struct error *e)
 {
 	json_object *v;
 	int ret;
@@ -178,53 +166,15 @@ int jget_array(json_object *o, const char *key, bool required, size_t max, const
 	if (ret || !v)
 		return ret;
 	if (!json_object_is_type(v, json_type_array))
-		return jfail(e, "%s%s%s: want an array", ctx, *ctx ? "." : "", key);
+		return err_set(e, -EINVAL, "%s%s%s: want an array", ctx, *ctx ? "." : "", key);
 	if (json_object_array_length(v) > max)
-		return jfail(e, "%s%s%s: more than %zu entries", ctx, *ctx ? "." : "", key, max);
+		return err_set(e, -EINVAL, "%s%s%s: more than %zu entries", ctx, *ctx ? "." : "", key, max);
 	*out = v;
 	return 0;
 }
 
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-size_t strv_len(char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-char **strv_dup(char *const *v)
-{
-	size_t n = strv_len(v);
-	char **out;
-
-	if (!v)
-		return NULL;
-	out = calloc(n + 1, sizeof(*out));
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		out[i] = strdup(v[i]);
-		if (!out[i]) {
-			strv_free(out);
-			return NULL;
-		}
-	}
-	return out;
-}
-
 int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char ***out,
-	      struct jerr *e)
+	      struct error *e)
 {
 	json_object *arr;
 	char **v;
@@ -238,7 +188,7 @@ int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char
 	n = json_object_array_length(arr);
 	v = calloc(n + 1, sizeof(*v));
 	if (!v)
-		return jfail(e, "out of memory");
+		return err_set(e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		char name[160];
 		const char *s;
@@ -246,7 +196,7 @@ int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char
 		snprintf(name, sizeof(name), "%s%s%s[%zu]", ctx, *ctx ? "." : "", key, i);
 		ret = jstring(json_object_array_get_idx(arr, i), name, &s, e);
 		if (!ret && !(v[i] = strdup(s)))
-			ret = jfail(e, "out of memory");
+			ret = err_set(e, -ENOMEM, "out of memory");
 		if (ret) {
 			strv_free(v);
 			return ret;

@@ -1,0 +1,17 @@
+/* NULL-terminated vectors of malloc'd strings (argv, env, tags). */
+#ifndef VMM_BASE_STRV_H
+#define VMM_BASE_STRV_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+/* A deep copy; NULL for NULL (and on allocation failure). */
+char **strv_dup(char *const *v);
+/* Append a copy of s (*v may be NULL). 0 or -ENOMEM. */
+int strv_push(char ***v, const char *s);
+/* A JSON array of the strings (an empty array for NULL). */
+json_object *strv_to_json(char *const *v);
+
+#endif
