@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm/base/hex.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
 #include "vmm/container-net.h"
@@ -29,8 +30,7 @@ int container_new_id(char id[CONTAINER_ID_LEN + 1])
 
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return -EIO;
-	for (unsigned i = 0; i < sizeof(raw); i++)
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), id);
 	/* Docker avoids all-digit short IDs: they read like numbers. */
 	if (strspn(id, "0123456789") >= 12)
 		id[0] = 'a';

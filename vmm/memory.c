@@ -1,11 +1,11 @@
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm/base/digest.h"
 #include "vmm/memory.h"
 #include "vmm/base/util.h"
 
@@ -137,27 +137,26 @@ int guest_mem_save(const struct guest_mem *mem, int fd)
 }
 
 /* A non-zero page joins the digest with its offset: holes and zero pages read the same. */
-static void digest_page(EVP_MD_CTX *ctx, uint64_t off, const uint8_t *page)
+static void digest_page(struct sha256 *h, uint64_t off, const uint8_t *page)
 {
 	if (page_is_zero(page))
 		return;
-	EVP_DigestUpdate(ctx, &off, sizeof(off));
-	EVP_DigestUpdate(ctx, page, 4096);
+	sha256_update(h, &off, sizeof(off));
+	sha256_update(h, page, 4096);
 }
 
 int guest_mem_digest(const struct guest_mem *mem, uint8_t out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct sha256 *h = sha256_new();
 	uint64_t off = 0;
 
-	if (!ctx)
+	if (!h)
 		return -ENOMEM;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	for (unsigned i = 0; i < mem->nregions; off += mem->regions[i].size, i++)
 		for (uint64_t p = 0; p < mem->regions[i].size; p += 4096)
-			digest_page(ctx, off + p, mem->regions[i].hva + p);
-	EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
+			digest_page(h, off + p, mem->regions[i].hva + p);
+	sha256_final_raw(h, out);
+	sha256_free(h);
 	return 0;
 }
 
@@ -165,16 +164,15 @@ int guest_mem_digest(const struct guest_mem *mem, uint8_t out[32])
 
 int guest_mem_file_digest(int fd, uint8_t out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct sha256 *h = sha256_new();
 	uint8_t *buf = malloc(DIGEST_CHUNK);
 	off_t data, hole = 0;
 	int ret = 0;
 
-	if (!ctx || !buf) {
+	if (!h || !buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	/* Only the file's data extents: a restore reads what the guest had touched, not all RAM. */
 	while (!ret && (data = lseek(fd, hole, SEEK_DATA)) >= 0) {
 		data &= ~(off_t)4095;
@@ -189,14 +187,14 @@ int guest_mem_file_digest(int fd, uint8_t out[32])
 
 			ret = pread_zero(fd, buf, len, p);	/* past the end: zeros, as the mapping */
 			for (size_t q = 0; !ret && q < len; q += 4096)
-				digest_page(ctx, p + q, buf + q);
+				digest_page(h, p + q, buf + q);
 		}
 	}
 	if (!ret && data < 0 && errno != ENXIO)
 		ret = -errno;
-	EVP_DigestFinal_ex(ctx, out, NULL);
+	sha256_final_raw(h, out);
 out:
-	EVP_MD_CTX_free(ctx);
+	sha256_free(h);
 	free(buf);
 	return ret;
 }

@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm/base/digest.h"
 #include "vmm/snapfile.h"
 #include "vmm/base/util.h"
 
@@ -110,13 +110,6 @@ int snapreader_copy(const struct snapreader *r, const char *tag, void *dst, uint
 	return ret;
 }
 
-static int sha256(const void *data, size_t len, uint8_t out[32])
-{
-	unsigned n = 32;
-
-	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) ? 0 : -EIO;
-}
-
 int snap_write(const char *path, struct snap_header *h, const struct snapbuf *b)
 {
 	uint8_t *all;
@@ -127,9 +120,7 @@ int snap_write(const char *path, struct snap_header *h, const struct snapbuf *b)
 	memcpy(h->magic, SNAP_MAGIC, 8);
 	h->version = SNAP_VERSION;
 	h->body_len = b->len;
-	ret = sha256(b->data, b->len, h->body_sha256);
-	if (ret)
-		return ret;
+	sha256_buf(b->data, b->len, h->body_sha256);
 	all = malloc(sizeof(*h) + b->len);
 	if (!all)
 		return -ENOMEM;
@@ -158,7 +149,8 @@ int snap_read(const char *path, const char *key, struct snap_header *h, uint8_t 
 	    h->body_len != len - sizeof(*h) || h->key[SNAP_KEY_LEN] != '\0' ||
 	    (key && strcmp(h->key, key)))
 		goto bad;
-	if (sha256(data + sizeof(*h), h->body_len, sum) || memcmp(sum, h->body_sha256, 32))
+	sha256_buf(data + sizeof(*h), h->body_len, sum);
+	if (memcmp(sum, h->body_sha256, 32))
 		goto bad;
 	/* Check the framing once, so lookups can trust it. */
 	while (off < h->body_len) {
@@ -180,45 +172,4 @@ int snap_read(const char *path, const char *key, struct snap_header *h, uint8_t 
 bad:
 	free(data);
 	return ret;
-}
-
-static void hex(const uint8_t *d, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-	out[64] = '\0';
-}
-
-int snap_hash_file(const char *path, char out[SNAP_KEY_LEN + 1])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t d[32], buf[65536];
-	unsigned n = 32;
-	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0 || !ctx) {
-		ret = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while ((got = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, got);
-	if (got < 0)
-		ret = -errno;
-	EVP_DigestFinal_ex(ctx, d, &n);
-	hex(d, out);
-out:
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	return ret;
-}
-
-void snap_hash_str(const char *s, char out[SNAP_KEY_LEN + 1])
-{
-	uint8_t d[32];
-
-	sha256(s, strlen(s), d);
-	hex(d, out);
 }

@@ -64,9 +64,4 @@ int snap_write(const char *path, struct snap_header *h, const struct snapbuf *b)
 int snap_read(const char *path, const char *key, struct snap_header *h, uint8_t **body,
 	      struct snapreader *r);
 
-/* Hex SHA-256 of the file's contents, into out (65 bytes). */
-int snap_hash_file(const char *path, char out[SNAP_KEY_LEN + 1]);
-/* Hex SHA-256 of a string. */
-void snap_hash_str(const char *s, char out[SNAP_KEY_LEN + 1]);
-
 #endif

@@ -1,7 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/mmio.h"
+#include "vmm/base/digest.h"
 #include "vmm/base/log.h"
 #include "vmm/machine.h"
 #include "vmm/snapshot.h"
@@ -25,16 +25,18 @@
 
 int snapshot_key(const struct snapshot_shape *s, char key[SNAP_KEY_LEN + 1])
 {
-	char kh[SNAP_KEY_LEN + 1], ih[SNAP_KEY_LEN + 1], desc[512];
-	int ret = snap_hash_file(s->kernel, kh);
+	char kh[DIGEST_BUF], ih[DIGEST_BUF], desc[512], d[DIGEST_BUF];
+	int ret = digest_file(s->kernel, kh, NULL);
 
 	if (!ret)
-		ret = snap_hash_file(s->initrd, ih);
+		ret = digest_file(s->initrd, ih, NULL);
 	if (ret)
 		return ret;
 	snprintf(desc, sizeof(desc), "vmm-snapshot v%d|kernel %s|agent %s|mem %llu|cpus %u|pvm %d|devices %s",
-		 SNAP_VERSION, kh, ih, (unsigned long long)s->mem_size, s->ncpus, s->pvm, s->devices);
-	snap_hash_str(desc, key);
+		 SNAP_VERSION, digest_hex(kh), digest_hex(ih), (unsigned long long)s->mem_size, s->ncpus,
+		 s->pvm, s->devices);
+	digest_buf(desc, strlen(desc), d);
+	memcpy(key, digest_hex(d), SNAP_KEY_LEN + 1);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 #include "images/oci/spec.h"
 
 /* From the first bytes (at least 4 for an answer other than NONE). */

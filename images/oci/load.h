@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 #include "images/oci/store.h"
 
 struct loaded_image {

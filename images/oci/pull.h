@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "images/oci/ref.h"
+#include "vmm/base/hex.h"
 
 static bool is_lower_alnum(char c)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 
 #define REF_DEFAULT_DOMAIN	"docker.io"
 #define REF_NAME_MAX		255	/* domain/path, as docker limits it */

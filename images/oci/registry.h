@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "images/oci/auth.h"
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 
 struct creds;
 struct registry;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 #include "images/oci/spec.h"
 #include "images/oci/store.h"
 

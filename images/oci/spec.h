@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
 #include "vmm/base/json.h"
 
 #define MT_OCI_MANIFEST		"application/vnd.oci.image.manifest.v1+json"

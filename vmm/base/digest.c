@@ -1,11 +1,13 @@
 /* SHA-256 through OpenSSL's EVP interface; digest strings as OCI writes them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "images/oci/digest.h"
+#include "vmm/base/digest.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/util.h"
 
 struct sha256 {
@@ -35,28 +37,34 @@ void sha256_update(struct sha256 *h, const void *data, size_t len)
 
 static void to_digest(const unsigned char *md, char out[DIGEST_BUF])
 {
-	static const char hex[] = "0123456789abcdef";
-
 	memcpy(out, DIGEST_PREFIX, 7);
-	for (int i = 0; i < 32; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[DIGEST_STR_LEN] = '\0';
+	hex_encode(md, SHA256_BYTES, out + 7);
 }
 
-void sha256_final(struct sha256 *h, char out[DIGEST_BUF])
+void sha256_final_raw(struct sha256 *h, uint8_t out[SHA256_BYTES])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
 	EVP_DigestFinal_ex(h->ctx, md, &n);
+	memcpy(out, md, SHA256_BYTES);
+}
+
+void sha256_final(struct sha256 *h, char out[DIGEST_BUF])
+{
+	uint8_t md[SHA256_BYTES];
+
+	sha256_final_raw(h, md);
 	to_digest(md, out);
 }
 
-void sha256_reset(struct sha256 *h)
+void sha256_buf(const void *data, size_t len, uint8_t out[SHA256_BYTES])
 {
-	EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	memcpy(out, md, SHA256_BYTES);
 }
 
 void sha256_free(struct sha256 *h)
@@ -69,10 +77,9 @@ void sha256_free(struct sha256 *h)
 
 void digest_buf(const void *data, size_t len, char out[DIGEST_BUF])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	uint8_t md[SHA256_BYTES];
 
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	sha256_buf(data, len, md);
 	to_digest(md, out);
 }
 
@@ -96,17 +103,15 @@ int digest_fd(int fd, char out[DIGEST_BUF], uint64_t *size)
 	return ret;
 }
 
-bool hex_valid(const char *s, size_t n)
+int digest_file(const char *path, char out[DIGEST_BUF], uint64_t *size)
 {
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-	}
-	return true;
+	if (fd < 0)
+		return -errno;
+	ret = digest_fd(fd, out, size);
+	close(fd);
+	return ret;
 }
 
 bool digest_valid(const char *s)
