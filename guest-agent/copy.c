@@ -19,6 +19,7 @@
 
 #include "guest-agent/agent.h"
 #include "guest-agent/tar.h"
+#include "vmm/base/path.h"
 
 #define MAX_DEPTH	64
 #define RESOLVE_NO_MAGICLINKS	0x02
@@ -323,20 +324,6 @@ static int open_parent(struct copy *c, const char *dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-static void split(char *rel, char **dir, char **base)
-{
-	char *slash = strrchr(rel, '/');
-
-	if (slash) {
-		*slash = 0;
-		*dir = rel;
-		*base = slash + 1;
-	} else {
-		*dir = rel + strlen(rel);
-		*base = rel;
-	}
-}
-
 static void set_meta(int dirfd, const char *name, const struct tar_entry *e, bool link)
 {
 	struct timespec ts[2] = { { e->mtime, 0 }, { e->mtime, 0 } };
@@ -365,11 +352,11 @@ static int create_entry(struct copy *c)
 	char rel[TAR_PATH_MAX], *dir, *base;
 	int pfd, ret = 0;
 
-	if (tar_clean_path(e->name, rel, sizeof(rel)))
+	if (path_clean(e->name, PATH_DOTDOT_REJECT, rel, sizeof(rel)))
 		return fail_in(c, 0, "archive path leaves the destination: ", e->name);
 	if (!*rel)
 		return 0;	/* the destination itself */
-	split(rel, &dir, &base);
+	path_split(rel, &dir, &base);
 	pfd = open_parent(c, dir, true);
 	if (pfd < 0)
 		return fail_in(c, -pfd, "create the directory of ", e->name);
@@ -402,11 +389,11 @@ static int create_entry(struct copy *c)
 		char trel[TAR_PATH_MAX], *tdir, *tbase;
 		int tfd;
 
-		if (tar_clean_path(e->link, trel, sizeof(trel)) || !*trel) {
+		if (path_clean(e->link, PATH_DOTDOT_REJECT, trel, sizeof(trel)) || !*trel) {
 			close(pfd);
 			return fail_in(c, 0, "hard link target leaves the destination: ", e->link);
 		}
-		split(trel, &tdir, &tbase);
+		path_split(trel, &tdir, &tbase);
 		tfd = open_parent(c, tdir, false);
 		ret = tfd < 0 ? tfd : clear_way(pfd, base, false);
 		if (!ret && linkat(tfd, tbase, pfd, base, 0) < 0)
@@ -580,7 +567,7 @@ void copy_start(struct agent *a, const struct proto_frame *f)
 		return;
 	}
 	if (proto_path_decode(f->payload, f->len, path, sizeof(path)) ||
-	    tar_clean_path(path, rel, sizeof(rel))) {
+	    path_clean(path, PATH_DOTDOT_REJECT, rel, sizeof(rel))) {
 		agent_result(a, f->stream, EINVAL, "bad path (absolute, without '..')");
 		return;
 	}

@@ -271,30 +271,3 @@ int tar_pax(const char *data, size_t len, char *name, char *link)
 	}
 	return 0;
 }
-
-int tar_clean_path(const char *in, char *out, size_t cap)
-{
-	size_t len = 0;
-	const char *p = in;
-
-	while (*p) {
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return -EINVAL;
-		if (n && !(n == 1 && p[0] == '.')) {
-			if (len + n + 2 > cap)
-				return -ENAMETOOLONG;
-			if (len)
-				out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	out[len] = 0;
-	return 0;
-}

@@ -41,11 +41,6 @@ size_t tar_header(uint8_t *out, size_t cap, const char *name, const struct stat 
 int tar_parse(const uint8_t blk[TAR_BLOCK], struct tar_entry *e);
 /* pax records "LEN key=value\n": apply path= and linkpath= to name/link. -EINVAL if malformed. */
 int tar_pax(const char *data, size_t len, char *name, char *link);
-/*
- * Normalize an archive path to a relative one ("./a//b/" -> "a/b"; "/" and
- * "." -> ""). -EINVAL for ".." components or names over TAR_PATH_MAX.
- */
-int tar_clean_path(const char *in, char *out, size_t cap);
 /* Padding after size data bytes. */
 static inline uint32_t tar_pad(uint64_t size)
 {

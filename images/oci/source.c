@@ -14,17 +14,18 @@
 #include "images/oci/layer.h"
 #include "images/oci/source.h"
 #include "vmm/base/log.h"
+#include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
 #define SMALL_MAX	(1u << 20)	/* members up to this size stay in memory */
 #define MEMORY_MAX	(256u << 20)	/* ... as long as they add up to no more */
 #define CHUNK		(256 * 1024)
 
-char *source_path_normalize(const char *dir, const char *name)
+/* An archive path, cleaned ("./a//b" -> "a/b"); NULL for ".." or the root. malloc'd. */
+static char *source_path_normalize(const char *dir, const char *name)
 {
 	size_t n = (dir ? strlen(dir) : 0) + strlen(name) + 2;
-	char *in = malloc(n), *out = malloc(n), *save = NULL, *tok;
-	size_t len = 0;
+	char *in = malloc(n), *out = malloc(n);
 
 	if (!in || !out)
 		goto fail;
@@ -33,19 +34,10 @@ char *source_path_normalize(const char *dir, const char *name)
 		snprintf(in, n, "%s/%s", dir, name);
 	else
 		snprintf(in, n, "%s", name);
-	out[0] = '\0';
-	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(tok, "."))
-			continue;
-		if (!strcmp(tok, ".."))
-			goto fail;	/* never leaves the archive; such names match nothing */
-		len += snprintf(out + len, n - len, "%s%s", len ? "/" : "", tok);
-	}
+	/* ".." never leaves the archive: such names match nothing */
+	if (path_clean(in, PATH_DOTDOT_REJECT, out, n) || !*out)
+		goto fail;
 	free(in);
-	if (!len) {
-		free(out);
-		return NULL;
-	}
 	return out;
 fail:
 	free(in);

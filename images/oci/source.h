@@ -54,8 +54,4 @@ int source_read(struct source *src, struct member *m, size_t max, char **buf, si
 /* Put a member into the store as the blob expected (its digest must match). */
 int source_commit(struct source *src, struct member *m, const char *expected);
 
-/* Normalize an archive path: strip "./" and "/" prefixes, collapse "//" and ".";
- * refuse ".." (NULL). malloc'd. */
-char *source_path_normalize(const char *dir, const char *name);
-
 #endif

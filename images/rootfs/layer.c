@@ -16,6 +16,7 @@
 #include "images/rootfs/internal.h"
 #include "images/rootfs/path.h"
 #include "vmm/base/log.h"
+#include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
 #define READ_BLOCK	(1 << 20)
@@ -279,7 +280,7 @@ static int link_node(struct rfs *r, struct archive_entry *e, struct rfs_node *pa
 {
 	const char *raw = archive_entry_hardlink(e);
 	char tpath[ROOTFS_PATH_MAX];
-	const char *tdir, *tbase;
+	char *tdir, *tbase;
 	struct rfs_node *tparent, *target, *n;
 	struct ext2_inode_large in;
 	char *text = NULL;
@@ -287,11 +288,11 @@ static int link_node(struct rfs *r, struct archive_entry *e, struct rfs_node *pa
 	mode_t mode;
 	int err;
 
-	if (rootfs_path_clean(raw, tpath, sizeof(tpath)))
+	if (path_clean(raw, PATH_DOTDOT_CLAMP, tpath, sizeof(tpath)))
 		return rfs_fail(r, -ENAMETOOLONG, "hardlink target name too long");
 	if (!tpath[0])
 		return rfs_fail(r, -EINVAL, "hardlink to the root directory");
-	rootfs_path_split(tpath, &tdir, &tbase);
+	path_split(tpath, &tdir, &tbase);
 	err = rfs_tree_resolve_dir(r, tdir, false, m, &tparent);
 	target = err ? NULL : rfs_tree_lookup(r, tparent, tbase, strlen(tbase));
 	if (!target)
@@ -347,15 +348,16 @@ static int resolve_fail(struct rfs *r, int err, const char *dir)
 static int apply_member(struct rfs *r, struct archive *a, struct archive_entry *e)
 {
 	char path[ROOTFS_PATH_MAX];
-	const char *dir, *base, *wname = NULL;
+	char *dir, *base;
+	const char *wname = NULL;
 	struct rfs_node *parent, *existing, *n;
 	enum rootfs_kind kind;
 	struct rfs_meta m;
 	int err;
 
-	if (rootfs_path_clean(r->member, path, sizeof(path)))
+	if (path_clean(r->member, PATH_DOTDOT_CLAMP, path, sizeof(path)))
 		return rfs_fail(r, -ENAMETOOLONG, "name too long (a component over %d bytes, or "
-				"the path over %d)", ROOTFS_NAME_MAX, ROOTFS_PATH_MAX - 1);
+				"the path over %d)", PATH_NAME_MAX, ROOTFS_PATH_MAX - 1);
 	kind = rootfs_member_kind(path, archive_entry_filetype(e),
 				 archive_entry_hardlink(e) != NULL, &wname);
 	err = meta_from_entry(r, e, &m);
@@ -374,7 +376,7 @@ static int apply_member(struct rfs *r, struct archive *a, struct archive_entry *
 		return rfs_fail(r, -EINVAL, "unsupported tar member type 0%o",
 				(unsigned)archive_entry_filetype(e));
 	case RF_OPAQUE:
-		rootfs_path_split(path, &dir, &base);
+		path_split(path, &dir, &base);
 		err = rfs_tree_resolve_dir(r, dir, false, &m, &n);
 		if (err == -ENOENT || err == -ENOTDIR)
 			return 0;	/* nothing below to hide */
@@ -382,7 +384,7 @@ static int apply_member(struct rfs *r, struct archive *a, struct archive_entry *
 			return resolve_fail(r, err, dir);
 		return rfs_tree_prune(r, n, r->layer);
 	case RF_WHITEOUT:
-		rootfs_path_split(path, &dir, &base);
+		path_split(path, &dir, &base);
 		err = rfs_tree_resolve_dir(r, dir, false, &m, &parent);
 		if (err == -ENOENT || err == -ENOTDIR)
 			return 0;
@@ -405,7 +407,7 @@ static int apply_member(struct rfs *r, struct archive *a, struct archive_entry *
 					rootfs_kind_name(kind));
 		return update_dir(r, r->tree.root, &m, e);
 	}
-	rootfs_path_split(path, &dir, &base);
+	path_split(path, &dir, &base);
 	err = rfs_tree_resolve_dir(r, dir, true, &m, &parent);
 	if (err)
 		return resolve_fail(r, err, dir);

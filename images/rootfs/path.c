@@ -1,60 +1,8 @@
-/* Member names are untrusted: they are cleaned against the image root, never the host's. */
-#include <errno.h>
+/* Member names are untrusted: classified after cleaning against the image root. */
 #include <string.h>
 #include <sys/stat.h>
 
 #include "images/rootfs/path.h"
-
-int rootfs_path_clean(const char *in, char *out, size_t outlen)
-{
-	size_t len = 0;
-
-	if (!outlen)
-		return -ENAMETOOLONG;
-	while (*in) {
-		const char *c = in;
-		size_t n;
-
-		while (*c == '/')
-			c++;
-		n = strcspn(c, "/");
-		in = c + n;
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
-		if (n == 2 && c[0] == '.' && c[1] == '.') {
-			/* drop the last component; at the root ".." is the root */
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-			continue;
-		}
-		if (n > ROOTFS_NAME_MAX)
-			return -ENAMETOOLONG;
-		if (len + (len ? 1 : 0) + n + 1 > outlen)
-			return -ENAMETOOLONG;
-		if (len)
-			out[len++] = '/';
-		memcpy(out + len, c, n);
-		len += n;
-	}
-	out[len] = '\0';
-	return 0;
-}
-
-void rootfs_path_split(char *path, const char **dir, const char **base)
-{
-	char *slash = strrchr(path, '/');
-
-	if (!slash) {
-		*dir = "";
-		*base = path;
-		return;
-	}
-	*slash = '\0';
-	*dir = path;
-	*base = slash + 1;
-}
 
 enum rootfs_kind rootfs_member_kind(const char *path, mode_t type, bool hardlink,
 				    const char **name)

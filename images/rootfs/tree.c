@@ -11,6 +11,7 @@
 
 #include "images/rootfs/internal.h"
 #include "images/rootfs/path.h"
+#include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
 #define MAX_SYMLINKS	40	/* like Linux's MAXSYMLINKS */
@@ -272,7 +273,7 @@ int rfs_tree_resolve_dir(struct rfs *r, const char *path, bool create,
 				cur = cur->parent;
 			continue;
 		}
-		if (n > ROOTFS_NAME_MAX)
+		if (n > PATH_NAME_MAX)
 			return -ENAMETOOLONG;
 		child = rfs_tree_lookup(r, cur, c, n);
 		if (!child) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "guest-agent/tar.c"
+#include "vmm/base/path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (tar_parse(data + off, &e) == 1) {
 			if (strlen(e.name) >= TAR_PATH_MAX || strlen(e.link) >= TAR_PATH_MAX)
 				__builtin_trap();
-			if (tar_clean_path(e.name, clean, sizeof(clean)) == 0 &&
+			if (path_clean(e.name, PATH_DOTDOT_REJECT, clean, sizeof(clean)) == 0 &&
 			    (strstr(clean, "..") == clean || strstr(clean, "/../") || clean[0] == '/'))
 				__builtin_trap();
 		}
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < sizeof(path)) {
 		memcpy(path, data, size);
 		path[size] = 0;
-		if (tar_clean_path(path, clean, sizeof(clean)) == 0) {
+		if (path_clean(path, PATH_DOTDOT_REJECT, clean, sizeof(clean)) == 0) {
 			size_t n = strlen(clean);
 
 			if (clean[0] == '/' || (n && clean[n - 1] == '/') || strstr(clean, "//"))

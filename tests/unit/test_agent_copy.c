@@ -174,13 +174,13 @@ static void test_headers(void)
 	memset(out, 0, TAR_BLOCK);
 	ok(tar_parse(out, &e) == 0, "zero block is the end marker");
 
-	ok(tar_clean_path("./a//b/./c/", rel, sizeof(rel)) == 0 && !strcmp(rel, "a/b/c"), "path cleaned");
-	ok(tar_clean_path("/etc/passwd", rel, sizeof(rel)) == 0 && !strcmp(rel, "etc/passwd"),
+	ok(path_clean("./a//b/./c/", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == 0 && !strcmp(rel, "a/b/c"), "path cleaned");
+	ok(path_clean("/etc/passwd", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == 0 && !strcmp(rel, "etc/passwd"),
 	   "absolute names become relative");
-	ok(tar_clean_path("a/../../x", rel, sizeof(rel)) == -EINVAL, "'..' refused");
-	ok(tar_clean_path("..", rel, sizeof(rel)) == -EINVAL, "bare '..' refused");
-	ok(tar_clean_path("a/..b", rel, sizeof(rel)) == 0, "'..b' is a name");
-	ok(tar_clean_path(".", rel, sizeof(rel)) == 0 && !*rel, "'.' is the destination");
+	ok(path_clean("a/../../x", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == -EINVAL, "'..' refused");
+	ok(path_clean("..", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == -EINVAL, "bare '..' refused");
+	ok(path_clean("a/..b", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == 0, "'..b' is a name");
+	ok(path_clean(".", PATH_DOTDOT_REJECT, rel, sizeof(rel)) == 0 && !*rel, "'.' is the destination");
 }
 
 /* Hostile archives written with our own header writer. */
