@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "guest-agent/protocol.h"
+#include "vmm/base/util.h"	/* write_full, mkdir_p, parse_uint */
 
 #define AGENT_ROOT	"/mnt/root"		/* the container's root, in the agent's namespace */
 #define AGENT_CGROUP	"/sys/fs/cgroup/ctr"	/* the container's cgroup */
@@ -36,12 +37,9 @@ void say(const char *first, ...) __attribute__((sentinel));
 size_t scat(char *dst, size_t cap, const char *first, ...) __attribute__((sentinel));
 /* Decimal text of v in buf (at least 21 bytes); returns buf. */
 char *utoa(uint64_t v, char *buf);
-int parse_u64(const char *s, uint64_t *v);
-int write_all(int fd, const void *p, size_t n);
 /* Read a small file into buf (NUL-terminated): its length or -errno. */
 ssize_t read_text(int dirfd, const char *path, char *buf, size_t cap);
 int write_text(const char *path, const char *s);
-int mkdirs(const char *path, mode_t mode);
 uint64_t now_ms(void);
 void set_nonblock(int fd);
 

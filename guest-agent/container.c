@@ -231,7 +231,7 @@ static void __attribute__((noreturn)) fail(int errpipe, int code, int err, const
 		scat(ce.msg, sizeof(ce.msg), a, b ? b : "", ": ", strerror(err), NULL);
 	else
 		scat(ce.msg, sizeof(ce.msg), a, b, NULL);
-	write_all(errpipe, &ce, sizeof(ce));
+	write_full(errpipe, &ce, sizeof(ce));
 	_exit(code);
 }
 
@@ -344,7 +344,7 @@ static void mount_volumes(const struct proto_spec *s, int errpipe)
 		scat(dst, sizeof(dst), AGENT_ROOT, m->target, NULL);
 		if (m->source && m->source[0] == '/' && !strncmp(m->source, "/dev/", 5) && wait_for(m->source))
 			fail(errpipe, 125, ENODEV, "volume ", m->source);
-		mkdirs(dst, 0755);
+		mkdir_p(AT_FDCWD, dst, 0755);
 		if (mount(m->source ? m->source : "none", dst, m->fstype, flags, m->options) < 0)
 			fail(errpipe, 125, errno, "mount volume on ", m->target);
 	}
@@ -529,7 +529,7 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	if (!env)
 		fail(errpipe, 125, ENOMEM, "environment", NULL);
 	if (s->cwd && *s->cwd) {
-		mkdirs(s->cwd, 0755);	/* docker creates a missing working directory */
+		mkdir_p(AT_FDCWD, s->cwd, 0755);	/* docker creates a missing working directory */
 	}
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
 		fail(errpipe, 125, errno, "set user ", s->user ? s->user : "0");

@@ -510,7 +510,7 @@ static int feed(struct copy *c, const uint8_t *p, size_t n)
 			break;
 		case IN_DATA:
 			k = c->left < n ? c->left : n;
-			if (c->kind == DATA_FILE && write_all(c->fd, p, k))
+			if (c->kind == DATA_FILE && write_full(c->fd, p, k))
 				return fail_in(c, errno, "write ", c->cur.name);
 			if (c->kind == DATA_LONG) {
 				memcpy(c->longbuf + c->longlen, p, k);

@@ -182,7 +182,7 @@ static void connected(struct agent *a)
 		proto_buf_init(&hello);
 		proto_hello_encode(&hello, &h);
 		n = proto_buf_pending(&hello);
-		write_all(a->vsock, proto_buf_head(&hello), n);
+		write_full(a->vsock, proto_buf_head(&hello), n);
 		proto_buf_free(&hello);
 	}
 	trace("connected to the host, HELLO sent");

@@ -77,7 +77,7 @@ static int parse_cidr(const char *s, in_addr_t *addr, in_addr_t *mask)
 	scat(ip, sizeof(ip), s, NULL);
 	if (slash) {
 		ip[slash - s < (long)sizeof(ip) ? slash - s : (long)sizeof(ip) - 1] = 0;
-		if (parse_u64(slash + 1, &prefix) || prefix < 1 || prefix > 32)
+		if (parse_uint(slash + 1, 0, UINT64_MAX, &prefix) || prefix < 1 || prefix > 32)
 			return -EINVAL;
 	}
 	if (inet_pton(AF_INET, ip, &a) != 1)

@@ -32,7 +32,7 @@ static int parse_stat(char *buf, uint64_t *ms, char *comm, size_t commlen)
 		if (end)
 			*end = 0;
 		if (field == 14 || field == 15)
-			parse_u64(f, &t[field - 14]);
+			parse_uint(f, 0, UINT64_MAX, &t[field - 14]);
 		if (!end)
 			break;
 		f = end + 1;
@@ -66,7 +66,7 @@ static bool row(int root, int proc, const char *pid, struct proto_proc *out, cha
 	ssize_t n;
 	uint64_t v;
 
-	if (parse_u64(pid, &v))
+	if (parse_uint(pid, 0, UINT64_MAX, &v))
 		return false;
 	scat(path, sizeof(path), pid, "/stat", NULL);
 	if (read_text(proc, path, buf, sizeof(buf)) < 0 || parse_stat(buf, &out->time_ms, comm, sizeof(comm)))

@@ -30,7 +30,7 @@ static int fields(char *line, char **f, int n)
 
 static bool is_number(const char *s, uint64_t *v)
 {
-	return parse_u64(s, v) == 0 && *v < 0xffffffffULL;
+	return parse_uint(s, 0, UINT64_MAX, v) == 0 && *v < 0xffffffffULL;
 }
 
 /*

@@ -54,7 +54,7 @@ void say(const char *first, ...)
 		len += scat(line + len, sizeof(line) - 1 - len, s, NULL);
 	va_end(ap);
 	line[len++] = '\n';
-	write_all(STDERR_FILENO, line, len);
+	write_full(STDERR_FILENO, line, len);
 }
 
 char *utoa(uint64_t v, char *buf)
@@ -70,36 +70,6 @@ char *utoa(uint64_t v, char *buf)
 		buf[i++] = tmp[--n];
 	buf[i] = 0;
 	return buf;
-}
-
-int parse_u64(const char *s, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		x = x * 10 + (*s - '0');
-	}
-	*v = x;
-	return 0;
-}
-
-int write_all(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p = (const char *)p + w;
-		n -= w;
-	}
-	return 0;
 }
 
 ssize_t read_text(int dirfd, const char *path, char *buf, size_t cap)
@@ -130,26 +100,9 @@ int write_text(const char *path, const char *s)
 
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, s, strlen(s));
+	ret = write_full(fd, s, strlen(s));
 	close(fd);
 	return ret;
-}
-
-int mkdirs(const char *path, mode_t mode)
-{
-	char tmp[4096];
-	size_t len = scat(tmp, sizeof(tmp), path, NULL);
-
-	for (size_t i = 1; i <= len; i++) {
-		if (tmp[i] != '/' && tmp[i])
-			continue;
-		tmp[i] = 0;
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		if (i < len)
-			tmp[i] = '/';
-	}
-	return 0;
 }
 
 uint64_t now_ms(void)
