@@ -18,7 +18,7 @@
 #include "vmm/ctl.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/runner-ctl.h"
 
 #define CPU_PERIOD_US 100000

@@ -19,7 +19,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
 #include "vmm/base/log.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/netcfg.h"
 #include "vmm/netport.h"
 #include "vmm/runner-ctl.h"

@@ -23,10 +23,10 @@
 #include "vmm/base/log.h"
 #include "vmm/logfile.h"
 #include "vmm/loop.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/runner.h"
 #include "vmm/runner-ctl.h"
-#include "vmm/snapshot.h"
+#include "vmm/machine/snapshot.h"
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"
 

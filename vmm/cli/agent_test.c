@@ -20,7 +20,7 @@
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/base/util.h"
 
 #define MAX_ACTIONS	32

@@ -11,7 +11,7 @@
 #include "devices/virtio/blk.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/base/util.h"
 
 static void usage(void)

@@ -3,7 +3,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/base/util.h"
 
 int opt_parse_memory(const char *s, uint64_t *bytes)

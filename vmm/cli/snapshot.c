@@ -9,7 +9,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
 #include "vmm/base/log.h"
-#include "vmm/snapshot.h"
+#include "vmm/machine/snapshot.h"
 #include "vmm/base/util.h"
 
 static void usage(void)

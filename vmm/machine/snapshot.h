@@ -7,8 +7,8 @@
  * files, RAM size, vCPU count, host quirks and the device list. Any change
  * gives another key, so a snapshot never meets a VM of another shape.
  */
-#ifndef VMM_SNAPSHOT_H
-#define VMM_SNAPSHOT_H
+#ifndef VMM_MACHINE_SNAPSHOT_H
+#define VMM_MACHINE_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stdint.h>

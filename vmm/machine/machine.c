@@ -18,7 +18,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 #include "vmm/base/util.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/layout.h"

@@ -3,8 +3,8 @@
  * i8042, RTC, exit device) and the kernel command line. `vmm boot` and
  * `vmm run` build on it, adding their own devices before machine_boot().
  */
-#ifndef VMM_MACHINE_H
-#define VMM_MACHINE_H
+#ifndef VMM_MACHINE_MACHINE_H
+#define VMM_MACHINE_MACHINE_H
 
 #include <stdbool.h>
 #include <stdint.h>
