@@ -1,36 +1,72 @@
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/i8042.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
 
 #define I8042_STATUS	0xfd	/* input buffer empty: reboot's kb_wait() returns at once */
 #define I8042_CMD_RESET	0xfe
 
-static void i8042_read(void *opaque, uint64_t off, void *data, unsigned len)
+struct i8042 {
+	struct vm *vm;
+};
+
+static void data_read(void *opaque, uint64_t off, void *data, unsigned len)
 {
 	memset(data, 0, len);
-	if (off == 0 && opaque)	/* registered twice: opaque marks the command port */
+}
+
+static void data_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+}
+
+static void cmd_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	memset(data, 0, len);
+	if (off == 0)
 		*(uint8_t *)data = I8042_STATUS;
 }
 
-static void i8042_write(void *opaque, uint64_t off, const void *data, unsigned len)
+static void cmd_write(void *opaque, uint64_t off, const void *data, unsigned len)
 {
-	struct vm *vm = opaque;
+	struct i8042 *k = opaque;
 
-	if (vm && off == 0 && *(const uint8_t *)data == I8042_CMD_RESET)
-		vm_end(vm, VM_END_RESET, 0, "guest reset through the keyboard controller");
+	if (off == 0 && *(const uint8_t *)data == I8042_CMD_RESET)
+		vm_end(k->vm, VM_END_RESET, 0, "guest reset through the keyboard controller");
 }
 
-static const struct io_ops i8042_ops = {
-	.read = i8042_read,
-	.write = i8042_write,
+static const struct io_ops data_ops = {
+	.read = data_read,
+	.write = data_write,
 };
 
-int i8042_create(struct vm *vm)
-{
-	int ret = io_bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_ops, NULL, "i8042 data");
+static const struct io_ops cmd_ops = {
+	.read = cmd_read,
+	.write = cmd_write,
+};
 
-	return ret ? ret : io_bus_register(&vm->pio, I8042_CMD_PORT, 1, &i8042_ops, vm, "i8042 command");
+int i8042_create(struct vm *vm, const struct i8042_config *cfg, struct i8042 **out)
+{
+	struct i8042 *k = calloc(1, sizeof(*k));
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	k->vm = vm;
+	ret = io_bus_register(&vm->pio, cfg->data_port, 1, &data_ops, k, "i8042 data");
+	if (!ret)
+		ret = io_bus_register(&vm->pio, cfg->cmd_port, 1, &cmd_ops, k, "i8042 command");
+	if (ret) {
+		free(k);
+		return ret;
+	}
+	*out = k;
+	return 0;
+}
+
+void i8042_destroy(struct i8042 *k)
+{
+	free(k);
 }

@@ -405,7 +405,6 @@ int net_slirp_create(struct event_loop *loop, struct net_backend **out)
 	*out = &s->b;
 	return 0;
 fail:
-	pr_err("slirp networking: %s", strerror(-ret));
 	slirp_destroy(&s->b);
 	return ret;
 }

@@ -27,6 +27,7 @@ struct net_backend;
 #define SLIRP_DNS	"10.0.2.3"
 #define SLIRP_MTU	65520	/* libslirp's largest, as slirp4netns uses: fewer, larger frames */
 
+/* 0 or -errno. */
 int net_slirp_create(struct event_loop *loop, struct net_backend **out);
 
 /*

@@ -13,6 +13,7 @@
 #include "devices/net-backend.h"
 #include "devices/net-tap.h"
 #include "devices/virtio/net-core.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
 
@@ -49,55 +50,48 @@ static long tun_flags(const char *name)
 	return flags < 0 ? -EIO : flags;
 }
 
-static int tap_open(const char *name, char *err, size_t errlen, uint16_t *mtu)
+static int tap_open(const char *name, uint16_t *mtu, struct error *e)
 {
 	struct ifreq ifr = { 0 };
 	long flags;
 	int fd, sock;
 
 	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/')) {
-		snprintf(err, errlen, "--network tap:%s: not a network interface name (1 to %d characters)",
-			 name, IFNAMSIZ - 1);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "--network tap:%s: not a network interface name (1 to %d characters)",
+			       name, IFNAMSIZ - 1);
 	}
 	if (!if_nametoindex(name)) {
-		snprintf(err, errlen, "tap device %s does not exist (create it first: "
-			 "ip tuntap add mode tap name %s user $(id -un); ip link set %s up)", name, name, name);
-		return -ENODEV;
+		return err_set(e, -ENODEV, "tap device %s does not exist (create it first: "
+			       "ip tuntap add mode tap name %s user $(id -un); ip link set %s up)", name, name, name);
 	}
 	flags = tun_flags(name);
 	if (flags < 0) {
-		snprintf(err, errlen, "network interface %s is not a tap device (vmm attaches only to "
-			 "existing tap devices: ip tuntap add mode tap name NAME)", name);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "network interface %s is not a tap device (vmm attaches only to "
+			       "existing tap devices: ip tuntap add mode tap name NAME)", name);
 	}
 	if (!(flags & IFF_TAP)) {
-		snprintf(err, errlen, "network interface %s is a tun (IP) device; vmm needs a tap "
-			 "(Ethernet) device: ip tuntap add mode tap name NAME", name);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "network interface %s is a tun (IP) device; vmm needs a tap "
+			       "(Ethernet) device: ip tuntap add mode tap name NAME", name);
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		int e = errno;
+		int err = errno;
 
-		snprintf(err, errlen, "/dev/net/tun: %s%s", strerror(e),
-			 e == EACCES ? " (tap networking needs access to it)" : "");
-		return -e;
+		return err_set(e, -err, "/dev/net/tun: %s%s", strerror(err),
+			       err == EACCES ? " (tap networking needs access to it)" : "");
 	}
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (flags & IFF_MULTI_QUEUE);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
+		int err = errno;
 
-		if (e == EPERM)
-			snprintf(err, errlen, "tap device %s is not ours to open: it belongs to another user "
-				 "(recreate it with: ip tuntap add mode tap name %s user $(id -un))", name, name);
-		else if (e == EBUSY)
-			snprintf(err, errlen, "tap device %s is in use by another process", name);
-		else
-			snprintf(err, errlen, "tap device %s: cannot attach: %s", name, strerror(e));
 		close(fd);
-		return -e;
+		if (err == EPERM)
+			return err_set(e, -err, "tap device %s is not ours to open: it belongs to another user "
+				       "(recreate it with: ip tuntap add mode tap name %s user $(id -un))", name, name);
+		if (err == EBUSY)
+			return err_set(e, -err, "tap device %s is in use by another process", name);
+		return err_sys(e, -err, "tap device %s: cannot attach", name);
 	}
 	*mtu = 1500;
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -111,10 +105,10 @@ static int tap_open(const char *name, char *err, size_t errlen, uint16_t *mtu)
 	return fd;
 }
 
-int net_tap_check(const char *name, char *err, size_t errlen)
+int net_tap_check(const char *name, struct error *e)
 {
 	uint16_t mtu;
-	int fd = tap_open(name, err, errlen, &mtu);
+	int fd = tap_open(name, &mtu, e);
 
 	if (fd < 0)
 		return fd;
@@ -195,15 +189,15 @@ static const struct net_backend_ops tap_ops = {
 	.destroy = tap_destroy,
 };
 
-int net_tap_create(struct event_loop *loop, const char *name, char *err, size_t errlen,
-		   struct net_backend **out)
+int net_tap_create(struct event_loop *loop, const char *name, struct net_backend **out,
+		   struct error *e)
 {
 	struct net_tap *t = calloc(1, sizeof(*t));
 	int ret;
 
 	if (!t)
-		return -ENOMEM;
-	t->fd = tap_open(name, err, errlen, &t->b.mtu);
+		return err_set(e, -ENOMEM, "tap device %s: out of memory", name);
+	t->fd = tap_open(name, &t->b.mtu, e);
 	if (t->fd < 0) {
 		ret = t->fd;
 		free(t);
@@ -215,7 +209,7 @@ int net_tap_create(struct event_loop *loop, const char *name, char *err, size_t 
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	ret = loop_add(loop, t->fd, EPOLLIN, on_tap, t);
 	if (ret) {
-		snprintf(err, errlen, "tap device %s: %s", name, strerror(-ret));
+		err_sys(e, ret, "tap device %s", name);
 		close(t->fd);
 		free(t);
 		return ret;

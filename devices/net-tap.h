@@ -8,18 +8,17 @@
 #ifndef VMM_DEVICES_NET_TAP_H
 #define VMM_DEVICES_NET_TAP_H
 
-#include <stddef.h>
-
+struct error;
 struct event_loop;
 struct net_backend;
 
 /*
- * Attach to tap device `name`. On failure: -errno and one line in err
- * saying what is wrong with the device and what to do (nothing logged).
+ * Attach to tap device `name`. On failure: -errno and e saying what is
+ * wrong with the device and what to do.
  */
-int net_tap_create(struct event_loop *loop, const char *name, char *err, size_t errlen,
-		   struct net_backend **out);
-/* The same checks without keeping the device: 0 or -errno with err filled. */
-int net_tap_check(const char *name, char *err, size_t errlen);
+int net_tap_create(struct event_loop *loop, const char *name, struct net_backend **out,
+		   struct error *e);
+/* The same checks without keeping the device. */
+int net_tap_check(const char *name, struct error *e);
 
 #endif

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,7 +8,6 @@
 #include "devices/rtc.h"
 #include "vmm/snapfile.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
 
 #define RTC_SECONDS	0x00
 #define RTC_MINUTES	0x02
@@ -89,18 +89,21 @@ static const struct io_ops rtc_ops = {
 	.write = rtc_write,
 };
 
-struct rtc *rtc_create(struct vm *vm)
+int rtc_create(struct vm *vm, const struct rtc_config *cfg, struct rtc **out)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
+	int ret;
 
 	if (!rtc)
-		return NULL;
+		return -ENOMEM;
 	pthread_mutex_init(&rtc->lock, NULL);
-	if (io_bus_register(&vm->pio, RTC_PORT, 2, &rtc_ops, rtc, "rtc")) {
+	ret = io_bus_register(&vm->pio, cfg->port, 2, &rtc_ops, rtc, "rtc");
+	if (ret) {
 		rtc_destroy(rtc);
-		return NULL;
+		return ret;
 	}
-	return rtc;
+	*out = rtc;
+	return 0;
 }
 
 void rtc_destroy(struct rtc *rtc)

@@ -5,7 +5,11 @@
 struct vm;
 struct rtc;
 
-struct rtc *rtc_create(struct vm *vm);
+struct rtc_config {
+	unsigned port;		/* index port; data at port + 1 (0x70) */
+};
+
+int rtc_create(struct vm *vm, const struct rtc_config *cfg, struct rtc **out);
 void rtc_destroy(struct rtc *rtc);
 
 struct snapbuf;

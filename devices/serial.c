@@ -182,23 +182,25 @@ size_t serial_input(struct serial *s, const void *buf, size_t len)
 	return n;
 }
 
-struct serial *serial_create(struct vm *vm, const struct serial_config *cfg)
+int serial_create(struct vm *vm, const struct serial_config *cfg, struct serial **out)
 {
 	struct serial *s = calloc(1, sizeof(*s));
+	int ret;
 
 	if (!s)
-		return NULL;
+		return -ENOMEM;
 	s->vm = vm;
 	s->console = cfg->console;
 	s->irq = cfg->irq;
 	s->thre_pending = false;
 	pthread_mutex_init(&s->lock, NULL);
-	if (io_bus_register(&vm->pio, cfg->port, 8, &serial_ops, s, "serial")) {
+	ret = io_bus_register(&vm->pio, cfg->port, 8, &serial_ops, s, "serial");
+	if (ret) {
 		serial_destroy(s);
-		errno = EEXIST;
-		return NULL;
+		return ret;
 	}
-	return s;
+	*out = s;
+	return 0;
 }
 
 void serial_destroy(struct serial *s)

@@ -14,7 +14,7 @@ struct serial_config {
 	struct console *console;
 };
 
-struct serial *serial_create(struct vm *vm, const struct serial_config *cfg);
+int serial_create(struct vm *vm, const struct serial_config *cfg, struct serial **out);
 void serial_destroy(struct serial *s);
 struct snapbuf;
 struct snapreader;

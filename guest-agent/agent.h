@@ -21,14 +21,13 @@
 #define AGENT_CGROUP	"/sys/fs/cgroup/ctr"	/* the container's cgroup */
 #define AGENT_RUN	"/run/vmm"		/* generated /etc files */
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define EXIT_DEVICE	0xd0000000UL		/* vmm's exit-status MMIO page */
 #define MAX_STREAMS	64
 #define ERRLEN		256
 
 struct agent;
 
 /* ---- util.c ---- */
-/* With vmm_agent.debug on the kernel command line: timestamped progress lines. */
+/* With PROTO_CMDLINE_DEBUG on the kernel command line: timestamped progress lines. */
 extern bool agent_tracing;
 void trace(const char *what);
 /* Log a line to the console: the NULL-terminated strings, concatenated. */
@@ -122,7 +121,7 @@ struct agent {
 	struct proto_rx rx;
 	struct proto_buf out;		/* frames for the host */
 	int sigfd;
-	bool debug;			/* vmm_agent.debug on the kernel command line */
+	bool debug;			/* PROTO_CMDLINE_DEBUG on the kernel command line */
 	struct proc *procs[MAX_STREAMS];
 	struct copy *copies[MAX_STREAMS];
 	pid_t main_pid;			/* the container's init, 0 before RUN */

@@ -93,7 +93,7 @@ void agent_exit_device(int code)
 	sync();
 	fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
 	if (fd >= 0) {
-		volatile uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, EXIT_DEVICE);
+		volatile uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PROTO_EXIT_DEVICE);
 
 		if (p != MAP_FAILED)
 			*p = code;
@@ -340,7 +340,7 @@ int main(void)
 	a->sigfd = setup_signals();
 	try_connect(a);		/* the host answers while we mount */
 	mount_basics();
-	a->debug = agent_tracing = cmdline_has("vmm_agent.debug");
+	a->debug = agent_tracing = cmdline_has(PROTO_CMDLINE_DEBUG);
 	trace("mounted /proc /sys /dev /run cgroup2");
 	for (;;) {
 		int n = 0, vi = -1, pbase, pn, timeout = -1;

@@ -27,6 +27,10 @@
 
 #define PROTO_VERSION		1
 #define PROTO_PORT		1024		/* host vsock port the agent connects to */
+/* vmm's exit-status MMIO page: a byte written there ends the VM with that status. */
+#define PROTO_EXIT_DEVICE	0xd0000000ULL
+/* Kernel command line keys the agent reads. */
+#define PROTO_CMDLINE_DEBUG	"vmm_agent.debug"	/* timestamped progress lines on the console */
 #define PROTO_HDR_SIZE		8
 #define PROTO_MAX_PAYLOAD	(1024 * 1024)	/* enforced on decode */
 #define PROTO_WINDOW_SIZE	(256 * 1024)	/* initial data window per stream and direction */

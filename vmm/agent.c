@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
@@ -61,7 +60,6 @@ struct agent_proc {
 
 struct agent_client {
 	struct event_loop *loop;
-	struct vsock *vsock;
 	const struct agent_client_ops *ops;
 	void *opaque;
 	int fd;
@@ -577,38 +575,20 @@ int agent_client_attach(struct agent_client *c, int fd)
 	return 0;
 }
 
-static void on_accept(void *opaque, int fd, uint32_t guest_port)
-{
-	struct agent_client *c = opaque;
-
-	dev_debug("agent", "guest agent connected from port %u", guest_port);
-	agent_client_attach(c, fd);
-}
-
-int agent_client_create(struct event_loop *loop, struct vsock *vsock, const struct agent_client_ops *ops,
-			void *opaque, struct agent_client **out)
+int agent_client_create(struct event_loop *loop, const struct agent_client_ops *ops, void *opaque,
+			struct agent_client **out)
 {
 	struct agent_client *c = calloc(1, sizeof(*c));
-	int ret;
 
 	if (!c)
 		return -ENOMEM;
 	c->loop = loop;
-	c->vsock = vsock;
 	c->ops = ops;
 	c->opaque = opaque;
 	c->fd = -1;
 	proto_rx_init(&c->rx);
 	proto_buf_init(&c->out);
 	signal(SIGPIPE, SIG_IGN);	/* a closed output pipe is an error, not our death */
-	if (vsock) {
-		ret = vsock_listen(vsock, PROTO_PORT, on_accept, c);
-		if (ret) {
-			pr_err("agent: cannot listen on vsock port %d: %s", PROTO_PORT, strerror(-ret));
-			free(c);
-			return ret;
-		}
-	}
 	*out = c;
 	return 0;
 }
@@ -624,8 +604,6 @@ void agent_client_destroy(struct agent_client *c)
 		loop_remove(c->loop, c->fd);
 		close(c->fd);
 	}
-	if (c->vsock)
-		vsock_unlisten(c->vsock, PROTO_PORT);
 	proto_rx_free(&c->rx);
 	proto_buf_free(&c->out);
 	free(c);

@@ -5,7 +5,8 @@
  * loop thread.
  *
  * Typical `vmm run`:
- *   agent_client_create(loop, vsock, &ops, ctx, &c);      before machine_boot
+ *   agent_client_create(loop, &ops, ctx, &c);             before machine_boot
+ *   machine_vsock_listen(m, PROTO_PORT, ...)              each connection: agent_client_attach
  *   ops.ready (HELLO)  -> agent_run(c, &spec, &stdio, &proc_ops, ctx, &p);
  *   proc_ops.started   -> the process runs (or failed: code 125/126/127, message)
  *   agent_proc_signal / agent_proc_resize / agent_exec / agent_copy_* / agent_top
@@ -26,7 +27,6 @@
 #include "guest-agent/protocol.h"
 
 struct event_loop;
-struct vsock;
 struct agent_client;
 struct agent_proc;
 
@@ -54,10 +54,10 @@ struct agent_stdio {
 typedef void (*agent_done_fn)(void *opaque, int err, const char *message);
 typedef void (*agent_top_fn)(void *opaque, int err, const struct proto_proc *procs, unsigned n);
 
-/* Listen for the agent on vsock host port PROTO_PORT. */
-int agent_client_create(struct event_loop *loop, struct vsock *vsock, const struct agent_client_ops *ops,
-			void *opaque, struct agent_client **out);
-/* Or serve an already connected socket (tests); vsock may then be NULL. Takes fd. */
+/* A client with no connection yet. 0 or -ENOMEM. */
+int agent_client_create(struct event_loop *loop, const struct agent_client_ops *ops, void *opaque,
+			struct agent_client **out);
+/* Serve a connection to the agent (replacing any previous one). Takes fd. 0 or -errno. */
 int agent_client_attach(struct agent_client *c, int fd);
 void agent_client_destroy(struct agent_client *c);
 bool agent_client_connected(const struct agent_client *c);

@@ -260,11 +260,7 @@ static json_object *read_json(const struct container *c, const char *name, struc
 
 int container_save_state(struct container *c)
 {
-	int ret = write_json(c, STATE_FILE, state_json(&c->state));
-
-	if (ret)
-		pr_err("container %.12s: cannot save its state: %s", c->cfg.id, strerror(-ret));
-	return ret;
+	return write_json(c, STATE_FILE, state_json(&c->state));
 }
 
 static int containers_dir(const char *root, char *buf, size_t len)

@@ -18,7 +18,6 @@
 #include "vmm/ctl.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/machine/machine.h"
 #include "vmm/runner-ctl.h"
 
 #define CPU_PERIOD_US 100000
@@ -418,7 +417,7 @@ static void on_accept(void *opaque, uint32_t events)
 	r->clients = c;
 }
 
-int runner_ctl_start(struct runner *r)
+int runner_ctl_start(struct runner *r, struct error *e)
 {
 	int ret = ctl_path(r->cli->runtime, r->ct->cfg.id, r->ctl_path, sizeof(r->ctl_path));
 
@@ -428,12 +427,12 @@ int runner_ctl_start(struct runner *r)
 		ret = r->ctl_fd < 0 ? r->ctl_fd : 0;
 	}
 	if (ret) {
-		pr_err("control socket %s: %s (set VMM_RUNTIME to a shorter directory)",
-		       r->ctl_path, strerror(-ret));
 		r->ctl_fd = -1;
-		return ret;
+		return err_set(e, ret, "control socket %s: %s (set VMM_RUNTIME to a shorter directory)",
+			       r->ctl_path, strerror(-ret));
 	}
-	return loop_add(r->m->loop, r->ctl_fd, EPOLLIN, on_accept, r);
+	ret = loop_add(r->m->loop, r->ctl_fd, EPOLLIN, on_accept, r);
+	return ret ? err_sys(e, ret, "control socket %s", r->ctl_path) : 0;
 }
 
 void runner_ctl_stop(struct runner *r)

@@ -7,6 +7,7 @@
 
 #include "guest-agent/protocol.h"
 #include "vmm/logfile.h"
+#include "vmm/machine/machine.h"
 #include "vmm/runner.h"
 
 struct agent_client;
@@ -14,19 +15,19 @@ struct agent_proc;
 struct cli;
 struct container;
 struct ctl_client;
-struct machine;
-struct vsock;
-struct virtio_net;
-struct virtio_rng;
+struct error;
 
 struct runner {
 	struct cli *cli;
 	struct container *ct;
 	struct runner_opts opts;
 	struct machine *m;
-	struct vsock *vsock;
-	struct virtio_rng *rng;
-	struct virtio_net *net;		/* NULL with --network none */
+	/* What the machine is made of (describe_machine). */
+	char disk_path[4096], disk_dir[4096];
+	const char *trusted[2];
+	struct machine_disk_config disk;
+	struct machine_vsock_config vsock_cfg;
+	struct machine_net_config net_cfg;
 	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
@@ -56,12 +57,16 @@ void runner_spec_free(struct proto_spec *spec);
 /* Forward our terminal's size to the main process (tty, attached). */
 void runner_send_winsize(struct runner *r);
 
-/* runner-net.c: the network device and its backend (before boot), the spec's network fields. */
-int runner_net_attach(struct runner *r, char *err, size_t errlen);
+/*
+ * runner-net.c: the machine's network interface (NULL: none), the published
+ * ports (after the machine is made, before boot), the spec's network fields.
+ */
+const struct machine_net_config *runner_net_config(struct runner *r);
+int runner_net_publish(struct runner *r, struct error *e);
 void runner_net_spec(struct runner *r, struct proto_spec *spec);
 void runner_net_free(struct runner *r);
 
-int runner_ctl_start(struct runner *r);
+int runner_ctl_start(struct runner *r, struct error *e);
 void runner_ctl_stop(struct runner *r);
 
 #endif

@@ -10,21 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/net-backend.h"
-#include "devices/net-slirp.h"
-#include "devices/net-tap.h"
-#include "devices/virtio/net.h"
-#include "vmm/base/json.h"
+#include "vmm/base/error.h"
+#include "vmm/base/log.h"
 #include "vmm/base/strv.h"
+#include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
-#include "vmm/base/log.h"
 #include "vmm/machine/machine.h"
 #include "vmm/netcfg.h"
 #include "vmm/netport.h"
 #include "vmm/runner-ctl.h"
 #include "vmm/runner.h"
-#include "vmm/base/util.h"
 
 #define MAX_HOST_DNS	3
 
@@ -55,7 +51,7 @@ static void describe_holder(const char *root, const struct port_binding *b, char
 	snprintf(buf, len, " by %s (pid %d)", comm[0] ? comm : "a process", (int)pid);
 }
 
-static void port_error(const char *root, const struct port_binding *b, int err, char *buf, size_t len)
+static int port_error(const char *root, const struct port_binding *b, int err, struct error *e)
 {
 	char who[160];
 	const char *ip = b->host_ip[0] ? b->host_ip : "0.0.0.0";
@@ -63,121 +59,90 @@ static void port_error(const char *root, const struct port_binding *b, int err, 
 
 	if (err == -EADDRINUSE) {
 		describe_holder(root, b, who, sizeof(who));
-		snprintf(buf, len, "-p %s:%u:%u/%s: host port %u/%s is already allocated%s",
-			 ip, b->host_port, b->container_port, proto, b->host_port, proto, who);
-	} else if (err == -EACCES) {
-		snprintf(buf, len, "-p %s:%u:%u/%s: binding host port %u needs privileges "
-			 "(use a port above 1023, or net.ipv4.ip_unprivileged_port_start)",
-			 ip, b->host_port, b->container_port, proto, b->host_port);
-	} else if (err == -EADDRNOTAVAIL) {
-		snprintf(buf, len, "-p %s:%u:%u/%s: %s is not an address of this host",
-			 ip, b->host_port, b->container_port, proto, ip);
-	} else {
-		snprintf(buf, len, "-p %s:%u:%u/%s: cannot bind host port %u: %s",
-			 ip, b->host_port, b->container_port, proto, b->host_port, strerror(-err));
+		return err_set(e, err, "-p %s:%u:%u/%s: host port %u/%s is already allocated%s",
+			       ip, b->host_port, b->container_port, proto, b->host_port, proto, who);
 	}
+	if (err == -EACCES)
+		return err_set(e, err, "-p %s:%u:%u/%s: binding host port %u needs privileges "
+			       "(use a port above 1023, or net.ipv4.ip_unprivileged_port_start)",
+			       ip, b->host_port, b->container_port, proto, b->host_port);
+	if (err == -EADDRNOTAVAIL)
+		return err_set(e, err, "-p %s:%u:%u/%s: %s is not an address of this host",
+			       ip, b->host_port, b->container_port, proto, ip);
+	return err_sys(e, err, "-p %s:%u:%u/%s: cannot bind host port %u",
+		       ip, b->host_port, b->container_port, proto, b->host_port);
 }
 
-int runner_net_check(const char *root, const struct net_config *n, char *err, size_t errlen)
+int runner_net_check(const char *root, const struct net_config *n, struct error *e)
 {
 	const struct port_binding *a, *b;
 
 	if (n->mode == NET_MODE_TAP)
-		return net_tap_check(n->tap, err, errlen);
+		return machine_net_check_tap(n->tap, e);
 	if (n->mode != NET_MODE_SLIRP)
 		return 0;
 	a = netcfg_port_clash(n->ports, n->nports, &b);
-	if (a) {
-		snprintf(err, errlen, "-p: host port %s:%u/%s is published twice (for container ports %u and %u)",
-			 a->host_ip[0] ? a->host_ip : "0.0.0.0", a->host_port, a->udp ? "udp" : "tcp",
-			 b->container_port, a->container_port);
-		return -EINVAL;
-	}
+	if (a)
+		return err_set(e, -EINVAL, "-p: host port %s:%u/%s is published twice (for container ports %u and %u)",
+			       a->host_ip[0] ? a->host_ip : "0.0.0.0", a->host_port, a->udp ? "udp" : "tcp",
+			       b->container_port, a->container_port);
 	for (size_t i = 0; i < n->nports; i++) {
 		int ret;
 
 		if (!n->ports[i].host_port)
 			continue;
 		ret = netport_probe(&n->ports[i]);
-		if (ret) {
-			port_error(root, &n->ports[i], ret, err, errlen);
-			return ret;
-		}
+		if (ret)
+			return port_error(root, &n->ports[i], ret, e);
 	}
 	return 0;
 }
 
+const struct machine_net_config *runner_net_config(struct runner *r)
+{
+	struct net_config *n = &r->ct->cfg.net;
+	unsigned mac[6];
+
+	r->ct->state.nports = 0;
+	if (n->mode == NET_MODE_NONE)
+		return NULL;
+	if (!n->mac[0])
+		netcfg_random_mac(n->mac);	/* an old config without one */
+	sscanf(n->mac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]);
+	r->net_cfg = (struct machine_net_config){
+		.backend = n->mode == NET_MODE_TAP ? MACHINE_NET_TAP : MACHINE_NET_SLIRP,
+		.tap = n->tap,
+	};
+	for (int i = 0; i < 6; i++)
+		r->net_cfg.mac[i] = mac[i];
+	return &r->net_cfg;
+}
+
 /* Forward every published port; free ones are picked now. The bound list goes to state.json. */
-static int publish(struct runner *r, struct net_backend *b, char *err, size_t errlen)
+int runner_net_publish(struct runner *r, struct error *e)
 {
 	const struct net_config *n = &r->ct->cfg.net;
 	struct container_state *st = &r->ct->state;
 	int ret;
 
 	st->nports = 0;
-	ret = runner_net_check(r->cli->root, n, err, errlen);
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < n->nports; i++) {
-		struct port_binding p = n->ports[i];
-		struct in_addr addr = { .s_addr = htonl(INADDR_ANY) };
-
-		if (!p.host_port && (ret = netport_pick(&p))) {
-			snprintf(err, errlen, "-p %u/%s: cannot find a free host port: %s", p.container_port,
-				 p.udp ? "udp" : "tcp", strerror(-ret));
-			return ret;
-		}
-		if (p.host_ip[0])
-			inet_pton(AF_INET, p.host_ip, &addr);
-		ret = net_slirp_forward(b, p.udp, addr, p.host_port, p.container_port);
-		if (ret) {
-			port_error(r->cli->root, &p, ret, err, errlen);
-			return ret;
-		}
-		st->ports[st->nports++] = p;
-	}
-	return 0;
-}
-
-int runner_net_attach(struct runner *r, char *err, size_t errlen)
-{
-	struct net_config *n = &r->ct->cfg.net;
-	struct virtio_net_config vc = { .backend = NULL };
-	struct net_backend *b = NULL;
-	unsigned mac[6];
-	int ret;
-
-	r->ct->state.nports = 0;
-	if (n->mode == NET_MODE_NONE)
+	if (n->mode != NET_MODE_SLIRP)
 		return 0;
-	if (!n->mac[0])
-		netcfg_random_mac(n->mac);	/* an old config without one */
-	sscanf(n->mac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]);
-	for (int i = 0; i < 6; i++)
-		vc.mac[i] = mac[i];
-	if (n->mode == NET_MODE_TAP) {
-		ret = net_tap_create(r->m->loop, n->tap, err, errlen, &b);
+	ret = runner_net_check(r->cli->root, n, e);
+	for (size_t i = 0; !ret && i < n->nports; i++) {
+		struct port_binding p = n->ports[i];
+
+		if (!p.host_port && (ret = netport_pick(&p)))
+			return err_sys(e, ret, "-p %u/%s: cannot find a free host port", p.container_port,
+				       p.udp ? "udp" : "tcp");
+		ret = machine_net_forward(r->m, p.udp, p.host_ip, p.host_port, p.container_port);
 		if (ret)
-			return ret;
-	} else {
-		ret = net_slirp_create(r->m->loop, &b);
-		if (ret) {
-			snprintf(err, errlen, "user-mode networking: %s", strerror(-ret));
-			return ret;
-		}
-		ret = publish(r, b, err, errlen);
-		if (ret) {
-			net_backend_destroy(b);
-			r->ct->state.nports = 0;
-			return ret;
-		}
+			port_error(r->cli->root, &p, ret, e);
+		else
+			st->ports[st->nports++] = p;
 	}
-	vc.backend = b;
-	ret = virtio_net_create(r->m->vm, &r->m->cmdline, &vc, &r->net);
-	if (ret) {
-		snprintf(err, errlen, "virtio-net: %s", strerror(-ret));
-		r->ct->state.nports = 0;
-	}
+	if (ret)
+		st->nports = 0;
 	return ret;
 }
 
@@ -206,6 +171,7 @@ static char **host_resolvers(void)
 void runner_net_spec(struct runner *r, struct proto_spec *s)
 {
 	const struct net_config *n = &r->ct->cfg.net;
+	struct machine_net_info info;
 	const char *gw = NULL;
 	size_t nh = 0;
 
@@ -214,8 +180,9 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 		s->net_mac = n->mac;
 	switch (n->mode) {
 	case NET_MODE_SLIRP:
-		s->net_addr = SLIRP_GUEST_CIDR;
-		s->net_gateway = gw = SLIRP_GATEWAY;
+		machine_net_info(&r->net_cfg, &info);
+		s->net_addr = info.cidr;
+		s->net_gateway = gw = info.gateway;
 		break;
 	case NET_MODE_TAP:
 		s->net_addr = n->ip;
@@ -227,9 +194,10 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	if (n->dns && n->dns[0]) {
 		s->dns = n->dns;
 	} else if (n->mode == NET_MODE_SLIRP) {
-		static char *slirp_dns[] = { SLIRP_DNS, NULL };
-
-		s->dns = slirp_dns;
+		r->net_dns = calloc(2, sizeof(char *));
+		if (r->net_dns)
+			r->net_dns[0] = strdup(info.dns);
+		s->dns = r->net_dns;
 	} else if (n->mode == NET_MODE_TAP) {
 		r->net_dns = host_resolvers();
 		s->dns = r->net_dns;

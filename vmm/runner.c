@@ -12,10 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/virtio/blk.h"
-#include "devices/virtio/net.h"
-#include "devices/virtio/rng.h"
-#include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
 #include "vmm/container.h"
@@ -78,6 +74,16 @@ static void report_ready(struct runner *r, const char *error)
 		dprintf(r->opts.ready_fd, "ok\n");
 	close(r->opts.ready_fd);
 	r->opts.ready_fd = -1;
+}
+
+/* The VM did not get going: say why once (here, or through a waiting `run -d`). */
+static void start_failed(struct runner *r, const struct error *e)
+{
+	snprintf(r->error, sizeof(r->error), "%s", e->msg);
+	if (r->opts.ready_fd >= 0)
+		report_ready(r, r->error);
+	else
+		err_print(e);
 }
 
 void runner_fail(struct runner *r, int status, const char *fmt, ...)
@@ -194,9 +200,12 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 	if (r->run_sent)
 		return;		/* a reconnect: the container is already there */
 	if (r->snap_save) {
+		struct error e = { 0 };
+
 		/* Agent-ready and nothing container-specific sent yet: the point to save. */
 		r->snap_save = false;
-		snapshot_save(r->m, r->cli->root, r->snap_key);
+		if (snapshot_save(r->m, r->cli->root, r->snap_key, &e))
+			pr_warn("could not save a snapshot for faster starts: %s", e.msg);
 	}
 	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
 	r->run_sent = true;
@@ -254,52 +263,41 @@ static int open_pipes(struct runner *r)
 	return 0;
 }
 
-static int attach_devices(struct runner *r)
+/* The agent connected (again): serve it. */
+static void agent_accept(void *opaque, int fd, uint32_t guest_port)
 {
-	struct container *ct = r->ct;
-	char disk[4096], disks_dir[4096];
-	const char *trusted[] = { disks_dir, NULL };
-	struct virtio_blk_config bc = {
-		.path = disk, .format = DISK_FMT_QCOW2, .read_only = ct->cfg.read_only,
-		.serial = "vmm-root", .trusted_dirs = trusted,
-	};
-	struct vsock_config vc = { .guest_cid = VSOCK_DEFAULT_CID };
-	int ret;
+	struct runner *r = opaque;
 
-	/* The device order is part of a snapshot's key (snapshot_shape.devices). */
-	container_path(ct, "disk.qcow2", disk, sizeof(disk));
-	snprintf(disks_dir, sizeof(disks_dir), "%s/disks", r->cli->root);
-	ret = machine_add_disk(r->m, &bc);
+	dev_debug(r->ct->cfg.name, "guest agent connected from port %u", guest_port);
+	agent_client_attach(r->agent, fd);
+}
+
+/* The agent's listener and the VM's output; the network's ports. */
+static int attach(struct runner *r, struct error *e)
+{
+	int ret = agent_client_create(r->m->loop, &agent_ops, r, &r->agent);
+
 	if (ret)
-		return ret;
-	ret = vsock_create(r->m->vm, &r->m->cmdline, &vc, &r->vsock);
+		return err_sys(e, ret, "agent client");
+	ret = machine_vsock_listen(r->m, PROTO_PORT, agent_accept, r);
 	if (ret)
-		return ret;
-	ret = agent_client_create(r->m->loop, r->vsock, &agent_ops, r, &r->agent);
-	if (ret)
-		return ret;
-	ret = virtio_rng_create(r->m->vm, &r->m->cmdline, &r->rng);
-	if (ret)
-		return ret;
-	/* Last: the guest's eth0 (none with --network none). */
-	ret = runner_net_attach(r, r->error, sizeof(r->error));
-	if (ret)
-		pr_err("%s", r->error);
+		return err_sys(e, ret, "agent: cannot listen on vsock port %d", PROTO_PORT);
+	ret = runner_net_publish(r, e);
+	if (!ret && (ret = open_pipes(r)))
+		err_sys(e, ret, "output pipes");
+	if (!ret)
+		ret = runner_ctl_start(r, e);
 	return ret;
 }
 
 static void teardown(struct runner *r)
 {
+	if (r->m)
+		machine_vsock_unlisten(r->m, PROTO_PORT);
 	agent_client_destroy(r->agent);
-	vsock_destroy(r->vsock);
-	virtio_rng_destroy(r->rng);
-	virtio_net_destroy(r->net);	/* and its backend: published ports are released */
 	runner_net_free(r);
-	machine_destroy(r->m);	/* closes the disks (flushed) */
+	machine_destroy(r->m);	/* its devices too: disks flushed, published ports released */
 	r->agent = NULL;
-	r->vsock = NULL;
-	r->net = NULL;
-	r->rng = NULL;
 	r->m = NULL;
 }
 
@@ -307,8 +305,9 @@ static void teardown(struct runner *r)
  * Create the machine and its devices, then restore the snapshot or boot. A
  * snapshot that cannot be restored is dropped and we boot from scratch.
  */
-static int start_vm(struct runner *r, struct machine_config *mc, bool restore)
+static int start_vm(struct runner *r, struct machine_config *mc, bool restore, struct error *e)
 {
+	struct error why = { 0 };
 	char mem[4300];
 	int ret;
 
@@ -317,24 +316,21 @@ static int start_vm(struct runner *r, struct machine_config *mc, bool restore)
 		strcat(mem, "/memory");
 		mc->mem_file = mem;
 	}
-	ret = machine_create(mc, &r->m);
+	ret = machine_create(mc, &r->m, e);
 	mc->mem_file = NULL;
 	if (!ret)
-		ret = attach_devices(r);
-	if (!ret)
-		ret = open_pipes(r);
-	if (!ret)
-		ret = runner_ctl_start(r);
+		ret = attach(r, e);
 	if (ret)
 		return ret;
 	if (!restore)
-		return machine_boot(r->m);
-	ret = snapshot_restore(r->m, r->cli->root, r->snap_key);
+		return machine_boot(r->m, e);
+	ret = snapshot_restore(r->m, r->cli->root, r->snap_key, &why);
 	if (!ret) {
 		dev_info(r->ct->cfg.name, "restored snapshot %.12s", r->snap_key);
-		vsock_transport_reset(r->vsock);	/* the agent reconnects: a fresh connection */
+		machine_vsock_reset(r->m);	/* the agent reconnects: a fresh connection */
 		return 0;
 	}
+	pr_warn("%s", why.msg);
 	pr_warn("snapshot %.12s unusable: booting from scratch", r->snap_key);
 	snapshot_remove(r->cli->root, r->snap_key);
 	runner_ctl_stop(r);
@@ -345,25 +341,44 @@ static int start_vm(struct runner *r, struct machine_config *mc, bool restore)
 	}
 	teardown(r);
 	r->snap_save = true;
-	return start_vm(r, mc, false);
+	return start_vm(r, mc, false, e);
 }
 
 /* Warm start: pick the snapshot of this VM shape, or plan to save one. */
 static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 {
-	struct snapshot_shape shape = {
-		.kernel = mc->kernel, .initrd = mc->initrd, .mem_size = mc->mem_size, .ncpus = mc->ncpus,
-		.pvm = mc->quirks == QUIRKS_ON || (mc->quirks == QUIRKS_AUTO && kvm_host_is_pvm()),
-		.devices = r->ct->cfg.net.mode == NET_MODE_NONE ? "blk,vsock,rng" : "blk,vsock,rng,net",
-	};
+	struct error why = { 0 };
 
 	/* Debugging runs with their own kernel parameters never make or use snapshots. */
-	if (getenv("VMM_NO_SNAPSHOT") || mc->user_cmdline || snapshot_key(&shape, r->snap_key))
+	if (getenv("VMM_NO_SNAPSHOT") || mc->user_cmdline || snapshot_key(mc, r->snap_key))
 		return false;
-	if (!r->opts.cold && snapshot_usable(r->cli->root, r->snap_key))
+	if (!r->opts.cold && snapshot_usable(r->cli->root, r->snap_key, &why))
 		return true;
+	if (err_is_set(&why))
+		pr_warn("%s", why.msg);
 	r->snap_save = true;
 	return false;
+}
+
+/* The container's VM: its root disk, the agent's vsock, an RNG and eth0 (unless --network none). */
+static void describe_machine(struct runner *r, struct machine_config *mc)
+{
+	const struct container *ct = r->ct;
+
+	snprintf(r->disk_dir, sizeof(r->disk_dir), "%s/disks", r->cli->root);
+	container_path(ct, "disk.qcow2", r->disk_path, sizeof(r->disk_path));
+	r->trusted[0] = r->disk_dir;
+	r->trusted[1] = NULL;
+	r->disk = (struct machine_disk_config){
+		.path = r->disk_path, .format = DISK_FMT_QCOW2, .read_only = ct->cfg.read_only,
+		.serial = "vmm-root", .trusted_dirs = r->trusted,
+	};
+	r->vsock_cfg = (struct machine_vsock_config){ .guest_cid = 0 };
+	mc->disks = &r->disk;
+	mc->ndisks = 1;
+	mc->vsock = &r->vsock_cfg;
+	mc->rng = true;
+	mc->net = runner_net_config(r);
 }
 
 static void set_raw(struct runner *r)
@@ -406,32 +421,38 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 		.cli = cli, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
 		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1,
 	};
+	struct error e = { 0 };
 	int ret, status;
 
 	mc.signal_opaque = &r;
 	if (runner_kernel_path(kernel, sizeof(kernel)) || runner_initrd_path(initrd, sizeof(initrd)) ||
 	    container_path(ct, "console.log", console, sizeof(console)) ||
 	    container_path(ct, "container.log", log, sizeof(log))) {
-		pr_err("path too long");
+		err_set(&e, -ENAMETOOLONG, "path too long");
+		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
-	if (machine_validate(&mc)) {
-		report_ready(&r, "cannot boot: see the error above (build the guest with `make kernel`)");
+	if (machine_validate(&mc, &e)) {
+		err_wrap(&e, e.code, "cannot boot (build the guest with `make kernel`)");
+		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	logfile_open(&r.log, log);
+	describe_machine(&r, &mc);
 
 	ct->state = (struct container_state){
 		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
 	};
 	ret = container_save_state(ct);
+	if (ret)
+		err_sys(&e, ret, "container %.12s: cannot save its state", ct->cfg.id);
 	if (!ret)
-		ret = start_vm(&r, &mc, plan_snapshot(&r, &mc));
-	if (!ret)
-		ret = container_save_state(ct);	/* with the host ports bound */
+		ret = start_vm(&r, &mc, plan_snapshot(&r, &mc), &e);
+	if (!ret && (ret = container_save_state(ct)))	/* with the host ports bound */
+		err_sys(&e, ret, "container %.12s: cannot save its state", ct->cfg.id);
 	if (ret) {
-		report_ready(&r, r.error[0] ? r.error : "the container's VM could not start (see the error above)");
+		start_failed(&r, &e);
 		status = EXIT_VMM_ERROR;
 		goto out;
 	}

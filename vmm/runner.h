@@ -12,6 +12,7 @@
 
 struct cli;
 struct container;
+struct error;
 struct net_config;
 
 struct runner_opts {
@@ -30,10 +31,10 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 
 /*
  * Before boot (and before `vmm run` creates anything): are the published host
- * ports free, is the tap device there and ours? 0, or -errno with one line in
- * err naming the port and its holder, or the device and what to do.
+ * ports free, is the tap device there and ours? 0, or -errno with e naming the
+ * port and its holder, or the device and what to do.
  */
-int runner_net_check(const char *root, const struct net_config *n, char *err, size_t errlen);
+int runner_net_check(const char *root, const struct net_config *n, struct error *e);
 
 /* Paths of the guest payloads: next to the vmm binary, or $VMM_KERNEL / $VMM_AGENT_INITRD. */
 int runner_kernel_path(char *buf, size_t len);

@@ -8,12 +8,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 #include "vmm/vm.h"
 #include "vmm/x86/quirks-pvm.h"
 
-int vcpu_init(struct vm *vm, unsigned id)
+int vcpu_init(struct vm *vm, unsigned id, struct error *e)
 {
 	struct vcpu *v = &vm->vcpus[id];
 
@@ -21,18 +22,16 @@ int vcpu_init(struct vm *vm, unsigned id)
 	v->id = id;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0) {
-		int err = -errno;
+		int err = err_sys(e, -errno, "KVM_CREATE_VCPU %u", id);
 
-		pr_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		v->fd = 0;
 		return err;
 	}
 	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
-		int err = -errno;
+		int err = err_sys(e, -errno, "vCPU %u: mmap kvm_run", id);
 
 		v->run = NULL;
-		pr_err("vCPU %u: mmap kvm_run: %s", id, strerror(errno));
 		return err;
 	}
 	return 0;

@@ -10,8 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/kvm.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
+#include "vmm/kvm.h"
 #include "vmm/loop.h"
 #include "vmm/vm.h"
 #include "vmm/x86/arch.h"
@@ -35,7 +36,7 @@ static int set_memory(struct vm *vm)
 }
 
 int vm_create(const struct vm_config *cfg, struct event_loop *loop,
-	      struct console *con, struct vm **out)
+	      struct console *con, struct vm **out, struct error *e)
 {
 	struct vm *vm;
 	const char *why, *cap;
@@ -44,7 +45,7 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	vm->name = cfg->name ? cfg->name : "vm";
 	vm->kvm_fd = vm->vm_fd = vm->watchdog_fd = -1;
 	vm->profile_fd = vm->profile_timer_fd = -1;
@@ -59,25 +60,22 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 
 	vm->kvm_fd = kvm_open(&why, &cap);
 	if (vm->kvm_fd < 0) {
-		ret = vm->kvm_fd;
-		pr_err("%s: %s%s%s", KVM_DEV_PATH, why, cap ? ": " : "", cap ? cap : "");
+		ret = err_set(e, vm->kvm_fd, "%s: %s%s%s", KVM_DEV_PATH, why, cap ? ": " : "", cap ? cap : "");
 		goto fail;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
-		ret = -errno;
-		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		ret = err_sys(e, -errno, "KVM_CREATE_VM");
 		goto fail;
 	}
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0) {
-		ret = -EINVAL;
-		pr_err("KVM_GET_VCPU_MMAP_SIZE failed");
+		ret = err_set(e, -EINVAL, "KVM_GET_VCPU_MMAP_SIZE failed");
 		goto fail;
 	}
 
 	pvm = cfg->quirks == QUIRKS_ON || (cfg->quirks == QUIRKS_AUTO && kvm_host_is_pvm());
-	ret = arch_vm_init(vm);
+	ret = arch_vm_init(vm, e);
 	if (ret)
 		goto fail;
 
@@ -88,36 +86,37 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 		if (fd >= 0)
 			close(fd);
 		if (ret) {
-			pr_err("snapshot memory %s: %s", cfg->mem_file, strerror(-ret));
+			err_sys(e, ret, "snapshot memory %s", cfg->mem_file);
 			goto fail;
 		}
 	} else {
 		ret = guest_mem_alloc(&vm->mem, cfg->mem_size);
-	}
-	if (ret) {
-		pr_err("guest memory: cannot map %llu MiB: %s",
-		       (unsigned long long)(cfg->mem_size >> 20), strerror(-ret));
-		goto fail;
+		if (ret) {
+			err_sys(e, ret, "guest memory: cannot map %llu MiB", (unsigned long long)(cfg->mem_size >> 20));
+			goto fail;
+		}
 	}
 	ret = set_memory(vm);
 	if (ret) {
-		pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
+		err_sys(e, ret, "KVM_SET_USER_MEMORY_REGION");
 		goto fail;
 	}
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		ret = vcpu_init(vm, i);
+		ret = vcpu_init(vm, i, e);
 		if (ret)
 			goto fail;
 	}
 	if (pvm) {
 		ret = pvm_quirks_create(vm, &vm->pvm);
-		if (ret)
+		if (ret) {
+			err_sys(e, ret, "PVM host quirks");
 			goto fail;
+		}
 		dev_info(vm->name, "PVM host: guest-kernel workarounds enabled");
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		ret = arch_vcpu_init(&vm->vcpus[i]);
+		ret = arch_vcpu_init(&vm->vcpus[i], e);
 		if (ret)
 			goto fail;
 	}
@@ -215,7 +214,7 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
-int vm_start(struct vm *vm)
+int vm_start(struct vm *vm, struct error *e)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 	int ret;
@@ -225,10 +224,8 @@ int vm_start(struct vm *vm)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	ret = loop_add_timer(vm->loop, 1000, watchdog, vm);
-	if (ret < 0) {
-		pr_err("watchdog timer: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret < 0)
+		return err_sys(e, ret, "watchdog timer");
 	vm->watchdog_fd = ret;
 	start_profiler(vm);
 
@@ -238,7 +235,7 @@ int vm_start(struct vm *vm)
 		ret = -pthread_create(&v->thread, NULL, vcpu_thread, v);
 		if (ret) {
 			vm_end(vm, VM_END_ERROR, 0, "cannot start vCPU thread: %s", strerror(-ret));
-			return ret;
+			return err_sys(e, ret, "cannot start vCPU thread");
 		}
 		v->thread_started = true;
 	}

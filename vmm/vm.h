@@ -11,13 +11,12 @@
 #include "vmm/memory.h"
 
 struct console;
+struct error;
 struct event_loop;
 struct kvm_run;
 struct pvm_quirks;
-struct virtio_mmio;
 
 #define VM_MAX_CPUS 32
-#define VM_MAX_VIRTIO 16
 
 enum quirks_mode { QUIRKS_AUTO, QUIRKS_ON, QUIRKS_OFF };
 
@@ -66,8 +65,6 @@ struct vm {
 	struct console *console;
 	struct pvm_quirks *pvm;	/* host quirks, NULL on hardware KVM */
 	uint32_t tsc_khz;
-	unsigned nvirtio;	/* virtio-mmio windows handed out */
-	struct virtio_mmio *virtio[VM_MAX_VIRTIO];	/* by slot, for snapshots */
 	int watchdog_fd;
 	int profile_fd;		/* VMM_PROFILE: guest RIP samples, one hex per line */
 	int profile_timer_fd;
@@ -84,13 +81,13 @@ struct vm {
 	char end_detail[4096];
 };
 
-/* Open KVM, create the VM, its RAM and vCPUs. Logs and returns -errno on failure. */
+/* Open KVM, create the VM, its RAM and vCPUs. 0 or -errno with e. */
 int vm_create(const struct vm_config *cfg, struct event_loop *loop,
-	      struct console *con, struct vm **out);
+	      struct console *con, struct vm **out, struct error *e);
 void vm_destroy(struct vm *vm);
 
-/* Start one thread per vCPU, and the halt watchdog on the loop. */
-int vm_start(struct vm *vm);
+/* Start one thread per vCPU, and the halt watchdog on the loop. 0 or -errno with e. */
+int vm_start(struct vm *vm, struct error *e);
 /* Record how the VM ended (the first call wins), stop the loop, kick the vCPUs. */
 void vm_end(struct vm *vm, enum vm_end_reason reason, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -109,7 +106,7 @@ int vm_irq_line(struct vm *vm, unsigned irq, int level);
 int vm_irq_pulse(struct vm *vm, unsigned irq);
 
 /* vcpu.c */
-int vcpu_init(struct vm *vm, unsigned id);
+int vcpu_init(struct vm *vm, unsigned id, struct error *e);
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *vcpu);
 /* Format the vCPU registers for an error report (call on the vCPU's own thread). */

@@ -74,11 +74,11 @@ struct blk_range {
 
 struct virtio_blk {
 	struct virtio_mmio *t;
-	struct disk *disk;
-	struct virtio_device_ops ops;
+	struct blk_backend disk;
 	struct blk_config_space config;
 	char id[VIRTIO_BLK_ID_BYTES];
 	char name[24];
+	bool warned;		/* the first failed request was logged */
 	struct virtq_chain chain;
 };
 
@@ -101,7 +101,7 @@ static int transfer(struct virtio_blk *b, const struct virtq_chain *c, uint64_t 
 	size_t left = write ? c->in_len - sizeof(struct blk_req_hdr) : c->out_len - 1;
 	int ret;
 
-	if (left % 512 || off + left < off || off + left > b->disk->size)
+	if (left % 512 || off + left < off || off + left > b->disk.size)
 		return -EINVAL;
 	*written = 0;
 	for (unsigned i = 0; i < c->nbufs && left; i++) {
@@ -115,8 +115,8 @@ static int transfer(struct virtio_blk *b, const struct virtq_chain *c, uint64_t 
 			continue;
 		}
 		n = MIN(v->len - skip, left);
-		ret = write ? disk_write(b->disk, (char *)v->addr + skip, n, off)
-			    : disk_read(b->disk, (char *)v->addr + skip, n, off);
+		ret = write ? b->disk.ops->write(b->disk.opaque, (char *)v->addr + skip, n, off)
+			    : b->disk.ops->read(b->disk.opaque, (char *)v->addr + skip, n, off);
 		if (ret)
 			return ret;
 		if (!write)
@@ -147,14 +147,30 @@ static int ranges(struct virtio_blk *b, const struct virtq_chain *c, bool zeroes
 			return -EINVAL;
 		off = r.sector << SECTOR_SHIFT;
 		bytes = (uint64_t)r.num_sectors << SECTOR_SHIFT;
-		if (off + bytes > b->disk->size)
+		if (off + bytes > b->disk.size)
 			return -EINVAL;
-		ret = zeroes ? disk_write_zeroes(b->disk, off, bytes, r.flags & WZ_FLAG_UNMAP)
-			     : disk_discard(b->disk, off, bytes);
+		ret = zeroes ? b->disk.ops->write_zeroes(b->disk.opaque, off, bytes, r.flags & WZ_FLAG_UNMAP)
+			     : b->disk.ops->discard(b->disk.opaque, off, bytes);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/* A failed request: the guest gets an I/O error, the host one warning (then debug lines). */
+static void report(struct virtio_blk *b, const struct blk_req_hdr *h, int err)
+{
+	const char *why = err != -EINVAL && b->disk.ops->error ? b->disk.ops->error(b->disk.opaque) : NULL;
+
+	if (!why || !*why)
+		why = strerror(-err);
+	if (!b->warned && err != -EINVAL)
+		dev_warn(b->name, "%s: request type %u at sector %llu failed: %s (further failures at debug level)",
+			 b->disk.name, h->type, (unsigned long long)h->sector, why);
+	else
+		dev_debug(b->name, "request type %u sector %llu: %s", h->type,
+			  (unsigned long long)h->sector, why);
+	b->warned |= err != -EINVAL;
 }
 
 static uint8_t handle(struct virtio_blk *b, const struct virtq_chain *c, uint32_t *written)
@@ -171,19 +187,19 @@ static uint8_t handle(struct virtio_blk *b, const struct virtq_chain *c, uint32_
 		ret = transfer(b, c, h.sector << SECTOR_SHIFT, false, written);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		if (b->disk->read_only)
+		if (b->disk.read_only)
 			return VIRTIO_BLK_S_IOERR;
 		ret = transfer(b, c, h.sector << SECTOR_SHIFT, true, written);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		ret = disk_flush(b->disk);
+		ret = b->disk.read_only ? 0 : b->disk.ops->flush(b->disk.opaque);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		*written = virtq_chain_write(c, 0, b->id, MIN((size_t)c->out_len - 1, sizeof(b->id)));
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		if (b->disk->read_only)
+		if (b->disk.read_only)
 			return VIRTIO_BLK_S_IOERR;
 		ret = ranges(b, c, h.type == VIRTIO_BLK_T_WRITE_ZEROES);
 		break;
@@ -191,8 +207,7 @@ static uint8_t handle(struct virtio_blk *b, const struct virtq_chain *c, uint32_
 		return VIRTIO_BLK_S_UNSUPP;
 	}
 	if (ret) {
-		dev_debug(b->name, "request type %u sector %llu: %s", h.type,
-			  (unsigned long long)h.sector, strerror(-ret));
+		report(b, &h, ret);
 		return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -226,37 +241,45 @@ static void queue_notify(void *dev, unsigned q)
 		virtio_mmio_signal(b->t, q);
 }
 
-int virtio_blk_create(struct vm *vm, struct cmdline *cmdline, const struct virtio_blk_config *cfg,
-		      struct virtio_blk **out)
+static uint64_t blk_features(void *dev)
 {
-	struct disk_open_opts o = {
-		.format = cfg->format, .read_only = cfg->read_only,
-		.allow_unsafe_backing = cfg->allow_unsafe_backing, .trusted_dirs = cfg->trusted_dirs,
-	};
+	struct virtio_blk *b = dev;
+
+	if (b->disk.read_only)
+		return 1ULL << VIRTIO_BLK_F_RO;
+	return (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+}
+
+static const struct virtio_device_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+		    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+		    (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX),
+	.instance_features = blk_features,
+	.nqueues = 1,
+	.queue_size = QUEUE_SIZE,
+	.config_size = sizeof(struct blk_config_space),
+	.config_read = config_read,
+	.queue_notify = queue_notify,
+};
+
+int virtio_blk_create(struct vm *vm, const struct virtio_blk_config *cfg, struct virtio_blk **out)
+{
 	struct virtio_blk *b = calloc(1, sizeof(*b));
-	uint64_t features;
+	struct virtio_mmio_config mc = cfg->mmio;
 	int ret;
 
-	if (!b)
+	if (!b) {
+		cfg->backend.ops->close(cfg->backend.opaque);
 		return -ENOMEM;
-	snprintf(b->name, sizeof(b->name), "virtio-blk%u", vm->nvirtio);
-	ret = disk_open(cfg->path, &o, &b->disk);
-	if (ret) {
-		free(b);
-		return ret;
 	}
+	b->disk = cfg->backend;
+	snprintf(b->name, sizeof(b->name), "virtio-blk%u", cfg->mmio.slot);
 	if (cfg->serial)	/* not NUL-terminated at 20 bytes: as the spec says */
 		memcpy(b->id, cfg->serial, MIN(strlen(cfg->serial), sizeof(b->id)));
-
-	features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-		   (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-		   (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX);
-	if (b->disk->read_only)
-		features |= 1ULL << VIRTIO_BLK_F_RO;
-	else
-		features |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	b->config = (struct blk_config_space){
-		.capacity = b->disk->size >> SECTOR_SHIFT,
+		.capacity = b->disk.size >> SECTOR_SHIFT,
 		.size_max = SIZE_MAX_BYTES,
 		.seg_max = SEG_MAX,
 		.blk_size = 512,
@@ -268,25 +291,16 @@ int virtio_blk_create(struct vm *vm, struct cmdline *cmdline, const struct virti
 		.max_write_zeroes_seg = MAX_DISCARD_SEGS,
 		.write_zeroes_may_unmap = 1,
 	};
-	b->ops = (struct virtio_device_ops){
-		.name = b->name,
-		.device_id = VIRTIO_ID_BLOCK,
-		.features = features,
-		.nqueues = 1,
-		.queue_size = QUEUE_SIZE,
-		.config_size = sizeof(b->config),
-		.config_read = config_read,
-		.queue_notify = queue_notify,
-	};
-	ret = virtio_mmio_create(vm, cmdline, &b->ops, b, &b->t);
+	mc.name = b->name;
+	ret = virtio_mmio_create(vm, &mc, &blk_ops, b, &b->t);
 	if (ret) {
-		disk_close(b->disk);
+		b->disk.ops->close(b->disk.opaque);
 		free(b);
 		return ret;
 	}
-	if (b->disk->size % 512)
+	if (b->disk.size % 512)
 		dev_warn(b->name, "%s: size is not a multiple of 512; the last %llu bytes are not visible",
-			 cfg->path, (unsigned long long)(b->disk->size % 512));
+			 b->disk.name, (unsigned long long)(b->disk.size % 512));
 	*out = b;
 	return 0;
 }
@@ -296,6 +310,11 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	if (!b)
 		return;
 	virtio_mmio_destroy(b->t);
-	disk_close(b->disk);
+	b->disk.ops->close(b->disk.opaque);
 	free(b);
+}
+
+struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b)
+{
+	return b->t;
 }

@@ -1,30 +1,52 @@
-/* virtio-blk (spec 5.2): read, write, flush, get-id, discard, write-zeroes over a disk backend. */
+/* virtio-blk (spec 5.2): read, write, flush, get-id, discard, write-zeroes over a block backend. */
 #ifndef VMM_DEVICES_VIRTIO_BLK_H
 #define VMM_DEVICES_VIRTIO_BLK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "images/disk/disk.h"
+#include "devices/virtio/mmio.h"
 
-struct cmdline;
 struct vm;
 struct virtio_blk;
 
 #define VIRTIO_BLK_ID_BYTES 20
 
-struct virtio_blk_config {
-	const char *path;
-	enum disk_format format;	/* DISK_FMT_AUTO: probe */
-	bool read_only;
-	const char *serial;		/* GET_ID answer, at most 20 bytes; NULL: none */
-	bool allow_unsafe_backing;
-	const char *const *trusted_dirs;	/* backing files trusted there (the store) */
+/*
+ * What the device reads and writes (the machine adapts a disk image to it).
+ * Calls are synchronous, on the event loop thread; 0 or -errno. A failed
+ * request becomes an I/O error for the guest and a warning naming the
+ * backend and error(opaque), the backend's account of the failure.
+ */
+struct blk_backend_ops {
+	int (*read)(void *opaque, void *buf, size_t len, uint64_t off);
+	int (*write)(void *opaque, const void *buf, size_t len, uint64_t off);
+	int (*flush)(void *opaque);
+	int (*discard)(void *opaque, uint64_t off, uint64_t len);
+	int (*write_zeroes)(void *opaque, uint64_t off, uint64_t len, bool may_unmap);
+	const char *(*error)(void *opaque);
+	/* Flush and release. */
+	void (*close)(void *opaque);
 };
 
-/* Open the disk and attach a virtio-blk device for it. Logs; 0 or -errno. */
-int virtio_blk_create(struct vm *vm, struct cmdline *cmdline, const struct virtio_blk_config *cfg,
-		      struct virtio_blk **out);
-/* Detach: flushes and closes the disk. */
+struct blk_backend {
+	const struct blk_backend_ops *ops;
+	void *opaque;
+	const char *name;	/* for messages: the image's path */
+	uint64_t size;		/* bytes */
+	bool read_only;
+};
+
+struct virtio_blk_config {
+	struct virtio_mmio_config mmio;
+	struct blk_backend backend;	/* the device owns it from now on, even on failure */
+	const char *serial;		/* GET_ID answer, at most 20 bytes; NULL: none */
+};
+
+int virtio_blk_create(struct vm *vm, const struct virtio_blk_config *cfg, struct virtio_blk **out);
+/* Detach and close the backend (flushed). */
 void virtio_blk_destroy(struct virtio_blk *b);
+struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
 
 #endif

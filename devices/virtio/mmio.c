@@ -9,12 +9,10 @@
 #include <unistd.h>
 
 #include "devices/virtio/mmio.h"
-#include "vmm/cmdline.h"
 #include "vmm/base/log.h"
-#include "vmm/snapfile.h"
 #include "vmm/loop.h"
+#include "vmm/snapfile.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
 
 /* Register offsets (virtio spec 4.2.2) */
 #define REG_MAGIC		0x000
@@ -49,7 +47,9 @@
 
 static uint64_t offered(const struct virtio_mmio *t)
 {
-	return t->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+	uint64_t extra = t->ops->instance_features ? t->ops->instance_features(t->dev) : 0;
+
+	return t->ops->features | extra | (1ULL << VIRTIO_F_VERSION_1);
 }
 
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit)
@@ -328,41 +328,36 @@ static int hook_eventfds(struct virtio_mmio *t)
 	return 0;
 }
 
-int virtio_mmio_create(struct vm *vm, struct cmdline *cmdline,
+int virtio_mmio_create(struct vm *vm, const struct virtio_mmio_config *cfg,
 		       const struct virtio_device_ops *ops, void *dev, struct virtio_mmio **out)
 {
 	struct virtio_mmio *t;
-	unsigned slot = vm->nvirtio;
 	int ret;
 
-	if (ops->nqueues > VIRTIO_MAX_QUEUES || slot >= VM_MAX_VIRTIO || VIRTIO_IRQ_BASE + slot >= IOAPIC_PINS)
-		return -ENOSPC;
+	if (ops->nqueues > VIRTIO_MAX_QUEUES)
+		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->vm = vm;
 	t->ops = ops;
 	t->dev = dev;
-	t->base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
-	t->irq = VIRTIO_IRQ_BASE + slot;
-	t->slot = slot;
+	t->base = cfg->base;
+	t->irq = cfg->irq;
+	t->slot = cfg->slot;
 	t->irq_fd = -1;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		t->kick_fd[q] = -1;
-	snprintf(t->name, sizeof(t->name), "%s", ops->name);
+	snprintf(t->name, sizeof(t->name), "%s", cfg->name ? cfg->name : ops->name);
 	pthread_mutex_init(&t->lock, NULL);
 
-	ret = io_bus_register(&vm->mmio, t->base, VIRTIO_MMIO_SIZE, &mmio_ops, t, t->name);
+	ret = io_bus_register(&vm->mmio, t->base, VIRTIO_MMIO_WINDOW, &mmio_ops, t, t->name);
 	if (!ret)
 		ret = hook_eventfds(t);
 	if (ret) {
-		pr_err("%s: cannot attach: %s", t->name, strerror(-ret));
 		virtio_mmio_destroy(t);
 		return ret;
 	}
-	vm->virtio[slot] = t;
-	vm->nvirtio++;
-	cmdline_add(cmdline, "virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)t->base, t->irq);
 	*out = t;
 	return 0;
 }
@@ -371,8 +366,6 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 {
 	if (!t)
 		return;
-	if (t->vm->virtio[t->slot] == t)
-		t->vm->virtio[t->slot] = NULL;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		if (t->kick_fd[q] < 0)
 			continue;
@@ -455,10 +448,8 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r)
 	    snapreader_getf(r, &saved_config, &saved_len, 0, "virtio%u.config", t->slot))
 		return -EINVAL;
 	memcpy(&st, p, sizeof(st));
-	if (st.device_id != t->ops->device_id || st.nqueues != t->ops->nqueues) {
-		pr_err("snapshot: device %u is not a %s", t->slot, t->name);
-		return -EINVAL;
-	}
+	if (st.device_id != t->ops->device_id || st.nqueues != t->ops->nqueues)
+		return -ENODEV;		/* the machine says which */
 	pthread_mutex_lock(&t->lock);
 	t->status = st.status;
 	t->device_features_sel = st.device_features_sel;

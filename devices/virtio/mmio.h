@@ -13,12 +13,12 @@
 
 #include "devices/virtio/queue.h"
 
-struct cmdline;
 struct event_loop;
 struct vm;
 struct virtio_mmio;
 
 #define VIRTIO_MAX_QUEUES	8
+#define VIRTIO_MMIO_WINDOW	0x1000	/* register window per device */
 
 /* Device status bits */
 #define VIRTIO_STATUS_ACKNOWLEDGE	1
@@ -44,6 +44,8 @@ struct virtio_device_ops {
 	const char *name;
 	uint32_t device_id;
 	uint64_t features;		/* offered, besides VERSION_1 */
+	/* This instance's extra features (a read-only disk's RO bit); NULL: none. */
+	uint64_t (*instance_features)(void *dev);
 	unsigned nqueues;
 	uint16_t queue_size;		/* maximum entries per queue */
 	uint32_t config_size;
@@ -78,11 +80,20 @@ struct virtio_mmio {
 	int irq_fd;
 };
 
+/* Where a device's transport lives, as the machine lays devices out. */
+struct virtio_mmio_config {
+	uint64_t base;		/* guest-physical address of its VIRTIO_MMIO_WINDOW */
+	unsigned irq;		/* its interrupt line (GSI) */
+	unsigned slot;		/* its place in the machine: names its snapshot record */
+	const char *name;	/* for log lines ("virtio-blk0"); NULL: ops->name */
+};
+
 /*
- * Create the transport for one device: take the next window and IRQ, hook
- * ioeventfds/irqfd, and add `virtio_mmio.device=...` to the command line.
+ * Create the transport for one device: register its window, hook
+ * ioeventfds/irqfd. The guest learns of it from the kernel command line
+ * (virtio_mmio.device=4K@BASE:IRQ), which the machine writes. 0 or -errno.
  */
-int virtio_mmio_create(struct vm *vm, struct cmdline *cmdline,
+int virtio_mmio_create(struct vm *vm, const struct virtio_mmio_config *cfg,
 		       const struct virtio_device_ops *ops, void *dev, struct virtio_mmio **out);
 void virtio_mmio_destroy(struct virtio_mmio *t);
 
@@ -97,6 +108,7 @@ struct snapbuf;
 struct snapreader;
 /* Snapshot: registers and queues (record "virtio<slot>"). Device lock taken inside. */
 void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b);
+/* -EINVAL: missing or bad records; -ENODEV: the saved device is another kind. */
 int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r);
 
 /* Running: DRIVER_OK set and not waiting for a reset. */

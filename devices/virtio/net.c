@@ -168,8 +168,7 @@ static const struct virtio_device_ops net_ops = {
 	.reset = net_reset,
 };
 
-int virtio_net_create(struct vm *vm, struct cmdline *cmdline, const struct virtio_net_config *cfg,
-		      struct virtio_net **out)
+int virtio_net_create(struct vm *vm, const struct virtio_net_config *cfg, struct virtio_net **out)
 {
 	struct net_backend *b = cfg->backend;
 	struct virtio_net *n = calloc(1, sizeof(*n));
@@ -184,12 +183,11 @@ int virtio_net_create(struct vm *vm, struct cmdline *cmdline, const struct virti
 	n->config[8] = 1;		/* one queue pair */
 	n->config[10] = b->mtu & 0xff;
 	n->config[11] = b->mtu >> 8;
-	ret = virtio_mmio_create(vm, cmdline, &net_ops, n, &n->t);
+	ret = virtio_mmio_create(vm, &cfg->mmio, &net_ops, n, &n->t);
 	if (ret)
 		goto fail;
 	ret = net_core_init(&n->core, n->t->name, &vm->mem, &n->t->queues[RXQ], &n->t->queues[TXQ], b);
 	if (ret) {
-		pr_err("virtio-net: %s", strerror(-ret));
 		virtio_mmio_destroy(n->t);
 		goto fail;
 	}
@@ -212,9 +210,7 @@ void virtio_net_destroy(struct virtio_net *n)
 	free(n);
 }
 
-void virtio_net_stats(struct virtio_net *n, struct net_stats *out)
+struct virtio_mmio *virtio_net_transport(struct virtio_net *n)
 {
-	pthread_mutex_lock(&n->t->lock);
-	*out = n->core.stats;
-	pthread_mutex_unlock(&n->t->lock);
+	return n->t;
 }

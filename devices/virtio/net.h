@@ -14,24 +14,23 @@
 
 #include <stdint.h>
 
+#include "devices/virtio/mmio.h"
 #include "devices/virtio/net-core.h"
 
-struct cmdline;
 struct net_backend;
 struct vm;
 struct virtio_net;
 
 struct virtio_net_config {
+	struct virtio_mmio_config mmio;
 	uint8_t mac[6];
 	struct net_backend *backend;	/* owned by the device from now on, even on failure */
 };
 
-/* Add the device before machine_boot. Logs and returns -errno on failure. */
-int virtio_net_create(struct vm *vm, struct cmdline *cmdline, const struct virtio_net_config *cfg,
-		      struct virtio_net **out);
+/* Add the device before the machine boots. 0 or -errno. */
+int virtio_net_create(struct vm *vm, const struct virtio_net_config *cfg, struct virtio_net **out);
 /* After the event loop has stopped: the device and its backend. */
 void virtio_net_destroy(struct virtio_net *n);
-/* A snapshot of the counters (any thread). */
-void virtio_net_stats(struct virtio_net *n, struct net_stats *out);
+struct virtio_mmio *virtio_net_transport(struct virtio_net *n);
 
 #endif

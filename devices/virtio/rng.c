@@ -56,14 +56,14 @@ static const struct virtio_device_ops rng_ops = {
 	.queue_notify = rng_notify,
 };
 
-int virtio_rng_create(struct vm *vm, struct cmdline *cmdline, struct virtio_rng **out)
+int virtio_rng_create(struct vm *vm, const struct virtio_rng_config *cfg, struct virtio_rng **out)
 {
 	struct virtio_rng *r = calloc(1, sizeof(*r));
 	int ret;
 
 	if (!r)
 		return -ENOMEM;
-	ret = virtio_mmio_create(vm, cmdline, &rng_ops, r, &r->t);
+	ret = virtio_mmio_create(vm, &cfg->mmio, &rng_ops, r, &r->t);
 	if (ret) {
 		free(r);
 		return ret;
@@ -78,4 +78,9 @@ void virtio_rng_destroy(struct virtio_rng *r)
 		return;
 	virtio_mmio_destroy(r->t);
 	free(r);
+}
+
+struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r)
+{
+	return r->t;
 }

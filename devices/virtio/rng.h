@@ -2,11 +2,17 @@
 #ifndef VMM_DEVICES_VIRTIO_RNG_H
 #define VMM_DEVICES_VIRTIO_RNG_H
 
-struct cmdline;
+#include "devices/virtio/mmio.h"
+
 struct vm;
 struct virtio_rng;
 
-int virtio_rng_create(struct vm *vm, struct cmdline *cmdline, struct virtio_rng **out);
+struct virtio_rng_config {
+	struct virtio_mmio_config mmio;
+};
+
+int virtio_rng_create(struct vm *vm, const struct virtio_rng_config *cfg, struct virtio_rng **out);
 void virtio_rng_destroy(struct virtio_rng *r);
+struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r);
 
 #endif

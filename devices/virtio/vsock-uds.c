@@ -15,6 +15,7 @@
 
 #include "devices/virtio/vsock-core.h"
 #include "devices/virtio/vsock-uds.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/base/util.h"
@@ -141,28 +142,25 @@ static int claim_path(const char *path, struct sockaddr_un *sa)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-int vsock_uds_create(struct vsock_core *core, const char *path, struct vsock_uds **out)
+int vsock_uds_create(struct vsock_core *core, const char *path, struct vsock_uds **out,
+		     struct error *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_uds *u;
 	int ret;
 
 	/* Room for "_<port>" too: guest connections go to PATH_<port>. */
-	if (strlen(path) + 11 >= sizeof(sa.sun_path)) {
-		pr_err("--vsock %s: path too long for a unix socket (at most %zu bytes)", path,
-		       sizeof(sa.sun_path) - 12);
-		return -ENAMETOOLONG;
-	}
+	if (strlen(path) + 11 >= sizeof(sa.sun_path))
+		return err_set(e, -ENAMETOOLONG, "--vsock %s: path too long for a unix socket (at most %zu bytes)",
+			       path, sizeof(sa.sun_path) - 12);
 	strcpy(sa.sun_path, path);
 	ret = claim_path(path, &sa);
-	if (ret) {
-		pr_err("--vsock %s: %s", path, ret == -EADDRINUSE ? "another process is listening there" :
-		       ret == -EEXIST ? "exists and is not a socket" : strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(e, ret, "--vsock %s: %s", path, ret == -EADDRINUSE ? "another process is listening there" :
+			       ret == -EEXIST ? "exists and is not a socket" : strerror(-ret));
 	u = calloc(1, sizeof(*u));
 	if (!u)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "--vsock %s: out of memory", path);
 	u->core = core;
 	u->loop = core->cfg.loop;
 	u->listen_fd = -1;
@@ -174,13 +172,14 @@ int vsock_uds_create(struct vsock_core *core, const char *path, struct vsock_uds
 	u->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (!u->path || u->listen_fd < 0 ||
 	    bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(u->listen_fd, 64) < 0) {
-		ret = u->path ? -errno : -ENOMEM;
-		pr_err("--vsock %s: %s", path, strerror(-ret));
+		ret = err_sys(e, u->path ? -errno : -ENOMEM, "--vsock %s", path);
 		goto fail;
 	}
 	ret = loop_add(u->loop, u->listen_fd, EPOLLIN, on_accept, u);
-	if (ret)
+	if (ret) {
+		err_sys(e, ret, "--vsock %s", path);
 		goto fail;
+	}
 	*out = u;
 	return 0;
 fail:

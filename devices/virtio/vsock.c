@@ -14,6 +14,7 @@
 #include "devices/virtio/vsock-core.h"
 #include "devices/virtio/vsock-uds.h"
 #include "devices/virtio/vsock.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/vm.h"
 
@@ -215,8 +216,7 @@ static const struct virtio_device_ops vsock_ops = {
 	.reset = vsock_reset,
 };
 
-int vsock_create(struct vm *vm, struct cmdline *cmdline, const struct vsock_config *cfg,
-		 struct vsock **out)
+int vsock_create(struct vm *vm, const struct vsock_config *cfg, struct vsock **out)
 {
 	uint64_t cid = cfg->guest_cid ? cfg->guest_cid : VSOCK_DEFAULT_CID;
 	struct vsock_core_config cc = {
@@ -226,10 +226,8 @@ int vsock_create(struct vm *vm, struct cmdline *cmdline, const struct vsock_conf
 	struct vsock *v;
 	int ret;
 
-	if (cid < 3 || cid >= 0xffffffffULL) {
-		pr_err("vsock guest CID %llu: out of range (3 to 4294967294)", (unsigned long long)cid);
+	if (cid < 3 || cid >= 0xffffffffULL)
 		return -EINVAL;
-	}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -242,25 +240,16 @@ int vsock_create(struct vm *vm, struct cmdline *cmdline, const struct vsock_conf
 	}
 	for (int i = 0; i < 8; i++)
 		v->config[i] = cid >> (8 * i);
-	ret = virtio_mmio_create(vm, cmdline, &vsock_ops, v, &v->t);
+	ret = virtio_mmio_create(vm, &cfg->mmio, &vsock_ops, v, &v->t);
 	if (ret)
 		goto fail;
 	cc.lock = &v->t->lock;
 	cc.opaque = v;
 	ret = vsock_core_init(&v->core, &cc);
-	if (ret) {
-		pr_err("virtio-vsock: %s", strerror(-ret));
+	if (ret)
 		goto fail_mmio;
-	}
-	if (cfg->uds_path) {
-		ret = vsock_uds_create(&v->core, cfg->uds_path, &v->uds);
-		if (ret)
-			goto fail_core;
-	}
 	*out = v;
 	return 0;
-fail_core:
-	vsock_core_destroy(&v->core);
 fail_mmio:
 	virtio_mmio_destroy(v->t);
 fail:
@@ -268,6 +257,18 @@ fail:
 	free(v->rx_chain);
 	free(v);
 	return ret;
+}
+
+int vsock_serve_uds(struct vsock *v, struct error *e)
+{
+	if (!v->core.cfg.uds_path || v->uds)
+		return 0;
+	return vsock_uds_create(&v->core, v->core.cfg.uds_path, &v->uds, e);
+}
+
+struct virtio_mmio *vsock_transport(struct vsock *v)
+{
+	return v->t;
 }
 
 void vsock_destroy(struct vsock *v)

@@ -15,15 +15,18 @@
 
 #include <stdint.h>
 
-struct cmdline;
+#include "devices/virtio/mmio.h"
+
+struct error;
 struct vm;
 struct vsock;
 
 #define VSOCK_DEFAULT_CID	3
 
 struct vsock_config {
+	struct virtio_mmio_config mmio;
 	uint64_t guest_cid;	/* 3 .. 0xfffffffe; 0 means VSOCK_DEFAULT_CID */
-	const char *uds_path;	/* NULL: no unix socket front end */
+	const char *uds_path;	/* guest connections to host port P go to PATH_P; NULL: none */
 };
 
 /*
@@ -33,11 +36,16 @@ struct vsock_config {
  */
 typedef void (*vsock_accept_fn)(void *opaque, int fd, uint32_t guest_port);
 
-/* Add the device before machine_boot. Logs and returns -errno on failure. */
-int vsock_create(struct vm *vm, struct cmdline *cmdline, const struct vsock_config *cfg,
-		 struct vsock **out);
+/* Add the device before the machine boots. 0 or -errno (-EINVAL: a bad CID). */
+int vsock_create(struct vm *vm, const struct vsock_config *cfg, struct vsock **out);
+/*
+ * Listen on cfg.uds_path for host programs (the CONNECT handshake). 0 or
+ * -errno with e saying what is wrong with the path.
+ */
+int vsock_serve_uds(struct vsock *v, struct error *e);
 /* After the event loop has stopped. */
 void vsock_destroy(struct vsock *v);
+struct virtio_mmio *vsock_transport(struct vsock *v);
 
 /*
  * Accept guest connections to host port `port` (loop thread or before boot).

@@ -325,7 +325,7 @@ int main(void)
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
 	agent_fd = sv[1];
 	fcntl(agent_fd, F_SETFL, O_NONBLOCK);
-	agent_client_create(loop, NULL, &ops, NULL, &client);
+	agent_client_create(loop, &ops, NULL, &client);
 	ok(agent_client_attach(client, sv[0]) == 0, "attach");
 	test_run_and_flow();
 	test_start_failure();

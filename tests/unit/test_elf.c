@@ -41,7 +41,7 @@ static void make(struct img *m)
 
 static int load(struct img *m, size_t size, struct guest_mem *mem, struct elf_image *out)
 {
-	return elf_load("test", m, size, mem, out);
+	return elf_load("test", m, size, mem, out, NULL);
 }
 
 int main(void)

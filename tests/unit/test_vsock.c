@@ -408,7 +408,7 @@ static void test_uds(void)
 	snprintf(path, sizeof(path), "%s/v.sock", dir);
 	cfg.uds_path = path;
 	vsock_core_init(&core, &cfg);
-	ok(vsock_uds_create(&core, path, &u) == 0, "unix socket front end listens");
+	ok(vsock_uds_create(&core, path, &u, NULL) == 0, "unix socket front end listens");
 
 	/* Host program -> guest port 52 */
 	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -460,7 +460,7 @@ static void test_uds(void)
 	{
 		struct vsock_uds *u2 = NULL;
 
-		ok(vsock_uds_create(&core, path, &u2) == -EADDRINUSE, "a live socket path is not taken over");
+		ok(vsock_uds_create(&core, path, &u2, NULL) == -EADDRINUSE, "a live socket path is not taken over");
 	}
 	vsock_uds_destroy(u);
 	ok(access(path, F_OK) < 0, "socket file removed");

@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "devices/virtio/vsock.h"
 #include "vmm/agent.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
@@ -37,7 +36,6 @@ struct action {
 
 struct test {
 	struct machine *m;
-	struct vsock *vsock;
 	struct agent_client *client;
 	struct proto_spec spec;
 	char *env[MAX_ENV + 1];
@@ -221,7 +219,7 @@ static void next_action(struct test *t)
 	case ACT_RESET:
 		/* The guest drops its connections; the agent reconnects and says HELLO. */
 		t->resetting = true;
-		vsock_transport_reset(t->vsock);
+		machine_vsock_reset(t->m);
 		break;
 	case ACT_SLEEP: {
 		uint64_t v = 0;
@@ -307,6 +305,13 @@ static void on_output(void *opaque, uint32_t events)
 		pr_debug("stdout: %s", strerror(errno));
 }
 
+static void on_agent(void *opaque, int fd, uint32_t guest_port)
+{
+	struct test *t = opaque;
+
+	agent_client_attach(t->client, fd);
+}
+
 static int add_action(struct test *t, enum action_kind kind, const char *arg)
 {
 	struct action *a;
@@ -374,7 +379,8 @@ int cmd_agent_test(struct cli *cli, int argc, char **argv)
 		.name = "agent-test", .mem_size = 128 * MiB, .ncpus = 1, .quirks = QUIRKS_AUTO,
 		.console_fd = -1, .console_input = false,
 	};
-	struct vsock_config vcfg = { .guest_cid = VSOCK_DEFAULT_CID };
+	struct machine_vsock_config vcfg = { .guest_cid = 0 };
+	struct error e = { 0 };
 	struct test *t = calloc(1, sizeof(*t));
 	const char *console_path = NULL;
 	char cmdline[512] = "";
@@ -459,11 +465,13 @@ act:
 	if (!cfg.kernel || !cfg.initrd)
 		return cli_usage_error("agent-test", "--kernel and --initrd are required");
 	if (log_get_level() >= LOG_DEBUG)
-		snprintf(cmdline, sizeof(cmdline), "%s vmm_agent.debug", cfg.user_cmdline ? cfg.user_cmdline : "");
+		snprintf(cmdline, sizeof(cmdline), "%s " PROTO_CMDLINE_DEBUG, cfg.user_cmdline ? cfg.user_cmdline : "");
 	if (*cmdline)
 		cfg.user_cmdline = cmdline;
-	if (machine_validate(&cfg))
+	if (machine_validate(&cfg, &e)) {
+		err_print(&e);
 		return EXIT_VMM_ERROR;
+	}
 	if (console_path) {
 		cfg.console_fd = open(console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (cfg.console_fd < 0) {
@@ -471,16 +479,19 @@ act:
 			return EXIT_VMM_ERROR;
 		}
 	}
-	ret = machine_create(&cfg, &t->m);
+	cfg.vsock = &vcfg;
+	ret = machine_create(&cfg, &t->m, &e);
+	if (!ret && (ret = agent_client_create(t->m->loop, &client_ops, t, &t->client)))
+		err_sys(&e, ret, "agent client");
+	if (!ret && (ret = machine_vsock_listen(t->m, PROTO_PORT, on_agent, t)))
+		err_sys(&e, ret, "agent: cannot listen on vsock port %d", PROTO_PORT);
 	if (!ret)
-		ret = vsock_create(t->m->vm, &t->m->cmdline, &vcfg, &t->vsock);
-	if (!ret)
-		ret = agent_client_create(t->m->loop, t->vsock, &client_ops, t, &t->client);
-	if (!ret)
-		ret = machine_boot(t->m);
+		ret = machine_boot(t->m, &e);
 	if (ret) {
+		err_print(&e);
+		if (t->m)
+			machine_vsock_unlisten(t->m, PROTO_PORT);
 		agent_client_destroy(t->client);
-		vsock_destroy(t->vsock);
 		machine_destroy(t->m);
 		return EXIT_VMM_ERROR;
 	}
@@ -499,8 +510,8 @@ act:
 	if (t->timing)
 		fprintf(stderr, "agent-test: timing: hello %.0f ms (guest uptime %.0f ms), started %.0f ms\n",
 			t->t_hello / 1e6, t->guest_hello_ns / 1e6, t->t_started / 1e6);
+	machine_vsock_unlisten(t->m, PROTO_PORT);
 	agent_client_destroy(t->client);
-	vsock_destroy(t->vsock);
 	if (t->out_pipe >= 0) {
 		/* What is still in the pipe belongs on stdout. */
 		char buf[65536];

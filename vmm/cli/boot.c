@@ -6,9 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/virtio/vsock.h"
 #include "vmm/cli/cli.h"
-#include "devices/virtio/blk.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
 #include "vmm/machine/machine.h"
@@ -56,12 +54,13 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	};
 	const char *console_path = NULL, *bad;
 	struct disk_spec disks[MACHINE_MAX_DISKS];
+	struct machine_disk_config dcfg[MACHINE_MAX_DISKS];
 	unsigned ndisks = 0;
 	bool unsafe_backing = false;
-	struct vsock_config vcfg = { .guest_cid = VSOCK_DEFAULT_CID };
+	struct machine_vsock_config vcfg = { .guest_cid = 0 };
 	bool want_vsock = false;
-	struct vsock *vsock = NULL;
 	struct machine *m = NULL;
+	struct error e = { 0 };
 	uint64_t v;
 	int c, ret, status;
 
@@ -104,8 +103,10 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("boot", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cli_usage_error("boot", "--kernel is required (`make kernel` builds build/vmlinux)");
-	if (machine_validate(&cfg))
+	if (machine_validate(&cfg, &e)) {
+		err_print(&e);
 		return EXIT_VMM_ERROR;
+	}
 
 	if (console_path) {
 		cfg.console_fd = open(console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -114,27 +115,24 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 			return EXIT_VMM_ERROR;
 		}
 	}
-	ret = machine_create(&cfg, &m);
-	for (unsigned i = 0; !ret && i < ndisks; i++) {
-		struct virtio_blk_config bc = {
+	for (unsigned i = 0; i < ndisks; i++)
+		dcfg[i] = (struct machine_disk_config){
 			.path = disks[i].path, .format = disks[i].format, .read_only = disks[i].read_only,
 			.serial = disks[i].serial, .allow_unsafe_backing = unsafe_backing,
 		};
-
-		ret = machine_add_disk(m, &bc);
-	}
-	if (!ret && want_vsock)
-		ret = vsock_create(m->vm, &m->cmdline, &vcfg, &vsock);
+	cfg.disks = dcfg;
+	cfg.ndisks = ndisks;
+	cfg.vsock = want_vsock ? &vcfg : NULL;
+	ret = machine_create(&cfg, &m, &e);
 	if (!ret)
-		ret = machine_boot(m);
+		ret = machine_boot(m, &e);
 	if (ret) {
-		vsock_destroy(vsock);
+		err_print(&e);
 		machine_destroy(m);
 		return EXIT_VMM_ERROR;
 	}
 	machine_wait(m);
 	status = machine_report(m);
-	vsock_destroy(vsock);
 	machine_destroy(m);
 	if (console_path)
 		close(cfg.console_fd);

@@ -459,11 +459,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (ret)
 		goto out;
 	{
-		char err[512];
+		struct error e = { 0 };
 
 		/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
-		if (runner_net_check(cli->root, &cfg.net, err, sizeof(err))) {
-			pr_err("%s", err);
+		if (runner_net_check(cli->root, &cfg.net, &e)) {
+			err_print(&e);
 			goto out;
 		}
 	}

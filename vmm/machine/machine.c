@@ -10,18 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/exit.h"
-#include "devices/i8042.h"
-#include "devices/rtc.h"
 #include "devices/serial.h"
-#include "devices/virtio/blk.h"
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
-#include "vmm/loop.h"
-#include "vmm/machine/machine.h"
 #include "vmm/base/util.h"
+#include "vmm/loop.h"
+#include "vmm/machine/machine-internal.h"
 #include "vmm/x86/boot.h"
-#include "vmm/x86/layout.h"
 #include "vmm/x86/quirks-pvm.h"
 
 #define MIN_MEMORY	(32 * MiB)
@@ -40,62 +35,46 @@ uint64_t machine_uptime_ns(const struct machine *m)
 	return now_ns() - m->start_ns;
 }
 
-static int check_file(const char *what, const char *path)
+static int check_file(const char *what, const char *path, struct error *e)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0) {
-		pr_err("%s %s: %s", what, path, strerror(errno));
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s %s: not a regular file", what, path);
-		return -EINVAL;
-	}
-	if (access(path, R_OK) < 0) {
-		pr_err("%s %s: %s", what, path, strerror(errno));
-		return -errno;
-	}
+	if (stat(path, &st) < 0)
+		return err_sys(e, -errno, "%s %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, -EINVAL, "%s %s: not a regular file", what, path);
+	if (access(path, R_OK) < 0)
+		return err_sys(e, -errno, "%s %s", what, path);
 	return 0;
 }
 
-int machine_validate(const struct machine_config *cfg)
+int machine_validate(const struct machine_config *cfg, struct error *e)
 {
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	int ret;
 
-	if (!cfg->kernel) {
-		pr_err("no kernel given (use --kernel build/vmlinux; `make kernel` builds it)");
-		return -EINVAL;
-	}
-	ret = check_file("kernel", cfg->kernel);
+	if (!cfg->kernel)
+		return err_set(e, -EINVAL, "no kernel given (use --kernel build/vmlinux; `make kernel` builds it)");
+	ret = check_file("kernel", cfg->kernel, e);
 	if (ret)
 		return ret;
 	if (cfg->initrd) {
-		ret = check_file("initrd", cfg->initrd);
+		ret = check_file("initrd", cfg->initrd, e);
 		if (ret)
 			return ret;
 	}
-	if (cfg->mem_size < MIN_MEMORY || cfg->mem_size > MAX_MEMORY) {
-		pr_err("--memory %llu MiB: out of range (%llu MiB to %llu GiB)",
-		       (unsigned long long)(cfg->mem_size >> 20),
-		       (unsigned long long)(MIN_MEMORY >> 20), (unsigned long long)(MAX_MEMORY >> 30));
-		return -ERANGE;
-	}
-	if (cfg->mem_size > host_ram) {
-		pr_err("--memory %llu MiB: more than this host's %llu MiB of RAM",
-		       (unsigned long long)(cfg->mem_size >> 20), (unsigned long long)(host_ram >> 20));
-		return -ERANGE;
-	}
-	if (cfg->ncpus < 1 || cfg->ncpus > VM_MAX_CPUS) {
-		pr_err("--cpus %u: out of range (1 to %d)", cfg->ncpus, VM_MAX_CPUS);
-		return -ERANGE;
-	}
-	if (cfg->user_cmdline && strlen(cfg->user_cmdline) >= CMDLINE_MAX - 256) {
-		pr_err("--cmdline is %zu bytes; at most %d fit beside vmm's own parameters",
-		       strlen(cfg->user_cmdline), CMDLINE_MAX - 257);
-		return -E2BIG;
-	}
+	if (cfg->mem_size < MIN_MEMORY || cfg->mem_size > MAX_MEMORY)
+		return err_set(e, -ERANGE, "--memory %llu MiB: out of range (%llu MiB to %llu GiB)",
+			       (unsigned long long)(cfg->mem_size >> 20),
+			       (unsigned long long)(MIN_MEMORY >> 20), (unsigned long long)(MAX_MEMORY >> 30));
+	if (cfg->mem_size > host_ram)
+		return err_set(e, -ERANGE, "--memory %llu MiB: more than this host's %llu MiB of RAM",
+			       (unsigned long long)(cfg->mem_size >> 20), (unsigned long long)(host_ram >> 20));
+	if (cfg->ncpus < 1 || cfg->ncpus > VM_MAX_CPUS)
+		return err_set(e, -ERANGE, "--cpus %u: out of range (1 to %d)", cfg->ncpus, VM_MAX_CPUS);
+	if (cfg->user_cmdline && strlen(cfg->user_cmdline) >= CMDLINE_MAX - 256)
+		return err_set(e, -E2BIG, "--cmdline is %zu bytes; at most %d fit beside vmm's own parameters",
+			       strlen(cfg->user_cmdline), CMDLINE_MAX - 257);
 	return 0;
 }
 
@@ -146,20 +125,20 @@ static int setup_signals(struct machine *m)
 	return loop_add(m->loop, m->signal_fd, EPOLLIN, on_signal, m);
 }
 
-int machine_create(const struct machine_config *cfg, struct machine **out)
+int machine_create(const struct machine_config *cfg, struct machine **out, struct error *e)
 {
 	struct vm_config vc = {
 		.name = cfg->name, .mem_size = cfg->mem_size, .ncpus = cfg->ncpus, .quirks = cfg->quirks,
 		.mem_file = cfg->mem_file,
 	};
-	struct serial_config sc = { .port = SERIAL_COM1_PORT, .irq = SERIAL_COM1_IRQ };
 	struct machine *m;
 	int ret;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	m->cfg = *cfg;
+	m->cfg.mem_file = NULL;		/* only create's business; the caller's buffer */
 	m->signal_fd = -1;
 	m->start_ns = now_ns();
 	console_init(&m->console, cfg->console_fd);
@@ -167,26 +146,21 @@ int machine_create(const struct machine_config *cfg, struct machine **out)
 
 	ret = loop_create(&m->loop);
 	if (ret) {
-		pr_err("event loop: %s", strerror(-ret));
+		err_sys(e, ret, "event loop");
 		goto fail;
 	}
 	ret = setup_signals(m);
 	if (ret) {
-		pr_err("signal handling: %s", strerror(-ret));
+		err_sys(e, ret, "signal handling");
 		goto fail;
 	}
-	ret = vm_create(&vc, m->loop, &m->console, &m->vm);
+	ret = vm_create(&vc, m->loop, &m->console, &m->vm, e);
+	if (!ret)
+		ret = machine_add_base_devices(m, e);
+	if (!ret)
+		ret = machine_add_devices(m, e);
 	if (ret)
 		goto fail;
-
-	sc.console = &m->console;
-	m->serial = serial_create(m->vm, &sc);
-	m->rtc = rtc_create(m->vm);
-	if (!m->serial || !m->rtc || i8042_create(m->vm) || exit_dev_create(m->vm)) {
-		ret = -ENOMEM;
-		pr_err("cannot create the base devices");
-		goto fail;
-	}
 	if (cfg->console_input && loop_add(m->loop, STDIN_FILENO, EPOLLIN, on_stdin, m))
 		pr_debug("stdin cannot be polled; console input disabled");
 	*out = m;
@@ -194,21 +168,6 @@ int machine_create(const struct machine_config *cfg, struct machine **out)
 fail:
 	machine_destroy(m);
 	return ret;
-}
-
-int machine_add_disk(struct machine *m, const struct virtio_blk_config *cfg)
-{
-	int ret;
-
-	if (m->ndisks == MACHINE_MAX_DISKS) {
-		pr_err("%s: at most %d disks per VM", cfg->path, MACHINE_MAX_DISKS);
-		return -ENOSPC;
-	}
-	ret = virtio_blk_create(m->vm, &m->cmdline, cfg, &m->disks[m->ndisks]);
-	if (ret)
-		return ret;
-	m->ndisks++;
-	return 0;
 }
 
 static void compose_cmdline(struct machine *m)
@@ -231,22 +190,21 @@ static void compose_cmdline(struct machine *m)
 	c->overflow |= user.overflow;
 }
 
-int machine_boot(struct machine *m)
+int machine_boot(struct machine *m, struct error *e)
 {
 	struct boot_config bc = { .kernel = m->cfg.kernel, .initrd = m->cfg.initrd };
 	int ret;
 
 	compose_cmdline(m);
-	if (m->cmdline.overflow) {
-		pr_err("kernel command line longer than %d bytes (shorten --cmdline)", CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
+	if (m->cmdline.overflow)
+		return err_set(e, -E2BIG, "kernel command line longer than %d bytes (shorten --cmdline)",
+			       CMDLINE_MAX - 1);
 	bc.cmdline = m->cmdline.buf;
 	dev_debug(m->vm->name, "cmdline: %s", bc.cmdline);
-	ret = x86_boot(m->vm, &bc);
+	ret = x86_boot(m->vm, &bc, e);
 	if (ret)
 		return ret;
-	return vm_start(m->vm);
+	return vm_start(m->vm, e);
 }
 
 int machine_wait(struct machine *m)
@@ -313,12 +271,8 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->loop && m->cfg.console_input)
 		loop_remove(m->loop, STDIN_FILENO);
-	/* vCPUs are stopped: the devices can go, disks flushed and closed. */
-	for (unsigned i = 0; i < m->ndisks; i++)
-		virtio_blk_destroy(m->disks[i]);
+	machine_remove_devices(m);
 	vm_destroy(m->vm);
-	serial_destroy(m->serial);
-	rtc_destroy(m->rtc);
 	if (m->signal_fd >= 0)
 		close(m->signal_fd);
 	loop_destroy(m->loop);

@@ -1,7 +1,10 @@
 /*
  * A bootable machine: event loop, console, VM, the base devices (UART,
- * i8042, RTC, exit device) and the kernel command line. `vmm boot` and
- * `vmm run` build on it, adding their own devices before machine_boot().
+ * i8042, RTC, exit device), the devices its config lists (disks, vsock, rng,
+ * network) and the kernel command line. The only code that names devices:
+ * it lays them out (addresses, interrupt lines) and tells them where they
+ * live through their configs. `vmm boot`, `vmm run` (the runner) and the
+ * agent test helper describe the machine they want; this builds it.
  */
 #ifndef VMM_MACHINE_MACHINE_H
 #define VMM_MACHINE_MACHINE_H
@@ -9,16 +12,58 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "images/disk/disk.h"
 #include "vmm/cmdline.h"
 #include "vmm/console.h"
 #include "vmm/vm.h"
 
-#define MACHINE_MAX_DISKS 8
+#define MACHINE_MAX_DISKS	8
+#define MACHINE_MAX_VIRTIO	16
 
+struct error;
 struct event_loop;
+struct exit_dev;
+struct i8042;
+struct net_backend;
+struct rtc;
 struct serial;
 struct virtio_blk;
-struct rtc;
+struct virtio_mmio;
+struct virtio_net;
+struct virtio_rng;
+struct vsock;
+
+/* A disk image as a virtio-blk device (the first is /dev/vda). */
+struct machine_disk_config {
+	const char *path;
+	enum disk_format format;	/* DISK_FMT_AUTO: probe */
+	bool read_only;
+	const char *serial;		/* GET_ID answer, at most 20 bytes; NULL: none */
+	bool allow_unsafe_backing;
+	const char *const *trusted_dirs;	/* backing files trusted there (the store) */
+};
+
+struct machine_vsock_config {
+	uint64_t guest_cid;		/* 0: the default, 3 */
+	const char *uds_path;		/* host programs' unix socket (docs/vsock.md); NULL: none */
+};
+
+enum machine_net_backend { MACHINE_NET_SLIRP, MACHINE_NET_TAP };
+
+struct machine_net_config {
+	enum machine_net_backend backend;
+	const char *tap;		/* MACHINE_NET_TAP: an existing tap device */
+	uint8_t mac[6];
+};
+
+/* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
+struct machine_net_info {
+	const char *cidr;		/* "10.0.2.15/24" */
+	const char *gateway;
+	const char *dns;
+};
+
+typedef void (*machine_accept_fn)(void *opaque, int fd, uint32_t guest_port);
 
 struct machine_config {
 	const char *name;
@@ -37,6 +82,13 @@ struct machine_config {
 	 */
 	void (*on_signal)(void *opaque, int sig);
 	void *signal_opaque;
+
+	/* Devices besides the base ones, in this order (part of a snapshot's shape). */
+	const struct machine_disk_config *disks;
+	unsigned ndisks;
+	const struct machine_vsock_config *vsock;	/* NULL: none */
+	bool rng;
+	const struct machine_net_config *net;		/* NULL: no network interface */
 };
 
 struct machine {
@@ -46,23 +98,28 @@ struct machine {
 	struct vm *vm;
 	struct serial *serial;
 	struct rtc *rtc;
-	struct cmdline cmdline;	/* devices add their parameters before boot */
+	struct i8042 *i8042;
+	struct exit_dev *exit_dev;
+	struct cmdline cmdline;		/* the devices' parameters, before boot */
 	struct virtio_blk *disks[MACHINE_MAX_DISKS];
 	unsigned ndisks;
+	struct vsock *vsock;
+	struct virtio_rng *rng;
+	struct virtio_net *net;
+	struct net_backend *net_backend;	/* owned by net */
+	struct virtio_mmio *virtio[MACHINE_MAX_VIRTIO];	/* by slot, for snapshots */
+	unsigned nvirtio;
 	int signal_fd;
 	int exit_signal;	/* the host signal that stopped us, 0 if none */
 	uint64_t start_ns;
 };
 
-struct virtio_blk_config;
-
-/* Check the configuration before touching /dev/kvm: one clear line per problem. */
-int machine_validate(const struct machine_config *cfg);
-int machine_create(const struct machine_config *cfg, struct machine **out);
-/* Attach a virtio-blk disk (in order: the first is /dev/vda). Logs; 0 or -errno. */
-int machine_add_disk(struct machine *m, const struct virtio_blk_config *cfg);
-/* Compose the command line, load kernel and initrd, start the vCPUs. */
-int machine_boot(struct machine *m);
+/* Check the configuration before touching /dev/kvm: 0, or -errno with e naming the problem. */
+int machine_validate(const struct machine_config *cfg, struct error *e);
+/* The VM and every configured device. 0 or -errno with e. */
+int machine_create(const struct machine_config *cfg, struct machine **out, struct error *e);
+/* Compose the command line, load kernel and initrd, start the vCPUs. 0 or -errno with e. */
+int machine_boot(struct machine *m, struct error *e);
 /* Serve the event loop until the guest ends; then join the vCPUs. */
 int machine_wait(struct machine *m);
 /*
@@ -75,5 +132,22 @@ void machine_destroy(struct machine *m);
 
 /* Monotonic nanoseconds since the machine was created. */
 uint64_t machine_uptime_ns(const struct machine *m);
+
+/* The vsock device (cfg.vsock): accept guest connections to a host port (loop thread). */
+int machine_vsock_listen(struct machine *m, uint32_t port, machine_accept_fn fn, void *opaque);
+void machine_vsock_unlisten(struct machine *m, uint32_t port);
+/* Tell the guest its vsock transport was reset (after a restore): connections start over. */
+void machine_vsock_reset(struct machine *m);
+
+/*
+ * The network (cfg.net): forward host_ip:host_port (NULL or "": any address)
+ * to the guest's guest_port through the user-mode network. 0, -EADDRINUSE,
+ * -EACCES, -EADDRNOTAVAIL... (the caller explains which port).
+ */
+int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16_t host_port,
+			uint16_t guest_port);
+void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out);
+/* Would --network tap:name work? 0, or -errno with e saying what to do. */
+int machine_net_check_tap(const char *name, struct error *e);
 
 #endif

@@ -15,36 +15,35 @@
 
 #include "vmm/snapfile.h"
 
+struct error;
 struct machine;
+struct machine_config;
 
-struct snapshot_shape {
-	const char *kernel;
-	const char *initrd;
-	uint64_t mem_size;
-	unsigned ncpus;
-	bool pvm;		/* host quirks on */
-	const char *devices;	/* "blk,vsock" (in slot order) */
-};
-
-/* The key of a shape (hashes the kernel and initrd files). 0 or -errno. */
-int snapshot_key(const struct snapshot_shape *s, char key[SNAP_KEY_LEN + 1]);
+/*
+ * The key of the machine cfg describes: kernel and initrd (their contents),
+ * RAM, vCPUs, host quirks, the device list. 0 or -errno.
+ */
+int snapshot_key(const struct machine_config *cfg, char key[SNAP_KEY_LEN + 1]);
 /* $VMM_ROOT/snapshots[/<key>] */
 int snapshot_dir(const char *root, const char *key, char *buf, size_t len);
-/* Is there a snapshot for key whose state file verifies? */
-bool snapshot_usable(const char *root, const char *key);
+/*
+ * Is there a snapshot for key whose state file verifies? A corrupt one (or
+ * one of another vmm version) is removed, and why says so.
+ */
+bool snapshot_usable(const char *root, const char *key, struct error *why);
 
 /*
  * Pause the running VM, save it under key (atomically: a temp directory
  * renamed into place; losing a race to another process is fine), resume.
- * Called on the loop thread. 0 or -errno (logged).
+ * Called on the loop thread. 0 or -errno with e.
  */
-int snapshot_save(struct machine *m, const char *root, const char *key);
+int snapshot_save(struct machine *m, const char *root, const char *key, struct error *e);
 /*
  * Restore a machine created with cfg.mem_file = the snapshot's memory and the
  * same devices in the same order, then start its vCPUs (instead of
- * machine_boot). 0 or -errno (logged).
+ * machine_boot). 0 or -errno with e.
  */
-int snapshot_restore(struct machine *m, const char *root, const char *key);
+int snapshot_restore(struct machine *m, const char *root, const char *key, struct error *e);
 /* Remove one snapshot (key) or all of them (key NULL). */
 int snapshot_remove(const char *root, const char *key);
 

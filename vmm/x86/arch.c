@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/vm.h"
 #include "vmm/x86/arch.h"
 #include "vmm/x86/cpuid.h"
@@ -25,31 +25,23 @@
 #define APIC_MODE_NMI		0x4
 #define APIC_MODE_EXTINT	0x7
 
-int arch_vm_init(struct vm *vm)
+int arch_vm_init(struct vm *vm, struct error *e)
 {
 	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
 	struct kvm_pit_config pit = { .flags = 0 };
 
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
-		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0) {
-		pr_err("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
-	}
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+		return err_sys(e, -errno, "KVM_SET_TSS_ADDR");
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return err_sys(e, -errno, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_sys(e, -errno, "KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_sys(e, -errno, "KVM_CREATE_PIT2");
 	return 0;
 }
 
-static int set_msrs(struct vcpu *vcpu)
+static int set_msrs(struct vcpu *vcpu, struct error *e)
 {
 	static const uint32_t zeroed[] = {
 		MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
@@ -67,10 +59,8 @@ static int set_msrs(struct vcpu *vcpu)
 	m.e[n].index = MSR_IA32_MISC_ENABLE;
 	m.e[n++].data = 1;	/* fast strings */
 	m.hdr.nmsrs = n;
-	if (ioctl(vcpu->fd, KVM_SET_MSRS, &m) != (int)n) {
-		pr_err("vCPU %u: KVM_SET_MSRS failed", vcpu->id);
-		return -EINVAL;
-	}
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, &m) != (int)n)
+		return err_set(e, -EINVAL, "vCPU %u: KVM_SET_MSRS failed", vcpu->id);
 	return 0;
 }
 
@@ -97,24 +87,22 @@ static int set_lapic(struct vcpu *vcpu)
 	return 0;
 }
 
-int arch_vcpu_init(struct vcpu *vcpu)
+int arch_vcpu_init(struct vcpu *vcpu, struct error *e)
 {
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 	int ret;
 
-	ret = cpuid_setup(vcpu);
+	ret = cpuid_setup(vcpu, e);
 	if (ret)
 		return ret;
-	ret = set_msrs(vcpu);
+	ret = set_msrs(vcpu, e);
 	if (ret)
 		return ret;
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0) {
-		pr_err("vCPU %u: KVM_SET_FPU: %s", vcpu->id, strerror(errno));
-		return -errno;
-	}
+	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+		return err_sys(e, -errno, "vCPU %u: KVM_SET_FPU", vcpu->id);
 	ret = set_lapic(vcpu);
 	if (ret)
-		pr_err("vCPU %u: LAPIC setup: %s", vcpu->id, strerror(-ret));
+		err_sys(e, ret, "vCPU %u: LAPIC setup", vcpu->id);
 	if (vcpu->id == 0) {
 		int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
 

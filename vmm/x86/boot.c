@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/cmdline.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
+#include "vmm/cmdline.h"
 #include "vmm/vm.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/bootparams.h"
@@ -31,36 +31,28 @@
 #define X86_CR0_NE	(1ULL << 5)
 #define X86_EFER_LME	(1ULL << 8)
 
-static int map_file(const char *what, const char *path, void **data, size_t *size)
+static int map_file(const char *what, const char *path, void **data, size_t *size, struct error *e)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		int err = -errno;
-
-		pr_err("%s %s: %s", what, path, strerror(errno));
-		return err;
-	}
+	if (fd < 0)
+		return err_sys(e, -errno, "%s %s", what, path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		pr_err("%s %s: not a regular, non-empty file", what, path);
 		close(fd);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "%s %s: not a regular, non-empty file", what, path);
 	}
 	*data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (*data == MAP_FAILED) {
-		int err = -errno;
-
-		pr_err("%s %s: mmap: %s", what, path, strerror(errno));
-		return err;
-	}
+	if (*data == MAP_FAILED)
+		return err_sys(e, -errno, "%s %s: mmap", what, path);
 	*size = st.st_size;
 	return 0;
 }
 
 /* The initrd goes as high in low RAM as it fits, above the kernel. */
-static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end, struct boot_info *bi)
+static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end, struct boot_info *bi,
+		       struct error *e)
 {
 	uint64_t top = MIN(guest_mem_low_end(&vm->mem), 0x38000000ULL);	/* below 896 MiB */
 	void *data;
@@ -68,15 +60,14 @@ static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end, str
 	uint64_t addr;
 	int ret;
 
-	ret = map_file("initrd", path, &data, &size);
+	ret = map_file("initrd", path, &data, &size, e);
 	if (ret)
 		return ret;
 	addr = size <= top ? ALIGN_DOWN(top - size, 4096ULL) : 0;
 	if (addr < ALIGN_UP(kernel_end, 4096ULL)) {
-		pr_err("initrd %s: %zu KiB do not fit in guest RAM above the kernel (raise --memory)",
-		       path, size >> 10);
 		munmap(data, size);
-		return -EFBIG;
+		return err_set(e, -EFBIG, "initrd %s: %zu KiB do not fit in guest RAM above the kernel (raise --memory)",
+			       path, size >> 10);
 	}
 	guest_mem_write(&vm->mem, addr, data, size);
 	munmap(data, size);
@@ -149,7 +140,7 @@ static int set_boot_regs(struct vcpu *bsp, uint64_t entry)
 	return 0;
 }
 
-int x86_boot(struct vm *vm, const struct boot_config *cfg)
+int x86_boot(struct vm *vm, const struct boot_config *cfg, struct error *e)
 {
 	struct boot_info bi = { .cmdline_addr = BOOT_CMDLINE_ADDR };
 	struct boot_params bp;
@@ -159,19 +150,17 @@ int x86_boot(struct vm *vm, const struct boot_config *cfg)
 	void *kdata;
 	int ret;
 
-	if (cmdlen >= CMDLINE_MAX) {
-		pr_err("kernel command line is %zu bytes; the limit is %d", cmdlen, CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
-	ret = map_file("kernel", cfg->kernel, &kdata, &ksize);
+	if (cmdlen >= CMDLINE_MAX)
+		return err_set(e, -E2BIG, "kernel command line is %zu bytes; the limit is %d", cmdlen, CMDLINE_MAX - 1);
+	ret = map_file("kernel", cfg->kernel, &kdata, &ksize, e);
 	if (ret)
 		return ret;
-	ret = elf_load(cfg->kernel, kdata, ksize, &vm->mem, &elf);
+	ret = elf_load(cfg->kernel, kdata, ksize, &vm->mem, &elf, e);
 	munmap(kdata, ksize);
 	if (ret)
 		return ret;
 	if (cfg->initrd) {
-		ret = load_initrd(vm, cfg->initrd, elf.end, &bi);
+		ret = load_initrd(vm, cfg->initrd, elf.end, &bi, e);
 		if (ret)
 			return ret;
 	}
@@ -182,15 +171,13 @@ int x86_boot(struct vm *vm, const struct boot_config *cfg)
 	guest_mem_write(&vm->mem, BOOT_ZERO_PAGE_ADDR, &bp, sizeof(bp));
 
 	ret = mptable_build(mp, sizeof(mp), EBDA_START, vm->ncpus);
-	if (ret < 0) {
-		pr_err("MP table: too many vCPUs (%u)", vm->ncpus);
-		return ret;
-	}
+	if (ret < 0)
+		return err_set(e, ret, "MP table: too many vCPUs (%u)", vm->ncpus);
 	guest_mem_write(&vm->mem, EBDA_START, mp, ret);
 	write_page_tables(vm);
 
 	ret = set_boot_regs(&vm->vcpus[0], elf.entry);
 	if (ret)
-		pr_err("boot vCPU registers: %s", strerror(-ret));
-	return ret;
+		return err_sys(e, ret, "boot vCPU registers");
+	return 0;
 }

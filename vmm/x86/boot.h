@@ -2,6 +2,7 @@
 #ifndef VMM_X86_BOOT_H
 #define VMM_X86_BOOT_H
 
+struct error;
 struct vm;
 
 struct boot_config {
@@ -10,7 +11,7 @@ struct boot_config {
 	const char *cmdline;	/* the complete kernel command line */
 };
 
-/* Load everything into guest RAM and set the boot vCPU's registers. Logs; 0 or -errno. */
-int x86_boot(struct vm *vm, const struct boot_config *cfg);
+/* Load everything into guest RAM and set the boot vCPU's registers. 0 or -errno with e. */
+int x86_boot(struct vm *vm, const struct boot_config *cfg, struct error *e);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/snapfile.h"
 #include "vmm/vm.h"
@@ -77,7 +78,7 @@ static bool has_cap(struct vm *vm, int cap)
 	snapbuf_putf(b, &(obj), sizeof(obj), "vcpu%u." tag, v->id); \
 } while (0)
 
-int x86_vcpu_save(struct vcpu *v, struct snapbuf *b)
+int x86_vcpu_save(struct vcpu *v, struct snapbuf *b, struct error *e)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -91,6 +92,7 @@ int x86_vcpu_save(struct vcpu *v, struct snapbuf *b)
 	struct msr_list *m = calloc(1, sizeof(*m));
 	uint32_t idx[MAX_MSRS];
 	unsigned n = 0;
+	int ret;
 
 	if (!m)
 		return -ENOMEM;
@@ -119,9 +121,9 @@ int x86_vcpu_save(struct vcpu *v, struct snapbuf *b)
 	free(m);
 	return 0;
 fail:
-	pr_err("vCPU %u: cannot read its state for the snapshot: %s", v->id, strerror(errno));
+	ret = err_sys(e, -errno, "vCPU %u: cannot read its state for the snapshot", v->id);
 	free(m);
-	return -errno;
+	return ret;
 }
 
 #define SET(ioc, obj, tag) do { \
@@ -134,7 +136,7 @@ fail:
 	} \
 } while (0)
 
-int x86_vcpu_restore(struct vcpu *v, const struct snapreader *r)
+int x86_vcpu_restore(struct vcpu *v, const struct snapreader *r, struct error *e)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -149,6 +151,7 @@ int x86_vcpu_restore(struct vcpu *v, const struct snapreader *r)
 	const char *what = "?";
 	const void *p;
 	uint32_t len;
+	int ret;
 
 	if (!m)
 		return -ENOMEM;
@@ -178,15 +181,14 @@ int x86_vcpu_restore(struct vcpu *v, const struct snapreader *r)
 	return 0;
 missing:
 	free(m);
-	pr_err("snapshot: vCPU %u state incomplete", v->id);
-	return -EINVAL;
+	return err_set(e, -EINVAL, "snapshot: vCPU %u state incomplete", v->id);
 fail:
+	ret = err_sys(e, -errno, "vCPU %u: cannot restore its %s", v->id, what);
 	free(m);
-	pr_err("vCPU %u: cannot restore its %s: %s", v->id, what, strerror(errno));
-	return -errno;
+	return ret;
 }
 
-int x86_vm_save(struct vm *vm, struct snapbuf *b)
+int x86_vm_save(struct vm *vm, struct snapbuf *b, struct error *e)
 {
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock = { 0 };
@@ -205,11 +207,10 @@ int x86_vm_save(struct vm *vm, struct snapbuf *b)
 		snapbuf_put(b, "vm.clock", &clock, sizeof(clock));
 	return 0;
 fail:
-	pr_err("cannot read the VM's interrupt controllers for the snapshot: %s", strerror(errno));
-	return -errno;
+	return err_sys(e, -errno, "cannot read the VM's interrupt controllers for the snapshot");
 }
 
-int x86_vm_restore(struct vm *vm, const struct snapreader *r)
+int x86_vm_restore(struct vm *vm, const struct snapreader *r, struct error *e)
 {
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
@@ -219,13 +220,13 @@ int x86_vm_restore(struct vm *vm, const struct snapreader *r)
 		struct kvm_irqchip ic;
 
 		if (snapreader_getf(r, &p, NULL, sizeof(ic), "vm.irqchip%u", chip))
-			return -EINVAL;
+			return err_set(e, -EINVAL, "snapshot: interrupt controller %u missing", chip);
 		memcpy(&ic, p, sizeof(ic));
 		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &ic) < 0)
 			goto fail;
 	}
 	if (snapreader_copy(r, "vm.pit2", &pit, sizeof(pit)))
-		return -EINVAL;
+		return err_set(e, -EINVAL, "snapshot: timer state missing");
 	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &pit) < 0)
 		goto fail;
 	if (!snapreader_copy(r, "vm.clock", &clock, sizeof(clock))) {
@@ -235,6 +236,5 @@ int x86_vm_restore(struct vm *vm, const struct snapreader *r)
 	}
 	return 0;
 fail:
-	pr_err("cannot restore the VM's interrupt controllers: %s", strerror(errno));
-	return -errno;
+	return err_sys(e, -errno, "cannot restore the VM's interrupt controllers");
 }

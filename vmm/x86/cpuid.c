@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/vm.h"
 #include "vmm/x86/cpuid.h"
 
@@ -102,23 +102,18 @@ static struct kvm_cpuid2 *get_supported(int kvm_fd)
 	return NULL;
 }
 
-int cpuid_setup(struct vcpu *vcpu)
+int cpuid_setup(struct vcpu *vcpu, struct error *e)
 {
 	struct vm *vm = vcpu->vm;
 	struct cpuid_policy p = { .apic_id = vcpu->id, .ncpus = vm->ncpus, .pvm = vm->pvm != NULL };
 	struct kvm_cpuid2 *c = get_supported(vm->kvm_fd);
 	int ret = 0;
 
-	if (!c) {
-		ret = -errno;
-		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return ret;
-	}
+	if (!c)
+		return err_sys(e, -errno, "KVM_GET_SUPPORTED_CPUID");
 	cpuid_filter(c->entries, c->nent, &p);
-	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0) {
-		ret = -errno;
-		pr_err("vCPU %u: KVM_SET_CPUID2: %s", vcpu->id, strerror(errno));
-	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
+		ret = err_sys(e, -errno, "vCPU %u: KVM_SET_CPUID2", vcpu->id);
 	free(c);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct kvm_cpuid_entry2;
+struct error;
 struct vcpu;
 
 struct cpuid_policy {
@@ -21,6 +22,6 @@ struct cpuid_policy {
 void cpuid_filter(struct kvm_cpuid_entry2 *entries, unsigned n, const struct cpuid_policy *p);
 
 /* KVM_GET_SUPPORTED_CPUID, filter, KVM_SET_CPUID2. */
-int cpuid_setup(struct vcpu *vcpu);
+int cpuid_setup(struct vcpu *vcpu, struct error *e);
 
 #endif

@@ -2,54 +2,49 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/memory.h"
 #include "vmm/x86/elf.h"
 #include "vmm/x86/layout.h"
 
-static int check_header(const char *name, const uint8_t *img, size_t size, const Elf64_Ehdr **out)
+static int check_header(const char *name, const uint8_t *img, size_t size, const Elf64_Ehdr **out,
+			struct error *e)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
 
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
 		/* A bzImage carries "HdrS" at 0x202: say what to use instead. */
 		if (size > 0x206 && !memcmp(img + 0x202, "HdrS", 4))
-			pr_err("kernel %s: a bzImage is not supported, use the uncompressed vmlinux", name);
-		else
-			pr_err("kernel %s: not an ELF file (expected an uncompressed x86-64 vmlinux)", name);
-		return -ENOEXEC;
+			return err_set(e, -ENOEXEC, "kernel %s: a bzImage is not supported, use the uncompressed vmlinux",
+				       name);
+		return err_set(e, -ENOEXEC, "kernel %s: not an ELF file (expected an uncompressed x86-64 vmlinux)",
+			       name);
 	}
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_X86_64) {
-		pr_err("kernel %s: not an x86-64 kernel (ELF class %u, machine %u)",
-		       name, eh->e_ident[EI_CLASS], eh->e_machine);
-		return -ENOEXEC;
-	}
-	if (eh->e_type != ET_EXEC) {
-		pr_err("kernel %s: ELF type %u is not an executable", name, eh->e_type);
-		return -ENOEXEC;
-	}
+	    eh->e_machine != EM_X86_64)
+		return err_set(e, -ENOEXEC, "kernel %s: not an x86-64 kernel (ELF class %u, machine %u)",
+			       name, eh->e_ident[EI_CLASS], eh->e_machine);
+	if (eh->e_type != ET_EXEC)
+		return err_set(e, -ENOEXEC, "kernel %s: ELF type %u is not an executable", name, eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
-	    eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum) {
-		pr_err("kernel %s: malformed ELF program headers", name);
-		return -ENOEXEC;
-	}
+	    eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+		return err_set(e, -ENOEXEC, "kernel %s: malformed ELF program headers", name);
 	*out = eh;
 	return 0;
 }
 
 int elf_load(const char *name, const void *img, size_t size,
-	     const struct guest_mem *mem, struct elf_image *out)
+	     const struct guest_mem *mem, struct elf_image *out, struct error *e)
 {
 	const uint8_t *base = img;
-	const Elf64_Ehdr *eh;
+	const Elf64_Ehdr *eh = NULL;
 	const Elf64_Phdr *ph;
 	uint64_t start = UINT64_MAX, end = 0;
 	bool entry_ok = false;
 	unsigned loads = 0;
 	int ret;
 
-	ret = check_header(name, base, size, &eh);
+	ret = check_header(name, base, size, &eh, e);
 	if (ret)
 		return ret;
 	ph = (const Elf64_Phdr *)(base + eh->e_phoff);
@@ -61,36 +56,26 @@ int elf_load(const char *name, const void *img, size_t size,
 		if (p->p_type != PT_LOAD)
 			continue;
 		if (p->p_filesz > p->p_memsz || p->p_offset > size || p->p_filesz > size - p->p_offset ||
-		    p->p_paddr + p->p_memsz < p->p_paddr) {
-			pr_err("kernel %s: malformed ELF segment %u", name, i);
-			return -ENOEXEC;
-		}
-		if (p->p_paddr < KERNEL_MIN_ADDR) {
-			pr_err("kernel %s: segment %u loads at 0x%llx, below 1 MiB", name, i,
-			       (unsigned long long)p->p_paddr);
-			return -ENOEXEC;
-		}
-		if (!guest_mem_ptr(mem, p->p_paddr, p->p_memsz)) {
-			pr_err("kernel %s: does not fit in guest RAM (needs memory up to %llu MiB; "
-			       "raise --memory)", name,
-			       (unsigned long long)((p->p_paddr + p->p_memsz + ((1ULL << 20) - 1)) >> 20));
-			return -EFBIG;
-		}
+		    p->p_paddr + p->p_memsz < p->p_paddr)
+			return err_set(e, -ENOEXEC, "kernel %s: malformed ELF segment %u", name, i);
+		if (p->p_paddr < KERNEL_MIN_ADDR)
+			return err_set(e, -ENOEXEC, "kernel %s: segment %u loads at 0x%llx, below 1 MiB", name, i,
+				       (unsigned long long)p->p_paddr);
+		if (!guest_mem_ptr(mem, p->p_paddr, p->p_memsz))
+			return err_set(e, -EFBIG, "kernel %s: does not fit in guest RAM (needs memory up to %llu MiB; "
+				       "raise --memory)", name,
+				       (unsigned long long)((p->p_paddr + p->p_memsz + ((1ULL << 20) - 1)) >> 20));
 		if (eh->e_entry >= p->p_paddr && eh->e_entry - p->p_paddr < p->p_memsz)
 			entry_ok = true;
 		start = p->p_paddr < start ? p->p_paddr : start;
 		end = p->p_paddr + p->p_memsz > end ? p->p_paddr + p->p_memsz : end;
 		loads++;
 	}
-	if (!loads) {
-		pr_err("kernel %s: no loadable ELF segments", name);
-		return -ENOEXEC;
-	}
-	if (!entry_ok) {
-		pr_err("kernel %s: entry point 0x%llx is outside its segments (not a vmlinux?)",
-		       name, (unsigned long long)eh->e_entry);
-		return -ENOEXEC;
-	}
+	if (!loads)
+		return err_set(e, -ENOEXEC, "kernel %s: no loadable ELF segments", name);
+	if (!entry_ok)
+		return err_set(e, -ENOEXEC, "kernel %s: entry point 0x%llx is outside its segments (not a vmlinux?)",
+			       name, (unsigned long long)eh->e_entry);
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
 		uint8_t *dst;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct error;
 struct guest_mem;
 
 struct elf_image {
@@ -15,10 +16,10 @@ struct elf_image {
 /*
  * Check img (size bytes, from the file called name) is an x86-64 ELF
  * executable whose PT_LOAD segments fit in guest RAM above 1 MiB, and copy
- * them in. Logs one line naming the problem; returns 0, -ENOEXEC (not a
- * usable ELF) or -EFBIG (does not fit in guest RAM).
+ * them in. 0, or -ENOEXEC (not a usable ELF) or -EFBIG (does not fit in
+ * guest RAM) with e naming the problem.
  */
 int elf_load(const char *name, const void *img, size_t size,
-	     const struct guest_mem *mem, struct elf_image *out);
+	     const struct guest_mem *mem, struct elf_image *out, struct error *e);
 
 #endif

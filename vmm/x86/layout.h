@@ -21,10 +21,12 @@
 #define KVM_TSS_ADDR		0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
 
-/* MMIO windows for our devices, in the 32-bit hole (see docs/design.md). */
-#define EXIT_DEV_ADDR		0xd0000000ULL	/* guest writes its exit status here */
+/*
+ * MMIO windows for our devices, in the 32-bit hole: the exit-status page at
+ * 0xd0000000 (PROTO_EXIT_DEVICE, guest-agent/protocol.h), then one 4 KiB
+ * window per virtio device.
+ */
 #define VIRTIO_MMIO_BASE	0xd0001000ULL
-#define VIRTIO_MMIO_SIZE	0x1000ULL
 #define VIRTIO_IRQ_BASE		5		/* first GSI for virtio devices */
 
 /* Legacy ports. */

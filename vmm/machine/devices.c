@@ -1,0 +1,289 @@
+/*
+ * The machine's devices: where each one lives (ports, MMIO windows,
+ * interrupt lines, the kernel command line that tells the guest), what it
+ * is built from (disk images, network backends), and in which order. The
+ * devices themselves know none of this: it reaches them in their configs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/exit.h"
+#include "devices/i8042.h"
+#include "devices/net-backend.h"
+#include "devices/net-slirp.h"
+#include "devices/net-tap.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
+#include "devices/virtio/rng.h"
+#include "devices/virtio/vsock.h"
+#include "guest-agent/protocol.h"
+#include "vmm/base/error.h"
+#include "vmm/machine/machine-internal.h"
+#include "vmm/x86/layout.h"
+
+/* ---- the base devices ---- */
+
+int machine_add_base_devices(struct machine *m, struct error *e)
+{
+	struct serial_config sc = { .port = SERIAL_COM1_PORT, .irq = SERIAL_COM1_IRQ, .console = &m->console };
+	struct rtc_config rc = { .port = RTC_PORT };
+	struct i8042_config kc = { .data_port = I8042_DATA_PORT, .cmd_port = I8042_CMD_PORT };
+	struct exit_dev_config xc = { .addr = PROTO_EXIT_DEVICE };
+	int ret;
+
+	if ((ret = serial_create(m->vm, &sc, &m->serial)))
+		return err_sys(e, ret, "serial port: cannot attach");
+	if ((ret = rtc_create(m->vm, &rc, &m->rtc)))
+		return err_sys(e, ret, "RTC: cannot attach");
+	if ((ret = i8042_create(m->vm, &kc, &m->i8042)))
+		return err_sys(e, ret, "i8042: cannot attach");
+	if ((ret = exit_dev_create(m->vm, &xc, &m->exit_dev)))
+		return err_sys(e, ret, "exit device: cannot attach");
+	return 0;
+}
+
+/* ---- virtio devices: one window and one interrupt line each, in order ---- */
+
+static int place(struct machine *m, const char *kind, struct virtio_mmio_config *mc, struct error *e)
+{
+	unsigned slot = m->nvirtio;
+
+	if (slot >= MACHINE_MAX_VIRTIO || VIRTIO_IRQ_BASE + slot >= IOAPIC_PINS)
+		return err_set(e, -ENOSPC, "%s: no room for another device (at most %d)", kind, MACHINE_MAX_VIRTIO);
+	*mc = (struct virtio_mmio_config){
+		.base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_WINDOW,
+		.irq = VIRTIO_IRQ_BASE + slot,
+		.slot = slot,
+	};
+	return 0;
+}
+
+/* The device is there: record its transport for snapshots and tell the guest. */
+static void placed(struct machine *m, const struct virtio_mmio_config *mc, struct virtio_mmio *t)
+{
+	m->virtio[m->nvirtio++] = t;
+	cmdline_add(&m->cmdline, "virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)mc->base, mc->irq);
+}
+
+/* A disk image (images/disk) as virtio-blk's backend. */
+static int disk_be_read(void *o, void *buf, size_t len, uint64_t off)
+{
+	return disk_read(o, buf, len, off);
+}
+
+static int disk_be_write(void *o, const void *buf, size_t len, uint64_t off)
+{
+	return disk_write(o, buf, len, off);
+}
+
+static int disk_be_flush(void *o)
+{
+	return disk_flush(o);
+}
+
+static int disk_be_discard(void *o, uint64_t off, uint64_t len)
+{
+	return disk_discard(o, off, len);
+}
+
+static int disk_be_write_zeroes(void *o, uint64_t off, uint64_t len, bool may_unmap)
+{
+	return disk_write_zeroes(o, off, len, may_unmap);
+}
+
+static const char *disk_be_error(void *o)
+{
+	return NULL;
+}
+
+static void disk_be_close(void *o)
+{
+	disk_close(o);
+}
+
+static const struct blk_backend_ops disk_backend_ops = {
+	.read = disk_be_read,
+	.write = disk_be_write,
+	.flush = disk_be_flush,
+	.discard = disk_be_discard,
+	.write_zeroes = disk_be_write_zeroes,
+	.error = disk_be_error,
+	.close = disk_be_close,
+};
+
+static int add_disk(struct machine *m, const struct machine_disk_config *dc, struct error *e)
+{
+	struct disk_open_opts o = {
+		.format = dc->format, .read_only = dc->read_only,
+		.allow_unsafe_backing = dc->allow_unsafe_backing, .trusted_dirs = dc->trusted_dirs,
+	};
+	struct virtio_blk_config bc = { .serial = dc->serial };
+	struct disk *d;
+	int ret;
+
+	if (m->ndisks == MACHINE_MAX_DISKS)
+		return err_set(e, -ENOSPC, "%s: at most %d disks per VM", dc->path, MACHINE_MAX_DISKS);
+	ret = place(m, dc->path, &bc.mmio, e);
+	if (ret)
+		return ret;
+	ret = disk_open(dc->path, &o, &d);
+	if (ret)
+		return err_sys(e, ret, "%s", dc->path);
+	bc.backend = (struct blk_backend){
+		.ops = &disk_backend_ops, .opaque = d, .name = d->path, .size = d->size,
+		.read_only = d->read_only,
+	};
+	ret = virtio_blk_create(m->vm, &bc, &m->disks[m->ndisks]);
+	if (ret)
+		return err_sys(e, ret, "%s: virtio-blk: cannot attach", dc->path);
+	placed(m, &bc.mmio, virtio_blk_transport(m->disks[m->ndisks++]));
+	return 0;
+}
+
+static int add_vsock(struct machine *m, const struct machine_vsock_config *c, struct error *e)
+{
+	struct vsock_config vc = { .guest_cid = c->guest_cid, .uds_path = c->uds_path };
+	int ret = place(m, "virtio-vsock", &vc.mmio, e);
+
+	if (ret)
+		return ret;
+	ret = vsock_create(m->vm, &vc, &m->vsock);
+	if (ret == -EINVAL)
+		return err_set(e, ret, "vsock guest CID %llu: out of range (3 to 4294967294)",
+			       (unsigned long long)c->guest_cid);
+	if (ret)
+		return err_sys(e, ret, "virtio-vsock: cannot attach");
+	placed(m, &vc.mmio, vsock_transport(m->vsock));
+	return vsock_serve_uds(m->vsock, e);
+}
+
+static int add_rng(struct machine *m, struct error *e)
+{
+	struct virtio_rng_config rc;
+	int ret = place(m, "virtio-rng", &rc.mmio, e);
+
+	if (ret)
+		return ret;
+	ret = virtio_rng_create(m->vm, &rc, &m->rng);
+	if (ret)
+		return err_sys(e, ret, "virtio-rng: cannot attach");
+	placed(m, &rc.mmio, virtio_rng_transport(m->rng));
+	return 0;
+}
+
+static int add_net(struct machine *m, const struct machine_net_config *c, struct error *e)
+{
+	struct virtio_net_config nc;
+	struct net_backend *b = NULL;
+	int ret = place(m, "virtio-net", &nc.mmio, e);
+
+	if (ret)
+		return ret;
+	if (c->backend == MACHINE_NET_TAP) {
+		ret = net_tap_create(m->loop, c->tap, &b, e);
+		if (ret)
+			return ret;
+	} else {
+		ret = net_slirp_create(m->loop, &b);
+		if (ret)
+			return err_sys(e, ret, "user-mode networking");
+	}
+	memcpy(nc.mac, c->mac, sizeof(nc.mac));
+	nc.backend = b;
+	ret = virtio_net_create(m->vm, &nc, &m->net);	/* owns b from here on */
+	if (ret)
+		return err_sys(e, ret, "virtio-net");
+	m->net_backend = b;
+	placed(m, &nc.mmio, virtio_net_transport(m->net));
+	return 0;
+}
+
+int machine_add_devices(struct machine *m, struct error *e)
+{
+	const struct machine_config *c = &m->cfg;
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < c->ndisks; i++)
+		ret = add_disk(m, &c->disks[i], e);
+	if (!ret && c->vsock)
+		ret = add_vsock(m, c->vsock, e);
+	if (!ret && c->rng)
+		ret = add_rng(m, e);
+	if (!ret && c->net)
+		ret = add_net(m, c->net, e);
+	return ret;
+}
+
+void machine_remove_devices(struct machine *m)
+{
+	/* vCPUs are stopped and the loop is not running: disks are flushed and closed. */
+	for (unsigned i = 0; i < m->ndisks; i++)
+		virtio_blk_destroy(m->disks[i]);
+	m->ndisks = 0;
+	vsock_destroy(m->vsock);
+	virtio_rng_destroy(m->rng);
+	virtio_net_destroy(m->net);	/* and its backend: published ports are released */
+	m->vsock = NULL;
+	m->rng = NULL;
+	m->net = NULL;
+	m->net_backend = NULL;
+	m->nvirtio = 0;
+	serial_destroy(m->serial);
+	rtc_destroy(m->rtc);
+	i8042_destroy(m->i8042);
+	exit_dev_destroy(m->exit_dev);
+	m->serial = NULL;
+	m->rtc = NULL;
+	m->i8042 = NULL;
+	m->exit_dev = NULL;
+}
+
+/* ---- what the engine asks of the devices ---- */
+
+int machine_vsock_listen(struct machine *m, uint32_t port, machine_accept_fn fn, void *opaque)
+{
+	return m->vsock ? vsock_listen(m->vsock, port, fn, opaque) : -ENODEV;
+}
+
+void machine_vsock_unlisten(struct machine *m, uint32_t port)
+{
+	if (m->vsock)
+		vsock_unlisten(m->vsock, port);
+}
+
+void machine_vsock_reset(struct machine *m)
+{
+	if (m->vsock)
+		vsock_transport_reset(m->vsock);
+}
+
+int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16_t host_port,
+			uint16_t guest_port)
+{
+	struct in_addr addr = { .s_addr = htonl(INADDR_ANY) };
+
+	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_SLIRP)
+		return -ENODEV;
+	if (host_ip && *host_ip && inet_pton(AF_INET, host_ip, &addr) != 1)
+		return -EINVAL;
+	return net_slirp_forward(m->net_backend, udp, addr, host_port, guest_port);
+}
+
+void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cfg && cfg->backend == MACHINE_NET_SLIRP) {
+		out->cidr = SLIRP_GUEST_CIDR;
+		out->gateway = SLIRP_GATEWAY;
+		out->dns = SLIRP_DNS;
+	}
+}
+
+int machine_net_check_tap(const char *name, struct error *e)
+{
+	return net_tap_check(name, e);
+}
