@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/disk/disk-priv.h"
+#include "images/disk/disk-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

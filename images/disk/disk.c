@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/disk/disk-priv.h"
-#include "images/disk/qcow2-int.h"
+#include "images/disk/disk-internal.h"
+#include "images/disk/qcow2-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "images/disk/qcow2-int.h"
+#include "images/disk/qcow2-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

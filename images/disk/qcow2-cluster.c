@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "images/disk/qcow2-int.h"
+#include "images/disk/qcow2-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -11,7 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "images/disk/qcow2-int.h"
+#include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"

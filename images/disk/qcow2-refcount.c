@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "images/disk/qcow2-int.h"
+#include "images/disk/qcow2-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

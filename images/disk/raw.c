@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/disk/disk-priv.h"
+#include "images/disk/disk-internal.h"
 #include "images/disk/raw.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"

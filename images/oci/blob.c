@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "images/oci/store.h"
-#include "images/oci/store_internal.h"
+#include "images/oci/store-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

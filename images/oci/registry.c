@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "images/oci/creds.h"
-#include "images/oci/registry_internal.h"
+#include "images/oci/registry-internal.h"
 #include "images/oci/spec.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"

@@ -6,7 +6,7 @@
 
 #include "images/oci/creds.h"
 #include "vmm/base/json.h"
-#include "images/oci/registry_internal.h"
+#include "images/oci/registry-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

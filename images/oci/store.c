@@ -13,7 +13,7 @@
 #include "images/oci/index.h"
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
-#include "images/oci/store_internal.h"
+#include "images/oci/store-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "images/rootfs/rootfs.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"

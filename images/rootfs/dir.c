@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "vmm/base/util.h"
 
 struct dent {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <et/com_err.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "vmm/base/util.h"
 
 #define EXTRA_ISIZE	(sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "images/rootfs/path.h"
 #include "vmm/base/log.h"
 #include "vmm/base/path.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "images/rootfs/internal.h"
+#include "images/rootfs/rootfs-internal.h"
 #include "images/rootfs/path.h"
 #include "vmm/base/path.h"
 #include "vmm/base/util.h"

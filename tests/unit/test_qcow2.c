@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "images/disk/disk.h"
-#include "images/disk/qcow2-int.h"
+#include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
 #include "images/disk/raw.h"
 #include "tests/unit/tap.h"

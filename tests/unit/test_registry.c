@@ -11,7 +11,7 @@
 #include "images/oci/creds.h"
 #include "images/oci/ref.h"
 #include "images/oci/registry.h"
-#include "images/oci/registry_internal.h"
+#include "images/oci/registry-internal.h"
 #include "tests/unit/tap.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"

@@ -6,8 +6,8 @@
  * inode are written to the image as members arrive, and directories are written once,
  * at the end, with an htree index when they span more than one block.
  */
-#ifndef VMM_IMAGES_ROOTFS_INTERNAL_H
-#define VMM_IMAGES_ROOTFS_INTERNAL_H
+#ifndef VMM_IMAGES_ROOTFS_ROOTFS_INTERNAL_H
+#define VMM_IMAGES_ROOTFS_ROOTFS_INTERNAL_H
 
 #include <ext2fs/ext2fs.h>
 #include <stdbool.h>

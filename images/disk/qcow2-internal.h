@@ -3,15 +3,15 @@
  * On-disk layout: https://gitlab.com/qemu-project/qemu/-/blob/master/docs/interop/qcow2.txt
  * All on-disk integers are big-endian; in memory (l1, reftable) host order.
  */
-#ifndef VMM_IMAGES_DISK_QCOW2_INT_H
-#define VMM_IMAGES_DISK_QCOW2_INT_H
+#ifndef VMM_IMAGES_DISK_QCOW2_INTERNAL_H
+#define VMM_IMAGES_DISK_QCOW2_INTERNAL_H
 
 #include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "images/disk/disk-priv.h"
+#include "images/disk/disk-internal.h"
 
 #define QCOW2_MAGIC			0x514649fbU	/* "QFI\xfb" */
 #define QCOW2_MIN_CLUSTER_BITS		9
