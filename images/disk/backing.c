@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "images/disk/disk-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 char *disk_backing_path(const char *image_path, const char *name)
@@ -111,55 +111,47 @@ int disk_backing_check(const char *image_path, const char *name, const struct di
 
 int disk_backing_open(const char *image_path, const char *name, enum disk_format fmt,
 		      const struct disk_open_opts *opts, struct disk_chain *chain,
-		      struct disk **out)
+		      struct disk **out, struct error *e)
 {
 	struct disk_open_opts bopts = *opts;
 	char *path = NULL, *real = NULL, link[64];
 	struct stat st;
 	int pfd = -1, fd = -1, ret;
 
-	if (!name[0]) {
-		pr_err("%s: empty backing file name", image_path);
-		return -EINVAL;
-	}
-	if (chain->depth > DISK_MAX_CHAIN) {
-		pr_err("%s: backing chain deeper than %d images", image_path, DISK_MAX_CHAIN);
-		return -ELOOP;
-	}
+	if (!name[0])
+		return err_set(e, -EINVAL, "%s: empty backing file name", image_path);
+	if (chain->depth > DISK_MAX_CHAIN)
+		return err_set(e, -ELOOP, "%s: backing chain deeper than %d images", image_path, DISK_MAX_CHAIN);
 	path = disk_backing_path(image_path, name);
 	if (!path)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "%s: out of memory", image_path);
 	/* O_PATH: no open side effects (devices, fifos) before the policy says yes. */
 	pfd = open(path, O_PATH | O_CLOEXEC);
 	if (pfd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot open backing file %s: %s", image_path, path, strerror(errno));
+		ret = err_set(e, -errno, "%s: cannot open backing file %s: %s", image_path, path, strerror(errno));
 		goto out;
 	}
 	real = fd_real_path(pfd, path);
 	if (!real) {
-		ret = -errno ? -errno : -ENOMEM;
-		pr_err("%s: cannot resolve backing file %s: %s", image_path, path, strerror(-ret));
+		ret = errno ? -errno : -ENOMEM;
+		err_set(e, ret, "%s: cannot resolve backing file %s: %s", image_path, path, strerror(-ret));
 		goto out;
 	}
 	if (!backing_allowed(image_path, real, opts)) {
 		bool same = !strcmp(name, real);
 
-		pr_err("%s: backing file %s%s%s%s is outside the image's directory and the trusted "
-		       "directories (use --allow-unsafe-backing to follow it)", image_path, name,
-		       same ? "" : " (resolves to ", same ? "" : real, same ? "" : ")");
-		ret = -EPERM;
+		ret = err_set(e, -EPERM, "%s: backing file %s%s%s%s is outside the image's directory and the "
+			      "trusted directories (use --allow-unsafe-backing to follow it)", image_path, name,
+			      same ? "" : " (resolves to ", same ? "" : real, same ? "" : ")");
 		goto out;
 	}
 	if (fstat(pfd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		pr_err("%s: backing file %s is not a regular file or block device", image_path, real);
-		ret = -EINVAL;
+		ret = err_set(e, -EINVAL, "%s: backing file %s is not a regular file or block device", image_path, real);
 		goto out;
 	}
 	for (unsigned i = 0; i < chain->depth; i++) {
 		if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino) {
-			pr_err("%s: backing file loop: %s is already in the chain", image_path, real);
-			ret = -ELOOP;
+			ret = err_set(e, -ELOOP, "%s: backing file loop: %s is already in the chain", image_path, real);
 			goto out;
 		}
 	}
@@ -168,17 +160,15 @@ int disk_backing_open(const char *image_path, const char *name, enum disk_format
 	if (fd < 0)
 		fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot open backing file %s: %s", image_path, real, strerror(errno));
+		ret = err_set(e, -errno, "%s: cannot open backing file %s: %s", image_path, real, strerror(errno));
 		goto out;
 	}
 	{
 		struct stat st2;
 
 		if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
-			pr_err("%s: backing file %s changed while opening it", image_path, real);
 			close(fd);
-			ret = -EAGAIN;
+			ret = err_set(e, -EAGAIN, "%s: backing file %s changed while opening it", image_path, real);
 			goto out;
 		}
 	}
@@ -187,7 +177,7 @@ int disk_backing_open(const char *image_path, const char *name, enum disk_format
 	chain->depth++;
 	bopts.read_only = true;
 	bopts.format = fmt;
-	ret = disk_open_fd(fd, path, fmt, &bopts, chain, out);
+	ret = disk_open_fd(fd, path, fmt, &bopts, chain, out, e);
 	chain->depth--;
 out:
 	if (pfd >= 0)

@@ -16,14 +16,14 @@ struct disk_chain {
 	ino_t ino[DISK_MAX_CHAIN + 1];
 };
 
-/* Open fd (owned on success and failure); fmt DISK_FMT_AUTO probes. */
+/* Open fd (owned on success and failure); fmt DISK_FMT_AUTO probes. 0 or -errno with e. */
 int disk_open_fd(int fd, const char *path, enum disk_format fmt,
 		 const struct disk_open_opts *opts, struct disk_chain *chain,
-		 struct disk **out);
-/* Open fd (owned on success and failure) as the given format. */
-int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out);
+		 struct disk **out, struct error *e);
+/* Open fd (owned on success and failure) as the given format. 0 or -errno with e. */
+int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out, struct error *e);
 int qcow2_open_fd(int fd, const char *path, const struct disk_open_opts *opts,
-		  struct disk_chain *chain, struct disk **out);
+		  struct disk_chain *chain, struct disk **out, struct error *e);
 
 /*
  * Open the backing file `name` of image `image_path` read-only, applying the
@@ -31,7 +31,7 @@ int qcow2_open_fd(int fd, const char *path, const struct disk_open_opts *opts,
  */
 int disk_backing_open(const char *image_path, const char *name, enum disk_format fmt,
 		      const struct disk_open_opts *opts, struct disk_chain *chain,
-		      struct disk **out);
+		      struct disk **out, struct error *e);
 
 /* Size of a regular file or block device. */
 int disk_fd_size(int fd, uint64_t *size);

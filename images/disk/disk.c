@@ -9,7 +9,7 @@
 
 #include "images/disk/disk-internal.h"
 #include "images/disk/qcow2-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 const char *disk_format_name(enum disk_format fmt)
@@ -44,6 +44,7 @@ enum disk_format disk_probe_fd(int fd)
 
 int disk_check_request(struct disk *d, uint64_t off, uint64_t len, bool write)
 {
+	err_clear(&d->err);
 	if (off > d->size || len > d->size - off)
 		return -EINVAL;
 	if (write && d->read_only)
@@ -93,16 +94,16 @@ bool disk_buf_is_zero(const void *buf, size_t len)
 
 int disk_open_fd(int fd, const char *path, enum disk_format fmt,
 		   const struct disk_open_opts *opts, struct disk_chain *chain,
-		   struct disk **out)
+		   struct disk **out, struct error *e)
 {
 	if (fmt == DISK_FMT_AUTO)
 		fmt = disk_probe_fd(fd);
 	if (fmt == DISK_FMT_QCOW2)
-		return qcow2_open_fd(fd, path, opts, chain, out);
-	return raw_open_fd(fd, path, opts->read_only, out);
+		return qcow2_open_fd(fd, path, opts, chain, out, e);
+	return raw_open_fd(fd, path, opts->read_only, out, e);
 }
 
-int disk_open(const char *path, const struct disk_open_opts *opts, struct disk **out)
+int disk_open(const char *path, const struct disk_open_opts *opts, struct disk **out, struct error *e)
 {
 	struct disk_open_opts def = { .format = DISK_FMT_AUTO };
 	struct disk_chain chain = { 0 };
@@ -112,21 +113,16 @@ int disk_open(const char *path, const struct disk_open_opts *opts, struct disk *
 	if (!opts)
 		opts = &def;
 	fd = open(path, (opts->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		int err = -errno;
-
-		pr_err("%s: cannot open: %s", path, strerror(errno));
-		return err;
-	}
+	if (fd < 0)
+		return err_set(e, -errno, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		pr_err("%s: not a regular file or block device", path);
 		close(fd);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "%s: not a regular file or block device", path);
 	}
 	chain.dev[0] = st.st_dev;
 	chain.ino[0] = st.st_ino;
 	chain.depth = 1;
-	ret = disk_open_fd(fd, path, opts->format, opts, &chain, out);
+	ret = disk_open_fd(fd, path, opts->format, opts, &chain, out, e);
 	if (!ret)
 		(*out)->no_sync = opts->unsafe_no_sync;
 	return ret;

@@ -1,10 +1,11 @@
 /*
  * Block backends: raw and qcow2 behind one small ops table.
  *
- * Used by virtio-blk (from the single event-loop thread) and by `vmm disk`.
- * A struct disk is NOT thread-safe: one user at a time. Every call is
- * synchronous and returns 0 or -errno; failures are logged once, with the
- * image path, where they are understood.
+ * Used by virtio-blk (through vmm/machine, from the single event-loop
+ * thread) and by `vmm disk`. A struct disk is NOT thread-safe: one user at a
+ * time. Every call is synchronous and returns 0 or -errno; a disk keeps the
+ * failure of its last call in d->err (one line naming the image), for the
+ * caller to report. Nothing here logs.
  *
  * Offsets and lengths are bytes and need no alignment. Reads or writes past
  * the virtual size return -EINVAL, writes to a read-only disk -EROFS.
@@ -16,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vmm/base/error.h"
 
 enum disk_format { DISK_FMT_AUTO, DISK_FMT_RAW, DISK_FMT_QCOW2 };
 
@@ -50,6 +53,7 @@ struct disk {
 	bool read_only;
 	char *path;		/* as opened, for messages */
 	bool no_sync;		/* opened with unsafe_no_sync */
+	struct error err;	/* why the last call failed (cleared by each call) */
 };
 
 struct disk_open_opts {
@@ -69,10 +73,10 @@ struct disk_open_opts {
  * Open an image. Backing files named inside a qcow2 image are followed when
  * they resolve (symlinks included) inside the image's own directory or inside
  * one of opts->trusted_dirs; anything else needs opts->allow_unsafe_backing.
- * Backing files are always opened read-only. Returns 0 or -errno and logs one
- * line naming the image and the problem.
+ * Backing files are always opened read-only. 0, or -errno with e naming the
+ * image and the problem.
  */
-int disk_open(const char *path, const struct disk_open_opts *opts, struct disk **out);
+int disk_open(const char *path, const struct disk_open_opts *opts, struct disk **out, struct error *e);
 
 /*
  * Would the backing file `name` of image `image_path` be followed under opts?
@@ -93,6 +97,7 @@ enum disk_format disk_probe_fd(int fd);
 /* Is the buffer all zero bytes? */
 bool disk_buf_is_zero(const void *buf, size_t len);
 
+/* Bounds and read-only checks of a request; clears d->err for the call. */
 int disk_check_request(struct disk *d, uint64_t off, uint64_t len, bool write);
 
 static inline int disk_read(struct disk *d, void *buf, size_t len, uint64_t off)
@@ -111,6 +116,7 @@ static inline int disk_write(struct disk *d, const void *buf, size_t len, uint64
 
 static inline int disk_flush(struct disk *d)
 {
+	err_clear(&d->err);
 	return d->read_only ? 0 : d->ops->flush(d);
 }
 

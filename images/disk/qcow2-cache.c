@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "images/disk/qcow2-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 static uint32_t hash_off(const struct qcow2_cache *c, uint64_t off)
@@ -183,8 +183,8 @@ int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t off, bool f
 	} else {
 		ret = pread_zero(s->fd, c->e[i].data, s->cluster_size, off);
 		if (ret) {
-			pr_err("%s: reading %s table at %#llx: %s", s->disk.path, c->name,
-			       (unsigned long long)off, strerror(-ret));
+			err_set(&s->disk.err, ret, "%s: reading %s table at %#llx: %s", s->disk.path, c->name,
+				(unsigned long long)off, strerror(-ret));
 			c->e[i].offset = 0;
 			lru_push_back(c, i);	/* reused first */
 			return ret;
@@ -220,11 +220,9 @@ int qcow2_cache_write_dirty(struct qcow2 *s, struct qcow2_cache *c)
 		if (!e->dirty || !e->offset)
 			continue;
 		ret = pwrite_full(s->fd, e->data, s->cluster_size, e->offset);
-		if (ret) {
-			pr_err("%s: writing %s table at %#llx: %s", s->disk.path, c->name,
-			       (unsigned long long)e->offset, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err_set(&s->disk.err, ret, "%s: writing %s table at %#llx: %s", s->disk.path, c->name,
+				       (unsigned long long)e->offset, strerror(-ret));
 		if (e->offset + s->cluster_size > s->file_size)
 			s->file_size = e->offset + s->cluster_size;
 		e->dirty = false;

@@ -19,7 +19,7 @@
 
 #include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 #define MAX_CHECK_CLUSTERS	(1ULL << 28)	/* 1 GiB of counters */
@@ -421,10 +421,9 @@ static int rebuild_refcounts(struct qcow2 *s, const uint32_t *refs, uint64_t nb)
 		uint64_t v = i < nb ? refs[i] : (i >= start ? 1 : 0);
 
 		if (v > s->refcount_max) {
-			pr_err("%s: cluster %llu has %llu references, more than %u-bit refcounts hold",
-			       s->disk.path, (unsigned long long)i, (unsigned long long)v,
-			       1u << s->refcount_order);
-			ret = -ERANGE;
+			ret = err_set(&s->disk.err, -ERANGE, "%s: cluster %llu has %llu references, more than "
+				      "%u-bit refcounts hold", s->disk.path, (unsigned long long)i,
+				      (unsigned long long)v, 1u << s->refcount_order);
 			goto out;
 		}
 		qcow2_rc_set(blocks + (i / E) * cs, i % E, s->refcount_order, v);
@@ -546,11 +545,9 @@ static int run_check(struct qcow2 *s, int fix, FILE *out, struct qcow2_check_res
 		return ret;
 	file_size = MAX(file_size, s->file_size);
 	c.nb = (file_size + s->cluster_size - 1) >> s->cluster_bits;
-	if (c.nb > MAX_CHECK_CLUSTERS) {
-		pr_err("%s: image file too large to check (%llu clusters)", s->disk.path,
-		       (unsigned long long)c.nb);
-		return -EFBIG;
-	}
+	if (c.nb > MAX_CHECK_CLUSTERS)
+		return err_set(&s->disk.err, -EFBIG, "%s: image file too large to check (%llu clusters)", s->disk.path,
+			       (unsigned long long)c.nb);
 	c.refs = calloc(MAX(c.nb, 1), sizeof(*c.refs));
 	c.l2 = malloc(s->cluster_size);
 	if (!c.refs || !c.l2) {
@@ -597,7 +594,8 @@ out:
 	return ret;
 }
 
-int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_result *res)
+int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_result *res,
+		     struct error *e)
 {
 	struct disk_open_opts opts = { .read_only = !fix, .no_backing = true };
 	struct disk_chain chain = { 0 };
@@ -607,17 +605,13 @@ int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_re
 
 	memset(res, 0, sizeof(*res));
 	fd = open(path, (fix ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
+	if (fd < 0)
+		return err_set(e, -errno, "%s: cannot open: %s", path, strerror(errno));
 	if (disk_probe_fd(fd) != DISK_FMT_QCOW2) {
 		close(fd);
-		pr_err("%s: not a qcow2 image", path);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "%s: not a qcow2 image", path);
 	}
-	ret = qcow2_open_flags(fd, path, &opts, &chain, QCOW2_OPEN_CHECK, &d);
+	ret = qcow2_open_flags(fd, path, &opts, &chain, QCOW2_OPEN_CHECK, &d, e);
 	if (ret)
 		return ret;
 	ret = run_check(to_qcow2(d), fix, out, res);
@@ -636,6 +630,8 @@ int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_re
 		qcow2_put_be64(v, s->incompat);
 		ret = qcow2_write_header_field(s, QH_INCOMPAT, v, 8);
 	}
+	if (ret)
+		err_copy(e, &d->err, ret);
 	disk_close(d);
 	return ret;
 }
@@ -648,13 +644,12 @@ int qcow2_check_repair_dirty(struct qcow2 *s)
 	if (!ret) {
 		ret = run_check(s, 0, NULL, &res);
 		if (!ret && (res.corruptions || res.leaks)) {
-			pr_err("%s: image is damaged beyond its refcounts (%llu errors); "
-			       "see 'vmm disk check %s'", s->disk.path,
-			       (unsigned long long)res.corruptions, s->disk.path);
-			return -EIO;
+			return err_set(&s->disk.err, -EIO, "%s: image is damaged beyond its refcounts (%llu errors); "
+				       "see 'vmm disk check %s'", s->disk.path,
+				       (unsigned long long)res.corruptions, s->disk.path);
 		}
 	}
 	if (ret)
-		pr_err("%s: repairing the refcounts failed: %s", s->disk.path, strerror(-ret));
+		err_wrap(&s->disk.err, ret, "%s: repairing the refcounts failed", s->disk.path);
 	return ret;
 }

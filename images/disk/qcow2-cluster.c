@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "images/disk/qcow2-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 static uint64_t l2e(const struct qcow2_cache_entry *t, uint64_t i)
@@ -104,7 +104,7 @@ static int read_backing(struct qcow2 *s, void *buf, size_t len, uint64_t off)
 	n = MIN(len, s->backing->size - off);
 	ret = disk_read(s->backing, buf, n, off);
 	if (ret)
-		return ret;
+		return err_copy(&s->disk.err, &s->backing->err, ret);
 	memset((char *)buf + n, 0, len - n);
 	return 0;
 }
@@ -151,7 +151,7 @@ static int read_in_cluster(struct qcow2 *s, uint64_t e, void *buf, size_t len, u
 			return ret;
 		ret = pread_zero(s->fd, buf, len, (e & QCOW2_OFFSET_MASK) + in);
 		if (ret)
-			pr_err("%s: read: %s", s->disk.path, strerror(-ret));
+			err_set(&s->disk.err, ret, "%s: read: %s", s->disk.path, strerror(-ret));
 		return ret;
 	}
 }
@@ -225,7 +225,7 @@ int qcow2_read(struct disk *d, void *buf, size_t len, uint64_t off)
 			if (ret > 0)
 				ret = 0;
 			else if (ret && ret != -EIO)
-				pr_err("%s: read: %s", d->path, strerror(-ret));
+				err_set(&d->err, ret, "%s: read: %s", d->path, strerror(-ret));
 			break;
 		case QCOW2_CL_UNALLOCATED:
 			ret = read_backing(s, p, bytes, off);
@@ -297,10 +297,8 @@ static int write_in_place(struct qcow2 *s, struct qcow2_cache_entry *t, uint64_t
 		return -EIO;
 	}
 	ret = pwrite_full(s->fd, buf, bytes, host);
-	if (ret) {
-		pr_err("%s: write: %s", s->disk.path, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(&s->disk.err, ret, "%s: write: %s", s->disk.path, strerror(-ret));
 	note_written(s, host + bytes);
 	*done = bytes;
 	return 0;
@@ -360,10 +358,8 @@ static int write_alloc(struct qcow2 *s, struct qcow2_cache_entry *t, uint64_t l2
 		uint64_t wend = host + end + ((tail && !(fresh && zt == 1)) ? tail : 0);
 
 		ret = pwritev_full(s->fd, iov, cnt, start);
-		if (ret) {
-			pr_err("%s: write: %s", s->disk.path, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err_set(&s->disk.err, ret, "%s: write: %s", s->disk.path, strerror(-ret));
 		note_written(s, wend);
 	}
 	for (uint64_t i = 0; i < n; i++) {

@@ -13,7 +13,7 @@
 
 #include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 static int inflate_cluster(struct qcow2 *s, const uint8_t *in, size_t in_len)
@@ -85,20 +85,16 @@ int qcow2_read_compressed(struct qcow2 *s, uint64_t e, void *buf, size_t len, ui
 			return -EIO;
 		}
 		ret = pread_zero(s->fd, s->cbuf, clen, coff);
-		if (ret) {
-			pr_err("%s: read: %s", s->disk.path, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err_set(&s->disk.err, ret, "%s: read: %s", s->disk.path, strerror(-ret));
 		s->dcache_entry = 0;
 		if (s->compression_type == QCOW2_COMPRESS_ZSTD)
 			ret = zstd_cluster(s, s->cbuf, clen);
 		else
 			ret = inflate_cluster(s, s->cbuf, clen);
-		if (ret) {
-			pr_err("%s: cannot decompress the cluster at %#llx", s->disk.path,
-			       (unsigned long long)coff);
-			return ret;
-		}
+		if (ret)
+			return err_set(&s->disk.err, ret, "%s: cannot decompress the cluster at %#llx", s->disk.path,
+				       (unsigned long long)coff);
 		s->dcache_entry = e;
 	}
 	memcpy(buf, s->dbuf + in_off, len);
@@ -193,18 +189,14 @@ int qcow2_write_compressed(struct disk *d, const void *buf, uint64_t cluster_ind
 	if (ret)
 		return ret;
 	e = be64toh(((uint64_t *)t->data)[l2_idx]);
-	if (qcow2_l2_type(e) != QCOW2_CL_UNALLOCATED && qcow2_l2_type(e) != QCOW2_CL_ZERO_PLAIN) {
-		pr_err("%s: compressed write to an allocated cluster", d->path);
-		return -EINVAL;
-	}
+	if (qcow2_l2_type(e) != QCOW2_CL_UNALLOCATED && qcow2_l2_type(e) != QCOW2_CL_ZERO_PLAIN)
+		return err_set(&s->disk.err, -EINVAL, "%s: compressed write to an allocated cluster", d->path);
 	ret = alloc_bytes(s, clen, &host);
 	if (ret)
 		return ret;
 	ret = pwrite_full(s->fd, s->cbuf, clen, host);
-	if (ret) {
-		pr_err("%s: write: %s", d->path, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(&s->disk.err, ret, "%s: write: %s", d->path, strerror(-ret));
 	if (host + clen > s->file_size)
 		s->file_size = host + clen;
 	sectors = ((host + clen - 1) >> 9) - (host >> 9);

@@ -11,7 +11,7 @@
 
 #include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 /* Feature name table, as qemu-img writes it: {type, bit, name[46]}. */
@@ -82,7 +82,7 @@ static int build_header(uint8_t *hc, uint64_t cs, const struct qcow2_create_opts
 	return 0;
 }
 
-int qcow2_create(const char *path, const struct qcow2_create_opts *opts)
+int qcow2_create(const char *path, const struct qcow2_create_opts *opts, struct error *e)
 {
 	struct qcow2_create_opts o = *opts;
 	uint64_t cs, l1_size, l1_cl, rb_cl = 1, rt_cl = 1, total, E;
@@ -99,33 +99,21 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *opts)
 		o.refcount_bits = 16;
 	cluster_bits = log2_exact(o.cluster_size);
 	order = log2_exact(o.refcount_bits);
-	if (cluster_bits < QCOW2_MIN_CLUSTER_BITS || cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-		pr_err("%s: cluster size must be a power of two between 512 and 2M", path);
-		return -EINVAL;
-	}
-	if (order < 0 || order > 6 || (o.version == 2 && order != 4)) {
-		pr_err("%s: refcount bits must be a power of two up to 64 (16 for compat 0.10)", path);
-		return -EINVAL;
-	}
-	if (o.version != 2 && o.version != 3) {
-		pr_err("%s: qcow2 version must be 2 or 3", path);
-		return -EINVAL;
-	}
-	if (o.backing_file && strlen(o.backing_file) > QCOW2_MAX_BACKING_NAME) {
-		pr_err("%s: backing file name too long", path);
-		return -ENAMETOOLONG;
-	}
+	if (cluster_bits < QCOW2_MIN_CLUSTER_BITS || cluster_bits > QCOW2_MAX_CLUSTER_BITS)
+		return err_set(e, -EINVAL, "%s: cluster size must be a power of two between 512 and 2M", path);
+	if (order < 0 || order > 6 || (o.version == 2 && order != 4))
+		return err_set(e, -EINVAL, "%s: refcount bits must be a power of two up to 64 (16 for compat 0.10)", path);
+	if (o.version != 2 && o.version != 3)
+		return err_set(e, -EINVAL, "%s: qcow2 version must be 2 or 3", path);
+	if (o.backing_file && strlen(o.backing_file) > QCOW2_MAX_BACKING_NAME)
+		return err_set(e, -ENAMETOOLONG, "%s: backing file name too long", path);
 	cs = o.cluster_size;
-	if (o.size > QCOW2_MAX_VIRTUAL_SIZE) {
-		pr_err("%s: virtual size too large", path);
-		return -EFBIG;
-	}
+	if (o.size > QCOW2_MAX_VIRTUAL_SIZE)
+		return err_set(e, -EFBIG, "%s: virtual size too large", path);
 	l1_size = (o.size + (cs * (cs / 8)) - 1) / (cs * (cs / 8));
-	if (l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-		pr_err("%s: virtual size too large for %llu-byte clusters", path,
-		       (unsigned long long)cs);
-		return -EFBIG;
-	}
+	if (l1_size * 8 > QCOW2_MAX_L1_BYTES)
+		return err_set(e, -EFBIG, "%s: virtual size too large for %llu-byte clusters", path,
+			       (unsigned long long)cs);
 	l1_cl = (l1_size * 8 + cs - 1) / cs;
 	E = cs * 8 / o.refcount_bits;
 	for (;;) {	/* refcount blocks and table sized to cover themselves */
@@ -139,17 +127,15 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *opts)
 		rb_cl = MAX(nrb, rb_cl);
 		rt_cl = MAX(nrt, rt_cl);
 	}
-	if (rt_cl * cs > QCOW2_MAX_REFTABLE_BYTES) {
-		pr_err("%s: virtual size too large for these cluster and refcount sizes", path);
-		return -EFBIG;
-	}
+	if (rt_cl * cs > QCOW2_MAX_REFTABLE_BYTES)
+		return err_set(e, -EFBIG, "%s: virtual size too large for these cluster and refcount sizes", path);
 	buf = calloc(1 + rt_cl + rb_cl, cs);
 	if (!buf)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "%s: out of memory", path);
 	ret = build_header(buf, cs, &o, cluster_bits, order, l1_size, (1 + rt_cl + rb_cl) * cs,
 			   cs, rt_cl);
 	if (ret) {
-		pr_err("%s: backing file name does not fit in the header", path);
+		err_set(e, ret, "%s: backing file name does not fit in the header", path);
 		goto out;
 	}
 	for (uint64_t i = 0; i < rb_cl; i++)
@@ -158,13 +144,12 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *opts)
 		qcow2_rc_set(buf + (1 + rt_cl + c / E) * cs, c % E, order, 1);
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
-		ret = -ENAMETOOLONG;
+		ret = err_set(e, -ENAMETOOLONG, "%s: path too long", path);
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot create: %s", tmp, strerror(errno));
+		ret = err_set(e, -errno, "%s: cannot create: %s", tmp, strerror(errno));
 		goto out;
 	}
 	ret = pwrite_full(fd, buf, (1 + rt_cl + rb_cl) * cs, 0);
@@ -175,7 +160,7 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *opts)
 	if (!ret && rename(tmp, path) < 0)
 		ret = -errno;
 	if (ret) {
-		pr_err("%s: cannot write the image: %s", path, strerror(-ret));
+		err_set(e, ret, "%s: cannot write the image: %s", path, strerror(-ret));
 		unlink(tmp);
 		goto out;
 	}
@@ -210,25 +195,19 @@ int qcow2_resize(struct disk *d, uint64_t new_size)
 
 	if (d->read_only)
 		return -EROFS;
-	if (new_size < d->size) {
-		pr_err("%s: shrinking is not supported (current size %llu, requested %llu)",
-		       d->path, (unsigned long long)d->size, (unsigned long long)new_size);
-		return -EINVAL;
-	}
-	if (new_size > QCOW2_MAX_VIRTUAL_SIZE) {
-		pr_err("%s: virtual size too large", d->path);
-		return -EFBIG;
-	}
+	if (new_size < d->size)
+		return err_set(&d->err, -EINVAL, "%s: shrinking is not supported (current size %llu, requested %llu)",
+			       d->path, (unsigned long long)d->size, (unsigned long long)new_size);
+	if (new_size > QCOW2_MAX_VIRTUAL_SIZE)
+		return err_set(&d->err, -EFBIG, "%s: virtual size too large", d->path);
 	need = (new_size + cover - 1) / cover;
 	ret = qcow2_flush_metadata(s, true);
 	if (ret)
 		return ret;
 	if (need > s->l1_size) {
-		if (need * 8 > QCOW2_MAX_L1_BYTES) {
-			pr_err("%s: virtual size too large for %llu-byte clusters", d->path,
-			       (unsigned long long)s->cluster_size);
-			return -EFBIG;
-		}
+		if (need * 8 > QCOW2_MAX_L1_BYTES)
+			return err_set(&d->err, -EFBIG, "%s: virtual size too large for %llu-byte clusters", d->path,
+				       (unsigned long long)s->cluster_size);
 		l1_cl = (need * 8 + s->cluster_size - 1) / s->cluster_size;
 		nl1 = calloc(l1_cl, s->cluster_size);
 		be = calloc(l1_cl, s->cluster_size);

@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "images/disk/qcow2-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
-#define EINVAL_MSG(...) do { pr_err(__VA_ARGS__); return -EINVAL; } while (0)
+/* Refuse the image: -EINVAL with the reason in the disk's error. */
+#define EINVAL_MSG(...) return err_set(&s->disk.err, -EINVAL, __VA_ARGS__)
 
 static const char *feature_name(const uint8_t *hc, size_t hc_len, uint64_t ft_off,
 				uint64_t ft_len, uint8_t bit, char *buf, size_t len)
@@ -44,10 +45,8 @@ static int parse_extensions(struct qcow2 *s, const uint8_t *hc, size_t hc_len, u
 
 		if (type == QCOW2_EXT_END)
 			break;
-		if (len > end - off - 8) {
-			pr_err("%s: header extension %#x overflows the header", s->disk.path, type);
-			return -EINVAL;
-		}
+		if (len > end - off - 8)
+			return err_set(&s->disk.err, -EINVAL, "%s: header extension %#x overflows the header", s->disk.path, type);
 		off += 8;
 		switch (type) {
 		case QCOW2_EXT_BACKING_FORMAT:
@@ -80,8 +79,6 @@ static int parse_extensions(struct qcow2 *s, const uint8_t *hc, size_t hc_len, u
 	}
 	return 0;
 }
-
-#define EINVAL_MSG(...) do { pr_err(__VA_ARGS__); return -EINVAL; } while (0)
 
 static int check_features(struct qcow2 *s, const uint8_t *hc, size_t hc_len,
 			  const struct header_exts *x, uint32_t crypt, bool writing,
@@ -222,16 +219,14 @@ int qcow2_read_header(struct qcow2 *s, bool writing, unsigned flags)
 	uint8_t h[QCOW2_V3_HEADER_LEN + 8] = { 0 }, *hc;
 	uint64_t boff;
 	size_t hc_len;
-	uint32_t crypt;
+	uint32_t crypt = 0;
 	int ret;
 
 	if (s->file_size < QCOW2_V2_HEADER_LEN)
 		EINVAL_MSG("%s: file too small for a qcow2 header", s->disk.path);
 	ret = pread_zero(s->fd, h, sizeof(h), 0);
-	if (ret) {
-		pr_err("%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(&s->disk.err, ret, "%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
 	ret = parse_header(s, h, s->file_size, &crypt);
 	if (ret)
 		return ret;
@@ -242,7 +237,7 @@ int qcow2_read_header(struct qcow2 *s, bool writing, unsigned flags)
 		return -ENOMEM;
 	ret = pread_zero(s->fd, hc, hc_len, 0);
 	if (ret) {
-		pr_err("%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
+		err_set(&s->disk.err, ret, "%s: reading the qcow2 header: %s", s->disk.path, strerror(-ret));
 		goto out;
 	}
 	boff = qcow2_get_be64(h + QH_BACKING_OFFSET);

@@ -253,7 +253,7 @@ int qcow2_check_table_offset(struct qcow2 *s, uint64_t off, const char *what);
 
 #define QCOW2_OPEN_CHECK	1	/* vmm disk check: no dirty-bit repair, corrupt images writable */
 int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts,
-		     struct disk_chain *chain, unsigned flags, struct disk **out);
+		     struct disk_chain *chain, unsigned flags, struct disk **out, struct error *e);
 
 /* qcow2-check.c: rebuild refcounts of an image opened for writing with the dirty bit. */
 int qcow2_check_repair_dirty(struct qcow2 *s);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "images/disk/qcow2-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 #define MAX_PENDING_FREES 4096
@@ -80,10 +80,8 @@ int qcow2_write_reftable_dirty(struct qcow2 *s)
 		buf[i - lo] = htobe64(s->reftable[i]);
 	ret = pwrite_full(s->fd, buf, (hi - lo) * 8, s->reftable_offset + lo * 8);
 	free(buf);
-	if (ret) {
-		pr_err("%s: writing the refcount table: %s", s->disk.path, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(&s->disk.err, ret, "%s: writing the refcount table: %s", s->disk.path, strerror(-ret));
 	s->reftable_dirty_lo = s->reftable_dirty_hi = 0;
 	return 0;
 }
@@ -113,11 +111,9 @@ static int grow_reftable(struct qcow2 *s, uint64_t t)
 	new_size = ALIGN_UP(MAX(t + 1, old_size * 2), per_cl);
 	start = old_size << s->rb_bits;
 	for (;;) {
-		if (new_size * 8 > QCOW2_MAX_REFTABLE_BYTES) {
-			pr_err("%s: image too large: refcount table would exceed %llu MiB",
-			       s->disk.path, QCOW2_MAX_REFTABLE_BYTES >> 20);
-			return -EFBIG;
-		}
+		if (new_size * 8 > QCOW2_MAX_REFTABLE_BYTES)
+			return err_set(&s->disk.err, -EFBIG, "%s: image too large: refcount table would exceed %llu MiB",
+				       s->disk.path, QCOW2_MAX_REFTABLE_BYTES >> 20);
 		tab_cl = new_size / per_cl;
 		k = 0;
 		for (;;) {
@@ -158,7 +154,7 @@ static int grow_reftable(struct qcow2 *s, uint64_t t)
 	if (!ret)
 		ret = qcow2_sync(s);
 	if (ret) {
-		pr_err("%s: growing the refcount table: %s", s->disk.path, strerror(-ret));
+		err_set(&s->disk.err, ret, "%s: growing the refcount table: %s", s->disk.path, strerror(-ret));
 		goto out;
 	}
 	qcow2_put_be64(hdr, start << s->cluster_bits);
@@ -264,11 +260,9 @@ int qcow2_refcount_update(struct qcow2 *s, uint64_t cluster, int64_t delta)
 		return -EIO;
 	}
 	nv = old + delta;
-	if (delta > 0 && (nv > s->refcount_max || nv < old)) {
-		pr_err("%s: refcount overflow on cluster %#llx (%u-bit refcounts)", s->disk.path,
-		       (unsigned long long)cluster << s->cluster_bits, 1u << s->refcount_order);
-		return -ERANGE;
-	}
+	if (delta > 0 && (nv > s->refcount_max || nv < old))
+		return err_set(&s->disk.err, -ERANGE, "%s: refcount overflow on cluster %#llx (%u-bit refcounts)", s->disk.path,
+			       (unsigned long long)cluster << s->cluster_bits, 1u << s->refcount_order);
 	qcow2_rc_set(e->data, idx, s->refcount_order, nv);
 	qcow2_cache_mark_dirty(&s->rb_cache, e);
 	if (nv == 0 && cluster < s->free_hint)
@@ -317,8 +311,7 @@ static int find_free(struct qcow2 *s, uint64_t n, bool exact, uint64_t *start, u
 				goto found;
 		}
 	}
-	pr_err("%s: no free cluster left in the image", s->disk.path);
-	return -ENOSPC;
+	return err_set(&s->disk.err, -ENOSPC, "%s: no free cluster left in the image", s->disk.path);
 found:
 	*start = rs;
 	*len = run;
@@ -333,10 +326,8 @@ static int alloc_run(struct qcow2 *s, uint64_t n, bool exact, uint64_t *off, uin
 	for (int tries = 0;; tries++) {
 		bool created = false;
 
-		if (tries > 64) {
-			pr_err("%s: cannot allocate clusters", s->disk.path);
-			return -EIO;
-		}
+		if (tries > 64)
+			return err_set(&s->disk.err, -EIO, "%s: cannot allocate clusters", s->disk.path);
 		ret = find_free(s, n, exact, &start, &len, &first_free);
 		if (ret)
 			return ret;

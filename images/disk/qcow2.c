@@ -25,10 +25,9 @@
 
 #include "images/disk/qcow2-internal.h"
 #include "images/disk/qcow2.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
-
-#define EINVAL_MSG(...) do { pr_err(__VA_ARGS__); return -EINVAL; } while (0)
 
 
 int qcow2_write_header_field(struct qcow2 *s, unsigned off, const void *val, size_t len)
@@ -36,7 +35,7 @@ int qcow2_write_header_field(struct qcow2 *s, unsigned off, const void *val, siz
 	int ret = pwrite_full(s->fd, val, len, off);
 
 	if (ret)
-		pr_err("%s: writing the header: %s", s->disk.path, strerror(-ret));
+		err_set(&s->disk.err, ret, "%s: writing the header: %s", s->disk.path, strerror(-ret));
 	return ret;
 }
 
@@ -44,12 +43,8 @@ int qcow2_sync(struct qcow2 *s)
 {
 	if (s->disk.no_sync)
 		return 0;
-	if (fdatasync(s->fd) < 0) {
-		int err = -errno;
-
-		pr_err("%s: fdatasync: %s", s->disk.path, strerror(errno));
-		return err;
-	}
+	if (fdatasync(s->fd) < 0)
+		return err_set(&s->disk.err, -errno, "%s: fdatasync: %s", s->disk.path, strerror(errno));
 	return 0;
 }
 
@@ -61,7 +56,6 @@ void qcow2_signal_corruption(struct qcow2 *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pr_err("%s: corrupt image: %s (run 'vmm disk check' on it)", s->disk.path, msg);
 	if (!s->disk.read_only && !s->broken && s->version >= 3) {
 		uint8_t v[8];
 
@@ -70,6 +64,8 @@ void qcow2_signal_corruption(struct qcow2 *s, const char *fmt, ...)
 		if (qcow2_write_header_field(s, QH_INCOMPAT, v, 8) == 0)
 			fdatasync(s->fd);
 	}
+	/* Last: what the failing call returns -EIO for. */
+	err_set(&s->disk.err, -EIO, "%s: corrupt image: %s (run 'vmm disk check' on it)", s->disk.path, msg);
 	s->broken = true;
 }
 
@@ -147,10 +143,8 @@ static int write_l1_dirty(struct qcow2 *s)
 		buf[i - lo] = htobe64(s->l1[i]);
 	ret = pwrite_full(s->fd, buf, (size_t)(hi - lo) * 8, s->l1_offset + (uint64_t)lo * 8);
 	free(buf);
-	if (ret) {
-		pr_err("%s: writing the L1 table: %s", s->disk.path, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(&s->disk.err, ret, "%s: writing the L1 table: %s", s->disk.path, strerror(-ret));
 	s->l1_dirty_lo = s->l1_dirty_hi = 0;
 	return 0;
 }
@@ -263,8 +257,8 @@ static void qcow2_close(struct disk *d)
 			ret = qcow2_flush_metadata(s, true);
 		if (!ret && (s->incompat & QCOW2_INCOMPAT_DIRTY))
 			ret = set_incompat(s, s->incompat & ~QCOW2_INCOMPAT_DIRTY);
-		if (ret)
-			pr_err("%s: not closed cleanly: %s", d->path, strerror(-ret));
+		if (ret)	/* nobody left to tell but the log: the next open repairs it */
+			pr_warn("%s: not closed cleanly: %s", d->path, d->err.code ? d->err.msg : strerror(-ret));
 	}
 	qcow2_free_state(s);
 }
@@ -289,9 +283,8 @@ static int read_table(struct qcow2 *s, uint64_t off, uint64_t n, uint64_t **out,
 		return -ENOMEM;
 	ret = pread_zero(s->fd, t, n * 8, off);
 	if (ret) {
-		pr_err("%s: reading the %s: %s", s->disk.path, what, strerror(-ret));
 		free(t);
-		return ret;
+		return err_set(&s->disk.err, ret, "%s: reading the %s: %s", s->disk.path, what, strerror(-ret));
 	}
 	for (uint64_t i = 0; i < n; i++)
 		t[i] = be64toh(t[i]);
@@ -336,12 +329,10 @@ static int check_reftable_entries(struct qcow2 *s)
 		if (!e)
 			continue;
 		if ((e & QCOW2_REFT_RESERVED) || !IS_ALIGNED(off, s->cluster_size) ||
-		    off >= s->file_size || off >= QCOW2_MAX_VIRTUAL_SIZE) {
-			pr_err("%s: refcount block %llu at %#llx is invalid or past the end of the "
-			       "file (try 'vmm disk check -r all')", s->disk.path,
-			       (unsigned long long)i, (unsigned long long)e);
-			return -EINVAL;
-		}
+		    off >= s->file_size || off >= QCOW2_MAX_VIRTUAL_SIZE)
+			return err_set(&s->disk.err, -EINVAL, "%s: refcount block %llu at %#llx is invalid or past the end of the "
+				       "file (try 'vmm disk check -r all')", s->disk.path,
+				       (unsigned long long)i, (unsigned long long)e);
 	}
 	return 0;
 }
@@ -353,9 +344,9 @@ static int open_backing(struct qcow2 *s, const struct disk_open_opts *opts, stru
 	if (!s->backing_name || opts->no_backing)
 		return 0;
 	if (s->backing_fmt && disk_format_parse(s->backing_fmt, &fmt) < 0)
-		EINVAL_MSG("%s: unsupported backing file format '%s' (raw and qcow2 are supported)",
-			   s->disk.path, s->backing_fmt);
-	return disk_backing_open(s->disk.path, s->backing_name, fmt, opts, chain, &s->backing);
+		return err_set(&s->disk.err, -EINVAL, "%s: unsupported backing file format '%s' (raw and "
+			       "qcow2 are supported)", s->disk.path, s->backing_fmt);
+	return disk_backing_open(s->disk.path, s->backing_name, fmt, opts, chain, &s->backing, &s->disk.err);
 }
 
 static int init_caches(struct qcow2 *s)
@@ -376,7 +367,7 @@ static int init_caches(struct qcow2 *s)
 }
 
 int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts,
-		     struct disk_chain *chain, unsigned flags, struct disk **out)
+		     struct disk_chain *chain, unsigned flags, struct disk **out, struct error *e)
 {
 	bool writing = !opts->read_only;
 	struct qcow2 *s;
@@ -385,7 +376,7 @@ int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "%s: out of memory", path);
 	}
 	s->fd = fd;
 	s->disk.ops = &qcow2_ops;
@@ -398,7 +389,7 @@ int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts
 	}
 	ret = disk_fd_size(fd, &s->file_size);
 	if (ret) {
-		pr_err("%s: cannot get the size: %s", path, strerror(-ret));
+		err_set(&s->disk.err, ret, "%s: cannot get the size: %s", path, strerror(-ret));
 		goto fail;
 	}
 	ret = qcow2_read_header(s, writing, flags);
@@ -435,6 +426,7 @@ int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts
 		s->autoclear = 0;
 	}
 	if (writing && !(flags & QCOW2_OPEN_CHECK) && (s->incompat & QCOW2_INCOMPAT_DIRTY)) {
+		/* Not a failure: a note that this open takes longer, and why. */
 		pr_warn("%s: image was not closed cleanly; repairing its refcounts", path);
 		ret = qcow2_check_repair_dirty(s);
 		if (ret)
@@ -449,15 +441,19 @@ int qcow2_open_flags(int fd, const char *path, const struct disk_open_opts *opts
 	*out = &s->disk;
 	return 0;
 fail:
+	if (s->disk.err.code)
+		err_copy(e, &s->disk.err, ret);
+	else
+		err_sys(e, ret, "%s", path);
 	s->disk.read_only = true;	/* nothing to flush */
 	qcow2_free_state(s);
 	return ret;
 }
 
 int qcow2_open_fd(int fd, const char *path, const struct disk_open_opts *opts,
-		  struct disk_chain *chain, struct disk **out)
+		  struct disk_chain *chain, struct disk **out, struct error *e)
 {
-	return qcow2_open_flags(fd, path, opts, chain, 0, out);
+	return qcow2_open_flags(fd, path, opts, chain, 0, out, e);
 }
 
 struct disk *disk_backing(struct disk *d)

@@ -8,6 +8,8 @@
 
 #include "images/disk/disk.h"
 
+struct error;
+
 struct qcow2_create_opts {
 	uint64_t size;			/* virtual size in bytes */
 	uint32_t cluster_size;		/* 512 B .. 2 MiB, power of two; 0 = 64 KiB */
@@ -18,8 +20,8 @@ struct qcow2_create_opts {
 	bool lazy_refcounts;
 };
 
-/* Create (replace) path as an empty qcow2 image. Returns 0 or -errno, logged. */
-int qcow2_create(const char *path, const struct qcow2_create_opts *opts);
+/* Create (replace) path as an empty qcow2 image. 0 or -errno with e. */
+int qcow2_create(const char *path, const struct qcow2_create_opts *opts, struct error *e);
 
 /* Facts about an open qcow2 image, as `qemu-img info` shows them. */
 struct qcow2_info {
@@ -37,11 +39,14 @@ struct qcow2_info {
 void qcow2_get_info(struct disk *d, struct qcow2_info *info);
 bool disk_is_qcow2(struct disk *d);
 
-/* Write one whole cluster compressed (zlib, as qemu-img convert -c). The cluster must be unallocated. */
+/*
+ * Write one whole cluster compressed (zlib, as qemu-img convert -c). The
+ * cluster must be unallocated. 0 or -errno with d->err.
+ */
 int qcow2_write_compressed(struct disk *d, const void *buf, uint64_t cluster_index);
 uint64_t qcow2_cluster_size(struct disk *d);
 
-/* Grow the virtual size (shrinking is refused). Returns 0 or -errno, logged. */
+/* Grow the virtual size (shrinking is refused). 0 or -errno with d->err. */
 int qcow2_resize(struct disk *d, uint64_t new_size);
 
 enum qcow2_fix { QCOW2_FIX_NONE = 0, QCOW2_FIX_LEAKS = 1, QCOW2_FIX_ERRORS = 2 };
@@ -60,8 +65,9 @@ struct qcow2_check_result {
  * repair leaks (QCOW2_FIX_LEAKS) and refcount / OFLAG_COPIED errors
  * (QCOW2_FIX_ERRORS: refcounts are rebuilt). Problems are printed to out,
  * one line each, as qemu-img check does. Returns 0 when the check ran
- * (whatever it found), -errno when it could not.
+ * (whatever it found), -errno with e when it could not.
  */
-int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_result *res);
+int qcow2_check_file(const char *path, int fix, FILE *out, struct qcow2_check_result *res,
+		     struct error *e);
 
 #endif

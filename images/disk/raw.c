@@ -15,7 +15,7 @@
 
 #include "images/disk/disk-internal.h"
 #include "images/disk/raw.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"
 
 struct raw {
@@ -36,7 +36,7 @@ static int raw_read(struct disk *d, void *buf, size_t len, uint64_t off)
 	int ret = pread_zero(to_raw(d)->fd, buf, len, off);
 
 	if (ret)
-		pr_err("%s: read at %llu: %s", d->path, (unsigned long long)off, strerror(-ret));
+		err_set(&d->err, ret, "%s: read at %llu: %s", d->path, (unsigned long long)off, strerror(-ret));
 	return ret;
 }
 
@@ -45,7 +45,7 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 	int ret = pwrite_full(to_raw(d)->fd, buf, len, off);
 
 	if (ret)
-		pr_err("%s: write at %llu: %s", d->path, (unsigned long long)off, strerror(-ret));
+		err_set(&d->err, ret, "%s: write at %llu: %s", d->path, (unsigned long long)off, strerror(-ret));
 	return ret;
 }
 
@@ -53,12 +53,8 @@ static int raw_flush(struct disk *d)
 {
 	if (d->no_sync)
 		return 0;
-	if (fdatasync(to_raw(d)->fd) < 0) {
-		int err = -errno;
-
-		pr_err("%s: fdatasync: %s", d->path, strerror(errno));
-		return err;
-	}
+	if (fdatasync(to_raw(d)->fd) < 0)
+		return err_set(&d->err, -errno, "%s: fdatasync: %s", d->path, strerror(errno));
 	return 0;
 }
 
@@ -79,7 +75,7 @@ static int write_zero_buf(struct raw *r, uint64_t off, uint64_t len)
 	}
 	free(zero);
 	if (ret)
-		pr_err("%s: writing zeros: %s", r->disk.path, strerror(-ret));
+		err_set(&r->disk.err, ret, "%s: writing zeros: %s", r->disk.path, strerror(-ret));
 	return ret;
 }
 
@@ -109,10 +105,8 @@ static int raw_discard(struct disk *d, uint64_t off, uint64_t len)
 {
 	int ret = punch(to_raw(d), off, len);
 
-	if (ret && ret != -EOPNOTSUPP && ret != -ENOSYS && ret != -EINVAL) {
-		pr_err("%s: discard: %s", d->path, strerror(-ret));
-		return ret;
-	}
+	if (ret && ret != -EOPNOTSUPP && ret != -ENOSYS && ret != -EINVAL)
+		return err_set(&d->err, ret, "%s: discard: %s", d->path, strerror(-ret));
 	return 0;	/* advisory */
 }
 
@@ -191,7 +185,7 @@ static const struct disk_ops raw_ops = {
 	.close = raw_close,
 };
 
-int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out)
+int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out, struct error *e)
 {
 	struct raw *r;
 	struct stat st;
@@ -200,7 +194,7 @@ int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out)
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		close(fd);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "%s: out of memory", path);
 	}
 	r->fd = fd;
 	r->disk.ops = &raw_ops;
@@ -212,7 +206,7 @@ int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out)
 	if (ret || !r->disk.path) {
 		if (!ret)
 			ret = -ENOMEM;
-		pr_err("%s: cannot get the size: %s", path, strerror(-ret));
+		err_set(e, ret, "%s: cannot get the size: %s", path, strerror(-ret));
 		close(fd);
 		free(r->disk.path);
 		free(r);
@@ -222,46 +216,32 @@ int raw_open_fd(int fd, const char *path, bool read_only, struct disk **out)
 	return 0;
 }
 
-int raw_create(const char *path, uint64_t size)
+int raw_create(const char *path, uint64_t size, struct error *e)
 {
 	int fd, ret = 0;
 
-	if (size > (uint64_t)INT64_MAX) {
-		pr_err("%s: size too large", path);
-		return -EFBIG;
-	}
+	if (size > (uint64_t)INT64_MAX)
+		return err_set(e, -EFBIG, "%s: size too large", path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot create: %s", path, strerror(errno));
-		return ret;
-	}
-	if (ftruncate(fd, size) < 0 || fsync(fd) < 0) {
-		ret = -errno;
-		pr_err("%s: cannot set the size: %s", path, strerror(errno));
-	}
+	if (fd < 0)
+		return err_set(e, -errno, "%s: cannot create: %s", path, strerror(errno));
+	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
+		ret = err_set(e, -errno, "%s: cannot set the size: %s", path, strerror(errno));
 	close(fd);
 	return ret;
 }
 
-int raw_resize(const char *path, uint64_t size)
+int raw_resize(const char *path, uint64_t size, struct error *e)
 {
 	int fd, ret = 0;
 
-	if (size > (uint64_t)INT64_MAX) {
-		pr_err("%s: size too large", path);
-		return -EFBIG;
-	}
+	if (size > (uint64_t)INT64_MAX)
+		return err_set(e, -EFBIG, "%s: size too large", path);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot open: %s", path, strerror(errno));
-		return ret;
-	}
-	if (ftruncate(fd, size) < 0 || fsync(fd) < 0) {
-		ret = -errno;
-		pr_err("%s: cannot resize: %s", path, strerror(errno));
-	}
+	if (fd < 0)
+		return err_set(e, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (ftruncate(fd, size) < 0 || fsync(fd) < 0)
+		ret = err_set(e, -errno, "%s: cannot resize: %s", path, strerror(errno));
 	close(fd);
 	return ret;
 }

@@ -4,9 +4,11 @@
 
 #include <stdint.h>
 
-/* Create (or truncate) a sparse raw image of size bytes. Returns 0 or -errno, logged. */
-int raw_create(const char *path, uint64_t size);
-/* Grow or shrink a raw image file. Returns 0 or -errno, logged. */
-int raw_resize(const char *path, uint64_t size);
+struct error;
+
+/* Create (or truncate) a sparse raw image of size bytes. 0 or -errno with e. */
+int raw_create(const char *path, uint64_t size, struct error *e);
+/* Grow or shrink a raw image file. 0 or -errno with e. */
+int raw_resize(const char *path, uint64_t size, struct error *e);
 
 #endif

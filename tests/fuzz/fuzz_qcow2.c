@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sel = sel << 8 | data[size - 1 - i];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	o.read_only = !(sel & 1);
-	if (disk_open(path, &o, &d) == 0) {
+	if (disk_open(path, &o, &d, NULL) == 0) {
 		uint64_t offs[4] = { 0, sel >> 8, d->size / 2, d->size > 4096 ? d->size - 4096 : 0 };
 		enum disk_status st;
 		uint64_t pnum;
@@ -58,6 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		disk_close(d);
 	}
 	if (sel & 4)
-		qcow2_check_file(path, 0, NULL, &r);
+		qcow2_check_file(path, 0, NULL, &r, NULL);
 	return 0;
 }

@@ -33,7 +33,7 @@ static int mk(const char *img, const char *backing, const char *fmt)
 {
 	struct qcow2_create_opts o = { .size = 1 * MiB, .backing_file = backing, .backing_fmt = fmt };
 
-	return qcow2_create(p(img), &o);
+	return qcow2_create(p(img), &o, NULL);
 }
 
 static int open_with(const char *img, bool allow, const char *trusted)
@@ -42,7 +42,7 @@ static int open_with(const char *img, bool allow, const char *trusted)
 	struct disk_open_opts o = { .read_only = true, .allow_unsafe_backing = allow,
 				    .trusted_dirs = dirs };
 	struct disk *d = NULL;
-	int ret = disk_open(p(img), &o, &d);
+	int ret = disk_open(p(img), &o, &d, NULL);
 
 	disk_close(ret ? NULL : d);
 	return ret;
@@ -59,9 +59,9 @@ int main(void)
 	mkdir(p("sub"), 0755);
 	mkdir(p("store"), 0755);
 	mkdir(p("img"), 0755);
-	raw_create(p("base.raw"), 1 * MiB);
-	raw_create(p("sub/base.raw"), 1 * MiB);
-	raw_create(p("store/base.raw"), 1 * MiB);
+	raw_create(p("base.raw"), 1 * MiB, NULL);
+	raw_create(p("sub/base.raw"), 1 * MiB, NULL);
+	raw_create(p("store/base.raw"), 1 * MiB, NULL);
 
 	mk("top.qcow2", "base.raw", "raw");
 	ok(open_with("top.qcow2", false, NULL) == 0, "relative name in the same directory: followed");

@@ -70,7 +70,7 @@ static void child(const char *path, int pipe_fd, uint64_t seed, uint32_t cs)
 	uint64_t g = 1;
 
 	rng = seed;
-	if (disk_open(path, &o, &d))
+	if (disk_open(path, &o, &d, NULL))
 		_exit(1);
 	for (;;) {
 		uint64_t r = rnd(100), b = rnd(NBLK - 4), n = 1 + rnd(4);
@@ -117,7 +117,7 @@ static void one_run(const char *path, int round, uint32_t cs)
 	pid_t pid;
 
 	memset(flushed, 0, sizeof(flushed));
-	qcow2_create(path, &q);
+	qcow2_create(path, &q, NULL);
 	if (pipe(p))
 		return;
 	pid = fork();
@@ -149,7 +149,7 @@ static void one_run(const char *path, int round, uint32_t cs)
 	status = system(cmd);
 	ok(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3),
 	   "round %d: qemu-img check finds leaks at most (exit %d)", round, WEXITSTATUS(status));
-	if (disk_open(path, &o, &d) == 0) {
+	if (disk_open(path, &o, &d, NULL) == 0) {
 		for (uint64_t b = 0; b < NBLK; b++) {
 			uint64_t gen = 0;
 			int c;
@@ -170,7 +170,7 @@ static void one_run(const char *path, int round, uint32_t cs)
 	ok(!bad_other, "round %d: no block shows garbage or another block's data (%d)", round, bad_other);
 	ok(!bad_lost, "round %d: flushed blocks survive (%d lost)", round, bad_lost);
 	o.read_only = false;
-	ok(disk_open(path, &o, &d) == 0, "round %d: dirty image opens for writing (refcounts repaired)", round);
+	ok(disk_open(path, &o, &d, NULL) == 0, "round %d: dirty image opens for writing (refcounts repaired)", round);
 	disk_close(d);
 	status = system(cmd);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "round %d: qemu-img check clean after repair", round);

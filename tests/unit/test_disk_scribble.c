@@ -96,7 +96,7 @@ static void run(const struct cfg *c)
 		memset(model + c->size - 3 * cs / 2, 0, 3 * cs / 2);	/* backing shorter than the overlay */
 	}
 	if (c->raw) {
-		ret = raw_create(img, c->size);
+		ret = raw_create(img, c->size, NULL);
 	} else {
 		struct qcow2_create_opts q = { .size = c->size, .cluster_size = c->cluster_size,
 			.version = c->version, .refcount_bits = c->refcount_bits };
@@ -105,17 +105,17 @@ static void run(const struct cfg *c)
 			struct qcow2_create_opts m = { .size = c->size, .cluster_size = 65536,
 				.backing_file = strrchr(base, '/') + 1, .backing_fmt = "raw" };
 
-			qcow2_create(mid, &m);
+			qcow2_create(mid, &m, NULL);
 			q.backing_file = strrchr(mid, '/') + 1;
 			q.backing_fmt = "qcow2";
 		} else if (c->backing == 1) {
 			q.backing_file = strrchr(base, '/') + 1;
 			q.backing_fmt = "raw";
 		}
-		ret = qcow2_create(img, &q);
+		ret = qcow2_create(img, &q, NULL);
 	}
 	ok(ret == 0, "%s: create", c->name);
-	ret = disk_open(img, &oo, &d);
+	ret = disk_open(img, &oo, &d, NULL);
 	ok(ret == 0, "%s: open", c->name);
 	if (ret)
 		goto out;
@@ -165,7 +165,7 @@ static void run(const struct cfg *c)
 		} else {
 			disk_close(d);
 			d = NULL;
-			ret = disk_open(img, &oo, &d);
+			ret = disk_open(img, &oo, &d, NULL);
 		}
 		if (ret) {
 			ok(0, "%s: op %d failed: %s", c->name, i, strerror(-ret));
@@ -178,7 +178,7 @@ static void run(const struct cfg *c)
 	disk_close(d);
 	d = NULL;
 	/* Again after close and reopen: what is on disk, not in caches. */
-	ret = disk_open(img, &oo, &d);
+	ret = disk_open(img, &oo, &d, NULL);
 	ok(ret == 0 && compare_all(d, model, buf) == 0, "%s: matches after reopen", c->name);
 	disk_close(d);
 	d = NULL;

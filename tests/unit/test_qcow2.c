@@ -70,7 +70,7 @@ static int create(uint64_t size, uint32_t cs, uint32_t version, const char *back
 	struct qcow2_create_opts o = { .size = size, .cluster_size = cs, .version = version,
 				       .backing_file = backing, .backing_fmt = backing ? "raw" : NULL };
 
-	return qcow2_create(path, &o);
+	return qcow2_create(path, &o, NULL);
 }
 
 static void patch(uint64_t off, const void *v, size_t len)
@@ -90,7 +90,7 @@ static int try_open(bool ro)
 {
 	struct disk_open_opts o = { .read_only = ro, .format = DISK_FMT_QCOW2 };
 	struct disk *d = NULL;
-	int ret = disk_open(path, &o, &d);
+	int ret = disk_open(path, &o, &d, NULL);
 
 	if (!ret)
 		disk_close(d);
@@ -190,7 +190,7 @@ static int read_all(uint64_t len)
 	struct disk_open_opts o = { .read_only = true };
 	struct disk *d = NULL;
 	uint8_t *buf = malloc(len);
-	int ret = disk_open(path, &o, &d);
+	int ret = disk_open(path, &o, &d, NULL);
 
 	if (!ret)
 		ret = disk_read(d, buf, len, 0);
@@ -204,7 +204,7 @@ static int write_some(void)
 	struct disk_open_opts o = { 0 };
 	struct disk *d = NULL;
 	uint8_t buf[4096];
-	int ret = disk_open(path, &o, &d);
+	int ret = disk_open(path, &o, &d, NULL);
 
 	memset(buf, 0x5a, sizeof(buf));
 	if (!ret)
@@ -261,22 +261,22 @@ static void test_check(void)
 
 	create(4 * MiB, 65536, 3, NULL);
 	write_some();
-	ok(qcow2_check_file(path, 0, null, &r) == 0 && !r.leaks && !r.corruptions,
+	ok(qcow2_check_file(path, 0, null, &r, NULL) == 0 && !r.leaks && !r.corruptions,
 	   "check: clean image");
 	patch64(0x30000, 0);	/* drop the L2 table: it and its data cluster leak */
-	ok(qcow2_check_file(path, 0, null, &r) == 0 && r.leaks == 2 && !r.corruptions,
+	ok(qcow2_check_file(path, 0, null, &r, NULL) == 0 && r.leaks == 2 && !r.corruptions,
 	   "check: 2 leaks found (%llu)", (unsigned long long)r.leaks);
-	ok(qcow2_check_file(path, QCOW2_FIX_LEAKS, null, &r) == 0 && r.leaks_fixed == 2 && !r.leaks,
+	ok(qcow2_check_file(path, QCOW2_FIX_LEAKS, null, &r, NULL) == 0 && r.leaks_fixed == 2 && !r.leaks,
 	   "check -r leaks: 2 fixed");
-	ok(qcow2_check_file(path, 0, null, &r) == 0 && !r.leaks && !r.corruptions,
+	ok(qcow2_check_file(path, 0, null, &r, NULL) == 0 && !r.leaks && !r.corruptions,
 	   "check: clean after repair");
 
 	create(4 * MiB, 65536, 3, NULL);
 	write_some();
 	patch(0x20000 + 5 * 2, "\0\0", 2);	/* refcount of the data cluster: 0 */
-	ok(qcow2_check_file(path, 0, null, &r) == 0 && r.corruptions >= 1,
+	ok(qcow2_check_file(path, 0, null, &r, NULL) == 0 && r.corruptions >= 1,
 	   "check: refcount 0 of a used cluster is a corruption");
-	ok(qcow2_check_file(path, QCOW2_FIX_ERRORS | QCOW2_FIX_LEAKS, null, &r) == 0 &&
+	ok(qcow2_check_file(path, QCOW2_FIX_ERRORS | QCOW2_FIX_LEAKS, null, &r, NULL) == 0 &&
 	   !r.corruptions && !r.leaks, "check -r all: rebuilt, clean afterwards");
 	ok(read_all(4 * MiB) == 0 && write_some() == 0, "repaired image is usable");
 	fclose(null);
@@ -291,7 +291,7 @@ static void test_dirty(void)
 	int fd;
 
 	create(4 * MiB, 65536, 3, NULL);
-	ok(disk_open(path, &o, &d) == 0, "open for writing");
+	ok(disk_open(path, &o, &d, NULL) == 0, "open for writing");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	pread_full(fd, h, 8, QH_INCOMPAT);
 	ok(qcow2_get_be64(h) & QCOW2_INCOMPAT_DIRTY, "dirty bit set while open for writing");
@@ -304,7 +304,7 @@ static void test_dirty(void)
 	patch64(0x30000, 0);
 	patch64(QH_INCOMPAT, QCOW2_INCOMPAT_DIRTY);
 	ok(write_some() == 0, "dirty image opens for writing");
-	ok(qcow2_check_file(path, 0, NULL, &r) == 0 && !r.leaks && !r.corruptions,
+	ok(qcow2_check_file(path, 0, NULL, &r, NULL) == 0 && !r.leaks && !r.corruptions,
 	   "its leaks were repaired at open");
 }
 
@@ -314,7 +314,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/base.raw", dir);
-	raw_create(path, 64 * MiB);
+	raw_create(path, 64 * MiB, NULL);
 	snprintf(path, sizeof(path), "%s/t.qcow2", dir);
 	test_refcount_math();
 	test_l2_math();

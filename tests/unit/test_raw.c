@@ -24,8 +24,8 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/d.raw", dir);
-	ok(raw_create(path, 4 * MiB) == 0, "create 4 MiB raw");
-	ok(disk_open(path, &rw, &d) == 0 && d->size == 4 * MiB && d->format == DISK_FMT_RAW,
+	ok(raw_create(path, 4 * MiB, NULL) == 0, "create 4 MiB raw");
+	ok(disk_open(path, &rw, &d, NULL) == 0 && d->size == 4 * MiB && d->format == DISK_FMT_RAW,
 	   "open: size and format");
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = i * 31 + 7;
@@ -51,15 +51,15 @@ int main(void)
 	   "discard succeeds");
 	ok(disk_flush(d) == 0, "flush");
 	disk_close(d);
-	ok(disk_open(path, &ro, &d) == 0 && d->read_only, "open read-only (probed raw)");
+	ok(disk_open(path, &ro, &d, NULL) == 0 && d->read_only, "open read-only (probed raw)");
 	ok(disk_write(d, pat, 1, 0) == -EROFS && disk_discard(d, 0, 512) == -EROFS &&
 	   disk_write_zeroes(d, 0, 512, true) == -EROFS, "writes to a read-only disk: -EROFS");
 	disk_close(d);
-	ok(raw_resize(path, 8 * MiB) == 0 && disk_open(path, &ro, &d) == 0 && d->size == 8 * MiB,
+	ok(raw_resize(path, 8 * MiB, NULL) == 0 && disk_open(path, &ro, &d, NULL) == 0 && d->size == 8 * MiB,
 	   "resize to 8 MiB");
 	disk_close(d);
-	ok(disk_open("/nonexistent/x.raw", &ro, &d) == -ENOENT, "missing file: -ENOENT");
-	ok(disk_open(dir, &ro, &d) == -EINVAL, "directory refused");
+	ok(disk_open("/nonexistent/x.raw", &ro, &d, NULL) == -ENOENT, "missing file: -ENOENT");
+	ok(disk_open(dir, &ro, &d, NULL) == -EINVAL, "directory refused");
 	unlink(path);
 	rmdir(dir);
 	return tap_done();

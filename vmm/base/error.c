@@ -75,6 +75,21 @@ int err_wrap(struct error *e, int code, const char *fmt, ...)
 	return code;
 }
 
+int err_copy(struct error *e, const struct error *from, int code)
+{
+	code = norm(code);
+	if (!e)
+		return code;
+	if (from && from->code) {
+		*e = *from;
+		e->code = code;
+		return code;
+	}
+	e->code = code;
+	snprintf(e->msg, sizeof(e->msg), "%s", strerror(-code));
+	return code;
+}
+
 void err_clear(struct error *e)
 {
 	if (!e)

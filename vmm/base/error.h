@@ -37,6 +37,12 @@ int err_sys(struct error *e, int code, const char *fmt, ...) __attribute__((form
  * Returns code (negated when positive).
  */
 int err_wrap(struct error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Take over an object's own error (a disk keeps the failure of its last
+ * call): e becomes from, or strerror(code) when from holds nothing.
+ * Returns code (negated when positive).
+ */
+int err_copy(struct error *e, const struct error *from, int code);
 void err_clear(struct error *e);
 
 static inline bool err_is_set(const struct error *e)

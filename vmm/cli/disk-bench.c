@@ -97,6 +97,8 @@ int cmd_disk_bench(struct cli *cli, int argc, char **argv)
 	if (!ret && write)
 		ret = disk_flush(d);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ret)
+		err_print(&d->err);
 	disk_close(d);
 	free(buf);
 	if (ret)

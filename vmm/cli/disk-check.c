@@ -28,6 +28,7 @@ int cmd_disk_check(struct cli *cli, int argc, char **argv)
 	struct qcow2_check_result r;
 	enum disk_format fmt = DISK_FMT_AUTO;
 	int c, fix = 0, ret;
+	struct error e = { 0 };
 	struct disk *d;
 
 	while ((c = getopt_long(argc, argv, "+r:f:qh", opts, NULL)) != -1) {
@@ -65,9 +66,11 @@ int cmd_disk_check(struct cli *cli, int argc, char **argv)
 		return 63;	/* as qemu-img: format does not support checks */
 	}
 	disk_close(d);
-	ret = qcow2_check_file(argv[optind], fix, stderr, &r);
-	if (ret)
+	ret = qcow2_check_file(argv[optind], fix, stderr, &r, &e);
+	if (ret) {
+		err_print(&e);
 		return 1;
+	}
 	if (r.leaks_fixed || r.corruptions_fixed) {
 		printf("The following inconsistencies were found and repaired:\n\n"
 		       "    %llu leaked clusters\n    %llu corruptions\n\n"

@@ -131,6 +131,7 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 	struct qcow2_create_opts qo = { 0 };
 	bool compress = false, allow_unsafe = false, sync = false;
 	struct disk *src = NULL, *dst = NULL;
+	struct error e = { 0 };
 	char *o_arg = NULL;
 	uint8_t *buf = NULL;
 	int c, ret, status = 1;
@@ -188,15 +189,19 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 	if (disk_cli_open(cli, argv[optind], sfmt, true, allow_unsafe, false, &src))
 		return 1;
 	qo.size = src->size;
-	ret = dfmt == DISK_FMT_QCOW2 ? qcow2_create(argv[optind + 1], &qo)
-				     : raw_create(argv[optind + 1], src->size);
-	if (ret)
+	ret = dfmt == DISK_FMT_QCOW2 ? qcow2_create(argv[optind + 1], &qo, &e)
+				     : raw_create(argv[optind + 1], src->size, &e);
+	if (ret) {
+		err_print(&e);
 		goto out;
+	}
 	{
 		struct disk_open_opts o = { .format = dfmt, .no_backing = true, .unsafe_no_sync = !sync };
 
-		if (disk_open(argv[optind + 1], &o, &dst))
+		if (disk_open(argv[optind + 1], &o, &dst, &e)) {
+			err_print(&e);
 			goto out;
+		}
 	}
 	buf = aligned_alloc(4096, CHUNK);
 	if (!buf)
@@ -207,6 +212,8 @@ int cmd_disk_convert(struct cli *cli, int argc, char **argv)
 		ret = copy(src, dst, buf, dfmt == DISK_FMT_QCOW2 ? qcow2_cluster_size(dst) : 4096);
 	if (!ret && !disk_flush(dst))
 		status = 0;
+	else	/* the failing disk holds why; each call clears the other's */
+		err_print(dst->err.code || !src->err.code ? &dst->err : &src->err);
 out:
 	free(buf);
 	disk_close(dst);

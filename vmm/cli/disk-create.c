@@ -70,6 +70,7 @@ int cmd_disk_create(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct qcow2_create_opts o = { 0 };
+	struct error e = { 0 };
 	enum disk_format fmt = DISK_FMT_QCOW2, bfmt = DISK_FMT_AUTO;
 	bool allow_unsafe = false, have_size = false;
 	const char *path;
@@ -119,7 +120,11 @@ int cmd_disk_create(struct cli *cli, int argc, char **argv)
 			return cli_usage_error("disk create", "raw images cannot have a backing file");
 		if (!have_size)
 			return cli_usage_error("disk create", "missing SIZE");
-		return raw_create(path, o.size) ? 1 : 0;
+		if (raw_create(path, o.size, &e)) {
+			err_print(&e);
+			return 1;
+		}
+		return 0;
 	}
 	if (o.backing_file) {
 		char *bpath = disk_backing_path(path, o.backing_file);
@@ -139,8 +144,10 @@ int cmd_disk_create(struct cli *cli, int argc, char **argv)
 	} else if (!have_size) {
 		return cli_usage_error("disk create", "missing SIZE");
 	}
-	if (qcow2_create(path, &o))
+	if (qcow2_create(path, &o, &e)) {
+		err_print(&e);
 		return 1;
+	}
 	if (o.backing_file) {
 		const char *dirs[2] = { NULL, NULL };
 		char *trusted = NULL;

@@ -28,6 +28,7 @@ int cmd_disk_resize(struct cli *cli, int argc, char **argv)
 	const char *path, *arg;
 	uint64_t size, cur;
 	struct disk *d;
+	struct error e = { 0 };
 	bool relative;
 	int c, ret;
 
@@ -73,13 +74,17 @@ int cmd_disk_resize(struct cli *cli, int argc, char **argv)
 	}
 	if (disk_is_qcow2(d)) {
 		ret = qcow2_resize(d, size);
+		if (ret)
+			err_copy(&e, &d->err, ret);
 		disk_close(d);
 	} else {
 		disk_close(d);
-		ret = raw_resize(path, size);
+		ret = raw_resize(path, size, &e);
 	}
-	if (ret)
+	if (ret) {
+		err_print(&e);
 		return 1;
+	}
 	printf("Image resized.\n");
 	return 0;
 }

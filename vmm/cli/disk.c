@@ -37,6 +37,7 @@ int disk_cli_open(struct cli *cli, const char *path, enum disk_format fmt, bool 
 {
 	char *trusted = NULL;
 	const char *dirs[2] = { NULL, NULL };
+	struct error e = { 0 };
 	struct disk_open_opts opts = {
 		.format = fmt,
 		.read_only = read_only,
@@ -48,8 +49,10 @@ int disk_cli_open(struct cli *cli, const char *path, enum disk_format fmt, bool 
 
 	if (cli && cli->root && asprintf(&trusted, "%s/disks", cli->root) > 0)
 		dirs[0] = trusted;
-	ret = disk_open(path, &opts, out);
+	ret = disk_open(path, &opts, out, &e);
 	free(trusted);
+	if (ret)
+		err_print(&e);
 	return ret;
 }
 

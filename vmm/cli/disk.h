@@ -10,7 +10,10 @@
 
 #define DISK_OPT_ALLOW_UNSAFE 0x100	/* getopt value of --allow-unsafe-backing */
 
-/* Open path for a disk subcommand: the store's disks/ directory is a trusted backing place. */
+/*
+ * Open path for a disk subcommand: the store's disks/ directory is a trusted
+ * backing place. Prints why it cannot.
+ */
 int disk_cli_open(struct cli *cli, const char *path, enum disk_format fmt, bool read_only,
 		  bool allow_unsafe, bool no_backing, struct disk **out);
 /* Parse -f/-O values; prints a usage error and returns 2 on a bad name. */

@@ -307,7 +307,7 @@ static int create_overlay(struct container *ct, const char *base)
 		return -errno;
 	q.size = st.st_size;
 	container_path(ct, "disk.qcow2", path, sizeof(path));
-	return qcow2_create(path, &q);
+	return qcow2_create(path, &q, NULL);
 }
 
 static int build_config(struct cli *cli, struct run_opts *o, struct image *img,

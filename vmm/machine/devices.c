@@ -97,7 +97,9 @@ static int disk_be_write_zeroes(void *o, uint64_t off, uint64_t len, bool may_un
 
 static const char *disk_be_error(void *o)
 {
-	return NULL;
+	struct disk *d = o;
+
+	return d->err.msg;
 }
 
 static void disk_be_close(void *o)
@@ -130,9 +132,9 @@ static int add_disk(struct machine *m, const struct machine_disk_config *dc, str
 	ret = place(m, dc->path, &bc.mmio, e);
 	if (ret)
 		return ret;
-	ret = disk_open(dc->path, &o, &d);
+	ret = disk_open(dc->path, &o, &d, e);
 	if (ret)
-		return err_sys(e, ret, "%s", dc->path);
+		return ret;
 	bc.backend = (struct blk_backend){
 		.ops = &disk_backend_ops, .opaque = d, .name = d->path, .size = d->size,
 		.read_only = d->read_only,
