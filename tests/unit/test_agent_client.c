@@ -12,7 +12,7 @@
 
 #include "guest-agent/protocol.h"
 #include "tests/unit/tap.h"
-#include "vmm/agent.h"
+#include "vmm/engine/agent.h"
 #include "vmm/loop.h"
 
 static struct event_loop *loop;

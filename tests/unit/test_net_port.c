@@ -15,9 +15,9 @@
 #include "images/oci/spec.h"
 #include "tests/unit/tap.h"
 #include "vmm/cli/run-net.h"
-#include "vmm/container-net.h"
-#include "vmm/netcfg.h"
-#include "vmm/netport.h"
+#include "vmm/engine/container-net.h"
+#include "vmm/engine/netcfg.h"
+#include "vmm/engine/netport.h"
 
 static struct port_binding *ports;
 static size_t nports;

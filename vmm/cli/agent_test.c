@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vmm/agent.h"
+#include "vmm/engine/agent.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"

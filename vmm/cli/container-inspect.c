@@ -8,8 +8,8 @@
 #include "devices/net-slirp.h"
 #include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
-#include "vmm/container-net.h"
-#include "vmm/container.h"
+#include "vmm/engine/container-net.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -19,8 +19,8 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/ctl-client.h"
-#include "vmm/container.h"
-#include "vmm/ctl.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -14,8 +14,8 @@
 #include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/ctl-client.h"
-#include "vmm/container.h"
-#include "vmm/ctl.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
 
 /* The container's environment with -e entries replacing or adding keys. */

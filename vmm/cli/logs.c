@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

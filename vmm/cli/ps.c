@@ -7,8 +7,8 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image_fmt.h"
-#include "vmm/container-net.h"
-#include "vmm/container.h"
+#include "vmm/engine/container-net.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 
 static void fmt_container_status(const struct container_state *st, char *buf, size_t len)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/netcfg.h"
+#include "vmm/engine/netcfg.h"
 
 struct image_config;
 

@@ -19,9 +19,9 @@
 #include "vmm/cli/options.h"
 #include "vmm/cli/run.h"
 #include "vmm/cli/run-net.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
-#include "vmm/runner.h"
+#include "vmm/engine/runner.h"
 #include "vmm/base/util.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

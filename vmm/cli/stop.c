@@ -8,9 +8,9 @@
 #include "vmm/cli/cli.h"
 #include "vmm/cli/ctl-client.h"
 #include "vmm/cli/run.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
-#include "vmm/runner.h"
+#include "vmm/engine/runner.h"
 #include "vmm/base/util.h"
 
 /* SIGTERM, then SIGKILL after timeout seconds; returns once the VM is gone. */

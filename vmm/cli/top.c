@@ -5,7 +5,7 @@
 
 #include "vmm/cli/cli.h"
 #include "vmm/cli/ctl-client.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 
 int cmd_top(struct cli *cli, int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 
 int cmd_wait(struct cli *cli, int argc, char **argv)

@@ -14,8 +14,8 @@
 #include "vmm/base/hex.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
-#include "vmm/container-net.h"
-#include "vmm/container.h"
+#include "vmm/engine/container-net.h"
+#include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

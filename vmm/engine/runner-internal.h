@@ -1,14 +1,14 @@
 /* Internals shared by runner.c (the VM and main process) and runner-ctl.c (the control socket). */
-#ifndef VMM_RUNNER_CTL_H
-#define VMM_RUNNER_CTL_H
+#ifndef VMM_ENGINE_RUNNER_INTERNAL_H
+#define VMM_ENGINE_RUNNER_INTERNAL_H
 
 #include <stdbool.h>
 #include <termios.h>
 
 #include "guest-agent/protocol.h"
-#include "vmm/logfile.h"
+#include "vmm/engine/logfile.h"
 #include "vmm/machine/machine.h"
-#include "vmm/runner.h"
+#include "vmm/engine/runner.h"
 
 struct agent_client;
 struct agent_proc;

@@ -12,16 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/agent.h"
+#include "vmm/engine/agent.h"
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
-#include "vmm/ctl.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
-#include "vmm/logfile.h"
+#include "vmm/engine/logfile.h"
 #include "vmm/loop.h"
 #include "vmm/machine/machine.h"
-#include "vmm/runner.h"
-#include "vmm/runner-ctl.h"
+#include "vmm/engine/runner.h"
+#include "vmm/engine/runner-internal.h"
 #include "vmm/machine/snapshot.h"
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"

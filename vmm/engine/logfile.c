@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/logfile.h"
+#include "vmm/engine/logfile.h"
 #include "vmm/base/util.h"
 
 int logfile_open(struct logfile *lf, const char *path)

@@ -7,7 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vmm/ctl.h"
+#include "vmm/engine/ctl.h"
 #include "vmm/base/util.h"
 
 int ctl_path(const char *runtime, const char *id, char *buf, size_t len)

@@ -4,8 +4,8 @@
  * Parsed from `vmm run` flags, kept in config.json, turned into devices by
  * the runner and into guest configuration by the agent.
  */
-#ifndef VMM_NETCFG_H
-#define VMM_NETCFG_H
+#ifndef VMM_ENGINE_NETCFG_H
+#define VMM_ENGINE_NETCFG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * Output is split at newlines; a partial line waits for the rest (or for
  * logfile_flush at the end).
  */
-#ifndef VMM_LOGFILE_H
-#define VMM_LOGFILE_H
+#ifndef VMM_ENGINE_LOGFILE_H
+#define VMM_ENGINE_LOGFILE_H
 
 #include <stddef.h>
 

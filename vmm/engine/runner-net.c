@@ -15,12 +15,12 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
+#include "vmm/engine/container.h"
 #include "vmm/machine/machine.h"
-#include "vmm/netcfg.h"
-#include "vmm/netport.h"
-#include "vmm/runner-ctl.h"
-#include "vmm/runner.h"
+#include "vmm/engine/netcfg.h"
+#include "vmm/engine/netport.h"
+#include "vmm/engine/runner-internal.h"
+#include "vmm/engine/runner.h"
 
 #define MAX_HOST_DNS	3
 

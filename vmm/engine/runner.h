@@ -5,8 +5,8 @@
  * serves the control socket ($VMM_RUNTIME/<id>/ctl.sock) for stop, kill,
  * exec, cp and top, keeps state.json current and holds the run lock.
  */
-#ifndef VMM_RUNNER_H
-#define VMM_RUNNER_H
+#ifndef VMM_ENGINE_RUNNER_H
+#define VMM_ENGINE_RUNNER_H
 
 #include <stdbool.h>
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/base/strv.h"
-#include "vmm/container-net.h"
+#include "vmm/engine/container-net.h"
 
 json_object *container_ports_json(const struct port_binding *p, size_t n)
 {

@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "vmm/base/json.h"
-#include "vmm/agent.h"
+#include "vmm/engine/agent.h"
 #include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
-#include "vmm/container.h"
-#include "vmm/ctl.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
-#include "vmm/runner-ctl.h"
+#include "vmm/engine/runner-internal.h"
 
 #define CPU_PERIOD_US 100000
 

@@ -9,14 +9,14 @@
  * the lock goes with it, so a "running" state without the lock is a
  * container whose vmm crashed. Nobody is ever shown as a ghost "running".
  */
-#ifndef VMM_CONTAINER_H
-#define VMM_CONTAINER_H
+#ifndef VMM_ENGINE_CONTAINER_H
+#define VMM_ENGINE_CONTAINER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "vmm/netcfg.h"
+#include "vmm/engine/netcfg.h"
 
 #define CONTAINER_ID_LEN 64
 

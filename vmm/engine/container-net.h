@@ -1,12 +1,12 @@
 /* The network part of a container's config.json and state.json (vmm/container.c). */
-#ifndef VMM_CONTAINER_NET_H
-#define VMM_CONTAINER_NET_H
+#ifndef VMM_ENGINE_CONTAINER_NET_H
+#define VMM_ENGINE_CONTAINER_NET_H
 
 #include <json-c/json.h>
 #include <stddef.h>
 
 #include "vmm/base/json.h"
-#include "vmm/netcfg.h"
+#include "vmm/engine/netcfg.h"
 
 /* Add NetworkMode, PortBindings, Dns, DnsSearch, ExtraHosts, MacAddress, IPAddress, Gateway to host. */
 void container_net_to_json(const struct net_config *n, json_object *host);

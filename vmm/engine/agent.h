@@ -18,8 +18,8 @@
  * is flow-controlled: when an output fd is slow, the agent stops reading the
  * process's pipe (per-stream windows), without blocking other streams.
  */
-#ifndef VMM_VMM_AGENT_H
-#define VMM_VMM_AGENT_H
+#ifndef VMM_ENGINE_AGENT_H
+#define VMM_ENGINE_AGENT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/agent.h"
+#include "vmm/engine/agent.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
 #include "vmm/base/util.h"

@@ -8,7 +8,7 @@
 
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
-#include "vmm/netcfg.h"
+#include "vmm/engine/netcfg.h"
 #include "vmm/base/util.h"
 
 int netcfg_parse_mode(const char *s, struct net_config *c, char *err, size_t errlen)

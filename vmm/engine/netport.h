@@ -2,8 +2,8 @@
  * Host ports for -p: is one free, pick a free one, and who holds one that
  * is not (from /proc/net/{tcp,udp} and /proc/PID/fd, this network namespace).
  */
-#ifndef VMM_NETPORT_H
-#define VMM_NETPORT_H
+#ifndef VMM_ENGINE_NETPORT_H
+#define VMM_ENGINE_NETPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>

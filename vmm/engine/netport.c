@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/netcfg.h"
-#include "vmm/netport.h"
+#include "vmm/engine/netcfg.h"
+#include "vmm/engine/netport.h"
 #include "vmm/base/util.h"
 
 #define TCP_LISTEN	0x0a

@@ -10,8 +10,8 @@
  * Replies: {"ok":true,...} or {"error":"..."}; exec adds {"event":"started","pid":N}
  *   and {"event":"exit","code":N}.
  */
-#ifndef VMM_CTL_H
-#define VMM_CTL_H
+#ifndef VMM_ENGINE_CTL_H
+#define VMM_ENGINE_CTL_H
 
 #include <json-c/json.h>
 #include <stddef.h>
