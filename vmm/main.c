@@ -138,8 +138,8 @@ int main(int argc, char **argv)
 		pr_err("out of memory");
 		return 1;
 	}
-	cli.root = root;
-	cli.runtime = runtime;
+	cli.paths.root = root;
+	cli.paths.runtime = runtime;
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[optind], commands[i].name)) {

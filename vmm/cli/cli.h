@@ -6,13 +6,17 @@
 #include <stdio.h>
 
 #include "vmm/base/error.h"	/* EXIT_VMM_ERROR */
+#include "vmm/engine/paths.h"
 
 /* Global state every subcommand receives: where things live. */
 struct cli {
 	const char *prog;	/* argv[0] as invoked */
-	const char *root;	/* --root, $VMM_ROOT, /var/lib/vmm (root) or $XDG_DATA_HOME/vmm */
+	/*
+	 * root: --root, $VMM_ROOT, /var/lib/vmm (root) or $XDG_DATA_HOME/vmm;
+	 * runtime: $VMM_RUNTIME, /run/vmm (root) or $XDG_RUNTIME_DIR/vmm.
+	 */
+	struct paths paths;
 	bool root_explicit;	/* root came from --root or $VMM_ROOT (credentials then live there) */
-	const char *runtime;	/* $VMM_RUNTIME, /run/vmm (root) or $XDG_RUNTIME_DIR/vmm */
 };
 
 struct cli_command {

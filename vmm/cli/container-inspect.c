@@ -123,7 +123,7 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("inspect", "requires at least one NAME or ID");
-	if (container_list(cli->root, &list, &n))
+	if (container_list(cli->paths.root, &list, &n))
 		return 1;
 	for (int i = optind; i < argc; i++)
 		any |= is_container(list, n, argv[i]);
@@ -135,7 +135,7 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct container *ct;
 
-		if (container_open(cli->root, argv[i], &ct)) {
+		if (container_open(cli->paths.root, argv[i], &ct)) {
 			status = 1;
 			continue;
 		}

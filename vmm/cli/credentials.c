@@ -14,7 +14,7 @@ void cli_auth_files(const struct cli *cli, const char *authfile, struct auth_fil
 	if (authfile)
 		snprintf(out->own, sizeof(out->own), "%s", authfile);
 	else if (cli->root_explicit || (!(xdg && *xdg) && !(home && *home)))
-		snprintf(out->own, sizeof(out->own), "%s/auth.json", cli->root);
+		snprintf(out->own, sizeof(out->own), "%s/auth.json", cli->paths.root);
 	else if (xdg && *xdg)
 		snprintf(out->own, sizeof(out->own), "%s/vmm/auth.json", xdg);
 	else

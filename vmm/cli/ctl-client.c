@@ -14,7 +14,7 @@
 int cli_ctl_connect(struct cli *cli, const char *ref, struct container **ct, int *fd)
 {
 	char path[256];
-	int ret = container_open(cli->root, ref, ct);
+	int ret = container_open(cli->paths.root, ref, ct);
 
 	if (ret)
 		return ret;
@@ -24,7 +24,7 @@ int cli_ctl_connect(struct cli *cli, const char *ref, struct container **ct, int
 		*ct = NULL;
 		return -ESRCH;
 	}
-	ret = ctl_path(cli->runtime, (*ct)->cfg.id, path, sizeof(path));
+	ret = ctl_path(cli->paths.runtime, (*ct)->cfg.id, path, sizeof(path));
 	if (!ret)
 		*fd = ret = ctl_connect(path);
 	if (ret < 0) {

@@ -153,7 +153,7 @@ int cmd_disk_create(struct cli *cli, int argc, char **argv)
 		char *trusted = NULL;
 		struct disk_open_opts po = { .trusted_dirs = dirs };
 
-		if (cli->root && asprintf(&trusted, "%s/disks", cli->root) > 0)
+		if (cli->paths.root && asprintf(&trusted, "%s/disks", cli->paths.root) > 0)
 			dirs[0] = trusted;
 		if (disk_backing_check(path, o.backing_file, &po) == -EPERM)
 			pr_warn("%s: backing file %s is outside the image's directory: opening %s "

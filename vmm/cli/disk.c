@@ -47,7 +47,7 @@ int disk_cli_open(struct cli *cli, const char *path, enum disk_format fmt, bool 
 	};
 	int ret;
 
-	if (cli && cli->root && asprintf(&trusted, "%s/disks", cli->root) > 0)
+	if (cli && cli->paths.root && asprintf(&trusted, "%s/disks", cli->paths.root) > 0)
 		dirs[0] = trusted;
 	ret = disk_open(path, &opts, out, &e);
 	free(trusted);

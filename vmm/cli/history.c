@@ -92,7 +92,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("history", "want exactly one IMAGE");
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	if (image_open(s, argv[optind], &img)) {
 		store_close(s);

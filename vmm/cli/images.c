@@ -172,7 +172,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		}
 		have_filter = true;
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	if (image_entries(s, &v, &n))
 		goto out;

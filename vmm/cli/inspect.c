@@ -127,7 +127,7 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("image inspect", "missing IMAGE");
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	out = json_object_new_array();
 	for (int i = optind; i < argc; i++) {

@@ -57,7 +57,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		pr_err("requested load from stdin, but stdin is a terminal (use -i FILE or a pipe)");
 		return 1;
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	ret = image_load(s, input, STDIN_FILENO, &res, &n);
 	store_close(s);

@@ -156,7 +156,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("logs", "requires exactly one CONTAINER");
-	if (container_open(cli->root, argv[optind], &ct))
+	if (container_open(cli->paths.root, argv[optind], &ct))
 		return 1;
 	container_path(ct, "container.log", path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);

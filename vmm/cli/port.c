@@ -52,7 +52,7 @@ int cmd_port(struct cli *cli, int argc, char **argv)
 		if (parse_uint(spec, 1, 65535, &want))
 			return cli_usage_error("port", "%s: not a port number", argv[optind + 1]);
 	}
-	if (container_open(cli->root, argv[optind], &ct))
+	if (container_open(cli->paths.root, argv[optind], &ct))
 		return 1;
 	container_effective_state(ct, &st);
 	if (st.status != CONTAINER_RUNNING)

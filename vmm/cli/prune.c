@@ -63,7 +63,7 @@ int cmd_image_prune(struct cli *cli, int argc, char **argv)
 			return 0;
 		}
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	ret = store_gc(s, GC_WAIT | GC_DISKS, &res);
 	store_close(s);

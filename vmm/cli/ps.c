@@ -89,7 +89,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
-	if (container_list(cli->root, &list, &n))
+	if (container_list(cli->paths.root, &list, &n))
 		return 1;
 	if (!quiet && !json)
 		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",

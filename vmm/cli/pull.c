@@ -167,7 +167,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		po.progress = on_progress;
 		po.progress_arg = &view;
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	ret = image_pull(s, argv[optind], &po, &res);
 	store_close(s);

@@ -42,7 +42,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		struct container *ct;
 		int ret;
 
-		if (container_open(cli->root, argv[i], &ct)) {
+		if (container_open(cli->paths.root, argv[i], &ct)) {
 			status = 1;
 			continue;
 		}

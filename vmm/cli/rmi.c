@@ -134,7 +134,7 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("rmi", "missing IMAGE");
-	if (!(r.s = cli_store_open(cli->root)))
+	if (!(r.s = cli_store_open(cli->paths.root)))
 		return 1;
 	if (store_images_in_use(r.s, &r.used, &r.containers)) {
 		store_close(r.s);

@@ -378,7 +378,7 @@ int cli_container_start(struct cli *cli, struct container *ct, const struct runn
 	}
 	if (!detach) {
 		ro.ready_fd = -1;
-		status = runner_run(cli, ct, &ro);
+		status = runner_run(&cli->paths, ct, &ro);
 		goto done;
 	}
 	/* -d: a child runs the VM; we return once the container's process started. */
@@ -402,7 +402,7 @@ int cli_container_start(struct cli *cli, struct container *ct, const struct runn
 		ro.attach = false;
 		ro.interactive = false;
 		ro.ready_fd = p[1];
-		status = runner_run(cli, ct, &ro);
+		status = runner_run(&cli->paths, ct, &ro);
 		if (ct->cfg.auto_remove || (fresh && ct->state.status == CONTAINER_CREATED))
 			container_remove(ct);
 		_exit(status);
@@ -450,7 +450,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	image_name = argv[optind];
-	store = cli_store_open(cli->root);
+	store = cli_store_open(cli->paths.root);
 	if (!store)
 		goto out;
 	if (image_open(store, image_name, &img))
@@ -462,7 +462,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		struct error e = { 0 };
 
 		/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
-		if (runner_net_check(cli->root, &cfg.net, &e)) {
+		if (runner_net_check(cli->paths.root, &cfg.net, &e)) {
 			err_print(&e);
 			goto out;
 		}
@@ -477,7 +477,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	store_close(store);	/* an open store would block blob deletion */
 	store = NULL;
 
-	ret = container_create(cli->root, &cfg, &ct);
+	ret = container_create(cli->paths.root, &cfg, &ct);
 	if (ret)
 		goto out;
 	ret = create_overlay(ct, base);

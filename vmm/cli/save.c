@@ -96,7 +96,7 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 		pr_err("refusing to write the archive to a terminal (use -o FILE or redirect stdout)");
 		return 1;
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	if (out)
 		ret = save_to_file(s, argv + optind, argc - optind, fmt, out);

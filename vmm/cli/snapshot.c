@@ -27,7 +27,7 @@ static int ls(struct cli *cli, bool quiet)
 	struct dirent *de;
 	DIR *d;
 
-	snapshot_dir(cli->root, NULL, dir, sizeof(dir));
+	snapshot_dir(cli->paths.root, NULL, dir, sizeof(dir));
 	if (!quiet)
 		printf("%-14s %-16s %-8s %-6s %s\n", "SNAPSHOT", "CREATED", "MEMORY", "CPUS", "SIZE");
 	d = opendir(dir);
@@ -95,7 +95,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "rm"))
 		return cli_usage_error("snapshot", "unknown subcommand '%s' (ls or rm)", sub);
 	if (all)
-		return snapshot_remove(cli->root, NULL) ? 1 : 0;
+		return snapshot_remove(cli->paths.root, NULL) ? 1 : 0;
 	if (optind >= argc)
 		return cli_usage_error("snapshot", "rm needs KEY... or --all");
 	for (int i = optind; i < argc; i++) {
@@ -105,12 +105,12 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 		int matches = 0;
 
 		/* A key or a unique prefix of one, as listed by vmm snapshot ls. */
-		snapshot_dir(cli->root, NULL, dir, sizeof(dir));
+		snapshot_dir(cli->paths.root, NULL, dir, sizeof(dir));
 		d = opendir(dir);
 		while (d && (de = readdir(d))) {
 			if (strlen(de->d_name) == SNAP_KEY_LEN && str_has_prefix(de->d_name, argv[i])) {
 				matches++;
-				if (matches == 1 && snapshot_remove(cli->root, de->d_name))
+				if (matches == 1 && snapshot_remove(cli->paths.root, de->d_name))
 					status = 1;
 			}
 		}

@@ -87,7 +87,7 @@ static int start_one(struct cli *cli, const char *ref, bool attach, bool interac
 	struct container *ct;
 	int status;
 
-	if (container_open(cli->root, ref, &ct))
+	if (container_open(cli->paths.root, ref, &ct))
 		return EXIT_VMM_ERROR;
 	if (container_is_running(ct)) {
 		container_free(ct);

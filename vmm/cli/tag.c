@@ -46,7 +46,7 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
 		pr_err("%s: refusing to create a tag with a digest reference", argv[optind + 1]);
 		return 1;
 	}
-	if (!(s = cli_store_open(cli->root)))
+	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
 	ret = image_resolve(s, argv[optind], digest, NULL, 0);
 	if (!ret && !(ret = store_index_find(s, digest, &desc))) {

@@ -28,7 +28,7 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
 		struct container *ct;
 		struct container_state st;
 
-		if (container_open(cli->root, argv[i], &ct)) {
+		if (container_open(cli->paths.root, argv[i], &ct)) {
 			status = 1;
 			continue;
 		}

@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/engine/agent.h"
 #include "vmm/base/strv.h"
-#include "vmm/cli/cli.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
@@ -419,7 +419,7 @@ static void on_accept(void *opaque, uint32_t events)
 
 int runner_ctl_start(struct runner *r, struct error *e)
 {
-	int ret = ctl_path(r->cli->runtime, r->ct->cfg.id, r->ctl_path, sizeof(r->ctl_path));
+	int ret = ctl_path(r->paths->runtime, r->ct->cfg.id, r->ctl_path, sizeof(r->ctl_path));
 
 	r->stop_timer_fd = -1;
 	if (!ret) {

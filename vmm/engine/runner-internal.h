@@ -12,13 +12,12 @@
 
 struct agent_client;
 struct agent_proc;
-struct cli;
 struct container;
 struct ctl_client;
 struct error;
 
 struct runner {
-	struct cli *cli;
+	const struct paths *paths;
 	struct container *ct;
 	struct runner_opts opts;
 	struct machine *m;

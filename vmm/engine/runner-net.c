@@ -14,7 +14,6 @@
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
-#include "vmm/cli/cli.h"
 #include "vmm/engine/container.h"
 #include "vmm/machine/machine.h"
 #include "vmm/engine/netcfg.h"
@@ -128,7 +127,7 @@ int runner_net_publish(struct runner *r, struct error *e)
 	st->nports = 0;
 	if (n->mode != NET_MODE_SLIRP)
 		return 0;
-	ret = runner_net_check(r->cli->root, n, e);
+	ret = runner_net_check(r->paths->root, n, e);
 	for (size_t i = 0; !ret && i < n->nports; i++) {
 		struct port_binding p = n->ports[i];
 
@@ -137,7 +136,7 @@ int runner_net_publish(struct runner *r, struct error *e)
 				       p.udp ? "udp" : "tcp");
 		ret = machine_net_forward(r->m, p.udp, p.host_ip, p.host_port, p.container_port);
 		if (ret)
-			port_error(r->cli->root, &p, ret, e);
+			port_error(r->paths->root, &p, ret, e);
 		else
 			st->ports[st->nports++] = p;
 	}

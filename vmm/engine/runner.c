@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/base/error.h"
 #include "vmm/engine/agent.h"
-#include "vmm/cli/cli.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
@@ -204,7 +204,7 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 
 		/* Agent-ready and nothing container-specific sent yet: the point to save. */
 		r->snap_save = false;
-		if (snapshot_save(r->m, r->cli->root, r->snap_key, &e))
+		if (snapshot_save(r->m, r->paths->root, r->snap_key, &e))
 			pr_warn("could not save a snapshot for faster starts: %s", e.msg);
 	}
 	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
@@ -312,7 +312,7 @@ static int start_vm(struct runner *r, struct machine_config *mc, bool restore, s
 	int ret;
 
 	if (restore) {
-		snapshot_dir(r->cli->root, r->snap_key, mem, sizeof(mem));
+		snapshot_dir(r->paths->root, r->snap_key, mem, sizeof(mem));
 		strcat(mem, "/memory");
 		mc->mem_file = mem;
 	}
@@ -324,7 +324,7 @@ static int start_vm(struct runner *r, struct machine_config *mc, bool restore, s
 		return ret;
 	if (!restore)
 		return machine_boot(r->m, e);
-	ret = snapshot_restore(r->m, r->cli->root, r->snap_key, &why);
+	ret = snapshot_restore(r->m, r->paths->root, r->snap_key, &why);
 	if (!ret) {
 		dev_info(r->ct->cfg.name, "restored snapshot %.12s", r->snap_key);
 		machine_vsock_reset(r->m);	/* the agent reconnects: a fresh connection */
@@ -332,7 +332,7 @@ static int start_vm(struct runner *r, struct machine_config *mc, bool restore, s
 	}
 	pr_warn("%s", why.msg);
 	pr_warn("snapshot %.12s unusable: booting from scratch", r->snap_key);
-	snapshot_remove(r->cli->root, r->snap_key);
+	snapshot_remove(r->paths->root, r->snap_key);
 	runner_ctl_stop(r);
 	for (int s = 0; s < 2; s++) {
 		close(r->pipe_rd[s]);
@@ -352,7 +352,7 @@ static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 	/* Debugging runs with their own kernel parameters never make or use snapshots. */
 	if (getenv("VMM_NO_SNAPSHOT") || mc->user_cmdline || snapshot_key(mc, r->snap_key))
 		return false;
-	if (!r->opts.cold && snapshot_usable(r->cli->root, r->snap_key, &why))
+	if (!r->opts.cold && snapshot_usable(r->paths->root, r->snap_key, &why))
 		return true;
 	if (err_is_set(&why))
 		pr_warn("%s", why.msg);
@@ -365,7 +365,7 @@ static void describe_machine(struct runner *r, struct machine_config *mc)
 {
 	const struct container *ct = r->ct;
 
-	snprintf(r->disk_dir, sizeof(r->disk_dir), "%s/disks", r->cli->root);
+	snprintf(r->disk_dir, sizeof(r->disk_dir), "%s/disks", r->paths->root);
 	container_path(ct, "disk.qcow2", r->disk_path, sizeof(r->disk_path));
 	r->trusted[0] = r->disk_dir;
 	r->trusted[1] = NULL;
@@ -408,7 +408,7 @@ static void finish_state(struct runner *r)
 	container_save_state(ct);
 }
 
-int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *opts)
+int runner_run(const struct paths *paths, struct container *ct, const struct runner_opts *opts)
 {
 	char kernel[4096], initrd[4096], console[4096], log[4096];
 	struct machine_config mc = {
@@ -418,7 +418,7 @@ int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *
 		.user_cmdline = getenv("VMM_GUEST_CMDLINE"),	/* debugging: e.g. vmm_agent.debug */
 	};
 	struct runner r = {
-		.cli = cli, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
+		.paths = paths, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
 		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1,
 	};
 	struct error e = { 0 };

@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 
-struct cli;
+#include "vmm/engine/paths.h"
+
 struct container;
 struct error;
 struct net_config;
@@ -27,7 +28,7 @@ struct runner_opts {
  * the container's, or 125 (vmm failed), 126/127 (command not runnable).
  * The container must be locked by the caller (container_lock).
  */
-int runner_run(struct cli *cli, struct container *ct, const struct runner_opts *opts);
+int runner_run(const struct paths *paths, struct container *ct, const struct runner_opts *opts);
 
 /*
  * Before boot (and before `vmm run` creates anything): are the published host
