@@ -13,6 +13,7 @@
 
 #include "images/oci/store.h"
 #include "images/oci/store-internal.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
@@ -58,14 +59,14 @@ int store_blob_size(const struct store *s, const char *digest, uint64_t *size)
 	return 0;
 }
 
-int store_blob_begin(struct store *s, uint64_t max_size, struct blob_writer **out)
+int store_blob_begin(struct store *s, uint64_t max_size, struct blob_writer **out, struct error *e)
 {
 	struct blob_writer *w = calloc(1, sizeof(*w));
 	int ret;
 
 	if (!w || !(w->hash = sha256_new())) {
 		free(w);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	}
 	w->s = s;
 	w->max = max_size ? max_size : BLOB_MAX_SIZE;
@@ -76,8 +77,7 @@ int store_blob_begin(struct store *s, uint64_t max_size, struct blob_writer **ou
 		w->fd = openat(s->blobfd, w->tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
 	}
 	if (w->fd < 0) {
-		ret = -errno;
-		pr_err("%s/blobs/sha256: cannot create a temp file: %s", s->dir, strerror(errno));
+		ret = err_sys(e, -errno, "%s/blobs/sha256: cannot create a temp file", s->dir);
 		sha256_free(w->hash);
 		free(w);
 		return ret;
@@ -194,7 +194,8 @@ static int link_tmpfile(struct blob_writer *w)
 	return 0;
 }
 
-int store_blob_commit(struct blob_writer *w, const char *expected, char digest[DIGEST_BUF])
+int store_blob_commit(struct blob_writer *w, const char *expected, char digest[DIGEST_BUF],
+		      struct error *e)
 {
 	struct store *s = w->s;
 	bool tmpfile = !w->tmp[0];
@@ -217,83 +218,72 @@ int store_blob_commit(struct blob_writer *w, const char *expected, char digest[D
 	if (!ret && fsync(s->blobfd) < 0)
 		ret = -errno;
 	if (ret && ret != -EBADMSG)
-		pr_err("%s/blobs/sha256/%s: cannot store blob: %s", s->dir,
-		       digest_hex(w->digest), strerror(-ret));
+		err_sys(e, ret, "%s/blobs/sha256/%s: cannot store blob", s->dir, digest_hex(w->digest));
 out:
 	writer_free(w);
 	return ret;
 }
 
 int store_blob_put(struct store *s, const void *data, size_t len, const char *expected,
-		   char digest[DIGEST_BUF])
+		   char digest[DIGEST_BUF], struct error *e)
 {
 	struct blob_writer *w;
-	int ret = store_blob_begin(s, 0, &w);
+	int ret = store_blob_begin(s, 0, &w, e);
 
 	if (ret)
 		return ret;
 	ret = store_blob_write(w, data, len);
 	if (ret) {
 		store_blob_abort(w);
-		return ret;
+		return err_sys(e, ret, "%s/blobs/sha256: cannot write a blob", s->dir);
 	}
-	return store_blob_commit(w, expected, digest);
+	return store_blob_commit(w, expected, digest, e);
 }
 
-int store_blob_read(struct store *s, const char *digest, size_t max, char **data, size_t *len)
+int store_blob_read(struct store *s, const char *digest, size_t max, char **data, size_t *len,
+		    struct error *e)
 {
 	char got[DIGEST_BUF];
 	int ret;
 
 	if (!digest_valid(digest))
-		return -EINVAL;
+		return err_set(e, -EINVAL, "%s: not a sha256 digest", digest);
 	ret = read_file(s->blobfd, digest_hex(digest), max, data, len);
-	if (ret == -EFBIG) {
-		pr_err("%s/blobs/sha256/%s: larger than %zu bytes", s->dir, digest_hex(digest), max);
+	if (ret == -EFBIG)
+		return err_set(e, ret, "%s/blobs/sha256/%s: larger than %zu bytes", s->dir, digest_hex(digest), max);
+	if (ret == -ENOENT)
 		return ret;
-	}
-	if (ret) {
-		if (ret != -ENOENT)
-			pr_err("%s/blobs/sha256/%s: %s", s->dir, digest_hex(digest), strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_sys(e, ret, "%s/blobs/sha256/%s", s->dir, digest_hex(digest));
 	digest_buf(*data, *len, got);
 	if (strcmp(got, digest)) {
-		pr_err("%s/blobs/sha256/%s: corrupt blob, its content has digest %s "
-		       "(remove the image and load or pull it again)", s->dir, digest_hex(digest), got);
 		free(*data);
 		*data = NULL;
-		return -EBADMSG;
+		return err_set(e, -EBADMSG, "%s/blobs/sha256/%s: corrupt blob, its content has digest %s "
+			       "(remove the image and load or pull it again)", s->dir, digest_hex(digest), got);
 	}
 	return 0;
 }
 
-int store_blob_verify(struct store *s, const char *digest, uint64_t size)
+int store_blob_verify(struct store *s, const char *digest, uint64_t size, struct error *e)
 {
 	char got[DIGEST_BUF];
 	uint64_t n;
 	int fd, ret;
 
 	if (!digest_valid(digest))
-		return -EINVAL;
+		return err_set(e, -EINVAL, "%s: not a sha256 digest", digest);
 	fd = openat(s->blobfd, digest_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s/blobs/sha256/%s: %s (the image is incomplete; load or pull it again)",
-		       s->dir, digest_hex(digest), strerror(errno));
-		return ret;
-	}
+	if (fd < 0)
+		return err_set(e, -errno, "%s/blobs/sha256/%s: %s (the image is incomplete; load or pull it again)",
+			       s->dir, digest_hex(digest), strerror(errno));
 	ret = digest_fd(fd, got, &n);
 	close(fd);
-	if (ret) {
-		pr_err("%s/blobs/sha256/%s: %s", s->dir, digest_hex(digest), strerror(-ret));
-		return ret;
-	}
-	if (strcmp(got, digest) || (size != UINT64_MAX && n != size)) {
-		pr_err("%s/blobs/sha256/%s: corrupt blob (digest %s, %llu bytes) "
-		       "(remove the image and load or pull it again)", s->dir, digest_hex(digest),
-		       got, (unsigned long long)n);
-		return -EBADMSG;
-	}
+	if (ret)
+		return err_sys(e, ret, "%s/blobs/sha256/%s", s->dir, digest_hex(digest));
+	if (strcmp(got, digest) || (size != UINT64_MAX && n != size))
+		return err_set(e, -EBADMSG, "%s/blobs/sha256/%s: corrupt blob (digest %s, %llu bytes) "
+			       "(remove the image and load or pull it again)", s->dir, digest_hex(digest),
+			       got, (unsigned long long)n);
 	return 0;
 }

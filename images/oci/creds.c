@@ -9,14 +9,15 @@
 
 #include "images/oci/auth.h"
 #include "images/oci/creds.h"
+#include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
-/* Parse a credential file; -ENOENT when it does not exist (not logged). */
-static int read_config(const char *file, json_object **out)
+/* Parse a credential file; -ENOENT (without a message) when it does not exist. */
+static int read_config(const char *file, json_object **out, struct error *e)
 {
-	struct error e;
+	struct error why = { 0 };
 	size_t len;
 	char *buf;
 	int ret;
@@ -24,17 +25,13 @@ static int read_config(const char *file, json_object **out)
 	ret = read_file(AT_FDCWD, file, CREDS_FILE_MAX, &buf, &len);
 	if (ret == -ENOENT)
 		return ret;
-	if (ret) {
-		pr_warn("%s: cannot read: %s", file, strerror(-ret));
-		return ret;
-	}
-	*out = json_parse_object(buf, len, &e);
+	if (ret)
+		return err_sys(e, ret, "%s: cannot read", file);
+	*out = json_parse_object(buf, len, &why);
 	explicit_bzero(buf, len);
 	free(buf);
-	if (!*out) {
-		pr_warn("%s: not a valid credentials file: %s", file, e.msg);
-		return -EINVAL;
-	}
+	if (!*out)
+		return err_set(e, -EINVAL, "%s: not a valid credentials file: %s", file, why.msg);
 	return 0;
 }
 
@@ -137,11 +134,19 @@ int creds_lookup(const char *const *files, const char *name, struct creds *out)
 	if (registry_host_normalize(name, host, sizeof(host)))
 		return -EINVAL;
 	for (size_t i = 0; files[i]; i++) {
+		struct error why = { 0 };
 		json_object *cfg, *ent;
 		int ret;
 
-		if (!files[i][0] || read_config(files[i], &cfg))
+		if (!files[i][0])
 			continue;
+		ret = read_config(files[i], &cfg, &why);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			pr_warn("%s", why.msg);	/* a lookup goes on with the next file */
+			continue;
+		}
 		memset(out, 0, sizeof(*out));
 		ent = find_auth(cfg, host, NULL);
 		ret = ent ? decode_entry(ent, out) : -ENOENT;
@@ -195,7 +200,7 @@ static int lock_dir(const char *file, const char **base)
 }
 
 /* Read-modify-write under the directory lock: set host to c, or remove it when c is NULL. */
-static int update(const char *file, const char *name, const struct creds *c)
+static int update(const char *file, const char *name, const struct creds *c, struct error *e)
 {
 	char host[AUTH_HOST_MAX];
 	json_object *cfg = NULL, *auths, *ent;
@@ -203,26 +208,21 @@ static int update(const char *file, const char *name, const struct creds *c)
 	char b64[2 * (sizeof(c->user) + sizeof(c->pass))], raw[sizeof(c->user) + sizeof(c->pass) + 2];
 	int dfd, ret, removed = 0;
 
-	if (registry_host_normalize(name, host, sizeof(host))) {
-		pr_err("%s: not a registry name", name);
-		return -EINVAL;
-	}
+	if (registry_host_normalize(name, host, sizeof(host)))
+		return err_set(e, -EINVAL, "%s: not a registry name", name);
 	dfd = lock_dir(file, &base);
-	if (dfd < 0) {
-		pr_err("%s: cannot create or lock its directory: %s", file, strerror(-dfd));
-		return dfd;
-	}
-	ret = read_config(file, &cfg);
+	if (dfd < 0)
+		return err_sys(e, dfd, "%s: cannot create or lock its directory", file);
+	ret = read_config(file, &cfg, e);
 	if (ret == -ENOENT) {
 		cfg = json_object_new_object();
-		ret = cfg ? 0 : -ENOMEM;
+		ret = cfg ? 0 : err_set(e, -ENOMEM, "out of memory");
+	} else if (ret == -EINVAL) {
+		err_set(e, ret, "%s: refusing to overwrite a file that is not a valid credentials file "
+			"(fix or remove it)", file);
 	}
-	if (ret) {
-		if (ret != -ENOMEM)
-			pr_err("%s: refusing to overwrite a file that is not a valid credentials file "
-			       "(fix or remove it)", file);
+	if (ret)
 		goto out;
-	}
 	if (!json_object_object_get_ex(cfg, "auths", &auths) ||
 	    !json_object_is_type(auths, json_type_object)) {
 		auths = json_object_new_object();
@@ -234,7 +234,7 @@ static int update(const char *file, const char *name, const struct creds *c)
 		removed = 1;
 	}
 	if (!c && !removed) {
-		ret = -ENOENT;
+		ret = -ENOENT;	/* the caller says it was not logged in */
 		goto out;
 	}
 	if (c) {
@@ -242,7 +242,7 @@ static int update(const char *file, const char *name, const struct creds *c)
 
 		ent = json_object_new_object();
 		if (n < 0 || (size_t)n >= sizeof(raw) || base64_encode(raw, n, b64, sizeof(b64)) < 0) {
-			ret = -EINVAL;
+			ret = err_set(e, -EINVAL, "%s: credentials too long", host);
 			goto out;
 		}
 		json_object_object_add(ent, "auth", json_object_new_string(b64));
@@ -252,7 +252,7 @@ static int update(const char *file, const char *name, const struct creds *c)
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	ret = write_file_atomic(dfd, base, json, strlen(json), 0600);
 	if (ret)
-		pr_err("%s: cannot write: %s", file, strerror(-ret));
+		err_sys(e, ret, "%s: cannot write", file);
 out:
 	explicit_bzero(raw, sizeof(raw));
 	explicit_bzero(b64, sizeof(b64));
@@ -261,12 +261,12 @@ out:
 	return ret;
 }
 
-int creds_save(const char *file, const char *host, const struct creds *c)
+int creds_save(const char *file, const char *host, const struct creds *c, struct error *e)
 {
-	return update(file, host, c);
+	return update(file, host, c, e);
 }
 
-int creds_remove(const char *file, const char *host)
+int creds_remove(const char *file, const char *host, struct error *e)
 {
-	return update(file, host, NULL);
+	return update(file, host, NULL, e);
 }

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+struct error;
+
 #define CREDS_FILE_MAX	(1u << 20)
 
 struct creds {
@@ -31,11 +33,11 @@ int creds_lookup(const char *const *files, const char *host, struct creds *out);
 
 /*
  * Set host's credentials in file (created 0600 with its directory 0700 when
- * missing; other entries and keys are kept). Logs its errors.
+ * missing; other entries and keys are kept). 0 or -errno with e.
  */
-int creds_save(const char *file, const char *host, const struct creds *c);
+int creds_save(const char *file, const char *host, const struct creds *c, struct error *e);
 
-/* Remove host's entry from file: 0, -ENOENT when it had none. Logs other errors. */
-int creds_remove(const char *file, const char *host);
+/* Remove host's entry from file: 0, -ENOENT (no message) when it had none, -errno with e. */
+int creds_remove(const char *file, const char *host, struct error *e);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "images/oci/store.h"
 #include "images/oci/store-internal.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
@@ -50,38 +51,37 @@ static bool set_has(const struct digest_set *set, const char *digest)
 }
 
 /* Add a manifest's blobs; an index's present children too (depth bounded). */
-static int mark(struct store *s, const char *digest, int depth, struct digest_set *set)
+static int mark(struct store *s, const char *digest, int depth, struct digest_set *set, struct error *e)
 {
 	struct manifest m;
 	struct oci_index idx;
-	struct error e, e2;
+	struct error why = { 0 };
 	size_t len;
 	char *buf;
 	int ret;
 
 	if ((ret = set_add(set, digest)))
-		return ret;
-	ret = store_blob_read(s, digest, MANIFEST_MAX_SIZE, &buf, &len);
+		return err_set(e, ret, "out of memory");
+	ret = store_blob_read(s, digest, MANIFEST_MAX_SIZE, &buf, &len, NULL);
 	if (ret == -ENOENT)
 		return 0;	/* nothing of it to keep */
-	if (ret) {
-		pr_err("%s: cannot read this manifest, so its blobs cannot be told apart; "
-		       "not deleting anything (remove the image first)", digest);
-		return ret;
-	}
-	if (manifest_parse(buf, len, &m, &e) == 0) {
+	if (ret)
+		return err_set(e, ret, "%s: cannot read this manifest, so its blobs cannot be told apart; "
+			       "not deleting anything (remove the image first)", digest);
+	if (manifest_parse(buf, len, &m, &why) == 0) {
 		ret = set_add(set, m.config.digest);
 		for (size_t i = 0; i < m.n_layers && !ret; i++)
 			ret = set_add(set, m.layers[i].digest);
 		manifest_free(&m);
-	} else if (depth < 2 && index_parse(buf, len, &idx, &e2) == 0) {
+		if (ret)
+			err_set(e, ret, "out of memory");
+	} else if (depth < 2 && index_parse(buf, len, &idx, NULL) == 0) {
 		for (size_t i = 0; i < idx.n_manifests && !ret; i++)
-			ret = mark(s, idx.manifests[i].digest, depth + 1, set);
+			ret = mark(s, idx.manifests[i].digest, depth + 1, set, e);
 		index_free(&idx);
 	} else {
-		pr_err("%s: invalid manifest (%s); not deleting anything (remove the image first)",
-		       digest, e.msg);
-		ret = -EINVAL;
+		ret = err_set(e, -EINVAL, "%s: invalid manifest (%s); not deleting anything (remove the image first)",
+			      digest, why.msg);
 	}
 	free(buf);
 	return ret;
@@ -183,7 +183,7 @@ static void sweep_disks(struct store *s, const struct digest_set *keep, struct g
 	strv_free(ids);
 }
 
-int store_gc(struct store *s, unsigned flags, struct gc_result *res)
+int store_gc(struct store *s, unsigned flags, struct gc_result *res, struct error *e)
 {
 	struct digest_set keep = { 0 };
 	struct oci_index idx;
@@ -194,21 +194,22 @@ int store_gc(struct store *s, unsigned flags, struct gc_result *res)
 	if (flock(s->gc_lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || !(flags & GC_WAIT)) {
 			ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			err_sys(e, ret, "%s/.gc.lock", s->dir);
 			goto out;
 		}
 		pr_info("waiting for other vmm processes using %s", s->dir);
 		while (flock(s->gc_lock_fd, LOCK_EX) < 0) {
 			if (errno != EINTR) {
-				ret = -errno;
+				ret = err_sys(e, -errno, "%s/.gc.lock", s->dir);
 				goto out;
 			}
 		}
 	}
-	ret = store_index_read(s, &idx);
+	ret = store_index_read(s, &idx, e);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < idx.n_manifests && !ret; i++)
-		ret = mark(s, idx.manifests[i].digest, 0, &keep);
+		ret = mark(s, idx.manifests[i].digest, 0, &keep, e);
 	index_free(&idx);
 	if (ret)
 		goto out;

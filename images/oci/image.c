@@ -7,7 +7,7 @@
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
 #include "vmm/base/hex.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
@@ -42,21 +42,20 @@ int index_select_platform(const struct oci_index *idx, char *why, size_t whylen)
 
 /* Read a small verified blob whose size the descriptor also states. */
 static int read_doc(struct store *s, const char *digest, uint64_t size, size_t max,
-		    char **buf, size_t *len)
+		    char **buf, size_t *len, struct error *e)
 {
-	int ret = store_blob_read(s, digest, max, buf, len);
+	int ret = store_blob_read(s, digest, max, buf, len, e);
 
 	if (ret == -ENOENT)
-		pr_err("%s: blob missing from the store (the image is incomplete; load or pull it again)",
-		       digest);
+		return err_set(e, ret, "%s: blob missing from the store (the image is incomplete; load or pull it again)",
+			       digest);
 	if (ret)
 		return ret;
 	if (size != UINT64_MAX && *len != size) {
-		pr_err("%s: blob is %zu bytes, its descriptor says %llu", digest, *len,
-		       (unsigned long long)size);
 		free(*buf);
 		*buf = NULL;
-		return -EBADMSG;
+		return err_set(e, -EBADMSG, "%s: blob is %zu bytes, its descriptor says %llu", digest, *len,
+			       (unsigned long long)size);
 	}
 	return 0;
 }
@@ -66,36 +65,32 @@ static int read_doc(struct store *s, const char *digest, uint64_t size, size_t m
  * manifest: its digest and verified bytes.
  */
 static int manifest_of(struct store *s, const struct descriptor *desc, char digest[DIGEST_BUF],
-		       char **buf, size_t *len)
+		       char **buf, size_t *len, struct error *e)
 {
 	struct oci_index idx;
-	struct error e;
 	char why[256];
 	int ret, at;
 
-	ret = read_doc(s, desc->digest, desc->size, MANIFEST_MAX_SIZE, buf, len);
+	ret = read_doc(s, desc->digest, desc->size, MANIFEST_MAX_SIZE, buf, len, e);
 	if (ret)
 		return ret;
 	memcpy(digest, desc->digest, DIGEST_BUF);
 	if (media_type_kind(desc->media_type, NULL) != MEDIA_INDEX)
 		return 0;
-	ret = index_parse(*buf, *len, &idx, &e);
+	ret = index_parse(*buf, *len, &idx, e);
 	free(*buf);
 	*buf = NULL;
-	if (ret) {
-		pr_err("%s: invalid image index: %s", desc->digest, e.msg);
-		return ret;
-	}
+	if (ret)
+		return err_wrap(e, ret, "%s: invalid image index", desc->digest);
 	at = index_select_platform(&idx, why, sizeof(why));
 	if (at < 0) {
-		pr_err("%s: no %s/%s image in this index (it has %s)", desc->digest, PLATFORM_OS,
-		       PLATFORM_ARCH, why);
 		index_free(&idx);
-		return -ENOENT;
+		return err_set(e, -ENOENT, "%s: no %s/%s image in this index (it has %s)", desc->digest,
+			       PLATFORM_OS, PLATFORM_ARCH, why);
 	}
 	memcpy(digest, idx.manifests[at].digest, DIGEST_BUF);
 	ret = read_doc(s, idx.manifests[at].digest, idx.manifests[at].size, MANIFEST_MAX_SIZE,
-		       buf, len);
+		       buf, len, e);
 	index_free(&idx);
 	return ret;
 }
@@ -116,51 +111,49 @@ void image_close(struct image *img)
 }
 
 /* Read and validate everything but the layer contents. */
-static int image_read(struct store *s, const struct descriptor *desc, struct image **out)
+static int image_read(struct store *s, const struct descriptor *desc, struct image **out, struct error *e)
 {
 	struct image *img = calloc(1, sizeof(*img));
-	struct error e;
 	size_t n_diff;
 	int ret;
 
 	if (!img)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	img->store = s;
 	memcpy(img->digest, desc->digest, DIGEST_BUF);
-	ret = manifest_of(s, desc, img->manifest_digest, &img->manifest_json, &img->manifest_len);
+	ret = manifest_of(s, desc, img->manifest_digest, &img->manifest_json, &img->manifest_len, e);
 	if (ret)
 		goto fail;
-	ret = manifest_parse(img->manifest_json, img->manifest_len, &img->manifest, &e);
+	ret = manifest_parse(img->manifest_json, img->manifest_len, &img->manifest, e);
 	if (ret) {
-		pr_err("%s: invalid manifest: %s", img->manifest_digest, e.msg);
+		err_wrap(e, ret, "%s: invalid manifest", img->manifest_digest);
 		goto fail;
 	}
 	memcpy(img->config_digest, img->manifest.config.digest, DIGEST_BUF);
 	ret = read_doc(s, img->config_digest, img->manifest.config.size, CONFIG_MAX_SIZE,
-		       &img->config_json, &img->config_len);
+		       &img->config_json, &img->config_len, e);
 	if (ret)
 		goto fail;
-	ret = config_parse(img->config_json, img->config_len, &img->config, &e);
+	ret = config_parse(img->config_json, img->config_len, &img->config, e);
 	if (ret) {
-		pr_err("%s: invalid image config: %s", img->config_digest, e.msg);
+		err_wrap(e, ret, "%s: invalid image config", img->config_digest);
 		goto fail;
 	}
 	if (!platform_supported(img->config.os, img->config.architecture)) {
-		pr_err("%s: the image is for %s/%s; vmm runs %s/%s images only", img->config_digest,
-		       img->config.os, img->config.architecture, PLATFORM_OS, PLATFORM_ARCH);
-		ret = -ENOTSUP;
+		ret = err_set(e, -ENOTSUP, "%s: the image is for %s/%s; vmm runs %s/%s images only",
+			      img->config_digest, img->config.os, img->config.architecture, PLATFORM_OS,
+			      PLATFORM_ARCH);
 		goto fail;
 	}
 	n_diff = strv_len(img->config.diff_ids);
 	if (n_diff != img->manifest.n_layers) {
-		pr_err("%s: the manifest has %zu layers but the config lists %zu diff_ids",
-		       img->manifest_digest, img->manifest.n_layers, n_diff);
-		ret = -EINVAL;
+		ret = err_set(e, -EINVAL, "%s: the manifest has %zu layers but the config lists %zu diff_ids",
+			      img->manifest_digest, img->manifest.n_layers, n_diff);
 		goto fail;
 	}
 	img->layers = calloc(n_diff + 1, sizeof(*img->layers));
 	if (!img->layers) {
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < n_diff; i++) {
@@ -175,7 +168,7 @@ static int image_read(struct store *s, const struct descriptor *desc, struct ima
 		media_type_kind(d->media_type, &l->compression);
 		store_blob_path(s, d->digest, path, sizeof(path));
 		if (!(l->path = strdup(path))) {
-			ret = -ENOMEM;
+			ret = err_set(e, -ENOMEM, "out of memory");
 			goto fail;
 		}
 		img->n_layers = i + 1;
@@ -188,46 +181,42 @@ fail:
 	return ret;
 }
 
-int image_check(struct store *s, const struct descriptor *desc)
+int image_check(struct store *s, const struct descriptor *desc, struct error *e)
 {
 	struct image *img;
 	int ret;
 
 	if (media_type_kind(desc->media_type, NULL) != MEDIA_MANIFEST &&
-	    media_type_kind(desc->media_type, NULL) != MEDIA_INDEX) {
-		pr_err("%s: unsupported media type '%s' (not an image manifest or index)",
-		       desc->digest, desc->media_type);
-		return -ENOTSUP;
-	}
-	ret = image_read(s, desc, &img);
+	    media_type_kind(desc->media_type, NULL) != MEDIA_INDEX)
+		return err_set(e, -ENOTSUP, "%s: unsupported media type '%s' (not an image manifest or index)",
+			       desc->digest, desc->media_type);
+	ret = image_read(s, desc, &img, e);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < img->n_layers && !ret; i++) {
 		uint64_t size;
 
 		ret = store_blob_size(s, img->layers[i].digest, &size);
-		if (ret) {
-			pr_err("%s: layer %s missing from the store", img->manifest_digest,
-			       img->layers[i].digest);
-		} else if (size != img->layers[i].size) {
-			pr_err("%s: layer %s is %llu bytes, the manifest says %llu",
-			       img->manifest_digest, img->layers[i].digest,
-			       (unsigned long long)size, (unsigned long long)img->layers[i].size);
-			ret = -EBADMSG;
-		}
+		if (ret)
+			err_set(e, ret, "%s: layer %s missing from the store", img->manifest_digest,
+				img->layers[i].digest);
+		else if (size != img->layers[i].size)
+			ret = err_set(e, -EBADMSG, "%s: layer %s is %llu bytes, the manifest says %llu",
+				      img->manifest_digest, img->layers[i].digest,
+				      (unsigned long long)size, (unsigned long long)img->layers[i].size);
 	}
 	image_close(img);
 	return ret;
 }
 
-int image_open_digest(struct store *s, const char *digest, struct image **out)
+int image_open_digest(struct store *s, const char *digest, struct image **out, struct error *e)
 {
 	struct oci_index idx;
 	struct image *img;
 	long at = -1;
 	int ret;
 
-	ret = store_index_read(s, &idx);
+	ret = store_index_read(s, &idx, e);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < idx.n_manifests && at < 0; i++)
@@ -235,14 +224,13 @@ int image_open_digest(struct store *s, const char *digest, struct image **out)
 			at = (long)i;
 	if (at < 0) {
 		index_free(&idx);
-		pr_err("%s: no such image in the store", digest);
-		return -ENOENT;
+		return err_set(e, -ENOENT, "%s: no such image in the store", digest);
 	}
-	ret = image_read(s, &idx.manifests[at], &img);
+	ret = image_read(s, &idx.manifests[at], &img, e);
 	index_free(&idx);
 	if (ret)
 		return ret;
-	ret = store_tags_of(s, img->digest, &img->tags);
+	ret = store_tags_of(s, img->digest, &img->tags, e);
 	if (ret) {
 		image_close(img);
 		return ret;
@@ -258,20 +246,20 @@ void image_entries_free(struct image_entry *e, size_t n)
 	free(e);
 }
 
-int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
+int image_entries(struct store *s, struct image_entry **out, size_t *n_out, struct error *e)
 {
 	struct image_entry *v;
 	struct oci_index idx;
 	size_t n = 0;
 	int ret;
 
-	ret = store_index_read(s, &idx);
+	ret = store_index_read(s, &idx, e);
 	if (ret)
 		return ret;
 	v = calloc(idx.n_manifests + 1, sizeof(*v));
 	if (!v) {
 		index_free(&idx);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < idx.n_manifests; i++) {
 		const struct descriptor *d = &idx.manifests[i];
@@ -288,16 +276,13 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 		if (!found) {
 			char mdigest[DIGEST_BUF], *buf;
 			struct manifest m;
-			struct error e;
 			size_t len;
 
 			/* unreadable images keep an empty ID: they can still be removed by name */
-			if (manifest_of(s, d, mdigest, &buf, &len) == 0) {
-				if (manifest_parse(buf, len, &m, &e) == 0) {
+			if (manifest_of(s, d, mdigest, &buf, &len, NULL) == 0) {
+				if (manifest_parse(buf, len, &m, NULL) == 0) {
 					memcpy(en->config_digest, m.config.digest, DIGEST_BUF);
 					manifest_free(&m);
-				} else {
-					pr_err("%s: invalid manifest: %s", mdigest, e.msg);
 				}
 				free(buf);
 			}
@@ -306,7 +291,7 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 		if (d->ref_name && !(en->ref = strdup(d->ref_name))) {
 			index_free(&idx);
 			image_entries_free(v, n);
-			return -ENOMEM;
+			return err_set(e, -ENOMEM, "out of memory");
 		}
 		n++;
 	}
@@ -317,14 +302,15 @@ int image_entries(struct store *s, struct image_entry **out, size_t *n_out)
 }
 
 /* Image IDs: a config digest, or a unique prefix of its hex (>= 4 digits). */
-static int resolve_id(struct store *s, const char *hex, const char *name, char digest[DIGEST_BUF])
+static int resolve_id(struct store *s, const char *hex, const char *name, char digest[DIGEST_BUF],
+		      struct error *e)
 {
 	size_t len = strlen(hex), n;
 	struct image_entry *v;
 	long match = -1;
 	int ret;
 
-	ret = image_entries(s, &v, &n);
+	ret = image_entries(s, &v, &n, e);
 	if (ret)
 		return ret;
 
@@ -338,10 +324,10 @@ static int resolve_id(struct store *s, const char *hex, const char *name, char d
 		for (size_t j = i + 1; j < n; j++) {
 			if (!strncmp(digest_hex(v[j].config_digest), hex, len) &&
 			    strcmp(v[j].config_digest, v[i].config_digest)) {
-				pr_err("%s: ambiguous image ID prefix (matches %.12s and %.12s)", name,
-				       digest_hex(v[i].config_digest), digest_hex(v[j].config_digest));
+				ret = err_set(e, -EINVAL, "%s: ambiguous image ID prefix (matches %.12s and %.12s)",
+					      name, digest_hex(v[i].config_digest), digest_hex(v[j].config_digest));
 				image_entries_free(v, n);
-				return -EINVAL;
+				return ret;
 			}
 		}
 		match = (long)i;
@@ -353,7 +339,7 @@ static int resolve_id(struct store *s, const char *hex, const char *name, char d
 }
 
 int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], char *tag,
-		  size_t taglen)
+		  size_t taglen, struct error *e)
 {
 	struct oci_index idx;
 	struct image_ref ref;
@@ -365,21 +351,18 @@ int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], ch
 		tag[0] = '\0';
 	if (str_has_prefix(name, DIGEST_PREFIX)) {
 		hex = name + 7;
-		if (strlen(hex) < 4 || strlen(hex) > DIGEST_HEX_LEN || !hex_valid(hex, strlen(hex))) {
-			pr_err("%s: invalid image ID (want sha256: and at least 4 hex digits)", name);
-			return -EINVAL;
-		}
+		if (strlen(hex) < 4 || strlen(hex) > DIGEST_HEX_LEN || !hex_valid(hex, strlen(hex)))
+			return err_set(e, -EINVAL, "%s: invalid image ID (want sha256: and at least 4 hex digits)",
+				       name);
 		by_ref = false;
 	} else {
 		by_ref = ref_parse(name, REF_DEFAULT_TAG, &ref, &why) == 0;
 		if (strlen(name) >= 4 && strlen(name) <= DIGEST_HEX_LEN && hex_valid(name, strlen(name)))
 			hex = name;
-		if (!by_ref && !hex) {
-			pr_err("%s: invalid reference format: %s", name, why);
-			return -EINVAL;
-		}
+		if (!by_ref && !hex)
+			return err_set(e, -EINVAL, "%s: invalid reference format: %s", name, why);
 	}
-	ret = store_index_read(s, &idx);
+	ret = store_index_read(s, &idx, e);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
@@ -402,28 +385,28 @@ int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], ch
 	}
 	index_free(&idx);
 	if (ret == -ENOENT && hex)
-		ret = resolve_id(s, hex, name, digest);
+		ret = resolve_id(s, hex, name, digest, e);
 	if (ret == -ENOENT)
-		pr_err("%s: no such image (see 'vmm images'; add one with 'vmm load' or 'vmm pull')",
-		       name);
+		err_set(e, ret, "%s: no such image (see 'vmm images'; add one with 'vmm load' or 'vmm pull')",
+			name);
 	return ret;
 }
 
-int image_open(struct store *s, const char *name, struct image **out)
+int image_open(struct store *s, const char *name, struct image **out, struct error *e)
 {
 	char digest[DIGEST_BUF];
-	int ret = image_resolve(s, name, digest, NULL, 0);
+	int ret = image_resolve(s, name, digest, NULL, 0, e);
 
 	if (ret)
 		return ret;
-	return image_open_digest(s, digest, out);
+	return image_open_digest(s, digest, out, e);
 }
 
-int image_layer_verify(const struct image *img, size_t i)
+int image_layer_verify(const struct image *img, size_t i, struct error *e)
 {
 	if (i >= img->n_layers)
-		return -EINVAL;
-	return store_blob_verify(img->store, img->layers[i].digest, img->layers[i].size);
+		return err_set(e, -EINVAL, "layer %zu: no such layer", i);
+	return store_blob_verify(img->store, img->layers[i].digest, img->layers[i].size, e);
 }
 
 int image_disk_path(const struct image *img, char *buf, size_t len)

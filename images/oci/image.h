@@ -5,9 +5,9 @@
  * verified config, and the ordered layers with their blob paths.
  *
  *   struct image *img;
- *   if (image_open(store, "busybox", &img) == 0) {
+ *   if (image_open(store, "busybox", &img, &e) == 0) {
  *           for (size_t i = 0; i < img->n_layers; i++)
- *                   ... image_layer_verify(img, i), then img->layers[i].path ...
+ *                   ... image_layer_verify(img, i, &e), then img->layers[i].path ...
  *           ... img->config.entrypoint, img->config.cmd, img->config.env ...
  *           image_close(img);
  *   }
@@ -49,43 +49,43 @@ struct image {
 };
 
 /*
- * Open an image by name or ID (see above). Logs its errors: "busybox:1: no such
- * image ...", invalid references, corrupt blobs. -ENOENT, -EINVAL, -EBADMSG...
+ * Open an image by name or ID (see above). -ENOENT, -EINVAL, -EBADMSG... with
+ * e saying what: "busybox:1: no such image ...", invalid references, corrupt blobs.
  */
-int image_open(struct store *s, const char *name, struct image **out);
+int image_open(struct store *s, const char *name, struct image **out, struct error *e);
 /* Open by the digest index.json names it with. */
-int image_open_digest(struct store *s, const char *digest, struct image **out);
+int image_open_digest(struct store *s, const char *digest, struct image **out, struct error *e);
 void image_close(struct image *img);
 
 /*
  * Resolve a name to the digest index.json names the image with, without
  * opening it. tag (may be NULL) receives the full reference matched when the
- * name was a tag, "" when it was an ID or a digest. Logs unknown names.
+ * name was a tag, "" when it was an ID or a digest. -ENOENT names unknown ones.
  */
 int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], char *tag,
-		  size_t taglen);
+		  size_t taglen, struct error *e);
 
-/* Hash layer i's blob and compare with its digest and size (logs a mismatch). */
-int image_layer_verify(const struct image *img, size_t i);
+/* Hash layer i's blob and compare with its digest and size. */
+int image_layer_verify(const struct image *img, size_t i, struct error *e);
 
 /* "$VMM_ROOT/disks/<config hex>.img": where the image's base disk is cached. */
 int image_disk_path(const struct image *img, char *buf, size_t len);
 
 /*
  * Whether the manifest (or index) desc describes a complete linux/amd64 image
- * in the store: blobs present and verified, documents valid. Logs what is wrong.
+ * in the store: blobs present and verified, documents valid. e says what is wrong.
  */
-int image_check(struct store *s, const struct descriptor *desc);
+int image_check(struct store *s, const struct descriptor *desc, struct error *e);
 
 /* One row per index.json entry, for listings. */
 struct image_entry {
 	char digest[DIGEST_BUF];	/* as index.json names it */
-	char config_digest[DIGEST_BUF];	/* "" when the manifest is unreadable (logged) */
+	char config_digest[DIGEST_BUF];	/* "" when the manifest is unreadable */
 	char *ref;			/* full reference, NULL when untagged */
 };
 
 /* Every entry of the index with its image ID. Free with image_entries_free(). */
-int image_entries(struct store *s, struct image_entry **out, size_t *n);
+int image_entries(struct store *s, struct image_entry **out, size_t *n, struct error *e);
 void image_entries_free(struct image_entry *e, size_t n);
 
 /*

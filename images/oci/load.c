@@ -13,6 +13,7 @@
 #include "images/oci/load.h"
 #include "images/oci/ref.h"
 #include "images/oci/source.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
@@ -35,6 +36,7 @@ struct plan {
 
 struct loader {
 	struct source src;
+	struct error *e;		/* why the load failed */
 	struct plan *plans;
 	size_t n_plans;
 	unsigned skipped;		/* index entries that are not images */
@@ -50,40 +52,25 @@ static void plan_free(struct plan *p)
 	strv_free(p->refs);
 }
 
-/* Add a normalized reference to a plan's names (once). */
-static int plan_add_ref(struct plan *p, const char *full)
-{
-	size_t n = strv_len(p->refs);
-	char **v;
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(p->refs[i], full))
-			return 0;
-	v = realloc(p->refs, (n + 2) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->refs = v;
-	if (!(v[n] = strdup(full)))
-		return -ENOMEM;
-	v[n + 1] = NULL;
-	return 0;
-}
-
 static struct plan *plan_new(struct loader *l)
 {
 	struct plan *v;
 
 	if (l->n_plans >= ARCHIVE_IMAGES_MAX) {
-		pr_err("%s: more than %d images in one archive", l->src.label, ARCHIVE_IMAGES_MAX);
+		err_set(l->e, -E2BIG, "%s: more than %d images in one archive", l->src.label, ARCHIVE_IMAGES_MAX);
 		return NULL;
 	}
 	v = realloc(l->plans, (l->n_plans + 1) * sizeof(*v));
-	if (!v)
+	if (!v) {
+		err_set(l->e, -ENOMEM, "out of memory");
 		return NULL;
+	}
 	l->plans = v;
 	v = &v[l->n_plans++];
 	memset(v, 0, sizeof(*v));
 	v->refs = calloc(1, sizeof(char *));
+	if (!v->refs)
+		err_set(l->e, -ENOMEM, "out of memory");
 	return v->refs ? v : NULL;
 }
 
@@ -103,22 +90,18 @@ static struct member *layout_blob(struct loader *l, const char *digest, uint64_t
 	struct member *m;
 
 	snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(digest));
-	m = source_get(&l->src, path, true);
-	if (!m) {
-		pr_err("%s: %s %s is missing from the layout", l->src.label, what, digest);
-		return NULL;
-	}
-	if (strcmp(m->digest, digest)) {
-		pr_err("%s: %s: content does not match its digest (it hashes to %s)", l->src.label,
-		       path, m->digest);
-		return NULL;
-	}
-	if (size != UINT64_MAX && m->size != size) {
-		pr_err("%s: %s: %llu bytes, its descriptor says %llu", l->src.label, path,
-		       (unsigned long long)m->size, (unsigned long long)size);
-		return NULL;
-	}
-	return m;
+	m = source_get(&l->src, path, NULL);
+	if (!m)
+		err_set(l->e, -ENOENT, "%s: %s %s is missing from the layout", l->src.label, what, digest);
+	else if (strcmp(m->digest, digest))
+		err_set(l->e, -EBADMSG, "%s: %s: content does not match its digest (it hashes to %s)",
+			l->src.label, path, m->digest);
+	else if (size != UINT64_MAX && m->size != size)
+		err_set(l->e, -EBADMSG, "%s: %s: %llu bytes, its descriptor says %llu", l->src.label, path,
+			(unsigned long long)m->size, (unsigned long long)size);
+	else
+		return m;
+	return NULL;
 }
 
 /* Read and validate a config member; fills the plan's config fields. */
@@ -131,33 +114,31 @@ static int check_config(struct loader *l, struct plan *p, struct member *m, size
 	char *buf;
 	int ret;
 
-	if ((ret = source_read(&l->src, m, CONFIG_MAX_SIZE, &buf, &len)))
+	if ((ret = source_read(&l->src, m, CONFIG_MAX_SIZE, &buf, &len, l->e)))
 		return ret;
 	ret = config_parse(buf, len, &c, &e);
 	free(buf);
-	if (ret) {
-		pr_err("%s: %s: invalid image config: %s", l->src.label, what, e.msg);
-		return ret;
-	}
+	if (ret)
+		return err_set(l->e, ret, "%s: %s: invalid image config: %s", l->src.label, what, e.msg);
 	if (!platform_supported(c.os, c.architecture)) {
-		pr_err("%s: %s is a %s/%s image; vmm runs %s/%s images only", l->src.label, what,
-		       c.os, c.architecture, PLATFORM_OS, PLATFORM_ARCH);
+		ret = err_set(l->e, -ENOTSUP, "%s: %s is a %s/%s image; vmm runs %s/%s images only", l->src.label,
+			      what, c.os, c.architecture, PLATFORM_OS, PLATFORM_ARCH);
 		config_free(&c);
-		return -ENOTSUP;
+		return ret;
 	}
 	n_diff = strv_len(c.diff_ids);
 	if (n_diff != n_layers) {
-		pr_err("%s: %s: %zu layers, but the config lists %zu diff_ids", l->src.label, what,
-		       n_layers, n_diff);
+		ret = err_set(l->e, -EINVAL, "%s: %s: %zu layers, but the config lists %zu diff_ids", l->src.label,
+			      what, n_layers, n_diff);
 		config_free(&c);
-		return -EINVAL;
+		return ret;
 	}
 	p->config = m;
 	memcpy(p->config_digest, m->digest, DIGEST_BUF);
 	p->layers = calloc(n_layers + 1, sizeof(*p->layers));
 	if (!p->layers) {
 		config_free(&c);
-		return -ENOMEM;
+		return err_set(l->e, -ENOMEM, "out of memory");
 	}
 	p->n_layers = n_layers;
 	p->diff_ids = c.diff_ids;
@@ -172,21 +153,15 @@ static int check_layer(struct loader *l, struct plan *p, size_t i, struct member
 {
 	const char *want = p->diff_ids[i];
 
-	if (declared && *declared != m->compression) {
-		pr_err("%s: layer %s: its media type says %s but the data is %s", l->src.label,
-		       m->name, compression_name(*declared), compression_name(m->compression));
-		return -EINVAL;
-	}
-	if (!m->diff_id[0]) {
-		pr_err("%s: layer %s: corrupt or truncated %s data", l->src.label, m->name,
-		       compression_name(m->compression));
-		return -EBADMSG;
-	}
-	if (strcmp(m->diff_id, want)) {
-		pr_err("%s: layer %s: uncompressed content has digest %s, the config says %s",
-		       l->src.label, m->name, m->diff_id, want);
-		return -EBADMSG;
-	}
+	if (declared && *declared != m->compression)
+		return err_set(l->e, -EINVAL, "%s: layer %s: its media type says %s but the data is %s", l->src.label,
+			       m->name, compression_name(*declared), compression_name(m->compression));
+	if (!m->diff_id[0])
+		return err_set(l->e, -EBADMSG, "%s: layer %s: corrupt or truncated %s data", l->src.label, m->name,
+			       compression_name(m->compression));
+	if (strcmp(m->diff_id, want))
+		return err_set(l->e, -EBADMSG, "%s: layer %s: uncompressed content has digest %s, the config says %s",
+			       l->src.label, m->name, m->diff_id, want);
 	p->layers[i] = m;
 	return 0;
 }
@@ -217,7 +192,7 @@ static int entry_names(struct loader *l, const struct descriptor *d, struct plan
 			continue;	/* name@digest: no tag to add */
 		ref.digest[0] = '\0';
 		ref_format(&ref, full, sizeof(full));
-		return plan_add_ref(p, full);
+		return strv_add_once(&p->refs, full);
 	}
 	return 0;
 }
@@ -232,24 +207,22 @@ static int plan_oci_manifest(struct loader *l, const struct descriptor *d, struc
 	int ret;
 
 	if (!(mm = layout_blob(l, d->digest, d->size, "manifest")))
-		return -EINVAL;
-	if ((ret = source_read(&l->src, mm, MANIFEST_MAX_SIZE, &buf, &len)))
+		return l->e ? l->e->code : -EINVAL;
+	if ((ret = source_read(&l->src, mm, MANIFEST_MAX_SIZE, &buf, &len, l->e)))
 		return ret;
 	ret = manifest_parse(buf, len, &m, &e);
 	free(buf);
-	if (ret) {
-		pr_err("%s: manifest %s: %s", l->src.label, d->digest, e.msg);
-		return ret;
-	}
+	if (ret)
+		return err_set(l->e, ret, "%s: manifest %s: %s", l->src.label, d->digest, e.msg);
 	p->manifest = mm;
 	memcpy(p->desc.digest, d->digest, DIGEST_BUF);
 	p->desc.size = d->size;
 	if (!(p->desc.media_type = strdup(m.media_type))) {
-		ret = -ENOMEM;
+		ret = err_set(l->e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!(cm = layout_blob(l, m.config.digest, m.config.size, "config"))) {
-		ret = -EINVAL;
+		ret = l->e ? l->e->code : -EINVAL;
 		goto out;
 	}
 	if ((ret = check_config(l, p, cm, m.n_layers, d->digest)))
@@ -259,7 +232,7 @@ static int plan_oci_manifest(struct loader *l, const struct descriptor *d, struc
 		enum compression c;
 
 		media_type_kind(m.layers[i].media_type, &c);
-		ret = lm ? check_layer(l, p, i, lm, &c) : -EINVAL;
+		ret = lm ? check_layer(l, p, i, lm, &c) : l->e ? l->e->code : -EINVAL;
 	}
 out:
 	manifest_free(&m);
@@ -275,16 +248,14 @@ static int load_oci(struct loader *l)
 	char *buf;
 	int ret;
 
-	if (!(im = source_get(&l->src, "index.json", false)))
-		return -EINVAL;
-	if ((ret = source_read(&l->src, im, MANIFEST_MAX_SIZE, &buf, &len)))
+	if (!(im = source_get(&l->src, "index.json", l->e)))
+		return l->e ? l->e->code : -EINVAL;
+	if ((ret = source_read(&l->src, im, MANIFEST_MAX_SIZE, &buf, &len, l->e)))
 		return ret;
 	ret = index_parse(buf, len, &idx, &e);
 	free(buf);
-	if (ret) {
-		pr_err("%s: index.json: %s", l->src.label, e.msg);
-		return ret;
-	}
+	if (ret)
+		return err_set(l->e, ret, "%s: index.json: %s", l->src.label, e.msg);
 	for (size_t i = 0; i < idx.n_manifests && !ret; i++) {
 		struct descriptor *d = &idx.manifests[i], *target = d;
 		struct oci_index child = { 0 };
@@ -299,23 +270,22 @@ static int load_oci(struct loader *l)
 			int at;
 
 			if (!cm) {
-				ret = -EINVAL;
+				ret = l->e ? l->e->code : -EINVAL;
 				break;
 			}
-			if ((ret = source_read(&l->src, cm, MANIFEST_MAX_SIZE, &buf, &len)))
+			if ((ret = source_read(&l->src, cm, MANIFEST_MAX_SIZE, &buf, &len, l->e)))
 				break;
 			ret = index_parse(buf, len, &child, &e);
 			free(buf);
 			if (ret) {
-				pr_err("%s: image index %s: %s", l->src.label, d->digest, e.msg);
+				err_set(l->e, ret, "%s: image index %s: %s", l->src.label, d->digest, e.msg);
 				break;
 			}
 			at = index_select_platform(&child, why, sizeof(why));
 			if (at < 0) {
-				pr_err("%s: no %s/%s image in %s (it has %s)", l->src.label,
-				       PLATFORM_OS, PLATFORM_ARCH, d->ref_name ? d->ref_name : d->digest,
-				       why);
-				ret = -ENOTSUP;
+				ret = err_set(l->e, -ENOTSUP, "%s: no %s/%s image in %s (it has %s)", l->src.label,
+					      PLATFORM_OS, PLATFORM_ARCH, d->ref_name ? d->ref_name : d->digest,
+					      why);
 				break;
 			}
 			target = &child.manifests[at];
@@ -330,7 +300,7 @@ static int load_oci(struct loader *l)
 			p = plan_find(l, target->digest);
 			if (!p) {
 				if (!(p = plan_new(l)))
-					ret = -ENOMEM;
+					ret = l->e ? l->e->code : -ENOMEM;
 				else
 					ret = plan_oci_manifest(l, target, p);
 			}
@@ -357,20 +327,16 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 	int ret;
 
 	snprintf(ctx, sizeof(ctx), "manifest.json[%zu]", i);
-	if (!json_object_is_type(o, json_type_object)) {
-		pr_err("%s: %s: want an object", l->src.label, ctx);
-		return -EINVAL;
-	}
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(l->e, -EINVAL, "%s: %s: want an object", l->src.label, ctx);
 	if (jget_string(o, "Config", true, ctx, &cfg, &e) ||
 	    jget_array(o, "RepoTags", false, 4096, ctx, &tags, &e) ||
-	    jget_array(o, "Layers", true, LAYERS_MAX, ctx, &layers, &e)) {
-		pr_err("%s: %s", l->src.label, e.msg);
-		return -EINVAL;
-	}
-	if (!(cm = source_get(&l->src, cfg, false)))
-		return -EINVAL;
+	    jget_array(o, "Layers", true, LAYERS_MAX, ctx, &layers, &e))
+		return err_set(l->e, -EINVAL, "%s: %s", l->src.label, e.msg);
+	if (!(cm = source_get(&l->src, cfg, l->e)))
+		return l->e ? l->e->code : -EINVAL;
 	if (!(p = plan_new(l)))
-		return -ENOMEM;
+		return l->e ? l->e->code : -ENOMEM;
 	if ((ret = check_config(l, p, cm, json_object_array_length(layers), cfg)))
 		return ret;
 
@@ -380,7 +346,7 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 	m.config.size = cm->size;
 	m.layers = calloc(p->n_layers + 1, sizeof(*m.layers));
 	if (!m.layers)
-		return -ENOMEM;
+		return err_set(l->e, -ENOMEM, "out of memory");
 	m.n_layers = p->n_layers;
 	for (size_t j = 0; j < p->n_layers && !ret; j++) {
 		struct member *lm;
@@ -389,12 +355,11 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 
 		snprintf(lctx, sizeof(lctx), "%s.Layers[%zu]", ctx, j);
 		if (jstring(json_object_array_get_idx(layers, j), lctx, &name, &e)) {
-			pr_err("%s: %s", l->src.label, e.msg);
-			ret = -EINVAL;
+			ret = err_set(l->e, -EINVAL, "%s: %s", l->src.label, e.msg);
 			break;
 		}
-		if (!(lm = source_get(&l->src, name, false))) {
-			ret = -EINVAL;
+		if (!(lm = source_get(&l->src, name, l->e))) {
+			ret = l->e ? l->e->code : -EINVAL;
 			break;
 		}
 		if ((ret = check_layer(l, p, j, lm, NULL)))
@@ -406,7 +371,7 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 	if (!ret) {
 		p->manifest_json = manifest_to_json(&m);
 		if (!p->manifest_json)
-			ret = -ENOMEM;
+			ret = err_set(l->e, -ENOMEM, "out of memory");
 	}
 	free(m.layers);
 	if (ret)
@@ -415,7 +380,7 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 	digest_buf(p->manifest_json, p->manifest_len, p->desc.digest);
 	p->desc.size = p->manifest_len;
 	if (!(p->desc.media_type = strdup(MT_OCI_MANIFEST)))
-		return -ENOMEM;
+		return err_set(l->e, -ENOMEM, "out of memory");
 
 	for (size_t j = 0; tags && j < json_object_array_length(tags); j++) {
 		char tctx[80], full[REF_STR_MAX];
@@ -423,24 +388,20 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 		const char *t, *why;
 
 		snprintf(tctx, sizeof(tctx), "%s.RepoTags[%zu]", ctx, j);
-		if (jstring(json_object_array_get_idx(tags, j), tctx, &t, &e)) {
-			pr_err("%s: %s", l->src.label, e.msg);
-			return -EINVAL;
-		}
-		if (ref_parse(t, REF_DEFAULT_TAG, &ref, &why) || ref.digest[0]) {
-			pr_err("%s: %s: invalid tag '%s': %s", l->src.label, tctx, t,
-			       why ? why : "a digest is not a tag");
-			return -EINVAL;
-		}
+		if (jstring(json_object_array_get_idx(tags, j), tctx, &t, &e))
+			return err_set(l->e, -EINVAL, "%s: %s", l->src.label, e.msg);
+		if (ref_parse(t, REF_DEFAULT_TAG, &ref, &why) || ref.digest[0])
+			return err_set(l->e, -EINVAL, "%s: %s: invalid tag '%s': %s", l->src.label, tctx, t,
+				       why ? why : "a digest is not a tag");
 		ref_format(&ref, full, sizeof(full));
-		if ((ret = plan_add_ref(p, full)))
-			return ret;
+		if ((ret = strv_add_once(&p->refs, full)))
+			return err_set(l->e, ret, "out of memory");
 	}
 	/* the same image listed twice: one plan, all names */
 	same = plan_find(l, p->desc.digest);
 	if (same && same != p) {
 		for (size_t j = 0; p->refs[j] && !ret; j++)
-			ret = plan_add_ref(same, p->refs[j]);
+			ret = strv_add_once(&same->refs, p->refs[j]);
 		plan_free(p);
 		l->n_plans--;
 	}
@@ -450,14 +411,14 @@ static int docker_entry(struct loader *l, json_object *o, size_t i)
 /* The legacy "repositories" file names the image when manifest.json does not. */
 static void docker_repositories(struct loader *l)
 {
-	struct member *m = source_get(&l->src, "repositories", true);
+	struct member *m = source_get(&l->src, "repositories", NULL);
 	json_object *o;
 	struct error e;
 	size_t len;
 	char *buf;
 
 	if (!m || l->n_plans != 1 || l->plans[0].refs[0] ||
-	    source_read(&l->src, m, 1 << 20, &buf, &len))
+	    source_read(&l->src, m, 1 << 20, &buf, &len, NULL))
 		return;
 	o = json_parse_object(buf, len, &e);
 	free(buf);
@@ -474,7 +435,7 @@ static void docker_repositories(struct loader *l)
 			snprintf(name, sizeof(name), "%s:%s", repo, tag);
 			if (ref_parse(name, REF_DEFAULT_TAG, &ref, NULL) == 0 && !ref.digest[0]) {
 				ref_format(&ref, full, sizeof(full));
-				plan_add_ref(&l->plans[0], full);
+				strv_add_once(&l->plans[0].refs, full);
 			}
 		}
 	}
@@ -483,7 +444,7 @@ static void docker_repositories(struct loader *l)
 
 static int load_docker(struct loader *l)
 {
-	struct member *mm = source_get(&l->src, "manifest.json", false);
+	struct member *mm = source_get(&l->src, "manifest.json", l->e);
 	json_object *arr;
 	struct error e;
 	size_t len;
@@ -491,19 +452,16 @@ static int load_docker(struct loader *l)
 	int ret;
 
 	if (!mm)
-		return -EINVAL;
-	if ((ret = source_read(&l->src, mm, MANIFEST_MAX_SIZE, &buf, &len)))
+		return l->e ? l->e->code : -EINVAL;
+	if ((ret = source_read(&l->src, mm, MANIFEST_MAX_SIZE, &buf, &len, l->e)))
 		return ret;
 	arr = json_parse_any(buf, len, &e);
 	free(buf);
-	if (!arr) {
-		pr_err("%s: manifest.json: %s", l->src.label, e.msg);
-		return -EINVAL;
-	}
+	if (!arr)
+		return err_set(l->e, -EINVAL, "%s: manifest.json: %s", l->src.label, e.msg);
 	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0) {
-		pr_err("%s: manifest.json: want a non-empty array of images", l->src.label);
 		json_object_put(arr);
-		return -EINVAL;
+		return err_set(l->e, -EINVAL, "%s: manifest.json: want a non-empty array of images", l->src.label);
 	}
 	for (size_t i = 0; i < json_object_array_length(arr) && !ret; i++)
 		ret = docker_entry(l, json_object_array_get_idx(arr, i), i);
@@ -517,10 +475,12 @@ static int load_docker(struct loader *l)
 
 static int commit_member(struct loader *l, struct member *m, const char *digest)
 {
-	int ret = source_commit(&l->src, m, digest);
+	struct error why = { 0 };
+	int ret = source_commit(&l->src, m, digest, &why);
 
 	if (ret)
-		pr_err("%s: %s: cannot store it: %s", l->src.label, m->name, strerror(-ret));
+		err_set(l->e, ret, "%s: %s: cannot store it: %s", l->src.label, m->name,
+			why.code ? why.msg : strerror(-ret));
 	return ret;
 }
 
@@ -539,8 +499,8 @@ static int commit(struct loader *l, struct loaded_image *out)
 		if (!ret && p->manifest)
 			ret = commit_member(l, p->manifest, p->desc.digest);
 		else if (!ret && (ret = store_blob_put(l->src.store, p->manifest_json, p->manifest_len,
-						       p->desc.digest, NULL)))
-			pr_err("%s: cannot store a manifest: %s", l->src.label, strerror(-ret));
+						       p->desc.digest, NULL, l->e)))
+			err_wrap(l->e, ret, "%s: cannot store a manifest", l->src.label);
 	}
 	for (size_t i = 0; i < l->n_plans && !ret; i++) {
 		struct plan *p = &l->plans[i];
@@ -552,22 +512,22 @@ static int commit(struct loader *l, struct loaded_image *out)
 		li->refs = strv_dup(p->refs);
 		li->replaced = calloc(n + 1, sizeof(char *));
 		if (!li->refs || !li->replaced)
-			return -ENOMEM;
+			return err_set(l->e, -ENOMEM, "out of memory");
 		if (n == 0)
-			ret = store_tag_add(l->src.store, NULL, &p->desc, NULL);
+			ret = store_tag_add(l->src.store, NULL, &p->desc, NULL, l->e);
 		for (size_t j = 0; j < n && !ret; j++) {
 			char old[DIGEST_BUF];
 			struct image *prev;
 
-			ret = store_tag_add(l->src.store, p->refs[j], &p->desc, old);
+			ret = store_tag_add(l->src.store, p->refs[j], &p->desc, old, l->e);
 			li->replaced[j] = strdup("");
-			if (!ret && old[0] && image_open_digest(l->src.store, old, &prev) == 0) {
+			if (!ret && old[0] && image_open_digest(l->src.store, old, &prev, NULL) == 0) {
 				free(li->replaced[j]);
 				li->replaced[j] = strdup(prev->config_digest);
 				image_close(prev);
 			}
 			if (!li->replaced[j])
-				ret = -ENOMEM;
+				ret = err_set(l->e, -ENOMEM, "out of memory");
 		}
 	}
 	return ret;
@@ -593,26 +553,24 @@ static void raise_fd_limit(void)
 	}
 }
 
-int image_load(struct store *s, const char *path, int fd, struct loaded_image **out, size_t *n)
+int image_load(struct store *s, const char *path, int fd, struct loaded_image **out, size_t *n,
+	       struct error *e)
 {
-	struct loader l = { 0 };
+	struct loader l = { .e = e };
 	struct loaded_image *res = NULL;
 	struct stat st;
 	int ret, own_fd = -1;
 
 	raise_fd_limit();
 	if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		ret = source_open_dir(&l.src, s, path);
+		ret = source_open_dir(&l.src, s, path, e);
 	} else {
 		if (path) {
 			own_fd = fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0) {
-				ret = -errno;
-				pr_err("%s: %s", path, strerror(errno));
-				return ret;
-			}
+			if (fd < 0)
+				return err_sys(e, -errno, "%s", path);
 		}
-		ret = source_open_tar(&l.src, s, fd, path ? path : "stdin");
+		ret = source_open_tar(&l.src, s, fd, path ? path : "stdin", e);
 		if (own_fd >= 0)
 			close(own_fd);
 	}
@@ -623,17 +581,15 @@ int image_load(struct store *s, const char *path, int fd, struct loaded_image **
 	} else if (source_has(&l.src, "manifest.json")) {
 		ret = load_docker(&l);
 	} else {
-		pr_err("%s: not a docker-archive or an OCI layout (no manifest.json or index.json)",
-		       l.src.label);
-		ret = -EINVAL;
+		ret = err_set(e, -EINVAL, "%s: not a docker-archive or an OCI layout (no manifest.json or index.json)",
+			      l.src.label);
 	}
 	if (!ret && l.n_plans == 0) {
 		if (l.skipped)
-			pr_err("%s: unsupported media type '%s': no container image to load",
-			       l.src.label, l.skipped_type);
+			ret = err_set(e, -ENOTSUP, "%s: unsupported media type '%s': no container image to load",
+				      l.src.label, l.skipped_type);
 		else
-			pr_err("%s: no images in the archive", l.src.label);
-		ret = -ENOTSUP;
+			ret = err_set(e, -ENOTSUP, "%s: no images in the archive", l.src.label);
 	}
 	if (ret)
 		goto out;
@@ -642,7 +598,7 @@ int image_load(struct store *s, const char *path, int fd, struct loaded_image **
 			l.skipped, l.skipped_type);
 	res = calloc(l.n_plans + 1, sizeof(*res));
 	if (!res) {
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	ret = commit(&l, res);

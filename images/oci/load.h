@@ -21,10 +21,11 @@ struct loaded_image {
 
 /*
  * Load from path (a tar, possibly gzip/zstd/xz-compressed, or a layout
- * directory) or, when path is NULL, a tar read from fd. Logs its errors,
+ * directory) or, when path is NULL, a tar read from fd. 0, or -errno with e
  * naming the input. Free the result with loaded_images_free().
  */
-int image_load(struct store *s, const char *path, int fd, struct loaded_image **out, size_t *n);
+int image_load(struct store *s, const char *path, int fd, struct loaded_image **out, size_t *n,
+	       struct error *e);
 void loaded_images_free(struct loaded_image *v, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "images/oci/layer.h"
 #include "images/oci/pull.h"
 #include "images/oci/registry.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
@@ -38,6 +39,7 @@ struct puller {
 	struct blob_writer *cfg_w;	/* NULL when the config was in the store */
 	struct blob_writer **layer_w;	/* per layer, NULL when present (or a repeat) */
 	unsigned fetched, present;
+	struct error *e;		/* why the pull failed */
 };
 
 /* One layer on its way in: to the blob writer and through the diff_id hasher. */
@@ -62,6 +64,14 @@ static void progress(struct puller *p, const struct pull_progress *pp)
 		p->o->progress(p->o->progress_arg, pp);
 }
 
+/* A registry call failed: its account of why, unless ours (a sink's) came first. */
+static int reg_fail(struct puller *p, int ret)
+{
+	if (err_is_set(p->e) || ret == -ENOENT)
+		return ret;
+	return err_copy(p->e, registry_error(p->reg), ret);
+}
+
 static bool present(struct store *s, const char *digest, uint64_t size)
 {
 	uint64_t got;
@@ -81,15 +91,14 @@ static int classify(struct puller *p, struct doc *d, const char *content_type)
 	struct error e;
 
 	o = json_parse_object(d->data, d->len, &e);
-	if (!o) {
-		pr_err("%s: the registry sent an invalid manifest %s: %s", p->label, what, e.msg);
-		return -EINVAL;
-	}
+	if (!o)
+		return err_set(p->e, -EINVAL, "%s: the registry sent an invalid manifest %s: %s", p->label, what,
+			       e.msg);
 	if (jget_string(o, "mediaType", false, "", &mt, &e) ||
 	    jget_u64(o, "schemaVersion", false, 100, "", &version, NULL, &e)) {
-		pr_err("%s: the registry sent an invalid manifest %s: %s", p->label, what, e.msg);
 		json_object_put(o);
-		return -EINVAL;
+		return err_set(p->e, -EINVAL, "%s: the registry sent an invalid manifest %s: %s", p->label, what,
+			       e.msg);
 	}
 	if (!mt && media_type_kind(content_type, NULL) != MEDIA_UNKNOWN)
 		mt = content_type;
@@ -102,17 +111,15 @@ static int classify(struct puller *p, struct doc *d, const char *content_type)
 	d->media_type = strdup(mt ? mt : content_type[0] ? content_type : "(none)");
 	json_object_put(o);
 	if (!d->media_type)
-		return -ENOMEM;
+		return err_set(p->e, -ENOMEM, "out of memory");
 	d->kind = media_type_kind(d->media_type, NULL);
 	if (d->kind == MEDIA_MANIFEST || d->kind == MEDIA_INDEX)
 		return 0;
 	if (str_has_prefix(d->media_type, MT_DOCKER_SCHEMA1))
-		pr_err("%s: docker schema 1 manifests are not supported (push the image again "
-		       "with a current docker or skopeo)", p->label);
-	else
-		pr_err("%s: unsupported media type '%.100s' (not a container image)", p->label,
+		return err_set(p->e, -ENOTSUP, "%s: docker schema 1 manifests are not supported (push the image "
+			       "again with a current docker or skopeo)", p->label);
+	return err_set(p->e, -ENOTSUP, "%s: unsupported media type '%.100s' (not a container image)", p->label,
 		       d->media_type);
-	return -ENOTSUP;
 }
 
 /*
@@ -127,33 +134,27 @@ static int fetch_doc(struct puller *p, const char *reference, const char *want, 
 	int ret;
 
 	ret = registry_get_manifest(p->reg, p->ref.path, reference, MANIFEST_MAX_SIZE, &rd);
-	if (ret == -ENOENT) {
-		if (d == &p->top)
-			pr_err("image not found: %s (%s has no such repository or %s)", p->label,
+	if (ret == -ENOENT && d == &p->top)
+		return err_set(p->e, ret, "image not found: %s (%s has no such repository or %s)", p->label,
 			       p->ref.domain, p->ref.digest[0] ? "digest" : "tag");
-		else
-			pr_err("%s: manifest %s, which the image index lists, is not on %s",
+	if (ret == -ENOENT)
+		return err_set(p->e, ret, "%s: manifest %s, which the image index lists, is not on %s",
 			       p->label, reference, p->ref.domain);
-	}
 	if (ret)
-		return ret;
+		return reg_fail(p, ret);
 	d->data = rd.data;
 	d->len = rd.len;
 	rd.data = NULL;
 	digest_buf(d->data, d->len, d->digest);
-	if (want && strcmp(want, d->digest)) {
-		pr_err("%s: the registry sent a manifest with digest %s for %s (corrupt or "
-		       "tampered with)", p->label, d->digest, want);
-		ret = -EBADMSG;
-	} else if (!want && rd.digest_header[0] && strcmp(rd.digest_header, d->digest)) {
-		pr_err("%s: the manifest has digest %s, but the registry says %s (corrupt or "
-		       "tampered with)", p->label, d->digest, rd.digest_header);
-		ret = -EBADMSG;
-	} else if (size != UINT64_MAX && d->len != size) {
-		pr_err("%s: manifest %s is %zu bytes, the index says %llu", p->label, d->digest,
-		       d->len, (unsigned long long)size);
-		ret = -EBADMSG;
-	}
+	if (want && strcmp(want, d->digest))
+		ret = err_set(p->e, -EBADMSG, "%s: the registry sent a manifest with digest %s for %s (corrupt or "
+			      "tampered with)", p->label, d->digest, want);
+	else if (!want && rd.digest_header[0] && strcmp(rd.digest_header, d->digest))
+		ret = err_set(p->e, -EBADMSG, "%s: the manifest has digest %s, but the registry says %s (corrupt "
+			      "or tampered with)", p->label, d->digest, rd.digest_header);
+	else if (size != UINT64_MAX && d->len != size)
+		ret = err_set(p->e, -EBADMSG, "%s: manifest %s is %zu bytes, the index says %llu", p->label,
+			      d->digest, d->len, (unsigned long long)size);
 	if (!ret)
 		ret = classify(p, d, rd.content_type);
 	registry_doc_free(&rd);
@@ -173,34 +174,28 @@ static int resolve_manifest(struct puller *p)
 	if (ret)
 		return ret;
 	if (p->top.kind == MEDIA_INDEX) {
-		if (index_parse(p->top.data, p->top.len, &idx, &e)) {
-			pr_err("%s: invalid image index %s: %s", p->label, p->top.digest, e.msg);
-			return -EINVAL;
-		}
+		if (index_parse(p->top.data, p->top.len, &idx, &e))
+			return err_set(p->e, -EINVAL, "%s: invalid image index %s: %s", p->label, p->top.digest,
+				       e.msg);
 		at = index_select_platform(&idx, why, sizeof(why));
 		if (at < 0) {
-			pr_err("%s: no %s/%s image on the registry (it has %s)", p->label, PLATFORM_OS,
-			       PLATFORM_ARCH, why);
 			index_free(&idx);
-			return -ENOTSUP;
+			return err_set(p->e, -ENOTSUP, "%s: no %s/%s image on the registry (it has %s)", p->label,
+				       PLATFORM_OS, PLATFORM_ARCH, why);
 		}
 		ret = fetch_doc(p, idx.manifests[at].digest, idx.manifests[at].digest,
 				idx.manifests[at].size, &p->man);
 		index_free(&idx);
-		if (!ret && p->man.kind != MEDIA_MANIFEST) {
-			pr_err("%s: the index entry %s is not an image manifest", p->label,
-			       p->man.digest);
-			ret = -ENOTSUP;
-		}
+		if (!ret && p->man.kind != MEDIA_MANIFEST)
+			ret = err_set(p->e, -ENOTSUP, "%s: the index entry %s is not an image manifest", p->label,
+				      p->man.digest);
 		if (ret)
 			return ret;
 	}
 	if (manifest_parse(p->man.data ? p->man.data : p->top.data,
-			   p->man.data ? p->man.len : p->top.len, &p->m, &e)) {
-		pr_err("%s: invalid manifest %s: %s", p->label,
-		       p->man.data ? p->man.digest : p->top.digest, e.msg);
-		return strstr(e.msg, "unsupported") ? -ENOTSUP : -EINVAL;
-	}
+			   p->man.data ? p->man.len : p->top.len, &p->m, &e))
+		return err_set(p->e, strstr(e.msg, "unsupported") ? -ENOTSUP : -EINVAL, "%s: invalid manifest %s: %s",
+			       p->label, p->man.data ? p->man.digest : p->top.digest, e.msg);
 	return 0;
 }
 
@@ -210,17 +205,17 @@ static int writer_sink(void *arg, const void *data, size_t len)
 	int ret = store_blob_write(p->cfg_w, data, len);
 
 	if (ret)
-		pr_err("%s: config %s: cannot store it: %s", p->label, p->m.config.digest,
-		       strerror(-ret));
+		err_set(p->e, ret, "%s: config %s: cannot store it: %s", p->label, p->m.config.digest,
+			strerror(-ret));
 	return ret;
 }
 
 static int blob_error(struct puller *p, int ret, const char *what, const char *digest)
 {
 	if (ret == -ENOENT)
-		pr_err("%s: %s %s is missing on %s (the image there is incomplete)", p->label, what,
-		       digest, p->ref.domain);
-	return ret;
+		return err_set(p->e, ret, "%s: %s %s is missing on %s (the image there is incomplete)", p->label,
+			       what, digest, p->ref.domain);
+	return reg_fail(p, ret);
 }
 
 static int check_digest(struct puller *p, struct blob_writer *w, const char *what,
@@ -229,15 +224,11 @@ static int check_digest(struct puller *p, struct blob_writer *w, const char *wha
 	char got[DIGEST_BUF];
 	int ret = store_blob_digest(w, got);
 
-	if (ret) {
-		pr_err("%s: %s %s: cannot store it: %s", p->label, what, want, strerror(-ret));
-		return ret;
-	}
-	if (strcmp(got, want)) {
-		pr_err("%s: %s %s does not match its digest (the data hashes to %s): the registry "
-		       "sent corrupt data", p->label, what, want, got);
-		return -EBADMSG;
-	}
+	if (ret)
+		return err_set(p->e, ret, "%s: %s %s: cannot store it: %s", p->label, what, want, strerror(-ret));
+	if (strcmp(got, want))
+		return err_set(p->e, -EBADMSG, "%s: %s %s does not match its digest (the data hashes to %s): the "
+			       "registry sent corrupt data", p->label, what, want, got);
 	return 0;
 }
 
@@ -251,9 +242,9 @@ static int fetch_config(struct puller *p)
 
 	if (present(p->s, d->digest, d->size)) {
 		p->present++;
-		ret = store_blob_read(p->s, d->digest, CONFIG_MAX_SIZE, &buf, &len);
+		ret = store_blob_read(p->s, d->digest, CONFIG_MAX_SIZE, &buf, &len, p->e);
 	} else {
-		if ((ret = store_blob_begin(p->s, d->size, &p->cfg_w)))
+		if ((ret = store_blob_begin(p->s, d->size, &p->cfg_w, p->e)))
 			return ret;
 		ret = registry_get_blob(p->reg, p->ref.path, d->digest, d->size, writer_sink, p);
 		if (ret)
@@ -263,28 +254,22 @@ static int fetch_config(struct puller *p)
 		p->fetched++;
 		len = d->size;
 		if (!(buf = malloc(len + 1)))
-			return -ENOMEM;
+			return err_set(p->e, -ENOMEM, "out of memory");
 		if ((ret = store_blob_pread(p->cfg_w, buf, len, 0)))
-			pr_err("%s: config %s: cannot read it back: %s", p->label, d->digest,
-			       strerror(-ret));
+			err_set(p->e, ret, "%s: config %s: cannot read it back: %s", p->label, d->digest,
+				strerror(-ret));
 	}
-	if (!ret && config_parse(buf, len, &p->cfg, &e)) {
-		pr_err("%s: invalid image config %s: %s", p->label, d->digest, e.msg);
-		ret = -EINVAL;
-	}
+	if (!ret && config_parse(buf, len, &p->cfg, &e))
+		ret = err_set(p->e, -EINVAL, "%s: invalid image config %s: %s", p->label, d->digest, e.msg);
 	free(buf);
 	if (ret)
 		return ret;
-	if (!platform_supported(p->cfg.os, p->cfg.architecture)) {
-		pr_err("%s: the image is for %s/%s; vmm runs %s/%s images only", p->label,
-		       p->cfg.os, p->cfg.architecture, PLATFORM_OS, PLATFORM_ARCH);
-		return -ENOTSUP;
-	}
-	if (strv_len(p->cfg.diff_ids) != p->m.n_layers) {
-		pr_err("%s: the manifest has %zu layers but the config lists %zu diff_ids", p->label,
-		       p->m.n_layers, strv_len(p->cfg.diff_ids));
-		return -EINVAL;
-	}
+	if (!platform_supported(p->cfg.os, p->cfg.architecture))
+		return err_set(p->e, -ENOTSUP, "%s: the image is for %s/%s; vmm runs %s/%s images only", p->label,
+			       p->cfg.os, p->cfg.architecture, PLATFORM_OS, PLATFORM_ARCH);
+	if (strv_len(p->cfg.diff_ids) != p->m.n_layers)
+		return err_set(p->e, -EINVAL, "%s: the manifest has %zu layers but the config lists %zu diff_ids",
+			       p->label, p->m.n_layers, strv_len(p->cfg.diff_ids));
 	return 0;
 }
 
@@ -293,11 +278,9 @@ static int layer_sink(void *arg, const void *data, size_t len)
 	struct layer_dl *l = arg;
 	int ret = store_blob_write(l->w, data, len);
 
-	if (ret) {
-		pr_err("%s: layer %s: cannot store it: %s", l->p->label, l->prog.digest,
-		       strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_set(l->p->e, ret, "%s: layer %s: cannot store it: %s", l->p->label, l->prog.digest,
+			       strerror(-ret));
 	/* corrupt data is reported after the digest check, which names the cause better */
 	if (!l->dh_err)
 		l->dh_err = diff_hasher_update(l->dh, data, len);
@@ -319,11 +302,11 @@ static int fetch_layer(struct puller *p, size_t i)
 	int ret;
 
 	media_type_kind(d->media_type, &c);
-	if ((ret = store_blob_begin(p->s, d->size, &l.w)))
+	if ((ret = store_blob_begin(p->s, d->size, &l.w, p->e)))
 		return ret;
 	p->layer_w[i] = l.w;
 	if ((ret = diff_hasher_new(c, &l.dh)))
-		return ret;
+		return err_sys(p->e, ret, "%s: layer %s", p->label, d->digest);
 	progress(p, &l.prog);
 	l.prog.event = PULL_LAYER_BYTES;
 	ret = registry_get_blob(p->reg, p->ref.path, d->digest, d->size, layer_sink, &l);
@@ -336,13 +319,11 @@ static int fetch_layer(struct puller *p, size_t i)
 	if (!l.dh_err)
 		l.dh_err = diff_hasher_final(l.dh, diff_id, NULL);
 	if (l.dh_err) {
-		pr_err("%s: layer %s: corrupt or truncated %s data (its media type says %s)",
-		       p->label, d->digest, compression_name(c), d->media_type);
-		ret = -EBADMSG;
+		ret = err_set(p->e, -EBADMSG, "%s: layer %s: corrupt or truncated %s data (its media type says %s)",
+			      p->label, d->digest, compression_name(c), d->media_type);
 	} else if (strcmp(diff_id, p->cfg.diff_ids[i])) {
-		pr_err("%s: layer %s: uncompressed content has digest %s, the config says %s",
-		       p->label, d->digest, diff_id, p->cfg.diff_ids[i]);
-		ret = -EBADMSG;
+		ret = err_set(p->e, -EBADMSG, "%s: layer %s: uncompressed content has digest %s, the config says %s",
+			      p->label, d->digest, diff_id, p->cfg.diff_ids[i]);
 	} else {
 		p->fetched++;
 		l.prog.event = PULL_LAYER_DONE;
@@ -359,7 +340,7 @@ static int fetch_layers(struct puller *p)
 
 	p->layer_w = calloc(p->m.n_layers + 1, sizeof(*p->layer_w));
 	if (!p->layer_w)
-		return -ENOMEM;
+		return err_set(p->e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->m.n_layers && !ret; i++) {
 		const struct descriptor *d = &p->m.layers[i];
 		bool repeat = false;
@@ -391,35 +372,33 @@ static int commit(struct puller *p, struct pull_result *res)
 
 	for (size_t i = 0; i < p->m.n_layers && !ret; i++) {
 		if (p->layer_w[i]) {
-			ret = store_blob_commit(p->layer_w[i], p->m.layers[i].digest, NULL);
+			ret = store_blob_commit(p->layer_w[i], p->m.layers[i].digest, NULL, p->e);
 			p->layer_w[i] = NULL;
 		}
 	}
 	if (!ret && p->cfg_w) {
-		ret = store_blob_commit(p->cfg_w, p->m.config.digest, NULL);
+		ret = store_blob_commit(p->cfg_w, p->m.config.digest, NULL, p->e);
 		p->cfg_w = NULL;
 	}
 	if (!ret && p->man.data)
-		ret = store_blob_put(p->s, p->man.data, p->man.len, p->man.digest, NULL);
+		ret = store_blob_put(p->s, p->man.data, p->man.len, p->man.digest, NULL, p->e);
 	if (!ret)
-		ret = store_blob_put(p->s, p->top.data, p->top.len, p->top.digest, NULL);
-	if (ret) {
-		pr_err("%s: cannot store the image: %s", p->label, strerror(-ret));
-		return ret;
-	}
+		ret = store_blob_put(p->s, p->top.data, p->top.len, p->top.digest, NULL, p->e);
+	if (ret)
+		return err_wrap(p->e, ret, "%s: cannot store the image", p->label);
 	/* by digest: name@digest, which vmm images shows untagged, as docker does */
 	if (tagged.digest[0])
 		tagged.tag[0] = '\0';
 	ref_format(&tagged, res->ref, sizeof(res->ref));
 	memcpy(desc.digest, p->top.digest, DIGEST_BUF);
-	if (store_index_read(p->s, &idx) == 0) {
+	if (store_index_read(p->s, &idx, NULL) == 0) {
 		for (size_t i = 0; i < idx.n_manifests && !had; i++)
 			had = idx.manifests[i].ref_name &&
 			      !strcmp(idx.manifests[i].ref_name, res->ref) &&
 			      !strcmp(idx.manifests[i].digest, desc.digest);
 		index_free(&idx);
 	}
-	if ((ret = store_tag_add(p->s, res->ref, &desc, NULL)))
+	if ((ret = store_tag_add(p->s, res->ref, &desc, NULL, p->e)))
 		return ret;
 	memcpy(res->digest, p->top.digest, DIGEST_BUF);
 	memcpy(res->manifest_digest, p->man.data ? p->man.digest : p->top.digest, DIGEST_BUF);
@@ -442,9 +421,9 @@ static void raise_fd_limit(void)
 }
 
 int image_pull(struct store *s, const char *name, const struct pull_opts *o,
-	       struct pull_result *res)
+	       struct pull_result *res, struct error *e)
 {
-	struct puller p = { .s = s, .o = o, .label = name };
+	struct puller p = { .s = s, .o = o, .label = name, .e = e };
 	struct registry_opts ro = { .label = name, .insecure = o->insecure,
 				    .stall_timeout = o->stall_timeout };
 	char host[AUTH_HOST_MAX];
@@ -453,17 +432,15 @@ int image_pull(struct store *s, const char *name, const struct pull_opts *o,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (ref_parse(name, REF_DEFAULT_TAG, &p.ref, &why)) {
-		pr_err("%s: invalid reference format: %s", name, why);
-		return -EINVAL;
-	}
+	if (ref_parse(name, REF_DEFAULT_TAG, &p.ref, &why))
+		return err_set(e, -EINVAL, "%s: invalid reference format: %s", name, why);
 	raise_fd_limit();
 	if (o->auth_files && registry_host_normalize(p.ref.domain, host, sizeof(host)) == 0 &&
 	    creds_lookup(o->auth_files, host, &creds) == 0) {
 		pr_debug("%s: using the credentials of %s from %s", host, creds.user, creds.file);
 		ro.creds = &creds;
 	}
-	if ((ret = registry_open(p.ref.domain, &ro, &p.reg)))
+	if ((ret = registry_open(p.ref.domain, &ro, &p.reg, e)))
 		goto out;
 	if ((ret = resolve_manifest(&p)) || (ret = fetch_config(&p)) || (ret = fetch_layers(&p)))
 		goto out;

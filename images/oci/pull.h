@@ -64,12 +64,12 @@ struct pull_result {
 
 /*
  * Pull name (a reference as the user typed it; the default tag is latest).
- * Logs its errors, one line naming name. -EINVAL (bad reference), -ENOENT
+ * e holds one line naming name. -EINVAL (bad reference), -ENOENT
  * (no such image on the registry), -EACCES, -EBADMSG (digest mismatch),
  * -ENOTSUP (no linux/amd64 image, unsupported media type), or the registry
  * client's errors.
  */
 int image_pull(struct store *s, const char *name, const struct pull_opts *o,
-	       struct pull_result *res);
+	       struct pull_result *res, struct error *e);
 
 #endif

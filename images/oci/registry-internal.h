@@ -22,6 +22,7 @@ struct registry {
 	char *auth_header;		/* "Authorization: ..." for the registry's origin, or NULL */
 	enum auth_scheme auth_kind;	/* what auth_header holds */
 	char errbuf[CURL_ERROR_SIZE];
+	struct error err;		/* why the last request failed */
 };
 
 /* One request and its response. */
@@ -46,13 +47,13 @@ struct xfer {
 	char err[2048];			/* the start of any other body */
 	size_t err_len;
 	int sink_err;			/* -EFBIG (or -ENOMEM): why the transfer was cut */
-	int cb_err;			/* the sink's error (it logged it) */
+	int cb_err;			/* the sink's error (it keeps its own account of it) */
 };
 
 /*
  * GET path (on the registry) or an absolute URL, following redirects as
- * registry.h says. 0 with x->status set, or -errno (logged) when no usable
- * answer came.
+ * registry.h says. 0 with x->status set, or -errno (r->err says why) when
+ * no usable answer came.
  */
 int registry_request(struct registry *r, const char *path_or_url, struct xfer *x);
 /* Log a status the caller cannot go on with; returns its -errno. */

@@ -246,39 +246,32 @@ static int report_curl(struct registry *r, struct xfer *x, CURLcode rc)
 		break;
 	case -EFBIG:
 		if (x->sink)
-			pr_err("%s: %s is larger than the %llu bytes its descriptor says; the registry "
-			       "sent something else", r->label, x->what, (unsigned long long)x->max);
-		else
-			pr_err("%s: %s from %s is larger than %llu bytes; refusing it", r->label,
+			return err_set(&r->err, -EFBIG, "%s: %s is larger than the %llu bytes its descriptor says; "
+				       "the registry sent something else", r->label, x->what, (unsigned long long)x->max);
+		return err_set(&r->err, -EFBIG, "%s: %s from %s is larger than %llu bytes; refusing it", r->label,
 			       x->what, host, (unsigned long long)x->max);
-		return -EFBIG;
 	default:
-		pr_err("%s: %s: %s", r->label, x->what, strerror(-x->sink_err));
-		return x->sink_err;
+		return err_set(&r->err, x->sink_err, "%s: %s: %s", r->label, x->what, strerror(-x->sink_err));
 	}
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		pr_err("%s: cannot resolve %s: %s (check the name and the network)", r->label, host, why);
-		return -EHOSTUNREACH;
+		return err_set(&r->err, -EHOSTUNREACH, "%s: cannot resolve %s: %s (check the name and the network)", r->label, host, why);
 	case CURLE_COULDNT_CONNECT:
 		if (curl_easy_getinfo(r->curl, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0)
 			why = strerror((int)oserr);
-		pr_err("%s: cannot connect to registry %s: %s (is it running and reachable?)", r->label,
-		       host, why);
-		return -ECONNREFUSED;
+		return err_set(&r->err, -ECONNREFUSED, "%s: cannot connect to registry %s: %s (is it running and reachable?)", r->label,
+			       host, why);
 	case CURLE_OPERATION_TIMEDOUT:
-		pr_err("%s: %s: %s timed out (%s); try again", r->label, x->what, host, why);
-		return -ETIMEDOUT;
+		return err_set(&r->err, -ETIMEDOUT, "%s: %s: %s timed out (%s); try again", r->label, x->what, host, why);
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
-		pr_err("%s: TLS error talking to %s: %s (if the registry has no valid certificate "
-		       "or speaks plain http, use --tls-verify=false)", r->label, host, why);
-		return -EPROTO;
+		return err_set(&r->err, -EPROTO, "%s: TLS error talking to %s: %s (if the registry has no valid certificate "
+			       "or speaks plain http, use --tls-verify=false)", r->label, host, why);
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -287,16 +280,13 @@ static int report_curl(struct registry *r, struct xfer *x, CURLcode rc)
 	case CURLE_HTTP2_STREAM:
 	case CURLE_BAD_CONTENT_ENCODING:
 		if (x->sink)
-			pr_err("%s: %s: the connection to %s broke off after %llu of %llu bytes: %s "
-			       "(try again)", r->label, x->what, host, (unsigned long long)x->got,
-			       (unsigned long long)x->max, why);
-		else
-			pr_err("%s: %s: the connection to %s broke off: %s (try again)", r->label,
+			return err_set(&r->err, -EIO, "%s: %s: the connection to %s broke off after %llu of %llu "
+				       "bytes: %s (try again)", r->label, x->what, host, (unsigned long long)x->got,
+				       (unsigned long long)x->max, why);
+		return err_set(&r->err, -EIO, "%s: %s: the connection to %s broke off: %s (try again)", r->label,
 			       x->what, host, why);
-		return -EIO;
 	default:
-		pr_err("%s: %s from %s failed: %s", r->label, x->what, host, why);
-		return -EIO;
+		return err_set(&r->err, -EIO, "%s: %s from %s failed: %s", r->label, x->what, host, why);
 	}
 }
 
@@ -329,13 +319,11 @@ static void registry_message(const struct xfer *x, char *out, size_t len)
 int registry_refused(struct registry *r, const char *host, const char *detail)
 {
 	if (r->login)
-		pr_err("%s: %s refused the credentials of user %s%s (check the user name and "
-		       "password)", r->label, host, r->creds->user, detail);
-	else
-		pr_err("%s: %s refused the credentials of user %s (from %s)%s: run vmm login %s",
+		return err_set(&r->err, -EACCES, "%s: %s refused the credentials of user %s%s (check the user "
+			       "name and password)", r->label, host, r->creds->user, detail);
+	return err_set(&r->err, -EACCES, "%s: %s refused the credentials of user %s (from %s)%s: run vmm login %s",
 		       r->label, host, r->creds->user, r->creds->file ? r->creds->file : "?",
 		       detail, r->domain);
-	return -EACCES;
 }
 
 /* A status the request cannot go on with: log it. */
@@ -351,24 +339,19 @@ int registry_report_status(struct registry *r, struct xfer *x)
 	case 403:
 		if (r->creds && r->auth_kind != AUTH_NONE)
 			return registry_refused(r, host, x->status == 403 ? detail : "");
-		else
-			/* docker hub answers so for repositories that do not exist, too */
-			pr_err("%s: authentication required: run vmm login %s%s", r->label, r->domain,
-			       r->auth_kind == AUTH_BEARER ? " (or the repository does not exist)" :
+		/* docker hub answers so for repositories that do not exist, too */
+		return err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s%s", r->label,
+			       r->domain, r->auth_kind == AUTH_BEARER ? " (or the repository does not exist)" :
 			       x->status == 403 ? " (access denied)" : "");
-		return -EACCES;
 	case 429:
-		pr_err("%s: %s: too many requests%s (rate limited; try again later)", r->label, host,
-		       detail);
-		return -EAGAIN;
+		return err_set(&r->err, -EAGAIN, "%s: %s: too many requests%s (rate limited; try again later)", r->label, host,
+			       detail);
 	default:
 		if (x->status >= 500)
-			pr_err("%s: registry %s failed with HTTP %ld%s (try again later)", r->label,
-			       host, x->status, detail);
-		else
-			pr_err("%s: %s: unexpected HTTP %ld from %s%s", r->label, x->what, x->status,
-			       host, detail);
-		return x->status >= 500 ? -EIO : -EPROTO;
+			return err_set(&r->err, -EIO, "%s: registry %s failed with HTTP %ld%s (try again later)",
+				       r->label, host, x->status, detail);
+		return err_set(&r->err, -EPROTO, "%s: %s: unexpected HTTP %ld from %s%s", r->label, x->what,
+			       x->status, host, detail);
 	}
 }
 
@@ -422,25 +405,19 @@ int registry_request(struct registry *r, const char *path_or_url, struct xfer *x
 		if (!is_redirect(x->status))
 			return 0;
 		if (x->token_req) {
-			pr_err("%s: the token server %s redirects; refusing to follow", r->label, x->host);
-			return -EPROTO;
+			return err_set(&r->err, -EPROTO, "%s: the token server %s redirects; refusing to follow", r->label, x->host);
 		}
 		curl_easy_getinfo(r->curl, CURLINFO_REDIRECT_URL, &loc);
-		if (!loc || hops >= REGISTRY_REDIRECTS_MAX) {
-			pr_err("%s: %s: %s from %s", r->label, x->what,
-			       loc ? "too many redirects" : "a redirect without a location", r->domain);
-			return -EPROTO;
-		}
+		if (!loc || hops >= REGISTRY_REDIRECTS_MAX)
+			return err_set(&r->err, -EPROTO, "%s: %s: %s from %s", r->label, x->what,
+				       loc ? "too many redirects" : "a redirect without a location", r->domain);
 		if (str_has_prefix(url, "https://") && !str_has_prefix(loc, "https://") &&
 		    !r->insecure) {
-			pr_err("%s: %s: the registry redirects from https to '%.100s'; refusing "
-			       "(use --tls-verify=false to allow it)", r->label, x->what, loc);
-			return -EPROTO;
+			return err_set(&r->err, -EPROTO, "%s: %s: the registry redirects from https to '%.100s'; refusing "
+				       "(use --tls-verify=false to allow it)", r->label, x->what, loc);
 		}
-		if (strlen(loc) >= sizeof(url)) {
-			pr_err("%s: %s: redirect location too long", r->label, x->what);
-			return -EPROTO;
-		}
+		if (strlen(loc) >= sizeof(url))
+			return err_set(&r->err, -EPROTO, "%s: %s: redirect location too long", r->label, x->what);
 		snprintf(url, sizeof(url), "%s", loc);
 		/* credentials stay with the registry: storage behind a redirect gets none */
 		on_origin = registry_same_origin(url, r->base);
@@ -467,24 +444,20 @@ int registry_api_path(char *buf, size_t len, const char *repo, const char *kind,
 	return 0;
 }
 
-int registry_open(const char *domain, const struct registry_opts *o, struct registry **out)
+int registry_open(const char *domain, const struct registry_opts *o, struct registry **out,
+		  struct error *e)
 {
 	struct registry *r;
 
-	if (strlen(domain) >= AUTH_HOST_MAX) {
-		pr_err("%s: registry name too long", domain);
-		return -EINVAL;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		pr_err("%s: cannot initialize libcurl", o->label);
-		return -ENOMEM;
-	}
+	if (strlen(domain) >= AUTH_HOST_MAX)
+		return err_set(e, -EINVAL, "%s: registry name too long", domain);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return err_set(e, -ENOMEM, "%s: cannot initialize libcurl", o->label);
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->curl = curl_easy_init())) {
 		free(r);
 		curl_global_cleanup();
-		pr_err("%s: out of memory", o->label);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "%s: out of memory", o->label);
 	}
 	snprintf(r->domain, sizeof(r->domain), "%s", domain);
 	snprintf(r->api_host, sizeof(r->api_host), "%s", registry_api_host(domain));
@@ -511,6 +484,11 @@ void registry_close(struct registry *r)
 	curl_global_cleanup();
 }
 
+const struct error *registry_error(const struct registry *r)
+{
+	return &r->err;
+}
+
 bool registry_authenticated(const struct registry *r)
 {
 	return r->auth_header != NULL;
@@ -533,11 +511,9 @@ static int get(struct registry *r, const char *path, const char *scope, struct x
 	ch = www_auth_pick(x->ch, x->n_ch);
 	if (!ch) {
 		if (x->n_ch)
-			pr_err("%s: %s asks for an authentication scheme vmm does not support",
-			       r->label, r->domain);
-		else
-			return registry_report_status(r, x);
-		return -EACCES;
+			return err_set(&r->err, -EACCES, "%s: %s asks for an authentication scheme vmm does not "
+				       "support", r->label, r->domain);
+		return registry_report_status(r, x);
 	}
 	/* what we sent was refused (an expired token is fetched again) */
 	if (r->auth_kind == ch->scheme &&
@@ -554,15 +530,15 @@ static int get(struct registry *r, const char *path, const char *scope, struct x
 int registry_ping(struct registry *r)
 {
 	struct xfer x = { .what = "API check", .max = 64 << 10 };
-	int ret = get(r, "/v2/", NULL, &x);
+	int ret;
 
+	err_clear(&r->err);
+	ret = get(r, "/v2/", NULL, &x);
 	free(x.buf);
 	if (ret)
 		return ret;
-	if (x.status == 404) {
-		pr_err("%s: %s does not serve the registry API (no /v2/)", r->label, r->domain);
-		return -EPROTO;
-	}
+	if (x.status == 404)
+		return err_set(&r->err, -EPROTO, "%s: %s does not serve the registry API (no /v2/)", r->label, r->domain);
 	return x.status / 100 == 2 ? 0 : registry_report_status(r, &x);
 }
 
@@ -573,12 +549,11 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *refe
 	struct xfer x = { .accept = accept_manifests, .max = max, .what = what };
 	int ret;
 
+	err_clear(&r->err);
 	memset(doc, 0, sizeof(*doc));
 	snprintf(what, sizeof(what), "manifest %s", reference);
-	if ((ret = registry_api_path(path, sizeof(path), repo, "manifests", reference))) {
-		pr_err("%s: invalid repository or reference", r->label);
-		return ret;
-	}
+	if ((ret = registry_api_path(path, sizeof(path), repo, "manifests", reference)))
+		return err_set(&r->err, ret, "%s: invalid repository or reference", r->label);
 	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
 	ret = get(r, path, scope, &x);
 	if (!ret && x.status == 404)
@@ -605,11 +580,10 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 	struct xfer x = { .sink = sink, .sink_arg = arg, .max = size, .what = what };
 	int ret;
 
+	err_clear(&r->err);
 	snprintf(what, sizeof(what), "blob %s", digest);
-	if ((ret = registry_api_path(path, sizeof(path), repo, "blobs", digest))) {
-		pr_err("%s: invalid repository or digest", r->label);
-		return ret;
-	}
+	if ((ret = registry_api_path(path, sizeof(path), repo, "blobs", digest)))
+		return err_set(&r->err, ret, "%s: invalid repository or digest", r->label);
 	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
 	ret = get(r, path, scope, &x);
 	if (ret)
@@ -619,9 +593,8 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 	if (x.status / 100 != 2)
 		return registry_report_status(r, &x);
 	if (x.got != size) {
-		pr_err("%s: %s: the registry sent %llu of its %llu bytes (truncated; try again)",
-		       r->label, what, (unsigned long long)x.got, (unsigned long long)size);
-		return -EIO;
+		return err_set(&r->err, -EIO, "%s: %s: the registry sent %llu of its %llu bytes (truncated; try again)",
+			       r->label, what, (unsigned long long)x.got, (unsigned long long)size);
 	}
 	return 0;
 }

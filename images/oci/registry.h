@@ -17,8 +17,9 @@
  *    1 KB/s for opts.stall_timeout seconds fails. Documents are bounded by
  *    the caller's limit, blobs by their descriptor's size.
  *
- * Every failure is logged once as "LABEL: what happened (what to do)",
- * except a 404, which returns -ENOENT unlogged for the caller to name.
+ * Every failure leaves one line in the client's error (registry_error):
+ * "LABEL: what happened (what to do)", except a 404, which returns -ENOENT
+ * without one for the caller to name.
  * Errors: -EACCES (401/403: authentication), -ENOENT (404), -EFBIG (larger
  * than allowed), -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name or route),
  * -EPROTO (TLS, bad answers), -EIO (broken transfers, 5xx).
@@ -32,6 +33,7 @@
 
 #include "images/oci/auth.h"
 #include "vmm/base/digest.h"
+#include "vmm/base/error.h"
 
 struct creds;
 struct registry;
@@ -59,7 +61,7 @@ struct registry_doc {
 
 /*
  * Where blob bytes go as they arrive: 0, or -errno to cut the transfer (the
- * sink logs its own errors; the request then fails with its -errno).
+ * sink keeps its own account of why; the request then fails with its -errno).
  */
 typedef int (*registry_sink_fn)(void *arg, const void *data, size_t len);
 
@@ -73,10 +75,13 @@ int registry_api_path(char *buf, size_t len, const char *repo, const char *kind,
 
 /*
  * A client for the registry serving domain (as references spell it:
- * "docker.io", "host:5000"). Nothing is sent yet. Logs its errors.
+ * "docker.io", "host:5000"). Nothing is sent yet. 0 or -errno with e.
  */
-int registry_open(const char *domain, const struct registry_opts *o, struct registry **out);
+int registry_open(const char *domain, const struct registry_opts *o, struct registry **out,
+		  struct error *e);
 void registry_close(struct registry *r);
+/* Why the client's last failed call failed. */
+const struct error *registry_error(const struct registry *r);
 
 /* GET /v2/ with authentication: whether the registry accepts the credentials (vmm login). */
 int registry_ping(struct registry *r);

@@ -33,10 +33,8 @@ static int basic(struct registry *r)
 	char b64[2 * sizeof(raw)];
 	int n, ret;
 
-	if (!r->creds) {
-		pr_err("%s: authentication required: run vmm login %s", r->label, r->domain);
-		return -EACCES;
-	}
+	if (!r->creds)
+		return err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s", r->label, r->domain);
 	n = snprintf(raw, sizeof(raw), "%s:%s", r->creds->user, r->creds->pass);
 	ret = (n < 0 || (size_t)n >= sizeof(raw) || base64_encode(raw, n, b64, sizeof(b64)) < 0) ?
 	      -EINVAL : set_header(r, AUTH_BASIC, b64);
@@ -70,22 +68,16 @@ static int parse_token(struct registry *r, const struct xfer *x, const char **to
 
 	*root = json_parse_object(x->buf ? x->buf : "", x->got, &e);
 	if (!*root || jget_string(*root, "token", false, "", &t, &e) ||
-	    jget_string(*root, "access_token", false, "", &a, &e)) {
-		pr_err("%s: token server %s: unreadable answer: %s", r->label, x->host, e.msg);
-		return -EPROTO;
-	}
+	    jget_string(*root, "access_token", false, "", &a, &e))
+		return err_set(&r->err, -EPROTO, "%s: token server %s: unreadable answer: %s", r->label, x->host, e.msg);
 	*tok = t && *t ? t : a;
-	if (!*tok || !**tok || strlen(*tok) > TOKEN_LEN_MAX) {
-		pr_err("%s: token server %s sent no usable token", r->label, x->host);
-		return -EPROTO;
-	}
+	if (!*tok || !**tok || strlen(*tok) > TOKEN_LEN_MAX)
+		return err_set(&r->err, -EPROTO, "%s: token server %s sent no usable token", r->label, x->host);
 	/* it goes into a header: visible ASCII only */
 	for (const char *c = *tok; *c; c++) {
-		if (*c <= ' ' || *c > '~') {
-			pr_err("%s: token server %s sent a token with invalid characters", r->label,
-			       x->host);
-			return -EPROTO;
-		}
+		if (*c <= ' ' || *c > '~')
+			return err_set(&r->err, -EPROTO, "%s: token server %s sent a token with invalid characters", r->label,
+				       x->host);
 	}
 	return 0;
 }
@@ -96,17 +88,15 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 	struct xfer x = { .what = "token request", .max = REGISTRY_TOKEN_MAX, .token_req = true,
 			  .host = host };
 	json_object *root = NULL;
-	const char *tok;
+	const char *tok = NULL;
 	int ret;
 
 	if (registry_host_normalize(ch->realm, host, sizeof(host)))
 		snprintf(host, sizeof(host), "the token server");
 	if (!str_has_prefix(ch->realm, "https://") &&
-	    !(str_has_prefix(ch->realm, "http://") && r->insecure)) {
-		pr_err("%s: %s sends clients to the token server '%.200s', which is not https "
-		       "(use --tls-verify=false to allow it)", r->label, r->domain, ch->realm);
-		return -EPROTO;
-	}
+	    !(str_has_prefix(ch->realm, "http://") && r->insecure))
+		return err_set(&r->err, -EPROTO, "%s: %s sends clients to the token server '%.200s', which is not https "
+			       "(use --tls-verify=false to allow it)", r->label, r->domain, ch->realm);
 	if (strlen(ch->realm) >= sizeof(url))
 		return -ENAMETOOLONG;
 	strcpy(url, ch->realm);
@@ -120,8 +110,8 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 		if (r->creds) {
 			ret = registry_refused(r, host, "");
 		} else {
-			pr_err("%s: authentication required: run vmm login %s", r->label, r->domain);
-			ret = -EACCES;
+			ret = err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s", r->label,
+				      r->domain);
 		}
 		goto out;
 	}

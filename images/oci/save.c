@@ -12,7 +12,7 @@
 #include "images/oci/layer.h"
 #include "images/oci/ref.h"
 #include "images/oci/save.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
@@ -26,6 +26,7 @@ struct saved {
 struct writer {
 	struct archive *a;
 	const char *label;
+	struct error *e;	/* why the save failed */
 	char **written;		/* member names already in the tar */
 	size_t n_written;
 };
@@ -53,7 +54,7 @@ static int header(struct writer *w, const char *name, uint64_t size, bool dir)
 	int r;
 
 	if (!e)
-		return -ENOMEM;
+		return err_set(w->e, -ENOMEM, "out of memory");
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
 	archive_entry_set_perm(e, dir ? 0755 : 0644);
@@ -61,19 +62,15 @@ static int header(struct writer *w, const char *name, uint64_t size, bool dir)
 	archive_entry_set_mtime(e, 0, 0);
 	r = archive_write_header(w->a, e);
 	archive_entry_free(e);
-	if (r != ARCHIVE_OK) {
-		pr_err("%s: cannot write: %s", w->label, archive_error_string(w->a));
-		return -EIO;
-	}
+	if (r != ARCHIVE_OK)
+		return err_set(w->e, -EIO, "%s: cannot write: %s", w->label, archive_error_string(w->a));
 	return 0;
 }
 
 static int data(struct writer *w, const void *buf, size_t len)
 {
-	if (len && archive_write_data(w->a, buf, len) != (la_ssize_t)len) {
-		pr_err("%s: cannot write: %s", w->label, archive_error_string(w->a));
-		return -EIO;
-	}
+	if (len && archive_write_data(w->a, buf, len) != (la_ssize_t)len)
+		return err_set(w->e, -EIO, "%s: cannot write: %s", w->label, archive_error_string(w->a));
 	return 0;
 }
 
@@ -101,22 +98,20 @@ static int add_blob(struct writer *w, struct store *s, const char *name, const c
 		return 0;
 	store_blob_path(s, digest, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: %s (the image is incomplete; load or pull it again)", path, strerror(errno));
-		return ret;
-	}
+	if (fd < 0)
+		return err_set(w->e, -errno, "%s: %s (the image is incomplete; load or pull it again)", path,
+			       strerror(errno));
 	h = sha256_new();
 	buf = malloc(CHUNK);
-	ret = (!h || !buf) ? -ENOMEM : header(w, name, size, false);
+	ret = (!h || !buf) ? err_set(w->e, -ENOMEM, "out of memory") : header(w, name, size, false);
 	while (!ret && done < size) {
 		ssize_t n = read(fd, buf, MIN((uint64_t)CHUNK, size - done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			pr_err("%s: %s", path, n < 0 ? strerror(errno) : "shorter than its descriptor says");
+			ret = err_set(w->e, n < 0 ? -errno : -EIO, "%s: %s", path,
+				      n < 0 ? strerror(errno) : "shorter than its descriptor says");
 			break;
 		}
 		sha256_update(h, buf, n);
@@ -125,11 +120,9 @@ static int add_blob(struct writer *w, struct store *s, const char *name, const c
 	}
 	if (!ret) {
 		sha256_final(h, got);
-		if (strcmp(got, digest)) {
-			pr_err("%s: corrupt blob (its content has digest %s); the archive is incomplete "
-			       "(remove the image and load or pull it again)", path, got);
-			ret = -EBADMSG;
-		}
+		if (strcmp(got, digest))
+			ret = err_set(w->e, -EBADMSG, "%s: corrupt blob (its content has digest %s); the archive "
+				      "is incomplete (remove the image and load or pull it again)", path, got);
 	}
 	sha256_free(h);
 	free(buf);
@@ -165,12 +158,13 @@ static la_ssize_t raw_read(struct archive *a, void *ctx, const void **out)
  * goes to w when not NULL (after a header of usize_known bytes).
  */
 static int decompress_pass(const struct image_layer *l, struct writer *w, uint64_t usize_known,
-			   char blob_digest[DIGEST_BUF], char diff_id[DIGEST_BUF], uint64_t *usize)
+			   char blob_digest[DIGEST_BUF], char diff_id[DIGEST_BUF], uint64_t *usize,
+			   struct error *e)
 {
 	struct archive *a = archive_read_new();
 	struct raw_in *in = calloc(1, sizeof(*in));
 	struct sha256 *h = sha256_new();
-	struct archive_entry *e;
+	struct archive_entry *ent;
 	char *buf = malloc(CHUNK);
 	int ret = 0;
 
@@ -178,32 +172,29 @@ static int decompress_pass(const struct image_layer *l, struct writer *w, uint64
 	if (in)
 		in->fd = -1;
 	if (!a || !in || !h || !buf || !(in->hash = sha256_new())) {
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	in->fd = open(l->path, O_RDONLY | O_CLOEXEC);
 	if (in->fd < 0) {
-		ret = -errno;
-		pr_err("%s: %s (the image is incomplete; load or pull it again)", l->path, strerror(errno));
+		ret = err_set(e, -errno, "%s: %s (the image is incomplete; load or pull it again)", l->path,
+			      strerror(errno));
 		goto out;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, in, NULL, raw_read, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		pr_err("%s: cannot decompress: %s", l->path, archive_error_string(a));
-		ret = -EBADMSG;
-	}
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK)
+		ret = err_set(e, -EBADMSG, "%s: cannot decompress: %s", l->path, archive_error_string(a));
 	while (!ret) {
 		la_ssize_t n = archive_read_data(a, buf, CHUNK);
 
 		if (n < 0) {
-			pr_err("%s: cannot decompress: %s", l->path, archive_error_string(a));
-			ret = -EBADMSG;
+			ret = err_set(e, -EBADMSG, "%s: cannot decompress: %s", l->path, archive_error_string(a));
 		} else if (n == 0) {
 			break;
 		} else if (w && *usize + n > usize_known) {
-			ret = -EBADMSG;
+			ret = err_set(e, -EBADMSG, "%s: the layer changed while being written", l->path);
 		} else {
 			*usize += n;
 			sha256_update(h, buf, n);
@@ -213,7 +204,7 @@ static int decompress_pass(const struct image_layer *l, struct writer *w, uint64
 	}
 	if (!ret) {
 		/* the filters may stop before the end of the blob (trailing bytes) */
-		while (raw_read(a, in, (const void **)&e) > 0)
+		while (raw_read(a, in, (const void **)&ent) > 0)
 			;
 		sha256_final(in->hash, blob_digest);
 		sha256_final(h, diff_id);
@@ -243,21 +234,17 @@ static int add_layer_plain(struct writer *w, struct store *s, const struct image
 	if (written(w, name))
 		return 0;
 	/* first pass: check both digests and learn the size the tar header needs */
-	ret = decompress_pass(l, NULL, 0, blob, diff, &usize);
-	if (!ret && (strcmp(blob, l->digest) || strcmp(diff, l->diff_id))) {
-		pr_err("%s: corrupt layer (%s does not match) (remove the image and load or pull it "
-		       "again)", l->path, strcmp(blob, l->digest) ? "its digest" : "its diff_id");
-		ret = -EBADMSG;
-	}
+	ret = decompress_pass(l, NULL, 0, blob, diff, &usize, w->e);
+	if (!ret && (strcmp(blob, l->digest) || strcmp(diff, l->diff_id)))
+		ret = err_set(w->e, -EBADMSG, "%s: corrupt layer (%s does not match) (remove the image and load "
+			      "or pull it again)", l->path, strcmp(blob, l->digest) ? "its digest" : "its diff_id");
 	if (ret)
 		return ret;
 	ret = header(w, name, usize, false);
 	if (!ret)
-		ret = decompress_pass(l, w, usize, blob, diff, &usize2);
-	if (!ret && (usize2 != usize || strcmp(diff, l->diff_id))) {
-		pr_err("%s: the layer changed while being written", l->path);
-		ret = -EBADMSG;
-	}
+		ret = decompress_pass(l, w, usize, blob, diff, &usize2, w->e);
+	if (!ret && (usize2 != usize || strcmp(diff, l->diff_id)))
+		ret = err_set(w->e, -EBADMSG, "%s: the layer changed while being written", l->path);
 	return ret;
 }
 
@@ -375,75 +362,55 @@ static int save_oci(struct writer *w, struct store *s, struct saved *v, size_t n
 	return ret;
 }
 
-static int add_ref(struct saved *sv, const char *ref)
-{
-	size_t n = strv_len(sv->refs);
-	char **v;
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(sv->refs[i], ref))
-			return 0;
-	v = realloc(sv->refs, (n + 2) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	sv->refs = v;
-	v[n] = strdup(ref);
-	v[n + 1] = NULL;
-	return v[n] ? 0 : -ENOMEM;
-}
-
 int image_save(struct store *s, char *const *names, size_t n, enum save_format fmt, int fd,
-	       const char *label)
+	       const char *label, struct error *e)
 {
 	struct saved *v = calloc(n + 1, sizeof(*v));
-	struct writer w = { .label = label };
+	struct writer w = { .label = label, .e = e };
 	size_t nv = 0;
 	int ret = 0;
 
 	if (!v)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	/* resolve everything before writing a byte */
 	for (size_t i = 0; i < n && !ret; i++) {
 		char digest[DIGEST_BUF], tag[REF_STR_MAX];
 		size_t j;
 
-		if ((ret = image_resolve(s, names[i], digest, tag, sizeof(tag))))
+		if ((ret = image_resolve(s, names[i], digest, tag, sizeof(tag), e)))
 			break;
 		for (j = 0; j < nv; j++)
 			if (!strcmp(v[j].img->digest, digest))
 				break;
 		if (j == nv) {
-			if ((ret = image_open_digest(s, digest, &v[nv].img)))
+			if ((ret = image_open_digest(s, digest, &v[nv].img, e)))
 				break;
 			if (!(v[nv].refs = calloc(1, sizeof(char *)))) {
-				ret = -ENOMEM;
+				ret = err_set(e, -ENOMEM, "out of memory");
 				break;
 			}
 			nv++;
 		}
-		if (tag[0])
-			ret = add_ref(&v[j], tag);
+		if (tag[0] && (ret = strv_add_once(&v[j].refs, tag)))
+			err_set(e, ret, "out of memory");
 	}
 	if (ret)
 		goto out;
 	w.a = archive_write_new();
 	if (!w.a) {
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	archive_write_set_format_pax_restricted(w.a);
 	archive_write_add_filter_none(w.a);
 	archive_write_set_bytes_in_last_block(w.a, 1);
 	if (archive_write_open_fd(w.a, fd) != ARCHIVE_OK) {
-		pr_err("%s: %s", label, archive_error_string(w.a));
-		ret = -EIO;
+		ret = err_set(e, -EIO, "%s: %s", label, archive_error_string(w.a));
 		goto out;
 	}
 	ret = fmt == SAVE_OCI_ARCHIVE ? save_oci(&w, s, v, nv) : save_docker(&w, s, v, nv);
-	if (archive_write_close(w.a) != ARCHIVE_OK && !ret) {
-		pr_err("%s: cannot write: %s", label, archive_error_string(w.a));
-		ret = -EIO;
-	}
+	if (archive_write_close(w.a) != ARCHIVE_OK && !ret)
+		ret = err_set(e, -EIO, "%s: cannot write: %s", label, archive_error_string(w.a));
 out:
 	if (w.a)
 		archive_write_free(w.a);

@@ -15,9 +15,9 @@ enum save_format {
  * Write the images named (names, IDs, as image_resolve takes them) into one tar
  * on fd. A name that is a tag is recorded in the archive; an ID records none
  * (as docker does). Layers are verified against their digests while they are
- * written: on a mismatch the error is logged and the output is incomplete.
+ * written: on a mismatch e says so and the output is incomplete.
  */
 int image_save(struct store *s, char *const *names, size_t n, enum save_format fmt, int fd,
-	       const char *label);
+	       const char *label, struct error *e);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "images/oci/layer.h"
 #include "images/oci/source.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/path.h"
 #include "vmm/base/util.h"
@@ -68,7 +69,7 @@ void source_close(struct source *src)
 }
 
 /* A new member slot, replacing an earlier member of the same name (tar semantics). */
-static struct member *member_add(struct source *src, char *name)
+static struct member *member_add(struct source *src, char *name, struct error *e)
 {
 	struct member **v, *m;
 
@@ -80,7 +81,7 @@ static struct member *member_add(struct source *src, char *name)
 		}
 	}
 	if (src->n_members >= SOURCE_MEMBERS_MAX) {
-		pr_err("%s: more than %d files in the archive", src->label, SOURCE_MEMBERS_MAX);
+		err_set(e, -E2BIG, "%s: more than %d files in the archive", src->label, SOURCE_MEMBERS_MAX);
 		free(name);
 		return NULL;
 	}
@@ -89,6 +90,7 @@ static struct member *member_add(struct source *src, char *name)
 	if (v)
 		src->members = v;
 	if (!v || !m) {
+		err_set(e, -ENOMEM, "out of memory");
 		free(m);
 		free(name);
 		return NULL;
@@ -103,6 +105,7 @@ typedef ssize_t (*read_fn)(void *ctx, void *buf, size_t len);
 struct ingest {
 	struct source *src;
 	struct member *m;
+	struct error *e;		/* the store's failures */
 	size_t cap;			/* of m->data */
 	unsigned char head[4];
 	size_t n_head;
@@ -112,7 +115,7 @@ struct ingest {
 
 static int to_writer(struct ingest *in)
 {
-	int ret = store_blob_begin(in->src->store, 0, &in->m->w);
+	int ret = store_blob_begin(in->src->store, 0, &in->m->w, in->e);
 
 	if (ret)
 		return ret;
@@ -182,9 +185,9 @@ static void diff_feed(struct ingest *in, const unsigned char *buf, size_t len, b
 		in->dh_failed = true;
 }
 
-static int ingest(struct source *src, struct member *m, read_fn rd, void *ctx)
+static int ingest(struct source *src, struct member *m, read_fn rd, void *ctx, struct error *e)
 {
-	struct ingest in = { .src = src, .m = m };
+	struct ingest in = { .src = src, .m = m, .e = e };
 	unsigned char *buf = malloc(CHUNK);
 	int ret = 0;
 
@@ -229,10 +232,10 @@ static ssize_t archive_rd(void *ctx, void *buf, size_t len)
 	return n < 0 ? -EIO : n;
 }
 
-int source_open_tar(struct source *src, struct store *s, int fd, const char *label)
+int source_open_tar(struct source *src, struct store *s, int fd, const char *label, struct error *e)
 {
 	struct archive *a = archive_read_new();
-	struct archive_entry *e;
+	struct archive_entry *ent;
 	int ret = 0;
 
 	memset(src, 0, sizeof(*src));
@@ -240,41 +243,40 @@ int source_open_tar(struct source *src, struct store *s, int fd, const char *lab
 	src->label = label;
 	src->store = s;
 	if (!a)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
-		pr_err("%s: not a readable archive: %s", label, archive_error_string(a));
+		ret = err_set(e, -EINVAL, "%s: not a readable archive: %s", label, archive_error_string(a));
 		archive_read_free(a);
-		return -EINVAL;
+		return ret;
 	}
 	for (;;) {
 		const char *hl, *sl;
 		struct member *m;
 		char *name, *dir;
-		int r = archive_read_next_header(a, &e);
+		int r = archive_read_next_header(a, &ent);
 
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			pr_err("%s: %s archive: %s", label, src->n_members ? "truncated or corrupt" :
-			       "not a tar", archive_error_string(a));
-			ret = -EINVAL;
+			ret = err_set(e, -EINVAL, "%s: %s archive: %s", label, src->n_members ? "truncated or corrupt" :
+				      "not a tar", archive_error_string(a));
 			break;
 		}
-		name = source_path_normalize(NULL, archive_entry_pathname(e) ?: "");
+		name = source_path_normalize(NULL, archive_entry_pathname(ent) ?: "");
 		if (!name) {
-			pr_debug("%s: ignoring member '%s'", label, archive_entry_pathname(e) ?: "");
+			pr_debug("%s: ignoring member '%s'", label, archive_entry_pathname(ent) ?: "");
 			continue;
 		}
-		hl = archive_entry_hardlink(e);
-		sl = archive_entry_filetype(e) == AE_IFLNK ? archive_entry_symlink(e) : NULL;
-		if (!hl && !sl && archive_entry_filetype(e) != AE_IFREG) {
+		hl = archive_entry_hardlink(ent);
+		sl = archive_entry_filetype(ent) == AE_IFLNK ? archive_entry_symlink(ent) : NULL;
+		if (!hl && !sl && archive_entry_filetype(ent) != AE_IFREG) {
 			free(name);
 			continue;
 		}
-		if (!(m = member_add(src, name))) {
-			ret = -ENOMEM;
+		if (!(m = member_add(src, name, e))) {
+			ret = e ? e->code : -ENOMEM;
 			break;
 		}
 		if (hl || sl) {
@@ -288,16 +290,21 @@ int source_open_tar(struct source *src, struct store *s, int fd, const char *lab
 			free(dir);
 			if (!m->link)
 				m->link = strdup("");	/* points outside: matches nothing */
-			if (!hl || archive_entry_size(e) == 0)
+			if (!hl || archive_entry_size(ent) == 0)
 				continue;
 			/* a hard link with data of its own (pax): keep the data */
 			free(m->link);
 			m->link = NULL;
 		}
-		ret = ingest(src, m, archive_rd, a);
+		err_clear(e);
+		ret = ingest(src, m, archive_rd, a, e);
+		if (ret && err_is_set(e)) {
+			err_wrap(e, ret, "%s: %s", label, m->name);
+			break;
+		}
 		if (ret) {
-			pr_err("%s: truncated or corrupt archive: %s: %s", label, m->name,
-			       ret == -EIO ? archive_error_string(a) : strerror(-ret));
+			err_set(e, ret, "%s: truncated or corrupt archive: %s: %s", label, m->name,
+				ret == -EIO ? archive_error_string(a) : strerror(-ret));
 			break;
 		}
 	}
@@ -305,19 +312,13 @@ int source_open_tar(struct source *src, struct store *s, int fd, const char *lab
 	return ret;
 }
 
-int source_open_dir(struct source *src, struct store *s, const char *path)
+int source_open_dir(struct source *src, struct store *s, const char *path, struct error *e)
 {
 	memset(src, 0, sizeof(*src));
 	src->label = path;
 	src->store = s;
 	src->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (src->dirfd < 0) {
-		int ret = -errno;
-
-		pr_err("%s: %s", path, strerror(errno));
-		return ret;
-	}
-	return 0;
+	return src->dirfd < 0 ? err_sys(e, -errno, "%s", path) : 0;
 }
 
 static ssize_t fd_rd(void *ctx, void *buf, size_t len)
@@ -345,7 +346,7 @@ static int open_beneath(int dirfd, const char *name)
 	return (int)fd;
 }
 
-static struct member *dir_get(struct source *src, char *name)
+static struct member *dir_get(struct source *src, char *name, struct error *e)
 {
 	struct member *m;
 	struct stat st;
@@ -358,15 +359,18 @@ static struct member *dir_get(struct source *src, char *name)
 		free(name);
 		return NULL;
 	}
-	m = member_add(src, name);
+	m = member_add(src, name, e);
 	if (!m) {
 		close(fd);
 		return NULL;
 	}
-	ret = ingest(src, m, fd_rd, &fd);
+	ret = ingest(src, m, fd_rd, &fd, e);
 	close(fd);
 	if (ret) {
-		pr_err("%s/%s: %s", src->label, m->name, strerror(-ret));
+		if (err_is_set(e))
+			err_wrap(e, ret, "%s/%s", src->label, m->name);
+		else
+			err_sys(e, ret, "%s/%s", src->label, m->name);
 		member_free(m);
 		free(m);
 		src->n_members--;
@@ -375,7 +379,7 @@ static struct member *dir_get(struct source *src, char *name)
 	return m;
 }
 
-static struct member *lookup(struct source *src, const char *name)
+static struct member *lookup(struct source *src, const char *name, struct error *e)
 {
 	char *norm = source_path_normalize(NULL, name);
 
@@ -386,7 +390,7 @@ static struct member *lookup(struct source *src, const char *name)
 			if (!strcmp(src->members[i]->name, norm))
 				m = src->members[i];
 		if (!m && src->dirfd >= 0)
-			return dir_get(src, norm);
+			return dir_get(src, norm, e);
 		free(norm);
 		if (!m || !m->link)
 			return m;
@@ -398,39 +402,40 @@ static struct member *lookup(struct source *src, const char *name)
 
 bool source_has(struct source *src, const char *name)
 {
-	return lookup(src, name) != NULL;
+	return lookup(src, name, NULL) != NULL;
 }
 
-struct member *source_get(struct source *src, const char *name, bool quiet)
+struct member *source_get(struct source *src, const char *name, struct error *e)
 {
-	struct member *m = lookup(src, name);
+	struct error why = { 0 };
+	struct member *m = lookup(src, name, &why);
 
-	if (!m && !quiet)
-		pr_err("%s: '%.200s' is missing from the archive", src->label, name);
+	if (!m && why.code)
+		err_copy(e, &why, why.code);
+	else if (!m)
+		err_set(e, -ENOENT, "%s: '%.200s' is missing from the archive", src->label, name);
 	return m;
 }
 
-int source_read(struct source *src, struct member *m, size_t max, char **buf, size_t *len)
+int source_read(struct source *src, struct member *m, size_t max, char **buf, size_t *len,
+		struct error *e)
 {
 	char *out;
 	int ret;
 
-	if (m->size > max) {
-		pr_err("%s: %s is larger than %zu bytes", src->label, m->name, max);
-		return -EFBIG;
-	}
+	if (m->size > max)
+		return err_set(e, -EFBIG, "%s: %s is larger than %zu bytes", src->label, m->name, max);
 	out = malloc(m->size + 1);
 	if (!out)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	if (m->data) {
 		memcpy(out, m->data, m->size);
 	} else if (m->w && (ret = store_blob_pread(m->w, out, m->size, 0))) {
 		free(out);
-		pr_err("%s: %s: %s", src->label, m->name, strerror(-ret));
-		return ret;
+		return err_sys(e, ret, "%s: %s", src->label, m->name);
 	} else if (!m->w && m->size) {
 		free(out);
-		return -EINVAL;	/* already committed */
+		return err_set(e, -EINVAL, "%s: %s: already in the store", src->label, m->name);
 	}
 	out[m->size] = '\0';
 	*buf = out;
@@ -438,7 +443,7 @@ int source_read(struct source *src, struct member *m, size_t max, char **buf, si
 	return 0;
 }
 
-int source_commit(struct source *src, struct member *m, const char *expected)
+int source_commit(struct source *src, struct member *m, const char *expected, struct error *e)
 {
 	int ret;
 
@@ -447,10 +452,10 @@ int source_commit(struct source *src, struct member *m, const char *expected)
 	if (m->committed)
 		return 0;
 	if (m->w) {
-		ret = store_blob_commit(m->w, expected, NULL);
+		ret = store_blob_commit(m->w, expected, NULL, e);
 		m->w = NULL;
 	} else {
-		ret = store_blob_put(src->store, m->data ? m->data : "", m->size, expected, NULL);
+		ret = store_blob_put(src->store, m->data ? m->data : "", m->size, expected, NULL, e);
 	}
 	if (!ret)
 		m->committed = true;

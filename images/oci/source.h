@@ -40,18 +40,22 @@ struct source {
 	uint64_t mem_bytes;		/* held in memory */
 };
 
-/* Read a tar from fd (the whole stream) or open a directory. Logs its errors. */
-int source_open_tar(struct source *src, struct store *s, int fd, const char *label);
-int source_open_dir(struct source *src, struct store *s, const char *path);
+/* Read a tar from fd (the whole stream) or open a directory. 0 or -errno with e. */
+int source_open_tar(struct source *src, struct store *s, int fd, const char *label, struct error *e);
+int source_open_dir(struct source *src, struct store *s, const char *path, struct error *e);
 void source_close(struct source *src);
 
 /* Whether any member or file by that name exists. */
 bool source_has(struct source *src, const char *name);
-/* A member by path (links followed); NULL (logged unless quiet) when absent. */
-struct member *source_get(struct source *src, const char *name, bool quiet);
+/* A member by path (links followed); NULL when absent (e says so, and why; may be NULL). */
+struct member *source_get(struct source *src, const char *name, struct error *e);
 /* Read a member of at most max bytes as a NUL-terminated string (malloc'd). */
-int source_read(struct source *src, struct member *m, size_t max, char **buf, size_t *len);
-/* Put a member into the store as the blob expected (its digest must match). */
-int source_commit(struct source *src, struct member *m, const char *expected);
+int source_read(struct source *src, struct member *m, size_t max, char **buf, size_t *len,
+		struct error *e);
+/*
+ * Put a member into the store as the blob expected: -EBADMSG (no message)
+ * when its digest is another.
+ */
+int source_commit(struct source *src, struct member *m, const char *expected, struct error *e);
 
 #endif

@@ -14,7 +14,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
 #include "images/oci/store-internal.h"
-#include "vmm/base/log.h"
+#include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 
@@ -31,29 +31,23 @@ const char *store_dir(const struct store *s)
 	return s->dir;
 }
 
-static int open_lock(struct store *s, const char *name)
+static int open_lock(struct store *s, const char *name, struct error *e)
 {
 	int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
-	if (fd < 0)
-		pr_err("%s/%s: %s", s->dir, name, strerror(errno));
-	return fd;
+	return fd < 0 ? err_sys(e, -errno, "%s/%s", s->dir, name) : fd;
 }
 
 /* Create what is missing of the layout; existing files are left alone. */
-static int layout_init(struct store *s)
+static int layout_init(struct store *s, struct error *e)
 {
 	int ret;
 
-	if ((ret = mkdir_p(s->dirfd, "blobs/sha256", 0755))) {
-		pr_err("%s/blobs/sha256: %s", s->dir, strerror(-ret));
-		return ret;
-	}
+	if ((ret = mkdir_p(s->dirfd, "blobs/sha256", 0755)))
+		return err_sys(e, ret, "%s/blobs/sha256", s->dir);
 	if (faccessat(s->dirfd, "oci-layout", F_OK, 0) < 0 &&
-	    (ret = write_file_atomic(s->dirfd, "oci-layout", LAYOUT_FILE, strlen(LAYOUT_FILE), 0644))) {
-		pr_err("%s/oci-layout: %s", s->dir, strerror(-ret));
-		return ret;
-	}
+	    (ret = write_file_atomic(s->dirfd, "oci-layout", LAYOUT_FILE, strlen(LAYOUT_FILE), 0644)))
+		return err_sys(e, ret, "%s/oci-layout", s->dir);
 	if (faccessat(s->dirfd, "index.json", F_OK, 0) < 0) {
 		/* under the index lock, so two first runs do not race */
 		flock(s->index_lock_fd, LOCK_EX);
@@ -61,56 +55,51 @@ static int layout_init(struct store *s)
 			ret = write_file_atomic(s->dirfd, "index.json", EMPTY_INDEX,
 						strlen(EMPTY_INDEX), 0644);
 		flock(s->index_lock_fd, LOCK_UN);
-		if (ret) {
-			pr_err("%s/index.json: %s", s->dir, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err_sys(e, ret, "%s/index.json", s->dir);
 	}
 	return 0;
 }
 
-int store_open(const char *root, struct store **out)
+int store_open(const char *root, struct store **out, struct error *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	int ret;
 
 	if (!s)
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	s->dirfd = s->blobfd = s->gc_lock_fd = s->index_lock_fd = -1;
 	if (!(s->root = strdup(root)) || asprintf(&s->dir, "%s/oci", root) < 0) {
 		s->dir = NULL;
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((ret = mkdir_p(AT_FDCWD, s->dir, 0755))) {
-		pr_err("%s: cannot create the image store: %s", s->dir, strerror(-ret));
+		err_sys(e, ret, "%s: cannot create the image store", s->dir);
 		goto fail;
 	}
 	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
-		ret = -errno;
-		pr_err("%s: %s", s->dir, strerror(errno));
+		ret = err_sys(e, -errno, "%s", s->dir);
 		goto fail;
 	}
-	if ((s->index_lock_fd = open_lock(s, ".index.lock")) < 0 ||
-	    (s->gc_lock_fd = open_lock(s, ".gc.lock")) < 0) {
+	if ((s->index_lock_fd = open_lock(s, ".index.lock", e)) < 0 ||
+	    (s->gc_lock_fd = open_lock(s, ".gc.lock", e)) < 0) {
 		ret = -EACCES;
 		goto fail;
 	}
 	/* held while the store is open: blob collection waits for us */
 	while (flock(s->gc_lock_fd, LOCK_SH) < 0) {
 		if (errno != EINTR) {
-			ret = -errno;
-			pr_err("%s/.gc.lock: %s", s->dir, strerror(errno));
+			ret = err_sys(e, -errno, "%s/.gc.lock", s->dir);
 			goto fail;
 		}
 	}
-	if ((ret = layout_init(s)))
+	if ((ret = layout_init(s, e)))
 		goto fail;
 	s->blobfd = openat(s->dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->blobfd < 0) {
-		ret = -errno;
-		pr_err("%s/blobs/sha256: %s", s->dir, strerror(errno));
+		ret = err_sys(e, -errno, "%s/blobs/sha256", s->dir);
 		goto fail;
 	}
 	*out = s;
@@ -138,9 +127,8 @@ void store_close(struct store *s)
 }
 
 /* Read and validate index.json; the caller holds the index lock. */
-static int index_load(struct store *s, struct oci_index *idx)
+static int index_load(struct store *s, struct oci_index *idx, struct error *e)
 {
-	struct error e;
 	size_t len;
 	char *buf;
 	int ret;
@@ -150,44 +138,43 @@ static int index_load(struct store *s, struct oci_index *idx)
 		memset(idx, 0, sizeof(*idx));
 		return 0;
 	}
-	if (ret) {
-		pr_err("%s/index.json: %s", s->dir, strerror(-ret));
-		return ret;
-	}
-	ret = index_parse(buf, len, idx, &e);
-	free(buf);
 	if (ret)
-		pr_err("%s/index.json: %s (the store's index is damaged; fix or remove it)",
-		       s->dir, e.msg);
+		return err_sys(e, ret, "%s/index.json", s->dir);
+	ret = index_parse(buf, len, idx, e);
+	free(buf);
+	if (ret && e) {
+		char why[ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		err_set(e, ret, "%s/index.json: %.300s (the store's index is damaged; fix or remove it)",
+			s->dir, why);
+	}
 	return ret;
 }
 
-static int lock_index(struct store *s, int how)
+static int lock_index(struct store *s, int how, struct error *e)
 {
-	while (flock(s->index_lock_fd, how) < 0) {
-		if (errno != EINTR) {
-			pr_err("%s/.index.lock: %s", s->dir, strerror(errno));
-			return -errno;
-		}
-	}
+	while (flock(s->index_lock_fd, how) < 0)
+		if (errno != EINTR)
+			return err_sys(e, -errno, "%s/.index.lock", s->dir);
 	return 0;
 }
 
-int store_index_read(struct store *s, struct oci_index *idx)
+int store_index_read(struct store *s, struct oci_index *idx, struct error *e)
 {
-	int ret = lock_index(s, LOCK_SH);
+	int ret = lock_index(s, LOCK_SH, e);
 
 	if (ret)
 		return ret;
-	ret = index_load(s, idx);
+	ret = index_load(s, idx, e);
 	flock(s->index_lock_fd, LOCK_UN);
 	return ret;
 }
 
-int store_index_find(struct store *s, const char *digest, struct descriptor *out)
+int store_index_find(struct store *s, const char *digest, struct descriptor *out, struct error *e)
 {
 	struct oci_index idx;
-	int ret = store_index_read(s, &idx);
+	int ret = store_index_read(s, &idx, e);
 
 	if (ret)
 		return ret;
@@ -199,33 +186,36 @@ int store_index_find(struct store *s, const char *digest, struct descriptor *out
 	if (!ret) {
 		free(out->ref_name);
 		out->ref_name = NULL;
+	} else if (ret == -ENOENT) {
+		err_set(e, ret, "%s: not in the store's index", digest);
 	}
 	return ret;
 }
 
-int store_index_update(struct store *s, int (*fn)(struct oci_index *idx, void *arg), void *arg)
+int store_index_update(struct store *s, int (*fn)(struct oci_index *idx, void *arg), void *arg,
+		       struct error *e)
 {
 	struct oci_index idx;
 	char *json;
 	int ret, changed;
 
-	if ((ret = lock_index(s, LOCK_EX)))
+	if ((ret = lock_index(s, LOCK_EX, e)))
 		return ret;
-	if ((ret = index_load(s, &idx)))
+	if ((ret = index_load(s, &idx, e)))
 		goto out;
 	changed = fn(&idx, arg);
 	if (changed <= 0) {
-		ret = changed;
+		ret = changed;	/* fn's own -errno: the caller knows what it means */
 		goto out_free;
 	}
 	json = index_to_json(&idx);
 	if (!json) {
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out_free;
 	}
 	ret = write_file_atomic(s->dirfd, "index.json", json, strlen(json), 0644);
 	if (ret)
-		pr_err("%s/index.json: cannot write: %s", s->dir, strerror(-ret));
+		err_sys(e, ret, "%s/index.json: cannot write", s->dir);
 	free(json);
 out_free:
 	index_free(&idx);
@@ -249,7 +239,7 @@ static int do_tag_add(struct oci_index *idx, void *arg)
 }
 
 int store_tag_add(struct store *s, const char *ref, const struct descriptor *desc,
-		  char old_digest[DIGEST_BUF])
+		  char old_digest[DIGEST_BUF], struct error *e)
 {
 	char full[REF_STR_MAX];
 	struct image_ref r;
@@ -260,17 +250,15 @@ int store_tag_add(struct store *s, const char *ref, const struct descriptor *des
 	if (old_digest)
 		old_digest[0] = '\0';
 	if (ref) {
-		if (ref_parse(ref, REF_DEFAULT_TAG, &r, &why)) {
-			pr_err("%s: invalid reference: %s", ref, why);
-			return -EINVAL;
-		}
+		if (ref_parse(ref, REF_DEFAULT_TAG, &r, &why))
+			return err_set(e, -EINVAL, "%s: invalid reference: %s", ref, why);
 		ref_format(&r, full, sizeof(full));
 		op.ref = full;
 	}
-	ret = image_check(s, desc);
+	ret = image_check(s, desc, e);
 	if (ret)
 		return ret;
-	ret = store_index_update(s, do_tag_add, &op);
+	ret = store_index_update(s, do_tag_add, &op, e);
 	return ret < 0 ? ret : 0;
 }
 
@@ -281,10 +269,10 @@ static int do_tag_remove(struct oci_index *idx, void *arg)
 	return index_remove_ref(idx, op->ref, &op->gone);
 }
 
-int store_tag_remove(struct store *s, const char *ref, bool *image_gone)
+int store_tag_remove(struct store *s, const char *ref, bool *image_gone, struct error *e)
 {
 	struct tag_op op = { .ref = ref };
-	int ret = store_index_update(s, do_tag_remove, &op);
+	int ret = store_index_update(s, do_tag_remove, &op, e);
 
 	if (image_gone)
 		*image_gone = op.gone;
@@ -296,9 +284,9 @@ static int do_image_remove(struct oci_index *idx, void *arg)
 	return index_remove_digest(idx, arg);
 }
 
-int store_image_remove(struct store *s, const char *manifest_digest)
+int store_image_remove(struct store *s, const char *manifest_digest, struct error *e)
 {
-	int ret = store_index_update(s, do_image_remove, (void *)manifest_digest);
+	int ret = store_index_update(s, do_image_remove, (void *)manifest_digest, e);
 
 	return ret < 0 ? ret : 0;
 }
@@ -308,19 +296,19 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int store_tags_of(struct store *s, const char *manifest_digest, char ***tags)
+int store_tags_of(struct store *s, const char *manifest_digest, char ***tags, struct error *e)
 {
 	struct oci_index idx;
 	size_t n = 0;
 	char **v;
 	int ret;
 
-	if ((ret = store_index_read(s, &idx)))
+	if ((ret = store_index_read(s, &idx, e)))
 		return ret;
 	v = calloc(idx.n_manifests + 1, sizeof(*v));
 	if (!v) {
 		index_free(&idx);
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < idx.n_manifests; i++) {
 		const struct descriptor *d = &idx.manifests[i];
@@ -330,7 +318,7 @@ int store_tags_of(struct store *s, const char *manifest_digest, char ***tags)
 		if (!(v[n++] = strdup(d->ref_name))) {
 			strv_free(v);
 			index_free(&idx);
-			return -ENOMEM;
+			return err_set(e, -ENOMEM, "out of memory");
 		}
 	}
 	index_free(&idx);
@@ -339,23 +327,9 @@ int store_tags_of(struct store *s, const char *manifest_digest, char ***tags)
 	return 0;
 }
 
-static int push(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 2) * sizeof(**v));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	if (!(nv[*n] = strdup(s)))
-		return -ENOMEM;
-	nv[++*n] = NULL;
-	return 0;
-}
-
 int store_images_in_use(struct store *s, char ***config_digests, char ***container_ids)
 {
 	char **digests = calloc(1, sizeof(char *)), **ids = calloc(1, sizeof(char *));
-	size_t nd = 0, ni = 0;
 	struct dirent *de;
 	char path[4096];
 	DIR *dir;
@@ -372,7 +346,6 @@ int store_images_in_use(struct store *s, char ***config_digests, char ***contain
 	while ((de = readdir(dir))) {
 		char file[4608], digest[DIGEST_BUF], *buf;
 		json_object *o, *img;
-		struct error e;
 		size_t len;
 
 		if (de->d_name[0] == '.')
@@ -380,7 +353,7 @@ int store_images_in_use(struct store *s, char ***config_digests, char ***contain
 		snprintf(file, sizeof(file), "%s/%s/config.json", path, de->d_name);
 		if (read_file(AT_FDCWD, file, 16 << 20, &buf, &len))
 			continue;
-		o = json_parse_object(buf, len, &e);
+		o = json_parse_object(buf, len, NULL);
 		free(buf);
 		if (!o)
 			continue;
@@ -391,7 +364,7 @@ int store_images_in_use(struct store *s, char ***config_digests, char ***contain
 			snprintf(digest, sizeof(digest), "%s%s",
 				 str_has_prefix(v, DIGEST_PREFIX) ? "" : DIGEST_PREFIX, v);
 			if (digest_valid(digest) &&
-			    ((ret = push(&digests, &nd, digest)) || (ret = push(&ids, &ni, de->d_name)))) {
+			    ((ret = strv_push(&digests, digest)) || (ret = strv_push(&ids, de->d_name)))) {
 				json_object_put(o);
 				break;
 			}

@@ -16,6 +16,7 @@
 
 #include "images/rootfs/rootfs-internal.h"
 #include "images/rootfs/rootfs.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
@@ -157,7 +158,7 @@ static int build(struct rfs *r, const struct rootfs_layer *layers, size_t n,
 }
 
 int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_path,
-		 const struct rootfs_opts *opts, struct rootfs_stats *stats)
+		 const struct rootfs_opts *opts, struct rootfs_stats *stats, struct error *e)
 {
 	struct rootfs_opts o = { 0 };
 	char *dcopy = NULL, *bcopy = NULL, *tmp = NULL, *prefix = NULL;
@@ -166,20 +167,19 @@ int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_pa
 	int dirfd = -1, fd = -1, err;
 
 	memset(&r, 0, sizeof(r));
+	r.e = e;
 	if (opts)
 		o = *opts;
 	if (!o.size)
 		o.size = ROOTFS_DEFAULT_SIZE;
 	o.size = ALIGN_DOWN(o.size, 4096ULL);
-	if (o.size < ROOTFS_MIN_SIZE || o.size > ROOTFS_MAX_SIZE) {
-		pr_err("%s: size %llu is out of range (16 MiB to 16 TiB)", out_path,
-		       (unsigned long long)o.size);
-		return -EINVAL;
-	}
+	if (o.size < ROOTFS_MIN_SIZE || o.size > ROOTFS_MAX_SIZE)
+		return err_set(e, -EINVAL, "%s: size %llu is out of range (16 MiB to 16 TiB)", out_path,
+			       (unsigned long long)o.size);
 	dcopy = strdup(out_path);
 	bcopy = strdup(out_path);
 	if (!dcopy || !bcopy) {
-		err = -ENOMEM;
+		err = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	dir = dirname(dcopy);
@@ -187,38 +187,34 @@ int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_pa
 	if (asprintf(&prefix, ".%s.tmp.", base) < 0 ||
 	    asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
 		prefix = tmp = NULL;
-		err = -ENOMEM;
+		err = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		err = -errno;
-		pr_err("%s: cannot open directory %s: %s", out_path, dir, strerror(errno));
+		err = err_set(e, -errno, "%s: cannot open directory %s: %s", out_path, dir, strerror(errno));
 		goto out;
 	}
 	remove_stale(dirfd, prefix);
 	fd = create_locked(dirfd, tmp);
 	if (fd < 0) {
-		err = fd;
-		pr_err("%s: cannot create a temp file in %s: %s", out_path, dir, strerror(-err));
+		err = err_set(e, fd, "%s: cannot create a temp file in %s: %s", out_path, dir, strerror(-fd));
 		goto out;
 	}
 	if (fchmod(fd, 0644) || ftruncate(fd, (off_t)o.size)) {
-		err = -errno;
-		pr_err("%s: cannot size the image to %llu bytes: %s", out_path,
-		       (unsigned long long)o.size, strerror(errno));
+		err = err_set(e, -errno, "%s: cannot size the image to %llu bytes: %s", out_path,
+			      (unsigned long long)o.size, strerror(errno));
 		goto out_unlink;
 	}
 	err = build(&r, layers, n, tmp, &o);
 	if (err) {
-		if (!r.err_logged)
-			pr_err("%s: build failed: %s", out_path, strerror(-err));
+		if (!r.failed)
+			err_set(e, err, "%s: build failed: %s", out_path, strerror(-err));
 		goto out_unlink;
 	}
 	if (rename(tmp, out_path)) {
-		err = -errno;
-		pr_err("%s: cannot rename the built image into place: %s", out_path,
-		       strerror(errno));
+		err = err_set(e, -errno, "%s: cannot rename the built image into place: %s", out_path,
+			      strerror(errno));
 		goto out_unlink;
 	}
 	fsync(dirfd);

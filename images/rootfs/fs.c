@@ -11,6 +11,7 @@
 #include <et/com_err.h>
 
 #include "images/rootfs/rootfs-internal.h"
+#include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
@@ -46,9 +47,9 @@ int rfs_fail(struct rfs *r, int err, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
-	if (r->err_logged)
+	if (r->failed)
 		return err;
-	r->err_logged = true;
+	r->failed = true;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -64,11 +65,12 @@ int rfs_fail(struct rfs *r, int err, const char *fmt, ...)
 			name[i] = (unsigned char)r->member[i] < 0x20 || r->member[i] == 0x7f ?
 				  '?' : r->member[i];
 		name[i] = '\0';
-		pr_err("layer %s: %s: %s", r->layer_name, name, msg);
-	} else if (r->layer_name)
-		pr_err("layer %s: %s", r->layer_name, msg);
-	else
-		pr_err("%s", msg);
+		err_set(r->e, err, "layer %s: %s: %s", r->layer_name, name, msg);
+	} else if (r->layer_name) {
+		err_set(r->e, err, "layer %s: %s", r->layer_name, msg);
+	} else {
+		err_set(r->e, err, "%s", msg);
+	}
 	return err;
 }
 

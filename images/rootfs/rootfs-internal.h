@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "images/rootfs/rootfs.h"
+#include "vmm/base/error.h"
 
 struct rfs_node {
 	struct rfs_node *parent;
@@ -73,11 +74,12 @@ struct rfs {
 	int layer;			/* index of the layer being applied */
 	const char *layer_name;
 	const char *member;		/* member being applied, for messages */
-	bool err_logged;		/* the failure was already reported */
+	struct error *e;		/* the first failure, naming layer and member */
+	bool failed;			/* e holds it */
 	struct rootfs_stats stats;
 };
 
-/* Log the failure once, naming layer and member; returns err. */
+/* Record the failure (the first one counts), naming layer and member; returns err. */
 int rfs_fail(struct rfs *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Map a libext2fs error code to -errno. */
 int rfs_errno(errcode_t e);

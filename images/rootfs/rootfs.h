@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct error;
+
 #define ROOTFS_DEFAULT_SIZE	(4ULL << 30)	/* 4 GiB virtual, sparse on the host */
 #define ROOTFS_MIN_SIZE		(16ULL << 20)
 #define ROOTFS_MAX_SIZE		(16ULL << 40)
@@ -44,12 +46,12 @@ struct rootfs_stats {
 /*
  * Build out_path from layers[0..n) applied in order. Writes a temp file next to
  * out_path (".NAME.tmp.XXXXXX", locked while in use; stale ones from killed builds are
- * removed) and renames it into place only on success, after fsync. On failure logs one
- * error line naming the layer and the member, leaves nothing behind and returns -errno
+ * removed) and renames it into place only on success, after fsync. On failure e holds
+ * one line naming the layer and the member; nothing is left behind; -errno
  * (-EINVAL bad layer, -ENOSPC image full, -ENOTSUP unsupported media type, -EIO ...).
  * opts and stats may be NULL.
  */
 int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_path,
-		 const struct rootfs_opts *opts, struct rootfs_stats *stats);
+		 const struct rootfs_opts *opts, struct rootfs_stats *stats, struct error *e);
 
 #endif

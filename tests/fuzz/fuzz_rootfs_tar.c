@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (put(paths[0], data, size)) {
 		return 0;
 	}
-	if (rootfs_build(l, n, out, &o, NULL) == 0)
+	if (rootfs_build(l, n, out, &o, NULL, NULL) == 0)
 		unlink(out);
 	return 0;
 }

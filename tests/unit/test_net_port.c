@@ -14,22 +14,24 @@
 
 #include "images/oci/spec.h"
 #include "tests/unit/tap.h"
+#include "vmm/base/error.h"
 #include "vmm/cli/run-net.h"
 #include "vmm/engine/container-net.h"
+#include "vmm/engine/create.h"
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/netport.h"
 
 static struct port_binding *ports;
 static size_t nports;
-static char err[512];
+static struct error err;
 
 static int parse(const char *spec)
 {
 	free(ports);
 	ports = NULL;
 	nports = 0;
-	err[0] = '\0';
-	return netcfg_parse_port(spec, &ports, &nports, err, sizeof(err));
+	err_clear(&err);
+	return netcfg_parse_port(spec, &ports, &nports, &err);
 }
 
 static bool is(size_t i, const char *ip, unsigned hp, unsigned cp, bool udp)
@@ -53,20 +55,20 @@ static void test_parse(void)
 	ok(parse("7000-7001") == 0 && nports == 2 && is(1, "", 0, 7001, false), "-p container range: free ports");
 	ok(parse("65535:1") == 0 && is(0, "", 65535, 1, false), "-p port bounds");
 
-	ok(parse("8080:80/sctp") == -EINVAL && strstr(err, "unknown protocol 'sctp'"), "sctp refused: %s", err);
-	ok(parse("abc") == -EINVAL && strstr(err, "container port 'abc'"), "non-numeric container port: %s", err);
+	ok(parse("8080:80/sctp") == -EINVAL && strstr(err.msg, "unknown protocol 'sctp'"), "sctp refused: %s", err.msg);
+	ok(parse("abc") == -EINVAL && strstr(err.msg, "container port 'abc'"), "non-numeric container port: %s", err.msg);
 	ok(parse("8080:") == -EINVAL, "empty container port");
-	ok(parse(":80") == -EINVAL && strstr(err, "empty host port"), "empty host port: %s", err);
+	ok(parse(":80") == -EINVAL && strstr(err.msg, "empty host port"), "empty host port: %s", err.msg);
 	ok(parse("0:80") == -EINVAL, "host port 0 refused");
-	ok(parse("65536:80") == -EINVAL && strstr(err, "host port '65536'"), "host port 65536: %s", err);
+	ok(parse("65536:80") == -EINVAL && strstr(err.msg, "host port '65536'"), "host port 65536: %s", err.msg);
 	ok(parse("80:0") == -EINVAL, "container port 0");
-	ok(parse("999.1.1.1:80:80") == -EINVAL && strstr(err, "not an IPv4 address"), "bad IP: %s", err);
-	ok(parse("[::1]:80:80") == -EINVAL && strstr(err, "IPv6"), "IPv6 refused: %s", err);
-	ok(parse("1:2:3:4") == -EINVAL && strstr(err, "too many"), "too many colons: %s", err);
-	ok(parse("8000-8002:80-81") == -EINVAL && strstr(err, "differ"), "unequal ranges: %s", err);
+	ok(parse("999.1.1.1:80:80") == -EINVAL && strstr(err.msg, "not an IPv4 address"), "bad IP: %s", err.msg);
+	ok(parse("[::1]:80:80") == -EINVAL && strstr(err.msg, "IPv6"), "IPv6 refused: %s", err.msg);
+	ok(parse("1:2:3:4") == -EINVAL && strstr(err.msg, "too many"), "too many colons: %s", err.msg);
+	ok(parse("8000-8002:80-81") == -EINVAL && strstr(err.msg, "differ"), "unequal ranges: %s", err.msg);
 	ok(parse("90-80") == -EINVAL, "backwards range");
 	ok(parse("8080:80/") == -EINVAL, "empty protocol");
-	ok(parse("1-300") == -E2BIG && strstr(err, "more than 256"), "too many ports: %s", err);
+	ok(parse("1-300") == -E2BIG && strstr(err.msg, "more than 256"), "too many ports: %s", err.msg);
 	ok(parse("") == -EINVAL, "empty spec");
 
 	parse("8080:80");
@@ -80,10 +82,10 @@ static void test_parse(void)
 	free(ports);
 	ports = NULL;
 	nports = 0;
-	netcfg_parse_port("8080:80", &ports, &nports, err, sizeof(err));
-	netcfg_parse_port("8080:80/udp", &ports, &nports, err, sizeof(err));
+	netcfg_parse_port("8080:80", &ports, &nports, &err);
+	netcfg_parse_port("8080:80/udp", &ports, &nports, &err);
 	ok(!netcfg_port_clash(ports, nports, NULL), "same port, tcp and udp: no clash");
-	netcfg_parse_port("127.0.0.1:8080:81", &ports, &nports, err, sizeof(err));
+	netcfg_parse_port("127.0.0.1:8080:81", &ports, &nports, &err);
 	{
 		const struct port_binding *other = NULL, *a = netcfg_port_clash(ports, nports, &other);
 
@@ -97,15 +99,15 @@ static void test_values(void)
 	struct net_config c = { 0 };
 	char mac[18], cidr[32];
 
-	ok(netcfg_parse_mode("none", &c, err, sizeof(err)) == 0 && c.mode == NET_MODE_NONE, "--network none");
-	ok(netcfg_parse_mode("tap:tap0", &c, err, sizeof(err)) == 0 && c.mode == NET_MODE_TAP &&
+	ok(netcfg_parse_mode("none", &c, &err) == 0 && c.mode == NET_MODE_NONE, "--network none");
+	ok(netcfg_parse_mode("tap:tap0", &c, &err) == 0 && c.mode == NET_MODE_TAP &&
 	   !strcmp(c.tap, "tap0"), "--network tap:tap0");
-	ok(netcfg_parse_mode("slirp", &c, err, sizeof(err)) == 0 && c.mode == NET_MODE_SLIRP, "--network slirp");
-	ok(netcfg_parse_mode("bridge", &c, err, sizeof(err)) == 0 && c.mode == NET_MODE_SLIRP, "bridge means slirp");
-	ok(netcfg_parse_mode("host", &c, err, sizeof(err)) == -EINVAL && strstr(err, "unknown mode"), "host refused");
-	ok(netcfg_parse_mode("tap:", &c, err, sizeof(err)) == -EINVAL, "tap without a name");
-	ok(netcfg_parse_mode("tap:a-very-long-interface-name", &c, err, sizeof(err)) == -EINVAL, "tap name too long");
-	ok(netcfg_parse_mode("tap:../x", &c, err, sizeof(err)) == -EINVAL, "tap name with a slash");
+	ok(netcfg_parse_mode("slirp", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "--network slirp");
+	ok(netcfg_parse_mode("bridge", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "bridge means slirp");
+	ok(netcfg_parse_mode("host", &c, &err) == -EINVAL && strstr(err.msg, "unknown mode"), "host refused");
+	ok(netcfg_parse_mode("tap:", &c, &err) == -EINVAL, "tap without a name");
+	ok(netcfg_parse_mode("tap:a-very-long-interface-name", &c, &err) == -EINVAL, "tap name too long");
+	ok(netcfg_parse_mode("tap:../x", &c, &err) == -EINVAL, "tap name with a slash");
 
 	ok(netcfg_parse_mac("02:42:AC:11:00:02", mac) == 0 && !strcmp(mac, "02:42:ac:11:00:02"), "MAC normalised");
 	ok(netcfg_parse_mac("01:00:5e:00:00:01", mac) == -EINVAL, "multicast MAC refused");
@@ -215,10 +217,11 @@ static void test_run_flags(void)
 	struct image_config ic = { .ports = exposed, .n_ports = 3 };
 	struct run_net_opts o = { 0 };
 	struct net_config out = { 0 };
+	struct error e = { 0 };
 
-	ok(run_net_option(&o, RUN_NET_OPT_PUBLISH, "8080:80") == 0 && run_net_option(&o, 'P', NULL) == 0,
+	ok(run_net_option(&o, RUN_NET_OPT_PUBLISH, "8080:80", &e) == 0 && run_net_option(&o, 'P', NULL, &e) == 0,
 	   "-p 8080:80 -P accepted");
-	ok(run_net_config(&o, &ic, &out) == 0 && out.nports == 2 && out.ports[0].host_port == 8080 &&
+	ok(engine_net_config(&o.net, o.publish_all, &ic, &out, &e) == 0 && out.nports == 2 && out.ports[0].host_port == 8080 &&
 	   out.ports[0].container_port == 80 && out.ports[1].container_port == 53 && out.ports[1].udp &&
 	   out.ports[1].host_port == 0, "-P adds 53/udp on a free port, keeps the explicit 80, skips sctp");
 	ok(!strncmp(out.mac, "02:", 3), "a MAC is chosen for the container");
@@ -226,28 +229,28 @@ static void test_run_flags(void)
 	run_net_opts_free(&o);
 
 	memset(&o, 0, sizeof(o));
-	run_net_option(&o, RUN_NET_OPT_NETWORK, "none");
-	run_net_option(&o, RUN_NET_OPT_PUBLISH, "80");
-	ok(run_net_config(&o, NULL, &out) == 125, "-p with --network none: exit 125");
+	run_net_option(&o, RUN_NET_OPT_NETWORK, "none", &e);
+	run_net_option(&o, RUN_NET_OPT_PUBLISH, "80", &e);
+	ok(engine_net_config(&o.net, o.publish_all, NULL, &out, &e) == -EINVAL, "-p with --network none: refused (vmm exits 125)");
 	run_net_opts_free(&o);
 	memset(&o, 0, sizeof(o));
-	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2");
-	ok(run_net_config(&o, NULL, &out) == 125, "--ip with slirp refused");
+	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2", &e);
+	ok(engine_net_config(&o.net, o.publish_all, NULL, &out, &e) == -EINVAL, "--ip with slirp refused");
 	run_net_opts_free(&o);
 	memset(&o, 0, sizeof(o));
-	run_net_option(&o, RUN_NET_OPT_NETWORK, "tap:tap0");
-	run_net_option(&o, RUN_NET_OPT_GATEWAY, "10.0.0.1");
-	ok(run_net_config(&o, NULL, &out) == 125, "--gateway without --ip refused");
-	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2/8");
-	ok(run_net_config(&o, NULL, &out) == 0 && !strcmp(out.ip, "10.0.0.2/8") && !strcmp(out.gateway, "10.0.0.1"),
+	run_net_option(&o, RUN_NET_OPT_NETWORK, "tap:tap0", &e);
+	run_net_option(&o, RUN_NET_OPT_GATEWAY, "10.0.0.1", &e);
+	ok(engine_net_config(&o.net, o.publish_all, NULL, &out, &e) == -EINVAL, "--gateway without --ip refused");
+	run_net_option(&o, RUN_NET_OPT_IP, "10.0.0.2/8", &e);
+	ok(engine_net_config(&o.net, o.publish_all, NULL, &out, &e) == 0 && !strcmp(out.ip, "10.0.0.2/8") && !strcmp(out.gateway, "10.0.0.1"),
 	   "tap with --ip and --gateway");
 	netcfg_free(&out);
 	run_net_opts_free(&o);
 	memset(&o, 0, sizeof(o));
-	ok(run_net_option(&o, RUN_NET_OPT_DNS, "8.8.8.8") == 0 && run_net_option(&o, RUN_NET_OPT_DNS, "dns.google") == 125,
+	ok(run_net_option(&o, RUN_NET_OPT_DNS, "8.8.8.8", &e) == 0 && run_net_option(&o, RUN_NET_OPT_DNS, "dns.google", &e) == -EINVAL,
 	   "--dns takes addresses only");
-	ok(run_net_option(&o, RUN_NET_OPT_MAC, "01:02:03:04:05:06") == 125, "--mac-address multicast refused");
-	ok(run_net_option(&o, 'w', "/x") == 1, "other options are not ours");
+	ok(run_net_option(&o, RUN_NET_OPT_MAC, "01:02:03:04:05:06", &e) == -EINVAL, "--mac-address multicast refused");
+	ok(run_net_option(&o, 'w', "/x", &e) == 1, "other options are not ours");
 	run_net_opts_free(&o);
 }
 

@@ -88,27 +88,27 @@ static void test_blobs(struct store *s)
 	digest_buf("hello", 5, want);
 	ok(!strcmp(want, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
 	   "sha256 of hello");
-	ok(store_blob_begin(s, 0, &w) == 0 && store_blob_write(w, "hel", 3) == 0 &&
+	ok(store_blob_begin(s, 0, &w, NULL) == 0 && store_blob_write(w, "hel", 3) == 0 &&
 	   store_blob_write(w, "lo", 2) == 0, "stream a blob");
 	ok(count_files(blobs) == 0, "nothing visible while writing");
-	ok(store_blob_commit(w, D1, digest) == -EBADMSG && !strcmp(digest, want),
+	ok(store_blob_commit(w, D1, digest, NULL) == -EBADMSG && !strcmp(digest, want),
 	   "commit with the wrong digest refused");
 	ok(count_files(blobs) == 0 && !store_blob_has(s, want), "nothing left after a mismatch");
-	ok(store_blob_begin(s, 0, &w) == 0 && store_blob_write(w, "junk", 4) == 0, "another writer");
+	ok(store_blob_begin(s, 0, &w, NULL) == 0 && store_blob_write(w, "junk", 4) == 0, "another writer");
 	store_blob_abort(w);
 	ok(count_files(blobs) == 0, "nothing left after abort");
-	ok(store_blob_begin(s, 4, &w) == 0 && store_blob_write(w, "hello", 5) == -EFBIG,
+	ok(store_blob_begin(s, 4, &w, NULL) == 0 && store_blob_write(w, "hello", 5) == -EFBIG,
 	   "size limit enforced");
 	store_blob_abort(w);
-	ok(store_blob_put(s, "hello", 5, want, NULL) == 0 && store_blob_has(s, want) &&
+	ok(store_blob_put(s, "hello", 5, want, NULL, NULL) == 0 && store_blob_has(s, want) &&
 	   count_files(blobs) == 1, "commit with the right digest");
-	ok(store_blob_put(s, "hello", 5, want, NULL) == 0 && count_files(blobs) == 1,
+	ok(store_blob_put(s, "hello", 5, want, NULL, NULL) == 0 && count_files(blobs) == 1,
 	   "committing an existing blob again is fine");
-	ok(store_blob_read(s, want, 100, &data, &len) == 0 && len == 5 && !memcmp(data, "hello", 5),
+	ok(store_blob_read(s, want, 100, &data, &len, NULL) == 0 && len == 5 && !memcmp(data, "hello", 5),
 	   "read back verified");
 	free(data);
-	ok(store_blob_read(s, want, 4, &data, &len) == -EFBIG, "read bounded by max");
-	ok(store_blob_verify(s, want, 5) == 0 && store_blob_verify(s, want, 6) == -EBADMSG,
+	ok(store_blob_read(s, want, 4, &data, &len, NULL) == -EFBIG, "read bounded by max");
+	ok(store_blob_verify(s, want, 5, NULL) == 0 && store_blob_verify(s, want, 6, NULL) == -EBADMSG,
 	   "verify checks the size");
 
 	/* damage it: reads and verification notice, a new commit repairs it */
@@ -116,9 +116,9 @@ static void test_blobs(struct store *s)
 	fd = open(path, O_WRONLY);
 	ok(fd >= 0 && pwrite(fd, "J", 1, 0) == 1, "damage the blob");
 	close(fd);
-	ok(store_blob_read(s, want, 100, &data, &len) == -EBADMSG, "corrupt blob refused on read");
-	ok(store_blob_verify(s, want, 5) == -EBADMSG, "corrupt blob refused by verify");
-	ok(store_blob_put(s, "hello", 5, want, NULL) == 0 && store_blob_verify(s, want, 5) == 0,
+	ok(store_blob_read(s, want, 100, &data, &len, NULL) == -EBADMSG, "corrupt blob refused on read");
+	ok(store_blob_verify(s, want, 5, NULL) == -EBADMSG, "corrupt blob refused by verify");
+	ok(store_blob_put(s, "hello", 5, want, NULL, NULL) == 0 && store_blob_verify(s, want, 5, NULL) == 0,
 	   "committing it again replaces the damaged copy");
 	ok(store_blob_path(s, "sha256:../../etc", path, sizeof(path)) == -EINVAL,
 	   "no path for an invalid digest");
@@ -130,18 +130,18 @@ static void put_image(struct store *s, const char *layer, struct descriptor *md,
 	char ldigest[DIGEST_BUF], config[1024], manifest[2048];
 
 	digest_buf(layer, strlen(layer), ldigest);
-	store_blob_put(s, layer, strlen(layer), NULL, NULL);
+	store_blob_put(s, layer, strlen(layer), NULL, NULL, NULL);
 	snprintf(config, sizeof(config), "{\"architecture\":\"amd64\",\"os\":\"linux\","
 		 "\"created\":\"2024-01-01T00:00:00Z\",\"config\":{\"Cmd\":[\"sh\"],"
 		 "\"Env\":[\"PATH=/bin\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
 		 ldigest);
-	store_blob_put(s, config, strlen(config), NULL, cdigest);
+	store_blob_put(s, config, strlen(config), NULL, cdigest, NULL);
 	snprintf(manifest, sizeof(manifest), "{\"schemaVersion\":2,\"mediaType\":\"%s\","
 		 "\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
 		 "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
 		 MT_OCI_MANIFEST, MT_OCI_CONFIG, cdigest, strlen(config), MT_OCI_LAYER, ldigest,
 		 strlen(layer));
-	store_blob_put(s, manifest, strlen(manifest), NULL, md->digest);
+	store_blob_put(s, manifest, strlen(manifest), NULL, md->digest, NULL);
 	md->media_type = (char *)MT_OCI_MANIFEST;
 	md->size = strlen(manifest);
 }
@@ -158,13 +158,13 @@ static void test_images(struct store *s)
 
 	put_image(s, "layer-one", &m1, c1);
 	put_image(s, "layer-two", &m2, c2);
-	ok(store_tag_add(s, "busybox", &m1, old) == 0 && !old[0], "tag busybox");
-	ok(store_tag_add(s, "example.com/a/b:v1", &m2, old) == 0, "tag example.com/a/b:v1");
-	ok(store_tag_add(s, "Bad:tag", &m2, old) == -EINVAL, "invalid tag refused");
+	ok(store_tag_add(s, "busybox", &m1, old, NULL) == 0 && !old[0], "tag busybox");
+	ok(store_tag_add(s, "example.com/a/b:v1", &m2, old, NULL) == 0, "tag example.com/a/b:v1");
+	ok(store_tag_add(s, "Bad:tag", &m2, old, NULL) == -EINVAL, "invalid tag refused");
 	ok(read_file(AT_FDCWD, "index.json", 0, &json, &len) == -ENOENT ||
 	   (free(json), 1), "no stray index.json in the cwd");
 
-	ok(image_open(s, "busybox", &img) == 0, "open by short name");
+	ok(image_open(s, "busybox", &img, NULL) == 0, "open by short name");
 	ok(!strcmp(img->config_digest, c1) && !strcmp(img->manifest_digest, m1.digest) &&
 	   img->n_layers == 1 && img->layers[0].compression == COMPRESSION_NONE &&
 	   img->size == strlen("layer-one"), "manifest, config and layer");
@@ -174,39 +174,39 @@ static void test_images(struct store *s)
 	   !img->tags[1], "full tag listed");
 	ok(img->layers[0].path && str_has_suffix(img->layers[0].path, digest_hex(img->layers[0].digest)) &&
 	   access(img->layers[0].path, R_OK) == 0, "layer path exists");
-	ok(image_layer_verify(img, 0) == 0, "layer verifies");
+	ok(image_layer_verify(img, 0, NULL) == 0, "layer verifies");
 	ok(image_disk_path(img, tag, sizeof(tag)) == 0 && strstr(tag, "/disks/") &&
 	   str_has_suffix(tag, ".img"), "disk path %s", tag);
 	image_close(img);
 
-	ok(image_resolve(s, "docker.io/library/busybox:latest", digest, tag, sizeof(tag)) == 0 &&
+	ok(image_resolve(s, "docker.io/library/busybox:latest", digest, tag, sizeof(tag), NULL) == 0 &&
 	   !strcmp(digest, m1.digest) && !strcmp(tag, "docker.io/library/busybox:latest"),
 	   "resolve the full name");
 	snprintf(prefix, sizeof(prefix), "%.12s", digest_hex(c2));
-	ok(image_resolve(s, prefix, digest, tag, sizeof(tag)) == 0 && !strcmp(digest, m2.digest) &&
+	ok(image_resolve(s, prefix, digest, tag, sizeof(tag), NULL) == 0 && !strcmp(digest, m2.digest) &&
 	   !tag[0], "resolve a 12-digit ID");
-	ok(image_resolve(s, c2, digest, NULL, 0) == 0 && !strcmp(digest, m2.digest),
+	ok(image_resolve(s, c2, digest, NULL, 0, NULL) == 0 && !strcmp(digest, m2.digest),
 	   "resolve sha256:<config>");
-	ok(image_resolve(s, m1.digest, digest, NULL, 0) == 0 && !strcmp(digest, m1.digest),
+	ok(image_resolve(s, m1.digest, digest, NULL, 0, NULL) == 0 && !strcmp(digest, m1.digest),
 	   "resolve sha256:<manifest>");
 	snprintf(tag, sizeof(tag), "busybox@%s", m1.digest);
-	ok(image_resolve(s, tag, digest, NULL, 0) == 0 && !strcmp(digest, m1.digest),
+	ok(image_resolve(s, tag, digest, NULL, 0, NULL) == 0 && !strcmp(digest, m1.digest),
 	   "resolve name@digest");
-	ok(image_resolve(s, "nosuch", digest, NULL, 0) == -ENOENT, "unknown name");
-	ok(image_resolve(s, "sha256:zz", digest, NULL, 0) == -EINVAL, "bad ID");
-	ok(image_resolve(s, "UPPER", digest, NULL, 0) == -EINVAL, "invalid reference");
-	ok(image_resolve(s, "abc", digest, NULL, 0) == -ENOENT, "3 hex digits are a name, not an ID");
+	ok(image_resolve(s, "nosuch", digest, NULL, 0, NULL) == -ENOENT, "unknown name");
+	ok(image_resolve(s, "sha256:zz", digest, NULL, 0, NULL) == -EINVAL, "bad ID");
+	ok(image_resolve(s, "UPPER", digest, NULL, 0, NULL) == -EINVAL, "invalid reference");
+	ok(image_resolve(s, "abc", digest, NULL, 0, NULL) == -ENOENT, "3 hex digits are a name, not an ID");
 
-	ok(store_tag_add(s, "busybox", &m2, old) == 0 && !strcmp(old, m1.digest),
+	ok(store_tag_add(s, "busybox", &m2, old, NULL) == 0 && !strcmp(old, m1.digest),
 	   "retag busybox: the old image is reported");
-	ok(image_resolve(s, m1.digest, digest, NULL, 0) == 0, "old image still there, untagged");
-	ok(store_tag_remove(s, "docker.io/library/busybox:latest", &gone) == 0 && !gone,
+	ok(image_resolve(s, m1.digest, digest, NULL, 0, NULL) == 0, "old image still there, untagged");
+	ok(store_tag_remove(s, "docker.io/library/busybox:latest", &gone, NULL) == 0 && !gone,
 	   "untag busybox, the image keeps its other name");
-	ok(store_image_remove(s, m1.digest) == 0, "remove the untagged image");
+	ok(store_image_remove(s, m1.digest, NULL) == 0, "remove the untagged image");
 	/* its three blobs, and "hello" from test_blobs */
-	ok(store_gc(s, 0, &gc) == 0 && gc.blobs == 4, "gc removes unreferenced blobs (%u)", gc.blobs);
+	ok(store_gc(s, 0, &gc, NULL) == 0 && gc.blobs == 4, "gc removes unreferenced blobs (%u)", gc.blobs);
 	ok(store_blob_has(s, m2.digest) && store_blob_has(s, c2), "the other image's blobs stay");
-	ok(image_open(s, "example.com/a/b:v1", &img) == 0, "other image still opens");
+	ok(image_open(s, "example.com/a/b:v1", &img, NULL) == 0, "other image still opens");
 	image_close(img);
 
 	/* a manifest whose layer is missing is not tagged */
@@ -218,7 +218,7 @@ static void test_images(struct store *s)
 		digest_buf("layer-three", 11, digest);
 		store_blob_path(s, digest, path, sizeof(path));
 		unlink(path);
-		ok(store_tag_add(s, "incomplete", &m3, old) < 0, "an incomplete image is not tagged");
+		ok(store_tag_add(s, "incomplete", &m3, old, NULL) < 0, "an incomplete image is not tagged");
 	}
 }
 
@@ -302,13 +302,13 @@ static void test_concurrency(struct store *s)
 			struct store *cs;
 			int bad = 0;
 
-			if (store_open(root, &cs))
+			if (store_open(root, &cs, NULL))
 				_exit(1);
 			for (int i = 0; i < 25; i++) {
 				char ref[64];
 
 				snprintf(ref, sizeof(ref), "proc%d:t%d", p, i);
-				bad |= store_tag_add(cs, ref, &m, NULL) != 0;
+				bad |= store_tag_add(cs, ref, &m, NULL, NULL) != 0;
 			}
 			store_close(cs);
 			_exit(bad);
@@ -351,7 +351,7 @@ int main(void)
 	if (!mkdtemp(root))
 		return 1;
 	snprintf(blobs, sizeof(blobs), "%s/oci/blobs/sha256", root);
-	ok(store_open(root, &s) == 0, "store created in %s", root);
+	ok(store_open(root, &s, NULL) == 0, "store created in %s", root);
 	snprintf(cmd, sizeof(cmd), "%s/oci/oci-layout", root);
 	ok(access(cmd, R_OK) == 0, "oci-layout written");
 	test_blobs(s);

@@ -244,7 +244,7 @@ static void test_creds(void)
 	ok(creds_lookup(files, "localhost:5000", &got) == -ENOENT, "no files: nothing found");
 	strcpy(c.user, "alice");
 	strcpy(c.pass, "pa:ss word");
-	ok(creds_save(own, "localhost:5000", &c) == 0, "save");
+	ok(creds_save(own, "localhost:5000", &c, NULL) == 0, "save");
 	ok(mode_is(own, 0600) && mode_is(sub, 0700), "file 0600 in a new 0700 directory");
 	ok(creds_lookup(files, "localhost:5000", &got) == 0 && !strcmp(got.user, "alice") &&
 	   !strcmp(got.pass, "pa:ss word") && got.file == own, "found again, ':' in the password");
@@ -266,11 +266,11 @@ static void test_creds(void)
 	   !strcmp(got.pass, "p"), "username/password fields");
 
 	strcpy(c.user, "carol");
-	ok(creds_save(own, "https://localhost:5000/", &c) == 0 && creds_save(own, "quay.io", &c) == 0,
+	ok(creds_save(own, "https://localhost:5000/", &c, NULL) == 0 && creds_save(own, "quay.io", &c, NULL) == 0,
 	   "save over another spelling, and a second host");
 	ok(creds_lookup(files, "localhost:5000", &got) == 0 && !strcmp(got.user, "carol"),
 	   "the entry was replaced");
-	ok(creds_remove(own, "localhost:5000") == 0 && creds_remove(own, "localhost:5000") == -ENOENT,
+	ok(creds_remove(own, "localhost:5000", NULL) == 0 && creds_remove(own, "localhost:5000", NULL) == -ENOENT,
 	   "remove, then nothing to remove");
 	ok(creds_lookup(files, "localhost:5000", &got) == 0 && !strcmp(got.user, "eve"),
 	   "after logout, docker's credentials are next");
@@ -281,7 +281,7 @@ static void test_creds(void)
 	write_text(own, "{\"auths\":{\"x.io\":{\"auth\":\"bm9jb2xvbg==\"}}}");
 	ok(creds_lookup(files, "x.io", &got) == -ENOENT, "auth without ':' is ignored");
 	write_text(own, "{not json");
-	ok(creds_save(own, "quay.io", &c) == -EINVAL, "a corrupt file is not overwritten");
+	ok(creds_save(own, "quay.io", &c, NULL) == -EINVAL, "a corrupt file is not overwritten");
 	read_file(AT_FDCWD, own, 1 << 20, &text, &len);
 	ok(text && !strcmp(text, "{not json"), "and left as it was");
 	free(text);

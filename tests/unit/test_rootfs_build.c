@@ -97,7 +97,7 @@ static int build(const char **paths, size_t n, uint64_t size)
 	for (size_t i = 0; i < n; i++)
 		l[i] = (struct rootfs_layer){ .path = paths[i] };
 	unlink(img);
-	return rootfs_build(l, n, img, &o, NULL);
+	return rootfs_build(l, n, img, &o, NULL, NULL);
 }
 
 static ext2_filsys fs;
@@ -456,7 +456,7 @@ int main(void)
 		l[0] = junk;
 		ok(build(l, 1, 0) == -EINVAL, "a non-tar layer fails");
 		rl.path = l[0];
-		ok(rootfs_build(&rl, 1, img, NULL, NULL) == -ENOTSUP, "bzip2 media type refused");
+		ok(rootfs_build(&rl, 1, img, NULL, NULL, NULL) == -ENOTSUP, "bzip2 media type refused");
 		{
 			static char data[48 << 20];
 			struct archive *a = archive_write_new();

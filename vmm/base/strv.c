@@ -60,6 +60,14 @@ int strv_push(char ***v, const char *s)
 	return 0;
 }
 
+int strv_add_once(char ***v, const char *s)
+{
+	for (size_t i = 0; *v && (*v)[i]; i++)
+		if (!strcmp((*v)[i], s))
+			return 0;
+	return strv_push(v, s);
+}
+
 json_object *strv_to_json(char *const *v)
 {
 	json_object *a = json_object_new_array();

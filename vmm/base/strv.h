@@ -11,6 +11,8 @@ size_t strv_len(char *const *v);
 char **strv_dup(char *const *v);
 /* Append a copy of s (*v may be NULL). 0 or -ENOMEM. */
 int strv_push(char ***v, const char *s);
+/* The same unless s is there already. */
+int strv_add_once(char ***v, const char *s);
 /* A JSON array of the strings (an empty array for NULL). */
 json_object *strv_to_json(char *const *v);
 

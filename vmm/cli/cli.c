@@ -19,6 +19,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+int cli_fail(const struct error *e, int status)
+{
+	err_print(e);
+	return status;
+}
+
 int cli_bad_option(const char *cmd, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";

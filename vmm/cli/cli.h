@@ -3,6 +3,7 @@
 #define VMM_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vmm/base/error.h"	/* EXIT_VMM_ERROR */
@@ -30,6 +31,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* For getopt's '?': names the offending option; returns 2. */
 int cli_bad_option(const char *cmd, char **argv);
+
+/* The one line of a failure ("vmm: error: ..."); returns status, for "return cli_fail(&e, 1)". */
+int cli_fail(const struct error *e, int status);
+
+/* stop and restart: -t SECONDS and at least one CONTAINER. 0, 1 after --help, else the usage status. */
+int cli_stop_args(const char *cmd, int argc, char **argv, uint64_t *timeout);
+/* start and restart: start one container (detached: prints its ID); vmm's exit status. */
+int cli_start_container(struct cli *cli, const char *ref, bool attach, bool interactive);
 
 /* Subcommands (vmm/cli/<name>.c). */
 

@@ -107,6 +107,7 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct container **list;
 	json_object *out;
 	size_t n;
@@ -123,8 +124,8 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("inspect", "requires at least one NAME or ID");
-	if (container_list(cli->paths.root, &list, &n))
-		return 1;
+	if (container_list(cli->paths.root, &list, &n, &e))
+		return cli_fail(&e, 1);
 	for (int i = optind; i < argc; i++)
 		any |= is_container(list, n, argv[i]);
 	container_list_free(list, n);
@@ -135,8 +136,8 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct container *ct;
 
-		if (container_open(cli->paths.root, argv[i], &ct)) {
-			status = 1;
+		if (container_open(cli->paths.root, argv[i], &ct, &e)) {
+			status = cli_fail(&e, 1);
 			continue;
 		}
 		json_object_array_add(out, container_json(ct));

@@ -27,14 +27,3 @@ void cli_auth_files(const struct cli *cli, const char *authfile, struct auth_fil
 	out->list[1] = out->docker;
 	out->list[2] = NULL;
 }
-
-int cli_parse_bool(const char *arg, bool *out)
-{
-	if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
-		*out = true;
-	else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
-}

@@ -17,7 +17,4 @@ struct auth_files {
  */
 void cli_auth_files(const struct cli *cli, const char *authfile, struct auth_files *out);
 
-/* Parse --tls-verify's optional value ("true"/"false", none = true). 0 or -EINVAL. */
-int cli_parse_bool(const char *arg, bool *out);
-
 #endif

@@ -66,6 +66,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	bool no_trunc = false, quiet = false;
 	struct image *img;
 	struct store *s;
@@ -94,9 +95,9 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("history", "want exactly one IMAGE");
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	if (image_open(s, argv[optind], &img)) {
+	if (image_open(s, argv[optind], &img, &e)) {
 		store_close(s);
-		return 1;
+		return cli_fail(&e, 1);
 	}
 	/* without history, one row per layer */
 	n = img->config.n_history ? img->config.n_history : img->n_layers;

@@ -5,13 +5,19 @@
 
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
+#include "vmm/base/log.h"
 #include "vmm/cli/image_fmt.h"
 
 struct store *cli_store_open(const char *root)
 {
+	struct error e = { 0 };
 	struct store *s;
 
-	return store_open(root, &s) ? NULL : s;
+	if (store_open(root, &s, &e)) {
+		err_print(&e);
+		return NULL;
+	}
+	return s;
 }
 
 void fmt_short_ref(const char *full, char *buf, size_t len)

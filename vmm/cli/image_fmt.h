@@ -7,7 +7,7 @@
 
 struct store;
 
-/* Open the store of cli->root; logs and returns NULL on failure. */
+/* Open the store of cli->paths.root; prints why and returns NULL on failure. */
 struct store *cli_store_open(const char *root);
 
 /* "busybox:latest" for "docker.io/library/busybox:latest" (the input when it is no reference). */

@@ -130,6 +130,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	bool quiet = false, no_trunc = false, json = false, have_filter = false;
 	struct image_entry *v = NULL;
 	struct image_ref filter;
@@ -174,8 +175,10 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	}
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	if (image_entries(s, &v, &n))
+	if (image_entries(s, &v, &n, &e)) {
+		err_print(&e);
 		goto out;
+	}
 	rows = calloc(n + 1, sizeof(*rows));
 	if (!rows)
 		goto out;
@@ -198,8 +201,10 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			}
 		}
 		if (!cached) {
-			if (image_open_digest(s, v[i].digest, &img))
+			if (image_open_digest(s, v[i].digest, &img, &e)) {
+				err_print(&e);	/* the others are still listed */
 				continue;
+			}
 			r->created = img->config.created_time;
 			r->size = img->size;
 			image_close(img);

@@ -114,6 +114,7 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	json_object *out;
 	struct store *s;
 	int c, status = 0;
@@ -133,8 +134,8 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct image *img;
 
-		if (image_open(s, argv[i], &img)) {
-			status = 1;
+		if (image_open(s, argv[i], &img, &e)) {
+			status = cli_fail(&e, 1);
 			continue;
 		}
 		json_object_array_add(out, image_json(img));

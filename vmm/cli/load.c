@@ -29,6 +29,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct loaded_image *res;
 	const char *input = NULL;
 	struct store *s;
@@ -59,10 +60,10 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	ret = image_load(s, input, STDIN_FILENO, &res, &n);
+	ret = image_load(s, input, STDIN_FILENO, &res, &n, &e);
 	store_close(s);
 	if (ret)
-		return 1;
+		return cli_fail(&e, 1);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; res[i].refs[j]; j++) {
 			char name[512];

@@ -13,6 +13,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/cli/credentials.h"
 #include "vmm/base/log.h"
+#include "vmm/cli/options.h"
 
 #define DEFAULT_REGISTRY	"docker.io"
 
@@ -149,6 +150,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	const char *user = NULL, *pass = NULL, *authfile = NULL;
 	bool pass_stdin = false, verify = true;
 	char host[AUTH_HOST_MAX], label[AUTH_HOST_MAX + 16];
@@ -170,7 +172,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 			pass_stdin = true;
 			break;
 		case OPT_TLS:
-			if (cli_parse_bool(optarg, &verify))
+			if (opt_parse_bool(optarg, &verify))
 				return cli_usage_error("login", "--tls-verify wants true or false");
 			break;
 		case OPT_AUTHFILE:
@@ -196,20 +198,22 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	ro.insecure = !verify;
 	ro.creds = &c;
 	ro.login = true;
-	ret = registry_open(host, &ro, &r);
+	ret = registry_open(host, &ro, &r, &e);
 	if (!ret) {
 		ret = registry_ping(r);
-		if (!ret && !registry_authenticated(r))
+		if (ret)
+			err_copy(&e, registry_error(r), ret);
+		else if (!registry_authenticated(r))
 			pr_warn("%s does not ask for credentials; saving them unchecked", host);
 		registry_close(r);
 	}
 	if (!ret) {
 		cli_auth_files(cli, authfile, &af);
-		ret = creds_save(af.own, host, &c);
+		ret = creds_save(af.own, host, &c, &e);
 	}
 	explicit_bzero(&c, sizeof(c));
 	if (ret)
-		return 1;
+		return cli_fail(&e, 1);
 	printf("Login Succeeded\n");
 	return 0;
 }
@@ -222,6 +226,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	const char *authfile = NULL;
 	char host[AUTH_HOST_MAX];
 	struct auth_files af;
@@ -243,7 +248,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 	if ((ret = server_arg("logout", argc, argv, host, sizeof(host))))
 		return ret;
 	cli_auth_files(cli, authfile, &af);
-	ret = creds_remove(af.own, host);
+	ret = creds_remove(af.own, host, &e);
 	if (ret == -ENOENT) {
 		const char *docker_only[] = { af.docker, NULL };
 
@@ -256,7 +261,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	if (ret)
-		return 1;
+		return cli_fail(&e, 1);
 	printf("Removing login credentials for %s\n", host);
 	return 0;
 }

@@ -123,6 +123,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct opts o = { .tail = -1 };
 	bool follow_flag = false;
 	struct container *ct;
@@ -156,8 +157,8 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("logs", "requires exactly one CONTAINER");
-	if (container_open(cli->paths.root, argv[optind], &ct))
-		return 1;
+	if (container_open(cli->paths.root, argv[optind], &ct, &e))
+		return cli_fail(&e, 1);
 	container_path(ct, "container.log", path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

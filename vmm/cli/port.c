@@ -21,6 +21,7 @@ int cmd_port(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct container_state st;
 	struct container *ct;
 	uint64_t want = 0;
@@ -52,8 +53,8 @@ int cmd_port(struct cli *cli, int argc, char **argv)
 		if (parse_uint(spec, 1, 65535, &want))
 			return cli_usage_error("port", "%s: not a port number", argv[optind + 1]);
 	}
-	if (container_open(cli->paths.root, argv[optind], &ct))
-		return 1;
+	if (container_open(cli->paths.root, argv[optind], &ct, &e))
+		return cli_fail(&e, 1);
 	container_effective_state(ct, &st);
 	if (st.status != CONTAINER_RUNNING)
 		st.nports = 0;

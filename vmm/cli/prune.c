@@ -30,6 +30,7 @@ int cmd_image_prune(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct gc_result res;
 	bool force = false;
 	struct store *s;
@@ -65,10 +66,10 @@ int cmd_image_prune(struct cli *cli, int argc, char **argv)
 	}
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	ret = store_gc(s, GC_WAIT | GC_DISKS, &res);
+	ret = store_gc(s, GC_WAIT | GC_DISKS, &res, &e);
 	store_close(s);
 	if (ret)
-		return 1;
+		return cli_fail(&e, 1);
 	format_size_si(res.bytes, size, sizeof(size));
 	printf("Deleted blobs: %u\nDeleted cached disks: %u\nTotal reclaimed space: %s\n",
 	       res.blobs, res.disks, size);

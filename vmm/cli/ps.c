@@ -68,6 +68,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	bool all = false, quiet = false, no_trunc = false, json = false;
 	struct container **list;
 	size_t n;
@@ -89,8 +90,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
-	if (container_list(cli->paths.root, &list, &n))
-		return 1;
+	if (container_list(cli->paths.root, &list, &n, &e))
+		return cli_fail(&e, 1);
 	if (!quiet && !json)
 		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
 		       "CREATED", "STATUS", "PORTS", "NAMES");

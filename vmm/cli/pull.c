@@ -13,6 +13,7 @@
 #include "vmm/cli/image_fmt.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
+#include "vmm/cli/options.h"
 
 #define REDRAW_NS	100000000LL	/* progress lines at most 10 times a second */
 
@@ -108,6 +109,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct pull_opts po = { 0 };
 	struct pull_result res;
 	struct auth_files af;
@@ -132,7 +134,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case OPT_TLS:
-			if (cli_parse_bool(optarg, &verify))
+			if (opt_parse_bool(optarg, &verify))
 				return cli_usage_error("pull", "--tls-verify wants true or false");
 			break;
 		case OPT_AUTHFILE:
@@ -169,12 +171,12 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	}
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	ret = image_pull(s, argv[optind], &po, &res);
+	ret = image_pull(s, argv[optind], &po, &res, &e);
 	store_close(s);
 	if (view.open)
 		printf("\n");
 	if (ret)
-		return 1;
+		return cli_fail(&e, 1);
 	if (quiet) {
 		printf("%s\n", res.ref);
 		return 0;

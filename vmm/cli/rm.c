@@ -1,12 +1,9 @@
 /* vmm rm: remove containers (their directory, disk and logs). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/engine/container.h"
-#include "vmm/base/log.h"
+#include "vmm/engine/lifecycle.h"
 
 static void usage(void)
 {
@@ -39,31 +36,12 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("rm", "requires at least one CONTAINER");
 	for (int i = optind; i < argc; i++) {
-		struct container *ct;
-		int ret;
+		struct error e = { 0 };
 
-		if (container_open(cli->paths.root, argv[i], &ct)) {
-			status = 1;
-			continue;
-		}
-		if (container_is_running(ct)) {
-			if (!force) {
-				pr_err("container %s is running: stop it first ('vmm stop %s') or use 'vmm rm -f'",
-				       argv[i], argv[i]);
-				container_free(ct);
-				status = 1;
-				continue;
-			}
-			container_kill(ct);
-		}
-		ret = container_remove(ct);
-		if (ret) {
-			pr_err("container %s: cannot remove %s: %s", argv[i], ct->dir, strerror(-ret));
-			status = 1;
-		} else {
+		if (engine_remove(&cli->paths, argv[i], force, &e))
+			status = cli_fail(&e, 1);
+		else
 			printf("%s\n", argv[i]);
-		}
-		container_free(ct);
 	}
 	return status;
 }

@@ -55,7 +55,7 @@ static void print_untagged(const char *full)
 	printf("Untagged: %s\n", name);
 }
 
-static int remove_one(struct rmi *r, const char *name)
+static int remove_one(struct rmi *r, const char *name, struct error *e)
 {
 	char digest[DIGEST_BUF], tag[REF_STR_MAX], config[DIGEST_BUF];
 	struct image_entry *v;
@@ -64,31 +64,31 @@ static int remove_one(struct rmi *r, const char *name)
 	size_t n;
 	int ret;
 
-	if ((ret = image_resolve(r->s, name, digest, tag, sizeof(tag))))
+	if ((ret = image_resolve(r->s, name, digest, tag, sizeof(tag), e)))
 		return ret;
-	if ((ret = image_entries(r->s, &v, &n)))
+	if ((ret = image_entries(r->s, &v, &n, e)))
 		return ret;
 	config_of(v, n, digest, config);
-	if ((ret = store_tags_of(r->s, digest, &tags)))
+	if ((ret = store_tags_of(r->s, digest, &tags, e)))
 		goto out;
 	user = user_of(r, config);
 
 	if (tag[0] && tags[0] && tags[1]) {
 		/* one of several names: only the name goes */
-		if (!(ret = store_tag_remove(r->s, tag, NULL)))
+		if (!(ret = store_tag_remove(r->s, tag, NULL, e)))
 			print_untagged(tag);
+		else if (ret == -ENOENT)
+			err_set(e, ret, "%s: no such tag", tag);
 		goto out;
 	}
 	if (!tag[0] && tags[0] && tags[1] && !r->force) {
-		pr_err("conflict: unable to delete %.12s (must be forced) - image is referenced in "
-		       "multiple repositories", config[0] ? digest_hex(config) : digest_hex(digest));
-		ret = -EEXIST;
+		ret = err_set(e, -EEXIST, "conflict: unable to delete %.12s (must be forced) - image is "
+			      "referenced in multiple repositories", config[0] ? digest_hex(config) : digest_hex(digest));
 		goto out;
 	}
 	if (user && !r->force) {
-		pr_err("conflict: unable to remove %s (must force) - container %.12s is using its "
-		       "referenced image %.12s", name, user, digest_hex(config));
-		ret = -EBUSY;
+		ret = err_set(e, -EBUSY, "conflict: unable to remove %s (must force) - container %.12s is using "
+			      "its referenced image %.12s", name, user, digest_hex(config));
 		goto out;
 	}
 	/* the image goes: every manifest with this config when named by ID */
@@ -98,7 +98,7 @@ static int remove_one(struct rmi *r, const char *name)
 			continue;
 		if (v[i].ref)
 			print_untagged(v[i].ref);
-		ret = store_image_remove(r->s, v[i].digest);
+		ret = store_image_remove(r->s, v[i].digest, e);
 	}
 	if (!ret) {
 		printf("Deleted: %s\n", config[0] ? config : digest);
@@ -140,18 +140,22 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 		store_close(r.s);
 		return 1;
 	}
-	for (int i = optind; i < argc; i++)
-		if (remove_one(&r, argv[i]))
-			status = 1;
+	for (int i = optind; i < argc; i++) {
+		struct error e = { 0 };
+
+		if (remove_one(&r, argv[i], &e))
+			status = cli_fail(&e, 1);
+	}
 	if (r.deleted) {
+		struct error e = { 0 };
 		struct gc_result res;
-		int ret = store_gc(r.s, 0, &res);
+		int ret = store_gc(r.s, 0, &res, &e);
 
 		if (ret == -EBUSY)
 			pr_info("other vmm processes use the store: unused blobs stay until "
 				"'vmm image prune'");
 		else if (ret)
-			status = 1;
+			status = cli_fail(&e, 1);
 	}
 	strv_free(r.used);
 	strv_free(r.containers);

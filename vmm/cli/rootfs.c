@@ -37,6 +37,7 @@ static int build(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	struct rootfs_opts o = { .size = ROOTFS_DEFAULT_SIZE };
 	struct rootfs_layer *layers;
 	struct rootfs_stats st;
@@ -82,10 +83,10 @@ static int build(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++)
 		layers[i].path = argv[optind + 1 + i];
-	err = rootfs_build(layers, n, argv[optind], &o, &st);
+	err = rootfs_build(layers, n, argv[optind], &o, &st, &e);
 	free(layers);
 	if (err)
-		return 1;
+		return cli_fail(&e, 1);
 	if (!quiet) {
 		format_size_si(st.data_bytes, a, sizeof(a));
 		format_size_iec(o.size, b, sizeof(b));

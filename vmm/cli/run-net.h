@@ -8,7 +8,7 @@
 
 #include "vmm/engine/netcfg.h"
 
-struct image_config;
+struct error;
 
 enum {
 	RUN_NET_OPT_NETWORK = 512, RUN_NET_OPT_PUBLISH_ALL, RUN_NET_OPT_MAC, RUN_NET_OPT_IP,
@@ -50,14 +50,10 @@ struct run_net_opts {
 
 /*
  * One option (c from getopt_long; also 'P'). 1: not a network option, 0:
- * taken, else the exit status after the error line (125, like docker).
+ * taken, -errno with e: a bad value. Checking the flags against each other
+ * and against the image is engine_create's.
  */
-int run_net_option(struct run_net_opts *o, int c, const char *arg);
-/*
- * The container's network config: flags checked against each other, -P
- * expanded from the image's ExposedPorts, a MAC chosen. 0 or 125 (logged).
- */
-int run_net_config(struct run_net_opts *o, const struct image_config *ic, struct net_config *out);
+int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error *e);
 void run_net_opts_free(struct run_net_opts *o);
 
 #endif

@@ -28,6 +28,7 @@ static void usage(void)
 static int save_to_file(struct store *s, char **names, size_t n, enum save_format fmt,
 			const char *out)
 {
+	struct error e = { 0 };
 	char *tmp;
 	int fd, ret;
 
@@ -40,7 +41,9 @@ static int save_to_file(struct store *s, char **names, size_t n, enum save_forma
 		return 1;
 	}
 	fchmod(fd, 0644);
-	ret = image_save(s, names, n, fmt, fd, out);
+	ret = image_save(s, names, n, fmt, fd, out, &e);
+	if (ret)
+		err_print(&e);
 	if (!ret && fsync(fd) < 0) {
 		pr_err("%s: %s", out, strerror(errno));
 		ret = -errno;
@@ -64,6 +67,7 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	enum save_format fmt = SAVE_DOCKER_ARCHIVE;
 	const char *out = NULL;
 	struct store *s;
@@ -101,7 +105,8 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 	if (out)
 		ret = save_to_file(s, argv + optind, argc - optind, fmt, out);
 	else
-		ret = image_save(s, argv + optind, argc - optind, fmt, STDOUT_FILENO, "stdout") ? 1 : 0;
+		ret = image_save(s, argv + optind, argc - optind, fmt, STDOUT_FILENO, "stdout", &e) ?
+		      cli_fail(&e, 1) : 0;
 	store_close(s);
 	return ret;
 }

@@ -22,6 +22,7 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	char digest[DIGEST_BUF];
 	struct descriptor desc;
 	struct image_ref ref;
@@ -48,11 +49,13 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
 	}
 	if (!(s = cli_store_open(cli->paths.root)))
 		return 1;
-	ret = image_resolve(s, argv[optind], digest, NULL, 0);
-	if (!ret && !(ret = store_index_find(s, digest, &desc))) {
-		ret = store_tag_add(s, argv[optind + 1], &desc, NULL);
+	ret = image_resolve(s, argv[optind], digest, NULL, 0, &e);
+	if (!ret && !(ret = store_index_find(s, digest, &desc, &e))) {
+		ret = store_tag_add(s, argv[optind + 1], &desc, NULL, &e);
 		descriptor_free(&desc);
 	}
+	if (ret)
+		err_print(&e);
 	store_close(s);
 	return ret ? 1 : 0;
 }

@@ -3,8 +3,7 @@
 #include <stdio.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/engine/container.h"
-#include "vmm/base/log.h"
+#include "vmm/engine/lifecycle.h"
 
 int cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -25,21 +24,13 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("wait", "requires at least one CONTAINER");
 	for (int i = optind; i < argc; i++) {
-		struct container *ct;
-		struct container_state st;
+		struct error e = { 0 };
+		int code;
 
-		if (container_open(cli->paths.root, argv[i], &ct)) {
-			status = 1;
-			continue;
-		}
-		if (container_wait(ct) || container_reload_state(ct)) {
-			pr_err("container %s: cannot wait for it", argv[i]);
-			status = 1;
-		} else {
-			container_effective_state(ct, &st);
-			printf("%d\n", st.exit_code);
-		}
-		container_free(ct);
+		if (engine_wait(&cli->paths, argv[i], &code, &e))
+			status = cli_fail(&e, 1);
+		else
+			printf("%d\n", code);
 	}
 	return status;
 }

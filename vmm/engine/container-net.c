@@ -123,14 +123,15 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 {
 	const char *ctx = "config.HostConfig", *mode = NULL, *mac = NULL;
 	json_object *ports;
-	char err[256];
+	struct error why = { 0 };
+	char cidr[32];
 	int ret;
 
 	memset(n, 0, sizeof(*n));
 	if ((ret = jget_string(host, "NetworkMode", false, ctx, &mode, e)))
 		return ret;
-	if (mode && netcfg_parse_mode(mode, n, err, sizeof(err)))
-		return err_set(e, -EINVAL, "%s.NetworkMode: %s", ctx, err);
+	if (mode && netcfg_parse_mode(mode, n, &why))
+		return err_set(e, -EINVAL, "%s.NetworkMode: %s", ctx, why.msg);
 	if ((ret = jget_string(host, "MacAddress", false, ctx, &mac, e)))
 		return ret;
 	if (mac && *mac && netcfg_parse_mac(mac, n->mac))
@@ -162,7 +163,7 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	for (size_t i = 0; n->extra_hosts && n->extra_hosts[i]; i++)
 		if (!netcfg_host_entry_valid(n->extra_hosts[i]))
 			return err_set(e, -EINVAL, "%s.ExtraHosts[%zu]: not NAME:IP", ctx, i);
-	if (n->ip && netcfg_parse_cidr(n->ip, err, sizeof(err)))
+	if (n->ip && netcfg_parse_cidr(n->ip, cidr, sizeof(cidr)))
 		return err_set(e, -EINVAL, "%s.IPAddress: not A.B.C.D/NN", ctx);
 	if (n->gateway && !netcfg_ipv4_valid(n->gateway))
 		return err_set(e, -EINVAL, "%s.Gateway: not an IPv4 address", ctx);

@@ -303,7 +303,7 @@ static int load(const char *dir, const char *id, struct container **out)
 	return 0;
 }
 
-int container_list(const char *root, struct container ***out, size_t *n)
+int container_list(const char *root, struct container ***out, size_t *n, struct error *e)
 {
 	char dir[4096];
 	struct container **list = NULL;
@@ -312,13 +312,11 @@ int container_list(const char *root, struct container ***out, size_t *n)
 	DIR *d;
 	int ret = containers_dir(root, dir, sizeof(dir));
 
-	if (ret) {
-		pr_err("%s/containers: %s", root, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_sys(e, ret, "%s/containers", root);
 	d = opendir(dir);
 	if (!d)
-		return -errno;
+		return err_sys(e, -errno, "%s", dir);
 	while ((de = readdir(d))) {
 		struct container *c, **nl;
 
@@ -353,11 +351,11 @@ void container_list_free(struct container **list, size_t n)
 	free(list);
 }
 
-int container_open(const char *root, const char *ref, struct container **out)
+int container_open(const char *root, const char *ref, struct container **out, struct error *e)
 {
 	struct container **list, *found = NULL;
 	size_t n, matches = 0;
-	int ret = container_list(root, &list, &n);
+	int ret = container_list(root, &list, &n, e);
 
 	if (ret)
 		return ret;
@@ -374,12 +372,9 @@ int container_open(const char *root, const char *ref, struct container **out)
 	}
 	if (matches != 1) {
 		container_list_free(list, n);
-		if (matches > 1) {
-			pr_err("container '%s': ambiguous ID prefix (use more characters)", ref);
-			return -EINVAL;
-		}
-		pr_err("no such container: %s", ref);
-		return -ENOENT;
+		if (matches > 1)
+			return err_set(e, -EINVAL, "container '%s': ambiguous ID prefix (use more characters)", ref);
+		return err_set(e, -ENOENT, "no such container: %s", ref);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (list[i] != found)
@@ -389,34 +384,30 @@ int container_open(const char *root, const char *ref, struct container **out)
 	return 0;
 }
 
-int container_create(const char *root, const struct container_config *cfg, struct container **out)
+int container_create(const char *root, const struct container_config *cfg, struct container **out,
+		     struct error *e)
 {
 	char dir[4096], lockpath[4200];
 	struct container **list, *c;
 	size_t n;
 	int lock, ret = containers_dir(root, dir, sizeof(dir));
 
-	if (ret) {
-		pr_err("%s/containers: %s", root, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err_sys(e, ret, "%s/containers", root);
 	snprintf(lockpath, sizeof(lockpath), "%s/.lock", dir);
 	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
-		ret = -errno;
-		pr_err("%s: %s", lockpath, strerror(errno));
+		ret = err_sys(e, -errno, "%s", lockpath);
 		goto out_lock;
 	}
-	ret = container_list(root, &list, &n);
+	ret = container_list(root, &list, &n, e);
 	if (ret)
 		goto out_lock;
 	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(list[i]->cfg.name, cfg->name)) {
-			pr_err("the container name \"%s\" is already in use by container %.12s "
-			       "(remove it with 'vmm rm %s' or choose another --name)",
-			       cfg->name, list[i]->cfg.id, cfg->name);
-			ret = -EEXIST;
-		}
+		if (!strcmp(list[i]->cfg.name, cfg->name))
+			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s "
+				      "(remove it with 'vmm rm %s' or choose another --name)",
+				      cfg->name, list[i]->cfg.id, cfg->name);
 	}
 	container_list_free(list, n);
 	if (ret)
@@ -425,7 +416,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c = calloc(1, sizeof(*c));
 	if (!c || asprintf(&c->dir, "%s/%s", dir, cfg->id) < 0) {
 		free(c);
-		ret = -ENOMEM;
+		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out_lock;
 	}
 	c->lock_fd = -1;
@@ -442,8 +433,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
 	c->state.status = CONTAINER_CREATED;
 	if (mkdir(c->dir, 0700) < 0) {
-		ret = -errno;
-		pr_err("%s: %s", c->dir, strerror(errno));
+		ret = err_sys(e, -errno, "%s", c->dir);
 		container_free(c);
 		goto out_lock;
 	}
@@ -452,7 +442,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	if (!ret)
 		ret = write_json(c, CONFIG_FILE, config_json(&c->cfg));
 	if (ret) {
-		pr_err("container %.12s: cannot write its configuration: %s", cfg->id, strerror(-ret));
+		err_sys(e, ret, "container %.12s: cannot write its configuration", cfg->id);
 		container_remove(c);
 		container_free(c);
 		goto out_lock;

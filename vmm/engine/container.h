@@ -18,6 +18,8 @@
 
 #include "vmm/engine/netcfg.h"
 
+struct error;
+
 #define CONTAINER_ID_LEN 64
 
 enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED };
@@ -76,11 +78,12 @@ bool container_name_valid(const char *name);
  * Create containers/<id>/ with config.json and a "created" state, after
  * checking the name is free (under the containers lock). -EEXIST names a clash.
  */
-int container_create(const char *root, const struct container_config *cfg, struct container **out);
-/* Find by full ID, unique ID prefix or name. -ENOENT, or -EINVAL when ambiguous. Logs. */
-int container_open(const char *root, const char *ref, struct container **out);
+int container_create(const char *root, const struct container_config *cfg, struct container **out,
+		     struct error *e);
+/* Find by full ID, unique ID prefix or name. -ENOENT, or -EINVAL when ambiguous; e says which. */
+int container_open(const char *root, const char *ref, struct container **out, struct error *e);
 /* Every container, sorted by creation time (newest first). */
-int container_list(const char *root, struct container ***out, size_t *n);
+int container_list(const char *root, struct container ***out, size_t *n, struct error *e);
 void container_free(struct container *c);
 void container_list_free(struct container **list, size_t n);
 

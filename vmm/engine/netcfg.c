@@ -11,7 +11,7 @@
 #include "vmm/engine/netcfg.h"
 #include "vmm/base/util.h"
 
-int netcfg_parse_mode(const char *s, struct net_config *c, char *err, size_t errlen)
+int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e)
 {
 	if (!strcmp(s, "slirp") || !strcmp(s, "default") || !strcmp(s, "bridge") || !strcmp(s, "user")) {
 		c->mode = NET_MODE_SLIRP;
@@ -25,16 +25,14 @@ int netcfg_parse_mode(const char *s, struct net_config *c, char *err, size_t err
 		const char *name = s + 4;
 
 		if (!*name || strlen(name) >= sizeof(c->tap) || strchr(name, '/') || strchr(name, ' ')) {
-			snprintf(err, errlen, "--network %s: not a network interface name (1 to %zu characters)",
+			return err_set(e, -EINVAL, "--network %s: not a network interface name (1 to %zu characters)",
 				 s, sizeof(c->tap) - 1);
-			return -EINVAL;
 		}
 		c->mode = NET_MODE_TAP;
 		snprintf(c->tap, sizeof(c->tap), "%s", name);
 		return 0;
 	}
-	snprintf(err, errlen, "--network %s: unknown mode (use slirp, none or tap:NAME)", s);
-	return -EINVAL;
+	return err_set(e, -EINVAL, "--network %s: unknown mode (use slirp, none or tap:NAME)", s);
 }
 
 void netcfg_mode_string(const struct net_config *c, char *buf, size_t len)
@@ -78,7 +76,7 @@ static int parse_range(const char *s, size_t len, unsigned *lo, unsigned *hi)
 	return 0;
 }
 
-int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, char *err, size_t errlen)
+int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, struct error *e)
 {
 	const char *slash = strrchr(spec, '/'), *end = slash ? slash : spec + strlen(spec);
 	const char *c1, *c2, *cport;
@@ -91,13 +89,11 @@ int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, ch
 		if (!strcmp(slash + 1, "udp"))
 			udp = true;
 		else if (strcmp(slash + 1, "tcp")) {
-			snprintf(err, errlen, "-p %s: unknown protocol '%s' (tcp or udp)", spec, slash + 1);
-			return -EINVAL;
+			return err_set(e, -EINVAL, "-p %s: unknown protocol '%s' (tcp or udp)", spec, slash + 1);
 		}
 	}
 	if (spec[0] == '[' || memchr(spec, ']', end - spec)) {
-		snprintf(err, errlen, "-p %s: IPv6 addresses are not supported (the guest network is IPv4)", spec);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "-p %s: IPv6 addresses are not supported (the guest network is IPv4)", spec);
 	}
 	/* From the right: CONTAINERPORT, then HOSTPORT, then IP. */
 	c2 = NULL;
@@ -115,26 +111,22 @@ int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, ch
 				break;
 			}
 	if (c1 && memchr(spec, ':', c1 - spec)) {
-		snprintf(err, errlen, "-p %s: too many ':' (use [IP:]HOSTPORT:CONTAINERPORT[/udp])", spec);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "-p %s: too many ':' (use [IP:]HOSTPORT:CONTAINERPORT[/udp])", spec);
 	}
 	if (parse_range(cport, end - cport, &clo, &chi)) {
-		snprintf(err, errlen, "-p %s: container port '%.*s' is not a port (1-65535) or range",
+		return err_set(e, -EINVAL, "-p %s: container port '%.*s' is not a port (1-65535) or range",
 			 spec, (int)(end - cport), cport);
-		return -EINVAL;
 	}
 	if (c1) {
 		size_t iplen = c1 - spec;
 
 		if (iplen >= sizeof(ip)) {
-			snprintf(err, errlen, "-p %s: '%.*s' is not an IPv4 address", spec, (int)iplen, spec);
-			return -EINVAL;
+			return err_set(e, -EINVAL, "-p %s: '%.*s' is not an IPv4 address", spec, (int)iplen, spec);
 		}
 		memcpy(ip, spec, iplen);
 		ip[iplen] = '\0';
 		if (!netcfg_ipv4_valid(ip)) {
-			snprintf(err, errlen, "-p %s: '%s' is not an IPv4 address", spec, ip);
-			return -EINVAL;
+			return err_set(e, -EINVAL, "-p %s: '%s' is not an IPv4 address", spec, ip);
 		}
 		if (!strcmp(ip, "0.0.0.0"))
 			ip[0] = '\0';
@@ -143,28 +135,23 @@ int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, ch
 		const char *h = c1 ? c1 + 1 : spec;
 
 		if (h != c2 && parse_range(h, c2 - h, &hlo, &hhi)) {
-			snprintf(err, errlen, "-p %s: host port '%.*s' is not a port (1-65535) or range",
+			return err_set(e, -EINVAL, "-p %s: host port '%.*s' is not a port (1-65535) or range",
 				 spec, (int)(c2 - h), h);
-			return -EINVAL;
 		}
 		if (h == c2 && !c1) {
-			snprintf(err, errlen, "-p %s: empty host port (use CONTAINERPORT alone for a free one)", spec);
-			return -EINVAL;
+			return err_set(e, -EINVAL, "-p %s: empty host port (use CONTAINERPORT alone for a free one)", spec);
 		}
 	}
 	count = chi - clo + 1;
 	if (hlo && hhi - hlo + 1 != count) {
-		snprintf(err, errlen, "-p %s: the host and container port ranges differ in length", spec);
-		return -EINVAL;
+		return err_set(e, -EINVAL, "-p %s: the host and container port ranges differ in length", spec);
 	}
 	if (*n + count > NETCFG_MAX_PORTS) {
-		snprintf(err, errlen, "-p %s: more than %d published ports", spec, NETCFG_MAX_PORTS);
-		return -E2BIG;
+		return err_set(e, -E2BIG, "-p %s: more than %d published ports", spec, NETCFG_MAX_PORTS);
 	}
 	nb = realloc(*out, (*n + count) * sizeof(*nb));
 	if (!nb) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return err_set(e, -ENOMEM, "out of memory");
 	}
 	for (unsigned i = 0; i < count; i++) {
 		struct port_binding *b = &nb[*n + i];

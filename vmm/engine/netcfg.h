@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct error;
+
 #define NETCFG_MAX_PORTS	256	/* published ports per container */
 #define NETCFG_MAX_LIST		64	/* --dns, --dns-search, --add-host entries */
 
@@ -36,14 +38,14 @@ struct net_config {
 	size_t nports;
 };
 
-/* "slirp" (also "default", "bridge", "user"), "none", "tap:NAME". 0 or -EINVAL with err. */
-int netcfg_parse_mode(const char *s, struct net_config *c, char *err, size_t errlen);
+/* "slirp" (also "default", "bridge", "user"), "none", "tap:NAME". 0 or -EINVAL with e. */
+int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e);
 /*
  * docker's -p: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ports or equal-length
  * ranges (8000-8009:80-89), IP:: for a free host port on IP. Appends to
- * *out / *n (at most NETCFG_MAX_PORTS in all). 0 or -EINVAL / -E2BIG with err.
+ * *out / *n (at most NETCFG_MAX_PORTS in all). 0 or -EINVAL / -E2BIG with e.
  */
-int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, char *err, size_t errlen);
+int netcfg_parse_port(const char *spec, struct port_binding **out, size_t *n, struct error *e);
 /* The same host port and protocol published twice on overlapping addresses? */
 const struct port_binding *netcfg_port_clash(const struct port_binding *ports, size_t n,
 					     const struct port_binding **other);

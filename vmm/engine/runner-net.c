@@ -34,7 +34,7 @@ static void describe_holder(const char *root, const struct port_binding *b, char
 	buf[0] = '\0';
 	if (netport_holder(b->udp, b->host_port, &pid, comm, sizeof(comm)))
 		return;
-	if (root && container_list(root, &list, &n) == 0) {
+	if (root && container_list(root, &list, &n, NULL) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct container_state st;
 

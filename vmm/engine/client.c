@@ -1,0 +1,341 @@
+/* The client side of a running container's control socket (client.h). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "vmm/base/error.h"
+#include "vmm/base/strv.h"
+#include "vmm/engine/client.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/ctl.h"
+#include "vmm/engine/env.h"
+
+int engine_connect(const struct paths *p, const char *ref, struct container **ct, int *fd,
+		   struct error *e)
+{
+	char path[256];
+	int ret = container_open(p->root, ref, ct, e);
+
+	if (ret)
+		return ret;
+	if (!container_is_running(*ct))
+		ret = err_set(e, -ESRCH, "container %s is not running", ref);
+	else if (!(ret = ctl_path(p->runtime, (*ct)->cfg.id, path, sizeof(path))))
+		*fd = ret = ctl_connect(path);
+	if (ret < 0) {
+		if (ret != -ESRCH)
+			err_sys(e, ret, "container %s: cannot reach its vmm process at %s", ref, path);
+		container_free(*ct);
+		*ct = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+int engine_send(int fd, json_object *req, const int *fds, unsigned nfds, struct error *e)
+{
+	int ret = ctl_send(fd, req, fds, nfds);
+
+	json_object_put(req);
+	return ret ? err_sys(e, ret, "the container's vmm process") : 0;
+}
+
+int engine_call(int fd, json_object *req, const int *fds, unsigned nfds, json_object **reply,
+		struct error *e)
+{
+	int ret = engine_send(fd, req, fds, nfds, e);
+
+	return ret ? ret : engine_reply(fd, reply, e);
+}
+
+int engine_reply(int fd, json_object **reply, struct error *e)
+{
+	struct ctl_reader rd = { 0 };
+	json_object *err;
+	int got[CTL_MAX_FDS], ret;
+	unsigned ngot;
+
+	*reply = NULL;
+	while ((ret = ctl_recv(fd, &rd, reply, got, &ngot)) == 0)
+		;
+	ctl_reader_free(&rd);
+	if (ret < 0)
+		return err_set(e, -EIO, "the container's vmm process went away");
+	for (unsigned i = 0; i < ngot; i++)
+		close(got[i]);
+	if (json_object_object_get_ex(*reply, "error", &err)) {
+		err_set(e, -EIO, "%s", json_object_get_string(err));
+		json_object_put(*reply);
+		*reply = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One request on a fresh connection, its reply dropped. */
+static int simple_call(const struct paths *p, const char *ref, json_object *req, struct container **ct,
+		       struct error *e)
+{
+	json_object *rep = NULL;
+	int fd, ret = engine_connect(p, ref, ct, &fd, e);
+
+	if (ret) {
+		json_object_put(req);
+		return ret;
+	}
+	ret = engine_call(fd, req, NULL, 0, &rep, e);
+	json_object_put(rep);
+	close(fd);
+	return ret;
+}
+
+int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct error *e)
+{
+	json_object *req = json_object_new_object();
+	struct container *ct = NULL;
+	int ret;
+
+	json_object_object_add(req, "op", json_object_new_string("stop"));
+	json_object_object_add(req, "timeout", json_object_new_int64(timeout));
+	ret = simple_call(p, ref, req, &ct, e);
+	if (ret == -ESRCH) {
+		err_clear(e);
+		return 0;	/* docker: stopping a stopped container is fine */
+	}
+	if (!ret && (ret = container_wait(ct)))
+		err_sys(e, ret, "container %s: cannot wait for it", ref);
+	container_free(ct);
+	return ret;
+}
+
+int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e)
+{
+	json_object *req = json_object_new_object();
+	struct container *ct = NULL;
+	int ret;
+
+	json_object_object_add(req, "op", json_object_new_string("kill"));
+	json_object_object_add(req, "signal", json_object_new_int(sig));
+	ret = simple_call(p, ref, req, &ct, e);
+	container_free(ct);
+	return ret;
+}
+
+int engine_top(const struct paths *p, const char *ref,
+	       void (*fn)(void *arg, const struct engine_proc *proc), void *arg, struct error *e)
+{
+	json_object *req = json_object_new_object(), *rep = NULL, *procs;
+	struct container *ct;
+	int fd, ret = engine_connect(p, ref, &ct, &fd, e);
+
+	if (ret) {
+		json_object_put(req);
+		return ret;
+	}
+	json_object_object_add(req, "op", json_object_new_string("top"));
+	ret = engine_call(fd, req, NULL, 0, &rep, e);
+	if (!ret && json_object_object_get_ex(rep, "procs", &procs)) {
+		for (size_t i = 0; i < json_object_array_length(procs); i++) {
+			json_object *o = json_object_array_get_idx(procs, i), *v;
+			struct engine_proc pr = { .user = "?", .cmd = "" };
+
+			if (json_object_object_get_ex(o, "pid", &v))
+				pr.pid = json_object_get_int(v);
+			if (json_object_object_get_ex(o, "user", &v))
+				pr.user = json_object_get_string(v);
+			if (json_object_object_get_ex(o, "time_ms", &v))
+				pr.time_ms = json_object_get_int64(v);
+			if (json_object_object_get_ex(o, "cmd", &v))
+				pr.cmd = json_object_get_string(v);
+			fn(arg, &pr);
+		}
+	}
+	json_object_put(rep);
+	close(fd);
+	container_free(ct);
+	return ret;
+}
+
+/* ---- exec ---- */
+
+static void send_resize(int fd)
+{
+	struct winsize ws;
+	json_object *o;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "op", json_object_new_string("resize"));
+	json_object_object_add(o, "rows", json_object_new_int(ws.ws_row));
+	json_object_object_add(o, "cols", json_object_new_int(ws.ws_col));
+	ctl_send(fd, o, NULL, 0);
+	json_object_put(o);
+}
+
+static void forward_signal(int fd, int sig, bool tty)
+{
+	json_object *o;
+
+	if (sig == SIGWINCH) {
+		if (tty)
+			send_resize(fd);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "op", json_object_new_string("signal"));
+	json_object_object_add(o, "signal", json_object_new_int(sig));
+	ctl_send(fd, o, NULL, 0);
+	json_object_put(o);
+}
+
+/*
+ * One message of the exec's conversation: 1 when it was the last (*status
+ * set; e too when the process did not run), 0 to go on.
+ */
+static int exec_event(json_object *msg, int *status, struct error *e)
+{
+	json_object *v, *code, *err;
+
+	if (json_object_object_get_ex(msg, "error", &v) && !json_object_object_get_ex(msg, "event", NULL)) {
+		err_set(e, -EIO, "%s", json_object_get_string(v));
+		*status = EXIT_VMM_ERROR;
+		return 1;
+	}
+	if (!json_object_object_get_ex(msg, "event", &v) || strcmp(json_object_get_string(v), "exit"))
+		return 0;
+	*status = json_object_object_get_ex(msg, "code", &code) ? json_object_get_int(code) : EXIT_VMM_ERROR;
+	if (json_object_object_get_ex(msg, "error", &err))
+		err_set(e, -ENOEXEC, "%s", json_object_get_string(err));
+	return 1;
+}
+
+/* Wait for the exec's events; forward our signals (and window size) meanwhile. */
+static int wait_exit(int fd, bool tty, int *status, struct error *e)
+{
+	struct ctl_reader rd = { 0 };
+	sigset_t set;
+	int sfd, ret = -EIO;
+
+	*status = EXIT_VMM_ERROR;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		json_object *msg;
+		int got[CTL_MAX_FDS], r;
+		unsigned ngot;
+
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				forward_signal(fd, si.ssi_signo, tty);
+		}
+		if (!(pf[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		while ((r = ctl_recv(fd, &rd, &msg, got, &ngot)) == 1) {
+			int last;
+
+			for (unsigned i = 0; i < ngot; i++)
+				close(got[i]);
+			last = exec_event(msg, status, e);
+			json_object_put(msg);
+			if (last) {
+				ret = err_is_set(e) ? e->code : 0;
+				goto out;
+			}
+		}
+		if (r < 0) {
+			err_set(e, -EIO, "the container's vmm process went away");
+			break;
+		}
+	}
+out:
+	ctl_reader_free(&rd);
+	close(sfd);
+	return ret;
+}
+
+static json_object *exec_request(const struct container *ct, const struct exec_config *c, struct error *e)
+{
+	json_object *req;
+	char **env;
+	int ret = env_merge(ct->cfg.env, c->env, &env);
+
+	if (ret) {
+		err_set(e, ret, "out of memory");
+		return NULL;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("exec"));
+	json_object_object_add(req, "argv", strv_to_json(c->argv));
+	json_object_object_add(req, "env", strv_to_json(env));
+	strv_free(env);
+	if (c->workdir || ct->cfg.workdir)
+		json_object_object_add(req, "cwd", json_object_new_string(c->workdir ? c->workdir : ct->cfg.workdir));
+	if (c->user || ct->cfg.user)
+		json_object_object_add(req, "user", json_object_new_string(c->user ? c->user : ct->cfg.user));
+	json_object_object_add(req, "tty", json_object_new_boolean(c->tty));
+	json_object_object_add(req, "stdin", json_object_new_boolean(c->interactive));
+	if (c->tty) {
+		struct winsize ws;
+
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+			json_object_object_add(req, "rows", json_object_new_int(ws.ws_row));
+			json_object_object_add(req, "cols", json_object_new_int(ws.ws_col));
+		}
+	}
+	return req;
+}
+
+int engine_exec(const struct paths *p, const char *ref, const struct exec_config *c, int *status,
+		struct error *e)
+{
+	int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, fd, ret;
+	struct termios saved;
+	struct container *ct;
+	json_object *req;
+	bool raw = false;
+
+	*status = EXIT_VMM_ERROR;
+	ret = engine_connect(p, ref, &ct, &fd, e);
+	if (ret)
+		return ret;
+	req = exec_request(ct, c, e);
+	container_free(ct);
+	if (!req) {
+		close(fd);
+		return e ? e->code : -ENOMEM;
+	}
+	if (c->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0;
+	}
+	ret = ctl_send(fd, req, fds, 3);
+	json_object_put(req);
+	if (ret)
+		err_sys(e, ret, "the container's vmm process");
+	else
+		ret = wait_exit(fd, c->tty, status, e);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
+	close(fd);
+	return ret;
+}

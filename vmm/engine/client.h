@@ -1,0 +1,60 @@
+/*
+ * Talking to a running container's vmm process through its control socket
+ * (ctl.h): stop, kill, exec and top from other vmm processes.
+ */
+#ifndef VMM_ENGINE_CLIENT_H
+#define VMM_ENGINE_CLIENT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/engine/paths.h"
+
+struct container;
+struct error;
+
+/* Open container ref and connect to its control socket. 0, or -errno with e (-ESRCH: not running). */
+int engine_connect(const struct paths *p, const char *ref, struct container **ct, int *fd,
+		   struct error *e);
+/* Send req (taken: freed) with fds. 0 or -errno with e. */
+int engine_send(int fd, json_object *req, const int *fds, unsigned nfds, struct error *e);
+/* Wait for the next reply. 0, or -errno with e (an {"error"} reply too). */
+int engine_reply(int fd, json_object **reply, struct error *e);
+/* Both. */
+int engine_call(int fd, json_object *req, const int *fds, unsigned nfds, json_object **reply,
+		struct error *e);
+
+/* SIGTERM, then SIGKILL after timeout seconds; returns once the VM is gone (0 when not running). */
+int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct error *e);
+/* Send sig to the container's main process. */
+int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e);
+
+/* One process of `vmm top`. */
+struct engine_proc {
+	int pid;
+	const char *user;
+	int64_t time_ms;
+	const char *cmd;
+};
+/* The container's processes, each passed to fn. */
+int engine_top(const struct paths *p, const char *ref,
+	       void (*fn)(void *arg, const struct engine_proc *proc), void *arg, struct error *e);
+
+/* What `vmm exec` runs; strings borrowed. */
+struct exec_config {
+	char *const *argv;
+	char *const *env;	/* -e entries (KEY=VALUE, or KEY: ours) over the container's Env */
+	const char *workdir;	/* NULL: the container's */
+	const char *user;	/* NULL: the container's */
+	bool tty, interactive;
+};
+/*
+ * Run a process in the running container with our stdio, forwarding our
+ * signals and window size, until it exits: *status is its exit status.
+ * 0, or -errno with e when it could not be run.
+ */
+int engine_exec(const struct paths *p, const char *ref, const struct exec_config *c, int *status,
+		struct error *e);
+
+#endif

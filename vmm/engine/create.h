@@ -1,0 +1,54 @@
+/*
+ * Creating a container (`vmm run`): resolve the image, turn the user's
+ * flags and the image's config into the container's config (docker's rules
+ * for entrypoint, command, environment, working directory, user, limits and
+ * published ports), make sure the image's base disk exists, and create the
+ * container's directory with its overlay disk. Starting it is lifecycle.h.
+ */
+#ifndef VMM_ENGINE_CREATE_H
+#define VMM_ENGINE_CREATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/engine/netcfg.h"
+#include "vmm/engine/paths.h"
+
+struct container;
+struct error;
+struct image_config;
+
+/* What the user asked for; strings are borrowed. */
+struct create_config {
+	const char *image;		/* name, reference or ID */
+	char *const *cmd;		/* after IMAGE: replaces its Cmd; NULL or empty: the image's */
+	const char *name;		/* NULL: a docker-like random name */
+	const char *entrypoint;		/* NULL: the image's; "": none (resets Cmd too) */
+	const char *workdir, *user, *hostname;	/* NULL: the image's, or defaults */
+	char *const *env;		/* -e entries in order (KEY=VALUE, or KEY: ours) */
+	char *const *env_files;		/* --env-file, applied before -e */
+	bool tty, interactive, read_only, auto_remove;
+	uint64_t memory;		/* bytes; 0: no limit */
+	double cpus;			/* 0: no limit */
+	int64_t pids_limit;		/* 0: no limit */
+	const struct net_config *net;	/* mode, ports, DNS, hosts as parsed from the flags */
+	bool publish_all;		/* -P: the image's exposed ports on free host ports */
+};
+
+/*
+ * Create the container. Nothing is left behind on failure: a taken host
+ * port or a missing tap device is found before anything is created.
+ * 0, or -errno with e.
+ */
+int engine_create(const struct paths *p, const struct create_config *c, struct container **out,
+		  struct error *e);
+
+/*
+ * The container's network config from the flags: checked against each
+ * other, -P expanded from the image's ExposedPorts (ic may be NULL), a MAC
+ * chosen. 0 or -errno with e.
+ */
+int engine_net_config(const struct net_config *flags, bool publish_all, const struct image_config *ic,
+		      struct net_config *out, struct error *e);
+
+#endif

@@ -1,0 +1,126 @@
+/* Starting, waiting for and removing containers (lifecycle.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmm/base/error.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/lifecycle.h"
+#include "vmm/engine/runner.h"
+
+/* --rm, or a fresh container whose process never started: leave nothing behind. */
+static void maybe_remove(struct container *ct, bool fresh)
+{
+	if (ct->cfg.auto_remove || (fresh && ct->state.status == CONTAINER_CREATED))
+		container_remove(ct);
+}
+
+/* The child of a detached start: runs the VM, says "ok" or why not on fd. */
+static void run_detached(const struct paths *p, struct container *ct, const struct start_opts *o,
+			 int fd)
+{
+	struct runner_opts ro = { .attach = false, .interactive = false, .ready_fd = fd, .cold = o->cold };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), status;
+
+	setsid();
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	status = runner_run(p, ct, &ro);
+	maybe_remove(ct, o->fresh);
+	_exit(status);
+}
+
+int engine_start(const struct paths *p, struct container *ct, const struct start_opts *o,
+		 int *status, struct error *e)
+{
+	char line[600];
+	int pipefd[2];
+	pid_t pid;
+	ssize_t n;
+
+	*status = EXIT_VMM_ERROR;
+	if (container_lock(ct))
+		return err_set(e, -EBUSY, "container %s is already running", ct->cfg.name);
+	if (o->attach) {
+		struct runner_opts ro = { .attach = true, .interactive = o->interactive, .ready_fd = -1,
+					  .cold = o->cold };
+
+		*status = runner_run(p, ct, &ro);
+		maybe_remove(ct, o->fresh);
+		return 0;
+	}
+	/* -d: a child runs the VM; we return once the container's process started. */
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_sys(e, -errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err_sys(e, -errno, "fork");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		run_detached(p, ct, o, pipefd[1]);
+	}
+	close(pipefd[1]);
+	close(ct->lock_fd);	/* the child holds the run lock now */
+	ct->lock_fd = -1;
+	n = read(pipefd[0], line, sizeof(line) - 1);
+	close(pipefd[0]);
+	line[n > 0 ? n : 0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (strcmp(line, "ok")) {
+		/* The child removes a container that never started: return once that is done. */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return err_set(e, -EIO, "container %s did not start: %s", ct->cfg.name,
+			       *line ? line : "the vmm process died");
+	}
+	*status = 0;
+	return 0;
+}
+
+int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e)
+{
+	struct container_state st;
+	struct container *ct;
+	int ret = container_open(p->root, ref, &ct, e);
+
+	if (ret)
+		return ret;
+	if (container_wait(ct) || container_reload_state(ct)) {
+		ret = err_set(e, -EIO, "container %s: cannot wait for it", ref);
+	} else {
+		container_effective_state(ct, &st);
+		*exit_code = st.exit_code;
+	}
+	container_free(ct);
+	return ret;
+}
+
+int engine_remove(const struct paths *p, const char *ref, bool force, struct error *e)
+{
+	struct container *ct;
+	int ret = container_open(p->root, ref, &ct, e);
+
+	if (ret)
+		return ret;
+	if (container_is_running(ct)) {
+		if (!force) {
+			container_free(ct);
+			return err_set(e, -EBUSY, "container %s is running: stop it first ('vmm stop %s') or use "
+				       "'vmm rm -f'", ref, ref);
+		}
+		container_kill(ct);
+	}
+	ret = container_remove(ct);
+	if (ret)
+		err_sys(e, ret, "container %s: cannot remove %s", ref, ct->dir);
+	container_free(ct);
+	return ret;
+}

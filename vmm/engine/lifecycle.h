@@ -1,0 +1,42 @@
+/*
+ * A container's life from the outside: starting its vmm process (run,
+ * start, restart) -- attached, the VM runs in this process; detached, in a
+ * child, and we return once the container's process started (or failed to)
+ * -- waiting for it to end, and removing it.
+ */
+#ifndef VMM_ENGINE_LIFECYCLE_H
+#define VMM_ENGINE_LIFECYCLE_H
+
+#include <stdbool.h>
+
+#include "vmm/engine/paths.h"
+
+struct container;
+struct error;
+
+struct start_opts {
+	bool attach;		/* stdio is the terminal's; else a detached child runs it */
+	bool interactive;	/* forward our stdin (attached) */
+	bool cold;		/* boot from scratch: no snapshot */
+	bool fresh;		/* just created (run): removed when its process never starts */
+};
+
+/*
+ * Run ct. Attached: *status is vmm's exit status once it ended (the
+ * container's, 125 when the VM could not start: the runner said why). Detached:
+ * *status is 0 once its process runs. A container created with --rm (or
+ * fresh, and never started) leaves nothing behind. 0, or -errno with e when
+ * it could not be started (already running, the detached VM did not start).
+ */
+int engine_start(const struct paths *p, struct container *ct, const struct start_opts *o,
+		 int *status, struct error *e);
+
+/* Block until the container ref stops; *exit_code is its exit status. 0 or -errno with e. */
+int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e);
+/*
+ * Remove the container ref (its directory, disk and logs); a running one
+ * only with force (it is killed first). 0 or -errno with e.
+ */
+int engine_remove(const struct paths *p, const char *ref, bool force, struct error *e);
+
+#endif
