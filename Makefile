@@ -31,7 +31,7 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 LIB_DIRS := vmm/base vmm vmm/x86 vmm/machine vmm/engine vmm/cli devices devices/virtio \
 	images images/disk images/oci images/rootfs
-LIB_SRCS := $(filter-out vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
+LIB_SRCS := $(filter-out vmm/cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
 	$(wildcard guest-agent/protocol*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -52,7 +52,7 @@ all: vmm payloads image
 
 vmm: $(BUILD)/vmm
 
-$(BUILD)/vmm: $(BUILD)/obj/vmm/main.o $(BUILD)/libvmm.a
+$(BUILD)/vmm: $(BUILD)/obj/vmm/cli/main.o $(BUILD)/libvmm.a
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 

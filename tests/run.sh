@@ -17,6 +17,7 @@ run_one() {	# name, command...
 	echo "#   ($(( $(date +%s) - start ))s)"
 }
 
+case layers in *"$FILTER"*) run_one "layers" sh scripts/check-layers.sh ;; esac
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *"$FILTER"*) ;; *) continue ;; esac
