@@ -40,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The guest agent is PID 1 in the guest: static musl, small (every initramfs
 # byte costs guest boot time on an emulating host).
 AGENT_CC ?= musl-gcc
-AGENT_SRCS := $(wildcard guest-agent/*.c) vmm/base/path.c vmm/base/util.c
+AGENT_SRCS := $(wildcard guest-agent/*.c) vmm/base/error.c vmm/base/path.c vmm/base/util.c
 AGENT_CFLAGS := -std=gnu11 $(WARN) -Os -D_GNU_SOURCE -I. -static -ffunction-sections \
 	-fdata-sections -fno-asynchronous-unwind-tables -fno-stack-protector -Wl,--gc-sections -s
 

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "guest-agent/protocol.h"
+#include "vmm/base/error.h"
 #include "vmm/base/util.h"	/* write_full, mkdir_p, parse_uint */
 
 #define AGENT_ROOT	"/mnt/root"		/* the container's root, in the agent's namespace */
@@ -22,7 +23,6 @@
 #define AGENT_RUN	"/run/vmm"		/* generated /etc files */
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_STREAMS	64
-#define ERRLEN		256
 
 struct agent;
 
@@ -58,7 +58,7 @@ struct user_info {
  * extra groups by name or number. 0, or -errno with err filled.
  */
 int user_resolve(const char *spec, char *const *extra, unsigned nextra, struct user_info *u,
-		 char *err, size_t errlen);
+		 struct error *e);
 /* The name of uid in a passwd file under dirfd, or its number. */
 const char *user_name(int dirfd, uid_t uid, char *buf, size_t len);
 
@@ -76,7 +76,7 @@ struct stdio_fds {
 };
 
 /* Agent side, before the container's first process: root, cgroup, /etc files. */
-int container_prepare(const struct proto_spec *s, char *err, size_t errlen);
+int container_prepare(const struct proto_spec *s, struct error *e);
 /*
  * Fork the container's init (new namespaces) or a process joining ctr_pid's:
  * pid or -errno. errpipe (a SOCK_SEQPACKET socket, close-on-exec) carries a
@@ -90,7 +90,7 @@ void container_teardown(bool keep_data);
 
 /* ---- net.c ---- */
 /* lo up; eth0 (when there is one) up with the spec's address and default route. */
-int net_setup(const struct proto_spec *s, char *err, size_t errlen);
+int net_setup(const struct proto_spec *s, struct error *e);
 
 /* ---- proc.c ---- */
 int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p, size_t n);

@@ -59,7 +59,7 @@ static void flush_buffers(const char *dev)
 	}
 }
 
-static int mount_root(const struct proto_spec *s, char *err, size_t errlen)
+static int mount_root(const struct proto_spec *s, struct error *e)
 {
 	const char *root = s->root ? s->root : "/dev/vda";
 	unsigned long ro = s->read_only ? MS_RDONLY : 0;
@@ -81,11 +81,11 @@ static int mount_root(const struct proto_spec *s, char *err, size_t errlen)
 			ret = -errno;
 	}
 	if (ret)
-		scat(err, errlen, "mount the root ", root, ": ", strerror(-ret), NULL);
+		err_cat(e, ret, "mount the root ", root, ": ", strerror(-ret), NULL);
 	return ret;
 }
 
-static int set_limit(const char *file, const char *value, char *err, size_t errlen)
+static int set_limit(const char *file, const char *value, struct error *e)
 {
 	char path[128];
 	int ret;
@@ -93,11 +93,11 @@ static int set_limit(const char *file, const char *value, char *err, size_t errl
 	scat(path, sizeof(path), AGENT_CGROUP "/", file, NULL);
 	ret = write_text(path, value);
 	if (ret)
-		scat(err, errlen, "cgroup ", file, " = ", value, ": ", strerror(-ret), NULL);
+		err_cat(e, ret, "cgroup ", file, " = ", value, ": ", strerror(-ret), NULL);
 	return ret;
 }
 
-static int make_cgroup(const struct proto_spec *s, char *err, size_t errlen)
+static int make_cgroup(const struct proto_spec *s, struct error *e)
 {
 	char v[48], n[21];
 	int ret;
@@ -111,27 +111,26 @@ static int make_cgroup(const struct proto_spec *s, char *err, size_t errlen)
 	if (v[0] && write_text("/sys/fs/cgroup/cgroup.subtree_control", v) < 0)
 		say("cannot enable the cgroup controllers ", v, ": ", strerror(errno), NULL);
 	if (mkdir(AGENT_CGROUP, 0755) < 0 && errno != EEXIST) {
-		scat(err, errlen, "create cgroup " AGENT_CGROUP ": ", strerror(errno), NULL);
-		return -errno;
+		return err_cat(e, -errno, "create cgroup " AGENT_CGROUP ": ", strerror(errno), NULL);
 	}
 	if (s->memory_max) {
-		ret = set_limit("memory.max", utoa(s->memory_max, n), err, errlen);
+		ret = set_limit("memory.max", utoa(s->memory_max, n), e);
 		if (ret)
 			return ret;
-		set_limit("memory.swap.max", "0", err, errlen);	/* no swap here anyway */
+		set_limit("memory.swap.max", "0", e);	/* no swap here anyway */
 	}
-	if (s->pids_max && (ret = set_limit("pids.max", utoa(s->pids_max, n), err, errlen)))
+	if (s->pids_max && (ret = set_limit("pids.max", utoa(s->pids_max, n), e)))
 		return ret;
 	if (s->cpu_quota_us) {
 		char p[21];
 
 		scat(v, sizeof(v), utoa(s->cpu_quota_us, n), " ",
 		     utoa(s->cpu_period_us ? s->cpu_period_us : 100000, p), NULL);
-		ret = set_limit("cpu.max", v, err, errlen);
+		ret = set_limit("cpu.max", v, e);
 		if (ret)
 			return ret;
 	}
-	err[0] = 0;
+	err_clear(e);
 	return 0;
 }
 
@@ -175,21 +174,21 @@ static int write_etc(const struct proto_spec *s)
 	return ret ? ret : write_text(AGENT_RUN "/resolv.conf", buf);
 }
 
-int container_prepare(const struct proto_spec *s, char *err, size_t errlen)
+int container_prepare(const struct proto_spec *s, struct error *e)
 {
-	int ret = mount_root(s, err, errlen);
+	int ret = mount_root(s, e);
 
 	if (ret)
 		return ret;
-	ret = make_cgroup(s, err, errlen);
+	ret = make_cgroup(s, e);
 	if (ret)
 		return ret;
-	ret = net_setup(s, err, errlen);
+	ret = net_setup(s, e);
 	if (ret)
 		return ret;
 	ret = write_etc(s);
 	if (ret)
-		scat(err, errlen, "write " AGENT_RUN " files: ", strerror(-ret), NULL);
+		err_cat(e, ret, "write " AGENT_RUN " files: ", strerror(-ret), NULL);
 	return ret;
 }
 
@@ -506,7 +505,7 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 					      const struct stdio_fds *stdio, int errpipe)
 {
 	struct stdio_fds io = *stdio;
-	char err[ERRLEN] = "";
+	struct error e = { 0 };
 	struct user_info u;
 	char **env;
 	sigset_t none;
@@ -523,8 +522,8 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	if (io.tty)
 		open_tty(s, &io, errpipe);
 	setup_stdio(&io);
-	if (user_resolve(s->user, s->groups, s->ngroups, &u, err, sizeof(err)))
-		fail(errpipe, 125, 0, err, NULL);
+	if (user_resolve(s->user, s->groups, s->ngroups, &u, &e))
+		fail(errpipe, 125, 0, e.msg, NULL);
 	env = build_env(s, &u, io.tty);
 	if (!env)
 		fail(errpipe, 125, ENOMEM, "environment", NULL);

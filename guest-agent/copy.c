@@ -64,7 +64,7 @@ struct copy {
 	char next_name[TAR_PATH_MAX], next_link[TAR_PATH_MAX];
 	int zeros;
 	uint32_t consumed;
-	char err[ERRLEN];
+	struct error err;	/* why an upload stopped */
 };
 
 static int open_in(int root, const char *path, int flags)
@@ -279,9 +279,9 @@ static int start_out(struct copy *c, const char *rel)
 
 static int fail_in(struct copy *c, int err, const char *what, const char *name)
 {
-	scat(c->err, sizeof(c->err), what, name ? name : "", err ? ": " : "", err ? strerror(err) : "", NULL);
 	c->st = IN_DONE;
-	return err ? -err : -EINVAL;
+	return err_cat(&c->err, err ? -err : -EINVAL, what, name ? name : "", err ? ": " : "",
+		       err ? strerror(err) : "", NULL);
 }
 
 /* The directory dest/dir in the container, created as needed; an O_PATH fd or -errno. */
@@ -588,8 +588,8 @@ void copy_start(struct agent *a, const struct proto_frame *f)
 	ret = c->root < 0 ? -errno : c->out ? start_out(c, rel) : start_in(c, rel);
 	a->copies[slot] = c;
 	if (ret) {
-		scat(c->err, sizeof(c->err), path, ": ", strerror(-ret), NULL);
-		agent_result(a, f->stream, -ret, c->err);
+		err_cat(&c->err, ret, path, ": ", strerror(-ret), NULL);
+		agent_result(a, f->stream, -ret, c->err.msg);
 		copy_free(a, c);
 	}
 }
@@ -610,7 +610,7 @@ void copy_frame(struct agent *a, const struct proto_frame *f)
 	if (f->type == PROTO_TAR_DATA) {
 		if (feed(c, f->payload, f->len)) {
 			close_file(c);
-			agent_result(a, c->stream, EINVAL, c->err);
+			agent_result(a, c->stream, EINVAL, c->err.msg);
 			copy_free(a, c);
 			return;
 		}

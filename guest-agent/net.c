@@ -116,19 +116,18 @@ static int add_default_route(int sock, const char *gw)
 	return ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int net_setup(const struct proto_spec *s, char *err, size_t errlen)
+int net_setup(const struct proto_spec *s, struct error *e)
 {
 	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	in_addr_t addr, mask;
 	int ret;
 
 	if (sock < 0) {
-		scat(err, errlen, "network: socket: ", strerror(errno), NULL);
-		return -errno;
+		return err_cat(e, -errno, "network: socket: ", strerror(errno), NULL);
 	}
 	ret = if_up(sock, "lo");
 	if (ret) {
-		scat(err, errlen, "network: bring lo up: ", strerror(-ret), NULL);
+		err_cat(e, ret, "network: bring lo up: ", strerror(-ret), NULL);
 		goto out;
 	}
 	if (!if_nametoindex(ETH)) {	/* --network none */
@@ -138,7 +137,7 @@ int net_setup(const struct proto_spec *s, char *err, size_t errlen)
 	if (s->net_mac) {
 		ret = set_mac(sock, s->net_mac);
 		if (ret) {
-			scat(err, errlen, "network: MAC address ", s->net_mac, " on " ETH ": ", strerror(-ret), NULL);
+			err_cat(e, ret, "network: MAC address ", s->net_mac, " on " ETH ": ", strerror(-ret), NULL);
 			goto out;
 		}
 	}
@@ -147,19 +146,19 @@ int net_setup(const struct proto_spec *s, char *err, size_t errlen)
 		if (!ret)
 			ret = set_addr(sock, addr, mask);
 		if (ret) {
-			scat(err, errlen, "network: address ", s->net_addr, " on " ETH ": ", strerror(-ret), NULL);
+			err_cat(e, ret, "network: address ", s->net_addr, " on " ETH ": ", strerror(-ret), NULL);
 			goto out;
 		}
 	}
 	ret = if_up(sock, ETH);
 	if (ret) {
-		scat(err, errlen, "network: bring " ETH " up: ", strerror(-ret), NULL);
+		err_cat(e, ret, "network: bring " ETH " up: ", strerror(-ret), NULL);
 		goto out;
 	}
 	if (s->net_addr && s->net_gateway) {
 		ret = add_default_route(sock, s->net_gateway);
 		if (ret)
-			scat(err, errlen, "network: default route via ", s->net_gateway, ": ", strerror(-ret), NULL);
+			err_cat(e, ret, "network: default route via ", s->net_gateway, ": ", strerror(-ret), NULL);
 	}
 	trace("network: " ETH " configured");
 out:

@@ -123,7 +123,7 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 {
 	struct stdio_fds io = { -1, -1, -1, false };
 	bool main = type == PROTO_RUN;
-	char err[ERRLEN] = "";
+	struct error e = { 0 };
 	struct proto_spec s;
 	struct proc *p;
 	int slot = -1, ep[2], ret;
@@ -150,8 +150,8 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	}
 	if (main)
 		a->ephemeral = s.ephemeral;
-	if (main && container_prepare(&s, err, sizeof(err))) {
-		start_failed(a, stream, main, 125, err);
+	if (main && container_prepare(&s, &e)) {
+		start_failed(a, stream, main, 125, e.msg);
 		proto_spec_free(&s);
 		return -EIO;
 	}
@@ -172,7 +172,7 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	if (!ret && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ep) < 0)
 		ret = -errno;
 	if (ret) {
-		scat(err, sizeof(err), "stdio: ", strerror(-ret), NULL);
+		err_cat(&e, ret, "stdio: ", strerror(-ret), NULL);
 		goto fail;
 	}
 	p->pid = container_spawn(&s, main ? 0 : a->main_pid, &io, ep[1]);
@@ -180,9 +180,9 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	close_child_ends(&io, s.stdin);
 	if (p->pid < 0) {
 		if (p->pid == -ESRCH)
-			scat(err, sizeof(err), "the container is not running", NULL);
+			err_cat(&e, p->pid, "the container is not running", NULL);
 		else
-			scat(err, sizeof(err), "start the process: ", strerror(-p->pid), NULL);
+			err_cat(&e, p->pid, "start the process: ", strerror(-p->pid), NULL);
 		close(ep[0]);
 		goto fail;
 	}
@@ -200,7 +200,7 @@ fail:
 	close_fd(&p->err_fd);
 	free(p);
 	proto_spec_free(&s);
-	start_failed(a, stream, main, 125, err);
+	start_failed(a, stream, main, 125, e.msg);
 	return -EIO;
 }
 

@@ -139,7 +139,7 @@ static int group_id(const char *g, gid_t *gid)
 }
 
 int user_resolve(const char *spec, char *const *extra, unsigned nextra, struct user_info *u,
-		 char *err, size_t errlen)
+		 struct error *e)
 {
 	char user[256], *group;
 	struct pw_query pq = { .u = u };
@@ -160,14 +160,12 @@ int user_resolve(const char *spec, char *const *extra, unsigned nextra, struct u
 		pq.name = user;
 		walk(AT_FDCWD, "/etc/passwd", pw_match, &pq);
 		if (!pq.found) {
-			scat(err, errlen, "unable to find user ", user, ": no matching entries in passwd file",
+			return err_cat(e, -ENOENT, "unable to find user ", user, ": no matching entries in passwd file",
 			     NULL);
-			return -ENOENT;
 		}
 	}
 	if (group && group_id(group, &u->gid)) {
-		scat(err, errlen, "unable to find group ", group, ": no matching entries in group file", NULL);
-		return -ENOENT;
+		return err_cat(e, -ENOENT, "unable to find group ", group, ": no matching entries in group file", NULL);
 	}
 	if (pq.found) {
 		gq.member = u->name;
@@ -177,8 +175,7 @@ int user_resolve(const char *spec, char *const *extra, unsigned nextra, struct u
 		gid_t g;
 
 		if (group_id(extra[i], &g)) {
-			scat(err, errlen, "unable to find group ", extra[i], NULL);
-			return -ENOENT;
+			return err_cat(e, -ENOENT, "unable to find group ", extra[i], NULL);
 		}
 		add_group(u, g);
 	}

@@ -90,6 +90,29 @@ int err_copy(struct error *e, const struct error *from, int code)
 	return code;
 }
 
+int err_cat(struct error *e, int code, const char *first, ...)
+{
+	size_t len = 0;
+	va_list ap;
+
+	code = norm(code);
+	if (!e)
+		return code;
+	e->code = code;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+
+		if (n > sizeof(e->msg) - 1 - len)
+			n = sizeof(e->msg) - 1 - len;
+		memcpy(e->msg + len, s, n);
+		len += n;
+	}
+	va_end(ap);
+	e->msg[len] = '\0';
+	return code;
+}
+
 void err_clear(struct error *e)
 {
 	if (!e)

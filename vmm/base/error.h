@@ -43,6 +43,11 @@ int err_wrap(struct error *e, int code, const char *fmt, ...) __attribute__((for
  * Returns code (negated when positive).
  */
 int err_copy(struct error *e, const struct error *from, int code);
+/*
+ * Without printf (the static guest agent stays small): the message is the
+ * concatenation of the strings up to NULL. Returns code (negated when positive).
+ */
+int err_cat(struct error *e, int code, const char *first, ...) __attribute__((sentinel));
 void err_clear(struct error *e);
 
 static inline bool err_is_set(const struct error *e)
