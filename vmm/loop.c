@@ -219,8 +219,3 @@ void loop_stop(struct event_loop *loop)
 	if (write(loop->stop_fd, &one, sizeof(one)) < 0)
 		pr_debug("stop eventfd: %s", strerror(errno));
 }
-
-bool loop_stopped(struct event_loop *loop)
-{
-	return atomic_load(&loop->stopped);
-}

@@ -34,6 +34,5 @@ int loop_run(struct event_loop *loop);
 int loop_run_once(struct event_loop *loop, int timeout_ms);
 /* Safe from any thread and from signal handlers' callers. */
 void loop_stop(struct event_loop *loop);
-bool loop_stopped(struct event_loop *loop);
 
 #endif

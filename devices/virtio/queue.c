@@ -72,13 +72,6 @@ static void set_avail_event(struct virtq *q)
 		__atomic_store_n(&q->used[2 + 4 * q->num], q->last_avail, __ATOMIC_RELEASE);
 }
 
-bool virtq_has_avail(const struct virtq *q)
-{
-	if (!q->ready)
-		return false;
-	return __atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE) != q->last_avail;
-}
-
 static int add_buf(struct virtq_chain *c, const struct guest_mem *mem, const struct vring_desc *d)
 {
 	struct virtq_buf *b;

@@ -92,8 +92,6 @@ void virtq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsig
 bool virtq_unpop(struct virtq *q, uint16_t n);
 /* After pushes: does the guest want an interrupt (flags / event index)? */
 bool virtq_need_interrupt(struct virtq *q);
-/* Does the queue have available chains we have not taken? */
-bool virtq_has_avail(const struct virtq *q);
 
 /* Copy helpers over a chain's readable / writable buffers, from byte offset off. */
 size_t virtq_chain_read(const struct virtq_chain *c, size_t off, void *dst, size_t len);

@@ -117,13 +117,6 @@ static int32_t find(struct qcow2_cache *c, uint64_t off)
 	return -1;
 }
 
-struct qcow2_cache_entry *qcow2_cache_lookup(struct qcow2_cache *c, uint64_t off)
-{
-	int32_t i = find(c, off);
-
-	return i >= 0 ? &c->e[i] : NULL;
-}
-
 /* A slot to (re)use: a never-used one, else the least recently used. */
 static int get_slot(struct qcow2 *s, struct qcow2_cache *c, int32_t *out)
 {

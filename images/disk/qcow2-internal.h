@@ -265,7 +265,6 @@ void qcow2_cache_destroy(struct qcow2_cache *c);
 /* Table at host offset off; read from disk unless fresh (then zero-filled). */
 int qcow2_cache_get(struct qcow2 *s, struct qcow2_cache *c, uint64_t off, bool fresh,
 		    struct qcow2_cache_entry **out);
-struct qcow2_cache_entry *qcow2_cache_lookup(struct qcow2_cache *c, uint64_t off);
 void qcow2_cache_mark_dirty(struct qcow2_cache *c, struct qcow2_cache_entry *e);
 int qcow2_cache_write_dirty(struct qcow2 *s, struct qcow2_cache *c);
 void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);

@@ -102,11 +102,6 @@ int store_blob_write(struct blob_writer *w, const void *data, size_t len)
 	return 0;
 }
 
-uint64_t store_blob_written(const struct blob_writer *w)
-{
-	return w->size;
-}
-
 int store_blob_digest(struct blob_writer *w, char digest[DIGEST_BUF])
 {
 	if (!w->finished) {

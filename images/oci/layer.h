@@ -27,10 +27,5 @@ int diff_hasher_update(struct diff_hasher *h, const void *data, size_t len);
 int diff_hasher_final(struct diff_hasher *h, char diff_id[DIGEST_BUF], uint64_t *usize);
 void diff_hasher_free(struct diff_hasher *h);
 
-/*
- * The diff_id of a layer file compressed with c (decompressing as it reads).
- * For the rootfs builder or a full check of a stored layer. 0, -EBADMSG, -errno.
- */
-int layer_diff_id(int fd, enum compression c, char diff_id[DIGEST_BUF]);
 
 #endif

@@ -26,11 +26,6 @@ const char *store_root(const struct store *s)
 	return s->root;
 }
 
-const char *store_dir(const struct store *s)
-{
-	return s->dir;
-}
-
 static int open_lock(struct store *s, const char *name, struct error *e)
 {
 	int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);

@@ -39,7 +39,6 @@ struct blob_writer;
 int store_open(const char *root, struct store **out, struct error *e);
 void store_close(struct store *s);
 const char *store_root(const struct store *s);		/* $VMM_ROOT */
-const char *store_dir(const struct store *s);		/* $VMM_ROOT/oci */
 
 /* --- blobs --- */
 
@@ -56,8 +55,6 @@ int store_blob_size(const struct store *s, const char *digest, uint64_t *size);
  */
 int store_blob_begin(struct store *s, uint64_t max_size, struct blob_writer **out, struct error *e);
 int store_blob_write(struct blob_writer *w, const void *data, size_t len);
-/* Bytes written so far. */
-uint64_t store_blob_written(const struct blob_writer *w);
 /*
  * Finish hashing and fsync without committing: the digest of what was
  * written (the writer stays usable for commit or abort; no more writes).

@@ -64,25 +64,6 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 	return 0;
 }
 
-int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;	/* unexpected end of file */
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

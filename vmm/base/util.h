@@ -27,8 +27,7 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 /* Parse a decimal unsigned integer in [min, max]. Returns 0 or -EINVAL / -ERANGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* read()/write() the whole buffer, retrying on EINTR and short transfers. */
-int read_full(int fd, void *buf, size_t len);
+/* write() the whole buffer, retrying on EINTR and short writes. */
 int write_full(int fd, const void *buf, size_t len);
 int pread_full(int fd, void *buf, size_t len, off_t off);
 /* pread_full, but past the end of the file reads zeros instead of failing. */

@@ -690,17 +690,6 @@ int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols)
 	return ret;
 }
 
-int agent_proc_close_stdin(struct agent_proc *p)
-{
-	if (p->in_eof)
-		return 0;
-	io_close(p->c, &p->in);
-	p->in_eof = true;
-	proto_put_frame(&p->c->out, PROTO_STDIN_EOF, p->id, NULL, 0);
-	flush(p->c);
-	return 0;
-}
-
 static int request(struct agent_client *c, enum stream_kind kind, uint16_t type, const char *path,
 		   int fd, agent_done_fn done, agent_top_fn top, void *opaque)
 {

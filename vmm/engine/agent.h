@@ -77,8 +77,6 @@ int agent_proc_signal(struct agent_proc *p, int sig);
  */
 void agent_forget(struct agent_client *c, void *opaque);
 int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols);
-/* Stop forwarding stdin and send EOF now. */
-int agent_proc_close_stdin(struct agent_proc *p);
 
 /*
  * `vmm cp`: a tar stream read from tar_fd is extracted into the directory
