@@ -102,6 +102,8 @@ v exec box sh -c 'exit 1'; expect_eq "exec: exit 1" 1 "$?"
 v exec box /etc/passwd 2>/dev/null; expect_eq "exec: not executable exits 126" 126 "$?"
 v exec box sh -c 'echo shared > /root/marker'
 expect_eq "exec: sees the same filesystem" "shared" "$(v exec box cat /root/marker)"
+out=$(VMM_EXEC_TEST=from-host v exec -e VMM_EXEC_TEST -e EXTRA=x box sh -c 'echo "$VMM_EXEC_TEST $EXTRA"')
+expect_eq "exec -e KEY: takes our value, as run -e KEY does" "from-host x" "$out"
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
 out=$("$VMM" rm box 2>&1); rc=$?
 expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"
