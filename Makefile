@@ -36,6 +36,8 @@ LIB_SRCS := $(filter-out vmm/cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Test and bench programs that drive the library directly (not part of build/vmm).
+HELPER_BINS := $(BUILD)/tests/agent-test $(BUILD)/tests/disk-bench
 
 # The guest agent is PID 1 in the guest: static musl, small (every initramfs
 # byte costs guest boot time on an emulating host).
@@ -70,7 +72,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
 
-unit: $(UNIT_BINS)
+$(BUILD)/tests/agent-test: tests/helpers/agent-test.c $(BUILD)/libvmm.a
+	@mkdir -p $(dir $@)
+	@echo "  HELPER  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
+
+$(BUILD)/tests/disk-bench: tests/bench/disk-bench.c $(BUILD)/libvmm.a
+	@mkdir -p $(dir $@)
+	@echo "  HELPER  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
+
+unit: $(UNIT_BINS) $(HELPER_BINS)
 
 payloads: $(PAYLOADS)
 

@@ -2,7 +2,7 @@
 # Disk-format layer against qemu-img, same files, same run:
 #   - vmm disk convert vs qemu-img convert: raw -> qcow2 and qcow2 -> raw of a 1 GiB
 #     image about 40% filled (random and text extents, zero runs, holes)
-#   - 4 KiB reads/writes through our backend (vmm disk bench, synchronous, one
+#   - 4 KiB reads/writes through our backend (build/tests/disk-bench, synchronous, one
 #     request at a time) vs qemu-img bench (its default queue depth 64, writeback
 #     cache) on the same qcow2 image, with a large odd step so offsets jump around
 # Prints seconds and the ratio qemu-img/vmm (above 1: vmm is faster): best of 3, interleaved,
@@ -11,6 +11,7 @@
 set -u
 BUILD=${1:-build}
 VMM="$PWD/$BUILD/vmm"
+DISK_BENCH="$PWD/$BUILD/tests/disk-bench"
 MB=${DISK_BENCH_MB:-1024}
 COUNT=${DISK_BENCH_COUNT:-200000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-bench.XXXXXX")
@@ -78,23 +79,23 @@ STEP=$((4096 * 7919))
 B="-c $COUNT -s 4k -S $STEP"
 qemu-img create -q -f qcow2 -o preallocation=falloc bench.qcow2 "${MB}M"
 q() { qemu-img bench -q -f qcow2 -t writeback $B bench.qcow2; }
-v() { "$VMM" disk bench -f qcow2 $B bench.qcow2; }
+v() { "$DISK_BENCH" -f qcow2 $B bench.qcow2; }
 measure "4K reads, allocated qcow2"
 q() { qemu-img bench -q -f qcow2 -t writeback -w $B bench.qcow2; }
-v() { "$VMM" disk bench -f qcow2 -w $B bench.qcow2; }
+v() { "$DISK_BENCH" -f qcow2 -w $B bench.qcow2; }
 measure "4K writes, allocated qcow2"
 q() { qemu-img bench -q -f qcow2 -t writeback $B src.qcow2; }
-v() { "$VMM" disk bench -f qcow2 $B src.qcow2; }
+v() { "$DISK_BENCH" -f qcow2 $B src.qcow2; }
 measure "4K reads, 40% filled qcow2"
 # Allocating writes: a fresh empty image for every run.
 # (Deleting the previous, fragmented file can take seconds: done untimed in prep.)
 prep() { rm -f e.qcow2; sync; qemu-img create -q -f qcow2 e.qcow2 "${MB}M"; }
 q() { qemu-img bench -q -f qcow2 -t writeback -w $B e.qcow2; }
-v() { "$VMM" disk bench -f qcow2 -w $B e.qcow2; }
+v() { "$DISK_BENCH" -f qcow2 -w $B e.qcow2; }
 measure "4K writes, allocating (empty qcow2)"
 qemu-img check -q e.qcow2 || echo "qemu-img check FAILED after vmm allocating writes"
 rm -f e.qcow2
 prep() { :; }
 q() { qemu-img bench -q -f qcow2 -t writeback -d 1 $B bench.qcow2; }
-v() { "$VMM" disk bench -f qcow2 $B bench.qcow2; }
+v() { "$DISK_BENCH" -f qcow2 $B bench.qcow2; }
 measure "4K reads, qemu-img at depth 1"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The guest agent over virtio-vsock, driven by the real host client through
-# `vmm agent-test`: processes, exit statuses, stdin, signals, users, limits,
+# build/tests/agent-test (tests/helpers/agent-test.c): processes, exit statuses, stdin, signals, users, limits,
 # namespaces, exec, top, cp, tty, OOM, transport reset. Three boots, shared
 # between many checks (each boot costs 30-60 s on an emulating host).
 . tests/integration/lib.sh
@@ -38,7 +38,7 @@ scripts/mkagentcpio.sh "$T/agent.cpio" "$AGENT" "$T/extra"
 
 run() {	# run NAME [agent-test options...]; sets out, err, rc; stdin from $STDIN
 	name=$1; shift
-	timeout "$BOOT_TIMEOUT" "$VMM" agent-test --kernel "$KERNEL" --initrd "$T/agent.cpio" \
+	timeout "$BOOT_TIMEOUT" "$AGENT_TEST" --kernel "$KERNEL" --initrd "$T/agent.cpio" \
 		--console "$T/$name.console" "$@" >"$T/$name.out" 2>"$T/$name.err" <"${STDIN:-/dev/null}"
 	rc=$?
 	out=$(cat "$T/$name.out")

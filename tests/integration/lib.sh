@@ -4,6 +4,7 @@
 
 : "${BUILD:=build}"
 VMM="${VMM:-$PWD/$BUILD/vmm}"
+AGENT_TEST="${AGENT_TEST:-$PWD/$BUILD/tests/agent-test}"
 KERNEL="${KERNEL:-$PWD/build/vmlinux}"
 TESTS_DIR="$PWD/tests"
 # A scratch directory per script, removed on exit.

@@ -42,7 +42,6 @@ int cli_start_container(struct cli *cli, const char *ref, bool attach, bool inte
 
 /* Subcommands (vmm/cli/<name>.c). */
 
-int cmd_agent_test(struct cli *cli, int argc, char **argv);
 int cmd_boot(struct cli *cli, int argc, char **argv);
 int cmd_cp(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);

@@ -16,7 +16,6 @@ static const struct {
 	{ "check", cmd_disk_check, "Check a qcow2 image for leaks and corruption, optionally repair" },
 	{ "convert", cmd_disk_convert, "Copy an image to another format (sparse, optionally compressed)" },
 	{ "resize", cmd_disk_resize, "Grow an image's virtual size" },
-	{ "bench", cmd_disk_bench, NULL },	/* hidden: tests/bench/disk.sh */
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,5 @@ int cmd_disk_info(struct cli *cli, int argc, char **argv);
 int cmd_disk_check(struct cli *cli, int argc, char **argv);
 int cmd_disk_convert(struct cli *cli, int argc, char **argv);
 int cmd_disk_resize(struct cli *cli, int argc, char **argv);
-int cmd_disk_bench(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -27,7 +27,6 @@ static const struct cli_command commands[] = {
 	{ "snapshot", cmd_snapshot, "List or remove the saved VMs behind warm starts" },
 	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
-	{ "agent-test", cmd_agent_test, NULL },
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },

@@ -1,8 +1,9 @@
 /*
- * vmm agent-test: boot a guest with virtio-vsock and the agent initramfs and
- * run one container process through the real host client (vmm/agent.c),
- * then a list of actions (exec, top, cp, signal). A test and debugging aid
- * until `vmm run` drives the same client; hidden from `vmm --help`.
+ * agent-test (a test helper, build/tests/agent-test; tests/integration/40-agent.sh):
+ * boot a guest with virtio-vsock and the agent initramfs and run one container
+ * process through the real host client (vmm/engine/agent.c), then a list of
+ * actions (exec, top, cp, signal). Links libvmm.a; not part of the vmm binary.
+ * -D first turns on debug logging, as vmm -D does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +15,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vmm/engine/agent.h"
 #include "vmm/cli/cli.h"
+#include "vmm/engine/agent.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
@@ -55,7 +56,7 @@ struct test {
 
 static void usage(void)
 {
-	printf("Usage: vmm agent-test --kernel VMLINUX --initrd AGENT.cpio [OPTIONS] -- CMD [ARG...]\n\n"
+	printf("Usage: agent-test [-D] --kernel VMLINUX --initrd AGENT.cpio [OPTIONS] -- CMD [ARG...]\n\n"
 	       "Boot a guest with the vmm agent and run CMD in a container through the agent\n"
 	       "protocol (a test aid until `vmm run`); exits with CMD's status.\n\n"
 	       "VM: --kernel, --initrd, -m/--memory, --cpus, --cmdline, --console FILE,\n"
@@ -341,7 +342,7 @@ static int add_action(struct test *t, enum action_kind kind, const char *arg)
 	return 0;
 }
 
-int cmd_agent_test(struct cli *cli, int argc, char **argv)
+static int agent_test(int argc, char **argv)
 {
 	enum { OPT_VSOCK = 256,
 	       OPT_ROOT, OPT_FSTYPE, OPT_GROUP, OPT_HOSTNAME, OPT_MEMLIM, OPT_PIDS, OPT_CPUQ, OPT_RO,
@@ -528,6 +529,16 @@ act:
 	if (console_path)
 		close(cfg.console_fd);
 	free(t);
-	(void)cli;
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "-D")) {
+		log_set_level(LOG_DEBUG);
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	return agent_test(argc, argv);
 }

@@ -1,5 +1,5 @@
 /*
- * vmm disk bench (hidden; used by tests/bench/disk.sh): the access pattern of
+ * disk-bench (build/tests/disk-bench, used by tests/bench/disk.sh): the access pattern of
  * qemu-img bench, synchronously through our backend. Requests of -s bytes
  * start at -o and advance by -S (wrapping at the end of the image), or land
  * at random aligned offsets with --random SEED.
@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vmm disk bench [-c COUNT] [-s SIZE] [-S STEP] [-o OFFSET] [-w]\n"
+	fprintf(f, "Usage: disk-bench [-c COUNT] [-s SIZE] [-S STEP] [-o OFFSET] [-w]\n"
 		"                      [--random SEED] [--flush-interval N] [-f FMT] FILE\n");
 }
 
@@ -28,7 +28,7 @@ static uint64_t next_rand(uint64_t *x)
 	return *x;
 }
 
-int cmd_disk_bench(struct cli *cli, int argc, char **argv)
+int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -65,7 +65,7 @@ int cmd_disk_bench(struct cli *cli, int argc, char **argv)
 		goto bad;
 	if (!step)
 		step = size;
-	if (disk_cli_open(cli, argv[optind], fmt, !write, allow_unsafe, false, &d))
+	if (disk_cli_open(NULL, argv[optind], fmt, !write, allow_unsafe, false, &d))
 		return 1;
 	if (d->size < size) {
 		pr_err("%s: image smaller than the request size", argv[optind]);
