@@ -5,7 +5,7 @@
 
 #include "images/oci/image.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/util.h"
 
 #define CREATED_BY_MAX	45	/* docker truncates the column to this */

@@ -8,7 +8,7 @@
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

@@ -1,150 +1,150 @@
-/* vmm image inspect: docker-like JSON about images. */
+/* vmm inspect: low-level facts about containers (or images), as docker's JSON. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-#include "images/oci/image.h"
-#include "images/oci/ref.h"
+#include "devices/net-slirp.h"
 #include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/engine/container-net.h"
+#include "vmm/engine/container.h"
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
-static void usage(void)
+static json_object *time_ns(int64_t ns)
 {
-	printf("Usage: vmm image inspect IMAGE [IMAGE...]\n\n"
-	       "Show what the store knows about images, as a JSON array like docker's.\n\n"
-	       "Options:\n"
-	       "  -h, --help   show this help\n");
+	char buf[64];
+	time_t s = ns / 1000000000;
+	struct tm tm;
+
+	if (!ns)
+		return json_object_new_string("0001-01-01T00:00:00Z");
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%09lldZ", (long long)(ns % 1000000000));
+	return json_object_new_string(buf);
 }
 
-static json_object *str_or_empty(const char *s)
+static json_object *container_json(struct container *ct)
 {
-	return json_object_new_string(s ? s : "");
-}
+	const struct container_config *c = &ct->cfg;
+	struct container_state st;
+	json_object *o = json_object_new_object(), *s = json_object_new_object(),
+		    *conf = json_object_new_object(), *host = json_object_new_object(),
+		    *net = json_object_new_object();
+	char name[160], mode[32];
 
-static json_object *container_config(const struct image_config *c)
-{
-	json_object *o = json_object_new_object(), *ports = NULL, *vols = NULL, *labels = NULL;
-
-	json_object_object_add(o, "User", str_or_empty(c->user));
-	if (c->n_ports) {
-		ports = json_object_new_object();
-		for (size_t i = 0; i < c->n_ports; i++) {
-			char key[16];
-
-			snprintf(key, sizeof(key), "%u/%s", c->ports[i].port, c->ports[i].proto);
-			json_object_object_add(ports, key, json_object_new_object());
-		}
-	}
-	json_object_object_add(o, "ExposedPorts", ports);
-	json_object_object_add(o, "Env", (c->env ? strv_to_json(c->env) : NULL));
-	json_object_object_add(o, "Cmd", (c->cmd ? strv_to_json(c->cmd) : NULL));
-	if (c->volumes) {
-		vols = json_object_new_object();
-		for (size_t i = 0; c->volumes[i]; i++)
-			json_object_object_add(vols, c->volumes[i], json_object_new_object());
-	}
-	json_object_object_add(o, "Volumes", vols);
-	json_object_object_add(o, "WorkingDir", str_or_empty(c->working_dir));
-	json_object_object_add(o, "Entrypoint", (c->entrypoint ? strv_to_json(c->entrypoint) : NULL));
-	if (c->label_keys) {
-		labels = json_object_new_object();
-		for (size_t i = 0; c->label_keys[i]; i++)
-			json_object_object_add(labels, c->label_keys[i],
-					       json_object_new_string(c->label_values[i]));
-	}
-	json_object_object_add(o, "Labels", labels);
-	if (c->stop_signal)
-		json_object_object_add(o, "StopSignal", json_object_new_string(c->stop_signal));
+	container_effective_state(ct, &st);
+	if (st.status != CONTAINER_RUNNING)
+		st.nports = 0;
+	netcfg_mode_string(&c->net, mode, sizeof(mode));
+	snprintf(name, sizeof(name), "/%s", c->name);
+	json_object_object_add(o, "Id", json_object_new_string(c->id));
+	json_object_object_add(o, "Created", time_ns(c->created * 1000000000LL));
+	json_object_object_add(o, "Path", json_object_new_string(c->argv[0]));
+	json_object_object_add(o, "Args", strv_to_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
+	json_object_object_add(s, "Status", json_object_new_string(container_status_name(st.status)));
+	json_object_object_add(s, "Running", json_object_new_boolean(st.status == CONTAINER_RUNNING));
+	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
+	json_object_object_add(s, "ExitCode", json_object_new_int(st.exit_code));
+	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
+	json_object_object_add(s, "Error", json_object_new_string(st.error));
+	json_object_object_add(s, "StartedAt", time_ns(st.started_ns));
+	json_object_object_add(s, "FinishedAt", time_ns(st.finished_ns));
+	json_object_object_add(o, "State", s);
+	json_object_object_add(o, "Image", json_object_new_string(c->image));
+	json_object_object_add(o, "Name", json_object_new_string(name));
+	json_object_object_add(conf, "Image", json_object_new_string(c->image_name ? c->image_name : c->image));
+	json_object_object_add(conf, "Cmd", strv_to_json(c->argv));
+	json_object_object_add(conf, "Env", strv_to_json(c->env));
+	json_object_object_add(conf, "WorkingDir", json_object_new_string(c->workdir ? c->workdir : ""));
+	json_object_object_add(conf, "User", json_object_new_string(c->user ? c->user : ""));
+	json_object_object_add(conf, "Hostname", json_object_new_string(c->hostname ? c->hostname : ""));
+	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
+	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(o, "Config", conf);
+	json_object_object_add(host, "Memory", json_object_new_int64(c->memory));
+	json_object_object_add(host, "NanoCpus", json_object_new_int64(c->cpu_quota * 10000));
+	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
+	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
+	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
+	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
+	json_object_object_add(host, "PortBindings", container_ports_docker_json(c->net.ports, c->net.nports));
+	json_object_object_add(host, "Dns", strv_to_json(c->net.dns));
+	json_object_object_add(host, "DnsSearch", strv_to_json(c->net.dns_search));
+	json_object_object_add(host, "ExtraHosts", strv_to_json(c->net.extra_hosts));
+	json_object_object_add(o, "HostConfig", host);
+	json_object_object_add(net, "IPAddress", json_object_new_string(
+		c->net.mode == NET_MODE_SLIRP ? SLIRP_GUEST : c->net.ip ? c->net.ip : ""));
+	json_object_object_add(net, "Gateway", json_object_new_string(
+		c->net.mode == NET_MODE_SLIRP ? SLIRP_GATEWAY : c->net.gateway ? c->net.gateway : ""));
+	json_object_object_add(net, "MacAddress", json_object_new_string(c->net.mac));
+	json_object_object_add(net, "Ports", container_ports_docker_json(st.ports, st.nports));
+	json_object_object_add(o, "NetworkSettings", net);
 	return o;
 }
 
-static json_object *image_json(const struct image *img)
+/* Is ref a container (by exact name, ID or unique ID prefix)? Silent. argv[0] always exists. */
+static bool is_container(struct container **list, size_t n, const char *ref)
 {
-	json_object *o = json_object_new_object(), *tags = json_object_new_array();
-	json_object *digests = json_object_new_array(), *rootfs, *desc;
+	size_t matches = 0;
 
-	json_object_object_add(o, "Id", json_object_new_string(img->config_digest));
-	for (size_t i = 0; img->tags[i]; i++) {
-		char name[REF_STR_MAX], repodigest[REF_STR_MAX + DIGEST_BUF];
-		struct image_ref ref;
-		bool dup = false;
-
-		if (ref_parse(img->tags[i], 0, &ref, NULL))
-			continue;
-		ref_format_short(&ref, name, sizeof(name));
-		if (!ref.digest[0])	/* name@digest (a pull by digest) is only a repo digest */
-			json_object_array_add(tags, json_object_new_string(name));
-		ref_format_short_repo(&ref, name, sizeof(name));
-		snprintf(repodigest, sizeof(repodigest), "%s@%s", name, img->digest);
-		for (size_t j = 0; j < json_object_array_length(digests); j++)
-			dup |= !strcmp(json_object_get_string(json_object_array_get_idx(digests, j)),
-				       repodigest);
-		if (!dup)
-			json_object_array_add(digests, json_object_new_string(repodigest));
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(list[i]->cfg.name, ref) || !strcmp(list[i]->cfg.id, ref))
+			return true;
+		matches += str_has_prefix(list[i]->cfg.id, ref);
 	}
-	json_object_object_add(o, "RepoTags", tags);
-	json_object_object_add(o, "RepoDigests", digests);
-	json_object_object_add(o, "Parent", json_object_new_string(""));
-	json_object_object_add(o, "Comment", json_object_new_string(""));
-	json_object_object_add(o, "Created", str_or_empty(img->config.created));
-	json_object_object_add(o, "Author", str_or_empty(img->config.author));
-	json_object_object_add(o, "Config", container_config(&img->config));
-	json_object_object_add(o, "Architecture", json_object_new_string(img->config.architecture));
-	if (img->config.variant)
-		json_object_object_add(o, "Variant", json_object_new_string(img->config.variant));
-	json_object_object_add(o, "Os", json_object_new_string(img->config.os));
-	json_object_object_add(o, "Size", json_object_new_int64((int64_t)img->size));
-	rootfs = json_object_new_object();
-	json_object_object_add(rootfs, "Type", json_object_new_string("layers"));
-	json_object_object_add(rootfs, "Layers", (img->config.diff_ids ? strv_to_json(img->config.diff_ids) : NULL));
-	json_object_object_add(o, "RootFS", rootfs);
-	desc = json_object_new_object();
-	json_object_object_add(desc, "mediaType", json_object_new_string(img->manifest.media_type));
-	json_object_object_add(desc, "digest", json_object_new_string(img->manifest_digest));
-	json_object_object_add(desc, "size", json_object_new_int64((int64_t)img->manifest_len));
-	json_object_object_add(o, "Descriptor", desc);
-	return o;
+	return matches == 1;
 }
 
-int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+int cmd_inspect(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct error e = { 0 };
+	struct container **list;
 	json_object *out;
-	struct store *s;
+	size_t n;
 	int c, status = 0;
+	bool any = false;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			usage();
+			printf("Usage: vmm inspect NAME|ID...\n\n"
+			       "Show containers as JSON (images too: see 'vmm image inspect').\n");
 			return 0;
 		}
-		return cli_usage_error("image inspect", "unknown option");
+		return cli_bad_option("inspect", argv);
 	}
 	if (optind >= argc)
-		return cli_usage_error("image inspect", "missing IMAGE");
-	if (!(s = cli_store_open(cli->paths.root)))
-		return 1;
+		return cli_usage_error("inspect", "requires at least one NAME or ID");
+	if (container_list(cli->paths.root, &list, &n, &e))
+		return cli_fail(&e, 1);
+	for (int i = optind; i < argc; i++)
+		any |= is_container(list, n, argv[i]);
+	container_list_free(list, n);
+	if (!any)	/* like docker: not a container, so maybe an image */
+		return cmd_image_inspect(cli, argc, argv);
+
 	out = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
-		struct image *img;
+		struct container *ct;
 
-		if (image_open(s, argv[i], &img, &e)) {
+		if (container_open(cli->paths.root, argv[i], &ct, &e)) {
 			status = cli_fail(&e, 1);
 			continue;
 		}
-		json_object_array_add(out, image_json(img));
-		image_close(img);
+		json_object_array_add(out, container_json(ct));
+		container_free(ct);
 	}
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_SPACED |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
-	store_close(s);
 	return status;
 }

@@ -6,7 +6,7 @@
 
 #include "images/oci/load.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 
 static void usage(void)

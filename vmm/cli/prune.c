@@ -7,7 +7,7 @@
 
 #include "images/oci/store.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 

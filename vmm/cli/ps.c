@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
 #include "vmm/base/log.h"

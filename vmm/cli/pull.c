@@ -10,7 +10,7 @@
 #include "images/oci/ref.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/credentials.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/options.h"

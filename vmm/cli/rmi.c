@@ -9,7 +9,7 @@
 #include "images/oci/ref.h"
 #include "vmm/base/strv.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 
 static void usage(void)

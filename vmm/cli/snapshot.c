@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
 #include "vmm/machine/snapshot.h"
 #include "vmm/base/util.h"

@@ -6,7 +6,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
 #include "vmm/base/log.h"
-#include "vmm/cli/image_fmt.h"
+#include "vmm/cli/image-fmt.h"
 
 struct store *cli_store_open(const char *root)
 {
