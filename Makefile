@@ -34,6 +34,9 @@ LIB_DIRS := vmm/base vmm vmm/x86 vmm/machine vmm/engine vmm/cli devices devices/
 LIB_SRCS := $(filter-out vmm/cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
 	$(wildcard guest-agent/protocol*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The guest agent's code built for the host, a library the unit tests link.
+AGENT_LIB_SRCS := $(filter-out guest-agent/main.c guest-agent/protocol%.c,$(wildcard guest-agent/*.c))
+AGENT_LIB_OBJS := $(AGENT_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Test and bench programs that drive the library directly (not part of build/vmm).
@@ -49,7 +52,7 @@ AGENT_CFLAGS := -std=gnu11 $(WARN) -Os -D_GNU_SOURCE -I. -static -ffunction-sect
 # The demo guest of README's first command: busybox prints a hello and exits.
 PAYLOADS := build/guest/hello.cpio build/guest/agent.cpio
 
-.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs
+.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs print-agent-lib-srcs
 all: vmm payloads image
 
 vmm: $(BUILD)/vmm
@@ -67,10 +70,14 @@ $(BUILD)/obj/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvmm.a
+$(BUILD)/libagent-host.a: $(AGENT_LIB_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent-host.a $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent-host.a $(BUILD)/libvmm.a $(LDLIBS)
 
 $(BUILD)/tests/agent-test: tests/helpers/agent-test.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
@@ -130,6 +137,8 @@ bench: all kernel
 # tests/fuzz/run.sh builds these same sources with clang's fuzzer instrumentation.
 print-lib-srcs:
 	@echo $(LIB_SRCS)
+print-agent-lib-srcs:
+	@echo $(AGENT_LIB_SRCS)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:

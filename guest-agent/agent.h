@@ -83,7 +83,9 @@ int container_prepare(const struct proto_spec *s, struct error *e);
  * pty master (SCM_RIGHTS) with tty, then a struct child_error if the start
  * fails; EOF means the exec happened.
  */
-pid_t container_spawn(const struct proto_spec *s, pid_t ctr_pid, const struct stdio_fds *io, int errpipe);
+/* self_pidns: an fd of our own pid namespace (struct agent's), to return to after a setns. */
+pid_t container_spawn(const struct proto_spec *s, pid_t ctr_pid, const struct stdio_fds *io, int errpipe,
+		      int self_pidns);
 /* After the container's init died: oom kill count, then sync and unmount the root. */
 bool container_oom_killed(void);
 void container_teardown(bool keep_data);
@@ -131,6 +133,10 @@ struct agent {
 	int exit_code;
 	uint64_t next_connect;		/* now_ms() of the next connection attempt */
 	unsigned backoff_ms;
+	int shutdown_stream;		/* a SHUTDOWN waiting for the main process; -1: none */
+	int devnull;			/* /dev/null for stdio nobody wants; -1 until opened */
+	int self_pidns;			/* our own pid namespace, to return to after a setns */
+	uint8_t io_buf[PROTO_DATA_CHUNK];	/* scratch for one data frame (single-threaded) */
 };
 
 /* Bytes queued for the host: producers stop reading their fds above a bound. */

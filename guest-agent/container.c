@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -137,7 +138,7 @@ static int make_cgroup(const struct proto_spec *s, struct error *e)
 /* /etc/hosts, /etc/hostname, /etc/resolv.conf as files the container gets bind-mounted. */
 static int write_etc(const struct proto_spec *s)
 {
-	static char buf[16384];
+	char buf[16384];
 	const char *host = s->hostname ? s->hostname : "localhost";
 	size_t len;
 	int ret;
@@ -537,15 +538,13 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	do_exec(s->argv, env, errpipe);
 }
 
-pid_t container_spawn(const struct proto_spec *s, pid_t ctr, const struct stdio_fds *io, int errpipe)
+pid_t container_spawn(const struct proto_spec *s, pid_t ctr, const struct stdio_fds *io, int errpipe,
+		      int self_pidns)
 {
-	static int self_pidns = -1;
 	char path[64], n[21];
 	int pidns = -1, err;
 	pid_t pid;
 
-	if (self_pidns < 0)
-		self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	/*
 	 * A pid namespace applies to the caller's children only: set it for
 	 * this fork, then return to our own. The other namespaces are the

@@ -231,10 +231,10 @@ static size_t fill(struct copy *c, uint8_t *buf, size_t cap)
 
 static void out_pump(struct agent *a, struct copy *c)
 {
-	static uint8_t buf[PROTO_DATA_CHUNK];
+	uint8_t *buf = a->io_buf;
 
 	while (c->window && a->vsock >= 0 && agent_backlog(a) < AGENT_BACKLOG_MAX) {
-		size_t n = fill(c, buf, c->window < sizeof(buf) ? c->window : sizeof(buf));
+		size_t n = fill(c, buf, c->window < sizeof(a->io_buf) ? c->window : sizeof(a->io_buf));
 
 		if (!n) {
 			proto_put_frame(&a->out, PROTO_TAR_END, c->stream, NULL, 0);

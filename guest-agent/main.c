@@ -104,16 +104,14 @@ void agent_exit_device(int code)
 		pause();
 }
 
-static int shutdown_stream = -1;
-
 void agent_main_exited(struct agent *a, int code)
 {
 	a->exit_code = code;
 	/* The host ends the VM when it reads EXIT; if it cannot, we do. */
 	a->fallback_at = now_ms() + (a->vsock >= 0 ? FALLBACK_MS : 2000);
-	if (shutdown_stream >= 0) {
-		agent_result(a, shutdown_stream, 0, NULL);
-		shutdown_stream = -1;
+	if (a->shutdown_stream >= 0) {
+		agent_result(a, a->shutdown_stream, 0, NULL);
+		a->shutdown_stream = -1;
 	}
 }
 
@@ -123,6 +121,7 @@ static void disconnect(struct agent *a, const char *why)
 		say("host connection lost", why ? ": " : "", why ? why : "", "; reconnecting", NULL);
 	close(a->vsock);
 	a->vsock = -1;
+	a->shutdown_stream = a->devnull = a->self_pidns = -1;
 	a->connecting = false;
 	proto_rx_reset(&a->rx);
 	/* A frame may be half sent: what is queued cannot be resumed on a new connection. */
@@ -165,6 +164,7 @@ static void connected(struct agent *a)
 			say("connect to the host: ", strerror(err ? err : errno), NULL);
 		close(a->vsock);
 		a->vsock = -1;
+	a->shutdown_stream = a->devnull = a->self_pidns = -1;
 		a->connecting = false;
 		a->next_connect = now_ms() + a->backoff_ms;
 		a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2;
@@ -191,7 +191,7 @@ static void connected(struct agent *a)
 static void do_shutdown(struct agent *a, uint16_t stream)
 {
 	if (a->main_pid && !a->main_done) {
-		shutdown_stream = stream;
+		a->shutdown_stream = stream;
 		proc_kill_all(a);	/* the main process's EXIT path unmounts, then answers */
 		return;
 	}
@@ -328,12 +328,13 @@ static int setup_signals(void)
 
 int main(void)
 {
-	static struct agent agent;
+	static struct agent agent;	/* large (buffers): not on the stack */
 	struct agent *a = &agent;
 	struct pollfd pfd[2 + 4 * MAX_STREAMS];
 
 	fix_stdio();
 	a->vsock = -1;
+	a->shutdown_stream = a->devnull = a->self_pidns = -1;
 	a->backoff_ms = BACKOFF_MIN_MS;
 	proto_rx_init(&a->rx);
 	proto_buf_init(&a->out);

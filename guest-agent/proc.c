@@ -78,13 +78,13 @@ static void start_failed(struct agent *a, uint16_t stream, bool main, int code, 
 		agent_main_exited(a, code);
 }
 
-static int make_stdio(struct proc *p, const struct proto_spec *s, struct stdio_fds *io)
+static int make_stdio(struct agent *a, struct proc *p, const struct proto_spec *s,
+		      struct stdio_fds *io)
 {
 	int in[2] = { -1, -1 }, out[2], err[2];
-	static int devnull = -1;
 
-	if (devnull < 0)
-		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (a->devnull < 0)
+		a->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	io->tty = s->tty;
 	if (s->tty) {
 		p->in_wait = s->stdin;	/* the child sends the pty master */
@@ -96,7 +96,7 @@ static int make_stdio(struct proc *p, const struct proto_spec *s, struct stdio_f
 		return -errno;
 	if (pipe2(err, O_CLOEXEC) < 0)
 		return -errno;
-	io->in = s->stdin ? in[0] : devnull;
+	io->in = s->stdin ? in[0] : a->devnull;
 	io->out = out[1];
 	io->err = err[1];
 	p->in_fd = in[1];
@@ -168,14 +168,16 @@ int proc_start(struct agent *a, uint16_t stream, uint16_t type, const uint8_t *p
 	p->tty = s.tty;
 	p->in_fd = p->out_fd = p->err_fd = p->errp = -1;
 	p->out_window = PROTO_WINDOW_SIZE;
-	ret = make_stdio(p, &s, &io);
+	ret = make_stdio(a, p, &s, &io);
 	if (!ret && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ep) < 0)
 		ret = -errno;
 	if (ret) {
 		err_cat(&e, ret, "stdio: ", strerror(-ret), NULL);
 		goto fail;
 	}
-	p->pid = container_spawn(&s, main ? 0 : a->main_pid, &io, ep[1]);
+	if (a->self_pidns < 0)
+		a->self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	p->pid = container_spawn(&s, main ? 0 : a->main_pid, &io, ep[1], a->self_pidns);
 	close(ep[1]);
 	close_child_ends(&io, s.stdin);
 	if (p->pid < 0) {
@@ -355,8 +357,8 @@ static void write_stdin(struct agent *a, struct proc *p)
 
 static void read_output(struct agent *a, struct proc *p, int *fd, uint16_t type)
 {
-	static uint8_t buf[PROTO_DATA_CHUNK];
-	size_t want = p->out_window < sizeof(buf) ? p->out_window : sizeof(buf);
+	uint8_t *buf = a->io_buf;
+	size_t want = p->out_window < sizeof(a->io_buf) ? p->out_window : sizeof(a->io_buf);
 	ssize_t n = read(*fd, buf, want);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -47,7 +47,7 @@ static int get_num(const uint8_t *f, size_t len, uint64_t *v)
 	return 0;
 }
 
-static void checksum(uint8_t *b)
+void tar_checksum(uint8_t b[TAR_BLOCK])
 {
 	unsigned sum = 0;
 
@@ -133,7 +133,7 @@ size_t tar_header(uint8_t *out, size_t cap, const char *path, const struct stat 
 		out[156] = 'x';
 		memcpy(out + 257, "ustar", 6);
 		memcpy(out + 263, "00", 2);
-		checksum(out);
+		tar_checksum(out);
 		off = TAR_BLOCK + dlen + tar_pad(dlen);
 	}
 	h = out + off;
@@ -152,7 +152,7 @@ size_t tar_header(uint8_t *out, size_t cap, const char *path, const struct stat 
 		put_num(h + 329, 8, major(st->st_rdev));
 		put_num(h + 337, 8, minor(st->st_rdev));
 	}
-	checksum(h);
+	tar_checksum(h);
 	return off + TAR_BLOCK;
 }
 

@@ -41,6 +41,8 @@ size_t tar_header(uint8_t *out, size_t cap, const char *name, const struct stat 
 int tar_parse(const uint8_t blk[TAR_BLOCK], struct tar_entry *e);
 /* pax records "LEN key=value\n": apply path= and linkpath= to name/link. -EINVAL if malformed. */
 int tar_pax(const char *data, size_t len, char *name, char *link);
+/* Fill the checksum field of a header block (after editing it). */
+void tar_checksum(uint8_t b[TAR_BLOCK]);
 /* Padding after size data bytes. */
 static inline uint32_t tar_pad(uint64_t size)
 {

@@ -33,17 +33,15 @@ static bool is_number(const char *s, uint64_t *v)
 	return parse_uint(s, 0, UINT64_MAX, v) == 0 && *v < 0xffffffffULL;
 }
 
-/*
- * Walk a database file line by line; fn returns true to stop. The buffer
- * is static: the agent is single-threaded and so is each child.
- */
+/* Walk a database file line by line; fn returns true to stop. */
 static void walk(int dirfd, const char *path, bool (*fn)(char **f, int n, void *arg), void *arg)
 {
-	static char db[DB_MAX];
-	char *line, *next;
+	char *db = malloc(DB_MAX), *line, *next;
 
-	if (read_text(dirfd, path, db, sizeof(db)) < 0)
+	if (!db || read_text(dirfd, path, db, DB_MAX) < 0) {
+		free(db);
 		return;
+	}
 	for (line = db; line && *line; line = next) {
 		char *f[7];
 		int n;
@@ -55,8 +53,9 @@ static void walk(int dirfd, const char *path, bool (*fn)(char **f, int n, void *
 			continue;
 		n = fields(line, f, 7);
 		if (fn(f, n, arg))
-			return;
+			break;
 	}
+	free(db);
 }
 
 struct pw_query {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-agent/tar.c"
+#include "guest-agent/tar.h"
 #include "vmm/base/path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,9 +27,9 @@ LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lpthread"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 mkdir -p "$OUT/obj"
 
-# The library, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
+# The library and the agent's host-buildable code, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
 objs=""
-for src in $(make -s --no-print-directory print-lib-srcs); do
+for src in $(make -s --no-print-directory print-lib-srcs print-agent-lib-srcs); do
 	obj="$OUT/obj/$(echo "$src" | tr / _).o"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find $(dirname "$src") -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
 		echo "  CC      $src"

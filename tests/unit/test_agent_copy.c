@@ -5,19 +5,34 @@
  * /proc/PID/root exactly as in the guest. Hostile archives must not write
  * outside that root. GNU tar is the oracle for archives we produce.
  */
-#include "guest-agent/copy.c"
-#include "guest-agent/tar.c"
-#include "guest-agent/util.c"
-
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest-agent/agent.h"
+#include "guest-agent/tar.h"
+#include "vmm/base/path.h"
 
 #include "tests/unit/tap.h"
 
 static struct agent ag;
 static char root[] = "/tmp/vmm-test-root-XXXXXX";
 static uint16_t next_stream = 1;
+
+/* Is a copy still open? (the tests run one at a time) */
+static bool copy_open(void)
+{
+	for (int i = 0; i < MAX_STREAMS; i++)
+		if (ag.copies[i])
+			return true;
+	return false;
+}
 
 static int sh(const char *cmd)
 {
@@ -85,7 +100,7 @@ static int copy_in(const char *tar, const char *dest)
 	n = fp ? fread(data, 1, sizeof(data), fp) : 0;
 	if (fp)
 		fclose(fp);
-	while (off < n && find(&ag, stream)) {
+	while (off < n && copy_open()) {
 		struct proto_frame d = { .type = PROTO_TAR_DATA, .stream = stream, .payload = data + off };
 
 		d.len = n - off < piece ? n - off : piece;
@@ -120,7 +135,7 @@ static int copy_out(const char *path, const char *tar)
 		struct proto_frame w = { .type = PROTO_WINDOW, .stream = stream };
 
 		copy_pump(&ag);
-		if (!find(&ag, stream)) {
+		if (!copy_open()) {
 			code = take_result(stream, fp);
 			break;
 		}
@@ -295,7 +310,7 @@ static void test_copy(void)
 		size_t n = tar_header(h, sizeof(h), "hard", &st, "../../etc/passwd");
 
 		h[156] = '1';
-		checksum(h);
+		tar_checksum(h);
 		fp = fopen(tar, "wb");
 		fwrite(h, 1, n, fp);
 		fclose(fp);
