@@ -35,8 +35,8 @@ int cli_bad_option(const char *cmd, char **argv);
 /* The one line of a failure ("vmm: error: ..."); returns status, for "return cli_fail(&e, 1)". */
 int cli_fail(const struct error *e, int status);
 
-/* stop and restart: -t SECONDS and at least one CONTAINER. 0, 1 after --help, else the usage status. */
-int cli_stop_args(const char *cmd, int argc, char **argv, uint64_t *timeout);
+/* vmm stop and vmm restart (restart: start each again after it stopped); the exit status. */
+int cli_stop_each(struct cli *cli, const char *cmd, int argc, char **argv, bool restart);
 /* start and restart: start one container (detached: prints its ID); vmm's exit status. */
 int cli_start_container(struct cli *cli, const char *ref, bool attach, bool interactive);
 

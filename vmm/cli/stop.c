@@ -6,7 +6,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/engine/client.h"
 
-int cli_stop_args(const char *cmd, int argc, char **argv, uint64_t *timeout)
+static int stop_args(const char *cmd, int argc, char **argv, uint64_t *timeout)
 {
 	static const struct option opts[] = {
 		{ "time", required_argument, NULL, 't' },
@@ -35,10 +35,10 @@ int cli_stop_args(const char *cmd, int argc, char **argv, uint64_t *timeout)
 	return 0;
 }
 
-int cmd_stop(struct cli *cli, int argc, char **argv)
+int cli_stop_each(struct cli *cli, const char *cmd, int argc, char **argv, bool restart)
 {
 	uint64_t timeout = 10;
-	int ret = cli_stop_args("stop", argc, argv, &timeout), status = 0;
+	int ret = stop_args(cmd, argc, argv, &timeout), status = 0;
 
 	if (ret)
 		return ret == 1 ? 0 : ret;
@@ -47,8 +47,15 @@ int cmd_stop(struct cli *cli, int argc, char **argv)
 
 		if (engine_stop(&cli->paths, argv[i], timeout, &e))
 			status = cli_fail(&e, 1);
-		else
+		else if (restart && cli_start_container(cli, argv[i], false, false))
+			status = 1;
+		else if (!restart)
 			printf("%s\n", argv[i]);
 	}
 	return status;
+}
+
+int cmd_stop(struct cli *cli, int argc, char **argv)
+{
+	return cli_stop_each(cli, "stop", argc, argv, false);
 }
