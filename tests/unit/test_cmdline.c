@@ -7,14 +7,10 @@
 #include "vmm/cmdline.h"
 #include "vmm/base/util.h"
 
-int main(void)
-{
-	struct cmdline c;
-	char big[CMDLINE_MAX + 10];
-	uint64_t v;
-	unsigned n;
-	enum quirks_mode q;
+static struct cmdline c;
 
+static void test_join(void)
+{
 	cmdline_init(&c);
 	cmdline_add(&c, "console=ttyS0 quiet");
 	cmdline_add(&c, "virtio_mmio.device=4K@0x%x:%u", 0xd0001000, 5);
@@ -24,6 +20,11 @@ int main(void)
 	ok(cmdline_has(&c, "quiet") && cmdline_has(&c, "console") && cmdline_has(&c, "virtio_mmio.device"),
 	   "cmdline_has finds bare and key=value parameters");
 	ok(!cmdline_has(&c, "consol") && !cmdline_has(&c, "ttyS0"), "cmdline_has matches whole keys only");
+}
+
+static void test_overflow(void)
+{
+	char big[CMDLINE_MAX + 10];
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -36,6 +37,11 @@ int main(void)
 	ok(!c.overflow && c.len == CMDLINE_MAX - 1, "exactly 2047 bytes fit");
 	cmdline_add(&c, "a");
 	ok(c.overflow, "one more parameter does not");
+}
+
+static void test_memory(void)
+{
+	uint64_t v;
 
 	ok(opt_parse_memory("256", &v) == 0 && v == 256 * MiB, "--memory 256 means MiB");
 	ok(opt_parse_memory("1G", &v) == 0 && v == GiB, "--memory 1G");
@@ -45,11 +51,26 @@ int main(void)
 	   opt_parse_memory("12Q", &v) == -EINVAL && opt_parse_memory("", &v) == -EINVAL, "bad sizes refused");
 	ok(opt_parse_memory("99999999999999999999", &v) == -EINVAL, "overflowing size refused");
 	ok(parse_size("17179869184T", 1, &v) == -ERANGE, "size overflow on the unit multiply");
+}
+
+static void test_cpus_and_quirks(void)
+{
+	enum quirks_mode q;
+	unsigned n;
+
 	ok(opt_parse_cpus("2", &n) == 0 && n == 2, "--cpus 2");
 	ok(opt_parse_cpus("0", &n) && opt_parse_cpus("33", &n) && opt_parse_cpus("1.5", &n) &&
 	   opt_parse_cpus("two", &n), "bad CPU counts refused");
 	ok(opt_parse_quirks("auto", &q) == 0 && q == QUIRKS_AUTO && opt_parse_quirks("on", &q) == 0 &&
 	   q == QUIRKS_ON && opt_parse_quirks("off", &q) == 0 && q == QUIRKS_OFF &&
 	   opt_parse_quirks("maybe", &q) == -EINVAL, "--host-quirks values");
+}
+
+int main(void)
+{
+	test_join();
+	test_overflow();	/* on test_join's line */
+	test_memory();
+	test_cpus_and_quirks();
 	return tap_done();
 }

@@ -30,7 +30,7 @@ static const struct kvm_cpuid_entry2 *find(const struct kvm_cpuid_entry2 *e, uns
 	return NULL;
 }
 
-int main(void)
+static void test_hardware_kvm(void)
 {
 	struct kvm_cpuid_entry2 e[16];
 	struct cpuid_policy p = { .apic_id = 3, .ncpus = 4, .pvm = false };
@@ -50,9 +50,15 @@ int main(void)
 	ok(find(e, n, 0xb, 1)->ebx == 4 && find(e, n, 0xb, 1)->eax == 2, "leaf 0xb: 4 cores, shift 2");
 	ok(find(e, n, 0xb, 2)->ebx == 0 && (find(e, n, 0xb, 2)->ecx & 0xff00) == 0, "leaf 0xb: level 2 invalid");
 	ok(find(e, n, KVM_CPUID_FEATURES, 0)->eax == 0x01007afb, "hardware KVM: paravirt features untouched");
+}
 
-	n = fill(e);
-	p = (struct cpuid_policy){ .apic_id = 0, .ncpus = 1, .pvm = true };
+static void test_pvm_one_cpu(void)
+{
+	struct kvm_cpuid_entry2 e[16];
+	struct cpuid_policy p = { .apic_id = 0, .ncpus = 1, .pvm = true };
+	unsigned n = fill(e);
+	const struct kvm_cpuid_entry2 *l1;
+
 	cpuid_filter(e, n, &p);
 	l1 = find(e, n, 1, 0);
 	ok(!(l1->edx & (1u << 28)), "one CPU: HTT clear");
@@ -61,5 +67,11 @@ int main(void)
 	   "PVM: hypercall-based PV IPI, sched-yield and unhalt hidden");
 	ok(find(e, n, KVM_CPUID_FEATURES, 0)->eax & (1u << 1), "PVM: NOP_IO_DELAY kept");
 	ok(find(e, n, KVM_CPUID_SIGNATURE, 0)->ebx == 0x4b4d564b, "KVM signature kept");
+}
+
+int main(void)
+{
+	test_hardware_kvm();
+	test_pvm_one_cpu();
 	return tap_done();
 }

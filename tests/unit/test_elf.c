@@ -44,16 +44,13 @@ static int load(struct img *m, size_t size, struct guest_mem *mem, struct elf_im
 	return elf_load("test", m, size, mem, out, NULL);
 }
 
-int main(void)
-{
-	struct guest_mem mem;
-	struct elf_image e;
-	struct img m;
-	uint8_t *p;
+static struct guest_mem mem;
+static struct elf_image e;
+static struct img m;
 
-	log_set_level(LOG_NONE);	/* the refusals below are expected */
-	ok(guest_mem_alloc(&mem, 64 << 20) == 0, "allocate 64 MiB of guest memory");
-	memset(guest_mem_ptr(&mem, PADDR, 4096), 0xaa, 4096);
+static void test_loads(void)
+{
+	uint8_t *p;
 
 	make(&m);
 	ok(load(&m, sizeof(m), &mem, &e) == 0, "well-formed ELF loads");
@@ -61,7 +58,10 @@ int main(void)
 	p = guest_mem_ptr(&mem, PADDR, 4096);
 	ok(p[0] == 1 && p[63] == 64, "segment bytes copied to their physical address");
 	ok(p[64] == 0 && p[4095] == 0, "bss zeroed");
+}
 
+static void test_bad_header(void)
+{
 	make(&m);
 	m.eh.e_ident[0] = 0;
 	ok(load(&m, sizeof(m), &mem, &e) == -ENOEXEC, "bad magic refused");
@@ -81,6 +81,10 @@ int main(void)
 	make(&m);
 	m.eh.e_phnum = 0xffff;
 	ok(load(&m, sizeof(m), &mem, &e) == -ENOEXEC, "program header count past the end refused");
+}
+
+static void test_bad_segments(void)
+{
 	make(&m);
 	m.ph[0].p_offset = sizeof(m) - 8;
 	ok(load(&m, sizeof(m), &mem, &e) == -ENOEXEC, "segment data past the end refused");
@@ -103,7 +107,16 @@ int main(void)
 	make(&m);
 	m.ph[0].p_type = PT_NOTE;
 	ok(load(&m, sizeof(m), &mem, &e) == -ENOEXEC, "no PT_LOAD refused");
+}
 
+int main(void)
+{
+	log_set_level(LOG_NONE);	/* the refusals below are expected */
+	ok(guest_mem_alloc(&mem, 64 << 20) == 0, "allocate 64 MiB of guest memory");
+	memset(guest_mem_ptr(&mem, PADDR, 4096), 0xaa, 4096);
+	test_loads();
+	test_bad_header();
+	test_bad_segments();
 	guest_mem_free(&mem);
 	return tap_done();
 }

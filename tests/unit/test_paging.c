@@ -18,14 +18,11 @@ static void rd(void *o, uint64_t off, void *d, unsigned len) { reads++; memset(d
 static void wr(void *o, uint64_t off, const void *d, unsigned len) { writes++; }
 static const struct io_ops ops = { .read = rd, .write = wr };
 
-int main(void)
+static void test_page_walk(void)
 {
-	log_set_level(LOG_NONE);
 	struct guest_mem m;
-	struct io_bus bus = { .name = "test" };
 	uint64_t gpa = 0, gva = 0xffffffff81000000ULL;
 	uint8_t buf[16];
-	uint32_t v;
 
 	guest_mem_alloc(&m, 64 * MiB);
 	/* PML4 at 0x1000, PDPT at 0x2000, PD at 0x3000, PT at 0x4000 */
@@ -50,6 +47,12 @@ int main(void)
 	   buf[4] == 0x22 && buf[7] == 0x22, "read across a page boundary joins both pages");
 	ok(x86_read_virt(&m, 0x1000, 0, gva + 0x200ffc, buf, 8) != 0, "read running into an unmapped page fails");
 	guest_mem_free(&m);
+}
+
+static void test_io_bus(void)
+{
+	struct io_bus bus = { .name = "test" };
+	uint32_t v;
 
 	ok(io_bus_register(&bus, 0x3f8, 8, &ops, NULL, "a") == 0, "register a range");
 	ok(io_bus_register(&bus, 0x60, 1, &ops, NULL, "b") == 0, "register a lower range");
@@ -60,5 +63,12 @@ int main(void)
 	ok(!io_bus_access(&bus, 0x80, &v, 4, false) && v == 0xffffffff, "unclaimed read returns all-ones");
 	ok(!io_bus_access(&bus, 0x3ff, &v, 4, false), "access running past the range end is unclaimed");
 	io_bus_free(&bus);
+}
+
+int main(void)
+{
+	log_set_level(LOG_NONE);
+	test_page_walk();
+	test_io_bus();
 	return tap_done();
 }

@@ -11,19 +11,16 @@
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
-int main(void)
+static char dir[] = "/tmp/vmm-test-raw.XXXXXX", path[256];
+static const struct disk_open_opts rw = { .format = DISK_FMT_RAW }, ro = { .read_only = true };
+static uint8_t buf[65536], pat[65536];
+
+static void test_read_write(void)
 {
-	char dir[] = "/tmp/vmm-test-raw.XXXXXX", path[256];
-	struct disk_open_opts rw = { .format = DISK_FMT_RAW }, ro = { .read_only = true };
-	uint8_t buf[65536], pat[65536];
 	enum disk_status st;
 	struct disk *d = NULL;
 	uint64_t pnum;
 
-	log_set_level(LOG_ERROR);
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(path, sizeof(path), "%s/d.raw", dir);
 	ok(raw_create(path, 4 * MiB, NULL) == 0, "create 4 MiB raw");
 	ok(disk_open(path, &rw, &d, NULL) == 0 && d->size == 4 * MiB && d->format == DISK_FMT_RAW,
 	   "open: size and format");
@@ -51,6 +48,12 @@ int main(void)
 	   "discard succeeds");
 	ok(disk_flush(d) == 0, "flush");
 	disk_close(d);
+}
+
+static void test_read_only_and_resize(void)
+{
+	struct disk *d = NULL;
+
 	ok(disk_open(path, &ro, &d, NULL) == 0 && d->read_only, "open read-only (probed raw)");
 	ok(disk_write(d, pat, 1, 0) == -EROFS && disk_discard(d, 0, 512) == -EROFS &&
 	   disk_write_zeroes(d, 0, 512, true) == -EROFS, "writes to a read-only disk: -EROFS");
@@ -58,8 +61,25 @@ int main(void)
 	ok(raw_resize(path, 8 * MiB, NULL) == 0 && disk_open(path, &ro, &d, NULL) == 0 && d->size == 8 * MiB,
 	   "resize to 8 MiB");
 	disk_close(d);
+}
+
+static void test_refused(void)
+{
+	struct disk *d = NULL;
+
 	ok(disk_open("/nonexistent/x.raw", &ro, &d, NULL) == -ENOENT, "missing file: -ENOENT");
 	ok(disk_open(dir, &ro, &d, NULL) == -EINVAL, "directory refused");
+}
+
+int main(void)
+{
+	log_set_level(LOG_ERROR);
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/d.raw", dir);
+	test_read_write();
+	test_read_only_and_resize();	/* the disk test_read_write made */
+	test_refused();
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
