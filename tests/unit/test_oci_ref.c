@@ -68,10 +68,11 @@ static const struct {
 	{ "busybox:0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789", "tag" },
 };
 
-int main(void)
+static char buf[REF_STR_MAX];
+static struct image_ref ref;
+
+static void test_good(void)
 {
-	char buf[REF_STR_MAX];
-	struct image_ref ref;
 	const char *why;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -90,6 +91,12 @@ int main(void)
 		ref_format(&ref, buf, sizeof(buf));
 		ok(ref_parse(buf, REF_DEFAULT_TAG, &ref, NULL) == 0, "'%s' parses again", buf);
 	}
+}
+
+static void test_bad(void)
+{
+	const char *why;
+
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int ret;
 
@@ -98,8 +105,11 @@ int main(void)
 		ok(ret == -22 && why && strstr(why, bad[i].why), "refuse '%.40s' (%s)", bad[i].in,
 		   why ? why : "accepted");
 	}
+}
 
-	/* without REF_DEFAULT_TAG no tag is invented */
+/* without REF_DEFAULT_TAG no tag is invented */
+static void test_no_default_tag(void)
+{
 	ok(ref_parse("busybox", 0, &ref, NULL) == 0 && ref.tag[0] == '\0', "no default tag");
 	ref_format(&ref, buf, sizeof(buf));
 	ok(!strcmp(buf, "docker.io/library/busybox"), "repository only: %s", buf);
@@ -108,10 +118,14 @@ int main(void)
 	ok(ref_parse("docker.io/library/a/b", 0, &ref, NULL) == 0, "library/a/b parses");
 	ref_format_short_repo(&ref, buf, sizeof(buf));
 	ok(!strcmp(buf, "library/a/b"), "library/ kept with a deeper path: %s", buf);
+}
 
-	/* the 255-character name limit */
+/* the 255-character name limit */
+static void test_name_limit(void)
+{
 	{
 		char name[300];
+		const char *why;
 
 		/* counted with the registry, as docker counts the normalized name */
 		memcpy(name, "h.io/", 5);
@@ -124,7 +138,20 @@ int main(void)
 		ok(ref_parse(name + 5, 0, &ref, &why) != 0 && strstr(why, "255"),
 		   "251 characters under docker.io/library/ are too many");
 	}
+}
+
+static void test_tag_valid(void)
+{
 	ok(ref_tag_valid("latest") && ref_tag_valid("_x") && !ref_tag_valid(".x") &&
 	   !ref_tag_valid(""), "tag validity");
+}
+
+int main(void)
+{
+	test_good();
+	test_bad();
+	test_no_default_tag();
+	test_name_limit();
+	test_tag_valid();
 	return tap_done();
 }

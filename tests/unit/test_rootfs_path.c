@@ -16,12 +16,8 @@ static void clean(const char *in, const char *want)
 	   err ? "" : out);
 }
 
-int main(void)
+static void test_clean(void)
 {
-	char out[ROOTFS_PATH_MAX], small[8], longname[300], buf[64];
-	char *dir, *base;
-	const char *name = NULL;
-
 	clean("a/b/c", "a/b/c");
 	clean("./a/./b//c/", "a/b/c");
 	clean("a/./b//c", "a/b/c");
@@ -40,6 +36,11 @@ int main(void)
 	clean("a/.../c", "a/.../c");
 	clean("usr/.wh..wh..opq", "usr/.wh..wh..opq");
 	clean("../etc/../../etc/shadow", "etc/shadow");
+}
+
+static void test_clean_lengths(void)
+{
+	char out[ROOTFS_PATH_MAX], small[8], longname[300];
 
 	ok(path_clean("abcdefgh", PATH_DOTDOT_CLAMP, small, sizeof(small)) == -ENAMETOOLONG,
 	   "clean: output too long is refused");
@@ -51,6 +52,11 @@ int main(void)
 	   "clean: a 256-byte component is refused");
 	longname[255] = '\0';
 	ok(path_clean(longname, PATH_DOTDOT_CLAMP, out, sizeof(out)) == 0, "clean: 255-byte component ok");
+}
+
+static void test_split(void)
+{
+	char buf[64], *dir, *base;
 
 	strcpy(buf, "a/b/c");
 	path_split(buf, &dir, &base);
@@ -58,6 +64,11 @@ int main(void)
 	strcpy(buf, "top");
 	path_split(buf, &dir, &base);
 	ok(!strcmp(dir, "") && !strcmp(base, "top"), "split top-level name");
+}
+
+static void test_member_kind(void)
+{
+	const char *name = NULL;
 
 	ok(rootfs_member_kind("a/b", S_IFREG, false, NULL) == RF_REG, "kind: file");
 	ok(rootfs_member_kind("a/b", 0, false, NULL) == RF_REG, "kind: old-style file");
@@ -93,5 +104,13 @@ int main(void)
 	ok(rootfs_member_kind("a/x.wh.foo", S_IFREG, false, NULL) == RF_REG,
 	   "kind: .wh. inside a name is not a whiteout");
 	ok(!strcmp(rootfs_kind_name(RF_OPAQUE), "opaque whiteout"), "kind names");
+}
+
+int main(void)
+{
+	test_clean();
+	test_clean_lengths();
+	test_split();
+	test_member_kind();
 	return tap_done();
 }
