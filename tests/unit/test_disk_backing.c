@@ -48,21 +48,8 @@ static int open_with(const char *img, bool allow, const char *trusted)
 	return ret;
 }
 
-int main(void)
+static void test_paths(void)
 {
-	char name[64];
-	int ret;
-
-	log_set_level(getenv("VERBOSE") ? LOG_DEBUG : LOG_ERROR);
-	if (!mkdtemp(dir))
-		return 1;
-	mkdir(p("sub"), 0755);
-	mkdir(p("store"), 0755);
-	mkdir(p("img"), 0755);
-	raw_create(p("base.raw"), 1 * MiB, NULL);
-	raw_create(p("sub/base.raw"), 1 * MiB, NULL);
-	raw_create(p("store/base.raw"), 1 * MiB, NULL);
-
 	mk("top.qcow2", "base.raw", "raw");
 	ok(open_with("top.qcow2", false, NULL) == 0, "relative name in the same directory: followed");
 	mk("sub.qcow2", "sub/base.raw", "raw");
@@ -79,22 +66,39 @@ int main(void)
 	mk("img/store.qcow2", p("store/base.raw"), "raw");
 	ok(open_with("img/store.qcow2", false, NULL) == -EPERM, "absolute path outside: refused");
 	ok(open_with("img/store.qcow2", false, p("store")) == 0, "absolute path in a trusted dir: followed");
+}
+
+static void test_symlinks(void)
+{
 	symlink("/etc/passwd", p("link.raw"));
 	mk("link.qcow2", "link.raw", "raw");
 	ok(open_with("link.qcow2", false, NULL) == -EPERM, "symlink leading outside: refused");
 	symlink("base.raw", p("inlink.raw"));
 	mk("inlink.qcow2", "inlink.raw", "raw");
 	ok(open_with("inlink.qcow2", false, NULL) == 0, "symlink staying inside: followed");
+}
+
+static void test_missing_and_format(void)
+{
 	mk("missing.qcow2", "nope.raw", "raw");
 	ok(open_with("missing.qcow2", false, NULL) == -ENOENT, "missing backing file: -ENOENT");
 	mk("badfmt.qcow2", "base.raw", "vmdk");
 	ok(open_with("badfmt.qcow2", false, NULL) == -EINVAL, "unsupported backing format refused");
+}
 
+static void test_loops(void)
+{
 	mk("loop-a.qcow2", "loop-b.qcow2", "qcow2");
 	mk("loop-b.qcow2", "loop-a.qcow2", "qcow2");
 	ok(open_with("loop-a.qcow2", false, NULL) == -ELOOP, "backing loop a -> b -> a: -ELOOP");
 	mk("self.qcow2", "self.qcow2", NULL);
 	ok(open_with("self.qcow2", false, NULL) == -ELOOP, "image backed by itself: -ELOOP");
+}
+
+static void test_chain_depth(void)
+{
+	char name[64];
+	int ret;
 
 	mk("c0.qcow2", "base.raw", "raw");
 	for (int i = 1; i <= 70; i++) {
@@ -107,6 +111,24 @@ int main(void)
 	ok(open_with("c60.qcow2", false, NULL) == 0, "chain of 61 images: opened");
 	ret = open_with("c70.qcow2", false, NULL);
 	ok(ret == -ELOOP, "chain of 71 images: refused (%d)", ret);
+}
+
+int main(void)
+{
+	log_set_level(getenv("VERBOSE") ? LOG_DEBUG : LOG_ERROR);
+	if (!mkdtemp(dir))
+		return 1;
+	mkdir(p("sub"), 0755);
+	mkdir(p("store"), 0755);
+	mkdir(p("img"), 0755);
+	raw_create(p("base.raw"), 1 * MiB, NULL);
+	raw_create(p("sub/base.raw"), 1 * MiB, NULL);
+	raw_create(p("store/base.raw"), 1 * MiB, NULL);
+	test_paths();
+	test_symlinks();
+	test_missing_and_format();
+	test_loops();
+	test_chain_depth();
 	ok(system("rm -rf /tmp/vmm-test-backing.*") == 0, "cleanup");
 	return tap_done();
 }

@@ -52,12 +52,10 @@ static void fresh(bool indirect, bool event_idx)
 	virtq_enable(&q, &mem);
 }
 
-int main(void)
+static void test_chain(void)
 {
 	uint8_t buf[64];
 	uint16_t *used;
-
-	guest_mem_alloc(&mem, 64 * MiB);
 
 	fresh(false, false);
 	ok(virtq_pop(&q, &mem, &chain) == 0, "empty queue pops nothing");
@@ -81,7 +79,10 @@ int main(void)
 	*avail(0) = VRING_AVAIL_F_NO_INTERRUPT;
 	virtq_push(&q, 0, 0);
 	ok(!virtq_need_interrupt(&q), "NO_INTERRUPT honoured");
+}
 
+static void test_hostile_chains(void)
+{
 	fresh(false, false);
 	setd(0, DATA, 16, VRING_DESC_F_NEXT, 1);
 	setd(1, DATA, 16, VRING_DESC_F_NEXT, 0);	/* 0 -> 1 -> 0 -> ... */
@@ -115,8 +116,10 @@ int main(void)
 	fresh(false, false);
 	*avail(1) = QN + 5;	/* claims more entries than the ring has */
 	ok(virtq_pop(&q, &mem, &chain) < 0, "avail index running ahead of the ring refused");
+}
 
-	/* Indirect tables */
+static void test_indirect(void)
+{
 	fresh(true, false);
 	{
 		struct vring_desc *t = guest_mem_ptr(&mem, DATA + 0x1000, 3 * 16);
@@ -144,8 +147,13 @@ int main(void)
 	setd(0, DATA + 0x1000, 48, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ok(virtq_pop(&q, &mem, &chain) < 0, "indirect descriptor without the feature refused");
+}
 
-	/* Event index: avail_event published when the queue runs dry. */
+/* Event index: avail_event published when the queue runs dry. */
+static void test_event_idx(void)
+{
+	uint16_t *used;
+
 	fresh(false, true);
 	setd(0, DATA, 16, 0, 0);
 	offer(0);
@@ -154,8 +162,10 @@ int main(void)
 	   virtq_pop(&q, &mem, &chain) == 0, "two entries, then empty");
 	used = guest_mem_ptr(&mem, USED, 6 + 8 * QN);
 	ok(used[2 + 4 * QN] == 2, "avail_event set to the next expected index");
+}
 
-	/* Bad ring placement */
+static void test_ring_placement(void)
+{
 	virtq_reset(&q);
 	q.num = QN;
 	q.desc_gpa = 64 * MiB - 16;
@@ -168,6 +178,16 @@ int main(void)
 	q.num = QN;
 	q.desc_gpa = DESC + 8;
 	ok(virtq_enable(&q, &mem) != 0, "misaligned descriptor table refused");
+}
+
+int main(void)
+{
+	guest_mem_alloc(&mem, 64 * MiB);
+	test_chain();
+	test_hostile_chains();
+	test_indirect();
+	test_event_idx();
+	test_ring_placement();
 	guest_mem_free(&mem);
 	return tap_done();
 }
