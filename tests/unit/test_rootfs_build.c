@@ -198,84 +198,80 @@ static int dir_entries(void)
 	return n;
 }
 
-int main(void)
+static const char *l[8];	/* the layers of a build; a test may stack on the one before */
+static uint32_t free_before;
+
+/* basic types, owners, modes */
+static void test_types_owners_modes(void)
 {
-	const char *l[8];
 	struct ext2_inode_large in;
-	uint32_t free_before;
+	const struct m a[] = {
+		{ 'd', "etc", NULL, 0755, 0, 0 },
+		{ 'f', "etc/passwd", "root:x:0:0\n", 0644, 0, 0 },
+		{ 'f', "bin/su", "su", 04755, 0, 0 },
+		{ 'd', "tmp", NULL, 01777, 0, 0 },
+		{ 'f', "big-ids", "x", 02640, 100000, 4000000000u },
+		{ 'l', "sh", "busybox", 0, 0, 0 },
+		{ 'l', "long", "/a/very/long/symlink/target/that/does/not/fit/in/the/inode/x", 0, 0, 0 },
+		{ 'c', "dev/weird", NULL, 0600, 0, 0 },
+		{ 'p', "run/fifo", NULL, 0600, 0, 0 },
+		{ 'h', "etc/passwd-link", "etc/passwd", 0, 0, 0 },
+	};
+	l[0] = layer("base.tar", a, sizeof(a) / sizeof(a[0]), NULL);
+	ok(build(l, 1, 0) == 0, "build a base layer");
+	open_img();
+	ok(fs != NULL, "image opens with libext2fs");
+	ok(content_is("etc/passwd", "root:x:0:0\n"), "file content");
+	in = inode("bin/su");
+	ok(in.i_mode == (LINUX_S_IFREG | 04755), "setuid mode kept (0%o)", in.i_mode);
+	ok(lookup("bin") && LINUX_S_ISDIR(inode("bin").i_mode) && (inode("bin").i_mode & 0777) == 0755,
+	   "missing parent created 0755");
+	ok(inode("tmp").i_mode == (LINUX_S_IFDIR | 01777), "sticky dir");
+	in = inode("big-ids");
+	ok(inode_uid(in) == 100000 && inode_gid(in) == 4000000000u && (in.i_mode & 07777) == 02640,
+	   "large uid/gid and setgid (%u:%u)", inode_uid(in), inode_gid(in));
+	in = inode("sh");
+	ok(LINUX_S_ISLNK(in.i_mode) && in.i_size == 7 && !memcmp(in.i_block, "busybox", 7),
+	   "fast symlink");
+	ok(LINUX_S_ISLNK(inode("long").i_mode) && inode("long").i_size == 60 && (inode("long").i_flags & EXT4_EXTENTS_FL), "long symlink (60 bytes, in a block)");
+	in = inode("dev/weird");
+	ok(LINUX_S_ISCHR(in.i_mode) && in.i_block[0] == 0 &&
+	   in.i_block[1] == ((70000 & 0xff) | (300 << 8) | ((70000 & ~0xffu) << 12)),
+	   "device with a large major/minor");
+	ok(LINUX_S_ISFIFO(inode("run/fifo").i_mode), "fifo");
+	ok(lookup("etc/passwd-link") == lookup("etc/passwd") &&
+	   inode("etc/passwd").i_links_count == 2, "hardlink shares the inode, 2 links");
+	ok(inode("etc/passwd").i_mtime == 1000000001, "mtime kept");
+	ok(fsck_clean(), "e2fsck clean");
+	free_before = fs->super->s_free_inodes_count;
+}
 
-	log_set_level(LOG_ERROR + (getenv("V") ? 3 : 0));
-	snprintf(dir, sizeof(dir), "%s/vmm-rootfs-test.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(img, sizeof(img), "%s/out.img", dir);
+/* whiteouts: files, trees, hardlinks; order inside a layer does not matter */
+static void test_whiteouts(void)
+{
+	const struct m b[] = {
+		{ 'f', "etc/.wh.passwd", "", 0, 0, 0 },
+		{ 'f', ".wh.tmp", "", 0, 0, 0 },
+		{ 'f', "bin/.wh.su", "", 0, 0, 0 },
+		{ 'f', "bin/su", "new su", 0755, 0, 0 },	/* same layer: stays */
+		{ 'd', "etc", NULL, 0700, 0, 0 },		/* dir on dir: metadata only */
+	};
+	l[1] = layer("wh.tar", b, sizeof(b) / sizeof(b[0]), NULL);
+	ok(build(l, 2, 0) == 0, "build with whiteouts");
+	open_img();
+	ok(!lookup("etc/passwd") && lookup("etc/passwd-link"), "whiteout removes one name");
+	ok(inode("etc/passwd-link").i_links_count == 1, "link count drops to 1");
+	ok(content_is("etc/passwd-link", "root:x:0:0\n"), "other name keeps the data");
+	ok(!lookup("tmp"), "directory whited out");
+	ok(content_is("bin/su", "new su") && inode("bin/su").i_mode == (LINUX_S_IFREG | 0755),
+	   "file recreated in the whiteout's layer survives");
+	ok(inode("etc").i_mode == (LINUX_S_IFDIR | 0700), "directory metadata replaced");
+	ok(fsck_clean(), "e2fsck clean after whiteouts");
+}
 
-	/* basic types, owners, modes */
-	{
-		const struct m a[] = {
-			{ 'd', "etc", NULL, 0755, 0, 0 },
-			{ 'f', "etc/passwd", "root:x:0:0\n", 0644, 0, 0 },
-			{ 'f', "bin/su", "su", 04755, 0, 0 },
-			{ 'd', "tmp", NULL, 01777, 0, 0 },
-			{ 'f', "big-ids", "x", 02640, 100000, 4000000000u },
-			{ 'l', "sh", "busybox", 0, 0, 0 },
-			{ 'l', "long", "/a/very/long/symlink/target/that/does/not/fit/in/the/inode/x", 0, 0, 0 },
-			{ 'c', "dev/weird", NULL, 0600, 0, 0 },
-			{ 'p', "run/fifo", NULL, 0600, 0, 0 },
-			{ 'h', "etc/passwd-link", "etc/passwd", 0, 0, 0 },
-		};
-		l[0] = layer("base.tar", a, sizeof(a) / sizeof(a[0]), NULL);
-		ok(build(l, 1, 0) == 0, "build a base layer");
-		open_img();
-		ok(fs != NULL, "image opens with libext2fs");
-		ok(content_is("etc/passwd", "root:x:0:0\n"), "file content");
-		in = inode("bin/su");
-		ok(in.i_mode == (LINUX_S_IFREG | 04755), "setuid mode kept (0%o)", in.i_mode);
-		ok(lookup("bin") && LINUX_S_ISDIR(inode("bin").i_mode) && (inode("bin").i_mode & 0777) == 0755,
-		   "missing parent created 0755");
-		ok(inode("tmp").i_mode == (LINUX_S_IFDIR | 01777), "sticky dir");
-		in = inode("big-ids");
-		ok(inode_uid(in) == 100000 && inode_gid(in) == 4000000000u && (in.i_mode & 07777) == 02640,
-		   "large uid/gid and setgid (%u:%u)", inode_uid(in), inode_gid(in));
-		in = inode("sh");
-		ok(LINUX_S_ISLNK(in.i_mode) && in.i_size == 7 && !memcmp(in.i_block, "busybox", 7),
-		   "fast symlink");
-		ok(LINUX_S_ISLNK(inode("long").i_mode) && inode("long").i_size == 60 && (inode("long").i_flags & EXT4_EXTENTS_FL), "long symlink (60 bytes, in a block)");
-		in = inode("dev/weird");
-		ok(LINUX_S_ISCHR(in.i_mode) && in.i_block[0] == 0 &&
-		   in.i_block[1] == ((70000 & 0xff) | (300 << 8) | ((70000 & ~0xffu) << 12)),
-		   "device with a large major/minor");
-		ok(LINUX_S_ISFIFO(inode("run/fifo").i_mode), "fifo");
-		ok(lookup("etc/passwd-link") == lookup("etc/passwd") &&
-		   inode("etc/passwd").i_links_count == 2, "hardlink shares the inode, 2 links");
-		ok(inode("etc/passwd").i_mtime == 1000000001, "mtime kept");
-		ok(fsck_clean(), "e2fsck clean");
-		free_before = fs->super->s_free_inodes_count;
-	}
-
-	/* whiteouts: files, trees, hardlinks; order inside a layer does not matter */
-	{
-		const struct m b[] = {
-			{ 'f', "etc/.wh.passwd", "", 0, 0, 0 },
-			{ 'f', ".wh.tmp", "", 0, 0, 0 },
-			{ 'f', "bin/.wh.su", "", 0, 0, 0 },
-			{ 'f', "bin/su", "new su", 0755, 0, 0 },	/* same layer: stays */
-			{ 'd', "etc", NULL, 0700, 0, 0 },		/* dir on dir: metadata only */
-		};
-		l[1] = layer("wh.tar", b, sizeof(b) / sizeof(b[0]), NULL);
-		ok(build(l, 2, 0) == 0, "build with whiteouts");
-		open_img();
-		ok(!lookup("etc/passwd") && lookup("etc/passwd-link"), "whiteout removes one name");
-		ok(inode("etc/passwd-link").i_links_count == 1, "link count drops to 1");
-		ok(content_is("etc/passwd-link", "root:x:0:0\n"), "other name keeps the data");
-		ok(!lookup("tmp"), "directory whited out");
-		ok(content_is("bin/su", "new su") && inode("bin/su").i_mode == (LINUX_S_IFREG | 0755),
-		   "file recreated in the whiteout's layer survives");
-		ok(inode("etc").i_mode == (LINUX_S_IFDIR | 0700), "directory metadata replaced");
-		ok(fsck_clean(), "e2fsck clean after whiteouts");
-	}
-
-	/* opaque directories, marker first or last */
+/* opaque directories, marker first or last */
+static void test_opaque(void)
+{
 	for (int order = 0; order < 2; order++) {
 		const struct m base[] = {
 			{ 'd', "o", NULL, 0, 0, 0 },
@@ -306,183 +302,206 @@ int main(void)
 		ok(content_is("keep", "keep"), "outside the opaque dir untouched (%d)", order);
 		ok(fsck_clean(), "e2fsck clean after opaque (%d)", order);
 	}
+}
 
-	/* file <-> directory replacement across layers, hardlink to a lower layer */
+/* file <-> directory replacement across layers, hardlink to a lower layer */
+static void test_replacements(void)
+{
+	const struct m base[] = {
+		{ 'd', "x", NULL, 0, 0, 0 },
+		{ 'f', "x/a", "a", 0, 0, 0 },
+		{ 'f', "y", "y", 0, 0, 0 },
+		{ 'f', "target", "target", 0, 0, 0 },
+	};
+	const struct m up[] = {
+		{ 'f', "x", "now a file", 0, 0, 0 },
+		{ 'd', "y", NULL, 0, 0, 0 },
+		{ 'f', "y/inside", "inside", 0, 0, 0 },
+		{ 'h', "t2", "/target", 0, 0, 0 },
+	};
+	l[0] = layer("rbase.tar", base, 4, "gzip");
+	l[1] = layer("rup.tar", up, 4, "zstd");
+	ok(build(l, 2, 0) == 0, "build replacements (gzip + zstd layers)");
+	open_img();
+	ok(content_is("x", "now a file"), "file replaces a directory tree");
+	ok(content_is("y/inside", "inside"), "directory replaces a file");
+	ok(lookup("t2") == lookup("target") && inode("target").i_links_count == 2,
+	   "hardlink to a file of a lower layer");
+	ok(fsck_clean(), "e2fsck clean after replacements");
+}
+
+/* deleting everything frees every inode again */
+static void test_delete_everything(void)
+{
+	const struct m del[] = {
+		{ 'f', ".wh.etc", "", 0, 0, 0 }, { 'f', ".wh.bin", "", 0, 0, 0 },
+		{ 'f', ".wh.tmp", "", 0, 0, 0 }, { 'f', ".wh.big-ids", "", 0, 0, 0 },
+		{ 'f', ".wh.sh", "", 0, 0, 0 }, { 'f', ".wh.long", "", 0, 0, 0 },
+		{ 'f', ".wh.dev", "", 0, 0, 0 }, { 'f', ".wh.run", "", 0, 0, 0 },
+	};
+	const struct m none[] = { { 'd', "./", NULL, 0755, 0, 0 } };
 	{
-		const struct m base[] = {
-			{ 'd', "x", NULL, 0, 0, 0 },
-			{ 'f', "x/a", "a", 0, 0, 0 },
-			{ 'f', "y", "y", 0, 0, 0 },
-			{ 'f', "target", "target", 0, 0, 0 },
+		const char *ls[2];
+		const struct m a[] = {
+			{ 'd', "etc", NULL, 0755, 0, 0 },
+			{ 'f', "etc/passwd", "root:x:0:0\n", 0644, 0, 0 },
+			{ 'f', "bin/su", "su", 04755, 0, 0 },
+			{ 'd', "tmp", NULL, 01777, 0, 0 },
+			{ 'f', "big-ids", "x", 02640, 100000, 4000000000u },
+			{ 'l', "sh", "busybox", 0, 0, 0 },
+			{ 'l', "long", "/a/very/long/symlink/target/that/does/not/fit/in/the/inode/x", 0, 0, 0 },
+			{ 'c', "dev/weird", NULL, 0600, 0, 0 },
+			{ 'p', "run/fifo", NULL, 0600, 0, 0 },
+			{ 'h', "etc/passwd-link", "etc/passwd", 0, 0, 0 },
 		};
-		const struct m up[] = {
-			{ 'f', "x", "now a file", 0, 0, 0 },
-			{ 'd', "y", NULL, 0, 0, 0 },
-			{ 'f', "y/inside", "inside", 0, 0, 0 },
-			{ 'h', "t2", "/target", 0, 0, 0 },
-		};
-		l[0] = layer("rbase.tar", base, 4, "gzip");
-		l[1] = layer("rup.tar", up, 4, "zstd");
-		ok(build(l, 2, 0) == 0, "build replacements (gzip + zstd layers)");
+		uint64_t blocks_empty;
+
+		ls[0] = layer("empty.tar", none, 1, NULL);
+		ok(build(ls, 1, 0) == 0, "build an empty image");
 		open_img();
-		ok(content_is("x", "now a file"), "file replaces a directory tree");
-		ok(content_is("y/inside", "inside"), "directory replaces a file");
-		ok(lookup("t2") == lookup("target") && inode("target").i_links_count == 2,
-		   "hardlink to a file of a lower layer");
-		ok(fsck_clean(), "e2fsck clean after replacements");
-	}
-
-	/* deleting everything frees every inode again */
-	{
-		const struct m del[] = {
-			{ 'f', ".wh.etc", "", 0, 0, 0 }, { 'f', ".wh.bin", "", 0, 0, 0 },
-			{ 'f', ".wh.tmp", "", 0, 0, 0 }, { 'f', ".wh.big-ids", "", 0, 0, 0 },
-			{ 'f', ".wh.sh", "", 0, 0, 0 }, { 'f', ".wh.long", "", 0, 0, 0 },
-			{ 'f', ".wh.dev", "", 0, 0, 0 }, { 'f', ".wh.run", "", 0, 0, 0 },
-		};
-		const struct m none[] = { { 'd', "./", NULL, 0755, 0, 0 } };
-		{
-			const char *ls[2];
-			const struct m a[] = {
-				{ 'd', "etc", NULL, 0755, 0, 0 },
-				{ 'f', "etc/passwd", "root:x:0:0\n", 0644, 0, 0 },
-				{ 'f', "bin/su", "su", 04755, 0, 0 },
-				{ 'd', "tmp", NULL, 01777, 0, 0 },
-				{ 'f', "big-ids", "x", 02640, 100000, 4000000000u },
-				{ 'l', "sh", "busybox", 0, 0, 0 },
-				{ 'l', "long", "/a/very/long/symlink/target/that/does/not/fit/in/the/inode/x", 0, 0, 0 },
-				{ 'c', "dev/weird", NULL, 0600, 0, 0 },
-				{ 'p', "run/fifo", NULL, 0600, 0, 0 },
-				{ 'h', "etc/passwd-link", "etc/passwd", 0, 0, 0 },
-			};
-			uint64_t blocks_empty;
-
-			ls[0] = layer("empty.tar", none, 1, NULL);
-			ok(build(ls, 1, 0) == 0, "build an empty image");
-			open_img();
-			free_before = fs->super->s_free_inodes_count;
-			blocks_empty = ext2fs_free_blocks_count(fs->super);
-			ls[0] = layer("base2.tar", a, sizeof(a) / sizeof(a[0]), NULL);
-			ls[1] = layer("del.tar", del, sizeof(del) / sizeof(del[0]), NULL);
-			ok(build(ls, 2, 0) == 0, "build base + delete everything");
-			open_img();
-			ok(fs->super->s_free_inodes_count == free_before,
-			   "all inodes freed (%u free, %u expected)", fs->super->s_free_inodes_count,
-			   free_before);
-			ok(ext2fs_free_blocks_count(fs->super) == blocks_empty,
-			   "all blocks freed (%llu free, %llu expected)",
-			   (unsigned long long)ext2fs_free_blocks_count(fs->super),
-			   (unsigned long long)blocks_empty);
-			ok(fsck_clean(), "e2fsck clean after deleting everything");
-		}
-	}
-
-	/* xattrs, and an inode reused after a whiteout does not inherit them */
-	{
-		const struct m a[] = { { 'x', "withx", "x", 0, 0, 0 } };
-		const struct m b[] = { { 'f', ".wh.withx", "", 0, 0, 0 }, { 'f', "plain", "p", 0, 0, 0 } };
-
-		l[0] = layer("xa.tar", a, 1, NULL);
-		l[1] = layer("xb.tar", b, 2, NULL);
-		ok(build(l, 1, 0) == 0, "build a file with xattrs");
+		free_before = fs->super->s_free_inodes_count;
+		blocks_empty = ext2fs_free_blocks_count(fs->super);
+		ls[0] = layer("base2.tar", a, sizeof(a) / sizeof(a[0]), NULL);
+		ls[1] = layer("del.tar", del, sizeof(del) / sizeof(del[0]), NULL);
+		ok(build(ls, 2, 0) == 0, "build base + delete everything");
 		open_img();
-		ok(xattr_is("withx", "user.k", "v", 1) &&
-		   xattr_is("withx", "security.capability", "\1\0\0\2", 4), "user.* and security.capability");
-		ok(build(l, 2, 0) == 0, "build whiteout + new file");
+		ok(fs->super->s_free_inodes_count == free_before,
+		   "all inodes freed (%u free, %u expected)", fs->super->s_free_inodes_count,
+		   free_before);
+		ok(ext2fs_free_blocks_count(fs->super) == blocks_empty,
+		   "all blocks freed (%llu free, %llu expected)",
+		   (unsigned long long)ext2fs_free_blocks_count(fs->super),
+		   (unsigned long long)blocks_empty);
+		ok(fsck_clean(), "e2fsck clean after deleting everything");
+	}
+}
+
+/* xattrs, and an inode reused after a whiteout does not inherit them */
+static void test_xattrs(void)
+{
+	const struct m a[] = { { 'x', "withx", "x", 0, 0, 0 } };
+	const struct m b[] = { { 'f', ".wh.withx", "", 0, 0, 0 }, { 'f', "plain", "p", 0, 0, 0 } };
+
+	l[0] = layer("xa.tar", a, 1, NULL);
+	l[1] = layer("xb.tar", b, 2, NULL);
+	ok(build(l, 1, 0) == 0, "build a file with xattrs");
+	open_img();
+	ok(xattr_is("withx", "user.k", "v", 1) &&
+	   xattr_is("withx", "security.capability", "\1\0\0\2", 4), "user.* and security.capability");
+	ok(build(l, 2, 0) == 0, "build whiteout + new file");
+	open_img();
+	ok(lookup("plain") && xattr_count("plain") == 0, "reused inode has no stale xattrs (%zu)",
+	   xattr_count("plain"));
+	ok(fsck_clean(), "e2fsck clean after xattrs");
+}
+
+/* hostile names stay inside the image */
+static void test_hostile_names(void)
+{
+	char host[300], member[400];
+	struct stat st;
+
+	snprintf(host, sizeof(host), "%s/host-escape", dir);
+	snprintf(member, sizeof(member), "%s/file", host);
+	{
+		const struct m h[] = {
+			{ 'f', "../../escaped", "e", 0, 0, 0 },
+			{ 'f', "/abs/file", "abs", 0, 0, 0 },
+			{ 'l', "out", host, 0, 0, 0 },
+			{ 'f', "out/file", "through the symlink", 0, 0, 0 },
+			{ 'l', "up", "../../..", 0, 0, 0 },
+			{ 'f', "up/up/rooted", "r", 0, 0, 0 },
+		};
+		l[0] = layer("hostile.tar", h, 6, NULL);
+		ok(build(l, 1, 0) == 0, "hostile names build");
 		open_img();
-		ok(lookup("plain") && xattr_count("plain") == 0, "reused inode has no stale xattrs (%zu)",
-		   xattr_count("plain"));
-		ok(fsck_clean(), "e2fsck clean after xattrs");
+		ok(content_is("escaped", "e"), "../../escaped lands at /escaped");
+		ok(content_is("abs/file", "abs"), "/abs/file lands at /abs/file");
+		ok(content_is(member + 1, "through the symlink"),
+		   "writing through an absolute symlink stays in the image (%s)", member);
+		ok(stat(host, &st) == -1 && errno == ENOENT, "the host path was not created");
+		ok(content_is("rooted", "r"), ".. chains through symlinks stop at the root");
+		ok(fsck_clean(), "e2fsck clean after hostile names");
 	}
+}
 
-	/* hostile names stay inside the image */
+/* failures leave nothing behind */
+static void test_failures(void)
+{
+	const struct m bad[] = { { 'h', "x", "/etc/shadow", 0, 0, 0 } };
+	const struct m loop[] = {
+		{ 'l', "loop", "loop", 0, 0, 0 }, { 'f', "loop/x", "x", 0, 0, 0 },
+	};
+	const struct m notdir[] = {
+		{ 'f', "file", "x", 0, 0, 0 }, { 'f', "file/x", "x", 0, 0, 0 },
+	};
+	const struct m badwh[] = { { 'f', "a/.wh.", "", 0, 0, 0 } };
+	struct rootfs_layer rl = { .path = NULL, .media_type = "application/vnd.oci.image.layer.v1.tar+bzip2" };
+	FILE *f;
+	char junk[300];
+
+	l[0] = layer("bad.tar", bad, 1, NULL);
+	ok(build(l, 1, 0) == -ENOENT, "hardlink to a missing target fails");
+	ok(access(img, F_OK) == -1 && dir_entries() == 0, "nothing left after a failure");
+	l[0] = layer("loop.tar", loop, 2, NULL);
+	ok(build(l, 1, 0) == -ELOOP, "symlink loop in a parent fails");
+	l[0] = layer("notdir.tar", notdir, 2, NULL);
+	ok(build(l, 1, 0) == -ENOTDIR, "a file as a parent fails");
+	l[0] = layer("badwh.tar", badwh, 1, NULL);
+	ok(build(l, 1, 0) == -EINVAL, "a bare .wh. fails");
+	snprintf(junk, sizeof(junk), "%s/junk", dir);
+	f = fopen(junk, "w");
+	for (int i = 0; f && i < 5000; i++)
+		fputc((i * 7919) & 0xff, f);
+	if (f)
+		fclose(f);
+	l[0] = junk;
+	ok(build(l, 1, 0) == -EINVAL, "a non-tar layer fails");
+	rl.path = l[0];
+	ok(rootfs_build(&rl, 1, img, NULL, NULL, NULL) == -ENOTSUP, "bzip2 media type refused");
 	{
-		char host[300], member[400];
-		struct stat st;
+		static char data[48 << 20];
+		struct archive *a = archive_write_new();
+		struct archive_entry *e = archive_entry_new();
+		char p[300];
 
-		snprintf(host, sizeof(host), "%s/host-escape", dir);
-		snprintf(member, sizeof(member), "%s/file", host);
-		{
-			const struct m h[] = {
-				{ 'f', "../../escaped", "e", 0, 0, 0 },
-				{ 'f', "/abs/file", "abs", 0, 0, 0 },
-				{ 'l', "out", host, 0, 0, 0 },
-				{ 'f', "out/file", "through the symlink", 0, 0, 0 },
-				{ 'l', "up", "../../..", 0, 0, 0 },
-				{ 'f', "up/up/rooted", "r", 0, 0, 0 },
-			};
-			l[0] = layer("hostile.tar", h, 6, NULL);
-			ok(build(l, 1, 0) == 0, "hostile names build");
-			open_img();
-			ok(content_is("escaped", "e"), "../../escaped lands at /escaped");
-			ok(content_is("abs/file", "abs"), "/abs/file lands at /abs/file");
-			ok(content_is(member + 1, "through the symlink"),
-			   "writing through an absolute symlink stays in the image (%s)", member);
-			ok(stat(host, &st) == -1 && errno == ENOENT, "the host path was not created");
-			ok(content_is("rooted", "r"), ".. chains through symlinks stop at the root");
-			ok(fsck_clean(), "e2fsck clean after hostile names");
-		}
+		memset(data, 'z', sizeof(data));
+		snprintf(p, sizeof(p), "%s/big.tar", dir);
+		archive_write_set_format_pax_restricted(a);
+		archive_write_open_filename(a, p);
+		archive_entry_set_pathname(e, "big");
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, sizeof(data));
+		archive_write_header(a, e);
+		archive_write_data(a, data, sizeof(data));
+		archive_entry_free(e);
+		archive_write_close(a);
+		archive_write_free(a);
+		l[0] = p;
+		ok(build(l, 1, 32ULL << 20) == -ENOSPC, "a file larger than the image: ENOSPC");
+		ok(access(img, F_OK) == -1 && dir_entries() == 0, "nothing left after ENOSPC");
+		unlink(p);
 	}
+	ok(build(l, 0, 1ULL << 20) == -EINVAL, "a 1 MiB image is refused");
+}
 
-	/* failures leave nothing behind */
-	{
-		const struct m bad[] = { { 'h', "x", "/etc/shadow", 0, 0, 0 } };
-		const struct m loop[] = {
-			{ 'l', "loop", "loop", 0, 0, 0 }, { 'f', "loop/x", "x", 0, 0, 0 },
-		};
-		const struct m notdir[] = {
-			{ 'f', "file", "x", 0, 0, 0 }, { 'f', "file/x", "x", 0, 0, 0 },
-		};
-		const struct m badwh[] = { { 'f', "a/.wh.", "", 0, 0, 0 } };
-		struct rootfs_layer rl = { .path = NULL, .media_type = "application/vnd.oci.image.layer.v1.tar+bzip2" };
-		FILE *f;
-		char junk[300];
+int main(void)
+{
+	log_set_level(LOG_ERROR + (getenv("V") ? 3 : 0));
+	snprintf(dir, sizeof(dir), "%s/vmm-rootfs-test.XXXXXX", getenv("TMPDIR") ?: "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(img, sizeof(img), "%s/out.img", dir);
 
-		l[0] = layer("bad.tar", bad, 1, NULL);
-		ok(build(l, 1, 0) == -ENOENT, "hardlink to a missing target fails");
-		ok(access(img, F_OK) == -1 && dir_entries() == 0, "nothing left after a failure");
-		l[0] = layer("loop.tar", loop, 2, NULL);
-		ok(build(l, 1, 0) == -ELOOP, "symlink loop in a parent fails");
-		l[0] = layer("notdir.tar", notdir, 2, NULL);
-		ok(build(l, 1, 0) == -ENOTDIR, "a file as a parent fails");
-		l[0] = layer("badwh.tar", badwh, 1, NULL);
-		ok(build(l, 1, 0) == -EINVAL, "a bare .wh. fails");
-		snprintf(junk, sizeof(junk), "%s/junk", dir);
-		f = fopen(junk, "w");
-		for (int i = 0; f && i < 5000; i++)
-			fputc((i * 7919) & 0xff, f);
-		if (f)
-			fclose(f);
-		l[0] = junk;
-		ok(build(l, 1, 0) == -EINVAL, "a non-tar layer fails");
-		rl.path = l[0];
-		ok(rootfs_build(&rl, 1, img, NULL, NULL, NULL) == -ENOTSUP, "bzip2 media type refused");
-		{
-			static char data[48 << 20];
-			struct archive *a = archive_write_new();
-			struct archive_entry *e = archive_entry_new();
-			char p[300];
-
-			memset(data, 'z', sizeof(data));
-			snprintf(p, sizeof(p), "%s/big.tar", dir);
-			archive_write_set_format_pax_restricted(a);
-			archive_write_open_filename(a, p);
-			archive_entry_set_pathname(e, "big");
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_perm(e, 0644);
-			archive_entry_set_size(e, sizeof(data));
-			archive_write_header(a, e);
-			archive_write_data(a, data, sizeof(data));
-			archive_entry_free(e);
-			archive_write_close(a);
-			archive_write_free(a);
-			l[0] = p;
-			ok(build(l, 1, 32ULL << 20) == -ENOSPC, "a file larger than the image: ENOSPC");
-			ok(access(img, F_OK) == -1 && dir_entries() == 0, "nothing left after ENOSPC");
-			unlink(p);
-		}
-		ok(build(l, 0, 1ULL << 20) == -EINVAL, "a 1 MiB image is refused");
-	}
+	test_types_owners_modes();
+	test_whiteouts();
+	test_opaque();
+	test_replacements();
+	test_delete_everything();
+	test_xattrs();
+	test_hostile_names();
+	test_failures();
 
 	if (fs)
 		ext2fs_close_free(&fs);
