@@ -69,6 +69,7 @@ struct agent_client {
 	bool hello;
 	uint16_t next_id;
 	struct agent_proc *streams[MAX_STREAMS];
+	uint8_t io_buf[PROTO_DATA_CHUNK];	/* one data frame read from a source (loop thread) */
 };
 
 static void flush(struct agent_client *c);
@@ -248,12 +249,12 @@ static void on_source(void *opaque, uint32_t events)
 /* Send source data while the agent's window allows; EOF ends it. */
 static void source_pump(struct agent_proc *s)
 {
-	static uint8_t buf[PROTO_DATA_CHUNK];
+	uint8_t *buf = s->c->io_buf;
 	uint16_t data = s->kind == S_PROC ? PROTO_STDIN : PROTO_TAR_DATA;
 	uint16_t eof = s->kind == S_PROC ? PROTO_STDIN_EOF : PROTO_TAR_END;
 
 	while (s->in.fd >= 0 && !s->in_eof && s->window && s->c->fd >= 0) {
-		ssize_t n = io_read(&s->in, buf, MIN(s->window, sizeof(buf)));
+		ssize_t n = io_read(&s->in, buf, MIN(s->window, sizeof(s->c->io_buf)));
 
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			io_watch(s->c, &s->in, EPOLLIN, on_source);
@@ -356,7 +357,7 @@ static void maybe_finish(struct agent_proc *s)
 
 static void got_top(struct agent_proc *s, const struct proto_frame *f)
 {
-	static char strbuf[1024];
+	char strbuf[1024];
 	struct proto_proc p, *procs;
 	struct proto_reader r;
 	unsigned n = 0, i = 0;
