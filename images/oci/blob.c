@@ -36,15 +36,6 @@ int store_blob_path(const struct store *s, const char *digest, char *buf, size_t
 	return 0;
 }
 
-bool store_blob_has(const struct store *s, const char *digest)
-{
-	struct stat st;
-
-	return digest_valid(digest) &&
-	       fstatat(s->blobfd, digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(st.st_mode);
-}
-
 int store_blob_size(const struct store *s, const char *digest, uint64_t *size)
 {
 	struct stat st;

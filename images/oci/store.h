@@ -44,7 +44,6 @@ const char *store_root(const struct store *s);		/* $VMM_ROOT */
 
 /* "$VMM_ROOT/oci/blobs/sha256/<hex>" for a valid digest; -EINVAL otherwise. */
 int store_blob_path(const struct store *s, const char *digest, char *buf, size_t len);
-bool store_blob_has(const struct store *s, const char *digest);
 /* The size of a present blob, or -errno. */
 int store_blob_size(const struct store *s, const char *digest, uint64_t *size);
 
