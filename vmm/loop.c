@@ -198,7 +198,7 @@ static int run_batch(struct event_loop *loop, int timeout_ms)
 int loop_run(struct event_loop *loop)
 {
 	while (!atomic_load(&loop->stopped)) {
-		int ret = run_batch(loop, -1);
+		int ret = loop_run_once(loop, -1);
 
 		if (ret < 0)
 			return ret;

@@ -29,7 +29,7 @@ int loop_timer_set(int timer_fd, uint64_t first_ns, uint64_t interval_ns);
 int loop_run(struct event_loop *loop);
 /*
  * Wait up to timeout_ms (-1: forever) for one batch of events and dispatch
- * it: the number of events, or -errno. For tests and nested waits.
+ * it: the number of events, or -errno. loop_run repeats it; tests step with it.
  */
 int loop_run_once(struct event_loop *loop, int timeout_ms);
 /* Safe from any thread and from signal handlers' callers. */
