@@ -67,11 +67,11 @@ static void set_paused(struct net_core *c, bool paused)
 
 void net_core_reset(struct net_core *c)
 {
-	backlog_clear(c);
-	c->tx_pending = 0;
+	/* Frames held for the guest stay: they go into the next driver's buffers. */
 	c->violation = NULL;
+	c->tx_pending = 0;
+	c->running = false;
 	c->rx_used = c->tx_used = false;
-	set_paused(c, false);
 }
 
 static void violation(struct net_core *c, const char *why)

@@ -97,7 +97,7 @@ int net_core_init(struct net_core *c, const char *name, const struct guest_mem *
 		  struct virtq *rxq, struct virtq *txq, struct net_backend *backend);
 void net_core_free(struct net_core *c);
 void net_core_set_features(struct net_core *c, bool mrg_rxbuf, bool guest_csum, bool host_csum);
-/* The driver reset the device: forget held frames and chains. */
+/* The driver reset the device: forget its chains and any violation; not running until activated. */
 void net_core_reset(struct net_core *c);
 
 /*

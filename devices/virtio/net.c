@@ -145,11 +145,7 @@ static void net_reset(void *dev)
 {
 	struct virtio_net *n = dev;
 
-	/* Frames held for the guest stay: they go into the next driver's buffers. */
-	n->core.violation = NULL;
-	n->core.tx_pending = 0;
-	n->core.running = false;
-	n->core.rx_used = n->core.tx_used = false;
+	net_core_reset(&n->core);
 }
 
 static const struct virtio_device_ops net_ops = {
