@@ -41,6 +41,7 @@ static const struct cli_command commands[] = {
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
 	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
 	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
+	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,198 @@
+/*
+ * vmm domain: libvirt domain XML in and out (docs/libvirt.md). Verbs and
+ * output follow virsh: define, undefine, list, dumpxml.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
+#include "vmm/cli/cli.h"
+#include "vmm/domain/store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm domain COMMAND [ARGS]\n\n"
+		"libvirt domain XML: keep definitions in the store, and give them back.\n\n"
+		"Commands:\n"
+		"  define FILE.xml     check a domain definition and keep it (- reads stdin)\n"
+		"  undefine NAME       forget a defined domain\n"
+		"  list [--all] [--name]  defined domains, as virsh lists them\n"
+		"  dumpxml NAME        the definition as domain XML\n\n"
+		"See docs/libvirt.md for the supported elements.\n");
+}
+
+static int fail(struct error *e)
+{
+	err_print(e);
+	return EXIT_VMM_ERROR;
+}
+
+static int one_arg(const char *verb, int argc, char **argv, const char *what)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_usage_error("domain", "'domain %s' takes one argument: %s", verb, what);
+	return -1;
+}
+
+static int read_input(const char *path, char **xml, size_t *len, struct error *e)
+{
+	int ret;
+
+	ret = read_file(AT_FDCWD, strcmp(path, "-") ? path : "/dev/stdin", DOMAIN_XML_MAX, xml, len);
+	if (ret == -EFBIG)
+		return err_set(e, ret, "%s: larger than %d bytes; not a domain definition", path,
+			       DOMAIN_XML_MAX);
+	return ret ? err_sys(e, ret, "%s", path) : 0;
+}
+
+static int define(struct cli *cli, int argc, char **argv)
+{
+	struct domain_def d;
+	struct error e = { 0 };
+	char *xml;
+	size_t len;
+	int ret = one_arg("define", argc, argv, "FILE.xml");
+
+	if (ret >= 0)
+		return ret;
+	if (read_input(argv[1], &xml, &len, &e))
+		return fail(&e);
+	ret = domain_store_define(cli->root, xml, len, &d, &e);
+	free(xml);
+	if (ret) {
+		err_wrap(&e, ret, "%s", argv[1]);
+		return fail(&e);
+	}
+	printf("Domain '%s' defined from %s\n\n", d.name, argv[1]);
+	domain_free(&d);
+	return 0;
+}
+
+static int undefine(struct cli *cli, int argc, char **argv)
+{
+	struct error e = { 0 };
+	int ret = one_arg("undefine", argc, argv, "NAME");
+
+	if (ret >= 0)
+		return ret;
+	if (domain_store_undefine(cli->root, argv[1], &e))
+		return fail(&e);
+	printf("Domain '%s' has been undefined\n\n", argv[1]);
+	return 0;
+}
+
+static int dumpxml(struct cli *cli, int argc, char **argv)
+{
+	struct domain_def d;
+	struct error e = { 0 };
+	char *xml;
+	int ret = one_arg("dumpxml", argc, argv, "NAME");
+
+	if (ret >= 0)
+		return ret;
+	if (domain_store_load(cli->root, argv[1], &d, &e))
+		return fail(&e);
+	xml = domain_format(&d);
+	domain_free(&d);
+	if (!xml) {
+		err_set(&e, -ENOMEM, "out of memory");
+		return fail(&e);
+	}
+	fputs(xml, stdout);
+	free(xml);
+	return 0;
+}
+
+/* virsh's table: columns padded to their widest cell, three spaces apart. */
+static void print_table(char **names, bool all)
+{
+	size_t w = 4, total;
+
+	for (char **n = names; all && *n; n++)
+		w = MAX(w, strlen(*n));
+	total = (2 + 3) + (w + 3) + (all && *names ? 8 + 3 : 5 + 3);
+	printf(" %-2s   %-*s   %s\n", "Id", (int)w, "Name", "State");
+	for (size_t i = 0; i < total; i++)
+		putchar('-');
+	putchar('\n');
+	for (char **n = names; all && *n; n++)
+		printf(" %-2s   %-*s   %s\n", "-", (int)w, *n, "shut off");
+	putchar('\n');
+}
+
+static int list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "inactive", no_argument, NULL, 'i' },
+		{ "name", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool all = false, names_only = false;
+	struct error e = { 0 };
+	char **names;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+		case 'i':	/* nothing runs in the background yet: inactive is all */
+			all = true;
+			break;
+		case 'n':
+			names_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return cli_bad_option("domain", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("domain", "unexpected argument '%s'", argv[optind]);
+	if (domain_store_list(cli->root, &names, &e))
+		return fail(&e);
+	if (names_only) {
+		for (char **n = names; all && *n; n++)
+			printf("%s\n", *n);
+		putchar('\n');
+	} else {
+		print_table(names, all);
+	}
+	for (char **n = names; *n; n++)
+		free(*n);
+	free(names);
+	return 0;
+}
+
+int cmd_domain(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, int, char **);
+	} verbs[] = {
+		{ "define", define }, { "undefine", undefine }, { "list", list }, { "dumpxml", dumpxml },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(cli, argc - 1, argv + 1);
+	return cli_usage_error("domain", "unknown command '%s'", argv[1]);
+}
