@@ -588,13 +588,30 @@ static const char *const ignored_top[] = {
 	"vcpus", "on_lockfailure", "genid", "throttlegroups",
 };
 
-/* Keep <metadata> as it came (libvirt keeps other applications' metadata too). */
-static int parse_metadata(struct parse *p, const xmlNode *n)
+/* Indentation is not content: drop white-space-only text so a re-indented copy compares equal. */
+static void drop_blanks(xmlNode *n)
+{
+	xmlNode *next;
+
+	for (xmlNode *c = n->children; c; c = next) {
+		next = c->next;
+		if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		} else if (c->type == XML_ELEMENT_NODE) {
+			drop_blanks(c);
+		}
+	}
+}
+
+/* Keep <metadata> (libvirt keeps other applications' metadata too), without indentation. */
+static int parse_metadata(struct parse *p, xmlNode *n)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
 
 	if (!buf)
 		return err_set(p->e, -ENOMEM, "out of memory");
+	drop_blanks(n);
 	for (xmlNode *c = n->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE)
 			xmlNodeDump(buf, n->doc, c, 0, 0);
@@ -616,7 +633,7 @@ static int parse_uuid(struct parse *p, const xmlNode *n)
 	return ret;
 }
 
-static int top_child(struct parse *p, const xmlNode *n, bool *have_memory)
+static int top_child(struct parse *p, xmlNode *n, bool *have_memory)
 {
 	struct domain_def *d = p->d;
 	uint64_t current;
@@ -683,7 +700,7 @@ static int parse_domain(struct parse *p, const xmlNode *root)
 	d->on_poweroff = DOMAIN_DESTROY;
 	d->on_reboot = DOMAIN_RESTART;
 	d->on_crash = DOMAIN_DESTROY;
-	for (const xmlNode *n = root->children; n && !ret; n = n->next)
+	for (xmlNode *n = root->children; n && !ret; n = n->next)
 		if (n->type == XML_ELEMENT_NODE)
 			ret = top_child(p, n, &have_memory);
 	if (ret)

@@ -1,0 +1,197 @@
+#!/bin/sh
+# libvirt domain XML (vmm domain), checked by libvirt's own tools: what vmm writes
+# passes virt-xml-validate and `virsh define` (test driver), and what virsh
+# writes back defines into vmm with the same result. No guest is booted here.
+. tests/integration/lib.sh
+
+for tool in virsh virt-xml-validate; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		skip "domain" "$tool not installed (scripts/install-deps.sh: libvirt-clients)"
+		exit 0
+	fi
+done
+
+export VMM_ROOT="$T/root"
+v() { "$VMM" "$@"; }
+# virsh on libvirt's in-memory test driver: no daemon, nothing left behind.
+tvirsh() { virsh -q -c test:///default "$@" 2>&1; }
+# The <domain> element of virsh's output (its own messages stripped).
+domain_xml() { sed -n '/^<domain/,/^<\/domain>/p'; }
+
+cat > "$T/demo.xml" <<XML
+<domain type='kvm'>
+  <name>demo</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$KERNEL</kernel>
+    <initrd>$T/initrd.cpio</initrd>
+    <cmdline>quiet loglevel=3</cmdline>
+    <boot dev='hd'/>
+  </os>
+  <features><acpi/><apic/></features>
+  <clock offset='utc'/>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$T/disk &amp; more.qcow2'/>
+      <backingStore type='file'>
+        <format type='raw'/>
+        <source file='$T/base.img'/>
+      </backingStore>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <source file='$T/data.img'/>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+      <serial>DATA1</serial>
+    </disk>
+    <interface type='user'>
+      <mac address='52:54:00:12:34:56'/>
+      <portForward proto='tcp'>
+        <range start='8080' to='80'/>
+        <range start='9000' end='9002'/>
+      </portForward>
+      <model type='virtio'/>
+    </interface>
+    <serial type='file'><source path='$T/console.log'/><target port='0'/></serial>
+    <vsock model='virtio'><cid auto='no' address='5'/></vsock>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+    <memballoon model='none'/>
+  </devices>
+  <metadata>
+    <vmm:container xmlns:vmm='https://vmm.dev/xmlns/container/1'><vmm:image>busybox:latest</vmm:image></vmm:container>
+  </metadata>
+</domain>
+XML
+
+out=$(v domain define "$T/demo.xml" 2>&1)
+expect_eq "define: virsh's message" "Domain 'demo' defined from $T/demo.xml" "$(echo "$out" | head -1)"
+check "define: kept in the store" test -f "$VMM_ROOT/domains/demo.xml"
+expect_eq "define: the definition is private" "600" "$(stat -c %a "$VMM_ROOT/domains/demo.xml")"
+expect_eq "list --all: virsh's table" " Id   Name   State
+-----------------------
+ -    demo   shut off" "$(v domain list --all | sed '/^$/d')"
+expect_eq "list --all --name" "demo" "$(v domain list --all --name | sed '/^$/d')"
+expect_eq "list: nothing running" " Id   Name   State
+--------------------" "$(v domain list | sed '/^$/d')"
+
+v domain dumpxml demo > "$T/vmm.xml"
+check "dumpxml: passes virt-xml-validate" virt-xml-validate "$T/vmm.xml" domain
+expect_match "dumpxml: memory in KiB as libvirt writes it" "<memory unit=\"KiB\">262144</memory>" "$(cat "$T/vmm.xml")"
+expect_match "dumpxml: a UUID was given" "<uuid>[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}</uuid>" "$(cat "$T/vmm.xml")"
+expect_match "dumpxml: escaped path kept" "disk &amp; more.qcow2" "$(cat "$T/vmm.xml")"
+expect_match "dumpxml: metadata kept" "<vmm:image>busybox:latest</vmm:image>" "$(cat "$T/vmm.xml")"
+expect_match "dumpxml: second disk read-only with its serial" "<readonly/>[[:space:]]*<serial>DATA1</serial>" "$(tr -d '\n' < "$T/vmm.xml")"
+expect_match "dumpxml: port range" "<range start=\"9000\" end=\"9002\"/>" "$(cat "$T/vmm.xml")"
+
+# libvirt accepts what vmm writes, and vmm accepts what libvirt writes back.
+tvirsh "define $T/vmm.xml; dumpxml demo" | domain_xml > "$T/virsh.xml"
+check "virsh define accepts vmm's XML" grep -q "<name>demo</name>" "$T/virsh.xml"
+check "virsh's XML passes virt-xml-validate" virt-xml-validate "$T/virsh.xml" domain
+out=$(v domain define "$T/virsh.xml" 2>&1)
+expect_eq "virsh's XML defines into vmm (same name and UUID)" "Domain 'demo' defined from $T/virsh.xml" "$(echo "$out" | head -1)"
+v domain dumpxml demo > "$T/vmm2.xml"
+check "round trip: vmm -> virsh -> vmm gives the same definition" cmp "$T/vmm.xml" "$T/vmm2.xml"
+uuid=$(sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' "$T/vmm.xml")
+expect_eq "virsh kept the UUID" "$uuid" "$(sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' "$T/virsh.xml")"
+
+# A domain as a libvirt user has it (virt-install's direct kernel boot, with
+# the devices libvirt adds), written out by libvirt itself, defines into vmm.
+cat > "$T/lv-src.xml" <<XML
+<domain type='kvm'>
+  <name>from-libvirt</name>
+  <memory unit='GiB'>1</memory>
+  <currentMemory unit='MiB'>512</currentMemory>
+  <vcpu placement='static' current='1'>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <kernel>$KERNEL</kernel>
+    <cmdline>console=ttyS0</cmdline>
+  </os>
+  <features><acpi/><apic/><vmport state='off'/></features>
+  <cpu mode='host-passthrough' check='none' migratable='on'/>
+  <clock offset='utc'><timer name='rtc' tickpolicy='catchup'/><timer name='hpet' present='no'/></clock>
+  <pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='$T/root.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
+    </disk>
+    <controller type='usb' index='0' model='qemu-xhci' ports='15'/>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <interface type='user'>
+      <mac address='52:54:00:6b:3c:58'/>
+      <model type='virtio'/>
+      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>
+    </interface>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <memballoon model='virtio'/>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+  </devices>
+</domain>
+XML
+tvirsh "define $T/lv-src.xml; dumpxml from-libvirt" | domain_xml > "$T/lv.xml"
+check "virsh writes the libvirt user's domain" grep -q "<name>from-libvirt</name>" "$T/lv.xml"
+out=$(v domain define "$T/lv.xml" 2>&1); rc=$?
+expect_eq "libvirt-written XML defines (cpu, clock, pm, controllers, input, balloon passed over)" \
+	"0 Domain 'from-libvirt' defined from $T/lv.xml" "$rc $(echo "$out" | head -1)"
+lv=$(v domain dumpxml from-libvirt | tr -d '\n')
+expect_match "libvirt-written XML: 1 GiB, the vCPU online at boot" \
+	"<memory unit=\"KiB\">1048576</memory>.*<vcpu placement=\"static\">1</vcpu>" "$lv"
+expect_match "libvirt-written XML: disk, user network with its MAC, pty console, rng" \
+	"<source file=\"$T/root.qcow2\"/>.*<mac address=\"52:54:00:6b:3c:58\"/>.*<console type=\"pty\">.*<rng model=\"virtio\">" "$lv"
+
+# Redefinition keeps the UUID; another UUID for the same name is refused.
+sed "s:</name>:</name><uuid>00000000-0000-4000-8000-000000000001</uuid>:" "$T/demo.xml" > "$T/other-uuid.xml"
+out=$(v domain define "$T/other-uuid.xml" 2>&1); rc=$?
+expect_eq "define: a second UUID for a name is refused" "125 vmm: error: $T/other-uuid.xml: domain 'demo' already exists with uuid $uuid" "$rc $out"
+sed "s:<name>demo</name>:<name>demo2</name><uuid>$uuid</uuid>:" "$T/demo.xml" > "$T/same-uuid.xml"
+out=$(v domain define "$T/same-uuid.xml" 2>&1); rc=$?
+expect_eq "define: a UUID another domain has is refused" "125 vmm: error: $T/same-uuid.xml: domain 'demo' already has uuid $uuid" "$rc $out"
+check "define: define from stdin" sh -c "sed 's:<name>demo</name>:<name>piped</name>:' '$T/demo.xml' | '$VMM' domain define - >/dev/null"
+
+# Bad input: one clear line naming the XPath, exit 125, nothing created or changed.
+before=$(ls "$VMM_ROOT/domains" | sort | tr '\n' ' ')
+cksum_before=$(cat "$VMM_ROOT"/domains/* | cksum)
+bad() {	# NAME SED-EXPR WANT
+	sed "$2" "$T/demo.xml" > "$T/bad.xml"
+	out=$(v domain define "$T/bad.xml" 2>&1); rc=$?
+	expect_eq "bad input: $1" "125 1 vmm: error: $T/bad.xml: $3" "$rc $(echo "$out" | wc -l) $out"
+}
+bad "PCI passthrough" "s:<memballoon model='none'/>:<hostdev mode='subsystem' type='pci'/>:" \
+	"/domain/devices/hostdev: PCI and USB passthrough is not supported by vmm"
+bad "a bridge interface" "s:<interface type='user'>:<interface type='bridge'>:" \
+	"/domain/devices/interface: interface type not supported by vmm (use 'user' or 'ethernet' with an existing tap device)"
+bad "a SATA disk" "s:<target dev='vdb' bus='virtio'/>:<target dev='sdb' bus='sata'/>:" \
+	"/domain/devices/disk[2]/target: bus 'sata': vmm has virtio disks only (bus='virtio', dev='vdX')"
+bad "firmware boot" "s:<kernel>.*</kernel>:<loader>/usr/share/OVMF/OVMF_CODE.fd</loader>:" \
+	"/domain/os/loader: firmware and container boot are not supported: vmm boots a kernel directly (give <kernel> and <initrd>)"
+bad "memory unit" "s:<memory unit='MiB'>:<memory unit='furlongs'>:" \
+	"/domain/memory: unit 'furlongs' unknown (use KiB, MiB, GiB, ...)"
+bad "not XML" "s:</domain>::" "not well-formed XML (line 49): Premature end of data in tag domain line 1"
+bad "an entity declaration" "1s:^:<!DOCTYPE domain [<!ENTITY x 'y'>]>:" \
+	"domain XML with a <!DOCTYPE> is refused (no DTDs or entities)"
+expect_eq "bad input: no domain created or changed" "$before $cksum_before" \
+	"$(ls "$VMM_ROOT/domains" | sort | tr '\n' ' ') $(cat "$VMM_ROOT"/domains/* | cksum)"
+out=$(v domain define "$T/missing.xml" 2>&1); rc=$?
+expect_eq "bad input: a missing file" "125 vmm: error: $T/missing.xml: No such file or directory" "$rc $out"
+out=$(v domain dumpxml nosuch 2>&1); rc=$?
+expect_eq "dumpxml of an unknown domain" "125 vmm: error: no domain named 'nosuch' (see 'vmm domain list --all')" "$rc $out"
+out=$(v domain undefine ../etc 2>&1); rc=$?
+expect_eq "undefine: a path is not a name" "125 vmm: error: '../etc' is not a domain name (A-Z a-z 0-9 _ . + -)" "$rc $out"
+
+out=$(v domain undefine demo 2>&1)
+expect_eq "undefine: virsh's message" "Domain 'demo' has been undefined" "$(echo "$out" | head -1)"
+expect_eq "undefine: gone from the list" "from-libvirt piped" "$(v domain list --all --name | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//')"
+out=$(v domain undefine demo 2>&1); rc=$?
+expect_eq "undefine twice" "125 vmm: error: no domain named 'demo' (see 'vmm domain list --all')" "$rc $out"
