@@ -1,0 +1,290 @@
+/*
+ * The vhost-user frontend against the real virtiofsd, with no VM: this test
+ * plays the guest driver. Guest RAM is a memfd, the request ring lives in it,
+ * FUSE requests go in as descriptor chains, and the daemon's answers come
+ * back through the used ring and the call eventfd, as they would for a guest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "devices/vhost-user.h"
+#include "tests/unit/tap.h"
+
+#define RAM_SIZE	(2u << 20)
+#define QSIZE		16
+#define REQ_QUEUE	1	/* virtio-fs: queue 0 is hiprio, 1.. are request queues */
+#define DESC_GPA	0x1000
+#define AVAIL_GPA	0x2000
+#define USED_GPA	0x3000
+#define BUF_GPA		0x10000
+#define VIRTQ_DESC_F_NEXT	1
+#define VIRTQ_DESC_F_WRITE	2
+
+struct vdesc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+struct vavail { uint16_t flags, idx, ring[QSIZE], used_event; };
+struct vused_elem { uint32_t id, len; };
+struct vused { uint16_t flags, idx; struct vused_elem ring[QSIZE]; uint16_t avail_event; };
+
+/* What the test's "guest" holds: RAM, one ring, its eventfds. */
+struct guest {
+	int memfd;
+	uint8_t *ram;
+	struct vdesc *desc;
+	struct vavail *avail;
+	struct vused *used;
+	uint16_t last_used;
+	int kick, call;
+	uint64_t unique;
+};
+
+static const char *virtiofsd(void)
+{
+	const char *env = getenv("VMM_VIRTIOFSD");
+
+	if (env && *env)
+		return env;
+	if (access("/usr/libexec/virtiofsd", X_OK) == 0)
+		return "/usr/libexec/virtiofsd";
+	if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
+		return "/usr/lib/qemu/virtiofsd";
+	return NULL;
+}
+
+/*
+ * Start virtiofsd on dir. read_only: in a mount namespace of its own where
+ * dir is a read-only bind mount, so the host kernel refuses every write.
+ */
+static pid_t start_daemon(const char *bin, const char *sock, const char *dir, bool read_only)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char src[4200], sockarg[4200];
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		if (read_only && (unshare(CLONE_NEWNS) < 0 ||
+				  mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+				  mount(dir, dir, NULL, MS_BIND, NULL) < 0 ||
+				  mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
+			_exit(126);
+		snprintf(src, sizeof(src), "source=%s", dir);
+		snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", sock);
+		execl(bin, bin, sockarg, "-o", src, "-o", "cache=none", (char *)NULL);
+		_exit(127);
+	}
+	/* the socket appears when the daemon is ready */
+	for (int i = 0; i < 500 && access(sock, F_OK) < 0; i++)
+		usleep(10000);
+	return pid;
+}
+
+static int guest_init(struct guest *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->memfd = memfd_create("guest-ram", MFD_CLOEXEC);
+	if (g->memfd < 0 || ftruncate(g->memfd, RAM_SIZE) < 0)
+		return -1;
+	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
+	if (g->ram == MAP_FAILED)
+		return -1;
+	g->desc = (struct vdesc *)(g->ram + DESC_GPA);
+	g->avail = (struct vavail *)(g->ram + AVAIL_GPA);
+	g->used = (struct vused *)(g->ram + USED_GPA);
+	g->kick = eventfd(0, EFD_CLOEXEC);
+	g->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return g->kick < 0 || g->call < 0 ? -1 : 0;
+}
+
+/*
+ * One FUSE request: in (header + args) readable by the device, out
+ * (out header + out args) writable. Returns the used length, -1 on timeout.
+ */
+static int fuse_call(struct guest *g, uint32_t opcode, uint64_t nodeid, const void *arg,
+		     size_t arglen, void *reply, size_t replylen)
+{
+	struct fuse_in_header *ih = (void *)(g->ram + BUF_GPA);
+	struct pollfd p = { .fd = g->call, .events = POLLIN };
+	uint16_t slot = g->avail->idx % QSIZE;
+	uint64_t v;
+
+	*ih = (struct fuse_in_header){
+		.len = sizeof(*ih) + arglen, .opcode = opcode, .unique = ++g->unique, .nodeid = nodeid,
+	};
+	memcpy(ih + 1, arg, arglen);
+	memset(g->ram + BUF_GPA + 0x8000, 0, replylen);
+	g->desc[0] = (struct vdesc){ BUF_GPA, sizeof(*ih) + arglen, VIRTQ_DESC_F_NEXT, 1 };
+	g->desc[1] = (struct vdesc){ BUF_GPA + 0x8000, replylen, VIRTQ_DESC_F_WRITE, 0 };
+	g->avail->ring[slot] = 0;
+	__atomic_store_n(&g->avail->idx, g->avail->idx + 1, __ATOMIC_RELEASE);
+	v = 1;
+	if (write(g->kick, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	while (__atomic_load_n(&g->used->idx, __ATOMIC_ACQUIRE) == g->last_used) {
+		if (poll(&p, 1, 10000) <= 0)
+			return -1;
+		if (read(g->call, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -1;
+	}
+	g->last_used++;
+	memcpy(reply, g->ram + BUF_GPA + 0x8000, replylen);
+	return (int)g->used->ring[(g->last_used - 1) % QSIZE].len;
+}
+
+/* Connect, negotiate, share RAM, start the request ring. */
+static struct vhost_user *frontend(struct guest *g, const char *sock, struct error *e)
+{
+	struct vhost_user *vu;
+	uint64_t features;
+	struct vhost_user_region r = { .gpa = 0, .size = RAM_SIZE, .hva = g->ram, .fd = g->memfd };
+	struct vhost_user_vring vr = {
+		.index = REQ_QUEUE, .num = QSIZE, .desc = g->desc, .avail = g->avail, .used = g->used,
+		.kick_fd = g->kick, .call_fd = g->call,
+	};
+
+	if (vhost_user_connect(sock, "virtio-fs-test", &vu, &features, e))
+		return NULL;
+	if (!(features & (1ULL << 32)) || vhost_user_set_features(vu, 1ULL << 32, e) ||
+	    vhost_user_set_mem_table(vu, &r, 1, e) || vhost_user_start_vring(vu, &vr, e)) {
+		if (!(features & (1ULL << 32)))
+			err_set(e, -ENOTSUP, "daemon does not offer VIRTIO_F_VERSION_1");
+		vhost_user_close(vu);
+		return NULL;
+	}
+	return vu;
+}
+
+struct lookup_reply { struct fuse_out_header h; struct fuse_entry_out entry; };
+
+static int fuse_init(struct guest *g)
+{
+	struct fuse_init_in in = { .major = FUSE_KERNEL_VERSION, .minor = FUSE_KERNEL_MINOR_VERSION,
+				   .max_readahead = 65536 };
+	struct { struct fuse_out_header h; struct fuse_init_out o; } out;
+	int n = fuse_call(g, FUSE_INIT, 0, &in, sizeof(in), &out, sizeof(out));
+
+	return n > 0 && out.h.error == 0 && out.o.major == FUSE_KERNEL_VERSION ? 0 : -1;
+}
+
+static void test_read_share(const char *bin, const char *dir, const char *sock)
+{
+	struct guest g;
+	struct error e = { 0 };
+	struct vhost_user *vu;
+	struct lookup_reply lk;
+	struct fuse_open_in oin = { .flags = O_RDONLY };
+	struct { struct fuse_out_header h; struct fuse_open_out o; } op;
+	struct fuse_read_in rin = { .size = 64 };
+	struct { struct fuse_out_header h; char data[64]; } rd;
+	uint16_t base = 0;
+	struct stat st;
+	pid_t pid = start_daemon(bin, sock, dir, false);
+	int n;
+
+	ok(guest_init(&g) == 0, "guest RAM in a memfd, eventfds for kick and call");
+	vu = frontend(&g, sock, &e);
+	ok(vu != NULL, "connect, features, memory table and request ring accepted (%s)",
+	   vu ? "ok" : e.msg);
+	if (!vu)
+		goto out;
+	ok(fuse_init(&g) == 0, "FUSE_INIT answered through the ring");
+	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, "hello.txt", 10, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error == 0 && lk.entry.attr.size == 20 && S_ISREG(lk.entry.attr.mode),
+	   "FUSE_LOOKUP finds the host file with its size (used len %d, error %d)", n, lk.h.error);
+	n = fuse_call(&g, FUSE_OPEN, lk.entry.nodeid, &oin, sizeof(oin), &op, sizeof(op));
+	ok(n > 0 && op.h.error == 0, "FUSE_OPEN (error %d)", op.h.error);
+	rin.fh = op.o.fh;
+	n = fuse_call(&g, FUSE_READ, lk.entry.nodeid, &rin, sizeof(rin), &rd, sizeof(rd));
+	ok(n == (int)sizeof(rd.h) + 20 && rd.h.error == 0 && !memcmp(rd.data, "hello from the host\n", 20),
+	   "FUSE_READ returns the host file's bytes (used len %d)", n);
+	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, "..", 3, &lk, sizeof(lk));
+	ok(n > 0 && (lk.h.error != 0 || (stat(dir, &st) == 0 && lk.entry.attr.ino == st.st_ino)),
+	   "'..' of the share's root is the root itself, not the host's /tmp (error %d, inode %llu)",
+	   lk.h.error, (unsigned long long)lk.entry.attr.ino);
+	ok(vhost_user_stop_vring(vu, REQ_QUEUE, &base, &e) == 0 && base == g.avail->idx,
+	   "GET_VRING_BASE: the daemon stopped after the %u requests made (%u)", g.avail->idx, base);
+	vhost_user_close(vu);
+out:
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+}
+
+static void test_read_only_share(const char *bin, const char *dir, const char *sock)
+{
+	struct guest g;
+	struct error e = { 0 };
+	struct vhost_user *vu;
+	struct { struct fuse_create_in c; char name[8]; } cin = {
+		.c = { .flags = O_WRONLY | O_CREAT, .mode = S_IFREG | 0644 }, .name = "new.txt",
+	};
+	struct { struct fuse_out_header h; struct fuse_entry_out en; struct fuse_open_out op; } cr;
+	struct stat st;
+	pid_t pid = start_daemon(bin, sock, dir, true);
+	int n;
+
+	if (guest_init(&g) || !(vu = frontend(&g, sock, &e))) {
+		ok(0, "read-only share: frontend (%s)", e.msg);
+		goto out;
+	}
+	ok(fuse_init(&g) == 0, "read-only share: FUSE_INIT");
+	n = fuse_call(&g, FUSE_CREATE, FUSE_ROOT_ID, &cin, sizeof(cin), &cr, sizeof(cr));
+	ok(n > 0 && cr.h.error == -EROFS, "read-only share: FUSE_CREATE refused by the host with EROFS (%d)",
+	   cr.h.error);
+	ok(stat("new.txt", &st) < 0 && errno == ENOENT, "read-only share: nothing created on the host");
+	vhost_user_close(vu);
+out:
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+}
+
+static void test_bad_socket(void)
+{
+	struct vhost_user *vu;
+	struct error e = { 0 };
+	uint64_t f;
+
+	ok(vhost_user_connect("/nonexistent/vfs.sock", "virtio-fs0", &vu, &f, &e) == -ENOENT &&
+	   strstr(e.msg, "virtio-fs0: connect to the vhost-user daemon at /nonexistent/vfs.sock"),
+	   "a missing socket is one clear error: %s", e.msg);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/vmm-vhost-XXXXXX", sock[4200], file[4200];
+	const char *bin = virtiofsd();
+	int fd;
+
+	test_bad_socket();
+	if (!bin || geteuid() != 0) {
+		skip(!bin ? "virtiofsd not installed (qemu-system-common)" : "virtiofsd needs root here",
+		     "vhost-user against virtiofsd");
+		return tap_done();
+	}
+	if (!mkdtemp(dir) || chdir(dir) < 0)
+		return 1;
+	snprintf(file, sizeof(file), "%s/hello.txt", dir);
+	fd = open(file, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || write(fd, "hello from the host\n", 20) != 20)
+		return 1;
+	close(fd);
+	snprintf(sock, sizeof(sock), "%s.sock", dir);
+	test_read_share(bin, dir, sock);
+	test_read_only_share(bin, dir, sock);
+	unlink(file);
+	rmdir(dir);
+	return tap_done();
+}
