@@ -10,10 +10,11 @@
 #include "vmm/base/util.h"
 
 /*
- * RAM below the 32-bit MMIO hole, the rest above 4 GiB; from fd (MAP_PRIVATE,
- * regions back to back in the file) or anonymous when fd < 0.
+ * RAM below the 32-bit MMIO hole, the rest above 4 GiB, regions back to back
+ * in fd when there is one: MAP_SHARED (a memfd another process maps too) or
+ * MAP_PRIVATE (a snapshot file); anonymous when fd < 0.
  */
-static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd)
+static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd, bool shared)
 {
 	uint64_t low = ram_size < GUEST_MMIO_HOLE_START ? ram_size : GUEST_MMIO_HOLE_START;
 	uint64_t off = 0;
@@ -27,7 +28,8 @@ static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd)
 		if (!size)
 			continue;
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0), fd, fd < 0 ? 0 : off);
+			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0),
+			 fd, fd < 0 ? 0 : off);
 		if (p == MAP_FAILED) {
 			int err = -errno;
 
@@ -35,7 +37,7 @@ static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd)
 			return err;
 		}
 		mem->regions[mem->nregions++] = (struct mem_region){
-			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p,
+			.gpa = i == 0 ? 0 : GUEST_HIGH_RAM_START, .size = size, .hva = p, .fd_offset = off,
 		};
 		off += size;
 	}
@@ -44,7 +46,74 @@ static int map_regions(struct guest_mem *mem, uint64_t ram_size, int fd)
 
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size)
 {
-	return map_regions(mem, ram_size, -1);
+	return map_regions(mem, ram_size, -1, false);
+}
+
+int guest_mem_alloc_shared(struct guest_mem *mem, uint64_t ram_size)
+{
+	int fd = memfd_create("vmm-guest-ram", MFD_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, ram_size) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = map_regions(mem, ram_size, fd, true);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	mem->shared = true;
+	mem->fd = fd;
+	return 0;
+}
+
+/* Copy [off, off + len) of the file into RAM at the same offset (regions back to back). */
+static int copy_extent(struct guest_mem *mem, int fd, uint64_t off, uint64_t len)
+{
+	uint64_t base = 0;
+
+	for (unsigned i = 0; i < mem->nregions && len; base += mem->regions[i].size, i++) {
+		const struct mem_region *r = &mem->regions[i];
+		uint64_t start = off > base ? off - base : 0, end;
+		int ret;
+
+		if (off + len <= base || off >= base + r->size)
+			continue;
+		end = MIN(r->size, off + len - base);
+		if ((ret = pread_zero(fd, r->hva + start, end - start, base + start)))
+			return ret;
+	}
+	return 0;
+}
+
+int guest_mem_load_shared(struct guest_mem *mem, uint64_t ram_size, int fd)
+{
+	struct stat st;
+	off_t data, hole = 0;
+	int ret;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size != ram_size)
+		return -EINVAL;
+	if ((ret = guest_mem_alloc_shared(mem, ram_size)))
+		return ret;
+	/* Only the file's data extents: the memfd reads holes as zeros already. */
+	while (!ret && (data = lseek(fd, hole, SEEK_DATA)) >= 0) {
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			ret = -errno;
+		else
+			ret = copy_extent(mem, fd, data, hole - data);
+	}
+	if (!ret && data < 0 && errno != ENXIO)
+		ret = -errno;
+	if (ret)
+		guest_mem_free(mem);
+	return ret;
 }
 
 void guest_mem_free(struct guest_mem *mem)
@@ -52,6 +121,9 @@ void guest_mem_free(struct guest_mem *mem)
 	for (unsigned i = 0; i < mem->nregions; i++)
 		munmap(mem->regions[i].hva, mem->regions[i].size);
 	mem->nregions = 0;
+	if (mem->shared)
+		close(mem->fd);
+	mem->shared = false;
 }
 
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
@@ -99,7 +171,7 @@ int guest_mem_map_file(struct guest_mem *mem, uint64_t ram_size, int fd)
 		return -errno;
 	if ((uint64_t)st.st_size != ram_size)
 		return -EINVAL;
-	return map_regions(mem, ram_size, fd);
+	return map_regions(mem, ram_size, fd, false);
 }
 
 static bool page_is_zero(const uint8_t *p)

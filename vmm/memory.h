@@ -11,12 +11,15 @@ struct mem_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *hva;
+	uint64_t fd_offset;	/* where it starts in the backing file (shared RAM: fd) */
 };
 
 struct guest_mem {
 	struct mem_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned nregions;
 	uint64_t ram_size;	/* total RAM in bytes */
+	bool shared;		/* backed by the memfd fd, which other processes may map */
+	int fd;			/* valid when shared */
 };
 
 /* Start of the 32-bit MMIO hole: devices live between here and 4 GiB. */
@@ -25,6 +28,16 @@ struct guest_mem {
 
 /* Map ram_size bytes of anonymous memory laid out around the MMIO hole. 0 or -errno. */
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size);
+/*
+ * RAM in a memfd mapped MAP_SHARED, for vhost-user daemons that map guest
+ * memory themselves (virtiofsd). 0 or -errno.
+ */
+int guest_mem_alloc_shared(struct guest_mem *mem, uint64_t ram_size);
+/*
+ * Shared RAM holding a saved memory file: its data extents are copied into
+ * the memfd (a second process cannot share a MAP_PRIVATE file mapping).
+ */
+int guest_mem_load_shared(struct guest_mem *mem, uint64_t ram_size, int fd);
 void guest_mem_free(struct guest_mem *mem);
 /*
  * Map a saved memory file instead: MAP_PRIVATE, so pages load lazily, VMs
