@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "devices/vhost-user.h"
+#include "devices/virtiofsd.h"
 #include "tests/unit/tap.h"
 
 #define RAM_SIZE	(2u << 20)
@@ -49,46 +50,17 @@ struct guest {
 	uint64_t unique;
 };
 
-static const char *virtiofsd(void)
+/* virtiofsd on dir through the product's launcher (ro: a read-only bind mount in its namespace). */
+static struct virtiofsd *start_daemon(const char *bin, const char *sock, const char *dir, bool read_only)
 {
-	const char *env = getenv("VMM_VIRTIOFSD");
+	struct virtiofsd_config cfg = { .binary = bin, .shared_dir = dir, .socket_path = sock,
+					.read_only = read_only };
+	struct virtiofsd *d = NULL;
+	struct error e = { 0 };
 
-	if (env && *env)
-		return env;
-	if (access("/usr/libexec/virtiofsd", X_OK) == 0)
-		return "/usr/libexec/virtiofsd";
-	if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
-		return "/usr/lib/qemu/virtiofsd";
-	return NULL;
-}
-
-/*
- * Start virtiofsd on dir. read_only: in a mount namespace of its own where
- * dir is a read-only bind mount, so the host kernel refuses every write.
- */
-static pid_t start_daemon(const char *bin, const char *sock, const char *dir, bool read_only)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		char src[4200], sockarg[4200];
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 2);
-		if (read_only && (unshare(CLONE_NEWNS) < 0 ||
-				  mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
-				  mount(dir, dir, NULL, MS_BIND, NULL) < 0 ||
-				  mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
-			_exit(126);
-		snprintf(src, sizeof(src), "source=%s", dir);
-		snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", sock);
-		execl(bin, bin, sockarg, "-o", src, "-o", "cache=none", (char *)NULL);
-		_exit(127);
-	}
-	/* the socket appears when the daemon is ready */
-	for (int i = 0; i < 500 && access(sock, F_OK) < 0; i++)
-		usleep(10000);
-	return pid;
+	ok(virtiofsd_start(&cfg, &d, &e) == 0, "virtiofsd started on %s%s (%s)", dir,
+	   read_only ? " read-only" : "", d ? "ok" : e.msg);
+	return d;
 }
 
 static int guest_init(struct guest *g)
@@ -190,7 +162,7 @@ static void test_read_share(const char *bin, const char *dir, const char *sock)
 	struct { struct fuse_out_header h; char data[64]; } rd;
 	uint16_t base = 0;
 	struct stat st;
-	pid_t pid = start_daemon(bin, sock, dir, false);
+	struct virtiofsd *d = start_daemon(bin, sock, dir, false);
 	int n;
 
 	ok(guest_init(&g) == 0, "guest RAM in a memfd, eventfds for kick and call");
@@ -217,9 +189,8 @@ static void test_read_share(const char *bin, const char *dir, const char *sock)
 	   "GET_VRING_BASE: the daemon stopped after the %u requests made (%u)", g.avail->idx, base);
 	vhost_user_close(vu);
 out:
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	unlink(sock);
+	virtiofsd_stop(d);
+	ok(access(sock, F_OK) < 0, "stopped: the socket is gone");
 }
 
 static void test_read_only_share(const char *bin, const char *dir, const char *sock)
@@ -232,7 +203,7 @@ static void test_read_only_share(const char *bin, const char *dir, const char *s
 	};
 	struct { struct fuse_out_header h; struct fuse_entry_out en; struct fuse_open_out op; } cr;
 	struct stat st;
-	pid_t pid = start_daemon(bin, sock, dir, true);
+	struct virtiofsd *d = start_daemon(bin, sock, dir, true);
 	int n;
 
 	if (guest_init(&g) || !(vu = frontend(&g, sock, &e))) {
@@ -246,9 +217,8 @@ static void test_read_only_share(const char *bin, const char *dir, const char *s
 	ok(stat("new.txt", &st) < 0 && errno == ENOENT, "read-only share: nothing created on the host");
 	vhost_user_close(vu);
 out:
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	unlink(sock);
+	virtiofsd_stop(d);
+	ok(access(sock, F_OK) < 0, "stopped: the socket is gone");
 }
 
 static void test_bad_socket(void)
@@ -262,16 +232,69 @@ static void test_bad_socket(void)
 	   "a missing socket is one clear error: %s", e.msg);
 }
 
+/* kill -9 of vmm takes its daemons along: nothing is left behind. */
+static void test_daemon_dies_with_vmm(const char *bin, const char *dir, const char *sock)
+{
+	int pfd[2];
+	pid_t vmm, daemon = 0;
+	bool gone = false;
+
+	if (pipe(pfd) < 0)
+		return;
+	vmm = fork();
+	if (vmm == 0) {
+		struct virtiofsd_config cfg = { .binary = bin, .shared_dir = dir, .socket_path = sock };
+		struct virtiofsd *d;
+		pid_t p = virtiofsd_start(&cfg, &d, NULL) ? 0 : virtiofsd_pid(d);
+
+		if (write(pfd[1], &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ok(read(pfd[0], &daemon, sizeof(daemon)) == sizeof(daemon) && daemon > 0 && kill(daemon, 0) == 0,
+	   "a 'vmm' process started virtiofsd (pid %d)", (int)daemon);
+	close(pfd[0]);
+	kill(vmm, SIGKILL);
+	waitpid(vmm, NULL, 0);
+	/* The daemon is the killed process's child: it went to init, which reaps it. */
+	for (int i = 0; i < 1000 && !gone; i++) {
+		char path[64], state = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)daemon);
+		f = fopen(path, "r");
+		gone = !f || (fscanf(f, "%*d (%*[^)]) %c", &state) == 1 && state == 'Z');
+		if (f)
+			fclose(f);
+		if (!gone)
+			usleep(10000);
+	}
+	ok(daemon > 0 && gone, "kill -9 of vmm: its virtiofsd is gone too");
+	unlink(sock);
+}
+
+static void test_find(void)
+{
+	char path[256];
+	struct error e = { 0 };
+
+	ok(virtiofsd_find("/nonexistent/virtiofsd", path, sizeof(path), &e) == -ENOENT &&
+	   strstr(e.msg, "virtiofsd /nonexistent/virtiofsd: No such file or directory"),
+	   "--virtiofsd with a missing file: %s", e.msg);
+}
+
 int main(void)
 {
-	char dir[] = "/tmp/vmm-vhost-XXXXXX", sock[4200], file[4200];
-	const char *bin = virtiofsd();
+	char dir[] = "/tmp/vmm-vhost-XXXXXX", sock[4200], file[4200], bin[256];
 	int fd;
 
 	test_bad_socket();
-	if (!bin || geteuid() != 0) {
-		skip(!bin ? "virtiofsd not installed (qemu-system-common)" : "virtiofsd needs root here",
-		     "vhost-user against virtiofsd");
+	test_find();
+	if (virtiofsd_find(NULL, bin, sizeof(bin), NULL) || geteuid() != 0) {
+		skip(geteuid() ? "virtiofsd's namespace sandbox needs root" :
+		     "virtiofsd not installed (qemu-system-common)", "vhost-user against virtiofsd");
 		return tap_done();
 	}
 	if (!mkdtemp(dir) || chdir(dir) < 0)
@@ -284,6 +307,7 @@ int main(void)
 	snprintf(sock, sizeof(sock), "%s.sock", dir);
 	test_read_share(bin, dir, sock);
 	test_read_only_share(bin, dir, sock);
+	test_daemon_dies_with_vmm(bin, dir, sock);
 	unlink(file);
 	rmdir(dir);
 	return tap_done();
