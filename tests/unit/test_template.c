@@ -172,6 +172,34 @@ static void test_table(void)
 	free(out);
 }
 
+static void test_print_rows(void)
+{
+	json_object *rows = json_tokener_parse("[{\"Name\":\"web\",\"Size\":3},{\"Name\":\"database\",\"Size\":12}]");
+	json_object *header = json_tokener_parse("{\"Name\":\"NAME\",\"Size\":\"SIZE\"}");
+	struct template *t;
+	struct error e = { 0 };
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	ok(template_parse("table {{.Size}}\\t{{.Name}}", &t, &e) == 0 &&
+	   template_print(t, header, rows, f, &e) == 0, "a table of two rows");
+	fclose(f);
+	ok(!strcmp(out, "SIZE      NAME\n3         web\n12        database\n"),
+	   "the header row comes from the template's own fields: '%s'", out);
+	template_free(t);
+	free(out);
+	f = open_memstream(&out, &len);
+	ok(template_parse("{{.Name}}={{.Size}}", &t, &e) == 0 && template_print(t, header, rows, f, &e) == 0,
+	   "rows without a table");
+	fclose(f);
+	ok(!strcmp(out, "web=3\ndatabase=12\n"), "one line per row, no header: '%s'", out);
+	template_free(t);
+	free(out);
+	json_object_put(rows);
+	json_object_put(header);
+}
+
 int main(void)
 {
 	test_docker_inspect_examples();
@@ -180,5 +208,6 @@ int main(void)
 	test_control_flow();
 	test_errors();
 	test_table();
+	test_print_rows();
 	return tap_done();
 }

@@ -54,6 +54,26 @@ struct template {
 	bool table;
 };
 
+/* The functions a template may call, with their argument counts. */
+static const struct {
+	const char *name;
+	unsigned min, max;
+} funcs[] = {
+	{ "json", 1, 1 }, { "index", 1, 16 }, { "len", 1, 1 }, { "printf", 1, 16 }, { "print", 0, 16 },
+	{ "println", 0, 16 }, { "upper", 1, 1 }, { "lower", 1, 1 }, { "title", 1, 1 }, { "join", 2, 2 },
+	{ "split", 2, 2 }, { "pad", 3, 3 }, { "truncate", 2, 2 }, { "eq", 2, 16 }, { "ne", 2, 2 },
+	{ "lt", 2, 2 }, { "le", 2, 2 }, { "gt", 2, 2 }, { "ge", 2, 2 }, { "and", 1, 16 },
+	{ "or", 1, 16 }, { "not", 1, 1 },
+};
+
+static bool func_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
+		if (!strcmp(funcs[i].name, name))
+			return true;
+	return false;
+}
+
 /* ---- parsing ---- */
 
 struct lexer {
@@ -214,6 +234,9 @@ static int take_operand(struct lexer *l, struct arg *a)
 			a->lit = json_object_new_boolean(a->name[0] == 't');
 		} else {
 			a->kind = !strcmp(a->name, "nil") ? A_NIL : A_FUNC;
+			/* As Go does: an unknown function is an error before anything renders. */
+			if (a->kind == A_FUNC && !func_known(a->name))
+				return perr(l->e, "function \"%s\" not defined", a->name);
 		}
 		return 0;
 	}
@@ -1147,16 +1170,6 @@ static json_object *func_split(json_object *v, json_object *sep)
 	return arr;
 }
 
-static const struct {
-	const char *name;
-	unsigned min, max;
-} funcs[] = {
-	{ "json", 1, 1 }, { "index", 1, 16 }, { "len", 1, 1 }, { "printf", 1, 16 }, { "print", 0, 16 },
-	{ "println", 0, 16 }, { "upper", 1, 1 }, { "lower", 1, 1 }, { "title", 1, 1 }, { "join", 2, 2 },
-	{ "split", 2, 2 }, { "pad", 3, 3 }, { "truncate", 2, 2 }, { "eq", 2, 16 }, { "ne", 2, 2 },
-	{ "lt", 2, 2 }, { "le", 2, 2 }, { "gt", 2, 2 }, { "ge", 2, 2 }, { "and", 1, 16 },
-	{ "or", 1, 16 }, { "not", 1, 1 },
-};
 
 static json_object *print_all(json_object **argv, unsigned argc, bool ln)
 {
@@ -1284,4 +1297,32 @@ void template_align(const char *text, FILE *out)
 		fprintf(out, "%.*s\n", (int)(eol - c), c);
 		line = *eol ? eol + 1 : eol;
 	}
+}
+
+int template_print(const struct template *t, json_object *header, json_object *rows, FILE *out,
+		   struct error *e)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	int ret = 0;
+
+	if (!f)
+		return err_set(e, -ENOMEM, "out of memory");
+	/* docker's header row: the same template, each field giving its column's title. */
+	if (t->table && header) {
+		ret = template_render(t, header, f, e);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; !ret && i < json_object_array_length(rows); i++) {
+		ret = template_render(t, json_object_array_get_idx(rows, i), f, e);
+		fputc('\n', f);
+	}
+	fclose(f);
+	if (!ret && t->table)
+		template_align(buf, out);
+	else if (!ret)
+		fputs(buf, out);
+	free(buf);
+	return ret;
 }

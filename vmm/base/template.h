@@ -26,6 +26,14 @@ bool template_is_table(const struct template *t);
 int template_render(const struct template *t, json_object *data, FILE *out, struct error *e);
 
 /*
+ * Print each row of rows (a JSON array) on a line. A table starts with a
+ * header row, the template rendered with header (whose fields hold each
+ * column's title: {"Name": "VOLUME NAME"}), and is aligned.
+ */
+int template_print(const struct template *t, json_object *header, json_object *rows, FILE *out,
+		   struct error *e);
+
+/*
  * Align tab-separated cells as docker's tables are (Go's tabwriter with a
  * minimum width of 10 and 3 spaces of padding; the last cell is not padded).
  */

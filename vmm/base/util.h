@@ -56,6 +56,11 @@ int write_file_atomic(int dirfd, const char *path, const void *data, size_t len,
 int mkdir_p(int dirfd, const char *path, mode_t mode);
 /* mkdir -p of the directory holding path. Returns 0 or -errno. */
 int mkdir_parent(const char *path, mode_t mode);
+/*
+ * rm -rf of name below dirfd without following any symlink (a tree a guest
+ * wrote may hold links pointing anywhere). Returns 0 or -errno.
+ */
+int remove_tree(int dirfd, const char *name);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);

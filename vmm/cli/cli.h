@@ -74,5 +74,6 @@ int cmd_tag(struct cli *cli, int argc, char **argv);
 int cmd_rootfs(struct cli *cli, int argc, char **argv);
 int cmd_disk(struct cli *cli, int argc, char **argv);
 int cmd_domain(struct cli *cli, int argc, char **argv);
+int cmd_volume(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -42,6 +42,7 @@ static const struct cli_command commands[] = {
 	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
 	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
 	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine" },
+	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
 };
 
 static void usage(FILE *f)

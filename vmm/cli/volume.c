@@ -1,0 +1,386 @@
+/* vmm volume: create, ls, inspect, rm and prune volumes, as docker volume does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/base/log.h"
+#include "vmm/base/strv.h"
+#include "vmm/base/template.h"
+#include "vmm/base/util.h"
+#include "vmm/cli/cli.h"
+#include "vmm/engine/volume.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume COMMAND\n\n"
+		"Manage volumes: host folders under the store that containers mount with\n"
+		"-v NAME:/path or --mount type=volume (docs/volumes.md).\n\n"
+		"Commands:\n"
+		"  create [--label K=V]... [NAME]   create a volume (a random name when none)\n"
+		"  ls [-q] [-f dangling=true|false|name=N|label=K[=V]] [--format TEMPLATE]\n"
+		"  inspect [-f TEMPLATE] VOLUME...  details as JSON\n"
+		"  rm [-f] VOLUME...                remove volumes no container uses\n"
+		"  prune [-a] [-f]                  remove unused anonymous volumes (-a: all unused)\n");
+}
+
+static int fail(struct error *e)
+{
+	err_print(e);
+	return EXIT_VMM_ERROR;
+}
+
+static int create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "opt", required_argument, NULL, 'o' },
+		{ "driver", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **labels = calloc(1, sizeof(char *)), **dopts = calloc(1, sizeof(char *));
+	struct volume_create_opts o = { 0 };
+	struct error e = { 0 };
+	struct volume v;
+	int c, status = 0;
+
+	optind = 1;
+	while (status == 0 && (c = getopt_long(argc, argv, "o:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			strv_push(&labels, optarg);
+			break;
+		case 'o':
+			strv_push(&dopts, optarg);
+			break;
+		case 'd':
+			if (strcmp(optarg, "local"))
+				status = cli_usage_error("volume", "driver '%s' is not supported (only local)",
+							 optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			status = cli_bad_option("volume", argv);
+		}
+	}
+	if (!status && argc - optind > 1)
+		status = cli_usage_error("volume", "'volume create' takes at most one NAME");
+	if (status)
+		goto out;
+	o.name = optind < argc ? argv[optind] : NULL;
+	o.labels = (const char *const *)labels;
+	o.opts = (const char *const *)dopts;
+	if (volume_create(cli->root, &o, &v, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	printf("%s\n", v.name);
+	volume_free(&v);
+out:
+	strv_free(labels);
+	strv_free(dopts);
+	return status;
+}
+
+/* docker's volume filters: dangling, name (substring), label (key or key=value). */
+static bool matches(const char *root, const struct volume *v, char *const *filters)
+{
+	for (char *const *f = filters; *f; f++) {
+		const char *val = strchr(*f, '=') + 1;
+
+		if (str_has_prefix(*f, "name=") && !strstr(v->name, val))
+			return false;
+		if (str_has_prefix(*f, "dangling=")) {
+			char **users = NULL;
+			bool dangling = volume_users(root, v->name, &users, NULL) == 0 && !users[0];
+
+			strv_free(users);
+			if (dangling != (!strcmp(val, "true") || !strcmp(val, "1")))
+				return false;
+		}
+		if (str_has_prefix(*f, "label=")) {
+			const char *eq = strchr(val, '=');
+			char key[256];
+			json_object *l;
+
+			snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - val) : (int)strlen(val), val);
+			if (!json_object_object_get_ex(v->labels, key, &l) ||
+			    (eq && strcmp(json_object_get_string(l), eq + 1)))
+				return false;
+		}
+	}
+	return true;
+}
+
+static int check_filter(const char *f)
+{
+	static const char *const keys[] = { "dangling=", "name=", "label=" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (str_has_prefix(f, keys[i]))
+			return !strcmp(keys[i], "dangling=") && strcmp(f + 9, "true") && strcmp(f + 9, "false") &&
+			       strcmp(f + 9, "1") && strcmp(f + 9, "0") ?
+			       cli_usage_error("volume", "invalid filter '%s' (dangling=true or false)", f) : 0;
+	return cli_usage_error("volume", "invalid filter '%s' (dangling=, name= or label=)", f);
+}
+
+/* One row per volume through the template, or docker's default table. */
+static int print_rows(struct cli *cli, char **names, char *const *filters, bool quiet,
+		      const char *format)
+{
+	json_object *rows = json_object_new_array(), *header;
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int status = 0;
+
+	if (template_parse(quiet ? "{{.Name}}" : format ? format : "table {{.Driver}}\t{{.Name}}", &t, &e)) {
+		json_object_put(rows);
+		return fail(&e);
+	}
+	for (char **n = names; *n; n++) {
+		struct volume v;
+
+		if (volume_get(cli->root, *n, &v, NULL))
+			continue;	/* being removed meanwhile */
+		if (matches(cli->root, &v, filters))
+			json_object_array_add(rows, volume_to_json(&v));
+		volume_free(&v);
+	}
+	header = json_tokener_parse("{\"Name\":\"VOLUME NAME\",\"Driver\":\"DRIVER\",\"Scope\":\"SCOPE\","
+				    "\"Mountpoint\":\"MOUNTPOINT\",\"Labels\":\"LABELS\",\"CreatedAt\":\"CREATED\"}");
+	if (template_print(t, header, rows, stdout, &e))
+		status = fail(&e);
+	json_object_put(header);
+	json_object_put(rows);
+	template_free(t);
+	return status;
+}
+
+static int ls(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **filters = calloc(1, sizeof(char *)), **names = NULL;
+	const char *format = NULL;
+	struct error e = { 0 };
+	bool quiet = false;
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "qf:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = true; break;
+		case 'f': status = check_filter(optarg) ? 2 : strv_push(&filters, optarg); break;
+		case 'F': format = optarg; break;
+		case 'h': usage(stdout); goto out;
+		default: status = cli_bad_option("volume", argv);
+		}
+	}
+	if (!status && optind < argc)
+		status = cli_usage_error("volume", "unexpected argument '%s'", argv[optind]);
+	if (!status && volume_list(cli->root, &names, &e))
+		status = fail(&e);
+	if (!status)
+		status = print_rows(cli, names, filters, quiet, format);
+out:
+	strv_free(filters);
+	strv_free(names);
+	return status;
+}
+
+static int inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_object *all = json_object_new_array();
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (template_parse(optarg, &t, &e))
+				status = fail(&e);
+			break;
+		case 'h': usage(stdout); goto out;
+		default: status = cli_bad_option("volume", argv);
+		}
+	}
+	if (!status && optind >= argc)
+		status = cli_usage_error("volume", "'volume inspect' requires at least one VOLUME");
+	for (int i = optind; !status && i < argc; i++) {
+		struct volume v;
+
+		if (volume_get(cli->root, argv[i], &v, &e)) {
+			status = fail(&e);
+			break;
+		}
+		json_object_array_add(all, volume_to_json(&v));
+		volume_free(&v);
+	}
+	for (size_t i = 0; !status && t && i < json_object_array_length(all); i++) {
+		if (template_render(t, json_object_array_get_idx(all, i), stdout, &e))
+			status = fail(&e);
+		putchar('\n');
+	}
+	if (!status && !t)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	template_free(t);
+	json_object_put(all);
+	return status;
+}
+
+static int rm(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool force = false;
+	int c, status = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'h': usage(stdout); return 0;
+		default: return cli_bad_option("volume", argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("volume", "'volume rm' requires at least one VOLUME");
+	for (int i = optind; i < argc; i++) {
+		struct error e = { 0 };
+		int ret = volume_remove(cli->root, argv[i], &e);
+
+		if (!ret)
+			printf("%s\n", argv[i]);
+		else if (!(force && ret == -ENOENT))	/* -f: a missing volume is no error */
+			status = fail(&e);
+	}
+	return status;
+}
+
+/* Bytes a folder holds (not following links). */
+static uint64_t tree_size(int dirfd, const char *name)
+{
+	struct stat st;
+	uint64_t total = 0;
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += tree_size(fd, de->d_name);
+	closedir(d);
+	return total;
+}
+
+static bool confirm(const char *what)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+static int prune(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool force = false, all = false;
+	struct error e = { 0 };
+	char **names = NULL, size[32];
+	uint64_t reclaimed = 0;
+	int c, status = 0, n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'a': all = true; break;
+		case 'h': usage(stdout); return 0;
+		default: return cli_bad_option("volume", argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("volume", "unexpected argument '%s'", argv[optind]);
+	if (!force && !confirm(all ? "all local volumes not used by at least one container" :
+			       "anonymous local volumes not used by at least one container"))
+		return 0;
+	if (volume_list(cli->root, &names, &e))
+		return fail(&e);
+	for (char **name = names; *name; name++) {
+		struct volume v;
+		uint64_t bytes;
+
+		if (volume_get(cli->root, *name, &v, NULL))
+			continue;
+		bytes = tree_size(AT_FDCWD, v.mountpoint);
+		if ((all || v.anonymous) && volume_remove(cli->root, *name, NULL) == 0) {
+			printf("%s%s\n", n++ ? "" : "Deleted Volumes:\n", *name);
+			reclaimed += bytes;
+		}
+		volume_free(&v);
+	}
+	format_size_si(reclaimed, size, sizeof(size));
+	printf("%sTotal reclaimed space: %s\n", n ? "\n" : "", size);
+	strv_free(names);
+	return status;
+}
+
+int cmd_volume(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, int, char **);
+	} verbs[] = {
+		{ "create", create }, { "ls", ls }, { "list", ls }, { "inspect", inspect },
+		{ "rm", rm }, { "remove", rm }, { "prune", prune },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(cli, argc - 1, argv + 1);
+	return cli_usage_error("volume", "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,272 @@
+/* Volumes in the store (see volume.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/base/hex.h"
+#include "vmm/base/json.h"
+#include "vmm/base/strv.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/mount-spec.h"
+#include "vmm/engine/volume.h"
+
+#define VOLUME_JSON_MAX	(64 << 10)
+
+static int volume_dir(const char *root, const char *name, const char *leaf, char *buf, size_t len,
+		      struct error *e)
+{
+	if (!mount_volume_name_valid(name))
+		return err_set(e, -EINVAL, "'%s' is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", name);
+	if ((size_t)snprintf(buf, len, "%s/volumes/%s%s%s", root, name, leaf ? "/" : "",
+			     leaf ? leaf : "") >= len)
+		return err_set(e, -ENAMETOOLONG, "store path %s: too long", root);
+	return 0;
+}
+
+void volume_free(struct volume *v)
+{
+	json_object_put(v->labels);
+	v->labels = NULL;
+}
+
+json_object *volume_to_json(const struct volume *v)
+{
+	json_object *o = json_object_new_object();
+	char when[64];
+	struct tm tm;
+	time_t t = v->created;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(o, "CreatedAt", json_object_new_string(when));
+	json_object_object_add(o, "Driver", json_object_new_string("local"));
+	json_object_object_add(o, "Labels", v->labels ? json_object_get(v->labels) : json_object_new_object());
+	json_object_object_add(o, "Mountpoint", json_object_new_string(v->mountpoint));
+	json_object_object_add(o, "Name", json_object_new_string(v->name));
+	json_object_object_add(o, "Options", json_object_new_object());
+	json_object_object_add(o, "Scope", json_object_new_string("local"));
+	json_object_object_add(o, "Anonymous", json_object_new_boolean(v->anonymous));
+	return o;
+}
+
+int volume_get(const char *root, const char *name, struct volume *v, struct error *e)
+{
+	char path[4096], *data;
+	json_object *o, *labels = NULL;
+	const char *created = NULL;
+	struct tm tm = { 0 };
+	size_t len;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	if ((ret = volume_dir(root, name, "volume.json", path, sizeof(path), e)))
+		return ret;
+	ret = read_file(AT_FDCWD, path, VOLUME_JSON_MAX, &data, &len);
+	if (ret == -ENOENT)
+		return err_set(e, ret, "no such volume: %s", name);
+	if (ret)
+		return err_sys(e, ret, "%s", path);
+	o = json_parse_object(data, len, e);
+	free(data);
+	if (!o)
+		return err_wrap(e, -EINVAL, "volume %s", name);
+	ret = jget_string(o, "CreatedAt", false, "volume", &created, e);
+	if (!ret)
+		ret = jget_object(o, "Labels", false, "volume", &labels, e);
+	if (!ret)
+		ret = jget_bool(o, "Anonymous", "volume", &v->anonymous, e);
+	if (!ret) {
+		snprintf(v->name, sizeof(v->name), "%s", name);
+		volume_dir(root, name, "_data", v->mountpoint, sizeof(v->mountpoint), NULL);
+		if (created && strptime(created, "%Y-%m-%dT%H:%M:%SZ", &tm))
+			v->created = timegm(&tm);
+		v->labels = labels ? json_object_get(labels) : json_object_new_object();
+	}
+	json_object_put(o);
+	return ret ? err_wrap(e, ret, "volume %s", name) : 0;
+}
+
+static json_object *labels_object(const char *const *labels, struct error *e)
+{
+	json_object *o = json_object_new_object();
+
+	for (const char *const *l = labels; l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		char key[256];
+
+		if (json_object_object_length(o) == VOLUME_LABELS_MAX || eq == *l ||
+		    (eq && (size_t)(eq - *l) >= sizeof(key))) {
+			json_object_put(o);
+			err_set(e, -EINVAL, "bad label '%s' (KEY=VALUE, at most %d)", *l, VOLUME_LABELS_MAX);
+			return NULL;
+		}
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - *l) : (int)strlen(*l), *l);
+		json_object_object_add(o, key, json_object_new_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
+int volume_create(const char *root, const struct volume_create_opts *o, struct volume *v,
+		  struct error *e)
+{
+	char name[65], dir[4096], meta[4096];
+	json_object *labels;
+	uint8_t rnd[32];
+	const char *text;
+	int ret;
+
+	if (o->opts && o->opts[0])
+		return err_set(e, -EINVAL, "volume option '%s' is not supported: vmm's volumes are host "
+			       "folders shared with the VM (see docs/volumes.md)", o->opts[0]);
+	if (!o->name) {
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return err_sys(e, -errno, "getrandom");
+		hex_encode(rnd, sizeof(rnd), name);
+	} else {
+		snprintf(name, sizeof(name), "%s", o->name);
+		if (strlen(o->name) >= sizeof(name) || !mount_volume_name_valid(o->name))
+			return err_set(e, -EINVAL, "'%s' is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, "
+				       "at most 64)", o->name);
+		if (volume_get(root, name, v, NULL) == 0)
+			return 0;	/* docker: creating an existing volume gives it back */
+	}
+	if (!(labels = labels_object(o->labels, e)))
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->created = time(NULL);
+	v->anonymous = o->anonymous || !o->name;
+	v->labels = labels;
+	volume_dir(root, name, NULL, dir, sizeof(dir), NULL);
+	volume_dir(root, name, "_data", v->mountpoint, sizeof(v->mountpoint), NULL);
+	volume_dir(root, name, "volume.json", meta, sizeof(meta), NULL);
+	ret = mkdir_p(AT_FDCWD, v->mountpoint, 0755);
+	if (!ret) {
+		json_object *j = volume_to_json(v);
+
+		text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+		ret = write_file_atomic(AT_FDCWD, meta, text, strlen(text), 0600);
+		json_object_put(j);
+	}
+	if (ret) {
+		remove_tree(AT_FDCWD, dir);
+		volume_free(v);
+		return err_sys(e, ret, "create volume %s", name);
+	}
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int volume_list(const char *root, char ***names, struct error *e)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	char **v = calloc(1, sizeof(char *));
+
+	if (!v)
+		return err_set(e, -ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/volumes", root);
+	d = opendir(path);
+	if (!d) {
+		*names = v;
+		return errno == ENOENT ? 0 : err_sys(e, -errno, "%s", path);
+	}
+	while ((de = readdir(d)))
+		if (mount_volume_name_valid(de->d_name) && strv_push(&v, de->d_name)) {
+			closedir(d);
+			strv_free(v);
+			return err_set(e, -ENOMEM, "out of memory");
+		}
+	closedir(d);
+	qsort(v, strv_len(v), sizeof(*v), name_cmp);
+	*names = v;
+	return 0;
+}
+
+/* Does containers/ID/config.json mount the volume? ("Mounts": [{"Type": "volume", "Name": ...}]) */
+static bool config_mounts(const char *root, const char *id, const char *name)
+{
+	char path[4096], *data;
+	json_object *o, *mounts;
+	bool found = false;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/containers/%s/config.json", root, id);
+	if (read_file(AT_FDCWD, path, 1 << 20, &data, &len))
+		return false;
+	o = json_tokener_parse(data);
+	free(data);
+	if (o && json_object_object_get_ex(o, "Mounts", &mounts) &&
+	    json_object_is_type(mounts, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(mounts) && !found; i++) {
+			json_object *m = json_object_array_get_idx(mounts, i), *t, *n;
+
+			found = json_object_object_get_ex(m, "Type", &t) &&
+				!strcmp(json_object_get_string(t), "volume") &&
+				json_object_object_get_ex(m, "Name", &n) &&
+				!strcmp(json_object_get_string(n), name);
+		}
+	json_object_put(o);
+	return found;
+}
+
+int volume_users(const char *root, const char *name, char ***ids, struct error *e)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	char **v = calloc(1, sizeof(char *));
+	int ret = 0;
+
+	if (!v)
+		return err_set(e, -ENOMEM, "out of memory");
+	*ids = v;
+	snprintf(path, sizeof(path), "%s/containers", root);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : err_sys(e, -errno, "%s", path);
+	while (!ret && (de = readdir(d)))
+		if (de->d_name[0] != '.' && config_mounts(root, de->d_name, name) &&
+		    strv_push(ids, de->d_name))
+			ret = err_set(e, -ENOMEM, "out of memory");
+	closedir(d);
+	return ret;
+}
+
+int volume_remove(const char *root, const char *name, struct error *e)
+{
+	struct volume v;
+	char **users, dir[4096];
+	int ret = volume_get(root, name, &v, e);
+
+	if (ret)
+		return ret;
+	volume_free(&v);
+	if ((ret = volume_users(root, name, &users, e)))
+		return ret;
+	if (users[0]) {
+		char list[512] = "";
+
+		for (char **u = users; *u; u++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.12s",
+				 u == users ? "" : ", ", *u);
+		strv_free(users);
+		return err_set(e, -EBUSY, "remove %s: volume is in use - [%s]", name, list);
+	}
+	strv_free(users);
+	volume_dir(root, name, NULL, dir, sizeof(dir), NULL);
+	ret = remove_tree(AT_FDCWD, dir);
+	return ret ? err_sys(e, ret, "remove volume %s", name) : 0;
+}
