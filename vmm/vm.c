@@ -82,7 +82,8 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 	if (cfg->mem_file) {
 		int fd = open(cfg->mem_file, O_RDONLY | O_CLOEXEC);
 
-		ret = fd < 0 ? -errno : guest_mem_map_file(&vm->mem, cfg->mem_size, fd);
+		ret = fd < 0 ? -errno : cfg->shared_mem ? guest_mem_load_shared(&vm->mem, cfg->mem_size, fd) :
+		      guest_mem_map_file(&vm->mem, cfg->mem_size, fd);
 		if (fd >= 0)
 			close(fd);
 		if (ret) {
@@ -90,7 +91,8 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 			goto fail;
 		}
 	} else {
-		ret = guest_mem_alloc(&vm->mem, cfg->mem_size);
+		ret = cfg->shared_mem ? guest_mem_alloc_shared(&vm->mem, cfg->mem_size) :
+		      guest_mem_alloc(&vm->mem, cfg->mem_size);
 		if (ret) {
 			err_sys(e, ret, "guest memory: cannot map %llu MiB", (unsigned long long)(cfg->mem_size >> 20));
 			goto fail;

@@ -26,6 +26,7 @@ struct vm_config {
 	unsigned ncpus;
 	enum quirks_mode quirks;
 	const char *mem_file;	/* restore: map guest RAM from this snapshot file; NULL: fresh RAM */
+	bool shared_mem;	/* RAM in a memfd that vhost-user daemons map too */
 };
 
 enum vm_end_reason {

@@ -139,7 +139,12 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 		return t->device_features_sel > 1 ? 0 : (uint32_t)(offered(t) >> (32 * t->device_features_sel));
 	case REG_QUEUE_NUM_MAX: return q ? t->ops->queue_size : 0;
 	case REG_QUEUE_READY: return q ? q->ready : 0;
-	case REG_INTERRUPT_STATUS: return t->interrupt_status;
+	case REG_INTERRUPT_STATUS:
+		/*
+		 * A vhost-user daemon interrupts through the irqfd without telling us:
+		 * report used buffers on every interrupt (the driver then checks its rings).
+		 */
+		return t->interrupt_status | (t->ops->vhost_user && virtio_mmio_active(t) ? INT_USED_BUFFER : 0);
 	case REG_STATUS: return t->status;
 	case REG_CONFIG_GENERATION: return t->config_generation;
 	default: return 0;
@@ -321,11 +326,24 @@ static int hook_eventfds(struct virtio_mmio *t)
 		io.fd = t->kick_fd[q];
 		if (ioctl(t->vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 			dev_debug(t->name, "KVM_IOEVENTFD: %s; kicks go through MMIO exits", strerror(errno));
+		if (t->ops->vhost_user)
+			continue;	/* the daemon waits on the kick itself */
 		ret = loop_add(t->vm->loop, t->kick_fd[q], EPOLLIN, on_kick, t);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	/* A daemon can only interrupt the guest through an irqfd. */
+	return t->ops->vhost_user && t->irq_fd < 0 ? -ENOTSUP : 0;
+}
+
+int virtio_mmio_kick_fd(const struct virtio_mmio *t, unsigned q)
+{
+	return q < t->ops->nqueues ? t->kick_fd[q] : -1;
+}
+
+int virtio_mmio_irq_fd(const struct virtio_mmio *t)
+{
+	return t->irq_fd;
 }
 
 int virtio_mmio_create(struct vm *vm, const struct virtio_mmio_config *cfg,
@@ -369,7 +387,8 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		if (t->kick_fd[q] < 0)
 			continue;
-		loop_remove(t->vm->loop, t->kick_fd[q]);
+		if (!t->ops->vhost_user)
+			loop_remove(t->vm->loop, t->kick_fd[q]);
 		close(t->kick_fd[q]);
 	}
 	if (t->irq_fd >= 0)

@@ -38,6 +38,7 @@ struct virtio_mmio;
 #define VIRTIO_ID_BLOCK		2
 #define VIRTIO_ID_RNG		4
 #define VIRTIO_ID_VSOCK		19
+#define VIRTIO_ID_FS		26
 
 /* What a device plugs into the transport. Callbacks run with the device lock held. */
 struct virtio_device_ops {
@@ -57,6 +58,12 @@ struct virtio_device_ops {
 	/* The driver is ready (DRIVER_OK), or the device was reset. */
 	void (*activate)(void *dev);
 	void (*reset)(void *dev);
+	/*
+	 * A vhost-user daemon serves the queues: kicks go to it through the
+	 * ioeventfds (virtio_mmio_kick_fd) and it interrupts through the irqfd
+	 * (virtio_mmio_irq_fd), with no vmm thread in between.
+	 */
+	bool vhost_user;
 };
 
 struct virtio_mmio {
@@ -110,6 +117,10 @@ struct snapreader;
 void virtio_mmio_save(struct virtio_mmio *t, struct snapbuf *b);
 /* -EINVAL: missing or bad records; -ENODEV: the saved device is another kind. */
 int virtio_mmio_restore(struct virtio_mmio *t, const struct snapreader *r);
+
+/* The eventfd the guest's notifications of queue q land on, and the irqfd (-1: none). */
+int virtio_mmio_kick_fd(const struct virtio_mmio *t, unsigned q);
+int virtio_mmio_irq_fd(const struct virtio_mmio *t);
 
 /* Running: DRIVER_OK set and not waiting for a reset. */
 bool virtio_mmio_active(const struct virtio_mmio *t);

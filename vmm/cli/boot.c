@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/virtiofsd.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
@@ -33,18 +34,46 @@ static void usage(void)
 	       "                        port P by connecting to the unix socket PATH and\n"
 	       "                        sending \"CONNECT P\\n\"; guest connections to host port\n"
 	       "                        P go to the unix socket PATH_P (docs/vsock.md)\n"
-	       "  --vsock-cid N         the guest's vsock CID (default 3)\n");
+	       "  --vsock-cid N         the guest's vsock CID (default 3)\n"
+	       "  --share DIR[,tag=TAG][,ro]\n"
+	       "                        share a host folder over virtio-fs (repeatable); the\n"
+	       "                        guest mounts it with mount -t virtiofs TAG /mnt (the\n"
+	       "                        default TAG is shareN); ro is enforced on the host\n"
+	       "  --virtiofsd PATH      the virtiofsd to serve shares (default: found in\n"
+	       "                        /usr/libexec or /usr/lib/qemu, or $VMM_VIRTIOFSD)\n");
+}
+
+/* The daemon to use, and a socket for each share in the runtime dir. */
+static int share_setup(struct cli *cli, struct machine_share_config *shares, unsigned n,
+		       char socks[][108], char *fsd, size_t fsd_len, const char *virtiofsd, struct error *e)
+{
+	int ret = virtiofsd_find(virtiofsd, fsd, fsd_len, e);
+
+	if (ret)
+		return ret;
+	if ((ret = mkdir_p(AT_FDCWD, cli->runtime, 0700)))
+		return err_sys(e, ret, "runtime directory %s", cli->runtime);
+	for (unsigned i = 0; i < n; i++) {
+		if ((size_t)snprintf(socks[i], 108, "%s/boot-%d-fs%u.sock", cli->runtime, (int)getpid(), i) >= 108)
+			return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
+				       cli->runtime);
+		shares[i].socket_path = socks[i];
+		shares[i].virtiofsd = fsd;
+	}
+	return 0;
 }
 
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_DISK = 256, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID };
+	enum { OPT_DISK = 256, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID, OPT_SHARE, OPT_VIRTIOFSD };
 	static const struct option opts[] = {
 		OPT_VM_LONG_OPTIONS,
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "allow-unsafe-backing", no_argument, NULL, OPT_UNSAFE_BACKING },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
+		{ "share", required_argument, NULL, OPT_SHARE },
+		{ "virtiofsd", required_argument, NULL, OPT_VIRTIOFSD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -59,6 +88,10 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	bool unsafe_backing = false;
 	struct machine_vsock_config vcfg = { .guest_cid = 0 };
 	bool want_vsock = false;
+	struct machine_share_config shares[MACHINE_MAX_SHARES];
+	char tags[MACHINE_MAX_SHARES][16], socks[MACHINE_MAX_SHARES][108], fsd[4096];
+	const char *virtiofsd = NULL;
+	unsigned nshares = 0;
 	struct machine *m = NULL;
 	struct error e = { 0 };
 	uint64_t v;
@@ -92,6 +125,19 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 			vcfg.guest_cid = v;
 			want_vsock = true;
 			break;
+		case OPT_SHARE:
+			if (nshares == MACHINE_MAX_SHARES)
+				return cli_usage_error("boot", "at most %d --share options", MACHINE_MAX_SHARES);
+			snprintf(tags[nshares], sizeof(tags[nshares]), "share%u", nshares);
+			shares[nshares] = (struct machine_share_config){ .tag = tags[nshares] };
+			if (opt_parse_share(optarg, &shares[nshares], &bad))
+				return cli_usage_error("boot", "--share: bad part '%s' (use DIR[,tag=TAG][,ro], "
+						       "TAG up to 36 bytes)", bad);
+			nshares++;
+			break;
+		case OPT_VIRTIOFSD:
+			virtiofsd = optarg;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -103,6 +149,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("boot", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cli_usage_error("boot", "--kernel is required (`make kernel` builds build/vmlinux)");
+	cfg.shares = shares;
+	cfg.nshares = nshares;
 	if (machine_validate(&cfg, &e)) {
 		err_print(&e);
 		return EXIT_VMM_ERROR;
@@ -123,6 +171,10 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	cfg.disks = dcfg;
 	cfg.ndisks = ndisks;
 	cfg.vsock = want_vsock ? &vcfg : NULL;
+	if (nshares && (share_setup(cli, shares, nshares, socks, fsd, sizeof(fsd), virtiofsd, &e))) {
+		err_print(&e);
+		return EXIT_VMM_ERROR;
+	}
 	ret = machine_create(&cfg, &m, &e);
 	if (!ret)
 		ret = machine_boot(m, &e);

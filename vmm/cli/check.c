@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devices/virtiofsd.h"
 #include "vmm/cli/cli.h"
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"
@@ -133,6 +134,7 @@ static void check_cpu(struct report *r)
 
 static void check_host(struct report *r)
 {
+	char path[4096];
 	int fd;
 
 	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
@@ -152,6 +154,11 @@ static void check_host(struct report *r)
 		item(r, CHECK_WARN, "/dev/net/tun", strerror(errno),
 		     "needed only for --network tap: modprobe tun, and access to /dev/net/tun");
 	}
+	if (virtiofsd_find(NULL, path, sizeof(path), NULL) == 0)
+		item(r, CHECK_OK, "virtiofsd", path, NULL);
+	else
+		item(r, CHECK_WARN, "virtiofsd", "not found",
+		     "needed only for shared folders: apt-get install qemu-system-common, or $VMM_VIRTIOFSD");
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)

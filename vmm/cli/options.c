@@ -68,6 +68,28 @@ int opt_parse_disk(char *arg, struct disk_spec *spec, const char **bad)
 	return 0;
 }
 
+int opt_parse_share(char *arg, struct machine_share_config *share, const char **bad)
+{
+	char *save = NULL, *part;
+
+	share->host_dir = strtok_r(arg, ",", &save);
+	if (!share->host_dir || !*share->host_dir) {
+		*bad = "missing DIR";
+		return -EINVAL;
+	}
+	while ((part = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(part, "ro") || !strcmp(part, "readonly")) {
+			share->read_only = true;
+		} else if (str_has_prefix(part, "tag=") && part[4] && strlen(part + 4) <= 36) {
+			share->tag = part + 4;
+		} else {
+			*bad = part;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 	   const char **console_path)
 {

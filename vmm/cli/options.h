@@ -49,4 +49,8 @@ struct disk_spec {
 /* Parses in place (commas become NULs). 0, or -EINVAL with *bad naming the bad part. */
 int opt_parse_disk(char *arg, struct disk_spec *spec, const char **bad);
 
+struct machine_share_config;
+/* --share DIR[,tag=TAG][,ro], in place as opt_parse_disk; host_dir, tag and read_only set. */
+int opt_parse_share(char *arg, struct machine_share_config *share, const char **bad);
+
 #endif

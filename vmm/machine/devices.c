@@ -17,6 +17,8 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/fs.h"
+#include "devices/virtiofsd.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/vsock.h"
@@ -204,6 +206,31 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 	return 0;
 }
 
+/* A shared folder: its daemon first, then the device that connects to it. */
+static int add_share(struct machine *m, const struct machine_share_config *c, struct error *e)
+{
+	struct virtiofsd_config dc = {
+		.binary = c->virtiofsd, .shared_dir = c->host_dir, .socket_path = c->socket_path,
+		.read_only = c->read_only, .log_path = c->log_path,
+	};
+	struct virtio_fs_config fc = { .socket_path = c->socket_path, .tag = c->tag };
+	unsigned i = m->nshares;
+	int ret;
+
+	if (i == MACHINE_MAX_SHARES)
+		return err_set(e, -ENOSPC, "%s: at most %d shared folders per VM", c->host_dir,
+			       MACHINE_MAX_SHARES);
+	if ((ret = place(m, "virtio-fs", &fc.mmio, e)))
+		return ret;
+	if ((ret = virtiofsd_start(&dc, &m->share_daemons[i], e)))
+		return ret;
+	m->nshares++;
+	if ((ret = virtio_fs_create(m->vm, &fc, &m->shares[i], e)))
+		return err_wrap(e, ret, "shared folder %s", c->host_dir);
+	placed(m, &fc.mmio, virtio_fs_transport(m->shares[i]));
+	return 0;
+}
+
 int machine_add_devices(struct machine *m, struct error *e)
 {
 	const struct machine_config *c = &m->cfg;
@@ -217,6 +244,8 @@ int machine_add_devices(struct machine *m, struct error *e)
 		ret = add_rng(m, e);
 	if (!ret && c->net)
 		ret = add_net(m, c->net, e);
+	for (unsigned i = 0; !ret && i < c->nshares; i++)
+		ret = add_share(m, &c->shares[i], e);
 	return ret;
 }
 
@@ -229,6 +258,13 @@ void machine_remove_devices(struct machine *m)
 	vsock_destroy(m->vsock);
 	virtio_rng_destroy(m->rng);
 	virtio_net_destroy(m->net);	/* and its backend: published ports are released */
+	for (unsigned i = 0; i < m->nshares; i++) {
+		virtio_fs_destroy(m->shares[i]);
+		virtiofsd_stop(m->share_daemons[i]);
+		m->shares[i] = NULL;
+		m->share_daemons[i] = NULL;
+	}
+	m->nshares = 0;
 	m->vsock = NULL;
 	m->rng = NULL;
 	m->net = NULL;

@@ -75,6 +75,19 @@ int machine_validate(const struct machine_config *cfg, struct error *e)
 	if (cfg->user_cmdline && strlen(cfg->user_cmdline) >= CMDLINE_MAX - 256)
 		return err_set(e, -E2BIG, "--cmdline is %zu bytes; at most %d fit beside vmm's own parameters",
 			       strlen(cfg->user_cmdline), CMDLINE_MAX - 257);
+	if (cfg->nshares > MACHINE_MAX_SHARES)
+		return err_set(e, -E2BIG, "%u shared folders: at most %d", cfg->nshares, MACHINE_MAX_SHARES);
+	for (unsigned i = 0; i < cfg->nshares; i++) {
+		struct stat st;
+
+		if (stat(cfg->shares[i].host_dir, &st) < 0)
+			return err_sys(e, -errno, "shared folder %s", cfg->shares[i].host_dir);
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, -ENOTDIR, "shared folder %s: not a directory", cfg->shares[i].host_dir);
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(cfg->shares[i].tag, cfg->shares[j].tag))
+				return err_set(e, -EINVAL, "shared folder tag '%s' is used twice", cfg->shares[i].tag);
+	}
 	return 0;
 }
 
@@ -129,7 +142,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 {
 	struct vm_config vc = {
 		.name = cfg->name, .mem_size = cfg->mem_size, .ncpus = cfg->ncpus, .quirks = cfg->quirks,
-		.mem_file = cfg->mem_file,
+		.mem_file = cfg->mem_file, .shared_mem = cfg->nshares > 0,
 	};
 	struct machine *m;
 	int ret;

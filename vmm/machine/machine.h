@@ -18,6 +18,7 @@
 #include "vmm/vm.h"
 
 #define MACHINE_MAX_DISKS	8
+#define MACHINE_MAX_SHARES	8
 #define MACHINE_MAX_VIRTIO	16
 
 struct error;
@@ -28,7 +29,9 @@ struct net_backend;
 struct rtc;
 struct serial;
 struct virtio_blk;
+struct virtio_fs;
 struct virtio_mmio;
+struct virtiofsd;
 struct virtio_net;
 struct virtio_rng;
 struct vsock;
@@ -63,6 +66,19 @@ struct machine_net_info {
 	const char *dns;
 };
 
+/*
+ * A host folder shared with the guest: a virtio-fs device served by its own
+ * virtiofsd. The guest mounts it by tag (mount -t virtiofs TAG DIR).
+ */
+struct machine_share_config {
+	const char *tag;		/* at most 36 bytes */
+	const char *host_dir;
+	bool read_only;			/* enforced on the host (a read-only bind mount) */
+	const char *virtiofsd;		/* the daemon binary (virtiofsd_find) */
+	const char *socket_path;	/* where the daemon listens (the runtime dir) */
+	const char *log_path;		/* its stderr; NULL: discarded */
+};
+
 typedef void (*machine_accept_fn)(void *opaque, int fd, uint32_t guest_port);
 
 struct machine_config {
@@ -89,6 +105,9 @@ struct machine_config {
 	const struct machine_vsock_config *vsock;	/* NULL: none */
 	bool rng;
 	const struct machine_net_config *net;		/* NULL: no network interface */
+	/* Shared folders; with any, guest RAM is a memfd the daemons map. */
+	const struct machine_share_config *shares;
+	unsigned nshares;
 };
 
 struct machine {
@@ -107,6 +126,9 @@ struct machine {
 	struct virtio_rng *rng;
 	struct virtio_net *net;
 	struct net_backend *net_backend;	/* owned by net */
+	struct virtio_fs *shares[MACHINE_MAX_SHARES];
+	struct virtiofsd *share_daemons[MACHINE_MAX_SHARES];
+	unsigned nshares;
 	struct virtio_mmio *virtio[MACHINE_MAX_VIRTIO];	/* by slot, for snapshots */
 	unsigned nvirtio;
 	int signal_fd;

@@ -38,7 +38,9 @@ static void device_list(const struct machine_config *cfg, char *buf, size_t len)
 	if (cfg->rng && n < len)
 		n += snprintf(buf + n, len - n, "%srng", n ? "," : "");
 	if (cfg->net && n < len)
-		snprintf(buf + n, len - n, "%snet", n ? "," : "");
+		n += snprintf(buf + n, len - n, "%snet", n ? "," : "");
+	for (unsigned i = 0; i < cfg->nshares && n < len; i++)
+		n += snprintf(buf + n, len - n, "%sfs", n ? "," : "");
 }
 
 int snapshot_key(const struct machine_config *cfg, char key[SNAP_KEY_LEN + 1])
