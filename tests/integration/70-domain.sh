@@ -195,3 +195,35 @@ expect_eq "undefine: virsh's message" "Domain 'demo' has been undefined" "$(echo
 expect_eq "undefine: gone from the list" "from-libvirt piped" "$(v domain list --all --name | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//')"
 out=$(v domain undefine demo 2>&1); rc=$?
 expect_eq "undefine twice" "125 vmm: error: no domain named 'demo' (see 'vmm domain list --all')" "$rc $out"
+
+# vmm domain run: the definition boots. Bad input first (refused before /dev/kvm).
+cat > "$T/nokernel.xml" <<XML
+<domain type='kvm'><name>nokernel</name><memory unit='MiB'>128</memory>
+<os><type>hvm</type><kernel>$T/missing-vmlinux</kernel></os></domain>
+XML
+out=$(v domain run "$T/nokernel.xml" 2>&1); rc=$?
+expect_eq "run: a missing kernel is one line, exit 125" "125 vmm: error: domain nokernel: kernel $T/missing-vmlinux: No such file or directory" "$rc $out"
+out=$(v domain run nosuch 2>&1); rc=$?
+expect_eq "run: an unknown domain" "125 vmm: error: no domain named 'nosuch' (see 'vmm domain list --all')" "$rc $out"
+
+if ! have_kvm; then
+	skip "domain run: guests" "/dev/kvm not accessible on this host"
+	exit 0
+fi
+{
+	echo '#!/bin/sh'
+	echo 'mount -t proc proc /proc'
+	echo 'echo "domain guest: $(cat /proc/cmdline | grep -o marker=[a-z]*)"'
+	echo 'devmem 0xd0000000 8 7'
+} > "$T/dom.init"
+APPLETS="sh mount echo cat grep devmem" scripts/mkinitramfs.sh "$T/dom.cpio" "$T/dom.init"
+cat > "$T/run.xml" <<XML
+<domain type='kvm'><name>runner</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><kernel>$KERNEL</kernel><initrd>$T/dom.cpio</initrd>
+<cmdline>marker=fromxml</cmdline></os>
+<devices><serial type='file'><source path='$T/dom-console.log'/></serial><rng model='virtio'/></devices></domain>
+XML
+v domain define "$T/run.xml" >/dev/null
+timeout "$BOOT_TIMEOUT" "$VMM" domain run runner </dev/null >"$T/run.out" 2>&1; rc=$?
+expect_eq "run: the guest's exit status is vmm's" 7 "$rc"
+expect_match "run: the file console got the guest's output, with the XML's cmdline" "domain guest: marker=fromxml" "$(cat "$T/dom-console.log")"

@@ -13,6 +13,7 @@
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
+#include "vmm/domain/run.h"
 #include "vmm/domain/store.h"
 
 static void usage(FILE *f)
@@ -23,7 +24,9 @@ static void usage(FILE *f)
 		"  define FILE.xml     check a domain definition and keep it (- reads stdin)\n"
 		"  undefine NAME       forget a defined domain\n"
 		"  list [--all] [--name]  defined domains, as virsh lists them\n"
-		"  dumpxml NAME        the definition as domain XML\n\n"
+		"  dumpxml NAME        the definition as domain XML\n"
+		"  run FILE.xml|NAME   boot it in the foreground (like vmm boot); a pty console\n"
+		"                      is this terminal; exits with the guest's status\n\n"
 		"See docs/libvirt.md for the supported elements.\n");
 }
 
@@ -113,6 +116,33 @@ static int dumpxml(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct domain_run_opts o = { .runtime = cli->runtime };
+	struct domain_def d;
+	struct error e = { 0 };
+	char *xml;
+	size_t len;
+	int ret = one_arg("run", argc, argv, "FILE.xml or NAME"), status = EXIT_VMM_ERROR;
+
+	if (ret >= 0)
+		return ret;
+	/* A defined domain's name, else a file of domain XML. */
+	if (!strchr(argv[1], '/') && domain_name_valid(argv[1]) && !str_has_suffix(argv[1], ".xml"))
+		ret = domain_store_load(cli->root, argv[1], &d, &e);
+	else if (!(ret = read_input(argv[1], &xml, &len, &e))) {
+		ret = domain_parse(xml, len, &d, &e);
+		free(xml);
+		if (ret)
+			err_wrap(&e, ret, "%s", argv[1]);
+	}
+	if (ret)
+		return fail(&e);
+	ret = domain_run(&d, &o, &status, &e);
+	domain_free(&d);
+	return ret ? fail(&e) : status;
+}
+
 /* virsh's table: columns padded to their widest cell, three spaces apart. */
 static void print_table(char **names, bool all)
 {
@@ -185,6 +215,7 @@ int cmd_domain(struct cli *cli, int argc, char **argv)
 		int (*fn)(struct cli *, int, char **);
 	} verbs[] = {
 		{ "define", define }, { "undefine", undefine }, { "list", list }, { "dumpxml", dumpxml },
+		{ "run", run },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -1,0 +1,145 @@
+/*
+ * A domain as a machine: disks, network (user-mode with its port forwards,
+ * or a tap), vsock, rng and the serial console, then boot, wait, and follow
+ * the lifecycle actions. A `pty` console is the terminal vmm runs in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
+#include "vmm/domain/run.h"
+#include "vmm/machine/machine.h"
+
+#define DOMAIN_RESTARTS_MAX	100	/* a guest that reboots forever is stopped */
+
+struct plan {
+	struct machine_config mc;
+	struct machine_disk_config disks[DOMAIN_MAX_DISKS];
+	struct machine_vsock_config vsock;
+	struct machine_net_config net;
+	char vsock_path[108];
+};
+
+static void plan(const struct domain_def *d, const struct domain_run_opts *o, struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->mc = (struct machine_config){
+		.name = d->name, .kernel = d->kernel, .initrd = d->initrd, .user_cmdline = d->cmdline,
+		.mem_size = d->memory, .ncpus = d->vcpus, .quirks = QUIRKS_AUTO,
+		.console_fd = STDOUT_FILENO, .console_input = d->serial != DOMAIN_CHR_FILE,
+		.disks = p->disks, .ndisks = d->ndisks, .rng = d->rng,
+	};
+	for (unsigned i = 0; i < d->ndisks; i++)
+		p->disks[i] = (struct machine_disk_config){
+			.path = d->disks[i].source, .read_only = d->disks[i].read_only,
+			.format = d->disks[i].format == DOMAIN_DISK_QCOW2 ? DISK_FMT_QCOW2 : DISK_FMT_RAW,
+			.serial = d->disks[i].serial,
+		};
+	if (d->vsock) {
+		snprintf(p->vsock_path, sizeof(p->vsock_path), "%s/domain-%s.vsock", o->runtime, d->name);
+		p->vsock = (struct machine_vsock_config){ .guest_cid = d->vsock_cid, .uds_path = p->vsock_path };
+		p->mc.vsock = &p->vsock;
+	}
+	if (d->nnics) {
+		const struct domain_nic *nic = &d->nics[0];
+
+		p->net.backend = nic->type == DOMAIN_NET_ETHERNET ? MACHINE_NET_TAP : MACHINE_NET_SLIRP;
+		p->net.tap = nic->tap;
+		if (nic->has_mac) {
+			memcpy(p->net.mac, nic->mac, 6);
+		} else {	/* a locally administered address from the name, stable across runs */
+			uint32_t h = 5381;
+
+			for (const char *c = d->name; *c; c++)
+				h = h * 33 + (unsigned char)*c;
+			p->net.mac[0] = 0x52;
+			p->net.mac[1] = 0x54;
+			p->net.mac[2] = 0x00;
+			p->net.mac[3] = h >> 16;
+			p->net.mac[4] = h >> 8;
+			p->net.mac[5] = h;
+		}
+		p->mc.net = &p->net;
+	}
+}
+
+static int publish(struct machine *m, const struct domain_def *d, struct error *e)
+{
+	for (unsigned n = 0; n < d->nnics; n++)
+		for (unsigned i = 0; i < d->nics[n].nforwards; i++) {
+			const struct domain_forward *f = &d->nics[n].forwards[i];
+
+			for (unsigned port = f->start; port <= f->end; port++) {
+				int ret = machine_net_forward(m, f->udp, f->address, port, f->to + (port - f->start));
+
+				if (ret)
+					return err_sys(e, ret, "domain %s: host port %u/%s", d->name, port,
+						       f->udp ? "udp" : "tcp");
+			}
+		}
+	return 0;
+}
+
+/* One boot of the domain. *reason: how the guest ended. */
+static int run_once(const struct domain_def *d, struct plan *p, int *status, enum vm_end_reason *reason,
+		    struct error *e)
+{
+	struct machine *m = NULL;
+	int ret = machine_create(&p->mc, &m, e);
+
+	if (!ret)
+		ret = publish(m, d, e);
+	if (!ret)
+		ret = machine_boot(m, e);
+	if (ret) {
+		machine_destroy(m);
+		return ret;
+	}
+	machine_wait(m);
+	*status = machine_report(m);
+	*reason = vm_end_reason(m->vm);
+	machine_destroy(m);
+	return 0;
+}
+
+int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int *status,
+	       struct error *e)
+{
+	struct plan p;
+	enum vm_end_reason reason;
+	int ret;
+
+	plan(d, o, &p);
+	if ((ret = machine_validate(&p.mc, e)))
+		return err_wrap(e, ret, "domain %s", d->name);
+	if (d->serial == DOMAIN_CHR_FILE) {
+		p.mc.console_fd = open(d->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (p.mc.console_fd < 0)
+			return err_sys(e, -errno, "domain %s: console %s", d->name, d->serial_path);
+	}
+	if (d->vsock && (ret = mkdir_p(AT_FDCWD, o->runtime, 0700))) {
+		err_sys(e, ret, "runtime directory %s", o->runtime);
+		goto out;
+	}
+	for (unsigned runs = 0;; runs++) {
+		if ((ret = run_once(d, &p, status, &reason, e)))
+			break;
+		/* A reboot, or a crash, boots again when the definition says restart. */
+		if (!((reason == VM_END_RESET && d->on_reboot == DOMAIN_RESTART) ||
+		      (reason == VM_END_CRASH && d->on_crash == DOMAIN_RESTART)))
+			break;
+		if (runs == DOMAIN_RESTARTS_MAX) {
+			pr_warn("domain %s: restarted %d times; stopping it", d->name, DOMAIN_RESTARTS_MAX);
+			break;
+		}
+		pr_info("domain %s: %s; restarting it", d->name, reason == VM_END_RESET ? "rebooted" : "crashed");
+	}
+out:
+	if (p.mc.console_fd != STDOUT_FILENO)
+		close(p.mc.console_fd);
+	return ret;
+}
