@@ -75,5 +75,6 @@ int cmd_rootfs(struct cli *cli, int argc, char **argv);
 int cmd_disk(struct cli *cli, int argc, char **argv);
 int cmd_domain(struct cli *cli, int argc, char **argv);
 int cmd_volume(struct cli *cli, int argc, char **argv);
+int cmd_network(struct cli *cli, int argc, char **argv);
 
 #endif

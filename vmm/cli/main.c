@@ -43,6 +43,7 @@ static const struct cli_command commands[] = {
 	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
 	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine" },
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
+	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
 };
 
 static void usage(FILE *f)

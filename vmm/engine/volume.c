@@ -14,6 +14,7 @@
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
+#include "vmm/engine/config-scan.h"
 #include "vmm/engine/mount-spec.h"
 #include "vmm/engine/volume.h"
 
@@ -93,26 +94,6 @@ int volume_get(const char *root, const char *name, struct volume *v, struct erro
 	return ret ? err_wrap(e, ret, "volume %s", name) : 0;
 }
 
-static json_object *labels_object(const char *const *labels, struct error *e)
-{
-	json_object *o = json_object_new_object();
-
-	for (const char *const *l = labels; l && *l; l++) {
-		const char *eq = strchr(*l, '=');
-		char key[256];
-
-		if (json_object_object_length(o) == VOLUME_LABELS_MAX || eq == *l ||
-		    (eq && (size_t)(eq - *l) >= sizeof(key))) {
-			json_object_put(o);
-			err_set(e, -EINVAL, "bad label '%s' (KEY=VALUE, at most %d)", *l, VOLUME_LABELS_MAX);
-			return NULL;
-		}
-		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - *l) : (int)strlen(*l), *l);
-		json_object_object_add(o, key, json_object_new_string(eq ? eq + 1 : ""));
-	}
-	return o;
-}
-
 int volume_create(const char *root, const struct volume_create_opts *o, struct volume *v,
 		  struct error *e)
 {
@@ -137,7 +118,7 @@ int volume_create(const char *root, const struct volume_create_opts *o, struct v
 		if (volume_get(root, name, v, NULL) == 0)
 			return 0;	/* docker: creating an existing volume gives it back */
 	}
-	if (!(labels = labels_object(o->labels, e)))
+	if (!(labels = labels_to_json(o->labels, e)))
 		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", name);
@@ -195,54 +176,27 @@ int volume_list(const char *root, char ***names, struct error *e)
 	return 0;
 }
 
-/* Does containers/ID/config.json mount the volume? ("Mounts": [{"Type": "volume", "Name": ...}]) */
-static bool config_mounts(const char *root, const char *id, const char *name)
+/* Does a container's config mount the volume? ("Mounts": [{"Type": "volume", "Name": ...}]) */
+static bool mounts_volume(json_object *config, const void *arg)
 {
-	char path[4096], *data;
-	json_object *o, *mounts;
-	bool found = false;
-	size_t len;
+	json_object *mounts;
 
-	snprintf(path, sizeof(path), "%s/containers/%s/config.json", root, id);
-	if (read_file(AT_FDCWD, path, 1 << 20, &data, &len))
+	if (!json_object_object_get_ex(config, "Mounts", &mounts) ||
+	    !json_object_is_type(mounts, json_type_array))
 		return false;
-	o = json_tokener_parse(data);
-	free(data);
-	if (o && json_object_object_get_ex(o, "Mounts", &mounts) &&
-	    json_object_is_type(mounts, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(mounts) && !found; i++) {
-			json_object *m = json_object_array_get_idx(mounts, i), *t, *n;
+	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+		json_object *m = json_object_array_get_idx(mounts, i), *t, *n;
 
-			found = json_object_object_get_ex(m, "Type", &t) &&
-				!strcmp(json_object_get_string(t), "volume") &&
-				json_object_object_get_ex(m, "Name", &n) &&
-				!strcmp(json_object_get_string(n), name);
-		}
-	json_object_put(o);
-	return found;
+		if (json_object_object_get_ex(m, "Type", &t) && !strcmp(json_object_get_string(t), "volume") &&
+		    json_object_object_get_ex(m, "Name", &n) && !strcmp(json_object_get_string(n), arg))
+			return true;
+	}
+	return false;
 }
 
 int volume_users(const char *root, const char *name, char ***ids, struct error *e)
 {
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-	char **v = calloc(1, sizeof(char *));
-	int ret = 0;
-
-	if (!v)
-		return err_set(e, -ENOMEM, "out of memory");
-	*ids = v;
-	snprintf(path, sizeof(path), "%s/containers", root);
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : err_sys(e, -errno, "%s", path);
-	while (!ret && (de = readdir(d)))
-		if (de->d_name[0] != '.' && config_mounts(root, de->d_name, name) &&
-		    strv_push(ids, de->d_name))
-			ret = err_set(e, -ENOMEM, "out of memory");
-	closedir(d);
-	return ret;
+	return config_scan(root, mounts_volume, name, ids, e);
 }
 
 int volume_remove(const char *root, const char *name, struct error *e)
@@ -257,11 +211,9 @@ int volume_remove(const char *root, const char *name, struct error *e)
 	if ((ret = volume_users(root, name, &users, e)))
 		return ret;
 	if (users[0]) {
-		char list[512] = "";
+		char list[512];
 
-		for (char **u = users; *u; u++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.12s",
-				 u == users ? "" : ", ", *u);
+		config_ids_line(users, list, sizeof(list));
 		strv_free(users);
 		return err_set(e, -EBUSY, "remove %s: volume is in use - [%s]", name, list);
 	}

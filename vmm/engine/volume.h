@@ -13,8 +13,6 @@
 
 #include "vmm/base/error.h"
 
-#define VOLUME_LABELS_MAX	32
-
 struct volume {
 	char name[256];
 	char mountpoint[4096];	/* the _data folder */

@@ -1,0 +1,296 @@
+/* vmm network: create, ls, inspect, rm and prune networks, as docker network does. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/base/log.h"
+#include "vmm/base/strv.h"
+#include "vmm/base/template.h"
+#include "vmm/base/util.h"
+#include "vmm/cli/cli.h"
+#include "vmm/engine/network.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network COMMAND\n\n"
+		"Manage networks (docs/network.md). Predefined: bridge (each container's own\n"
+		"user-mode network, the default) and none.\n\n"
+		"Commands:\n"
+		"  create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME\n"
+		"  ls [-q] [-f name=N|id=ID|label=K[=V]|driver=D] [--format TEMPLATE]\n"
+		"  inspect [-f TEMPLATE] NETWORK...\n"
+		"  rm NETWORK...         remove networks no container uses\n"
+		"  prune [-f]            remove every user-defined network no container uses\n");
+}
+
+static int fail(struct error *e)
+{
+	err_print(e);
+	return EXIT_VMM_ERROR;
+}
+
+static int create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "subnet", required_argument, NULL, 's' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "internal", no_argument, NULL, 'i' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "driver", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct network_create_opts o = { 0 };
+	char **labels = calloc(1, sizeof(char *));
+	struct error e = { 0 };
+	struct network n;
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.subnet = optarg; break;
+		case 'g': o.gateway = optarg; break;
+		case 'i': o.internal = true; break;
+		case 'l': strv_push(&labels, optarg); break;
+		case 'd':
+			if (strcmp(optarg, "bridge"))
+				status = cli_usage_error("network", "driver '%s' is not supported (bridge)", optarg);
+			break;
+		case 'h': usage(stdout); goto out;
+		default: status = cli_bad_option("network", argv);
+		}
+	}
+	if (!status && argc - optind != 1)
+		status = cli_usage_error("network", "'network create' takes exactly one NAME");
+	if (status)
+		goto out;
+	o.name = argv[optind];
+	o.labels = (const char *const *)labels;
+	if (network_create(cli->root, &o, &n, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	printf("%s\n", n.id);
+	network_free(&n);
+out:
+	strv_free(labels);
+	return status;
+}
+
+static bool matches(const struct network *n, char *const *filters)
+{
+	for (char *const *f = filters; *f; f++) {
+		const char *val = strchr(*f, '=') + 1, *eq;
+		json_object *l;
+		char key[256];
+
+		if (str_has_prefix(*f, "name=") && !strstr(n->name, val))
+			return false;
+		if (str_has_prefix(*f, "id=") && strncmp(n->id, val, strlen(val)))
+			return false;
+		if (str_has_prefix(*f, "driver=") && strcmp(val, strcmp(n->name, "none") ? "bridge" : "null"))
+			return false;
+		if (str_has_prefix(*f, "type=") &&
+		    strcmp(val, n->predefined ? "builtin" : "custom"))
+			return false;
+		if (str_has_prefix(*f, "label=")) {
+			eq = strchr(val, '=');
+			snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - val) : (int)strlen(val), val);
+			if (!json_object_object_get_ex(n->labels, key, &l) ||
+			    (eq && strcmp(json_object_get_string(l), eq + 1)))
+				return false;
+		}
+	}
+	return true;
+}
+
+static int ls(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { "name=", "id=", "label=", "driver=", "type=" };
+	char **filters = calloc(1, sizeof(char *)), **names = NULL;
+	const char *format = NULL;
+	bool quiet = false, no_trunc = false;
+	json_object *rows = json_object_new_array(), *header;
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "qf:h", opts, NULL)) != -1) {
+		bool known = false;
+
+		switch (c) {
+		case 'q': quiet = true; break;
+		case 'n': no_trunc = true; break;
+		case 'F': format = optarg; break;
+		case 'f':
+			for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+				known |= str_has_prefix(optarg, keys[i]);
+			status = known ? strv_push(&filters, optarg) :
+				 cli_usage_error("network", "invalid filter '%s' (name=, id=, label=, driver= or "
+						 "type=)", optarg);
+			break;
+		case 'h': usage(stdout); goto out;
+		default: status = cli_bad_option("network", argv);
+		}
+	}
+	if (!status && optind < argc)
+		status = cli_usage_error("network", "unexpected argument '%s'", argv[optind]);
+	if (!status && (template_parse(quiet ? (no_trunc ? "{{.Id}}" : "{{truncate .Id 12}}") :
+				       format ? format : no_trunc ?
+				       "table {{.Id}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" :
+				       "table {{truncate .Id 12}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", &t, &e) ||
+			network_list(cli->root, &names, &e)))
+		status = fail(&e);
+	for (char **name = names; !status && *name; name++) {
+		struct network n;
+
+		if (network_get(cli->root, *name, &n, NULL))
+			continue;
+		if (matches(&n, filters))
+			json_object_array_add(rows, network_to_json(&n));
+		network_free(&n);
+	}
+	header = json_tokener_parse("{\"Id\":\"NETWORK ID\",\"Name\":\"NAME\",\"Driver\":\"DRIVER\","
+				    "\"Scope\":\"SCOPE\",\"Internal\":\"INTERNAL\",\"Created\":\"CREATED\","
+				    "\"Labels\":\"LABELS\"}");
+	if (!status && template_print(t, header, rows, stdout, &e))
+		status = fail(&e);
+	json_object_put(header);
+out:
+	template_free(t);
+	json_object_put(rows);
+	strv_free(filters);
+	strv_free(names);
+	return status;
+}
+
+static int inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_object *all = json_object_new_array();
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (template_parse(optarg, &t, &e))
+				status = fail(&e);
+			break;
+		case 'h': usage(stdout); goto out;
+		default: status = cli_bad_option("network", argv);
+		}
+	}
+	if (!status && optind >= argc)
+		status = cli_usage_error("network", "'network inspect' requires at least one NETWORK");
+	for (int i = optind; !status && i < argc; i++) {
+		struct network n;
+
+		if (network_get(cli->root, argv[i], &n, &e)) {
+			status = fail(&e);
+			break;
+		}
+		json_object_array_add(all, network_to_json(&n));
+		network_free(&n);
+	}
+	if (!status && t && template_print(t, NULL, all, stdout, &e))
+		status = fail(&e);
+	if (!status && !t)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	template_free(t);
+	json_object_put(all);
+	return status;
+}
+
+static int rm(struct cli *cli, int argc, char **argv)
+{
+	int status = 0;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 2)
+		return cli_usage_error("network", "'network rm' requires at least one NETWORK");
+	for (int i = 1; i < argc; i++) {
+		struct error e = { 0 };
+
+		if (network_remove(cli->root, argv[i], &e))
+			status = fail(&e);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return status;
+}
+
+static int prune(struct cli *cli, int argc, char **argv)
+{
+	char **names = NULL, answer[16] = "";
+	struct error e = { 0 };
+	bool force = argc == 2 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"));
+	int n = 0;
+
+	if (argc > 1 && !force)
+		return cli_usage_error("network", "'network prune' takes only -f");
+	if (!force) {
+		fprintf(stderr, "WARNING! This will remove all custom networks not used by at least one "
+			"container.\nAre you sure you want to continue? [y/N] ");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	if (network_list(cli->root, &names, &e))
+		return fail(&e);
+	for (char **name = names; *name; name++) {
+		struct network net;
+		bool custom;
+
+		if (network_get(cli->root, *name, &net, NULL))
+			continue;
+		custom = !net.predefined;
+		network_free(&net);
+		if (custom && network_remove(cli->root, *name, NULL) == 0)
+			printf("%s%s\n", n++ ? "" : "Deleted Networks:\n", *name);
+	}
+	strv_free(names);
+	return 0;
+}
+
+int cmd_network(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, int, char **);
+	} verbs[] = {
+		{ "create", create }, { "ls", ls }, { "list", ls }, { "inspect", inspect },
+		{ "rm", rm }, { "remove", rm }, { "prune", prune },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(cli, argc - 1, argv + 1);
+	return cli_usage_error("network", "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,81 @@
+/* Reading every container's config for what it uses (see config-scan.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/base/strv.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/config-scan.h"
+
+#define CONFIG_MAX	(1 << 20)
+
+static bool config_matches(const char *root, const char *id,
+			   bool (*match)(json_object *, const void *), const void *arg)
+{
+	char path[4096], *data;
+	json_object *o;
+	bool found;
+	size_t len;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/containers/%s/config.json", root, id) >= sizeof(path) ||
+	    read_file(AT_FDCWD, path, CONFIG_MAX, &data, &len))
+		return false;
+	o = json_tokener_parse(data);
+	free(data);
+	found = o && match(o, arg);
+	json_object_put(o);
+	return found;
+}
+
+int config_scan(const char *root, bool (*match)(json_object *config, const void *arg), const void *arg,
+		char ***ids, struct error *e)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	*ids = calloc(1, sizeof(char *));
+	if (!*ids)
+		return err_set(e, -ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/containers", root);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : err_sys(e, -errno, "%s", path);
+	while (!ret && (de = readdir(d)))
+		if (de->d_name[0] != '.' && config_matches(root, de->d_name, match, arg) &&
+		    strv_push(ids, de->d_name))
+			ret = err_set(e, -ENOMEM, "out of memory");
+	closedir(d);
+	return ret;
+}
+
+json_object *labels_to_json(const char *const *labels, struct error *e)
+{
+	json_object *o = json_object_new_object();
+
+	for (const char *const *l = labels; o && l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		size_t klen = eq ? (size_t)(eq - *l) : strlen(*l);
+		char key[256];
+
+		if (!klen || klen >= sizeof(key) || json_object_object_length(o) == LABELS_MAX) {
+			json_object_put(o);
+			err_set(e, -EINVAL, "bad label '%s' (KEY=VALUE, at most %d labels)", *l, LABELS_MAX);
+			return NULL;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)klen, *l);
+		json_object_object_add(o, key, json_object_new_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
+void config_ids_line(char *const *ids, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (char *const *id = ids; *id; id++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%.12s", id == ids ? "" : ", ", *id);
+}
