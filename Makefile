@@ -26,6 +26,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wshadow -Wno-unused-parameter -Werror
 CFLAGS ?= -O2 -g
+# The version: the latest tag and commit (git describe), or the bare commit in a clone without tags.
+VMM_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread
 
@@ -64,6 +66,8 @@ $(BUILD)/vmm: $(BUILD)/obj/vmm/cli/main.o $(BUILD)/libvmm.a
 $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
+
+$(BUILD)/obj/vmm/cli/version.o: ALL_CFLAGS += -DVMM_VERSION='"$(VMM_VERSION)"'
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -51,12 +51,12 @@ static int share_setup(struct cli *cli, struct machine_share_config *shares, uns
 
 	if (ret)
 		return ret;
-	if ((ret = mkdir_p(AT_FDCWD, cli->runtime, 0700)))
-		return err_sys(e, ret, "runtime directory %s", cli->runtime);
+	if ((ret = mkdir_p(AT_FDCWD, cli->paths.runtime, 0700)))
+		return err_sys(e, ret, "runtime directory %s", cli->paths.runtime);
 	for (unsigned i = 0; i < n; i++) {
-		if ((size_t)snprintf(socks[i], 108, "%s/boot-%d-fs%u.sock", cli->runtime, (int)getpid(), i) >= 108)
+		if ((size_t)snprintf(socks[i], 108, "%s/boot-%d-fs%u.sock", cli->paths.runtime, (int)getpid(), i) >= 108)
 			return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
-				       cli->runtime);
+				       cli->paths.runtime);
 		shares[i].socket_path = socks[i];
 		shares[i].virtiofsd = fsd;
 	}

@@ -70,7 +70,7 @@ static int define(struct cli *cli, int argc, char **argv)
 		return ret;
 	if (read_input(argv[1], &xml, &len, &e))
 		return fail(&e);
-	ret = domain_store_define(cli->root, xml, len, &d, &e);
+	ret = domain_store_define(cli->paths.root, xml, len, &d, &e);
 	free(xml);
 	if (ret) {
 		err_wrap(&e, ret, "%s", argv[1]);
@@ -88,7 +88,7 @@ static int undefine(struct cli *cli, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (domain_store_undefine(cli->root, argv[1], &e))
+	if (domain_store_undefine(cli->paths.root, argv[1], &e))
 		return fail(&e);
 	printf("Domain '%s' has been undefined\n\n", argv[1]);
 	return 0;
@@ -103,7 +103,7 @@ static int dumpxml(struct cli *cli, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (domain_store_load(cli->root, argv[1], &d, &e))
+	if (domain_store_load(cli->paths.root, argv[1], &d, &e))
 		return fail(&e);
 	xml = domain_format(&d);
 	domain_free(&d);
@@ -118,7 +118,7 @@ static int dumpxml(struct cli *cli, int argc, char **argv)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	struct domain_run_opts o = { .runtime = cli->runtime };
+	struct domain_run_opts o = { .runtime = cli->paths.runtime };
 	struct domain_def d;
 	struct error e = { 0 };
 	char *xml;
@@ -129,7 +129,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return ret;
 	/* A defined domain's name, else a file of domain XML. */
 	if (!strchr(argv[1], '/') && domain_name_valid(argv[1]) && !str_has_suffix(argv[1], ".xml"))
-		ret = domain_store_load(cli->root, argv[1], &d, &e);
+		ret = domain_store_load(cli->paths.root, argv[1], &d, &e);
 	else if (!(ret = read_input(argv[1], &xml, &len, &e))) {
 		ret = domain_parse(xml, len, &d, &e);
 		free(xml);
@@ -193,7 +193,7 @@ static int list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("domain", "unexpected argument '%s'", argv[optind]);
-	if (domain_store_list(cli->root, &names, &e))
+	if (domain_store_list(cli->paths.root, &names, &e))
 		return fail(&e);
 	if (names_only) {
 		for (char **n = names; all && *n; n++)

@@ -44,6 +44,7 @@ static const struct cli_command commands[] = {
 	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine" },
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
 	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
+	{ "version", cmd_version, "Show vmm's version" },
 };
 
 static void usage(FILE *f)
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = argv[0] };
@@ -122,6 +124,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'v':
+			cli_print_version();
 			return 0;
 		default:
 			usage(stderr);

@@ -69,7 +69,7 @@ static int create(struct cli *cli, int argc, char **argv)
 		goto out;
 	o.name = argv[optind];
 	o.labels = (const char *const *)labels;
-	if (network_create(cli->root, &o, &n, &e)) {
+	if (network_create(cli->paths.root, &o, &n, &e)) {
 		status = fail(&e);
 		goto out;
 	}
@@ -151,12 +151,12 @@ static int ls(struct cli *cli, int argc, char **argv)
 				       format ? format : no_trunc ?
 				       "table {{.Id}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" :
 				       "table {{truncate .Id 12}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", &t, &e) ||
-			network_list(cli->root, &names, &e)))
+			network_list(cli->paths.root, &names, &e)))
 		status = fail(&e);
 	for (char **name = names; !status && *name; name++) {
 		struct network n;
 
-		if (network_get(cli->root, *name, &n, NULL))
+		if (network_get(cli->paths.root, *name, &n, NULL))
 			continue;
 		if (matches(&n, filters))
 			json_object_array_add(rows, network_to_json(&n));
@@ -204,7 +204,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 	for (int i = optind; !status && i < argc; i++) {
 		struct network n;
 
-		if (network_get(cli->root, argv[i], &n, &e)) {
+		if (network_get(cli->paths.root, argv[i], &n, &e)) {
 			status = fail(&e);
 			break;
 		}
@@ -235,7 +235,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct error e = { 0 };
 
-		if (network_remove(cli->root, argv[i], &e))
+		if (network_remove(cli->paths.root, argv[i], &e))
 			status = fail(&e);
 		else
 			printf("%s\n", argv[i]);
@@ -258,17 +258,17 @@ static int prune(struct cli *cli, int argc, char **argv)
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return 0;
 	}
-	if (network_list(cli->root, &names, &e))
+	if (network_list(cli->paths.root, &names, &e))
 		return fail(&e);
 	for (char **name = names; *name; name++) {
 		struct network net;
 		bool custom;
 
-		if (network_get(cli->root, *name, &net, NULL))
+		if (network_get(cli->paths.root, *name, &net, NULL))
 			continue;
 		custom = !net.predefined;
 		network_free(&net);
-		if (custom && network_remove(cli->root, *name, NULL) == 0)
+		if (custom && network_remove(cli->paths.root, *name, NULL) == 0)
 			printf("%s%s\n", n++ ? "" : "Deleted Networks:\n", *name);
 	}
 	strv_free(names);

@@ -78,7 +78,7 @@ static int create(struct cli *cli, int argc, char **argv)
 	o.name = optind < argc ? argv[optind] : NULL;
 	o.labels = (const char *const *)labels;
 	o.opts = (const char *const *)dopts;
-	if (volume_create(cli->root, &o, &v, &e)) {
+	if (volume_create(cli->paths.root, &o, &v, &e)) {
 		status = fail(&e);
 		goto out;
 	}
@@ -148,9 +148,9 @@ static int print_rows(struct cli *cli, char **names, char *const *filters, bool 
 	for (char **n = names; *n; n++) {
 		struct volume v;
 
-		if (volume_get(cli->root, *n, &v, NULL))
+		if (volume_get(cli->paths.root, *n, &v, NULL))
 			continue;	/* being removed meanwhile */
-		if (matches(cli->root, &v, filters))
+		if (matches(cli->paths.root, &v, filters))
 			json_object_array_add(rows, volume_to_json(&v));
 		volume_free(&v);
 	}
@@ -191,7 +191,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 	}
 	if (!status && optind < argc)
 		status = cli_usage_error("volume", "unexpected argument '%s'", argv[optind]);
-	if (!status && volume_list(cli->root, &names, &e))
+	if (!status && volume_list(cli->paths.root, &names, &e))
 		status = fail(&e);
 	if (!status)
 		status = print_rows(cli, names, filters, quiet, format);
@@ -229,7 +229,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 	for (int i = optind; !status && i < argc; i++) {
 		struct volume v;
 
-		if (volume_get(cli->root, argv[i], &v, &e)) {
+		if (volume_get(cli->paths.root, argv[i], &v, &e)) {
 			status = fail(&e);
 			break;
 		}
@@ -272,7 +272,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("volume", "'volume rm' requires at least one VOLUME");
 	for (int i = optind; i < argc; i++) {
 		struct error e = { 0 };
-		int ret = volume_remove(cli->root, argv[i], &e);
+		int ret = volume_remove(cli->paths.root, argv[i], &e);
 
 		if (!ret)
 			printf("%s\n", argv[i]);
@@ -344,16 +344,16 @@ static int prune(struct cli *cli, int argc, char **argv)
 	if (!force && !confirm(all ? "all local volumes not used by at least one container" :
 			       "anonymous local volumes not used by at least one container"))
 		return 0;
-	if (volume_list(cli->root, &names, &e))
+	if (volume_list(cli->paths.root, &names, &e))
 		return fail(&e);
 	for (char **name = names; *name; name++) {
 		struct volume v;
 		uint64_t bytes;
 
-		if (volume_get(cli->root, *name, &v, NULL))
+		if (volume_get(cli->paths.root, *name, &v, NULL))
 			continue;
 		bytes = tree_size(AT_FDCWD, v.mountpoint);
-		if ((all || v.anonymous) && volume_remove(cli->root, *name, NULL) == 0) {
+		if ((all || v.anonymous) && volume_remove(cli->paths.root, *name, NULL) == 0) {
 			printf("%s%s\n", n++ ? "" : "Deleted Volumes:\n", *name);
 			reclaimed += bytes;
 		}
