@@ -40,6 +40,15 @@ int cli_stop_each(struct cli *cli, const char *cmd, int argc, char **argv, bool 
 /* start and restart: start one container (detached: prints its ID); vmm's exit status. */
 int cli_start_container(struct cli *cli, const char *ref, bool attach, bool interactive);
 
+/* Commands with verbs (vmm volume create ...): a table, and one dispatcher. */
+struct cli_verb {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+};
+/* Run argv[1]'s verb; none, -h or --help prints usage (to stderr and 2 when none). */
+int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const struct cli_verb *verbs,
+		 size_t n, void (*usage)(FILE *));
+
 /* Subcommands (vmm/cli/<name>.c). */
 
 int cmd_boot(struct cli *cli, int argc, char **argv);

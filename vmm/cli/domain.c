@@ -30,12 +30,6 @@ static void usage(FILE *f)
 		"See docs/libvirt.md for the supported elements.\n");
 }
 
-static int fail(struct error *e)
-{
-	err_print(e);
-	return EXIT_VMM_ERROR;
-}
-
 static int one_arg(const char *verb, int argc, char **argv, const char *what)
 {
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -69,12 +63,12 @@ static int define(struct cli *cli, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (read_input(argv[1], &xml, &len, &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	ret = domain_store_define(cli->paths.root, xml, len, &d, &e);
 	free(xml);
 	if (ret) {
 		err_wrap(&e, ret, "%s", argv[1]);
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
 	printf("Domain '%s' defined from %s\n\n", d.name, argv[1]);
 	domain_free(&d);
@@ -89,7 +83,7 @@ static int undefine(struct cli *cli, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (domain_store_undefine(cli->paths.root, argv[1], &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	printf("Domain '%s' has been undefined\n\n", argv[1]);
 	return 0;
 }
@@ -104,12 +98,12 @@ static int dumpxml(struct cli *cli, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (domain_store_load(cli->paths.root, argv[1], &d, &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	xml = domain_format(&d);
 	domain_free(&d);
 	if (!xml) {
 		err_set(&e, -ENOMEM, "out of memory");
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
 	fputs(xml, stdout);
 	free(xml);
@@ -137,10 +131,10 @@ static int run(struct cli *cli, int argc, char **argv)
 			err_wrap(&e, ret, "%s", argv[1]);
 	}
 	if (ret)
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	ret = domain_run(&d, &o, &status, &e);
 	domain_free(&d);
-	return ret ? fail(&e) : status;
+	return ret ? cli_fail(&e, EXIT_VMM_ERROR) : status;
 }
 
 /* virsh's table: columns padded to their widest cell, three spaces apart. */
@@ -194,7 +188,7 @@ static int list(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("domain", "unexpected argument '%s'", argv[optind]);
 	if (domain_store_list(cli->paths.root, &names, &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	if (names_only) {
 		for (char **n = names; all && *n; n++)
 			printf("%s\n", *n);
@@ -210,20 +204,10 @@ static int list(struct cli *cli, int argc, char **argv)
 
 int cmd_domain(struct cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, int, char **);
-	} verbs[] = {
+	static const struct cli_verb verbs[] = {
 		{ "define", define }, { "undefine", undefine }, { "list", list }, { "dumpxml", dumpxml },
 		{ "run", run },
 	};
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(cli, argc - 1, argv + 1);
-	return cli_usage_error("domain", "unknown command '%s'", argv[1]);
+	return cli_dispatch(cli, "domain", argc, argv, verbs, ARRAY_SIZE(verbs), usage);
 }

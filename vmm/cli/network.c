@@ -25,12 +25,6 @@ static void usage(FILE *f)
 		"  prune [-f]            remove every user-defined network no container uses\n");
 }
 
-static int fail(struct error *e)
-{
-	err_print(e);
-	return EXIT_VMM_ERROR;
-}
-
 static int create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -70,7 +64,7 @@ static int create(struct cli *cli, int argc, char **argv)
 	o.name = argv[optind];
 	o.labels = (const char *const *)labels;
 	if (network_create(cli->paths.root, &o, &n, &e)) {
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 		goto out;
 	}
 	printf("%s\n", n.id);
@@ -152,7 +146,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 				       "table {{.Id}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" :
 				       "table {{truncate .Id 12}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", &t, &e) ||
 			network_list(cli->paths.root, &names, &e)))
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 	for (char **name = names; !status && *name; name++) {
 		struct network n;
 
@@ -166,7 +160,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 				    "\"Scope\":\"SCOPE\",\"Internal\":\"INTERNAL\",\"Created\":\"CREATED\","
 				    "\"Labels\":\"LABELS\"}");
 	if (!status && template_print(t, header, rows, stdout, &e))
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 	json_object_put(header);
 out:
 	template_free(t);
@@ -193,7 +187,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (template_parse(optarg, &t, &e))
-				status = fail(&e);
+				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		case 'h': usage(stdout); goto out;
 		default: status = cli_bad_option("network", argv);
@@ -205,14 +199,14 @@ static int inspect(struct cli *cli, int argc, char **argv)
 		struct network n;
 
 		if (network_get(cli->paths.root, argv[i], &n, &e)) {
-			status = fail(&e);
+			status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		}
 		json_object_array_add(all, network_to_json(&n));
 		network_free(&n);
 	}
 	if (!status && t && template_print(t, NULL, all, stdout, &e))
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 	if (!status && !t)
 		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -236,7 +230,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 		struct error e = { 0 };
 
 		if (network_remove(cli->paths.root, argv[i], &e))
-			status = fail(&e);
+			status = cli_fail(&e, EXIT_VMM_ERROR);
 		else
 			printf("%s\n", argv[i]);
 	}
@@ -259,7 +253,7 @@ static int prune(struct cli *cli, int argc, char **argv)
 			return 0;
 	}
 	if (network_list(cli->paths.root, &names, &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	for (char **name = names; *name; name++) {
 		struct network net;
 		bool custom;
@@ -277,20 +271,10 @@ static int prune(struct cli *cli, int argc, char **argv)
 
 int cmd_network(struct cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, int, char **);
-	} verbs[] = {
+	static const struct cli_verb verbs[] = {
 		{ "create", create }, { "ls", ls }, { "list", ls }, { "inspect", inspect },
 		{ "rm", rm }, { "remove", rm }, { "prune", prune },
 	};
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(cli, argc - 1, argv + 1);
-	return cli_usage_error("network", "unknown command '%s'", argv[1]);
+	return cli_dispatch(cli, "network", argc, argv, verbs, ARRAY_SIZE(verbs), usage);
 }

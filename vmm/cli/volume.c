@@ -29,12 +29,6 @@ static void usage(FILE *f)
 		"  prune [-a] [-f]                  remove unused anonymous volumes (-a: all unused)\n");
 }
 
-static int fail(struct error *e)
-{
-	err_print(e);
-	return EXIT_VMM_ERROR;
-}
-
 static int create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -79,7 +73,7 @@ static int create(struct cli *cli, int argc, char **argv)
 	o.labels = (const char *const *)labels;
 	o.opts = (const char *const *)dopts;
 	if (volume_create(cli->paths.root, &o, &v, &e)) {
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 		goto out;
 	}
 	printf("%s\n", v.name);
@@ -143,7 +137,7 @@ static int print_rows(struct cli *cli, char **names, char *const *filters, bool 
 
 	if (template_parse(quiet ? "{{.Name}}" : format ? format : "table {{.Driver}}\t{{.Name}}", &t, &e)) {
 		json_object_put(rows);
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
 	for (char **n = names; *n; n++) {
 		struct volume v;
@@ -157,7 +151,7 @@ static int print_rows(struct cli *cli, char **names, char *const *filters, bool 
 	header = json_tokener_parse("{\"Name\":\"VOLUME NAME\",\"Driver\":\"DRIVER\",\"Scope\":\"SCOPE\","
 				    "\"Mountpoint\":\"MOUNTPOINT\",\"Labels\":\"LABELS\",\"CreatedAt\":\"CREATED\"}");
 	if (template_print(t, header, rows, stdout, &e))
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 	json_object_put(header);
 	json_object_put(rows);
 	template_free(t);
@@ -192,7 +186,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 	if (!status && optind < argc)
 		status = cli_usage_error("volume", "unexpected argument '%s'", argv[optind]);
 	if (!status && volume_list(cli->paths.root, &names, &e))
-		status = fail(&e);
+		status = cli_fail(&e, EXIT_VMM_ERROR);
 	if (!status)
 		status = print_rows(cli, names, filters, quiet, format);
 out:
@@ -218,7 +212,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (template_parse(optarg, &t, &e))
-				status = fail(&e);
+				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		case 'h': usage(stdout); goto out;
 		default: status = cli_bad_option("volume", argv);
@@ -230,7 +224,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 		struct volume v;
 
 		if (volume_get(cli->paths.root, argv[i], &v, &e)) {
-			status = fail(&e);
+			status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		}
 		json_object_array_add(all, volume_to_json(&v));
@@ -238,7 +232,7 @@ static int inspect(struct cli *cli, int argc, char **argv)
 	}
 	for (size_t i = 0; !status && t && i < json_object_array_length(all); i++) {
 		if (template_render(t, json_object_array_get_idx(all, i), stdout, &e))
-			status = fail(&e);
+			status = cli_fail(&e, EXIT_VMM_ERROR);
 		putchar('\n');
 	}
 	if (!status && !t)
@@ -277,7 +271,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 		if (!ret)
 			printf("%s\n", argv[i]);
 		else if (!(force && ret == -ENOENT))	/* -f: a missing volume is no error */
-			status = fail(&e);
+			status = cli_fail(&e, EXIT_VMM_ERROR);
 	}
 	return status;
 }
@@ -345,7 +339,7 @@ static int prune(struct cli *cli, int argc, char **argv)
 			       "anonymous local volumes not used by at least one container"))
 		return 0;
 	if (volume_list(cli->paths.root, &names, &e))
-		return fail(&e);
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	for (char **name = names; *name; name++) {
 		struct volume v;
 		uint64_t bytes;
@@ -367,20 +361,10 @@ static int prune(struct cli *cli, int argc, char **argv)
 
 int cmd_volume(struct cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, int, char **);
-	} verbs[] = {
+	static const struct cli_verb verbs[] = {
 		{ "create", create }, { "ls", ls }, { "list", ls }, { "inspect", inspect },
 		{ "rm", rm }, { "remove", rm }, { "prune", prune },
 	};
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(cli, argc - 1, argv + 1);
-	return cli_usage_error("volume", "unknown command '%s'", argv[1]);
+	return cli_dispatch(cli, "volume", argc, argv, verbs, ARRAY_SIZE(verbs), usage);
 }
