@@ -54,7 +54,7 @@ AGENT_CFLAGS := -std=gnu11 $(WARN) -Os -D_GNU_SOURCE -I. -static -ffunction-sect
 # The demo guest of README's first command: busybox prints a hello and exits.
 PAYLOADS := build/guest/hello.cpio build/guest/agent.cpio
 
-.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs print-agent-lib-srcs
+.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs print-agent-lib-srcs man install uninstall
 all: vmm payloads image
 
 vmm: $(BUILD)/vmm
@@ -147,6 +147,31 @@ print-agent-lib-srcs:
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SRCS)
+
+# Man pages from the --help texts (scripts/mkman.sh), and installing all of it:
+# the binary lives beside its guest payloads in $(PREFIX)/lib/vmm (vmm finds
+# vmlinux and guest/agent.cpio next to itself), with a link in $(PREFIX)/bin.
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR := $(DESTDIR)$(PREFIX)/lib/vmm
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+man: $(BUILD)/vmm
+	@scripts/mkman.sh $(BUILD)/vmm $(BUILD)/man
+
+install: all kernel man
+	install -d $(LIBDIR)/guest $(DESTDIR)$(PREFIX)/bin $(MANDIR) $(COMPDIR)
+	install -m 0755 $(BUILD)/vmm $(LIBDIR)/vmm
+	install -m 0644 "$$(readlink -f build/vmlinux)" $(LIBDIR)/vmlinux
+	install -m 0644 build/guest/agent.cpio $(LIBDIR)/guest/agent.cpio
+	ln -sfn ../lib/vmm/vmm $(DESTDIR)$(PREFIX)/bin/vmm
+	install -m 0644 $(BUILD)/man/*.1 $(MANDIR)/
+	install -m 0644 scripts/vmm.bash-completion $(COMPDIR)/vmm
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/vmm $(COMPDIR)/vmm $(MANDIR)/vmm.1 $(MANDIR)/vmm-*.1
+	rm -rf $(LIBDIR)
 
 clean:
 	rm -rf build
