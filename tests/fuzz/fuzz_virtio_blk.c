@@ -104,22 +104,23 @@ static void legal_setup(struct vm *vm)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm vm;
+	static struct virtio_blk *b;
 	struct virtio_blk_config cfg = {
 		.mmio = { .base = BASE, .irq = 5, .slot = 0, .name = "fuzz-blk" },
 		.backend = { .ops = &ops, .name = "fuzz", .size = DISK, .read_only = false },
 		.serial = "fuzz-serial",
 	};
-	struct virtio_blk *b;
 
-	if (!vm.mem.nregions) {
+	/* One device for the whole run (its window stays on the bus); each input starts with a reset. */
+	if (!b) {
 		vm.vm_fd = -1;
 		vm.name = "fuzz";
-		if (guest_mem_alloc(&vm.mem, MEM) || loop_create(&vm.loop))
+		if (guest_mem_alloc(&vm.mem, MEM) || loop_create(&vm.loop) ||
+		    virtio_blk_create(&vm, &cfg, &b))
 			abort();
 	}
 	memset(vm.mem.regions[0].hva, 0, 0x40000);
-	if (virtio_blk_create(&vm, &cfg, &b))
-		return 0;
+	reg_write(&vm, 0x070, 0);
 	for (size_t i = 0; i + 8 <= size; i += 8) {
 		uint8_t kind = data[i] % 6, arg = data[i + 1];
 		uint16_t off = (uint16_t)(data[i + 2] | data[i + 3] << 8);
@@ -150,6 +151,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	loop_run_once(vm.loop, 0);
-	virtio_blk_destroy(b);
 	return 0;
 }
