@@ -75,6 +75,7 @@ static void test_substitution_rules(void)
 	expand_fails("${EMPTY:?}", "EMPTY: parameter not set or null");
 	expand_fails("${NAME", "missing '}'");
 	expand_fails("${}", "bad substitution");
+	expand_fails("x${w:", "bad substitution");	/* fuzzer: ':' at the very end read past it */
 	expand_fails("${NAME/x/y}", "bad substitution: unexpected '/'");
 	expand_fails("'open", "matching '");
 	expand_fails("\"open", "matching \"");

@@ -84,7 +84,7 @@ static int braced(struct expand *x, bool quoted)
 	name[n] = 0;
 	if (!n)
 		return err_set(x->e, -EINVAL, "bad substitution: ${ must be followed by a name");
-	if (*x->p == ':' && strchr("-+?", x->p[1])) {
+	if (*x->p == ':' && x->p[1] && strchr("-+?", x->p[1])) {
 		op[0] = ':';
 		op[1] = x->p[1];
 		x->p += 2;

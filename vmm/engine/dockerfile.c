@@ -86,11 +86,15 @@ static void directives(struct parser *ps)
 	unsigned line = ps->line;
 
 	while (next_line(ps, &s, &e)) {
-		char key[16], val[64];
+		char copy[128], key[16], val[64];
 
-		if (sscanf(s, "# %15[a-zA-Z] = %63s", key, val) != 2 && sscanf(s, "#%15[a-zA-Z]=%63s", key, val) != 2)
+		/* The text is not NUL-terminated: scan a copy of the line. */
+		if ((size_t)(e - s) >= sizeof(copy))
 			break;
-		if ((size_t)(e - s) < strlen(key))
+		memcpy(copy, s, e - s);
+		copy[e - s] = 0;
+		if (sscanf(copy, "# %15[a-zA-Z] = %63s", key, val) != 2 &&
+		    sscanf(copy, "#%15[a-zA-Z]=%63s", key, val) != 2)
 			break;
 		if (!strcasecmp(key, "escape") && (val[0] == '`' || val[0] == '\\') && !val[1])
 			ps->escape = val[0];
