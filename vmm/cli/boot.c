@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/virtiofsd.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
 #include "vmm/base/log.h"
@@ -47,7 +46,7 @@ static void usage(void)
 static int share_setup(struct cli *cli, struct machine_share_config *shares, unsigned n,
 		       char socks[][108], char *fsd, size_t fsd_len, const char *virtiofsd, struct error *e)
 {
-	int ret = virtiofsd_find(virtiofsd, fsd, fsd_len, e);
+	int ret = machine_find_virtiofsd(virtiofsd, fsd, fsd_len, e);
 
 	if (ret)
 		return ret;

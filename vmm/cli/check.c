@@ -10,8 +10,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "devices/virtiofsd.h"
 #include "vmm/cli/cli.h"
+#include "vmm/machine/machine.h"
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"
 
@@ -154,7 +154,7 @@ static void check_host(struct report *r)
 		item(r, CHECK_WARN, "/dev/net/tun", strerror(errno),
 		     "needed only for --network tap: modprobe tun, and access to /dev/net/tun");
 	}
-	if (virtiofsd_find(NULL, path, sizeof(path), NULL) == 0)
+	if (machine_find_virtiofsd(NULL, path, sizeof(path), NULL) == 0)
 		item(r, CHECK_OK, "virtiofsd", path, NULL);
 	else
 		item(r, CHECK_WARN, "virtiofsd", "not found",

@@ -321,6 +321,11 @@ void machine_net_info(const struct machine_net_config *cfg, struct machine_net_i
 	}
 }
 
+int machine_find_virtiofsd(const char *override, char *path, size_t len, struct error *e)
+{
+	return virtiofsd_find(override, path, len, e);
+}
+
 int machine_net_check_tap(const char *name, struct error *e)
 {
 	return net_tap_check(name, e);

@@ -169,6 +169,11 @@ void machine_vsock_reset(struct machine *m);
 int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16_t host_port,
 			uint16_t guest_port);
 void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out);
+/*
+ * The virtiofsd that serves shared folders: override (--virtiofsd), else
+ * $VMM_VIRTIOFSD, else where Debian puts it. 0, or -ENOENT with e saying what to install.
+ */
+int machine_find_virtiofsd(const char *override, char *path, size_t len, struct error *e);
 /* Would --network tap:name work? 0, or -errno with e saying what to do. */
 int machine_net_check_tap(const char *name, struct error *e);
 
