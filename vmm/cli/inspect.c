@@ -78,6 +78,7 @@ static json_object *container_json(struct container *ct)
 	json_object_object_add(host, "DnsSearch", strv_to_json(c->net.dns_search));
 	json_object_object_add(host, "ExtraHosts", strv_to_json(c->net.extra_hosts));
 	json_object_object_add(o, "HostConfig", host);
+	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
 	json_object_object_add(net, "IPAddress", json_object_new_string(
 		c->net.mode == NET_MODE_SLIRP ? SLIRP_GUEST : c->net.ip ? c->net.ip : ""));
 	json_object_object_add(net, "Gateway", json_object_new_string(

@@ -11,7 +11,7 @@ static void usage(void)
 	       "Remove containers: their overlay disk, logs and state.\n\n"
 	       "Options:\n"
 	       "  -f, --force     kill a running container first\n"
-	       "  -v, --volumes   accepted for docker compatibility (no anonymous volumes)\n");
+	       "  -v, --volumes   remove its anonymous volumes too\n");
 }
 
 int cmd_rm(struct cli *cli, int argc, char **argv)
@@ -22,13 +22,13 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool force = false;
+	bool force = false, volumes = false;
 	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "fvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
-		case 'v': break;
+		case 'v': volumes = true; break;
 		case 'h': usage(); return 0;
 		default: return cli_bad_option("rm", argv);
 		}
@@ -38,7 +38,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct error e = { 0 };
 
-		if (engine_remove(&cli->paths, argv[i], force, &e))
+		if (engine_remove(&cli->paths, argv[i], force, volumes, &e))
 			status = cli_fail(&e, 1);
 		else
 			printf("%s\n", argv[i]);

@@ -9,6 +9,7 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/run-mounts.h"
 #include "vmm/cli/run-net.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/create.h"
@@ -24,6 +25,7 @@ struct run_opts {
 	bool detach;
 	char **env, **env_files;
 	struct run_net_opts net;
+	struct run_mount_opts mounts;
 };
 
 static void usage(void)
@@ -47,6 +49,7 @@ static void usage(void)
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
 	       "      --read-only          mount the root filesystem read-only\n"
 	       "      --cold               boot the VM from scratch (no snapshot)\n"
+	       RUN_MOUNT_USAGE
 	       RUN_NET_USAGE);
 }
 
@@ -138,15 +141,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "cold", no_argument, NULL, OPT_COLD },
 		{ "help", no_argument, NULL, 'h' },
 		RUN_NET_LONG_OPTIONS,
+		RUN_MOUNT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ret;
 
 	/* '+': options stop at IMAGE; what follows is the container's command. */
-	while ((c = getopt_long(argc, argv, "+de:w:u:itm:h" RUN_NET_SHORT_OPTIONS, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+de:w:u:itm:h" RUN_NET_SHORT_OPTIONS RUN_MOUNT_SHORT_OPTIONS, opts, NULL)) != -1) {
 		struct error e = { 0 };
 
 		ret = run_net_option(&o->net, c, optarg, &e);
+		if (ret == 1)
+			ret = run_mount_option(&o->mounts, c, optarg, &e);
 		if (ret < 0) {
 			pr_err("%s (see 'vmm run --help')", e.msg);
 			return EXIT_VMM_ERROR;
@@ -181,6 +187,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	o.c.env_files = o.env_files;
 	o.c.net = &o.net.net;
 	o.c.publish_all = o.net.publish_all;
+	o.c.mounts = o.mounts.specs;
+	o.c.nmounts = o.mounts.nspecs;
+	o.c.volumes_from = o.mounts.volumes_from;
 	o.start.attach = !o.detach;
 	o.start.interactive = o.c.interactive;
 	if (engine_create(&cli->paths, &o.c, &ct, &e) ||
@@ -195,5 +204,6 @@ out:
 	strv_free(o.env);
 	strv_free(o.env_files);
 	run_net_opts_free(&o.net);
+	run_mount_opts_free(&o.mounts);
 	return status;
 }

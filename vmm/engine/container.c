@@ -112,6 +112,7 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	container_net_to_json(&c->net, host);
 	json_object_object_add(o, "HostConfig", host);
+	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
 	return o;
 }
 
@@ -169,6 +170,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)))
 		return ret;
 	c->pids_limit = present ? (int64_t)v : 0;
+	if ((ret = container_mounts_parse(o, &c->mounts, &c->nmounts, e)))
+		return ret;
 	return container_net_parse(host, &c->net, e);
 }
 
@@ -431,6 +434,13 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
 	if (netcfg_copy(&c->cfg.net, &cfg->net))
 		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
+	c->cfg.mounts = container_mounts_copy(cfg->mounts, cfg->nmounts);
+	if (!c->cfg.mounts) {
+		c->cfg.nmounts = 0;
+		ret = err_set(e, -ENOMEM, "out of memory");
+		container_free(c);
+		goto out_lock;
+	}
 	c->state.status = CONTAINER_CREATED;
 	if (mkdir(c->dir, 0700) < 0) {
 		ret = err_sys(e, -errno, "%s", c->dir);
@@ -565,6 +575,7 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->user);
 	free(cfg->hostname);
 	netcfg_free(&cfg->net);
+	container_mounts_free(cfg->mounts, cfg->nmounts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "vmm/engine/container-mounts.h"
 #include "vmm/engine/netcfg.h"
 
 struct error;
@@ -46,6 +47,8 @@ struct container_config {
 	uint64_t cpu_quota;	/* cpu.max quota per 100000 us, 0: no limit */
 	int64_t pids_limit;	/* 0: no limit */
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
+	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
+	unsigned nmounts;
 };
 
 struct container_state {

@@ -17,6 +17,7 @@
 #include "vmm/engine/container.h"
 #include "vmm/engine/create.h"
 #include "vmm/engine/env.h"
+#include "vmm/engine/mounts.h"
 #include "vmm/engine/runner.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -244,6 +245,8 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 		ret = image_open(store, c->image, &img, e);
 	if (!ret)
 		ret = build_config(c, img, &cfg, e);
+	if (!ret)
+		ret = engine_mounts_plan(p, c->mounts, c->nmounts, c->volumes_from, &img->config, &cfg, e);
 	/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
 	if (!ret)
 		ret = runner_net_check(p->root, &cfg.net, e);
@@ -253,10 +256,13 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 	if (store)
 		store_close(store);	/* an open store would block blob deletion */
 	if (!ret)
-		ret = container_create(p->root, &cfg, &ct, e);
+		ret = engine_mounts_make(p, &cfg, e);
+	if (!ret && (ret = container_create(p->root, &cfg, &ct, e)))
+		engine_mounts_drop_anonymous(p, &cfg);
 	if (!ret && (ret = create_overlay(ct, base, e))) {
 		err_wrap(e, ret, "container %s: cannot create its disk", ct->cfg.name);
 		container_remove(ct);
+		engine_mounts_drop_anonymous(p, &cfg);
 		container_free(ct);
 		ct = NULL;
 	}

@@ -16,6 +16,7 @@
 
 struct container;
 struct error;
+struct mount_spec;
 struct image_config;
 
 /* What the user asked for; strings are borrowed. */
@@ -33,6 +34,9 @@ struct create_config {
 	int64_t pids_limit;		/* 0: no limit */
 	const struct net_config *net;	/* mode, ports, DNS, hosts as parsed from the flags */
 	bool publish_all;		/* -P: the image's exposed ports on free host ports */
+	const struct mount_spec *mounts;	/* -v, --mount, --tmpfs in order */
+	unsigned nmounts;
+	char *const *volumes_from;	/* --volumes-from CONTAINER[:ro|:rw], NULL-terminated or NULL */
 };
 
 /*

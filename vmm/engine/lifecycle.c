@@ -8,13 +8,17 @@
 #include "vmm/base/error.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lifecycle.h"
+#include "vmm/engine/mounts.h"
 #include "vmm/engine/runner.h"
 
 /* --rm, or a fresh container whose process never started: leave nothing behind. */
-static void maybe_remove(struct container *ct, bool fresh)
+static void maybe_remove(const struct paths *p, struct container *ct, bool fresh)
 {
-	if (ct->cfg.auto_remove || (fresh && ct->state.status == CONTAINER_CREATED))
+	/* Its anonymous volumes go with it (docker's --rm); its config first, so none is in use. */
+	if (ct->cfg.auto_remove || (fresh && ct->state.status == CONTAINER_CREATED)) {
 		container_remove(ct);
+		engine_mounts_drop_anonymous(p, &ct->cfg);
+	}
 }
 
 /* The child of a detached start: runs the VM, says "ok" or why not on fd. */
@@ -31,7 +35,7 @@ static void run_detached(const struct paths *p, struct container *ct, const stru
 		dup2(null, STDERR_FILENO);
 	}
 	status = runner_run(p, ct, &ro);
-	maybe_remove(ct, o->fresh);
+	maybe_remove(p, ct, o->fresh);
 	_exit(status);
 }
 
@@ -51,7 +55,7 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 					  .cold = o->cold };
 
 		*status = runner_run(p, ct, &ro);
-		maybe_remove(ct, o->fresh);
+		maybe_remove(p, ct, o->fresh);
 		return 0;
 	}
 	/* -d: a child runs the VM; we return once the container's process started. */
@@ -103,7 +107,7 @@ int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct e
 	return ret;
 }
 
-int engine_remove(const struct paths *p, const char *ref, bool force, struct error *e)
+int engine_remove(const struct paths *p, const char *ref, bool force, bool volumes, struct error *e)
 {
 	struct container *ct;
 	int ret = container_open(p->root, ref, &ct, e);
@@ -121,6 +125,8 @@ int engine_remove(const struct paths *p, const char *ref, bool force, struct err
 	ret = container_remove(ct);
 	if (ret)
 		err_sys(e, ret, "container %s: cannot remove %s", ref, ct->dir);
+	else if (volumes)
+		engine_mounts_drop_anonymous(p, &ct->cfg);
 	container_free(ct);
 	return ret;
 }

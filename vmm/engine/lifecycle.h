@@ -35,8 +35,9 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e);
 /*
  * Remove the container ref (its directory, disk and logs); a running one
- * only with force (it is killed first). 0 or -errno with e.
+ * only with force (it is killed first); with volumes, its anonymous volumes
+ * too (rm -v). 0 or -errno with e.
  */
-int engine_remove(const struct paths *p, const char *ref, bool force, struct error *e);
+int engine_remove(const struct paths *p, const char *ref, bool force, bool volumes, struct error *e);
 
 #endif

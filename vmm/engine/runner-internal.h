@@ -6,6 +6,7 @@
 #include <termios.h>
 
 #include "guest-agent/protocol.h"
+#include "vmm/engine/container-mounts.h"
 #include "vmm/engine/logfile.h"
 #include "vmm/machine/machine.h"
 #include "vmm/engine/runner.h"
@@ -27,6 +28,16 @@ struct runner {
 	struct machine_disk_config disk;
 	struct machine_vsock_config vsock_cfg;
 	struct machine_net_config net_cfg;
+	/* Shared folders and mounts (runner-mounts.c). */
+	struct machine_share_config shares[MACHINE_MAX_SHARES];
+	char share_tags[MACHINE_MAX_SHARES][16];
+	char share_socks[MACHINE_MAX_SHARES][108];
+	unsigned share_of[CONTAINER_MOUNTS_MAX];	/* mount i's share */
+	unsigned nshares;
+	char share_dir[4096];		/* $VMM_RUNTIME/<id>: the daemons' sockets */
+	char virtiofsd[4096];
+	struct proto_mount mounts[CONTAINER_MOUNTS_MAX];
+	char mount_opts[CONTAINER_MOUNTS_MAX][64];
 	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
@@ -64,6 +75,11 @@ const struct machine_net_config *runner_net_config(struct runner *r);
 int runner_net_publish(struct runner *r, struct error *e);
 void runner_net_spec(struct runner *r, struct proto_spec *spec);
 void runner_net_free(struct runner *r);
+
+/* runner-mounts.c: the machine's shared folders for the mounts, and the spec's mounts. */
+int runner_mounts_config(struct runner *r, struct machine_config *mc, struct error *e);
+void runner_mounts_spec(struct runner *r, struct proto_spec *spec);
+void runner_mounts_free(struct runner *r);
 
 int runner_ctl_start(struct runner *r, struct error *e);
 void runner_ctl_stop(struct runner *r);

@@ -211,6 +211,7 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 	r->run_sent = true;
 	runner_spec(r, &spec);
 	runner_net_spec(r, &spec);
+	runner_mounts_spec(r, &spec);
 	ret = agent_run(r->agent, &spec, &io, &main_ops, r, &r->main);
 	runner_spec_free(&spec);
 	if (ret)
@@ -297,6 +298,7 @@ static void teardown(struct runner *r)
 	agent_client_destroy(r->agent);
 	runner_net_free(r);
 	machine_destroy(r->m);	/* its devices too: disks flushed, published ports released */
+	runner_mounts_free(r);	/* after the daemons removed their sockets */
 	r->agent = NULL;
 	r->m = NULL;
 }
@@ -440,6 +442,11 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	logfile_open(&r.log, log);
 	describe_machine(&r, &mc);
+	if (runner_mounts_config(&r, &mc, &e)) {
+		start_failed(&r, &e);
+		status = EXIT_VMM_ERROR;
+		goto out;
+	}
 
 	ct->state = (struct container_state){
 		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),

@@ -1,0 +1,100 @@
+#!/bin/sh
+# vmm run -v/--mount/--tmpfs/--volumes-from: host folders and volumes in real
+# guests over virtio-fs. Bad input first (refused before any VM, on any host);
+# one detached container then serves most checks, to keep boots few.
+. tests/integration/lib.sh
+
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+RUN_TIMEOUT=${RUN_TIMEOUT:-400}
+v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
+cleanup_hook() {
+	for id in $("$VMM" ps -aq 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
+}
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "volumes: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+nothing_left() { echo "$(ls "$VMM_ROOT/containers" 2>/dev/null | grep -vc '^\.') $(v volume ls -q | wc -l)"; }
+
+# --- bad input: one clear line, exit 125, nothing created or lost ------------
+bad() {	# NAME WANT ARGS...
+	name=$1; want=$2; shift 2
+	before=$(nothing_left)
+	out=$(v run --rm "$@" busybox true 2>&1); rc=$?
+	expect_eq "bad input: $name" "125 $want" "$rc $out"
+	expect_eq "bad input: $name: nothing created" "$before" "$(nothing_left)"
+}
+bad "a relative host path" "vmm: error: create ./src: \"./src\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path (see 'vmm run --help')" -v ./src:/src
+bad "mode :rx" "vmm: error: invalid mode: rx (in '$T/a:/b:rx'; use ro or rw) (see 'vmm run --help')" -v "$T/a:/b:rx"
+bad "a relative target" "vmm: error: invalid mount config for '$T:ctr': mount path 'ctr' must be absolute (see 'vmm run --help')" -v "$T:ctr"
+bad "--mount without a target" "vmm: error: invalid mount config: target is required in 'type=bind,source=$T' (see 'vmm run --help')" --mount "type=bind,source=$T"
+bad "--mount of a missing folder" "vmm: error: invalid mount config for type \"bind\": bind source path does not exist: $T/missing" --mount "type=bind,source=$T/missing,target=/x"
+bad "a file, not a folder" "vmm: error: bind source /etc/hostname is not a folder: vmm shares folders with the VM (mount its folder instead)" -v /etc/hostname:/x
+bad "the same target twice" "vmm: error: Duplicate mount point: /x" -v "$T:/x" --tmpfs /x
+bad "a volume option" "vmm: error: volume option 'size=1g' is not supported: vmm's volumes are host folders shared with the VM (see docs/volumes.md)" --mount "source=v9,target=/x,volume-opt=size=1g"
+bad "--volumes-from an unknown container" "vmm: error: --volumes-from: no such container: nosuch" --volumes-from nosuch
+check "bad input: -v did not create its folder for a refused run" test ! -e "$T/a"
+
+if ! have_kvm; then
+	skip "volumes: guests" "/dev/kvm not accessible on this host"
+	exit 0
+fi
+
+# --- one container, many mounts ----------------------------------------------
+mkdir -p "$T/bind/sub/deeper" "$T/ro"
+for size in 0 1 4095 4096 65537 1048576 20971520; do head -c $size /dev/urandom > "$T/bind/f$size"; done
+head -c 7000 /dev/urandom > "$T/bind/sub/deeper/nested"
+chmod 640 "$T/bind/f1"; chmod 755 "$T/bind/f4096"
+ln -s sub/deeper/nested "$T/bind/link"
+echo "read only" > "$T/ro/file"
+id=$(v run -d --name vols -v "$T/bind:/bind" -v "$T/ro:/ro:ro" -v data:/data \
+	--mount type=tmpfs,target=/small,tmpfs-size=1m --tmpfs /scratch busybox sleep 3600 2>&1)
+expect_match "run -d with bind, ro bind, named volume and tmpfs mounts" "^[0-9a-f]{64}$" "$id"
+
+sums() { (cd "$1" && find . -type f | sort | xargs md5sum); }
+expect_eq "bind host -> guest: a tree of 0 B to 20 MB files, byte for byte" "$(sums "$T/bind")" \
+	"$(v exec vols sh -c 'cd /bind && find . -type f | sort | xargs md5sum')"
+expect_eq "bind: modes as on the host" "$(stat -c %a "$T/bind/f1") $(stat -c %a "$T/bind/f4096")" \
+	"$(v exec vols stat -c %a /bind/f1 /bind/f4096 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "bind: a relative symlink resolves inside" "$(md5sum < "$T/bind/sub/deeper/nested")" "$(v exec vols sh -c 'md5sum < /bind/link')"
+v exec vols sh -c 'mkdir -p /bind/out/x && head -c 3000000 /dev/urandom > /bind/out/x/blob && md5sum < /bind/out/x/blob > /bind/out/sum && ln -s x/blob /bind/out/l && chmod 600 /bind/out/sum'
+expect_eq "bind guest -> host: a new tree arrives byte for byte" "$(cat "$T/bind/out/sum" 2>&1)" "$(md5sum < "$T/bind/out/x/blob" 2>&1)"
+expect_eq "bind guest -> host: symlink and mode kept" "x/blob 600" "$(readlink "$T/bind/out/l") $(stat -c %a "$T/bind/out/sum")"
+expect_eq "bind: files the container's root makes belong to root on the host (vmm runs as root)" "0:0" \
+	"$(stat -c %u:%g "$T/bind/out/x/blob")"
+expect_eq ":ro: the guest reads" "read only" "$(v exec vols cat /ro/file)"
+out=$(v exec vols sh -c 'echo x > /ro/new' 2>&1); rc=$?
+expect_match ":ro: writes are refused" "Read-only file system" "$out"
+check ":ro: nothing created on the host" test ! -e "$T/ro/new"
+v exec vols sh -c 'echo persisted > /data/file; sync'
+expect_eq "named volume: on the host in the store" "persisted" "$(cat "$VMM_ROOT/volumes/data/_data/file" 2>&1)"
+out=$(v exec vols sh -c 'head -c 2000000 /dev/zero > /small/big' 2>&1); rc=$?
+expect_match "--mount type=tmpfs,tmpfs-size=1m: a 2 MB write fails" "No space left on device" "$out"
+expect_match "--tmpfs: a tmpfs in the guest" "^tmpfs /scratch tmpfs" "$(v exec vols grep ' /scratch ' /proc/mounts)"
+inspect=$(v inspect vols)
+expect_eq "inspect: Mounts as docker shows them" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true tmpfs::/scratch:true" \
+	"$(echo "$inspect" | jq -r '[.[0].Mounts[] | "\(.Type):\(.Source):\(.Destination):\(.RW)"] | join(" ")')"
+out=$(v volume rm data 2>&1); rc=$?
+expect_eq "volume rm of a volume in use is refused, naming the container" "125 vmm: error: remove data: volume is in use - [$(echo "$id" | cut -c1-12)]" "$rc $out"
+
+# --volumes-from: the same folders, read-only when asked.
+out=$(v run --rm --volumes-from vols:ro busybox sh -c 'cat /data/file; cat /bind/f0 | wc -c; echo x > /data/no' 2>&1)
+expect_match "--volumes-from: the other container's volume" "^persisted" "$out"
+expect_match "--volumes-from CTR:ro: read-only" "Read-only file system" "$out"
+
+# A named volume keeps fsync'd data across a kill -9 of the VMM and a new container.
+v run -d --name writer -v keep:/keep busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >> /keep/log; fsync /keep/log 2>/dev/null || sync; echo $i > /keep/last; sync; done' >/dev/null
+sleep 5
+pid=$(v inspect -f '{{.State.Pid}}' writer 2>/dev/null || v inspect writer | jq -r '.[0].State.Pid')
+last=$(cat "$VMM_ROOT/volumes/keep/_data/last" 2>/dev/null)
+kill -9 "$pid" 2>/dev/null
+out=$(v run --rm -v keep:/keep busybox sh -c "tail -n +$last /keep/log | head -1" 2>&1)
+expect_eq "named volume: data written before a kill -9 is there for the next container" "$last" "$out"
+v rm -f writer >/dev/null 2>&1
+
+# rm -v and --rm take anonymous volumes; named ones stay.
+v run --rm -v /anon busybox true
+expect_eq "--rm removes the anonymous volume" "data keep" "$(v volume ls -q | tr '\n' ' ' | sed 's/ $//')"
+v rm -f vols >/dev/null
+expect_eq "named volumes outlive their containers" "data keep" "$(v volume ls -q | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "no virtiofsd left" 0 "$(pgrep -fc "virtiofsd.*$T" || true)"

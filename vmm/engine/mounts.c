@@ -1,0 +1,182 @@
+/* A new container's mounts (see mounts.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "images/oci/spec.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/mounts.h"
+#include "vmm/engine/volume.h"
+#include "vmm/machine/machine.h"
+
+static int add(struct container_config *cc, const struct container_mount *m, struct error *e)
+{
+	struct container_mount *grown;
+
+	for (unsigned i = 0; i < cc->nmounts; i++)
+		if (!strcmp(cc->mounts[i].target, m->target))
+			return err_set(e, -EINVAL, "Duplicate mount point: %s", m->target);
+	if (cc->nmounts == CONTAINER_MOUNTS_MAX)
+		return err_set(e, -E2BIG, "at most %d mounts per container", CONTAINER_MOUNTS_MAX);
+	grown = realloc(cc->mounts, (cc->nmounts + 1) * sizeof(*grown));
+	if (!grown)
+		return err_set(e, -ENOMEM, "out of memory");
+	cc->mounts = grown;
+	cc->mounts[cc->nmounts] = *m;
+	cc->mounts[cc->nmounts].name = m->name ? strdup(m->name) : NULL;
+	cc->mounts[cc->nmounts].source = m->source ? strdup(m->source) : NULL;
+	cc->mounts[cc->nmounts].target = strdup(m->target);
+	if (!cc->mounts[cc->nmounts++].target)
+		return err_set(e, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* A bind source: a folder (virtio-fs shares folders), or missing when -v will make it. */
+static int check_bind(const struct mount_spec *s, struct error *e)
+{
+	struct stat st;
+
+	if (stat(s->source, &st) < 0) {
+		if (errno == ENOENT && s->create_source)
+			return 0;
+		if (errno == ENOENT)
+			return err_set(e, -ENOENT, "invalid mount config for type \"bind\": bind source path "
+				       "does not exist: %s", s->source);
+		return err_sys(e, -errno, "bind source %s", s->source);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, -ENOTDIR, "bind source %s is not a folder: vmm shares folders with the "
+			       "VM (mount its folder instead)", s->source);
+	return 0;
+}
+
+static int from_spec(const struct mount_spec *s, struct container_config *cc, struct error *e)
+{
+	struct container_mount m = {
+		.type = s->type, .target = s->target, .read_only = s->read_only,
+		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode,
+	};
+	int ret;
+
+	if (s->type == MOUNT_BIND) {
+		if ((ret = check_bind(s, e)))
+			return ret;
+		m.source = s->source;
+	} else if (s->type == MOUNT_VOLUME) {
+		if (s->volume_opts[0])
+			return err_set(e, -EINVAL, "volume option '%s' is not supported: vmm's volumes are host "
+				       "folders shared with the VM (see docs/volumes.md)", s->volume_opts[0]);
+		m.name = s->source;	/* NULL: anonymous, named when made */
+		m.anonymous = !s->source;
+	}
+	return add(cc, &m, e);
+}
+
+/* --volumes-from CONTAINER[:ro|:rw]: its volumes and bind mounts, at the same places. */
+static int from_container(const struct paths *p, const char *arg, struct container_config *cc,
+			  struct error *e)
+{
+	char ref[256];
+	const char *colon = strrchr(arg, ':');
+	struct container *src;
+	int ret = 0, mode = -1;
+
+	snprintf(ref, sizeof(ref), "%s", arg);
+	if (colon && (!strcmp(colon, ":ro") || !strcmp(colon, ":rw"))) {
+		ref[colon - arg] = 0;
+		mode = colon[2] == 'o';
+	} else if (colon) {
+		return err_set(e, -EINVAL, "--volumes-from %s: invalid mode: %s (use ro or rw)", arg, colon + 1);
+	}
+	if ((ret = container_open(p->root, ref, &src, e)))
+		return err_wrap(e, ret, "--volumes-from");
+	for (unsigned i = 0; !ret && i < src->cfg.nmounts; i++) {
+		struct container_mount m = src->cfg.mounts[i];
+
+		if (m.type == MOUNT_TMPFS)
+			continue;	/* a tmpfs is the other container's own memory */
+		m.anonymous = false;	/* shared: it goes with its owner, not with us */
+		if (mode >= 0)
+			m.read_only = mode;
+		ret = add(cc, &m, e);
+	}
+	container_free(src);
+	return ret;
+}
+
+int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, unsigned nspecs,
+		       char *const *volumes_from, const struct image_config *ic, struct container_config *cc,
+		       struct error *e)
+{
+	unsigned shares = 0;
+	char fsd[4096];
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < nspecs; i++)
+		ret = from_spec(&specs[i], cc, e);
+	for (size_t i = 0; !ret && volumes_from && volumes_from[i]; i++)
+		ret = from_container(p, volumes_from[i], cc, e);
+	/* The image's VOLUMEs that no mount covers become anonymous volumes, as docker does. */
+	for (size_t i = 0; !ret && ic && ic->volumes && ic->volumes[i]; i++) {
+		struct mount_spec s;
+		bool covered = false;
+
+		if (mount_parse_volume(ic->volumes[i], &s, e)) {
+			ret = err_wrap(e, -EINVAL, "the image's VOLUME %s", ic->volumes[i]);
+			break;
+		}
+		for (unsigned j = 0; j < cc->nmounts && !covered; j++)
+			covered = !strcmp(cc->mounts[j].target, s.target);
+		if (!covered)
+			ret = from_spec(&s, cc, e);
+		mount_spec_free(&s);
+	}
+	for (unsigned i = 0; i < cc->nmounts; i++)
+		shares += cc->mounts[i].type != MOUNT_TMPFS;
+	if (!ret && shares > MACHINE_MAX_SHARES)
+		ret = err_set(e, -E2BIG, "%u shared folders: at most %d per container", shares, MACHINE_MAX_SHARES);
+	if (!ret && shares)
+		ret = machine_find_virtiofsd(NULL, fsd, sizeof(fsd), e);
+	return ret;
+}
+
+int engine_mounts_make(const struct paths *p, struct container_config *cc, struct error *e)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < cc->nmounts; i++) {
+		struct container_mount *m = &cc->mounts[i];
+		struct volume_create_opts o = { .name = m->name, .anonymous = m->anonymous };
+		struct volume v;
+
+		if (m->type == MOUNT_BIND) {
+			/* -v creates a missing host folder, as docker does. */
+			if ((ret = mkdir_p(AT_FDCWD, m->source, 0755)))
+				ret = err_sys(e, ret, "bind source %s", m->source);
+			continue;
+		}
+		if (m->type != MOUNT_VOLUME || m->source)
+			continue;
+		if ((ret = volume_create(p->root, &o, &v, e)))
+			break;
+		free(m->name);
+		m->name = strdup(v.name);
+		m->source = strdup(v.mountpoint);
+		volume_free(&v);
+		if (!m->name || !m->source)
+			ret = err_set(e, -ENOMEM, "out of memory");
+	}
+	if (ret)
+		engine_mounts_drop_anonymous(p, cc);
+	return ret;
+}
+
+void engine_mounts_drop_anonymous(const struct paths *p, const struct container_config *cc)
+{
+	for (unsigned i = 0; i < cc->nmounts; i++)
+		if (cc->mounts[i].type == MOUNT_VOLUME && cc->mounts[i].anonymous && cc->mounts[i].name)
+			volume_remove(p->root, cc->mounts[i].name, NULL);
+}

@@ -1,0 +1,91 @@
+/*
+ * The container's mounts in its VM: each bind mount and volume is a shared
+ * folder (a virtio-fs device with its own virtiofsd, tagged by slot: the
+ * snapshot key counts shares, never paths), mounted by the agent at its
+ * target; a tmpfs is made by the agent inside the guest.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest-agent/protocol.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/runner-internal.h"
+#include "vmm/machine/machine.h"
+
+/* The machine's shared folders (after describe_machine). 0 or -errno with e. */
+int runner_mounts_config(struct runner *r, struct machine_config *mc, struct error *e)
+{
+	const struct container_config *c = &r->ct->cfg;
+	int ret;
+
+	r->nshares = 0;
+	if ((size_t)snprintf(r->share_dir, sizeof(r->share_dir), "%s/%s", r->paths->runtime, c->id) >=
+	    sizeof(r->share_dir))
+		return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long", r->paths->runtime);
+	for (unsigned i = 0; i < c->nmounts; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		unsigned n = r->nshares;
+
+		if (m->type == MOUNT_TMPFS)
+			continue;
+		if (n == 0 && (ret = machine_find_virtiofsd(NULL, r->virtiofsd, sizeof(r->virtiofsd), e)))
+			return ret;
+		/* The daemons' sockets live beside the control socket. */
+		if (n == 0 && (ret = mkdir_p(AT_FDCWD, r->share_dir, 0700)))
+			return err_sys(e, ret, "runtime directory %s", r->share_dir);
+		snprintf(r->share_tags[n], sizeof(r->share_tags[n]), "vmmfs%u", n);
+		if ((size_t)snprintf(r->share_socks[n], sizeof(r->share_socks[n]), "%s/fs%u.sock",
+				     r->share_dir, n) >= sizeof(r->share_socks[n]))
+			return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
+				       r->paths->runtime);
+		r->shares[n] = (struct machine_share_config){
+			.tag = r->share_tags[n], .host_dir = m->source, .read_only = m->read_only,
+			.virtiofsd = r->virtiofsd, .socket_path = r->share_socks[n],
+		};
+		r->share_of[i] = n;
+		r->nshares++;
+	}
+	mc->shares = r->shares;
+	mc->nshares = r->nshares;
+	return 0;
+}
+
+/* The agent mounts them before the container starts. */
+void runner_mounts_spec(struct runner *r, struct proto_spec *s)
+{
+	const struct container_config *c = &r->ct->cfg;
+
+	for (unsigned i = 0; i < c->nmounts && i < CONTAINER_MOUNTS_MAX; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		struct proto_mount *pm = &r->mounts[i];
+
+		*pm = (struct proto_mount){ .target = m->target, .read_only = m->read_only };
+		if (m->type == MOUNT_TMPFS) {
+			if (m->tmpfs_size)
+				snprintf(r->mount_opts[i], sizeof(r->mount_opts[i]), "mode=%o,size=%llu",
+					 m->tmpfs_mode ? m->tmpfs_mode : 01777, (unsigned long long)m->tmpfs_size);
+			else	/* no size: the guest kernel's default */
+				snprintf(r->mount_opts[i], sizeof(r->mount_opts[i]), "mode=%o",
+					 m->tmpfs_mode ? m->tmpfs_mode : 01777);
+			pm->source = "tmpfs";
+			pm->fstype = "tmpfs";
+			pm->options = r->mount_opts[i];
+		} else {
+			pm->source = r->share_tags[r->share_of[i]];
+			pm->fstype = "virtiofs";
+		}
+	}
+	s->mounts = r->mounts;
+	s->nmounts = c->nmounts;
+}
+
+void runner_mounts_free(struct runner *r)
+{
+	/* The control socket's folder, when only the daemons' sockets kept it. */
+	if (r->nshares)
+		rmdir(r->share_dir);
+	r->nshares = 0;
+}
