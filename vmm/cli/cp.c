@@ -21,18 +21,28 @@ static char *split(char *arg, char **path)
 int cmd_cp(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "archive", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *src_path = NULL, *dst_path = NULL, *src_ct, *dst_ct;
 	struct error e = { 0 };
+	bool archive = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+		if (c == 'a') {
+			archive = true;
+			continue;
+		}
 		if (c == 'h') {
-			printf("Usage: vmm cp CONTAINER:SRC_PATH DEST_PATH\n"
-			       "       vmm cp SRC_PATH CONTAINER:DEST_PATH\n\n"
-			       "Copy files or directories between a running container and the host.\n");
+			printf("Usage: vmm cp [-a] CONTAINER:SRC_PATH DEST_PATH\n"
+			       "       vmm cp [-a] SRC_PATH CONTAINER:DEST_PATH\n\n"
+			       "Copy files or directories between a running container and the host.\n"
+			       "What comes out of a container belongs to you, without setuid or setgid\n"
+			       "bits; device nodes and FIFOs are not copied.\n\n"
+			       "Options:\n"
+			       "  -a, --archive   keep the owners (uid, gid) the container gave\n");
 			return 0;
 		}
 		return cli_bad_option("cp", argv);
@@ -45,7 +55,7 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("cp", "exactly one side must be CONTAINER:PATH");
 	if ((src_ct && !*src_path) || (dst_ct && !*dst_path))
 		return cli_usage_error("cp", "the container path is empty");
-	ret = src_ct ? engine_copy(&cli->paths, src_ct, false, src_path, argv[optind + 1], &e)
-		     : engine_copy(&cli->paths, dst_ct, true, argv[optind], dst_path, &e);
+	ret = src_ct ? engine_copy(&cli->paths, src_ct, false, src_path, argv[optind + 1], archive, &e)
+		     : engine_copy(&cli->paths, dst_ct, true, argv[optind], dst_path, archive, &e);
 	return ret ? cli_fail(&e, 1) : 0;
 }

@@ -2,7 +2,8 @@
  * `vmm cp`: files between the host and a running container, as tar streams
  * through the control socket and the agent (copy.h). The tar that comes back
  * from the guest is hostile: libarchive extracts it with its secure flags,
- * and every entry must lie under the one top-level name we asked for.
+ * every entry must lie under the one top-level name we asked for, and only
+ * files, folders and links come out, without setuid bits, owned by us.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -136,7 +137,11 @@ static int copy_in(int ctl, const char *src, const char *dst, struct error *e)
 		job.fd = p[1];
 		err_clear(&job.err);
 		err_clear(&why);
-		pthread_create(&t, NULL, write_tar, &job);
+		if ((ret = pthread_create(&t, NULL, write_tar, &job))) {
+			close(p[0]);
+			close(p[1]);
+			return err_sys(e, -ret, "copying %s: a thread for the archive", src);
+		}
 		ret = request(ctl, "cp_in", dircopy, p[0], &why);
 		pthread_join(t, NULL);
 		if (job.err.code)
@@ -150,12 +155,19 @@ static int copy_in(int ctl, const char *src, const char *dst, struct error *e)
 	return -EIO;
 }
 
-/* Extract the guest's tar into dir, renaming its top component from top to as. */
-static int extract(int fd, const char *dir, const char *top, const char *as, struct error *e)
+/* Is name top itself or below it ("data", "data/x"; not "datafoo")? */
+static bool under(const char *name, const char *top, size_t toplen)
+{
+	return !strncmp(name, top, toplen) && (!name[toplen] || name[toplen] == '/');
+}
+
+int engine_copy_extract(int fd, const char *dir, const char *top, const char *as, bool archive_owners,
+			struct error *e)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *ent;
 	size_t toplen = strlen(top);
+	unsigned skipped = 0;
 	int r, ret = 0, cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	/* Entries stay relative (the secure flags refuse absolute ones): work from dir. */
@@ -165,33 +177,41 @@ static int extract(int fd, const char *dir, const char *top, const char *as, str
 	}
 
 	archive_read_support_format_tar(in);
+	/* No xattrs, ACLs or file flags (security.capability would grant capabilities). */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK);
+				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK |
+				       (archive_owners ? ARCHIVE_EXTRACT_OWNER : 0));
 	if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK) {
 		ret = err_set(e, -EIO, "%s", archive_error_string(in));
 		goto out;
 	}
 	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
-		const char *p = archive_entry_pathname(ent);
+		const char *p = archive_entry_pathname(ent), *h = archive_entry_hardlink(ent);
+		mode_t type = archive_entry_filetype(ent);
 		char path[8192];
 
-		if (!p || strncmp(p, top, toplen) || (p[toplen] && p[toplen] != '/')) {
+		if (!p || !under(p, top, toplen)) {
 			ret = err_set(e, -EINVAL, "the container sent an unexpected entry '%s'", p ? p : "");
 			break;
 		}
+		if (h && !under(h, top, toplen)) {
+			ret = err_set(e, -EINVAL, "the container sent a hardlink out of the copy: '%s'", h);
+			break;
+		}
+		/* Files, folders and links only: never a device node, FIFO or socket from a guest. */
+		if (!h && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+			skipped++;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s%s", as, p + toplen);
 		archive_entry_set_pathname(ent, path);
-		if (archive_entry_hardlink(ent)) {
-			const char *h = archive_entry_hardlink(ent);
-
-			if (strncmp(h, top, toplen)) {
-				ret = err_set(e, -EINVAL, "the container sent a hardlink out of the copy: '%s'", h);
-				break;
-			}
+		if (h) {
 			snprintf(path, sizeof(path), "%s%s", as, h + toplen);
 			archive_entry_set_hardlink(ent, path);
 		}
+		/* No setuid or setgid bits from the guest (docker cp strips them too). */
+		archive_entry_set_perm(ent, archive_entry_perm(ent) & ~(mode_t)(S_ISUID | S_ISGID));
 		if (archive_write_header(out, ent) != ARCHIVE_OK) {
 			ret = err_set(e, -EIO, "%s", archive_error_string(out));
 			break;
@@ -206,9 +226,10 @@ static int extract(int fd, const char *dir, const char *top, const char *as, str
 		}
 		archive_write_finish_entry(out);
 	}
-	if (!ret && r != ARCHIVE_EOF) {
+	if (!ret && r != ARCHIVE_EOF)
 		ret = err_set(e, -EIO, "%s", archive_error_string(in));
-	}
+	if (skipped)
+		pr_warn("the container sent %u device nodes, FIFOs or sockets: not copied", skipped);
 out:
 	archive_read_free(in);
 	archive_write_close(out);
@@ -237,7 +258,7 @@ static void *request_out(void *arg)
 	return NULL;
 }
 
-static int copy_out(int ctl, const char *src, const char *dst, struct error *e)
+static int copy_out(int ctl, const char *src, const char *dst, bool archive_owners, struct error *e)
 {
 	char srccopy[4096], dstcopy[4096], dircopy[4096];
 	const char *top, *as, *dir;
@@ -261,8 +282,12 @@ static int copy_out(int ctl, const char *src, const char *dst, struct error *e)
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(e, -errno, "pipe");
 	job.wfd = p[1];
-	pthread_create(&t, NULL, request_out, &job);
-	ret = extract(p[0], dir, top, as, &why);
+	if ((ret = pthread_create(&t, NULL, request_out, &job))) {
+		close(p[0]);
+		close(p[1]);
+		return err_sys(e, -ret, "copying %s: a thread for the request", src);
+	}
+	ret = engine_copy_extract(p[0], dir, top, as, archive_owners, &why);
 	close(p[0]);
 	pthread_join(t, NULL);
 	if (job.ret)
@@ -273,14 +298,14 @@ static int copy_out(int ctl, const char *src, const char *dst, struct error *e)
 }
 
 int engine_copy(const struct paths *p, const char *ref, bool into, const char *src, const char *dst,
-		struct error *e)
+		bool archive_owners, struct error *e)
 {
 	struct container *ct;
 	int fd, ret = engine_connect(p, ref, &ct, &fd, e);
 
 	if (ret)
 		return ret;
-	ret = into ? copy_in(fd, src, dst, e) : copy_out(fd, src, dst, e);
+	ret = into ? copy_in(fd, src, dst, e) : copy_out(fd, src, dst, archive_owners, e);
 	close(fd);
 	container_free(ct);
 	return ret;

@@ -3,6 +3,7 @@
 #define VMM_ENGINE_COPY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vmm/engine/paths.h"
 
@@ -11,9 +12,18 @@ struct error;
 /*
  * into: the host path src into the container ref at dst (into the
  * directory dst, else to the name dst, as docker cp); else the container's
- * src to the host path dst. 0, or -errno with e.
+ * src to the host path dst. What comes out belongs to the invoking user
+ * unless archive_owners (cp -a). 0, or -errno with e.
  */
 int engine_copy(const struct paths *p, const char *ref, bool into, const char *src, const char *dst,
-		struct error *e);
+		bool archive_owners, struct error *e);
+/*
+ * Extract a tar from a container (fd) into dir: entries must be top or below
+ * it, and come out renamed from top to as. Hardlinks stay inside; device
+ * nodes, FIFOs and sockets are skipped; setuid and setgid bits dropped; no
+ * xattrs. 0, or -errno with e naming the offending entry.
+ */
+int engine_copy_extract(int fd, const char *dir, const char *top, const char *as, bool archive_owners,
+			struct error *e);
 
 #endif
