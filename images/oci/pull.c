@@ -112,6 +112,7 @@ static int classify(struct puller *p, struct doc *d, const char *content_type)
 	json_object_put(o);
 	if (!d->media_type)
 		return err_set(p->e, -ENOMEM, "out of memory");
+	str_sanitize(d->media_type, true);	/* the registry's words end up in messages */
 	d->kind = media_type_kind(d->media_type, NULL);
 	if (d->kind == MEDIA_MANIFEST || d->kind == MEDIA_INDEX)
 		return 0;

@@ -374,3 +374,50 @@ int remove_tree(int dirfd, const char *name)
 	closedir(d);
 	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), 0 when not valid; *cp gets the code point. */
+static unsigned utf8_len(const unsigned char *s, uint32_t *cp)
+{
+	unsigned n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	uint32_t v = n == 4 ? s[0] & 0x07 : n == 3 ? s[0] & 0x0f : s[0] & 0x1f;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 */
+	if (!n || (n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+void str_sanitize(char *s, bool one_line)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp = 0;
+		unsigned n = utf8_len(p, &cp);
+
+		if (one_line && (*p == '\n' || *p == '\t' || *p == '\r')) {
+			*p++ = ' ';
+			continue;
+		}
+		if (!n || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			if (cp == '\n' || cp == '\t') {
+				p++;
+				continue;
+			}
+			n = n ? n : 1;
+			memset(p, '?', n);	/* keeps the length: a sequence becomes question marks */
+		}
+		p += n;
+	}
+}

@@ -63,6 +63,13 @@ int mkdir_parent(const char *path, mode_t mode);
 int remove_tree(int dirfd, const char *name);
 
 bool str_has_prefix(const char *s, const char *prefix);
+/*
+ * Make text from a guest, an image or a registry safe to print on a terminal,
+ * in place: control characters (C0, DEL, C1) and bytes that are not UTF-8
+ * become '?', so no escape sequence reaches the terminal. Tabs and newlines
+ * become spaces when one_line.
+ */
+void str_sanitize(char *s, bool one_line);
 bool str_has_suffix(const char *s, const char *suffix);
 
 /* Format a byte count as docker does ("1.5MB", "12kB"): SI units. */

@@ -49,13 +49,6 @@ static void col(const char *s, int w)
 	printf("%s%*s   ", s, MAX(0, w - width(s)), "");
 }
 
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if (*s == '\n' || *s == '\t' || *s == '\r')
-			*s = ' ';
-}
-
 int cmd_history(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_NO_TRUNC = 256 };
@@ -118,8 +111,9 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 		fmt_since(t, r->created, sizeof(r->created));
 		snprintf(r->created_by, sizeof(r->created_by), "%s", h && h->created_by ? h->created_by : "");
 		snprintf(r->comment, sizeof(r->comment), "%s", h && h->comment ? h->comment : "");
-		one_line(r->created_by);
-		one_line(r->comment);
+		/* Image text, on one line, without escape sequences for the terminal. */
+		str_sanitize(r->created_by, true);
+		str_sanitize(r->comment, true);
 		if (!no_trunc)
 			truncate_utf8(r->created_by, CREATED_BY_MAX);
 		format_size_si(size, r->size, sizeof(r->size));

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/client.h"
 
@@ -13,8 +14,14 @@ static void print_proc(void *arg, const struct engine_proc *p)
 		printf("%-8s %-10s %-10s %s\n", "PID", "USER", "TIME", "COMMAND");
 		*(bool *)arg = true;
 	}
-	printf("%-8d %-10s %02lld:%02lld:%02lld   %s\n", p->pid, p->user, s / 3600, s / 60 % 60, s % 60,
-	       p->cmd);
+	char user[64], cmd[4096];
+
+	/* The guest names its processes: nothing of it reaches the terminal raw. */
+	snprintf(user, sizeof(user), "%s", p->user);
+	snprintf(cmd, sizeof(cmd), "%s", p->cmd);
+	str_sanitize(user, true);
+	str_sanitize(cmd, true);
+	printf("%-8d %-10s %02lld:%02lld:%02lld   %s\n", p->pid, user, s / 3600, s / 60 % 60, s % 60, cmd);
 }
 
 int cmd_top(struct cli *cli, int argc, char **argv)
