@@ -57,6 +57,12 @@ int mkdir_p(int dirfd, const char *path, mode_t mode);
 /* mkdir -p of the directory holding path. Returns 0 or -errno. */
 int mkdir_parent(const char *path, mode_t mode);
 /*
+ * Is path a directory of ours that nobody else may write (not a symlink,
+ * owned by the effective user, no group or other write)? 0, -ENOTDIR,
+ * -EPERM (someone else's, or writable by others) or -errno.
+ */
+int dir_is_private(const char *path);
+/*
  * rm -rf of name below dirfd without following any symlink (a tree a guest
  * wrote may hold links pointing anywhere). Returns 0 or -errno.
  */

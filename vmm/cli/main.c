@@ -1,5 +1,6 @@
 /* vmm: global options, then one subcommand from the table. */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,12 @@ static char *default_dir(const char *env, const char *root_default,
 		return out;
 	}
 	v = getenv("HOME");
-	if (asprintf(&out, "%s/%s/vmm", v ? v : "/tmp", xdg_fallback) < 0)
+	if (!v || !*v) {	/* never /tmp: another user could make the folder first */
+		struct passwd *pw = getpwuid(geteuid());
+
+		v = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+	}
+	if (!v || asprintf(&out, "%s/%s/vmm", v, xdg_fallback) < 0)
 		return NULL;
 	return out;
 }
@@ -142,8 +148,8 @@ int main(int argc, char **argv)
 		root = owned_root = default_dir("VMM_ROOT", "/var/lib/vmm", "XDG_DATA_HOME", ".local/share");
 	runtime = default_dir("VMM_RUNTIME", "/run/vmm", "XDG_RUNTIME_DIR", ".cache/vmm-run");
 	if (!root || !runtime) {
-		pr_err("out of memory");
-		return 1;
+		pr_err("no home folder for the store: set HOME, or give --root and VMM_RUNTIME");
+		return EXIT_VMM_ERROR;
 	}
 	cli.paths.root = root;
 	cli.paths.runtime = runtime;

@@ -35,6 +35,17 @@ int ctl_listen(const char *path)
 
 	if (!ret)
 		ret = mkdir_parent(path, 0700);
+	if (!ret) {
+		/* A folder someone else made (or can write) could swap our socket for theirs. */
+		char dir[sizeof(a.sun_path)], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			ret = dir_is_private(dir);
+		}
+	}
 	if (ret)
 		return ret;
 	unlink(path);	/* a stale socket of a dead vmm */

@@ -397,9 +397,19 @@ static void on_accept(void *opaque, uint32_t events)
 	struct ctl_client *c;
 	int fd = accept4(r->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
 	(void)events;
 	if (fd < 0)
 		return;
+	/* Only our own user (or root) drives this VM, whatever the socket's mode says. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != geteuid() && cred.uid != 0)) {
+		dev_warn(r->ct->cfg.name, "refused a control connection from uid %d", len ? (int)cred.uid : -1);
+		close(fd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
