@@ -61,11 +61,11 @@ int store_blob_begin(struct store *s, uint64_t max_size, struct blob_writer **ou
 	}
 	w->s = s;
 	w->max = max_size ? max_size : BLOB_MAX_SIZE;
-	w->fd = openat(s->blobfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	w->fd = openat(s->blobfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (w->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		/* no O_TMPFILE here: a dot-named file that store_gc cleans up after a crash */
 		snprintf(w->tmp, sizeof(w->tmp), BLOB_TMP_PREFIX "%d-%u", (int)getpid(), s->tmp_seq++);
-		w->fd = openat(s->blobfd, w->tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+		w->fd = openat(s->blobfd, w->tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	}
 	if (w->fd < 0) {
 		ret = err_sys(e, -errno, "%s/blobs/sha256: cannot create a temp file", s->dir);

@@ -28,7 +28,7 @@ const char *store_root(const struct store *s)
 
 static int open_lock(struct store *s, const char *name, struct error *e)
 {
-	int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	return fd < 0 ? err_sys(e, -errno, "%s/%s", s->dir, name) : fd;
 }
@@ -38,17 +38,17 @@ static int layout_init(struct store *s, struct error *e)
 {
 	int ret;
 
-	if ((ret = mkdir_p(s->dirfd, "blobs/sha256", 0755)))
+	if ((ret = mkdir_p(s->dirfd, "blobs/sha256", 0700)))
 		return err_sys(e, ret, "%s/blobs/sha256", s->dir);
 	if (faccessat(s->dirfd, "oci-layout", F_OK, 0) < 0 &&
-	    (ret = write_file_atomic(s->dirfd, "oci-layout", LAYOUT_FILE, strlen(LAYOUT_FILE), 0644)))
+	    (ret = write_file_atomic(s->dirfd, "oci-layout", LAYOUT_FILE, strlen(LAYOUT_FILE), 0600)))
 		return err_sys(e, ret, "%s/oci-layout", s->dir);
 	if (faccessat(s->dirfd, "index.json", F_OK, 0) < 0) {
 		/* under the index lock, so two first runs do not race */
 		flock(s->index_lock_fd, LOCK_EX);
 		if (faccessat(s->dirfd, "index.json", F_OK, 0) < 0)
 			ret = write_file_atomic(s->dirfd, "index.json", EMPTY_INDEX,
-						strlen(EMPTY_INDEX), 0644);
+						strlen(EMPTY_INDEX), 0600);
 		flock(s->index_lock_fd, LOCK_UN);
 		if (ret)
 			return err_sys(e, ret, "%s/index.json", s->dir);
@@ -69,7 +69,8 @@ int store_open(const char *root, struct store **out, struct error *e)
 		ret = err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((ret = mkdir_p(AT_FDCWD, s->dir, 0755))) {
+	/* Private: images may hold secrets; nobody but us reads the store. */
+	if ((ret = mkdir_p(AT_FDCWD, s->dir, 0700))) {
 		err_sys(e, ret, "%s: cannot create the image store", s->dir);
 		goto fail;
 	}
@@ -77,6 +78,13 @@ int store_open(const char *root, struct store **out, struct error *e)
 	if (s->dirfd < 0) {
 		ret = err_sys(e, -errno, "%s", s->dir);
 		goto fail;
+	}
+	/* A store made by an older vmm was world-readable: close it (ours only). */
+	{
+		struct stat st;
+
+		if (fstat(s->dirfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077))
+			fchmod(s->dirfd, 0700);
 	}
 	if ((s->index_lock_fd = open_lock(s, ".index.lock", e)) < 0 ||
 	    (s->gc_lock_fd = open_lock(s, ".gc.lock", e)) < 0) {
@@ -208,7 +216,7 @@ int store_index_update(struct store *s, int (*fn)(struct oci_index *idx, void *a
 		ret = err_set(e, -ENOMEM, "out of memory");
 		goto out_free;
 	}
-	ret = write_file_atomic(s->dirfd, "index.json", json, strlen(json), 0644);
+	ret = write_file_atomic(s->dirfd, "index.json", json, strlen(json), 0600);
 	if (ret)
 		err_sys(e, ret, "%s/index.json: cannot write", s->dir);
 	free(json);

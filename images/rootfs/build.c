@@ -201,7 +201,7 @@ int rootfs_build(const struct rootfs_layer *layers, size_t n, const char *out_pa
 		err = err_set(e, fd, "%s: cannot create a temp file in %s: %s", out_path, dir, strerror(-fd));
 		goto out;
 	}
-	if (fchmod(fd, 0644) || ftruncate(fd, (off_t)o.size)) {
+	if (fchmod(fd, 0600) || ftruncate(fd, (off_t)o.size)) {
 		err = err_set(e, -errno, "%s: cannot size the image to %llu bytes: %s", out_path,
 			      (unsigned long long)o.size, strerror(errno));
 		goto out_unlink;

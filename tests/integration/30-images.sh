@@ -258,3 +258,9 @@ expect_eq "concurrent loads succeed" "0 0" "$r1 $r2"
 expect_eq "both images present" "one:v1 two:v1" \
 	"$(VMM_ROOT="$R4" "$VMM" images --format json | jq -r '.Repository + ":" + .Tag' | sort | tr '\n' ' ' | sed 's/ $//')"
 check "index.json is valid JSON" jq -e .manifests "$R4/oci/index.json"
+
+# The store is private: images may hold secrets.
+expect_eq "store: the image store is ours alone (0700)" "700 700" \
+	"$(stat -c %a "$VMM_ROOT/oci" "$VMM_ROOT/oci/blobs/sha256" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "store: no blob is readable by others" "" \
+	"$(find "$VMM_ROOT/oci/blobs" -type f -perm /044 | head -3)"
