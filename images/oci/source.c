@@ -244,7 +244,16 @@ int source_open_tar(struct source *src, struct store *s, int fd, const char *lab
 	src->store = s;
 	if (!a)
 		return err_set(e, -ENOMEM, "out of memory");
-	archive_read_support_filter_all(a);
+	/*
+	 * The compressions docker save | gzip and friends produce, built in; not
+	 * filter_all, which would run external decompressors on untrusted input.
+	 */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_xz(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return err_set(e, -ENOTSUP, "%s: this libarchive lacks built-in gzip, xz or zstd", label);
+	}
 	archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
 		ret = err_set(e, -EINVAL, "%s: not a readable archive: %s", label, archive_error_string(a));
@@ -332,17 +341,21 @@ static ssize_t fd_rd(void *ctx, void *buf, size_t len)
 	}
 }
 
-/* A file of the directory, never outside it. */
+/*
+ * A file of the directory, never outside it. O_NONBLOCK: a FIFO planted as
+ * index.json opens at once (and is then refused as not a file) instead of
+ * waiting forever for a writer.
+ */
 static int open_beneath(int dirfd, const char *name)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 
 	if (fd < 0 && errno == ENOSYS)
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	return (int)fd;
 }
 

@@ -158,6 +158,13 @@ flip() {	# FILE OFFSET: change one byte
 
 head -c $(( $(wc -c < "$T/two-oci.tar") / 2 )) "$T/two-oci.tar" > "$T/trunc.tar"
 refused "truncated archive refused" trunc.tar "$VMM" load -i "$T/trunc.tar"
+# No external decompressor ever runs on an archive (an lz4 frame: libarchive would call lz4 -d).
+printf '\004\042\115\030\144\100\247garbage' > "$T/frame.lz4"
+refused "an archive only an external program could decompress is refused" frame.lz4 "$VMM" load -i "$T/frame.lz4"
+# A FIFO planted as index.json in an OCI layout does not hang vmm load.
+mkdir -p "$T/fifo-layout/blobs/sha256" && printf '{"imageLayoutVersion":"1.0.0"}' > "$T/fifo-layout/oci-layout"
+mkfifo "$T/fifo-layout/index.json"
+refused "a FIFO as index.json is refused at once" fifo-layout timeout 60 "$VMM" load -i "$T/fifo-layout"
 cp "$T/one-docker.tar" "$T/flip-docker.tar"
 flip "$T/flip-docker.tar" 1000000
 refused "flipped byte in a docker-archive layer refused" flip-docker.tar "$VMM" load -i "$T/flip-docker.tar"
