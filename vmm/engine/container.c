@@ -138,7 +138,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 
 	if ((ret = jget_string(o, "Id", true, "config", &id, e)))
 		return ret;
-	if (strlen(id) != CONTAINER_ID_LEN)
+	/* The ID names folders and sockets: 64 hex digits, nothing else. */
+	if (strlen(id) != CONTAINER_ID_LEN || !hex_valid(id, CONTAINER_ID_LEN))
 		return err_set(e, -EINVAL, "config.Id: not a container ID");
 	memcpy(c->id, id, CONTAINER_ID_LEN + 1);
 	if ((ret = dup_str(o, "Name", true, "config", &c->name, e)) ||
@@ -292,6 +293,9 @@ static int load(const char *dir, const char *id, struct container **out)
 		ret = parse_config(o, &c->cfg, &e);
 		json_object_put(o);
 	}
+	/* The folder's name is the ID: a config claiming another one is not this container. */
+	if (!ret && strcmp(c->cfg.id, id))
+		ret = err_set(&e, -EINVAL, "config.Id %.12s is not its folder's name", c->cfg.id);
 	if (!ret) {
 		o = read_json(c, STATE_FILE, &e);
 		ret = o ? parse_state(o, &c->state, &e) : -EINVAL;
