@@ -1,10 +1,13 @@
 /* Resolve names to images and read them: manifest, config, layers; all verified. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "images/oci/image.h"
+#include "images/oci/layer.h"
 #include "images/oci/ref.h"
 #include "vmm/base/hex.h"
 #include "vmm/base/error.h"
@@ -404,9 +407,30 @@ int image_open(struct store *s, const char *name, struct image **out, struct err
 
 int image_layer_verify(const struct image *img, size_t i, struct error *e)
 {
+	const struct image_layer *l;
+	char diff_id[DIGEST_BUF];
+	int fd, ret;
+
 	if (i >= img->n_layers)
 		return err_set(e, -EINVAL, "layer %zu: no such layer", i);
-	return store_blob_verify(img->store, img->layers[i].digest, img->layers[i].size, e);
+	l = &img->layers[i];
+	if ((ret = store_blob_verify(img->store, l->digest, l->size, e)))
+		return ret;
+	/*
+	 * And what it unpacks to is what the config says: a manifest that pairs
+	 * a config with another image's layers builds no disk under its name.
+	 */
+	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, -errno, "layer %s", l->digest);
+	ret = layer_diff_id(fd, l->compression, diff_id);
+	close(fd);
+	if (ret)
+		return err_sys(e, ret, "layer %s: corrupt %s data", l->digest, compression_name(l->compression));
+	if (strcmp(diff_id, l->diff_id))
+		return err_set(e, -EBADMSG, "layer %s unpacks to %s, but the image's config says %s",
+			       l->digest, diff_id, l->diff_id);
+	return 0;
 }
 
 int image_disk_path(const struct image *img, char *buf, size_t len)

@@ -65,7 +65,10 @@ void image_close(struct image *img);
 int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], char *tag,
 		  size_t taglen, struct error *e);
 
-/* Hash layer i's blob and compare with its digest and size. */
+/*
+ * Hash layer i's blob and compare with its digest and size, and hash what it
+ * unpacks to and compare with the config's diff_id.
+ */
 int image_layer_verify(const struct image *img, size_t i, struct error *e);
 
 /* "$VMM_ROOT/disks/<config hex>.img": where the image's base disk is cached. */

@@ -188,3 +188,22 @@ int diff_hasher_final(struct diff_hasher *h, char diff_id[DIGEST_BUF], uint64_t 
 		*usize = h->usize;
 	return 0;
 }
+
+static int diff_piece(void *opaque, const void *buf, size_t len)
+{
+	return diff_hasher_update(opaque, buf, len);
+}
+
+int layer_diff_id(int fd, enum compression c, char diff_id[DIGEST_BUF])
+{
+	struct diff_hasher *h;
+	int ret;
+
+	if ((ret = diff_hasher_new(c, &h)))
+		return ret;
+	ret = pread_each(fd, diff_piece, h, NULL);
+	if (!ret)
+		ret = diff_hasher_final(h, diff_id, NULL);
+	diff_hasher_free(h);
+	return ret;
+}

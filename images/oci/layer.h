@@ -26,6 +26,8 @@ int diff_hasher_update(struct diff_hasher *h, const void *data, size_t len);
 /* -EBADMSG when the stream ended early (truncated). */
 int diff_hasher_final(struct diff_hasher *h, char diff_id[DIGEST_BUF], uint64_t *usize);
 void diff_hasher_free(struct diff_hasher *h);
+/* The diff_id of a whole layer file (read from its start): 0 or -errno (-EBADMSG: corrupt data). */
+int layer_diff_id(int fd, enum compression c, char diff_id[DIGEST_BUF]);
 
 
 #endif

@@ -1,8 +1,10 @@
 /* Pull an image: manifest (through an index), config, layers; all verified, then committed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "images/oci/auth.h"
@@ -335,6 +337,30 @@ out:
 	return ret;
 }
 
+static int check_present(struct puller *p, size_t i)
+{
+	const struct descriptor *d = &p->m.layers[i];
+	char path[4096], diff_id[DIGEST_BUF];
+	enum compression c;
+	int fd, ret;
+
+	media_type_kind(d->media_type, &c);
+	if ((ret = store_blob_path(p->s, d->digest, path, sizeof(path))))
+		return err_sys(p->e, ret, "%s: layer %s", p->label, d->digest);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(p->e, -errno, "%s: layer %s", p->label, d->digest);
+	ret = layer_diff_id(fd, c, diff_id);
+	close(fd);
+	if (ret)
+		return err_set(p->e, -EBADMSG, "%s: layer %s: corrupt or truncated %s data (its media type says %s)",
+			       p->label, d->digest, compression_name(c), d->media_type);
+	if (strcmp(diff_id, p->cfg.diff_ids[i]))
+		return err_set(p->e, -EBADMSG, "%s: layer %s: uncompressed content has digest %s, the config says %s",
+			       p->label, d->digest, diff_id, p->cfg.diff_ids[i]);
+	return 0;
+}
+
 static int fetch_layers(struct puller *p)
 {
 	int ret = 0;
@@ -348,12 +374,21 @@ static int fetch_layers(struct puller *p)
 
 		for (size_t j = 0; j < i && !repeat; j++)
 			repeat = !strcmp(p->m.layers[j].digest, d->digest);
-		if (repeat || present(p->s, d->digest, d->size)) {
+		if (repeat)
+			continue;
+		if (present(p->s, d->digest, d->size)) {
 			struct pull_progress pp = { .event = PULL_LAYER_EXISTS, .digest = d->digest,
 						    .layer = i, .n_layers = p->m.n_layers,
 						    .done = d->size, .total = d->size };
 
-			p->present += !repeat;
+			/*
+			 * In the store already, fetched for another image: its content must
+			 * still be what this config says (else another image's layer would
+			 * pass for this one's).
+			 */
+			if ((ret = check_present(p, i)))
+				break;
+			p->present++;
 			progress(p, &pp);
 			continue;
 		}

@@ -119,6 +119,14 @@ for name, entries in (("multi", [entry("arm", "arm64"), entry("one", "amd64")]),
              "manifests": entries})
     d["annotations"] = {"org.opencontainers.image.ref.name": name}
     idx["manifests"].append(d)
+# "forged": one's config (its diff_ids) with three's layer: another image's layer in disguise.
+blob = lambda dg: json.load(open(os.path.join(lay, "blobs", "sha256", dg.split(":")[1])))
+forged = blob(by["one"]["digest"])
+forged["layers"] = blob(by["three"]["digest"])["layers"]
+forged.setdefault("mediaType", "application/vnd.oci.image.manifest.v1+json")
+d = put(forged)
+d["annotations"] = {"org.opencontainers.image.ref.name": "forged"}
+idx["manifests"].append(d)
 json.dump(idx, open(os.path.join(lay, "index.json"), "w"))
 EOF
 
@@ -287,6 +295,13 @@ refused "bearer registry, wrong password" "refused the credentials of user bob" 
 
 start_fake anon "$L" --bearer anon
 check "anonymous bearer token" "$VMM" pull -q "$FAKE/x:one"
+
+# Another image's layer, already in the store, does not pass for this config's layer.
+fresh_root forged
+start_fake forged "$L"
+check "pull three: its layer is in the store now" "$VMM" pull -q "$FAKE/x:three"
+refused "a manifest pairing a config with another image's stored layer" "uncompressed content has digest" \
+	"$VMM" pull "$FAKE/x:forged"
 
 fresh_root trunc
 start_fake trunc "$L" --mode truncate
