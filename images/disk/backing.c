@@ -1,9 +1,10 @@
 /*
  * Backing-file policy. A backing name inside an image was chosen by whoever
  * made the image, so it is a hostile host path: we follow it only when it
- * resolves (after symlinks) inside the image's own directory or inside a
- * trusted directory (vmm's store), unless the user passed
- * --allow-unsafe-backing. Loops and chains deeper than DISK_MAX_CHAIN are refused.
+ * resolves (after symlinks) inside a trusted directory (vmm's store), or
+ * inside the image's own directory when it looks like a disk image (a qcow2,
+ * or a disk's file name, reached through no hidden file or folder), unless
+ * the user passed --allow-unsafe-backing. Loops and chains deeper than DISK_MAX_CHAIN are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,38 @@ static char *image_dir(const char *image_path)
 	return strndup(image_path, slash - image_path);
 }
 
+/*
+ * Beside the image, only what looks like a disk image: no hidden file or
+ * folder on the way (.ssh/id_rsa), and a qcow2 or a name a disk has. A
+ * home folder holds more than disks; an image someone sent must not make
+ * vmm read your keys as its backing store.
+ */
+static bool looks_like_disk(const char *dir, const char *real)
+{
+	static const char *const ext[] = { ".raw", ".img", ".qcow2", ".qcow", ".disk", ".iso", ".bin" };
+	char rdir[PATH_MAX], magic[4] = { 0 };
+	const char *rel, *base = strrchr(real, '/');
+	bool named = false;
+	int fd;
+
+	if (!realpath(dir, rdir))
+		return false;
+	for (rel = real + strlen(rdir); *rel; rel++)
+		if (rel[0] == '/' && rel[1] == '.')
+			return false;
+	for (size_t i = 0; base && i < ARRAY_SIZE(ext); i++)
+		named |= str_has_suffix(base, ext[i]);
+	if (named)
+		return true;
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0) {
+		if (read(fd, magic, sizeof(magic)) != sizeof(magic))
+			magic[0] = 0;
+		close(fd);
+	}
+	return !memcmp(magic, "QFI\xfb", 4);
+}
+
 static bool backing_allowed(const char *image_path, const char *real,
 			    const struct disk_open_opts *opts)
 {
@@ -84,11 +117,12 @@ static bool backing_allowed(const char *image_path, const char *real,
 
 	if (opts->allow_unsafe_backing)
 		return true;
+	for (const char *const *t = opts->trusted_dirs; t && *t; t++)
+		if (path_inside(real, *t))
+			return true;	/* the store made it */
 	dir = image_dir(image_path);
-	ok = dir && path_inside(real, dir);
+	ok = dir && path_inside(real, dir) && looks_like_disk(dir, real);
 	free(dir);
-	for (const char *const *t = opts->trusted_dirs; !ok && t && *t; t++)
-		ok = path_inside(real, *t);
 	return ok;
 }
 
@@ -140,7 +174,7 @@ int disk_backing_open(const char *image_path, const char *name, enum disk_format
 	if (!backing_allowed(image_path, real, opts)) {
 		bool same = !strcmp(name, real);
 
-		ret = err_set(e, -EPERM, "%s: backing file %s%s%s%s is outside the image's directory and the "
+		ret = err_set(e, -EPERM, "%s: backing file %s%s%s%s is not a disk image beside it nor in the "
 			      "trusted directories (use --allow-unsafe-backing to follow it)", image_path, name,
 			      same ? "" : " (resolves to ", same ? "" : real, same ? "" : ")");
 		goto out;

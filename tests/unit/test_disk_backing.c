@@ -4,6 +4,7 @@
  * unless trusted or allowed; loops and absurd chains are refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,18 @@ static void test_paths(void)
 	mk("passwd.qcow2", "/etc/passwd", "raw");
 	ok(open_with("passwd.qcow2", false, NULL) == -EPERM, "absolute /etc/passwd: refused");
 	ok(open_with("passwd.qcow2", true, NULL) == 0, "absolute /etc/passwd: followed when allowed");
+	mkdir(p(".ssh"), 0700);
+	close(open(p(".ssh/id_rsa"), O_WRONLY | O_CREAT, 0600));
+	mk("evil.qcow2", ".ssh/id_rsa", "raw");
+	ok(open_with("evil.qcow2", false, NULL) == -EPERM, "beside the image but hidden (.ssh/id_rsa): refused");
+	close(open(p("notes.txt"), O_WRONLY | O_CREAT, 0600));
+	mk("txt.qcow2", "notes.txt", "raw");
+	ok(open_with("txt.qcow2", false, NULL) == -EPERM, "beside the image but not a disk (notes.txt): refused");
+	ok(open_with("txt.qcow2", true, NULL) == 0, "not a disk: followed when allowed");
+	rename(p("top.qcow2"), p("topdisk"));
+	mk("qcow.qcow2", "topdisk", "qcow2");
+	ok(open_with("qcow.qcow2", false, NULL) == 0, "a qcow2 without a disk's name beside it: followed");
+	rename(p("topdisk"), p("top.qcow2"));
 	mk("img/store.qcow2", p("store/base.raw"), "raw");
 	ok(open_with("img/store.qcow2", false, NULL) == -EPERM, "absolute path outside: refused");
 	ok(open_with("img/store.qcow2", false, p("store")) == 0, "absolute path in a trusted dir: followed");
