@@ -354,14 +354,15 @@ static const struct net_backend_ops slirp_ops = {
 	.destroy = slirp_destroy,
 };
 
-int net_slirp_create(struct event_loop *loop, struct net_backend **out)
+int net_slirp_create(struct event_loop *loop, bool host_loopback, struct net_backend **out)
 {
 	SlirpConfig cfg = {
 		.version = 4,
 		.in_enabled = true,
 		.if_mtu = SLIRP_MTU,
 		.if_mru = SLIRP_MTU,
-		.disable_host_loopback = false,	/* 10.0.2.2 is the host, loopback included */
+		/* 10.0.2.2 is the host; its loopback services only when asked for (podman's default) */
+		.disable_host_loopback = !host_loopback,
 	};
 	struct net_slirp *s = calloc(1, sizeof(*s));
 	int ret;

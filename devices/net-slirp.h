@@ -28,7 +28,7 @@ struct net_backend;
 #define SLIRP_MTU	65520	/* libslirp's largest, as slirp4netns uses: fewer, larger frames */
 
 /* 0 or -errno. */
-int net_slirp_create(struct event_loop *loop, struct net_backend **out);
+int net_slirp_create(struct event_loop *loop, bool host_loopback, struct net_backend **out);
 
 /*
  * Forward host_addr:host_port (TCP or UDP) to the guest's guest_port. The

@@ -184,6 +184,12 @@ check "second container with another port" v run -d --name web2 -p "$HP_WEB2:80"
 if wait_http "http://127.0.0.1:$HP_WEB2/passwd" 120; then pass "two containers publish at once: web2 answers"; else
 	fail "two containers publish at once: web2 answers" "no answer on $HP_WEB2"; fi
 expect_eq "two containers publish at once: web still answers" "ready" "$(curl -s -m 10 "http://127.0.0.1:$HP_WEB/ready")"
+# web2 has no host-gateway entry: the host's loopback services are out of its reach (podman's default).
+printf 'should-not-arrive\n' | timeout 60 nc -N -l 127.0.0.1 "$HP_NC" >/dev/null &
+bgpids="$bgpids $!"
+sleep 0.3
+expect_eq "guest -> host loopback is off by default (no --add-host host-gateway)" "" \
+	"$(v exec web2 sh -c "nc -w 5 10.0.2.2 $HP_NC </dev/null" 2>/dev/null | tr -d '\r')"
 
 # stop + start keeps the published ports (config.json)
 check "stop web2" v stop -t 1 web2

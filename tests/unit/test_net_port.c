@@ -105,6 +105,19 @@ static void test_values(void)
 	ok(netcfg_parse_mode("slirp", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "--network slirp");
 	ok(netcfg_parse_mode("bridge", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "bridge means slirp");
 	ok(netcfg_parse_mode("host", &c, &err) == -EINVAL && strstr(err.msg, "unknown mode"), "host refused");
+	ok(netcfg_parse_mode("slirp", &c, &err) == 0 && !c.host_loopback, "the host's loopback is off by default");
+	ok(netcfg_parse_mode("slirp:allow_host_loopback=true", &c, &err) == 0 && c.mode == NET_MODE_SLIRP &&
+	   c.host_loopback, "--network slirp:allow_host_loopback=true");
+	ok(netcfg_parse_mode("slirp4netns:allow_host_loopback=true", &c, &err) == 0 && c.host_loopback,
+	   "podman's spelling: slirp4netns:allow_host_loopback=true");
+	{
+		char mode[64];
+
+		netcfg_mode_string(&c, mode, sizeof(mode));
+		ok(!strcmp(mode, "slirp:allow_host_loopback=true"), "the mode keeps the option: %s", mode);
+	}
+	ok(netcfg_parse_mode("slirp:mtu=1500", &c, &err) == -EINVAL && strstr(err.msg, "unknown option"),
+	   "unknown slirp option refused: %s", err.msg);
 	ok(netcfg_parse_mode("tap:", &c, &err) == -EINVAL, "tap without a name");
 	ok(netcfg_parse_mode("tap:a-very-long-interface-name", &c, &err) == -EINVAL, "tap name too long");
 	ok(netcfg_parse_mode("tap:../x", &c, &err) == -EINVAL, "tap name with a slash");

@@ -173,8 +173,11 @@ static const struct net_backend_ops wire_ops = { wire_send, wire_pause, wire_des
 static struct gq rxg, txg;
 static struct net_core core;
 
+static unsigned rx_seen;	/* receive-ring entries the test has looked at (guest_got) */
+
 static void fresh(struct net_backend *b, bool mrg, bool guest_csum, bool host_csum)
 {
+	rx_seen = 0;
 	if (core.txbuf)
 		net_core_free(&core);
 	gq_init(&rxg, RXBASE);
@@ -503,23 +506,25 @@ static void slirp_rx(void *opaque, const void *frame, size_t len)
 /* The next frame the guest got (after running the loop up to ms), or 0. */
 static size_t guest_got(struct event_loop *loop, uint8_t *out, int ms)
 {
-	static unsigned seen;
+	unsigned seen = rx_seen;
 
 	for (int i = 0; i < ms / 10 && used_idx(&rxg) == (uint16_t)seen; i++)
 		loop_run_once(loop, 10);
 	if (used_idx(&rxg) == (uint16_t)seen)
 		return 0;
 	{
-		struct vring_used_elem e = used_elem(&rxg, seen++);
+		struct vring_used_elem e = used_elem(&rxg, seen);
 		struct vring_desc *d = hva(RXBASE, 16 * QN);
 		size_t len = e.len - NET_HDR_SIZE;
 
+		rx_seen = seen + 1;
 		memcpy(out, hva(d[e.id].addr + NET_HDR_SIZE, len), len);
 		return len;
 	}
 }
 
-static void test_slirp(void)
+/* host_loopback: whether 10.0.2.2 reaches the host's loopback (off unless asked for). */
+static void test_slirp(bool host_loopback)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct event_loop *loop;
@@ -531,7 +536,7 @@ static void test_slirp(void)
 	socklen_t sl = sizeof(sa);
 	int us, ret;
 
-	if (loop_create(&loop) || net_slirp_create(loop, &b)) {
+	if (loop_create(&loop) || net_slirp_create(loop, host_loopback, &b)) {
 		ok(0, "slirp: backend created");
 		return;
 	}
@@ -574,7 +579,15 @@ static void test_slirp(void)
 			loop_run_once(loop, 10);
 			r = recvfrom(us, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		}
-		ok(r == 8 && !memcmp(buf, "ping-udp", 8), "slirp: guest UDP to 10.0.2.2 reaches the host's loopback");
+		if (!host_loopback) {
+			ok(r < 0, "slirp (default): guest UDP to 10.0.2.2 does not reach the host's loopback");
+			close(us);
+			net_backend_destroy(b);
+			loop_destroy(loop);
+			return;
+		}
+		ok(r == 8 && !memcmp(buf, "ping-udp", 8), "slirp (host loopback allowed): guest UDP to 10.0.2.2 "
+		   "reaches the host's loopback");
 		if (r == 8)
 			sendto(us, "pong-udp", 8, 0, (struct sockaddr *)&from, fl);
 	}
@@ -611,7 +624,8 @@ int main(void)
 	guest_mem_alloc(&mem, 64 * MiB);
 	test_tx();
 	test_rx();
-	test_slirp();
+	test_slirp(false);
+	test_slirp(true);
 	guest_mem_free(&mem);
 	return tap_done();
 }

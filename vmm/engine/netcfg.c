@@ -15,6 +15,17 @@ int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e)
 {
 	if (!strcmp(s, "slirp") || !strcmp(s, "default") || !strcmp(s, "bridge") || !strcmp(s, "user")) {
 		c->mode = NET_MODE_SLIRP;
+		c->host_loopback = false;
+		return 0;
+	}
+	if (str_has_prefix(s, "slirp:") || str_has_prefix(s, "slirp4netns:")) {
+		const char *opt = strchr(s, ':') + 1;
+
+		/* The host's own loopback services are out of reach unless asked for (podman's rule). */
+		if (strcmp(opt, "allow_host_loopback=true") && strcmp(opt, "allow_host_loopback=false"))
+			return err_set(e, -EINVAL, "--network %s: unknown option (use slirp:allow_host_loopback=true)", s);
+		c->mode = NET_MODE_SLIRP;
+		c->host_loopback = !strcmp(opt, "allow_host_loopback=true");
 		return 0;
 	}
 	if (!strcmp(s, "none")) {
@@ -40,7 +51,7 @@ void netcfg_mode_string(const struct net_config *c, char *buf, size_t len)
 	switch (c->mode) {
 	case NET_MODE_NONE: snprintf(buf, len, "none"); break;
 	case NET_MODE_TAP: snprintf(buf, len, "tap:%s", c->tap); break;
-	default: snprintf(buf, len, "slirp"); break;
+	default: snprintf(buf, len, c->host_loopback ? "slirp:allow_host_loopback=true" : "slirp"); break;
 	}
 }
 

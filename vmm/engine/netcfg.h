@@ -27,6 +27,7 @@ struct port_binding {
 
 struct net_config {
 	enum net_mode mode;
+	bool host_loopback;		/* slirp: 10.0.2.2 reaches the host's loopback too (opt-in) */
 	char tap[16];			/* NET_MODE_TAP: the interface */
 	char mac[18];			/* "02:xx:xx:xx:xx:xx"; "" until generated */
 	char *ip;			/* "A.B.C.D/NN" (tap only), NULL: none */
@@ -38,7 +39,11 @@ struct net_config {
 	size_t nports;
 };
 
-/* "slirp" (also "default", "bridge", "user"), "none", "tap:NAME". 0 or -EINVAL with e. */
+/*
+ * "slirp" (also "default", "bridge", "user"), "slirp:allow_host_loopback=true"
+ * (also "slirp4netns:..." as podman spells it), "none", "tap:NAME".
+ * 0 or -EINVAL with e.
+ */
 int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e);
 /*
  * docker's -p: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ports or equal-length

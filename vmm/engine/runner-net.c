@@ -111,7 +111,11 @@ const struct machine_net_config *runner_net_config(struct runner *r)
 	r->net_cfg = (struct machine_net_config){
 		.backend = n->mode == NET_MODE_TAP ? MACHINE_NET_TAP : MACHINE_NET_SLIRP,
 		.tap = n->tap,
+		.host_loopback = n->host_loopback,
 	};
+	/* docker's --add-host NAME:host-gateway asks to reach the host: its loopback included. */
+	for (char **h = n->extra_hosts; h && *h; h++)
+		r->net_cfg.host_loopback |= str_has_suffix(*h, ":host-gateway");
 	for (int i = 0; i < 6; i++)
 		r->net_cfg.mac[i] = mac[i];
 	return &r->net_cfg;

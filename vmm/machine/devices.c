@@ -192,7 +192,7 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 		if (ret)
 			return ret;
 	} else {
-		ret = net_slirp_create(m->loop, &b);
+		ret = net_slirp_create(m->loop, c->host_loopback, &b);
 		if (ret)
 			return err_sys(e, ret, "user-mode networking");
 	}

@@ -57,6 +57,7 @@ struct machine_net_config {
 	enum machine_net_backend backend;
 	const char *tap;		/* MACHINE_NET_TAP: an existing tap device */
 	uint8_t mac[6];
+	bool host_loopback;		/* slirp: the gateway reaches the host's loopback too */
 };
 
 /* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
