@@ -56,10 +56,13 @@ if unshare -m true 2>/dev/null; then
 else
 	skip "check: missing /dev/kvm" "cannot create a mount namespace here"
 fi
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	cp "$VMM" "$T/vmm-copy" && chmod 755 "$T" "$T/vmm-copy" && chmod 644 "$K" 2>/dev/null
+if [ ! -e /dev/kvm ]; then
+	skip "boot error: /dev/kvm permission" "this host has no /dev/kvm"
+elif [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ -f "$KERNEL" ]; then
+	# A kernel the unprivileged user can read: the refusal must come from /dev/kvm.
+	cp "$VMM" "$T/vmm-copy" && cp "$KERNEL" "$T/vmlinux" && chmod 755 "$T" "$T/vmm-copy" && chmod 644 "$T/vmlinux"
 	bad "boot error: /dev/kvm permission denied names group kvm" "permission denied \(add your user to group 'kvm'" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$T/vmm-copy" boot --kernel "$T/arm64"
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$T/vmm-copy" boot --kernel "$T/vmlinux"
 else
 	skip "boot error: /dev/kvm permission" "needs root to drop to an unprivileged user"
 fi

@@ -17,6 +17,7 @@
 #include "vmm/loop.h"
 #include "vmm/machine/machine-internal.h"
 #include "vmm/x86/boot.h"
+#include "vmm/x86/elf.h"
 #include "vmm/x86/quirks-pvm.h"
 
 #define MIN_MEMORY	(32 * MiB)
@@ -75,6 +76,9 @@ int machine_validate(const struct machine_config *cfg, struct error *e)
 	if (cfg->user_cmdline && strlen(cfg->user_cmdline) >= CMDLINE_MAX - 256)
 		return err_set(e, -E2BIG, "--cmdline is %zu bytes; at most %d fit beside vmm's own parameters",
 			       strlen(cfg->user_cmdline), CMDLINE_MAX - 257);
+	/* The kernel itself (ELF, x86-64, fits in RAM): a bad one is refused before /dev/kvm is opened. */
+	if ((ret = elf_check_file(cfg->kernel, cfg->mem_size, e)))
+		return ret;
 	if (cfg->nshares > MACHINE_MAX_SHARES)
 		return err_set(e, -E2BIG, "%u shared folders: at most %d", cfg->nshares, MACHINE_MAX_SHARES);
 	for (unsigned i = 0; i < cfg->nshares; i++) {

@@ -21,5 +21,10 @@ struct elf_image {
  */
 int elf_load(const char *name, const void *img, size_t size,
 	     const struct guest_mem *mem, struct elf_image *out, struct error *e);
+/*
+ * The same checks on the file at path for a guest of mem_size bytes, without
+ * loading it: before /dev/kvm is opened, a bad kernel is one clear line.
+ */
+int elf_check_file(const char *path, uint64_t mem_size, struct error *e);
 
 #endif
