@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
@@ -46,4 +47,48 @@ int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const 
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(cli, argc - 1, argv + 1);
 	return cli_usage_error(cmd, "unknown command '%s'", argv[1]);
+}
+
+int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
+		json_object *(*get)(struct cli *cli, const char *name, struct error *e), void (*usage)(FILE *))
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_object *all = json_object_new_array();
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (c == 'f' && template_parse(optarg, &t, &e))
+			status = cli_fail(&e, EXIT_VMM_ERROR);
+		else if (c == 'h') {
+			usage(stdout);
+			goto out;
+		} else if (c != 'f')
+			status = cli_bad_option(cmd, argv);
+	}
+	if (!status && optind >= argc)
+		status = cli_usage_error(cmd, "'%s inspect' requires at least one name", cmd);
+	for (int i = optind; !status && i < argc; i++) {
+		json_object *o = get(cli, argv[i], &e);
+
+		if (!o)
+			status = cli_fail(&e, EXIT_VMM_ERROR);
+		else
+			json_object_array_add(all, o);
+	}
+	if (!status && t && template_print(t, NULL, all, stdout, &e))
+		status = cli_fail(&e, EXIT_VMM_ERROR);
+	if (!status && !t)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	template_free(t);
+	json_object_put(all);
+	return status;
 }

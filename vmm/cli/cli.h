@@ -2,6 +2,7 @@
 #ifndef VMM_CLI_CLI_H
 #define VMM_CLI_CLI_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,12 @@ struct cli_verb {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
 };
+/*
+ * `vmm X inspect [-f TEMPLATE] NAME...`: get() makes each one's JSON (NULL with
+ * e when there is none); a JSON array, or the template once per object.
+ */
+int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
+		json_object *(*get)(struct cli *cli, const char *name, struct error *e), void (*usage)(FILE *));
 /* Run argv[1]'s verb; none, -h or --help prints usage (to stderr and 2 when none). */
 int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const struct cli_verb *verbs,
 		 size_t n, void (*usage)(FILE *));

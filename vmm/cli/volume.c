@@ -195,53 +195,21 @@ out:
 	return status;
 }
 
+static json_object *get_one(struct cli *cli, const char *name, struct error *e)
+{
+	struct volume x;
+	json_object *o;
+
+	if (volume_get(cli->paths.root, name, &x, e))
+		return NULL;
+	o = volume_to_json(&x);
+	volume_free(&x);
+	return o;
+}
+
 static int inspect(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	json_object *all = json_object_new_array();
-	struct template *t = NULL;
-	struct error e = { 0 };
-	int c, status = 0;
-
-	optind = 1;
-	while (!status && (c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (template_parse(optarg, &t, &e))
-				status = cli_fail(&e, EXIT_VMM_ERROR);
-			break;
-		case 'h': usage(stdout); goto out;
-		default: status = cli_bad_option("volume", argv);
-		}
-	}
-	if (!status && optind >= argc)
-		status = cli_usage_error("volume", "'volume inspect' requires at least one VOLUME");
-	for (int i = optind; !status && i < argc; i++) {
-		struct volume v;
-
-		if (volume_get(cli->paths.root, argv[i], &v, &e)) {
-			status = cli_fail(&e, EXIT_VMM_ERROR);
-			break;
-		}
-		json_object_array_add(all, volume_to_json(&v));
-		volume_free(&v);
-	}
-	for (size_t i = 0; !status && t && i < json_object_array_length(all); i++) {
-		if (template_render(t, json_object_array_get_idx(all, i), stdout, &e))
-			status = cli_fail(&e, EXIT_VMM_ERROR);
-		putchar('\n');
-	}
-	if (!status && !t)
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-out:
-	template_free(t);
-	json_object_put(all);
-	return status;
+	return cli_inspect(cli, "volume", argc, argv, get_one, usage);
 }
 
 static int rm(struct cli *cli, int argc, char **argv)
