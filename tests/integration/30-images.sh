@@ -271,3 +271,16 @@ expect_eq "store: the image store is ours alone (0700)" "700 700" \
 	"$(stat -c %a "$VMM_ROOT/oci" "$VMM_ROOT/oci/blobs/sha256" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "store: no blob is readable by others" "" \
 	"$(find "$VMM_ROOT/oci/blobs" -type f -perm /044 | head -3)"
+
+# Go templates (--format, -f) as docker takes them, in a store of their own.
+export VMM_ROOT="$T/root-fmt"
+"$VMM" load -i "$T/one-docker.tar" >/dev/null 2>&1
+expect_eq "images --format: a template per image" "one:v1" "$("$VMM" images --format '{{.Repository}}:{{.Tag}}' one)"
+expect_eq "images --format table: docker's titles, aligned" "REPOSITORY   TAG
+one          v1" "$("$VMM" images --format 'table {{.Repository}}\t{{.Tag}}' one)"
+expect_eq "image inspect -f" "amd64 linux" "$("$VMM" image inspect -f '{{.Architecture}} {{.Os}}' one:v1)"
+expect_eq "inspect -f of an image" "one:v1" "$("$VMM" inspect -f '{{index .RepoTags 0}}' one:v1 | sed 's|.*/||')"
+out=$("$VMM" images --format '{{.Repository' 2>&1); rc=$?
+expect_eq "images --format: a broken template is one line, exit 125" "125 vmm: error: template: unclosed action (missing }})" "$rc $out"
+out=$("$VMM" image inspect -f '{{.Nope.Deeper}}' one:v1 2>&1); rc=$?
+expect_eq "image inspect -f: a missing field prints <no value>, as docker" "0 <no value>" "$rc $out"

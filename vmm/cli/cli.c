@@ -49,6 +49,24 @@ int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const 
 	return cli_usage_error(cmd, "unknown command '%s'", argv[1]);
 }
 
+int cli_print_objects(json_object *all, const char *format)
+{
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int ret = 0;
+
+	if (!format) {
+		/* docker's layout: indented, a space after each colon */
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	}
+	if (template_parse(format, &t, &e) || template_print(t, NULL, all, stdout, &e))
+		ret = cli_fail(&e, EXIT_VMM_ERROR);
+	template_free(t);
+	return ret;
+}
+
 int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
 		json_object *(*get)(struct cli *cli, const char *name, struct error *e), void (*usage)(FILE *))
 {
@@ -58,19 +76,26 @@ int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	json_object *all = json_object_new_array();
+	const char *format = NULL;
 	struct template *t = NULL;
 	struct error e = { 0 };
 	int c, status = 0;
 
 	optind = 1;
 	while (!status && (c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		if (c == 'f' && template_parse(optarg, &t, &e))
-			status = cli_fail(&e, EXIT_VMM_ERROR);
-		else if (c == 'h') {
+		if (c == 'f') {
+			format = optarg;
+			/* a bad template is refused before anything is looked up */
+			if (template_parse(optarg, &t, &e))
+				status = cli_fail(&e, EXIT_VMM_ERROR);
+			template_free(t);
+			t = NULL;
+		} else if (c == 'h') {
 			usage(stdout);
 			goto out;
-		} else if (c != 'f')
+		} else {
 			status = cli_bad_option(cmd, argv);
+		}
 	}
 	if (!status && optind >= argc)
 		status = cli_usage_error(cmd, "'%s inspect' requires at least one name", cmd);
@@ -82,13 +107,9 @@ int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
 		else
 			json_object_array_add(all, o);
 	}
-	if (!status && t && template_print(t, NULL, all, stdout, &e))
-		status = cli_fail(&e, EXIT_VMM_ERROR);
-	if (!status && !t)
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!status)
+		status = cli_print_objects(all, format);
 out:
-	template_free(t);
 	json_object_put(all);
 	return status;
 }

@@ -46,6 +46,8 @@ struct cli_verb {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
 };
+/* inspect's output: all (a JSON array) pretty-printed, or format once per object. */
+int cli_print_objects(json_object *all, const char *format);
 /*
  * `vmm X inspect [-f TEMPLATE] NAME...`: get() makes each one's JSON (NULL with
  * e when there is none); a JSON array, or the template once per object.
@@ -78,6 +80,8 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_image(struct cli *cli, int argc, char **argv);
 int cmd_image_inspect(struct cli *cli, int argc, char **argv);
+/* vmm image inspect of names[0..n), as JSON or through format. */
+int image_inspect_names(struct cli *cli, char **names, int n, const char *format);
 int cmd_image_prune(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_load(struct cli *cli, int argc, char **argv);

@@ -108,18 +108,48 @@ static json_object *image_json(const struct image *img)
 	return o;
 }
 
-int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+int image_inspect_names(struct cli *cli, char **names, int n, const char *format)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct error e = { 0 };
 	json_object *out;
 	struct store *s;
-	int c, status = 0;
+	int status = 0;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	if (!(s = cli_store_open(cli->paths.root)))
+		return 1;
+	out = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct image *img;
+
+		if (image_open(s, names[i], &img, &e)) {
+			status = cli_fail(&e, 1);
+			continue;
+		}
+		json_object_array_add(out, image_json(img));
+		image_close(img);
+	}
+	if (!status)
+		status = cli_print_objects(out, format);
+	json_object_put(out);
+	store_close(s);
+	return status;
+}
+
+int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (c == 'f') {
+			format = optarg;
+			continue;
+		}
 		if (c == 'h') {
 			usage();
 			return 0;
@@ -128,23 +158,5 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("image inspect", "missing IMAGE");
-	if (!(s = cli_store_open(cli->paths.root)))
-		return 1;
-	out = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		struct image *img;
-
-		if (image_open(s, argv[i], &img, &e)) {
-			status = cli_fail(&e, 1);
-			continue;
-		}
-		json_object_array_add(out, image_json(img));
-		image_close(img);
-	}
-	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_SPACED |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(out);
-	store_close(s);
-	return status;
+	return image_inspect_names(cli, argv + optind, argc - optind, format);
 }

@@ -7,6 +7,7 @@
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
+#include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
@@ -28,7 +29,8 @@ static void usage(void)
 	       "  -a, --all          show all images (vmm keeps no intermediate images)\n"
 	       "  -q, --quiet        only image IDs\n"
 	       "      --no-trunc     full image IDs\n"
-	       "      --format json  one JSON object per line\n"
+	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
+	       "                     '{{.Repository}}:{{.Tag}}', 'table {{.ID}}\\t{{.Size}}'\n"
 	       "  -h, --help         show this help\n");
 }
 
@@ -55,7 +57,7 @@ static bool filter_match(const struct image_ref *f, const char *full)
 	       (!f->tag[0] || !strcmp(f->tag, r.tag));
 }
 
-static void print_json(const struct row *r, bool no_trunc)
+static json_object *row_json(const struct row *r, bool no_trunc)
 {
 	json_object *o = json_object_new_object();
 	char buf[64], size[32];
@@ -76,9 +78,31 @@ static void print_json(const struct row *r, bool no_trunc)
 	json_object_object_add(o, "Tag", json_object_new_string(r->tag));
 	json_object_object_add(o, "UniqueSize", json_object_new_string("N/A"));
 	json_object_object_add(o, "VirtualSize", json_object_new_string(size));
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	return o;
+}
+
+/* --format json: {{json .}}; else a template, with docker's column titles for a table. */
+static int print_format(const char *format, const struct row *rows, size_t n, bool no_trunc)
+{
+	json_object *all = json_object_new_array(), *header;
+	struct template *t = NULL;
+	struct error e = { 0 };
+	int ret;
+
+	if (template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+		json_object_put(all);
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(all, row_json(&rows[i], no_trunc));
+	header = json_tokener_parse("{\"Repository\":\"REPOSITORY\",\"Tag\":\"TAG\",\"ID\":\"IMAGE ID\","
+				    "\"CreatedSince\":\"CREATED\",\"CreatedAt\":\"CREATED AT\",\"Size\":\"SIZE\","
+				    "\"Digest\":\"DIGEST\",\"VirtualSize\":\"VIRTUAL SIZE\"}");
+	ret = template_print(t, header, all, stdout, &e) ? cli_fail(&e, EXIT_VMM_ERROR) : 0;
+	json_object_put(header);
+	json_object_put(all);
+	template_free(t);
+	return ret;
 }
 
 static void print_table(const struct row *rows, size_t n, bool no_trunc)
@@ -131,7 +155,8 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct error e = { 0 };
-	bool quiet = false, no_trunc = false, json = false, have_filter = false;
+	bool quiet = false, no_trunc = false, have_filter = false;
+	const char *format = NULL;
 	struct image_entry *v = NULL;
 	struct image_ref filter;
 	struct row *rows = NULL;
@@ -150,10 +175,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			no_trunc = true;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "json"))
-				return cli_usage_error("images", "unsupported --format '%s' (only json)",
-						       optarg);
-			json = true;
+			format = optarg;
 			break;
 		case 'h':
 			usage();
@@ -218,11 +240,11 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; quiet && i < nr; i++)
 		printf("%.*s\n", no_trunc ? DIGEST_STR_LEN : 12,
 		       no_trunc ? rows[i].id : digest_hex(rows[i].id));
-	for (size_t i = 0; !quiet && json && i < nr; i++)
-		print_json(&rows[i], no_trunc);
-	if (!quiet && !json)
-		print_table(rows, nr, no_trunc);
 	ret = 0;
+	if (!quiet && format)
+		ret = print_format(format, rows, nr, no_trunc);
+	else if (!quiet)
+		print_table(rows, nr, no_trunc);
 out:
 	free(rows);
 	image_entries_free(v, n);

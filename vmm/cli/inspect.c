@@ -105,20 +105,27 @@ static bool is_container(struct container **list, size_t n, const char *ref)
 int cmd_inspect(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct error e = { 0 };
 	struct container **list;
+	const char *format = NULL;
 	json_object *out;
 	size_t n;
 	int c, status = 0;
 	bool any = false;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		if (c == 'f') {
+			format = optarg;
+			continue;
+		}
 		if (c == 'h') {
-			printf("Usage: vmm inspect NAME|ID...\n\n"
-			       "Show containers as JSON (images too: see 'vmm image inspect').\n");
+			printf("Usage: vmm inspect [-f TEMPLATE] NAME|ID...\n\n"
+			       "Show containers as JSON (images too: see 'vmm image inspect'), or each\n"
+			       "through a Go template: -f '{{.State.ExitCode}}'.\n");
 			return 0;
 		}
 		return cli_bad_option("inspect", argv);
@@ -131,7 +138,7 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 		any |= is_container(list, n, argv[i]);
 	container_list_free(list, n);
 	if (!any)	/* like docker: not a container, so maybe an image */
-		return cmd_image_inspect(cli, argc, argv);
+		return image_inspect_names(cli, argv + optind, argc - optind, format);
 
 	out = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
@@ -144,8 +151,8 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
 		json_object_array_add(out, container_json(ct));
 		container_free(ct);
 	}
-	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!status)
+		status = cli_print_objects(out, format);
 	json_object_put(out);
 	return status;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
 #include "vmm/engine/container-net.h"
@@ -55,7 +56,8 @@ static void usage(void)
 	       "  -a, --all          show all containers\n"
 	       "  -q, --quiet        only container IDs\n"
 	       "      --no-trunc     full IDs and commands\n"
-	       "      --format json  one JSON object per line\n");
+	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
+	       "                     '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'\n");
 }
 
 int cmd_ps(struct cli *cli, int argc, char **argv)
@@ -69,10 +71,13 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct error e = { 0 };
-	bool all = false, quiet = false, no_trunc = false, json = false;
+	bool all = false, quiet = false, no_trunc = false;
+	const char *format = NULL;
+	json_object *rows = NULL, *header;
+	struct template *t = NULL;
 	struct container **list;
 	size_t n;
-	int c;
+	int c, status_code = 0;
 
 	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -80,9 +85,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'n': no_trunc = true; break;
 		case 'f':
-			if (strcmp(optarg, "json"))
-				return cli_usage_error("ps", "--format %s: only 'json' is supported", optarg);
-			json = true;
+			format = optarg;
 			break;
 		case 'h': usage(); return 0;
 		default: return cli_bad_option("ps", argv);
@@ -90,9 +93,16 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
-	if (container_list(cli->paths.root, &list, &n, &e))
+	/* --format json is {{json .}}; a template is checked before anything is listed. */
+	if (format && !quiet && template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	if (container_list(cli->paths.root, &list, &n, &e)) {
+		template_free(t);
 		return cli_fail(&e, 1);
-	if (!quiet && !json)
+	}
+	if (t)
+		rows = json_object_new_array();
+	else if (!quiet)
 		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
 		       "CREATED", "STATUS", "PORTS", "NAMES");
 	for (size_t i = 0; i < n; i++) {
@@ -112,7 +122,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		fmt_command(ct->cfg.argv, cmd, sizeof(cmd), !no_trunc);
 		container_ports_format(st.ports, st.status == CONTAINER_RUNNING ? st.nports : 0, ports, sizeof(ports));
 		fmt_short_ref(ct->cfg.image_name ? ct->cfg.image_name : ct->cfg.image, image, sizeof(image));
-		if (json) {
+		if (t) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "ID", json_object_new_string(ct->cfg.id));
@@ -124,13 +134,24 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "ExitCode", json_object_new_int(st.exit_code));
 			json_object_object_add(o, "Names", json_object_new_string(ct->cfg.name));
 			json_object_object_add(o, "Ports", json_object_new_string(ports));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
+			json_object_object_add(o, "RunningFor", json_object_new_string(created));
+			json_object_array_add(rows, o);
 			continue;
 		}
 		printf("%.12s   %-20s %-22s %-16s %-26s %-20s %s\n", ct->cfg.id, image, cmd, created,
 		       status, ports, ct->cfg.name);
 	}
 	container_list_free(list, n);
-	return 0;
+	if (t) {
+		header = json_tokener_parse("{\"ID\":\"CONTAINER ID\",\"Image\":\"IMAGE\",\"Command\":\"COMMAND\","
+					    "\"CreatedAt\":\"CREATED AT\",\"RunningFor\":\"CREATED\",\"State\":\"STATE\","
+					    "\"Status\":\"STATUS\",\"ExitCode\":\"EXIT CODE\",\"Names\":\"NAMES\","
+					    "\"Ports\":\"PORTS\"}");
+		if (template_print(t, header, rows, stdout, &e))
+			status_code = cli_fail(&e, EXIT_VMM_ERROR);
+		json_object_put(header);
+		json_object_put(rows);
+		template_free(t);
+	}
+	return status_code;
 }
