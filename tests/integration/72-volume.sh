@@ -14,11 +14,11 @@ v volume create --label tier=db --label owner=ci data2 >/dev/null
 anon=$(v volume create)
 expect_match "create without a name: a random 64-hex name" "^[0-9a-f]{64}$" "$anon"
 
+# Sorted by name: the random name may come before or after data1 and data2.
+sorted=$(printf '%s\n' "$anon" data1 data2 | LC_ALL=C sort)
 expect_eq "ls: docker's table" "DRIVER    VOLUME NAME
-local     $anon
-local     data1
-local     data2" "$(v volume ls)"
-expect_eq "ls -q" "$anon data1 data2" "$(v volume ls -q | tr '\n' ' ' | sed 's/ $//')"
+$(echo "$sorted" | sed 's/^/local     /')" "$(v volume ls)"
+expect_eq "ls -q" "$(echo "$sorted" | tr '\n' ' ' | sed 's/ $//')" "$(v volume ls -q | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "ls -f label=tier=db" "data2" "$(v volume ls -q -f label=tier=db)"
 expect_eq "ls -f label=owner" "data2" "$(v volume ls -q -f label=owner)"
 expect_eq "ls -f name=ta1" "data1" "$(v volume ls -q -f name=ta1)"
