@@ -97,6 +97,8 @@ int cmd_domain(struct cli *cli, int argc, char **argv);
 int cmd_volume(struct cli *cli, int argc, char **argv);
 int cmd_network(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_create(struct cli *cli, int argc, char **argv);
+int cmd_rename(struct cli *cli, int argc, char **argv);
 /* "vmm version X" for vmm --version. */
 void cli_print_version(void);
 

@@ -12,12 +12,14 @@
 #include "vmm/base/util.h"
 
 static const struct cli_command commands[] = {
+	{ "create", cmd_create, "Create a container, ready to start (vmm run's options)" },
 	{ "run", cmd_run, "Run a command in a new container (its own micro-VM)" },
 	{ "ps", cmd_ps, "List containers" },
 	{ "start", cmd_start, "Start stopped containers" },
 	{ "stop", cmd_stop, "Stop running containers" },
 	{ "restart", cmd_restart, "Restart containers" },
 	{ "kill", cmd_kill, "Send a signal to running containers" },
+	{ "rename", cmd_rename, "Rename a container" },
 	{ "rm", cmd_rm, "Remove containers" },
 	{ "exec", cmd_exec, "Run a command in a running container" },
 	{ "logs", cmd_logs, "Show a container's output" },

@@ -9,6 +9,7 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
+#include "vmm/cli/run.h"
 #include "vmm/cli/run-mounts.h"
 #include "vmm/cli/run-net.h"
 #include "vmm/engine/container.h"
@@ -19,14 +20,6 @@
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
        OPT_READ_ONLY, OPT_COLD };
 
-struct run_opts {
-	struct create_config c;
-	struct start_opts start;
-	bool detach;
-	char **env, **env_files;
-	struct run_net_opts net;
-	struct run_mount_opts mounts;
-};
 
 static void usage(void)
 {
@@ -120,7 +113,7 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 	}
 }
 
-static int parse_args(int argc, char **argv, struct run_opts *o)
+int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "rm", no_argument, NULL, OPT_RM },
@@ -172,7 +165,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct error e = { 0 };
 	int ret, status = EXIT_VMM_ERROR;
 
-	ret = parse_args(argc, argv, &o);
+	ret = run_parse_args(argc, argv, &o);
 	if (ret) {
 		status = ret == 1 ? 0 : ret;
 		goto out;
@@ -181,17 +174,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		status = cli_usage_error("run", "requires an IMAGE (e.g. vmm run busybox echo hello)");
 		goto out;
 	}
-	o.c.image = argv[optind];
-	o.c.cmd = argv + optind + 1;
-	o.c.env = o.env;
-	o.c.env_files = o.env_files;
-	o.c.net = &o.net.net;
-	o.c.publish_all = o.net.publish_all;
-	o.c.mounts = o.mounts.specs;
-	o.c.nmounts = o.mounts.nspecs;
-	o.c.volumes_from = o.mounts.volumes_from;
-	o.start.attach = !o.detach;
-	o.start.interactive = o.c.interactive;
+	run_fill_config(&o, argc, argv);
 	if (engine_create(&cli->paths, &o.c, &ct, &e) ||
 	    engine_start(&cli->paths, ct, &o.start, &status, &e)) {
 		status = cli_fail(&e, EXIT_VMM_ERROR);
@@ -201,9 +184,29 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		printf("%s\n", ct->cfg.id);
 out:
 	container_free(ct);
-	strv_free(o.env);
-	strv_free(o.env_files);
-	run_net_opts_free(&o.net);
-	run_mount_opts_free(&o.mounts);
+	run_opts_free(&o);
 	return status;
+}
+
+void run_fill_config(struct run_opts *o, int argc, char **argv)
+{
+	o->c.image = argv[optind];
+	o->c.cmd = argv + optind + 1;
+	o->c.env = o->env;
+	o->c.env_files = o->env_files;
+	o->c.net = &o->net.net;
+	o->c.publish_all = o->net.publish_all;
+	o->c.mounts = o->mounts.specs;
+	o->c.nmounts = o->mounts.nspecs;
+	o->c.volumes_from = o->mounts.volumes_from;
+	o->start.attach = !o->detach;
+	o->start.interactive = o->c.interactive;
+}
+
+void run_opts_free(struct run_opts *o)
+{
+	strv_free(o->env);
+	strv_free(o->env_files);
+	run_net_opts_free(&o->net);
+	run_mount_opts_free(&o->mounts);
 }

@@ -1,20 +1,30 @@
-/* Starting a container's vmm process, shared by run, start and restart. */
+/*
+ * vmm run's options, shared with vmm create (the same flags, docker's):
+ * parsed into a create config for the engine and start options.
+ */
 #ifndef VMM_CLI_RUN_H
 #define VMM_CLI_RUN_H
 
 #include <stdbool.h>
 
-struct cli;
-struct container;
-struct runner_opts;
+#include "vmm/cli/run-mounts.h"
+#include "vmm/cli/run-net.h"
+#include "vmm/engine/create.h"
+#include "vmm/engine/lifecycle.h"
 
-/*
- * Run ct in this process (attached) or in a detached child (detach: returns
- * once its process started, after printing the ID). A fresh container (run)
- * whose process never started is removed (no leftovers), as is one with --rm
- * once it ends.
- */
-int cli_container_start(struct cli *cli, struct container *ct, const struct runner_opts *opts,
-			bool detach, bool fresh);
+struct run_opts {
+	struct create_config c;
+	struct start_opts start;
+	bool detach;
+	char **env, **env_files;
+	struct run_net_opts net;
+	struct run_mount_opts mounts;
+};
+
+/* Parse the options before IMAGE: 0, 1 after --help, else the usage error's exit status. */
+int run_parse_args(int argc, char **argv, struct run_opts *o);
+/* With IMAGE at argv[optind]: the engine's config and the start options. */
+void run_fill_config(struct run_opts *o, int argc, char **argv);
+void run_opts_free(struct run_opts *o);
 
 #endif

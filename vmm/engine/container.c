@@ -593,3 +593,34 @@ void container_free(struct container *c)
 	free(c->dir);
 	free(c);
 }
+
+int container_rename(const char *root, const char *ref, const char *name, struct error *e)
+{
+	struct container **list, *c = NULL;
+	size_t n;
+	int ret;
+
+	if (!container_name_valid(name))
+		return err_set(e, -EINVAL, "invalid container name \"%s\" (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)", name);
+	if ((ret = container_list(root, &list, &n, e)))
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!strcmp(list[i]->cfg.name, name))
+			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s",
+				      name, list[i]->cfg.id);
+	container_list_free(list, n);
+	if (!ret)
+		ret = container_open(root, ref, &c, e);
+	if (!ret) {
+		char *old = c->cfg.name;
+
+		c->cfg.name = strdup(name);
+		if (!c->cfg.name)
+			ret = err_set(e, -ENOMEM, "out of memory");
+		else if ((ret = write_json(c, CONFIG_FILE, config_json(&c->cfg))))
+			err_sys(e, ret, "container %s: cannot write its configuration", ref);
+		free(old);
+	}
+	container_free(c);
+	return ret;
+}

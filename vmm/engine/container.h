@@ -70,6 +70,8 @@ struct container {
 	int lock_fd;		/* held while we run it, else -1 */
 };
 
+/* Give the container ref another name (unused, valid). 0 or -errno with e. */
+int container_rename(const char *root, const char *ref, const char *name, struct error *e);
 /* A fresh random 64-hex ID. */
 int container_new_id(char id[CONTAINER_ID_LEN + 1]);
 /* A docker-like random name ("brave_turing"). */

@@ -1,0 +1,42 @@
+#!/bin/sh
+# vmm create (a container ready to start, no VM yet), rename, inspect -f, ps
+# --format, rm -v, and volumes in use by a container: all host-side.
+. tests/integration/lib.sh
+
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "create: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+v() { "$VMM" "$@"; }
+
+id=$(v create --name c1 -e A=1 -v /anon -v named:/data --tmpfs /t:size=1m -v "$T/host:/host:ro" busybox echo hi)
+expect_match "create prints the new container's ID" "^[0-9a-f]{64}$" "$id"
+expect_eq "ps -a --format: created, not running" "c1 created" "$(v ps -a --format '{{.Names}} {{.State}}')"
+expect_eq "ps (running only) does not show it" "" "$(v ps -q)"
+expect_eq "inspect -f: status, command, env" "created echo [hi] A=1" \
+	"$(v inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{range .Config.Env}}{{if eq . "A=1"}}{{.}}{{end}}{{end}}' c1)"
+expect_eq "inspect -f: the mounts, as docker shows them" "volume:/anon:true volume:/data:true tmpfs:/t:true bind:/host:false" \
+	"$(v inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}' c1 | sed 's/ $//')"
+check "-v created the missing host folder, as docker does" test -d "$T/host"
+expect_eq "the named and the anonymous volume exist" "2" "$(v volume ls -q | wc -l)"
+out=$(v volume rm named 2>&1); rc=$?
+expect_eq "volume rm of a volume a (stopped) container uses is refused" "125 vmm: error: remove named: volume is in use - [$(echo "$id" | cut -c1-12)]" "$rc $out"
+expect_eq "volume ls -f dangling=false lists both" "2" "$(v volume ls -q -f dangling=false | wc -l)"
+
+check "rename c1 c2" v rename c1 c2
+expect_eq "renamed" "c2" "$(v ps -a --format '{{.Names}}')"
+v create --name c3 busybox true >/dev/null
+out=$(v rename c2 c3 2>&1); rc=$?
+expect_eq "rename to a name in use is refused" "125 vmm: error: the container name \"c3\" is already in use by container $(v inspect -f '{{.Id}}' c3 | cut -c1-12)" "$rc $out"
+out=$(v rename c2 'bad/name' 2>&1); rc=$?
+expect_eq "rename to an invalid name is refused" "125 vmm: error: invalid container name \"bad/name\" (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)" "$rc $out"
+out=$(v create --name c3 busybox true 2>&1); rc=$?
+expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
+expect_eq "create with a name in use exits 125" 125 "$rc"
+
+expect_eq "rm -v: prints the name" "c2" "$(v rm -v c2)"
+expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v volume ls -q)"
+check "volume rm works once no container uses it" v volume rm named
+v rm c3 >/dev/null
+expect_eq "nothing left" "" "$(v ps -aq)"
