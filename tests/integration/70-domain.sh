@@ -196,6 +196,37 @@ expect_eq "undefine: gone from the list" "from-libvirt piped" "$(v domain list -
 out=$(v domain undefine demo 2>&1); rc=$?
 expect_eq "undefine twice" "125 vmm: error: no domain named 'demo' (see 'vmm domain list --all')" "$rc $out"
 
+# vmm inspect --format libvirt: a container's VM as domain XML, accepted by libvirt.
+export VMM_RUNTIME="$T/run"
+if scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	v create --name web -p 8080:80 -e 'X=a<b&c' -v /anon busybox httpd -f >/dev/null
+	v inspect --format libvirt web > "$T/ct.xml"; rc=$?
+	expect_eq "inspect --format libvirt: exit 0" 0 "$rc"
+	check "a container's XML passes virt-xml-validate" virt-xml-validate "$T/ct.xml" domain
+	disk=$(v inspect -f '{{.Id}}' web)
+	check "the XML names the container's overlay" grep -q "<source file=\"$VMM_ROOT/containers/$disk/disk.qcow2\"/>" "$T/ct.xml"
+	base=$(sed -n '/<backingStore/,/<\/backingStore>/s:.*<source file="\(.*\)"/>.*:\1:p' "$T/ct.xml")
+	check "and its backing file, the image's base disk, which exists" test -f "$base"
+	expect_eq "the backing file is the one the overlay's header names" "$base" \
+		"$(v disk info --json "$VMM_ROOT/containers/$disk/disk.qcow2" | sed -n 's/.*"full-backing-filename": *"\([^"]*\)".*/\1/p')"
+	expect_match "the published port is a libvirt port forward" '<range start="8080" to="80"/>' "$(cat "$T/ct.xml")"
+	expect_match "the container's facts are vmm metadata (escaped)" \
+		'<vmm:image>busybox</vmm:image>.*<vmm:arg>httpd</vmm:arg><vmm:arg>-f</vmm:arg>.*<vmm:var>X=a&lt;b&amp;c</vmm:var>.*<vmm:mount type="volume"' \
+		"$(cat "$T/ct.xml")"
+	tvirsh "define $T/ct.xml; dumpxml web" | domain_xml > "$T/ct-virsh.xml"
+	check "virsh define accepts the container's XML" grep -q "<name>web</name>" "$T/ct-virsh.xml"
+	check "virsh kept vmm's metadata" grep -q "<vmm:image>busybox</vmm:image>" "$T/ct-virsh.xml"
+	out=$(v domain define "$T/ct-virsh.xml" 2>&1)
+	expect_eq "virsh's dump of it defines into vmm" "Domain 'web' defined from $T/ct-virsh.xml" "$(echo "$out" | head -1)"
+	check "vmm -> virsh -> vmm: the same XML as the container's" sh -c "'$VMM' domain dumpxml web | cmp - '$T/ct.xml'"
+	out=$(v inspect --format libvirt nosuch 2>&1); rc=$?
+	expect_eq "inspect --format libvirt of no container" "1 vmm: error: no such container: nosuch" "$rc $out"
+	v domain undefine web >/dev/null
+	v rm -v web >/dev/null
+else
+	fail "inspect --format libvirt: busybox image" "$(tail -2 "$T/img.log")"
+fi
+
 # vmm domain run: the definition boots. Bad input first (refused before /dev/kvm).
 cat > "$T/nokernel.xml" <<XML
 <domain type='kvm'><name>nokernel</name><memory unit='MiB'>128</memory>
