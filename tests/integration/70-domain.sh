@@ -58,6 +58,12 @@ cat > "$T/demo.xml" <<XML
       </portForward>
       <model type='virtio'/>
     </interface>
+    <filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <source dir='$T/shared'/>
+      <target dir='data'/>
+      <readonly/>
+    </filesystem>
     <serial type='file'><source path='$T/console.log'/><target port='0'/></serial>
     <vsock model='virtio'><cid auto='no' address='5'/></vsock>
     <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
@@ -88,6 +94,9 @@ expect_match "dumpxml: escaped path kept" "disk &amp; more.qcow2" "$(cat "$T/vmm
 expect_match "dumpxml: metadata kept" "<vmm:image>busybox:latest</vmm:image>" "$(cat "$T/vmm.xml")"
 expect_match "dumpxml: second disk read-only with its serial" "<readonly/>[[:space:]]*<serial>DATA1</serial>" "$(tr -d '\n' < "$T/vmm.xml")"
 expect_match "dumpxml: port range" "<range start=\"9000\" end=\"9002\"/>" "$(cat "$T/vmm.xml")"
+expect_match "dumpxml: a read-only virtio-fs share, guest RAM shared for it" \
+	"<access mode=\"shared\"/>.*<filesystem type=\"mount\" accessmode=\"passthrough\"> *<driver type=\"virtiofs\"/> *<source dir=\"$T/shared\"/> *<target dir=\"data\"/> *<readonly/>" \
+	"$(tr -d '\n' < "$T/vmm.xml")"
 
 # libvirt accepts what vmm writes, and vmm accepts what libvirt writes back.
 tvirsh "define $T/vmm.xml; dumpxml demo" | domain_xml > "$T/virsh.xml"
@@ -178,7 +187,7 @@ bad "firmware boot" "s:<kernel>.*</kernel>:<loader>/usr/share/OVMF/OVMF_CODE.fd<
 	"/domain/os/loader: firmware and container boot are not supported: vmm boots a kernel directly (give <kernel> and <initrd>)"
 bad "memory unit" "s:<memory unit='MiB'>:<memory unit='furlongs'>:" \
 	"/domain/memory: unit 'furlongs' unknown (use KiB, MiB, GiB, ...)"
-bad "not XML" "s:</domain>::" "not well-formed XML (line 49): Premature end of data in tag domain line 1"
+bad "not XML" "s:</domain>::" "not well-formed XML (line $(($(wc -l < "$T/demo.xml") + 1))): Premature end of data in tag domain line 1"
 bad "an entity declaration" "1s:^:<!DOCTYPE domain [<!ENTITY x 'y'>]>:" \
 	"domain XML with a <!DOCTYPE> is refused (no DTDs or entities)"
 expect_eq "bad input: no domain created or changed" "$before $cksum_before" \
@@ -209,6 +218,9 @@ if scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
 	check "and its backing file, the image's base disk, which exists" test -f "$base"
 	expect_eq "the backing file is the one the overlay's header names" "$base" \
 		"$(v disk info --json "$VMM_ROOT/containers/$disk/disk.qcow2" | sed -n 's/.*"full-backing-filename": *"\([^"]*\)".*/\1/p')"
+	expect_match "the volume is a virtio-fs share of its folder" \
+		"<filesystem type=\"mount\" accessmode=\"passthrough\"> *<driver type=\"virtiofs\"/> *<source dir=\"$VMM_ROOT/volumes/[0-9a-f]{64}/_data\"/> *<target dir=\"vmmfs0\"/>" \
+		"$(tr -d '\n' < "$T/ct.xml")"
 	expect_match "the published port is a libvirt port forward" '<range start="8080" to="80"/>' "$(cat "$T/ct.xml")"
 	expect_match "the container's facts are vmm metadata (escaped)" \
 		'<vmm:image>busybox</vmm:image>.*<vmm:arg>httpd</vmm:arg><vmm:arg>-f</vmm:arg>.*<vmm:var>X=a&lt;b&amp;c</vmm:var>.*<vmm:mount type="volume"' \

@@ -79,7 +79,12 @@ static void test_round_trip(void)
 		  "<disk type='file'><source file='/d/&quot;odd&lt;.img'/><target dev='vda'/>"
 		  "<backingStore type='file'><format type='qcow2'/><source file='/d/base'/>"
 		  "</backingStore></disk><interface type='ethernet'><target dev='tap7' managed='no'/>"
-		  "</interface><serial type='file'><source path='/tmp/c.log'/></serial>", &a, &e)) {
+		  "</interface><serial type='file'><source path='/tmp/c.log'/></serial>"
+		  "<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs' queue='1024'/>"
+		  "<binary path='/usr/libexec/virtiofsd' xattr='on'><cache mode='always'/></binary>"
+		  "<source dir='/srv/data'/><target dir='data'/><readonly/><alias name='fs0'/></filesystem>"
+		  "<filesystem><driver type='virtiofs'/><source dir='/srv/b'/><target dir='b'/></filesystem>",
+		  &a, &e)) {
 		ok(0, "round trip: parse (%s)", e.msg);
 		return;
 	}
@@ -91,6 +96,11 @@ static void test_round_trip(void)
 	   "values and metadata stay escaped");
 	ok(!strcmp(b.disks[0].backing, "/d/base") && b.disks[0].backing_format == DOMAIN_DISK_QCOW2 &&
 	   !strcmp(b.nics[0].tap, "tap7") && b.serial == DOMAIN_CHR_FILE, "backing store, tap and file console kept");
+	ok(b.nfs == 2 && !strcmp(b.fs[0].source, "/srv/data") && !strcmp(b.fs[0].tag, "data") &&
+	   b.fs[0].read_only && !strcmp(b.fs[0].binary, "/usr/libexec/virtiofsd") &&
+	   !strcmp(b.fs[1].tag, "b") && !b.fs[1].read_only && !b.fs[1].binary,
+	   "virtio-fs shares kept: folder, tag, read-only, virtiofsd binary");
+	ok(x1 && strstr(x1, "<access mode=\"shared\"/>"), "shares make the guest RAM shared, as libvirt wants");
 	free(x1);
 	free(x2);
 	domain_free(&a);
@@ -159,7 +169,27 @@ static const struct bad {
 	{ "", "<rng model='virtio-transitional'/>", "/domain/devices/rng: model must be virtio" },
 	{ "", "<hostdev mode='subsystem' type='pci'/>", "/domain/devices/hostdev: PCI and USB passthrough" },
 	{ "", "<graphics type='vnc'/>", "/domain/devices/graphics: vmm has no display" },
-	{ "", "<filesystem type='mount'><driver type='virtiofs'/></filesystem>", "/domain/devices/filesystem: virtio-fs" },
+	{ "", "<filesystem type='block'><driver type='virtiofs'/><source dir='/s'/><target dir='t'/></filesystem>",
+	  "/domain/devices/filesystem: vmm shares host folders (type='mount')" },
+	{ "", "<filesystem accessmode='mapped'><driver type='virtiofs'/><source dir='/s'/><target dir='t'/></filesystem>",
+	  "accessmode='passthrough'" },
+	{ "", "<filesystem type='mount'><driver type='path'/><source dir='/s'/><target dir='t'/></filesystem>",
+	  "/domain/devices/filesystem/driver: vmm shares folders over virtio-fs only" },
+	{ "", "<filesystem type='mount'><source dir='/s'/><target dir='t'/></filesystem>",
+	  "give <driver type='virtiofs'/> (vmm has no 9p)" },
+	{ "", "<filesystem><driver type='virtiofs'/><source dir='rel'/><target dir='t'/></filesystem>",
+	  "/domain/devices/filesystem/source: give dir='/ABSOLUTE/PATH'" },
+	{ "", "<filesystem><driver type='virtiofs'/><target dir='t'/></filesystem>", "give <source dir='/PATH'/>" },
+	{ "", "<filesystem><driver type='virtiofs'/><source dir='/s'/>"
+	      "<target dir='0123456789012345678901234567890123456'/></filesystem>", "(1 to 36 bytes)" },
+	{ "", "<filesystem><driver type='virtiofs'/><source dir='/s'/></filesystem>", "give <target dir='TAG'/>" },
+	{ "", "<filesystem><driver type='virtiofs'/><binary path='virtiofsd'/><source dir='/s'/>"
+	      "<target dir='t'/></filesystem>", "/domain/devices/filesystem/binary: path 'virtiofsd'" },
+	{ "", "<filesystem><driver type='virtiofs'/><source dir='/s'/><target dir='t'/></filesystem>"
+	      "<filesystem><driver type='virtiofs'/><source dir='/u'/><target dir='t'/></filesystem>",
+	  "/domain/devices/filesystem[2]: tag t is used twice" },
+	{ "", "<filesystem><driver type='virtiofs'/><source dir='/s'/><target dir='t'/><space_hard_limit>1</space_hard_limit>"
+	      "</filesystem>", "/domain/devices/filesystem/space_hard_limit: not supported" },
 	{ "", "<teleporter/>", "/domain/devices/teleporter: not supported by vmm" },
 };
 

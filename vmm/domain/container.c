@@ -1,8 +1,8 @@
 /*
  * A container's VM as a libvirt domain: the kernel and agent initrd vmm
  * boots, its memory and vCPUs, the container's qcow2 overlay with the image's
- * base disk behind it, its network (user-mode with the published ports, or
- * its tap), the agent's vsock, an RNG and the console log. What makes it a
+ * base disk behind it, its shared folders, its network (user-mode with the
+ * published ports, or its tap), the agent's vsock, an RNG and the console log. What makes it a
  * container rather than a VM (image, command, environment, ports, mounts)
  * goes under <metadata> in vmm's namespace.
  */
@@ -182,6 +182,18 @@ int domain_from_container(const struct container *ct, struct domain_def *d, stru
 	if ((ret = root_disk(ct, &d->disks[0], e)))
 		goto fail;
 	network(&c->net, d);
+	/* Bind mounts and volumes are virtio-fs shares, tagged by slot as the runner tags them. */
+	for (unsigned i = 0; i < c->nmounts && d->nfs < DOMAIN_MAX_FS; i++) {
+		char tag[16];
+
+		if (c->mounts[i].type == MOUNT_TMPFS)
+			continue;
+		snprintf(tag, sizeof(tag), "vmmfs%u", d->nfs);
+		d->fs[d->nfs++] = (struct domain_fs){
+			.source = strdup(c->mounts[i].source), .tag = strdup(tag),
+			.read_only = c->mounts[i].read_only,
+		};
+	}
 	if (!container_path(ct, "console.log", console, sizeof(console))) {
 		d->serial = DOMAIN_CHR_FILE;
 		d->serial_path = strdup(console);

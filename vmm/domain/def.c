@@ -95,6 +95,11 @@ void domain_free(struct domain_def *d)
 		for (unsigned f = 0; f < d->nics[i].nforwards; f++)
 			free(d->nics[i].forwards[f].address);
 	}
+	for (unsigned i = 0; i < d->nfs; i++) {
+		free(d->fs[i].source);
+		free(d->fs[i].tag);
+		free(d->fs[i].binary);
+	}
 	free(d->serial_path);
 	free(d->metadata);
 	memset(d, 0, sizeof(*d));

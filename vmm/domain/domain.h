@@ -18,6 +18,7 @@
 #define DOMAIN_MAX_DISKS	8
 #define DOMAIN_MAX_NICS		1
 #define DOMAIN_MAX_FORWARDS	32
+#define DOMAIN_MAX_FS		8	/* virtio-fs shares (the machine's limit) */
 
 /* What happens when the guest powers off, reboots or crashes. */
 enum domain_action { DOMAIN_DESTROY, DOMAIN_RESTART };
@@ -51,6 +52,14 @@ struct domain_nic {
 	unsigned nforwards;
 };
 
+/* <filesystem type='mount'> with <driver type='virtiofs'>: a host folder over virtio-fs. */
+struct domain_fs {
+	char *source;			/* <source dir> */
+	char *tag;			/* <target dir>: the tag the guest mounts */
+	bool read_only;			/* <readonly/> */
+	char *binary;			/* <binary path>: the virtiofsd to run, NULL: vmm finds one */
+};
+
 enum domain_chardev { DOMAIN_CHR_NONE, DOMAIN_CHR_PTY, DOMAIN_CHR_FILE };
 
 struct domain_def {
@@ -65,6 +74,8 @@ struct domain_def {
 	unsigned ndisks;
 	struct domain_nic nics[DOMAIN_MAX_NICS];
 	unsigned nnics;
+	struct domain_fs fs[DOMAIN_MAX_FS];
+	unsigned nfs;
 	enum domain_chardev serial;
 	char *serial_path;		/* DOMAIN_CHR_FILE */
 	bool vsock;

@@ -97,6 +97,21 @@ static void write_nic(xmlTextWriterPtr w, const struct domain_nic *nic)
 	xmlTextWriterEndElement(w);
 }
 
+static void write_fs(xmlTextWriterPtr w, const struct domain_fs *fs)
+{
+	xmlTextWriterStartElement(w, BAD_CAST "filesystem");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "mount");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "accessmode", BAD_CAST "passthrough");
+	empty(w, "driver", "type", "virtiofs", NULL);
+	if (fs->binary)
+		empty(w, "binary", "path", fs->binary, NULL);
+	empty(w, "source", "dir", fs->source, NULL);
+	empty(w, "target", "dir", fs->tag, NULL);
+	if (fs->read_only)
+		empty(w, "readonly", NULL);
+	xmlTextWriterEndElement(w);
+}
+
 static void write_console(xmlTextWriterPtr w, const struct domain_def *d)
 {
 	const char *type = d->serial == DOMAIN_CHR_FILE ? "file" : "pty";
@@ -118,6 +133,8 @@ static void write_devices(xmlTextWriterPtr w, const struct domain_def *d)
 	xmlTextWriterStartElement(w, BAD_CAST "devices");
 	for (unsigned i = 0; i < d->ndisks; i++)
 		write_disk(w, &d->disks[i]);
+	for (unsigned i = 0; i < d->nfs; i++)
+		write_fs(w, &d->fs[i]);
 	for (unsigned i = 0; i < d->nnics; i++)
 		write_nic(w, &d->nics[i]);
 	if (d->serial != DOMAIN_CHR_NONE)
@@ -170,6 +187,12 @@ char *domain_format(const struct domain_def *d)
 		xmlTextWriterStartElement(w, BAD_CAST(i ? "currentMemory" : "memory"));
 		xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB");
 		xmlTextWriterWriteString(w, BAD_CAST num);
+		xmlTextWriterEndElement(w);
+	}
+	if (d->nfs) {	/* virtiofsd maps guest RAM: libvirt wants it shared */
+		xmlTextWriterStartElement(w, BAD_CAST "memoryBacking");
+		empty(w, "source", "type", "memfd", NULL);
+		empty(w, "access", "mode", "shared", NULL);
 		xmlTextWriterEndElement(w);
 	}
 	snprintf(num, sizeof(num), "%u", d->vcpus);

@@ -7,111 +7,15 @@
 #include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmm/domain/domain.h"
+#include "vmm/domain/parse-internal.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 #include "vmm/vm.h"
-
-struct parse {
-	struct domain_def *d;
-	struct error *e;
-};
-
-/* "XPATH: why" for node n. Returns -EINVAL. */
-static int __attribute__((format(printf, 3, 4)))
-refuse(struct parse *p, const xmlNode *n, const char *fmt, ...)
-{
-	xmlChar *path = xmlGetNodePath(n);
-	char why[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	err_set(p->e, -EINVAL, "%s: %s", path ? (const char *)path : "/domain", why);
-	xmlFree(path);
-	return -EINVAL;
-}
-
-static void pass_over(const xmlNode *n, const char *why)
-{
-	xmlChar *path = xmlGetNodePath(n);
-
-	pr_debug("domain XML: ignoring %s (%s)", path ? (const char *)path : "?", why);
-	xmlFree(path);
-}
-
-static bool is(const xmlNode *n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
-}
-
-/* The attribute's value, or NULL; libxml2 owns nothing we keep (copied on use). */
-static char *attr(const xmlNode *n, const char *name)
-{
-	return (char *)xmlGetProp(n, (const xmlChar *)name);
-}
-
-static bool has_attr(const xmlNode *n, const char *name)
-{
-	return xmlHasProp(n, (const xmlChar *)name) != NULL;
-}
-
-static bool attr_is(const xmlNode *n, const char *name, const char *want)
-{
-	char *v = attr(n, name);
-	bool same = v && !strcmp(v, want);
-
-	xmlFree(v);
-	return same;
-}
-
-/* The element's text with surrounding white space trimmed: malloc'd, NULL when empty. */
-static char *text(const xmlNode *n)
-{
-	xmlChar *raw = xmlNodeGetContent(n);
-	char *s, *end, *out = NULL;
-
-	if (!raw)
-		return NULL;
-	for (s = (char *)raw; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-		;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-		end--;
-	if (end > s)
-		out = strndup(s, end - s);
-	xmlFree(raw);
-	return out;
-}
-
-/* Required text into *out (malloc'd). */
-static int take_text(struct parse *p, const xmlNode *n, char **out)
-{
-	free(*out);
-	*out = text(n);
-	if (!*out)
-		return refuse(p, n, "empty; give a value");
-	return 0;
-}
-
-/* A child element's attribute as a malloc'd string (NULL when absent). */
-static char *child_attr(const xmlNode *n, const char *child, const char *name)
-{
-	for (const xmlNode *c = n->children; c; c = c->next)
-		if (is(c, child)) {
-			char *v = attr(c, name), *dup = v ? strdup(v) : NULL;
-
-			xmlFree(v);
-			return dup;
-		}
-	return NULL;
-}
 
 /* --- <memory>, <vcpu> --- */
 
@@ -125,7 +29,7 @@ static const struct { const char *unit; uint64_t scale; } units[] = {
 
 static int parse_memory(struct parse *p, const xmlNode *n, uint64_t *bytes)
 {
-	char *unit = attr(n, "unit"), *t = text(n);
+	char *unit = dx_attr(n, "unit"), *t = dx_text(n);
 	uint64_t scale = 0, v;
 	int ret = 0;
 
@@ -135,9 +39,9 @@ static int parse_memory(struct parse *p, const xmlNode *n, uint64_t *bytes)
 		if (!strcmp(unit, units[i].unit))
 			scale = units[i].scale;
 	if (!scale)
-		ret = refuse(p, n, "unit '%s' unknown (use KiB, MiB, GiB, ...)", unit);
+		ret = dx_refuse(p, n, "unit '%s' unknown (use KiB, MiB, GiB, ...)", unit);
 	else if (!t || parse_uint(t, 1, UINT64_MAX / scale, &v))
-		ret = refuse(p, n, "'%s' is not a memory size", t ? t : "");
+		ret = dx_refuse(p, n, "'%s' is not a memory size", t ? t : "");
 	else
 		*bytes = v * scale;
 	xmlFree(unit);
@@ -147,13 +51,13 @@ static int parse_memory(struct parse *p, const xmlNode *n, uint64_t *bytes)
 
 static int parse_vcpu(struct parse *p, const xmlNode *n)
 {
-	char *t = text(n), *current = attr(n, "current");
+	char *t = dx_text(n), *current = dx_attr(n, "current");
 	uint64_t v;
 	int ret = 0;
 
 	/* current: the vCPUs online at boot; vmm boots exactly those (no hotplug). */
 	if (parse_uint(current ? current : t ? t : "", 1, VM_MAX_CPUS, &v))
-		ret = refuse(p, n, "'%s' is not a vCPU count from 1 to %d",
+		ret = dx_refuse(p, n, "'%s' is not a vCPU count from 1 to %d",
 			     current ? current : t ? t : "", VM_MAX_CPUS);
 	else
 		p->d->vcpus = v;
@@ -164,7 +68,7 @@ static int parse_vcpu(struct parse *p, const xmlNode *n)
 
 static int parse_action(struct parse *p, const xmlNode *n, enum domain_action *a)
 {
-	char *t = text(n);
+	char *t = dx_text(n);
 	int ret = 0;
 
 	if (t && !strcmp(t, "destroy"))
@@ -172,7 +76,7 @@ static int parse_action(struct parse *p, const xmlNode *n, enum domain_action *a
 	else if (t && !strcmp(t, "restart"))
 		*a = DOMAIN_RESTART;
 	else
-		ret = refuse(p, n, "'%s' is not supported by vmm (use destroy or restart)", t ? t : "");
+		ret = dx_refuse(p, n, "'%s' is not supported by vmm (use destroy or restart)", t ? t : "");
 	free(t);
 	return ret;
 }
@@ -187,34 +91,34 @@ static int parse_os(struct parse *p, const xmlNode *os)
 	for (const xmlNode *n = os->children; n && !ret; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (is(n, "type")) {
-			char *arch = attr(n, "arch"), *t = text(n);
+		if (dx_is(n, "type")) {
+			char *arch = dx_attr(n, "arch"), *t = dx_text(n);
 
 			if (arch && strcmp(arch, "x86_64"))
-				ret = refuse(p, n, "arch '%s': vmm runs x86_64 guests", arch);
+				ret = dx_refuse(p, n, "arch '%s': vmm runs x86_64 guests", arch);
 			else if (!t || strcmp(t, "hvm"))
-				ret = refuse(p, n, "'%s': vmm runs hvm guests", t ? t : "");
+				ret = dx_refuse(p, n, "'%s': vmm runs hvm guests", t ? t : "");
 			xmlFree(arch);
 			free(t);
-		} else if (is(n, "kernel")) {
-			ret = take_text(p, n, &d->kernel);
-		} else if (is(n, "initrd")) {
-			ret = take_text(p, n, &d->initrd);
-		} else if (is(n, "cmdline")) {
+		} else if (dx_is(n, "kernel")) {
+			ret = dx_take_text(p, n, &d->kernel);
+		} else if (dx_is(n, "initrd")) {
+			ret = dx_take_text(p, n, &d->initrd);
+		} else if (dx_is(n, "cmdline")) {
 			free(d->cmdline);
-			d->cmdline = text(n);	/* may be empty */
-		} else if (is(n, "loader") || is(n, "nvram") || is(n, "init") || is(n, "dtb")) {
-			ret = refuse(p, n, "firmware and container boot are not supported: vmm boots a "
+			d->cmdline = dx_text(n);	/* may be empty */
+		} else if (dx_is(n, "loader") || dx_is(n, "nvram") || dx_is(n, "init") || dx_is(n, "dtb")) {
+			ret = dx_refuse(p, n, "firmware and container boot are not supported: vmm boots a "
 				     "kernel directly (give <kernel> and <initrd>)");
-		} else if (is(n, "boot") || is(n, "bootmenu") || is(n, "smbios") || is(n, "bios") ||
-			   is(n, "acpi")) {
-			pass_over(n, "no firmware: the kernel is booted directly");
+		} else if (dx_is(n, "boot") || dx_is(n, "bootmenu") || dx_is(n, "smbios") || dx_is(n, "bios") ||
+			   dx_is(n, "acpi")) {
+			dx_pass_over(n, "no firmware: the kernel is booted directly");
 		} else {
-			ret = refuse(p, n, "not supported by vmm");
+			ret = dx_refuse(p, n, "not supported by vmm");
 		}
 	}
-	if (!ret && has_attr(os, "firmware"))
-		ret = refuse(p, os, "firmware='...' is not supported: vmm boots a kernel directly");
+	if (!ret && dx_has_attr(os, "firmware"))
+		ret = dx_refuse(p, os, "firmware='...' is not supported: vmm boots a kernel directly");
 	return ret;
 }
 
@@ -227,74 +131,74 @@ static int disk_format(struct parse *p, const xmlNode *n, const char *type, enum
 	else if (!strcmp(type, "qcow2"))
 		*f = DOMAIN_DISK_QCOW2;
 	else
-		return refuse(p, n, "format '%s' is not supported (raw or qcow2)", type);
+		return dx_refuse(p, n, "format '%s' is not supported (raw or qcow2)", type);
 	return 0;
 }
 
 static int parse_backing(struct parse *p, const xmlNode *bs, struct domain_disk *disk)
 {
-	char *fmt = child_attr(bs, "format", "type");
+	char *fmt = dx_child_attr(bs, "format", "type");
 	int ret;
 
 	if (!bs->children && !bs->properties)
 		return 0;	/* <backingStore/>: the chain ends here */
 	free(disk->backing);
-	disk->backing = child_attr(bs, "source", "file");
+	disk->backing = dx_child_attr(bs, "source", "file");
 	ret = disk_format(p, bs, fmt, &disk->backing_format);
 	free(fmt);
 	if (!ret && !disk->backing)
-		ret = refuse(p, bs, "give <source file='...'/> (vmm follows the image's own backing file)");
+		ret = dx_refuse(p, bs, "give <source file='...'/> (vmm follows the image's own backing file)");
 	return ret;
 }
 
 static int disk_child(struct parse *p, const xmlNode *n, struct domain_disk *disk)
 {
-	if (is(n, "driver")) {
-		char *type = attr(n, "type");
+	if (dx_is(n, "driver")) {
+		char *type = dx_attr(n, "type");
 		int ret = disk_format(p, n, type, &disk->format);
 
 		xmlFree(type);
 		return ret;
 	}
-	if (is(n, "source")) {
+	if (dx_is(n, "source")) {
 		free(disk->source);
-		disk->source = child_attr(n->parent, "source", "file");
-		return disk->source ? 0 : refuse(p, n, "give file='PATH'");
+		disk->source = dx_child_attr(n->parent, "source", "file");
+		return disk->source ? 0 : dx_refuse(p, n, "give file='PATH'");
 	}
-	if (is(n, "target")) {
-		char *bus = attr(n, "bus");
+	if (dx_is(n, "target")) {
+		char *bus = dx_attr(n, "bus");
 		int ret = 0;
 
 		free(disk->target);
-		disk->target = child_attr(n->parent, "target", "dev");
+		disk->target = dx_child_attr(n->parent, "target", "dev");
 		if (bus && strcmp(bus, "virtio"))
-			ret = refuse(p, n, "bus '%s': vmm has virtio disks only (bus='virtio', dev='vdX')", bus);
+			ret = dx_refuse(p, n, "bus '%s': vmm has virtio disks only (bus='virtio', dev='vdX')", bus);
 		else if (!disk->target || strlen(disk->target) != 3 || strncmp(disk->target, "vd", 2) ||
 			 disk->target[2] < 'a' || disk->target[2] >= 'a' + DOMAIN_MAX_DISKS)
-			ret = refuse(p, n, "dev '%s': use vda to vd%c", disk->target ? disk->target : "",
+			ret = dx_refuse(p, n, "dev '%s': use vda to vd%c", disk->target ? disk->target : "",
 				     'a' + DOMAIN_MAX_DISKS - 1);
 		xmlFree(bus);
 		return ret;
 	}
-	if (is(n, "readonly")) {
+	if (dx_is(n, "readonly")) {
 		disk->read_only = true;
 		return 0;
 	}
-	if (is(n, "serial")) {
+	if (dx_is(n, "serial")) {
 		free(disk->serial);
-		disk->serial = text(n);
+		disk->serial = dx_text(n);
 		if (disk->serial && strlen(disk->serial) > 20)
-			return refuse(p, n, "at most 20 bytes");
+			return dx_refuse(p, n, "at most 20 bytes");
 		return 0;
 	}
-	if (is(n, "backingStore"))
+	if (dx_is(n, "backingStore"))
 		return parse_backing(p, n, disk);
-	if (is(n, "address") || is(n, "alias") || is(n, "boot") || is(n, "iotune") ||
-	    is(n, "blockio") || is(n, "geometry") || is(n, "shareable")) {
-		pass_over(n, "changes nothing for a virtio-mmio disk");
+	if (dx_is(n, "address") || dx_is(n, "alias") || dx_is(n, "boot") || dx_is(n, "iotune") ||
+	    dx_is(n, "blockio") || dx_is(n, "geometry") || dx_is(n, "shareable")) {
+		dx_pass_over(n, "changes nothing for a virtio-mmio disk");
 		return 0;
 	}
-	return refuse(p, n, "not supported by vmm");
+	return dx_refuse(p, n, "not supported by vmm");
 }
 
 static int parse_disk(struct parse *p, const xmlNode *n)
@@ -303,23 +207,23 @@ static int parse_disk(struct parse *p, const xmlNode *n)
 	struct domain_disk *disk;
 	int ret = 0;
 
-	if (!attr_is(n, "type", "file"))
-		return refuse(p, n, "vmm takes disk images as files (type='file')");
-	if (has_attr(n, "device") && !attr_is(n, "device", "disk"))
-		return refuse(p, n, "only device='disk' is supported (no cdrom, floppy or lun)");
+	if (!dx_attr_is(n, "type", "file"))
+		return dx_refuse(p, n, "vmm takes disk images as files (type='file')");
+	if (dx_has_attr(n, "device") && !dx_attr_is(n, "device", "disk"))
+		return dx_refuse(p, n, "only device='disk' is supported (no cdrom, floppy or lun)");
 	if (d->ndisks == DOMAIN_MAX_DISKS)
-		return refuse(p, n, "at most %d disks", DOMAIN_MAX_DISKS);
+		return dx_refuse(p, n, "at most %d disks", DOMAIN_MAX_DISKS);
 	disk = &d->disks[d->ndisks++];
 	for (const xmlNode *c = n->children; c && !ret; c = c->next)
 		if (c->type == XML_ELEMENT_NODE)
 			ret = disk_child(p, c, disk);
 	if (!ret && !disk->source)
-		ret = refuse(p, n, "give <source file='PATH'/>");
+		ret = dx_refuse(p, n, "give <source file='PATH'/>");
 	if (!ret && !disk->target)
-		ret = refuse(p, n, "give <target dev='vdX' bus='virtio'/>");
+		ret = dx_refuse(p, n, "give <target dev='vdX' bus='virtio'/>");
 	for (unsigned i = 0; !ret && i + 1 < d->ndisks; i++)
 		if (!strcmp(d->disks[i].target, disk->target))
-			ret = refuse(p, n, "target %s is used twice", disk->target);
+			ret = dx_refuse(p, n, "target %s is used twice", disk->target);
 	return ret;
 }
 
@@ -327,14 +231,14 @@ static int parse_disk(struct parse *p, const xmlNode *n)
 
 static int parse_mac(struct parse *p, const xmlNode *n, struct domain_nic *nic)
 {
-	char *a = attr(n, "address");
+	char *a = dx_attr(n, "address");
 	unsigned b[6];
 	char end;
 	int ret = 0;
 
 	if (!a || sscanf(a, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 			 &end) != 6 || (b[0] & 1))
-		ret = refuse(p, n, "'%s' is not a unicast MAC address", a ? a : "");
+		ret = dx_refuse(p, n, "'%s' is not a unicast MAC address", a ? a : "");
 	for (int i = 0; !ret && i < 6; i++)
 		nic->mac[i] = b[i];
 	nic->has_mac = !ret;
@@ -344,12 +248,12 @@ static int parse_mac(struct parse *p, const xmlNode *n, struct domain_nic *nic)
 
 static int port_attr(struct parse *p, const xmlNode *n, const char *name, uint16_t *port)
 {
-	char *v = attr(n, name);
+	char *v = dx_attr(n, name);
 	uint64_t x;
 	int ret = 0;
 
 	if (v && parse_uint(v, 1, 65535, &x))
-		ret = refuse(p, n, "%s='%s' is not a port from 1 to 65535", name, v);
+		ret = dx_refuse(p, n, "%s='%s' is not a port from 1 to 65535", name, v);
 	else if (v)
 		*port = x;
 	xmlFree(v);
@@ -358,15 +262,15 @@ static int port_attr(struct parse *p, const xmlNode *n, const char *name, uint16
 
 static int parse_forward(struct parse *p, const xmlNode *n, struct domain_nic *nic)
 {
-	char *proto = attr(n, "proto");
+	char *proto = dx_attr(n, "proto");
 	struct domain_forward f = { 0 };
 	int ret = 0;
 
 	if (!proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
-		ret = refuse(p, n, "proto '%s': use tcp or udp", proto ? proto : "");
+		ret = dx_refuse(p, n, "proto '%s': use tcp or udp", proto ? proto : "");
 	f.udp = proto && !strcmp(proto, "udp");
 	xmlFree(proto);
-	f.address = has_attr(n, "address") ? attr(n, "address") : NULL;
+	f.address = dx_has_attr(n, "address") ? dx_attr(n, "address") : NULL;
 	if (f.address) {
 		char *a = strdup(f.address);
 
@@ -378,24 +282,24 @@ static int parse_forward(struct parse *p, const xmlNode *n, struct domain_nic *n
 
 		if (r->type != XML_ELEMENT_NODE)
 			continue;
-		if (!is(r, "range"))
-			ret = refuse(p, r, "not supported by vmm");
-		else if (has_attr(r, "exclude"))
-			ret = refuse(p, r, "exclude='...' is not supported");
+		if (!dx_is(r, "range"))
+			ret = dx_refuse(p, r, "not supported by vmm");
+		else if (dx_has_attr(r, "exclude"))
+			ret = dx_refuse(p, r, "exclude='...' is not supported");
 		else if ((ret = port_attr(p, r, "start", &g.start)) || (ret = port_attr(p, r, "end", &g.end)) ||
 			 (ret = port_attr(p, r, "to", &g.to)))
 			;
 		else if (!g.start)
-			ret = refuse(p, r, "give start='PORT'");
+			ret = dx_refuse(p, r, "give start='PORT'");
 		else if (g.end && g.end < g.start)
-			ret = refuse(p, r, "end %u is below start %u", g.end, g.start);
+			ret = dx_refuse(p, r, "end %u is below start %u", g.end, g.start);
 		else if (nic->nforwards == DOMAIN_MAX_FORWARDS)
-			ret = refuse(p, r, "at most %d port forwards", DOMAIN_MAX_FORWARDS);
+			ret = dx_refuse(p, r, "at most %d port forwards", DOMAIN_MAX_FORWARDS);
 		else {
 			g.end = g.end ? g.end : g.start;
 			g.to = g.to ? g.to : g.start;
 			if ((unsigned)g.to + (g.end - g.start) > 65535)
-				ret = refuse(p, r, "the guest ports run past 65535");
+				ret = dx_refuse(p, r, "the guest ports run past 65535");
 			else {
 				g.address = f.address ? strdup(f.address) : NULL;
 				nic->forwards[nic->nforwards++] = g;
@@ -408,35 +312,35 @@ static int parse_forward(struct parse *p, const xmlNode *n, struct domain_nic *n
 
 static int nic_child(struct parse *p, const xmlNode *n, struct domain_nic *nic)
 {
-	if (is(n, "mac"))
+	if (dx_is(n, "mac"))
 		return parse_mac(p, n, nic);
-	if (is(n, "model"))
-		return attr_is(n, "type", "virtio") ? 0 :
-		       refuse(p, n, "vmm has virtio network devices only (type='virtio')");
-	if (is(n, "target")) {
+	if (dx_is(n, "model"))
+		return dx_attr_is(n, "type", "virtio") ? 0 :
+		       dx_refuse(p, n, "vmm has virtio network devices only (type='virtio')");
+	if (dx_is(n, "target")) {
 		if (nic->type != DOMAIN_NET_ETHERNET) {
-			pass_over(n, "a user-mode interface has no host device");
+			dx_pass_over(n, "a user-mode interface has no host device");
 			return 0;
 		}
 		free(nic->tap);
-		nic->tap = child_attr(n->parent, "target", "dev");
+		nic->tap = dx_child_attr(n->parent, "target", "dev");
 		if (!nic->tap || !*nic->tap || strlen(nic->tap) >= 16)
-			return refuse(p, n, "give dev='TAP' (an existing tap device, at most 15 bytes)");
-		if (has_attr(n, "managed") && !attr_is(n, "managed", "no"))
-			return refuse(p, n, "vmm uses an existing tap device: managed='no'");
+			return dx_refuse(p, n, "give dev='TAP' (an existing tap device, at most 15 bytes)");
+		if (dx_has_attr(n, "managed") && !dx_attr_is(n, "managed", "no"))
+			return dx_refuse(p, n, "vmm uses an existing tap device: managed='no'");
 		return 0;
 	}
-	if (is(n, "portForward")) {
+	if (dx_is(n, "portForward")) {
 		if (nic->type != DOMAIN_NET_USER)
-			return refuse(p, n, "port forwards need type='user'");
+			return dx_refuse(p, n, "port forwards need type='user'");
 		return parse_forward(p, n, nic);
 	}
-	if (is(n, "address") || is(n, "alias") || is(n, "link") || is(n, "mtu") ||
-	    is(n, "driver") || is(n, "rom") || is(n, "boot") || is(n, "backend")) {
-		pass_over(n, "changes nothing for vmm's virtio-net");
+	if (dx_is(n, "address") || dx_is(n, "alias") || dx_is(n, "link") || dx_is(n, "mtu") ||
+	    dx_is(n, "driver") || dx_is(n, "rom") || dx_is(n, "boot") || dx_is(n, "backend")) {
+		dx_pass_over(n, "changes nothing for vmm's virtio-net");
 		return 0;
 	}
-	return refuse(p, n, "not supported by vmm");
+	return dx_refuse(p, n, "not supported by vmm");
 }
 
 static int parse_interface(struct parse *p, const xmlNode *n)
@@ -446,20 +350,20 @@ static int parse_interface(struct parse *p, const xmlNode *n)
 	int ret = 0;
 
 	if (d->nnics == DOMAIN_MAX_NICS)
-		return refuse(p, n, "vmm gives a VM one network interface");
+		return dx_refuse(p, n, "vmm gives a VM one network interface");
 	nic = &d->nics[d->nnics++];
-	if (attr_is(n, "type", "user"))
+	if (dx_attr_is(n, "type", "user"))
 		nic->type = DOMAIN_NET_USER;
-	else if (attr_is(n, "type", "ethernet"))
+	else if (dx_attr_is(n, "type", "ethernet"))
 		nic->type = DOMAIN_NET_ETHERNET;
 	else
-		return refuse(p, n, "interface type not supported by vmm (use 'user' or 'ethernet' "
+		return dx_refuse(p, n, "interface type not supported by vmm (use 'user' or 'ethernet' "
 			      "with an existing tap device)");
 	for (const xmlNode *c = n->children; c && !ret; c = c->next)
 		if (c->type == XML_ELEMENT_NODE)
 			ret = nic_child(p, c, nic);
 	if (!ret && nic->type == DOMAIN_NET_ETHERNET && !nic->tap)
-		ret = refuse(p, n, "give <target dev='TAP'/>");
+		ret = dx_refuse(p, n, "give <target dev='TAP'/>");
 	return ret;
 }
 
@@ -468,41 +372,41 @@ static int parse_interface(struct parse *p, const xmlNode *n)
 static int parse_chardev(struct parse *p, const xmlNode *n, bool console)
 {
 	struct domain_def *d = p->d;
-	char *port = child_attr(n, "target", "port"), *ttype = child_attr(n, "target", "type");
+	char *port = dx_child_attr(n, "target", "port"), *ttype = dx_child_attr(n, "target", "type");
 	int ret = 0;
 
 	if (port && strcmp(port, "0"))
-		ret = refuse(p, n, "vmm has one serial port: port='0'");
+		ret = dx_refuse(p, n, "vmm has one serial port: port='0'");
 	else if (console && ttype && strcmp(ttype, "serial"))
-		ret = refuse(p, n, "target type '%s': vmm's console is the serial port", ttype);
+		ret = dx_refuse(p, n, "target type '%s': vmm's console is the serial port", ttype);
 	free(port);
 	free(ttype);
 	if (ret || (console && d->serial != DOMAIN_CHR_NONE))
 		return ret;	/* a console beside a serial port is that port (libvirt's view) */
-	if (attr_is(n, "type", "pty")) {
+	if (dx_attr_is(n, "type", "pty")) {
 		d->serial = DOMAIN_CHR_PTY;
-	} else if (attr_is(n, "type", "file")) {
+	} else if (dx_attr_is(n, "type", "file")) {
 		free(d->serial_path);
-		d->serial_path = child_attr(n, "source", "path");
+		d->serial_path = dx_child_attr(n, "source", "path");
 		if (!d->serial_path)
-			return refuse(p, n, "give <source path='FILE'/>");
+			return dx_refuse(p, n, "give <source path='FILE'/>");
 		d->serial = DOMAIN_CHR_FILE;
 	} else {
-		return refuse(p, n, "type not supported by vmm (use 'pty' or 'file')");
+		return dx_refuse(p, n, "type not supported by vmm (use 'pty' or 'file')");
 	}
 	return 0;
 }
 
 static int parse_vsock(struct parse *p, const xmlNode *n)
 {
-	char *a = child_attr(n, "cid", "address"), *aut = child_attr(n, "cid", "auto");
+	char *a = dx_child_attr(n, "cid", "address"), *aut = dx_child_attr(n, "cid", "auto");
 	uint64_t cid = 3;
 	int ret = 0;
 
-	if (has_attr(n, "model") && !attr_is(n, "model", "virtio"))
-		ret = refuse(p, n, "model must be virtio");
+	if (dx_has_attr(n, "model") && !dx_attr_is(n, "model", "virtio"))
+		ret = dx_refuse(p, n, "model must be virtio");
 	else if (a && (!aut || strcmp(aut, "yes")) && parse_uint(a, 3, 0xfffffffeULL, &cid))
-		ret = refuse(p, n, "cid '%s' is not from 3 to 4294967294", a);
+		ret = dx_refuse(p, n, "cid '%s' is not from 3 to 4294967294", a);
 	p->d->vsock = !ret;
 	p->d->vsock_cid = cid;
 	free(a);
@@ -512,13 +416,13 @@ static int parse_vsock(struct parse *p, const xmlNode *n)
 
 static int parse_rng(struct parse *p, const xmlNode *n)
 {
-	char *model = child_attr(n, "backend", "model");
+	char *model = dx_child_attr(n, "backend", "model");
 	int ret = 0;
 
-	if (!attr_is(n, "model", "virtio"))
-		ret = refuse(p, n, "model must be virtio");
+	if (!dx_attr_is(n, "model", "virtio"))
+		ret = dx_refuse(p, n, "model must be virtio");
 	else if (model && strcmp(model, "random"))
-		ret = refuse(p, n, "backend model '%s': vmm feeds the guest from the host's getrandom() "
+		ret = dx_refuse(p, n, "backend model '%s': vmm feeds the guest from the host's getrandom() "
 			     "(use model='random')", model);
 	p->d->rng = !ret;
 	free(model);
@@ -532,7 +436,6 @@ static const struct { const char *name, *why; } refused_devices[] = {
 	{ "graphics", "vmm has no display; use <serial> or <console>" },
 	{ "video", "vmm has no display; use <serial> or <console>" },
 	{ "sound", "vmm has no sound device" },
-	{ "filesystem", "virtio-fs shares are not supported by vmm yet" },
 	{ "channel", "guest channels are not supported; vmm has <vsock>" },
 	{ "watchdog", "vmm has no watchdog device" },
 	{ "tpm", "vmm has no TPM" },
@@ -555,26 +458,28 @@ static int parse_devices(struct parse *p, const xmlNode *devs)
 	for (const xmlNode *n = devs->children; n && !ret; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (is(n, "disk"))
+		if (dx_is(n, "disk"))
 			ret = parse_disk(p, n);
-		else if (is(n, "interface"))
+		else if (dx_is(n, "interface"))
 			ret = parse_interface(p, n);
-		else if (is(n, "serial"))
+		else if (dx_is(n, "serial"))
 			ret = parse_chardev(p, n, false);
-		else if (is(n, "console"))
+		else if (dx_is(n, "console"))
 			ret = parse_chardev(p, n, true);
-		else if (is(n, "vsock"))
+		else if (dx_is(n, "vsock"))
 			ret = parse_vsock(p, n);
-		else if (is(n, "rng"))
+		else if (dx_is(n, "rng"))
 			ret = parse_rng(p, n);
-		else if (is(n, "emulator") || is(n, "controller") || is(n, "input") ||
-			 is(n, "memballoon") || is(n, "audio"))
-			pass_over(n, "vmm has no emulator binary, buses, input devices or balloon");
+		else if (dx_is(n, "filesystem"))
+			ret = dx_parse_filesystem(p, n);
+		else if (dx_is(n, "emulator") || dx_is(n, "controller") || dx_is(n, "input") ||
+			 dx_is(n, "memballoon") || dx_is(n, "audio"))
+			dx_pass_over(n, "vmm has no emulator binary, buses, input devices or balloon");
 		else {
-			ret = refuse(p, n, "not supported by vmm");
+			ret = dx_refuse(p, n, "not supported by vmm");
 			for (size_t i = 0; i < ARRAY_SIZE(refused_devices); i++)
-				if (is(n, refused_devices[i].name))
-					ret = refuse(p, n, "%s", refused_devices[i].why);
+				if (dx_is(n, refused_devices[i].name))
+					ret = dx_refuse(p, n, "%s", refused_devices[i].why);
 		}
 	}
 	return ret;
@@ -623,11 +528,11 @@ static int parse_metadata(struct parse *p, xmlNode *n)
 
 static int parse_uuid(struct parse *p, const xmlNode *n)
 {
-	char *t = text(n);
+	char *t = dx_text(n);
 	int ret = 0;
 
 	if (!t || domain_uuid_parse(t, p->d->uuid))
-		ret = refuse(p, n, "'%s' is not a UUID", t ? t : "");
+		ret = dx_refuse(p, n, "'%s' is not a UUID", t ? t : "");
 	p->d->has_uuid = !ret;
 	free(t);
 	return ret;
@@ -639,48 +544,48 @@ static int top_child(struct parse *p, xmlNode *n, bool *have_memory)
 	uint64_t current;
 	int ret;
 
-	if (is(n, "name")) {
-		if ((ret = take_text(p, n, &d->name)))
+	if (dx_is(n, "name")) {
+		if ((ret = dx_take_text(p, n, &d->name)))
 			return ret;
 		return domain_name_valid(d->name) ? 0 :
-		       refuse(p, n, "'%s': use up to %d of A-Z a-z 0-9 _ . + -, not starting with . or -",
+		       dx_refuse(p, n, "'%s': use up to %d of A-Z a-z 0-9 _ . + -, not starting with . or -",
 			      d->name, DOMAIN_NAME_MAX);
 	}
-	if (is(n, "uuid"))
+	if (dx_is(n, "uuid"))
 		return parse_uuid(p, n);
-	if (is(n, "memory")) {
+	if (dx_is(n, "memory")) {
 		*have_memory = true;
 		return parse_memory(p, n, &d->memory);
 	}
-	if (is(n, "currentMemory")) {
+	if (dx_is(n, "currentMemory")) {
 		/* No balloon: the guest gets <memory>; a smaller current size is not honoured. */
 		if ((ret = parse_memory(p, n, &current)))
 			return ret;
-		pass_over(n, "no balloon: the guest gets <memory>");
+		dx_pass_over(n, "no balloon: the guest gets <memory>");
 		return 0;
 	}
-	if (is(n, "maxMemory"))
-		return refuse(p, n, "memory hotplug is not supported by vmm");
-	if (is(n, "vcpu"))
+	if (dx_is(n, "maxMemory"))
+		return dx_refuse(p, n, "memory hotplug is not supported by vmm");
+	if (dx_is(n, "vcpu"))
 		return parse_vcpu(p, n);
-	if (is(n, "os"))
+	if (dx_is(n, "os"))
 		return parse_os(p, n);
-	if (is(n, "on_poweroff"))
+	if (dx_is(n, "on_poweroff"))
 		return parse_action(p, n, &d->on_poweroff);
-	if (is(n, "on_reboot"))
+	if (dx_is(n, "on_reboot"))
 		return parse_action(p, n, &d->on_reboot);
-	if (is(n, "on_crash"))
+	if (dx_is(n, "on_crash"))
 		return parse_action(p, n, &d->on_crash);
-	if (is(n, "devices"))
+	if (dx_is(n, "devices"))
 		return parse_devices(p, n);
-	if (is(n, "metadata"))
+	if (dx_is(n, "metadata"))
 		return parse_metadata(p, n);
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_top); i++)
-		if (is(n, ignored_top[i])) {
-			pass_over(n, "changes nothing for a direct-boot micro-VM");
+		if (dx_is(n, ignored_top[i])) {
+			dx_pass_over(n, "changes nothing for a direct-boot micro-VM");
 			return 0;
 		}
-	return refuse(p, n, "not supported by vmm");
+	return dx_refuse(p, n, "not supported by vmm");
 }
 
 static int parse_domain(struct parse *p, const xmlNode *root)
@@ -690,11 +595,11 @@ static int parse_domain(struct parse *p, const xmlNode *root)
 	char *type;
 	int ret = 0;
 
-	if (!is(root, "domain"))
-		return refuse(p, root, "not a libvirt domain (want <domain type='kvm'>)");
-	type = attr(root, "type");
+	if (!dx_is(root, "domain"))
+		return dx_refuse(p, root, "not a libvirt domain (want <domain type='kvm'>)");
+	type = dx_attr(root, "type");
 	if (!type || strcmp(type, "kvm"))
-		ret = refuse(p, root, "type '%s': vmm runs KVM guests (type='kvm')", type ? type : "");
+		ret = dx_refuse(p, root, "type '%s': vmm runs KVM guests (type='kvm')", type ? type : "");
 	xmlFree(type);
 	d->vcpus = 1;
 	d->on_poweroff = DOMAIN_DESTROY;
@@ -706,11 +611,11 @@ static int parse_domain(struct parse *p, const xmlNode *root)
 	if (ret)
 		return ret;
 	if (!d->name)
-		return refuse(p, root, "give <name>");
+		return dx_refuse(p, root, "give <name>");
 	if (!have_memory)
-		return refuse(p, root, "give <memory unit='MiB'>SIZE</memory>");
+		return dx_refuse(p, root, "give <memory unit='MiB'>SIZE</memory>");
 	if (!d->kernel)
-		return refuse(p, root, "give <os><kernel>: vmm boots a kernel directly (no firmware)");
+		return dx_refuse(p, root, "give <os><kernel>: vmm boots a kernel directly (no firmware)");
 	return 0;
 }
 

@@ -22,10 +22,25 @@ struct plan {
 	struct machine_vsock_config vsock;
 	struct machine_net_config net;
 	char vsock_path[108];
+	struct machine_share_config shares[DOMAIN_MAX_FS];
+	char share_socks[DOMAIN_MAX_FS][108];
+	char virtiofsd[4096];
 };
 
-static void plan(const struct domain_def *d, const struct domain_run_opts *o, struct plan *p)
+/* Each socket's path under the runtime directory; 0 or -ENAMETOOLONG with e. */
+static int socket_path(char *buf, size_t len, const struct domain_run_opts *o, const char *name,
+		       const char *what, struct error *e)
 {
+	if ((size_t)snprintf(buf, len, "%s/domain-%s.%s", o->runtime, name, what) < len)
+		return 0;
+	return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path", o->runtime);
+}
+
+static int plan(const struct domain_def *d, const struct domain_run_opts *o, struct plan *p,
+		struct error *e)
+{
+	int ret;
+
 	memset(p, 0, sizeof(*p));
 	p->mc = (struct machine_config){
 		.name = d->name, .kernel = d->kernel, .initrd = d->initrd, .user_cmdline = d->cmdline,
@@ -40,10 +55,25 @@ static void plan(const struct domain_def *d, const struct domain_run_opts *o, st
 			.serial = d->disks[i].serial,
 		};
 	if (d->vsock) {
-		snprintf(p->vsock_path, sizeof(p->vsock_path), "%s/domain-%s.vsock", o->runtime, d->name);
+		if ((ret = socket_path(p->vsock_path, sizeof(p->vsock_path), o, d->name, "vsock", e)))
+			return ret;
 		p->vsock = (struct machine_vsock_config){ .guest_cid = d->vsock_cid, .uds_path = p->vsock_path };
 		p->mc.vsock = &p->vsock;
 	}
+	for (unsigned i = 0; i < d->nfs; i++) {
+		char what[16];
+
+		snprintf(what, sizeof(what), "fs%u.sock", i);
+		if ((ret = socket_path(p->share_socks[i], sizeof(p->share_socks[i]), o, d->name, what, e)))
+			return ret;
+		p->shares[i] = (struct machine_share_config){
+			.tag = d->fs[i].tag, .host_dir = d->fs[i].source, .read_only = d->fs[i].read_only,
+			.virtiofsd = d->fs[i].binary ? d->fs[i].binary : p->virtiofsd,
+			.socket_path = p->share_socks[i],
+		};
+	}
+	p->mc.shares = p->shares;
+	p->mc.nshares = d->nfs;
 	if (d->nnics) {
 		const struct domain_nic *nic = &d->nics[0];
 
@@ -65,6 +95,7 @@ static void plan(const struct domain_def *d, const struct domain_run_opts *o, st
 		}
 		p->mc.net = &p->net;
 	}
+	return 0;
 }
 
 static int publish(struct machine *m, const struct domain_def *d, struct error *e)
@@ -113,15 +144,18 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 	enum vm_end_reason reason;
 	int ret;
 
-	plan(d, o, &p);
-	if ((ret = machine_validate(&p.mc, e)))
+	if ((ret = plan(d, o, &p, e)) || (ret = machine_validate(&p.mc, e)))
 		return err_wrap(e, ret, "domain %s", d->name);
+	for (unsigned i = 0; i < d->nfs; i++)
+		if (!d->fs[i].binary && !p.virtiofsd[0] &&
+		    (ret = machine_find_virtiofsd(NULL, p.virtiofsd, sizeof(p.virtiofsd), e)))
+			return err_wrap(e, ret, "domain %s: <filesystem>", d->name);
 	if (d->serial == DOMAIN_CHR_FILE) {
 		p.mc.console_fd = open(d->serial_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (p.mc.console_fd < 0)
 			return err_sys(e, -errno, "domain %s: console %s", d->name, d->serial_path);
 	}
-	if (d->vsock && (ret = mkdir_p(AT_FDCWD, o->runtime, 0700))) {
+	if ((d->vsock || d->nfs) && (ret = mkdir_p(AT_FDCWD, o->runtime, 0700))) {
 		err_sys(e, ret, "runtime directory %s", o->runtime);
 		goto out;
 	}
