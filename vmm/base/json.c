@@ -85,6 +85,23 @@ static int field(json_object *o, const char *key, bool required, const char *ctx
 	return 0;
 }
 
+/* Field key of type t (want: its name for the error), or NULL when absent and not required. */
+static int typed_field(json_object *o, const char *key, bool required, const char *ctx, json_type t,
+		       const char *want, json_object **out, struct error *e)
+{
+	json_object *v;
+	int ret;
+
+	*out = NULL;
+	ret = field(o, key, required, ctx, &v, e);
+	if (ret || !v)
+		return ret;
+	if (!json_object_is_type(v, t))
+		return err_set(e, -EINVAL, "%s%s%s: want %s", ctx, *ctx ? "." : "", key, want);
+	*out = v;
+	return 0;
+}
+
 int jget_string(json_object *o, const char *key, bool required, const char *ctx,
 		const char **out, struct error *e)
 {
@@ -109,11 +126,9 @@ int jget_u64(json_object *o, const char *key, bool required, uint64_t max, const
 
 	if (present)
 		*present = false;
-	ret = field(o, key, required, ctx, &v, e);
+	ret = typed_field(o, key, required, ctx, json_type_int, "an integer", &v, e);
 	if (ret || !v)
 		return ret;
-	if (!json_object_is_type(v, json_type_int))
-		return err_set(e, -EINVAL, "%s%s%s: want an integer", ctx, *ctx ? "." : "", key);
 	errno = 0;
 	n = json_object_get_int64(v);
 	/* json-c clamps out-of-range numbers; a uint64 above INT64_MAX is refused too */
@@ -128,49 +143,28 @@ int jget_u64(json_object *o, const char *key, bool required, uint64_t max, const
 int jget_bool(json_object *o, const char *key, const char *ctx, bool *out, struct error *e)
 {
 	json_object *v;
+	int ret = typed_field(o, key, false, ctx, json_type_boolean, "true or false", &v, e);
 
-	*out = false;
-	field(o, key, false, ctx, &v, e);
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return err_set(e, -EINVAL, "%s%s%s: want true or false", ctx, *ctx ? "." : "", key);
-	*out = json_object_get_boolean(v);
-	return 0;
+	*out = v && json_object_get_boolean(v);
+	return ret;
 }
 
 int jget_object(json_object *o, const char *key, bool required, const char *ctx,
 		json_object **out, struct error *e)
 {
-	json_object *v;
-	int ret;
-
-	*out = NULL;
-	ret = field(o, key, required, ctx, &v, e);
-	if (ret || !v)
-		return ret;
-	if (!json_object_is_type(v, json_type_object))
-		return err_set(e, -EINVAL, "%s%s%s: want an object", ctx, *ctx ? "." : "", key);
-	*out = v;
-	return 0;
+	return typed_field(o, key, required, ctx, json_type_object, "an object", out, e);
 }
 
 int jget_array(json_object *o, const char *key, bool required, size_t max, const char *ctx,
 	       json_object **out, struct error *e)
 {
-	json_object *v;
-	int ret;
+	int ret = typed_field(o, key, required, ctx, json_type_array, "an array", out, e);
 
-	*out = NULL;
-	ret = field(o, key, required, ctx, &v, e);
-	if (ret || !v)
-		return ret;
-	if (!json_object_is_type(v, json_type_array))
-		return err_set(e, -EINVAL, "%s%s%s: want an array", ctx, *ctx ? "." : "", key);
-	if (json_object_array_length(v) > max)
+	if (!ret && *out && json_object_array_length(*out) > max) {
+		*out = NULL;
 		return err_set(e, -EINVAL, "%s%s%s: more than %zu entries", ctx, *ctx ? "." : "", key, max);
-	*out = v;
-	return 0;
+	}
+	return ret;
 }
 
 int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char ***out,
