@@ -18,6 +18,7 @@
 #include "vmm/domain/container.h"
 #include "vmm/engine/container-mounts.h"
 #include "vmm/engine/container.h"
+#include "vmm/engine/netcfg.h"
 #include "vmm/engine/runner.h"
 
 #define VMM_XMLNS	"https://vmm.dev/xmlns/container/1"
@@ -67,8 +68,7 @@ static void network(const struct net_config *net, struct domain_def *d)
 	nic->type = net->mode == NET_MODE_TAP ? DOMAIN_NET_ETHERNET : DOMAIN_NET_USER;
 	if (net->mode == NET_MODE_TAP)
 		nic->tap = strdup(net->tap);
-	nic->has_mac = sscanf(net->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &nic->mac[0], &nic->mac[1],
-			      &nic->mac[2], &nic->mac[3], &nic->mac[4], &nic->mac[5]) == 6;
+	nic->has_mac = netcfg_mac_bytes(net->mac, nic->mac) == 0;
 	for (size_t i = 0; net->mode == NET_MODE_SLIRP && i < net->nports; i++) {
 		const struct port_binding *p = &net->ports[i];
 

@@ -224,6 +224,16 @@ int netcfg_parse_mac(const char *s, char out[18])
 	return 0;
 }
 
+int netcfg_mac_bytes(const char *s, uint8_t out[6])
+{
+	uint8_t b[6];
+
+	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	memcpy(out, b, 6);
+	return 0;
+}
+
 void netcfg_random_mac(char out[18])
 {
 	uint8_t r[5] = { 0 };

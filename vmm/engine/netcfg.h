@@ -59,6 +59,8 @@ void netcfg_format_port(const struct port_binding *p, char *buf, size_t len);
 
 /* "02:42:ac:11:00:02": 6 hex bytes, unicast. 0 or -EINVAL. Normalised to lower case. */
 int netcfg_parse_mac(const char *s, char out[18]);
+/* A stored MAC ("02:xx:xx:xx:xx:xx") as its six bytes: 0, or -EINVAL (out untouched). */
+int netcfg_mac_bytes(const char *s, uint8_t out[6]);
 /* A random locally administered unicast MAC (02:...). */
 void netcfg_random_mac(char out[18]);
 /* "A.B.C.D" or "A.B.C.D/NN" (/24 when omitted) into "A.B.C.D/NN". 0 or -EINVAL. */

@@ -100,14 +100,12 @@ int runner_net_check(const char *root, const struct net_config *n, struct error 
 const struct machine_net_config *runner_net_config(struct runner *r)
 {
 	struct net_config *n = &r->ct->cfg.net;
-	unsigned mac[6];
 
 	r->ct->state.nports = 0;
 	if (n->mode == NET_MODE_NONE)
 		return NULL;
 	if (!n->mac[0])
 		netcfg_random_mac(n->mac);	/* an old config without one */
-	sscanf(n->mac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]);
 	r->net_cfg = (struct machine_net_config){
 		.backend = n->mode == NET_MODE_TAP ? MACHINE_NET_TAP : MACHINE_NET_SLIRP,
 		.tap = n->tap,
@@ -116,8 +114,7 @@ const struct machine_net_config *runner_net_config(struct runner *r)
 	/* docker's --add-host NAME:host-gateway asks to reach the host: its loopback included. */
 	for (char **h = n->extra_hosts; h && *h; h++)
 		r->net_cfg.host_loopback |= str_has_suffix(*h, ":host-gateway");
-	for (int i = 0; i < 6; i++)
-		r->net_cfg.mac[i] = mac[i];
+	netcfg_mac_bytes(n->mac, r->net_cfg.mac);
 	return &r->net_cfg;
 }
 
