@@ -36,6 +36,14 @@ int cli_bad_option(const char *cmd, char **argv)
 	return cli_usage_error(cmd, "invalid option '%s' or missing argument", arg);
 }
 
+bool cli_confirm_removal(const char *what)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
 int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const struct cli_verb *verbs,
 		 size_t n, void (*usage)(FILE *))
 {

@@ -54,6 +54,8 @@ int cli_print_objects(json_object *all, const char *format);
  */
 int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
 		json_object *(*get)(struct cli *cli, const char *name, struct error *e), void (*usage)(FILE *));
+/* prune's question on stderr, as docker asks it: true when the answer on stdin starts with y. */
+bool cli_confirm_removal(const char *what);
 /* Run argv[1]'s verb; none, -h or --help prints usage (to stderr and 2 when none). */
 int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const struct cli_verb *verbs,
 		 size_t n, void (*usage)(FILE *));

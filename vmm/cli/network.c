@@ -210,19 +210,15 @@ static int rm(struct cli *cli, int argc, char **argv)
 
 static int prune(struct cli *cli, int argc, char **argv)
 {
-	char **names = NULL, answer[16] = "";
+	char **names = NULL;
 	struct error e = { 0 };
 	bool force = argc == 2 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"));
 	int n = 0;
 
 	if (argc > 1 && !force)
 		return cli_usage_error("network", "'network prune' takes only -f");
-	if (!force) {
-		fprintf(stderr, "WARNING! This will remove all custom networks not used by at least one "
-			"container.\nAre you sure you want to continue? [y/N] ");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !cli_confirm_removal("all custom networks not used by at least one container"))
+		return 0;
 	if (network_list(cli->paths.root, &names, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	for (char **name = names; *name; name++) {

@@ -270,14 +270,6 @@ static uint64_t tree_size(int dirfd, const char *name)
 	return total;
 }
 
-static bool confirm(const char *what)
-{
-	char answer[16] = "";
-
-	fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
-	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
-}
-
 static int prune(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -303,7 +295,7 @@ static int prune(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("volume", "unexpected argument '%s'", argv[optind]);
-	if (!force && !confirm(all ? "all local volumes not used by at least one container" :
+	if (!force && !cli_confirm_removal(all ? "all local volumes not used by at least one container" :
 			       "anonymous local volumes not used by at least one container"))
 		return 0;
 	if (volume_list(cli->paths.root, &names, &e))
