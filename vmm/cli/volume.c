@@ -306,8 +306,12 @@ static int prune(struct cli *cli, int argc, char **argv)
 
 		if (volume_get(cli->paths.root, *name, &v, NULL))
 			continue;
+		if (!all && !v.anonymous) {	/* kept: no need to walk it for its size */
+			volume_free(&v);
+			continue;
+		}
 		bytes = tree_size(AT_FDCWD, v.mountpoint);
-		if ((all || v.anonymous) && volume_remove(cli->paths.root, *name, NULL) == 0) {
+		if (volume_remove(cli->paths.root, *name, NULL) == 0) {
 			printf("%s%s\n", n++ ? "" : "Deleted Volumes:\n", *name);
 			reclaimed += bytes;
 		}
