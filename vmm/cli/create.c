@@ -8,7 +8,7 @@
 
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
-	struct run_opts o = { 0 };
+	struct run_opts o = { .cmd = "create" };
 	struct container *ct = NULL;
 	struct error e = { 0 };
 	int ret = run_parse_args(argc, argv, &o), status = 0;

@@ -21,10 +21,9 @@ enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS,
        OPT_READ_ONLY, OPT_COLD };
 
 
-static void usage(void)
+static void usage(const char *cmd)
 {
-	printf("Usage: vmm run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-	       "Run a command in a new container, inside its own micro-VM.\n\n"
+	printf("Usage: vmm %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n%s\n\n"
 	       "Options:\n"
 	       "      --rm                 remove the container when it exits\n"
 	       "  -d, --detach             run in the background and print the container ID\n"
@@ -43,7 +42,9 @@ static void usage(void)
 	       "      --read-only          mount the root filesystem read-only\n"
 	       "      --cold               boot the VM from scratch (no snapshot)\n"
 	       RUN_MOUNT_USAGE
-	       RUN_NET_USAGE);
+	       RUN_NET_USAGE, cmd,
+	       strcmp(cmd, "create") ? "Run a command in a new container, inside its own micro-VM." :
+	       "Create a container, ready to start: 'vmm start NAME' boots its micro-VM.");
 }
 
 static int parse_memory_limit(const char *s, uint64_t *out)
@@ -66,17 +67,17 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 	case 'd': o->detach = true; return 0;
 	case OPT_NAME:
 		if (!container_name_valid(arg))
-			return cli_usage_error("run", "--name %s: invalid name (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)", arg);
+			return cli_usage_error(o->cmd, "--name %s: invalid name (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)", arg);
 		cc->name = arg;
 		return 0;
 	case 'e':
 		if (!*arg || *arg == '=')
-			return cli_usage_error("run", "-e '%s': expected KEY=VALUE or KEY", arg);
+			return cli_usage_error(o->cmd, "-e '%s': expected KEY=VALUE or KEY", arg);
 		return strv_push(&o->env, arg) ? EXIT_VMM_ERROR : 0;
 	case OPT_ENV_FILE: return strv_push(&o->env_files, arg) ? EXIT_VMM_ERROR : 0;
 	case 'w':
 		if (arg[0] != '/')
-			return cli_usage_error("run", "-w %s: the working directory must be an absolute path", arg);
+			return cli_usage_error(o->cmd, "-w %s: the working directory must be an absolute path", arg);
 		cc->workdir = arg;
 		return 0;
 	case 'u': cc->user = arg; return 0;
@@ -85,31 +86,31 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 	case 't': cc->tty = true; return 0;
 	case 'm':
 		if (parse_memory_limit(arg, &cc->memory))
-			return cli_usage_error("run", "--memory %s: not a size of at least 6m (e.g. 64m, 1g)", arg);
+			return cli_usage_error(o->cmd, "--memory %s: not a size of at least 6m (e.g. 64m, 1g)", arg);
 		return 0;
 	case OPT_CPUS:
 		errno = 0;
 		cc->cpus = strtod(arg, &end);
 		if (errno || *end || !(cc->cpus > 0) || cc->cpus > VM_MAX_CPUS)
-			return cli_usage_error("run", "--cpus %s: a number of CPUs from 0.01 to %d", arg, VM_MAX_CPUS);
+			return cli_usage_error(o->cmd, "--cpus %s: a number of CPUs from 0.01 to %d", arg, VM_MAX_CPUS);
 		return 0;
 	case OPT_PIDS:
 		if (!strcmp(arg, "-1"))
 			cc->pids_limit = 0;
 		else if (parse_uint(arg, 1, 1u << 22, &v))
-			return cli_usage_error("run", "--pids-limit %s: a positive number (or -1: unlimited)", arg);
+			return cli_usage_error(o->cmd, "--pids-limit %s: a positive number (or -1: unlimited)", arg);
 		else
 			cc->pids_limit = v;
 		return 0;
 	case OPT_HOSTNAME:
 		if (!*arg || strlen(arg) > 64)
-			return cli_usage_error("run", "--hostname: 1 to 64 characters");
+			return cli_usage_error(o->cmd, "--hostname: 1 to 64 characters");
 		cc->hostname = arg;
 		return 0;
 	case OPT_READ_ONLY: cc->read_only = true; return 0;
 	case OPT_COLD: o->start.cold = true; return 0;
-	case 'h': usage(); return 1;
-	default: return cli_bad_option("run", argv);
+	case 'h': usage(o->cmd); return 1;
+	default: return cli_bad_option(o->cmd, argv);
 	}
 }
 
@@ -147,7 +148,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		if (ret == 1)
 			ret = run_mount_option(&o->mounts, c, optarg, &e);
 		if (ret < 0) {
-			pr_err("%s (see 'vmm run --help')", e.msg);
+			pr_err("%s (see 'vmm %s --help')", e.msg, o->cmd);
 			return EXIT_VMM_ERROR;
 		}
 		if (ret == 1 && (ret = option(o, c, optarg, argv)))
@@ -160,7 +161,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
-	struct run_opts o = { .start = { .fresh = true } };
+	struct run_opts o = { .cmd = "run", .start = { .fresh = true } };
 	struct container *ct = NULL;
 	struct error e = { 0 };
 	int ret, status = EXIT_VMM_ERROR;

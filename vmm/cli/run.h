@@ -13,6 +13,7 @@
 #include "vmm/engine/lifecycle.h"
 
 struct run_opts {
+	const char *cmd;		/* "run" or "create": for help and usage errors */
 	struct create_config c;
 	struct start_opts start;
 	bool detach;
