@@ -315,6 +315,7 @@ void machine_net_info(const struct machine_net_config *cfg, struct machine_net_i
 {
 	memset(out, 0, sizeof(*out));
 	if (cfg && cfg->backend == MACHINE_NET_SLIRP) {
+		out->ip = SLIRP_GUEST;
 		out->cidr = SLIRP_GUEST_CIDR;
 		out->gateway = SLIRP_GATEWAY;
 		out->dns = SLIRP_DNS;

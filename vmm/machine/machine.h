@@ -62,6 +62,7 @@ struct machine_net_config {
 
 /* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
 struct machine_net_info {
+	const char *ip;			/* "10.0.2.15" */
 	const char *cidr;		/* "10.0.2.15/24" */
 	const char *gateway;
 	const char *dns;

@@ -1,0 +1,15 @@
+/* Containers as docker shows them in JSON: inspect (CLI and API). */
+#ifndef VMM_ENGINE_CONTAINER_JSON_H
+#define VMM_ENGINE_CONTAINER_JSON_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+struct container;
+
+/* docker inspect's object: Id, Created, State, Config, HostConfig, Mounts, NetworkSettings. */
+json_object *container_to_json(const struct container *ct);
+/* A realtime in ns as docker's RFC 3339 string ("0001-01-01T00:00:00Z" for 0). */
+json_object *json_time_ns(int64_t ns);
+
+#endif

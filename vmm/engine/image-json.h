@@ -1,0 +1,12 @@
+/* Images as docker shows them in JSON (image inspect), for the CLI and the API. */
+#ifndef VMM_ENGINE_IMAGE_JSON_H
+#define VMM_ENGINE_IMAGE_JSON_H
+
+#include <json-c/json.h>
+
+struct image;
+
+/* Id, RepoTags, RepoDigests, Created, Config, Architecture, Os, Size, RootFS, Descriptor. */
+json_object *image_to_json(const struct image *img);
+
+#endif
