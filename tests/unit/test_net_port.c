@@ -15,7 +15,7 @@
 #include "images/oci/spec.h"
 #include "tests/unit/tap.h"
 #include "vmm/base/error.h"
-#include "vmm/cli/run-net.h"
+#include "vmm/engine/run-net.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/create.h"
 #include "vmm/engine/netcfg.h"

@@ -7,8 +7,8 @@
 
 #include <stdbool.h>
 
-#include "vmm/cli/run-mounts.h"
-#include "vmm/cli/run-net.h"
+#include "vmm/engine/run-mounts.h"
+#include "vmm/engine/run-net.h"
 #include "vmm/engine/create.h"
 #include "vmm/engine/lifecycle.h"
 

@@ -1,6 +1,7 @@
-/* vmm run's network flags: --network, -p, -P, --mac-address, --ip, --gateway, --dns... */
-#ifndef VMM_CLI_RUN_NET_H
-#define VMM_CLI_RUN_NET_H
+/* The docker run network options (--network, -p, -P, --mac-address, --ip, --dns...): the CLI
+ * flags and the Engine API's HostConfig both decode through run_net_option. */
+#ifndef VMM_ENGINE_RUN_NET_H
+#define VMM_ENGINE_RUN_NET_H
 
 #include <getopt.h>
 #include <stdbool.h>

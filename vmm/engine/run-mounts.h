@@ -1,6 +1,7 @@
-/* vmm run's mount flags: -v, --mount, --tmpfs, --volumes-from (docs/volumes.md). */
-#ifndef VMM_CLI_RUN_MOUNTS_H
-#define VMM_CLI_RUN_MOUNTS_H
+/* The docker run mount options (-v, --mount, --tmpfs, --volumes-from, docs/volumes.md): the CLI
+ * flags and the Engine API's HostConfig (Binds, Mounts, Tmpfs, VolumesFrom) both decode here. */
+#ifndef VMM_ENGINE_RUN_MOUNTS_H
+#define VMM_ENGINE_RUN_MOUNTS_H
 
 #include <getopt.h>
 

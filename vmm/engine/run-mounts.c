@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "vmm/base/strv.h"
-#include "vmm/cli/run-mounts.h"
+#include "vmm/engine/run-mounts.h"
 
 int run_mount_option(struct run_mount_opts *o, int c, const char *arg, struct error *e)
 {

@@ -4,7 +4,7 @@
 
 #include "vmm/base/error.h"
 #include "vmm/base/strv.h"
-#include "vmm/cli/run-net.h"
+#include "vmm/engine/run-net.h"
 
 static int push(char ***v, size_t *n, const char *s, struct error *e)
 {
