@@ -67,7 +67,7 @@ $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/obj/vmm/cli/version.o: ALL_CFLAGS += -DVMM_VERSION='"$(VMM_VERSION)"'
+$(BUILD)/obj/vmm/engine/version.o: ALL_CFLAGS += -DVMM_VERSION='"$(VMM_VERSION)"'
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

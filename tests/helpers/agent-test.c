@@ -134,23 +134,6 @@ static void shutdown_done(void *opaque, int err, const char *msg)
 	fprintf(stderr, "agent-test: shutdown: %s\n", err ? (msg ? msg : strerror(err)) : "ok");
 }
 
-static int parse_signal(const char *s)
-{
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
-		{ "CONT", SIGCONT }, { "WINCH", SIGWINCH },
-	};
-	uint64_t v;
-
-	if (str_has_prefix(s, "SIG"))
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		if (!strcmp(s, sigs[i].name))
-			return sigs[i].sig;
-	return parse_uint(s, 1, 64, &v) ? -1 : (int)v;
-}
-
 static void on_sleep(void *opaque, uint32_t events)
 {
 	struct test *t = opaque;
@@ -337,7 +320,7 @@ static int add_action(struct test *t, enum action_kind kind, const char *arg)
 			a->arg = colon + 1;
 		}
 	}
-	if (kind == ACT_SIGNAL && parse_signal(arg) < 0)
+	if (kind == ACT_SIGNAL && !parse_signal(arg))
 		return -1;
 	return 0;
 }

@@ -1,10 +1,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -432,5 +434,52 @@ int dir_is_private(const char *path)
 		return -ENOTDIR;
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
 		return -EPERM;
+	return 0;
+}
+
+void format_duration(int64_t secs, char *buf, size_t len)
+{
+	int64_t hours = (secs + 1800) / 3600;
+
+	if (secs < 1)
+		snprintf(buf, len, "Less than a second");
+	else if (secs == 1)
+		snprintf(buf, len, "1 second");
+	else if (secs < 60)
+		snprintf(buf, len, "%lld seconds", (long long)secs);
+	else if (secs / 60 == 1)
+		snprintf(buf, len, "About a minute");
+	else if (secs / 60 < 60)
+		snprintf(buf, len, "%lld minutes", (long long)(secs / 60));
+	else if (hours == 1)
+		snprintf(buf, len, "About an hour");
+	else if (hours < 48)
+		snprintf(buf, len, "%lld hours", (long long)hours);
+	else if (hours < 24 * 7 * 2)
+		snprintf(buf, len, "%lld days", (long long)(hours / 24));
+	else if (hours < 24 * 30 * 2)
+		snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
+	else if (hours < 24 * 365 * 2)
+		snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
+	else
+		snprintf(buf, len, "%lld years", (long long)(secs / 3600 / 24 / 365));
+}
+
+int parse_signal(const char *s)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
+		{ "CONT", SIGCONT }, { "ALRM", SIGALRM }, { "WINCH", SIGWINCH }, { "PIPE", SIGPIPE },
+	};
+	uint64_t n;
+
+	if (!parse_uint(s, 1, 64, &n))
+		return n;
+	if (str_has_prefix(s, "SIG"))
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (!strcasecmp(s, sigs[i].name))
+			return sigs[i].sig;
 	return 0;
 }

@@ -80,6 +80,10 @@ bool str_has_suffix(const char *s, const char *suffix);
 
 /* Format a byte count as docker does ("1.5MB", "12kB"): SI units. */
 void format_size_si(uint64_t bytes, char *buf, size_t len);
+/* Signal names and numbers: "KILL", "SIGTERM", "9". 0 on failure. */
+int parse_signal(const char *s);
+/* A duration as docker words it: "Less than a second", "5 seconds", "About a minute", "3 days". */
+void format_duration(int64_t secs, char *buf, size_t len);
 /* Format a byte count with binary units as qemu-img does ("64 KiB", "1 GiB"). */
 void format_size_iec(uint64_t bytes, char *buf, size_t len);
 

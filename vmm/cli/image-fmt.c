@@ -6,6 +6,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/store.h"
 #include "vmm/base/log.h"
+#include "vmm/base/util.h"
 #include "vmm/cli/image-fmt.h"
 
 struct store *cli_store_open(const char *root)
@@ -43,34 +44,6 @@ void fmt_repo_tag(const char *full, char *repo, size_t rlen, char *tag, size_t t
 	snprintf(tag, tlen, "%s", ref.tag[0] ? ref.tag : "<none>");
 }
 
-void fmt_duration(int64_t secs, char *buf, size_t len)
-{
-	int64_t hours = (secs + 1800) / 3600;
-
-	if (secs < 1)
-		snprintf(buf, len, "Less than a second");
-	else if (secs == 1)
-		snprintf(buf, len, "1 second");
-	else if (secs < 60)
-		snprintf(buf, len, "%lld seconds", (long long)secs);
-	else if (secs / 60 == 1)
-		snprintf(buf, len, "About a minute");
-	else if (secs / 60 < 60)
-		snprintf(buf, len, "%lld minutes", (long long)(secs / 60));
-	else if (hours == 1)
-		snprintf(buf, len, "About an hour");
-	else if (hours < 48)
-		snprintf(buf, len, "%lld hours", (long long)hours);
-	else if (hours < 24 * 7 * 2)
-		snprintf(buf, len, "%lld days", (long long)(hours / 24));
-	else if (hours < 24 * 30 * 2)
-		snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
-	else if (hours < 24 * 365 * 2)
-		snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
-	else
-		snprintf(buf, len, "%lld years", (long long)(secs / 3600 / 24 / 365));
-}
-
 void fmt_since(int64_t created, char *buf, size_t len)
 {
 	char d[64];
@@ -79,7 +52,7 @@ void fmt_since(int64_t created, char *buf, size_t len)
 		snprintf(buf, len, "N/A");
 		return;
 	}
-	fmt_duration((int64_t)time(NULL) - created, d, sizeof(d));
+	format_duration((int64_t)time(NULL) - created, d, sizeof(d));
 	snprintf(buf, len, "%s ago", d);
 }
 

@@ -14,8 +14,7 @@ struct store *cli_store_open(const char *root);
 void fmt_short_ref(const char *full, char *buf, size_t len);
 /* Split a full reference into short repository and tag ("<none>" when none). */
 void fmt_repo_tag(const char *full, char *repo, size_t rlen, char *tag, size_t tlen);
-/* "2 weeks" (docker's go-units HumanDuration) */
-void fmt_duration(int64_t secs, char *buf, size_t len);
+
 /* "2 weeks ago", "N/A" for 0. */
 void fmt_since(int64_t created, char *buf, size_t len);
 /* "2024-01-02 03:04:05 +0000 UTC" as docker's CreatedAt. */

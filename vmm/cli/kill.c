@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "vmm/cli/cli.h"
-#include "vmm/cli/options.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/client.h"
 
 int cmd_kill(struct cli *cli, int argc, char **argv)
@@ -19,7 +19,7 @@ int cmd_kill(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			sig = opt_parse_signal(optarg);
+			sig = parse_signal(optarg);
 			if (!sig)
 				return cli_usage_error("kill", "-s %s: unknown signal (e.g. KILL, TERM, HUP, 9)", optarg);
 			break;

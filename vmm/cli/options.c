@@ -129,25 +129,6 @@ int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 	}
 }
 
-int opt_parse_signal(const char *s)
-{
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
-		{ "CONT", SIGCONT }, { "ALRM", SIGALRM }, { "WINCH", SIGWINCH }, { "PIPE", SIGPIPE },
-	};
-	uint64_t n;
-
-	if (!parse_uint(s, 1, 64, &n))
-		return n;
-	if (str_has_prefix(s, "SIG"))
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		if (!strcasecmp(s, sigs[i].name))
-			return sigs[i].sig;
-	return 0;
-}
-
 int opt_parse_bool(const char *arg, bool *out)
 {
 	if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))

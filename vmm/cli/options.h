@@ -34,8 +34,6 @@ int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 int opt_parse_memory(const char *s, uint64_t *bytes);
 int opt_parse_cpus(const char *s, unsigned *ncpus);
 int opt_parse_quirks(const char *s, enum quirks_mode *mode);
-/* Signal names and numbers: "KILL", "SIGTERM", "9". 0 on failure. */
-int opt_parse_signal(const char *s);
 /* --tls-verify's optional value ("true"/"false", none = true). 0 or -EINVAL. */
 int opt_parse_bool(const char *arg, bool *out);
 

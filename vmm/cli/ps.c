@@ -8,29 +8,10 @@
 #include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
+#include "vmm/engine/container-json.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
 #include "vmm/base/log.h"
-
-static void fmt_container_status(const struct container_state *st, char *buf, size_t len)
-{
-	char d[64];
-	int64_t now = time(NULL);
-
-	switch (st->status) {
-	case CONTAINER_CREATED:
-		snprintf(buf, len, "Created");
-		break;
-	case CONTAINER_RUNNING:
-		fmt_duration(now - st->started_ns / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "Up %s", d);
-		break;
-	default:
-		fmt_duration(now - st->finished_ns / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "Exited (%d) %s ago", st->exit_code, d);
-		break;
-	}
-}
 
 /* The COMMAND column: the argv joined, quoted and cut like docker's. */
 static void fmt_command(char *const *argv, char *buf, size_t len, bool trunc)
@@ -117,7 +98,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : 12, ct->cfg.id);
 			continue;
 		}
-		fmt_container_status(&st, status, sizeof(status));
+		container_status_text(&st, status, sizeof(status));
 		fmt_since(ct->cfg.created, created, sizeof(created));
 		fmt_command(ct->cfg.argv, cmd, sizeof(cmd), !no_trunc);
 		container_ports_format(st.ports, st.status == CONTAINER_RUNNING ? st.nports : 0, ports, sizeof(ports));

@@ -2,34 +2,15 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
+#include "vmm/engine/version.h"
 #include "vmm/base/log.h"
-
-#ifndef VMM_VERSION
-#define VMM_VERSION "0.0.0-unknown"
-#endif
 
 void cli_print_version(void)
 {
-	printf("vmm version %s\n", VMM_VERSION);
-}
-
-static json_object *version_json(void)
-{
-	json_object *o = json_object_new_object();
-	struct utsname u;
-
-	uname(&u);
-	json_object_object_add(o, "Version", json_object_new_string(VMM_VERSION));
-	json_object_object_add(o, "Os", json_object_new_string("linux"));
-	json_object_object_add(o, "Arch", json_object_new_string(strcmp(u.machine, "x86_64") ? u.machine : "amd64"));
-	json_object_object_add(o, "KernelVersion", json_object_new_string(u.release));
-	json_object_object_add(o, "KVM", json_object_new_boolean(access("/dev/kvm", R_OK | W_OK) == 0));
-	return o;
+	printf("vmm version %s\n", engine_version());
 }
 
 int cmd_version(struct cli *cli, int argc, char **argv)
@@ -58,7 +39,7 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("version", "unexpected argument '%s'", argv[optind]);
-	v = version_json();
+	v = engine_version_json();
 	if (format) {
 		struct template *t;
 		struct error e = { 0 };
@@ -72,7 +53,7 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 		template_free(t);
 	} else {
 		printf("vmm:\n Version:        %s\n OS/Arch:        %s/%s\n Host kernel:    %s\n KVM:            %s\n",
-		       VMM_VERSION, json_object_get_string(json_object_object_get(v, "Os")),
+		       engine_version(), json_object_get_string(json_object_object_get(v, "Os")),
 		       json_object_get_string(json_object_object_get(v, "Arch")),
 		       json_object_get_string(json_object_object_get(v, "KernelVersion")),
 		       json_object_get_boolean(json_object_object_get(v, "KVM")) ? "available" :

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "vmm/base/strv.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/container-json.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
@@ -89,3 +90,22 @@ json_object *container_to_json(const struct container *ct)
 	return o;
 }
 
+void container_status_text(const struct container_state *st, char *buf, size_t len)
+{
+	char d[64];
+	int64_t now = time(NULL);
+
+	switch (st->status) {
+	case CONTAINER_CREATED:
+		snprintf(buf, len, "Created");
+		break;
+	case CONTAINER_RUNNING:
+		format_duration(now - st->started_ns / 1000000000, d, sizeof(d));
+		snprintf(buf, len, "Up %s", d);
+		break;
+	default:
+		format_duration(now - st->finished_ns / 1000000000, d, sizeof(d));
+		snprintf(buf, len, "Exited (%d) %s ago", st->exit_code, d);
+		break;
+	}
+}
