@@ -50,7 +50,7 @@ static void usage(const char *cmd)
 static int parse_memory_limit(const char *s, uint64_t *out)
 {
 	/* docker: a bare number is bytes; 6 MiB minimum */
-	if (parse_size(s, 1, out) || *out < 6 * MiB)
+	if (parse_size(s, 1, out) || *out < CREATE_MEMORY_MIN)
 		return -EINVAL;
 	return 0;
 }

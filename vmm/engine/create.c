@@ -19,6 +19,7 @@
 #include "vmm/engine/env.h"
 #include "vmm/engine/mounts.h"
 #include "vmm/engine/runner.h"
+#include "vmm/vm.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define VM_MEMORY_DEFAULT (128 * MiB)
@@ -143,6 +144,13 @@ static int build_config(const struct create_config *c, const struct image *img,
 	int ret;
 
 	memset(cc, 0, sizeof(*cc));
+	if (c->name && !container_name_valid(c->name))
+		return err_set(e, -EINVAL, "name %s: invalid (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)", c->name);
+	if (c->memory && c->memory < CREATE_MEMORY_MIN)
+		return err_set(e, -EINVAL, "memory limit of %llu bytes: the least is 6 MiB",
+			       (unsigned long long)c->memory);
+	if (c->cpus < 0 || c->cpus > VM_MAX_CPUS)
+		return err_set(e, -EINVAL, "%g CPUs: give 0.01 to %d", c->cpus, VM_MAX_CPUS);
 	ret = container_new_id(cc->id);
 	if (ret)
 		return err_sys(e, ret, "container ID");

@@ -19,6 +19,8 @@ struct error;
 struct mount_spec;
 struct image_config;
 
+#define CREATE_MEMORY_MIN (6ULL << 20)	/* docker's least --memory */
+
 /* What the user asked for; strings are borrowed. */
 struct create_config {
 	const char *image;		/* name, reference or ID */
