@@ -440,3 +440,22 @@ int image_disk_path(const struct image *img, char *buf, size_t len)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int image_tag(struct store *s, const char *src, const char *target, struct error *e)
+{
+	char digest[DIGEST_BUF];
+	struct descriptor desc;
+	struct image_ref ref;
+	const char *why;
+	int ret;
+
+	if (ref_parse(target, REF_DEFAULT_TAG, &ref, &why))
+		return err_set(e, -EINVAL, "%s: invalid reference format: %s", target, why);
+	if (ref.digest[0])
+		return err_set(e, -EINVAL, "%s: refusing to create a tag with a digest reference", target);
+	if ((ret = image_resolve(s, src, digest, NULL, 0, e)) || (ret = store_index_find(s, digest, &desc, e)))
+		return ret;
+	ret = store_tag_add(s, target, &desc, NULL, e);
+	descriptor_free(&desc);
+	return ret;
+}

@@ -58,6 +58,12 @@ int image_open_digest(struct store *s, const char *digest, struct image **out, s
 void image_close(struct image *img);
 
 /*
+ * docker tag: target (a name, ":latest" when untagged, never a digest) names
+ * the image src names. 0, or -ENOENT / -EINVAL with e.
+ */
+int image_tag(struct store *s, const char *src, const char *target, struct error *e);
+
+/*
  * Resolve a name to the digest index.json names the image with, without
  * opening it. tag (may be NULL) receives the full reference matched when the
  * name was a tag, "" when it was an ID or a digest. -ENOENT names unknown ones.
