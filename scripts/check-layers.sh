@@ -10,6 +10,7 @@
 #   machine      vmm/machine/         no engine, cli
 #   engine       vmm/engine/          no cli, no devices
 #   domain       vmm/domain/          a front door like the CLI: no cli, no devices
+#   api          vmm/api/             the Docker Engine API, a front door too: no cli, no devices
 #   guest-agent  guest-agent/         only vmm/base and guest-agent
 set -u
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -45,7 +46,7 @@ files() {	# files DIR...: the .c and .h files under DIR
 
 core=$(ls vmm/*.c vmm/*.h 2>/dev/null; files vmm/x86)
 
-echo "1..8"
+echo "1..9"
 # shellcheck disable=SC2046
 rule "base includes nothing but base" '.' '^vmm/base/' $(files vmm/base)
 rule "core does not include machine, engine, cli, devices, images or guest-agent" \
@@ -56,6 +57,7 @@ rule "images include only base from vmm/" '.' '^(vmm/base/|images/)' $(files ima
 rule "machine does not include engine or cli" '^vmm/(engine|cli)/' '^$' $(files vmm/machine)
 rule "engine does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/engine)
 rule "domain does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/domain)
+rule "api does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/api)
 rule "guest-agent includes only base and its own files" \
 	'.' '^(vmm/base/|guest-agent/)' $(files guest-agent)
 

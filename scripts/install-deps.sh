@@ -7,6 +7,7 @@ PKGS="
 build-essential pkg-config git ca-certificates openssl
 libarchive-dev zlib1g-dev libzstd-dev libslirp-dev libfdt-dev libext2fs-dev e2fsprogs
 libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools libxml2-dev help2man
+libmicrohttpd-dev python3-docker
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
 busybox-static
 qemu-utils qemu-system-x86 skopeo umoci docker-registry runc libvirt-clients libxml2-utils
@@ -21,6 +22,9 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# The docker CLI is a client in the Engine API tests; its Debian package only when none is here.
+command -v docker >/dev/null 2>&1 || missing="$missing docker.io"
 
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"

@@ -1,0 +1,304 @@
+/* /containers: list, create, inspect, start, stop, restart, kill, wait, remove, rename. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/api/api.h"
+#include "vmm/api/create-decode.h"
+#include "vmm/api/spawn.h"
+#include "vmm/base/error.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/client.h"
+#include "vmm/engine/container-json.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/lifecycle.h"
+
+/* docker ps's Ports: what is bound while it runs. */
+static json_object *ports_json(const struct container_state *st)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; st->status == CONTAINER_RUNNING && i < st->nports; i++) {
+		const struct port_binding *p = &st->ports[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "IP", json_object_new_string(p->host_ip[0] ? p->host_ip : "0.0.0.0"));
+		json_object_object_add(o, "PrivatePort", json_object_new_int(p->container_port));
+		json_object_object_add(o, "PublicPort", json_object_new_int(p->host_port));
+		json_object_object_add(o, "Type", json_object_new_string(p->udp ? "udp" : "tcp"));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *summary_json(const struct container *ct, const struct container_state *st)
+{
+	const struct container_config *c = &ct->cfg;
+	json_object *o = json_object_new_object(), *names = json_object_new_array();
+	json_object *host = json_object_new_object(), *net = json_object_new_object();
+	char name[160], status[96], mode[32], cmd[4096];
+	size_t n = 0;
+
+	snprintf(name, sizeof(name), "/%s", c->name);
+	json_object_array_add(names, json_object_new_string(name));
+	container_status_text(st, status, sizeof(status));
+	netcfg_mode_string(&c->net, mode, sizeof(mode));
+	cmd[0] = 0;
+	for (size_t i = 0; c->argv && c->argv[i] && n < sizeof(cmd); i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", c->argv[i]);
+	json_object_object_add(o, "Id", json_object_new_string(c->id));
+	json_object_object_add(o, "Names", names);
+	json_object_object_add(o, "Image", json_object_new_string(c->image_name ? c->image_name : c->image));
+	json_object_object_add(o, "ImageID", json_object_new_string(c->image));
+	json_object_object_add(o, "Command", json_object_new_string(cmd));
+	json_object_object_add(o, "Created", json_object_new_int64(c->created));
+	json_object_object_add(o, "Ports", ports_json(st));
+	json_object_object_add(o, "Labels", json_object_new_object());
+	json_object_object_add(o, "State", json_object_new_string(container_status_name(st->status)));
+	json_object_object_add(o, "Status", json_object_new_string(status));
+	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
+	json_object_object_add(o, "HostConfig", host);
+	json_object_object_add(net, "Networks", json_object_new_object());
+	json_object_object_add(o, "NetworkSettings", net);
+	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
+	return o;
+}
+
+static bool name_matches(json_object *filters, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(filters, "name", &v))
+		return true;
+	/* docker matches names as a pattern; a substring is what people type */
+	for (size_t i = 0; json_object_is_type(v, json_type_array) && i < json_object_array_length(v); i++)
+		if (strstr(name, json_object_get_string(json_object_array_get_idx(v, i))))
+			return true;
+	return false;
+}
+
+static bool keep(json_object *f, const struct container *ct, const struct container_state *st, bool all)
+{
+	char code[16];
+
+	if (!all && st->status != CONTAINER_RUNNING && !api_filter_has(f, "status") &&
+	    !api_filter_has(f, "exited"))
+		return false;
+	snprintf(code, sizeof(code), "%d", st->exit_code);
+	if (api_filter_has(f, "status") &&
+	    !api_filter_match(f, "status", container_status_name(st->status), false))
+		return false;
+	if (api_filter_has(f, "exited") &&
+	    (st->status != CONTAINER_EXITED || !api_filter_match(f, "exited", code, false)))
+		return false;
+	if (api_filter_has(f, "id") && !api_filter_match(f, "id", ct->cfg.id, true))
+		return false;
+	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, false) &&
+	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", false))
+		return false;
+	if (api_filter_has(f, "label"))	/* vmm keeps no container labels yet: nothing matches */
+		return false;
+	return !f || name_matches(f, ct->cfg.name);
+}
+
+void api_containers_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	static const char *const allowed[] = { "status", "name", "id", "exited", "ancestor", "label", NULL };
+	bool all = api_query_bool(r, "all", false);
+	const char *limit_s = r->query(r, "limit");
+	long limit = limit_s ? strtol(limit_s, NULL, 10) : -1;
+	struct container **list;
+	struct error e = { 0 };
+	json_object *f, *out;
+	size_t n;
+
+	if (api_filters(r, allowed, &f, &e) || container_list(ctx->paths.root, &list, &n, &e)) {
+		json_object_put(f);
+		api_reply_err(w, &e);
+		return;
+	}
+	if (limit > 0)
+		all = true;
+	out = json_object_new_array();
+	for (size_t i = 0; i < n && (limit <= 0 || (long)json_object_array_length(out) < limit); i++) {
+		struct container_state st;
+
+		container_effective_state(list[i], &st);
+		if (keep(f, list[i], &st, all))
+			json_object_array_add(out, summary_json(list[i], &st));
+	}
+	container_list_free(list, n);
+	json_object_put(f);
+	api_reply_json(w, 200, out);
+}
+
+void api_container_inspect(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	struct container *ct;
+	struct error e = { 0 };
+
+	if (container_open(ctx->paths.root, r->args[0], &ct, &e)) {
+		api_reply_err(w, &e);
+		return;
+	}
+	api_reply_json(w, 200, container_to_json(ct));
+	container_free(ct);
+}
+
+void api_container_create(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	json_object *body = api_body_object(r, w), *o;
+	struct container *ct = NULL;
+	struct error e = { 0 };
+	struct api_create a;
+
+	if (!body)
+		return;
+	if (api_decode_create(body, r->query(r, "name"), &a, &e) ||
+	    engine_create(&ctx->paths, &a.c, &ct, &e)) {
+		api_reply_err(w, &e);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "Id", json_object_new_string(ct->cfg.id));
+		json_object_object_add(o, "Warnings", json_object_new_array());
+		api_reply_json(w, 201, o);
+	}
+	container_free(ct);
+	api_create_free(&a);
+	json_object_put(body);
+}
+
+/* Is ref running? -errno with a reply when it does not exist. */
+static int running(const struct api_ctx *ctx, const char *ref, struct api_response *w)
+{
+	struct container *ct;
+	struct error e = { 0 };
+	int ret;
+
+	if (container_open(ctx->paths.root, ref, &ct, &e)) {
+		api_reply_err(w, &e);
+		return e.code;
+	}
+	ret = container_is_running(ct);
+	container_free(ct);
+	return ret;
+}
+
+/* Start ref in its own vmm process (`vmm start`), as the CLI would. */
+static void start(const struct api_ctx *ctx, const char *ref, struct api_response *w)
+{
+	struct error e = { 0 };
+
+	if (api_spawn_vmm(ctx, "start", ref, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}
+
+void api_container_start(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	int ret = running(ctx, r->args[0], w);
+
+	if (ret < 0)
+		return;
+	if (ret)
+		api_reply_empty(w, 304);	/* docker: already started */
+	else
+		start(ctx, r->args[0], w);
+}
+
+/* ?t=SECONDS (docker's stop timeout), default 10. */
+static uint64_t stop_timeout(const struct api_request *r)
+{
+	const char *t = r->query(r, "t");
+	uint64_t v;
+
+	return t && !parse_uint(t, 1, 3600, &v) ? v : 10;
+}
+
+void api_container_stop(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	struct error e = { 0 };
+	int ret = running(ctx, r->args[0], w);
+
+	if (ret < 0)
+		return;
+	if (!ret)
+		api_reply_empty(w, 304);	/* docker: already stopped */
+	else if (engine_stop(&ctx->paths, r->args[0], stop_timeout(r), &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}
+
+void api_container_restart(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	struct error e = { 0 };
+
+	if (running(ctx, r->args[0], w) < 0)
+		return;
+	if (engine_stop(&ctx->paths, r->args[0], stop_timeout(r), &e))
+		api_reply_err(w, &e);
+	else
+		start(ctx, r->args[0], w);
+}
+
+void api_container_kill(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	const char *s = r->query(r, "signal");
+	struct error e = { 0 };
+	int sig = s && *s ? parse_signal(s) : 9;
+
+	if (!sig)
+		api_reply_error(w, 400, "signal %s: not a signal (e.g. KILL, TERM, HUP, 9)", s);
+	else if (engine_kill(&ctx->paths, r->args[0], sig, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}
+
+void api_container_wait(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	const char *cond = r->query(r, "condition");
+	struct error e = { 0 };
+	json_object *o;
+	int code = 0;
+
+	if (cond && *cond && strcmp(cond, "not-running") && strcmp(cond, "next-exit") && strcmp(cond, "removed")) {
+		api_reply_error(w, 400, "condition %s: want not-running, next-exit or removed", cond);
+		return;
+	}
+	if (engine_wait(&ctx->paths, r->args[0], &code, &e)) {
+		api_reply_err(w, &e);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "StatusCode", json_object_new_int(code));
+	json_object_object_add(o, "Error", NULL);
+	api_reply_json(w, 200, o);
+}
+
+void api_container_delete(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	struct error e = { 0 };
+
+	if (engine_remove(&ctx->paths, r->args[0], api_query_bool(r, "force", false),
+			  api_query_bool(r, "v", false), &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}
+
+void api_container_rename(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	const char *name = r->query(r, "name");
+	struct error e = { 0 };
+
+	if (!name || !*name)
+		api_reply_error(w, 400, "rename needs ?name=NEW_NAME");
+	else if (container_rename(ctx->paths.root, r->args[0], name, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}

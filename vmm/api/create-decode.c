@@ -1,0 +1,348 @@
+/* POST /containers/create: docker's body into the engine's create_config (see create-decode.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/api/create-decode.h"
+#include "vmm/base/error.h"
+#include "vmm/base/json.h"
+#include "vmm/base/strv.h"
+
+#define LIST_MAX 4096
+
+/* A string field; "" counts as absent (docker's zero value). Owned copy in *out. */
+static int opt_string(json_object *o, const char *key, const char *ctx, char **out, struct error *e)
+{
+	const char *s;
+	int ret = jget_string(o, key, false, ctx, &s, e);
+
+	*out = NULL;
+	if (ret || !s || !*s)
+		return ret;
+	*out = strdup(s);
+	return *out ? 0 : err_set(e, -ENOMEM, "out of memory");
+}
+
+/* docker's StrSlice: a string or an array of strings (null/absent: *out NULL). */
+static int str_slice(json_object *o, const char *key, const char *ctx, char ***out, struct error *e)
+{
+	json_object *v;
+	const char *s;
+	char name[64];
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return jget_strv(o, key, LIST_MAX, ctx, out, e);
+	snprintf(name, sizeof(name), "%s.%s", ctx, key);
+	if (jstring(v, name, &s, e))
+		return e->code;
+	if (strv_push(out, s))
+		return err_set(e, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Give each string of the array field key to fn as option c (a run flag). */
+static int each_string(json_object *o, const char *key, int c, void *opts,
+		       int (*fn)(void *opts, int c, const char *arg, struct error *e), struct error *e)
+{
+	char **v;
+	int ret = jget_strv(o, key, LIST_MAX, "HostConfig", &v, e);
+
+	for (size_t i = 0; !ret && v && v[i]; i++)
+		if ((ret = fn(opts, c, v[i], e)))
+			err_wrap(e, ret, "HostConfig.%s[%zu]", key, i);
+	strv_free(v);
+	return ret;
+}
+
+static int net_opt(void *opts, int c, const char *arg, struct error *e)
+{
+	return run_net_option(opts, c, arg, e);
+}
+
+static int mount_opt(void *opts, int c, const char *arg, struct error *e)
+{
+	return run_mount_option(opts, c, arg, e);
+}
+
+/* HostConfig.Mounts: [{Type, Source, Target, ReadOnly}] as --mount specs. */
+static int mounts(json_object *hc, struct api_create *a, struct error *e)
+{
+	json_object *arr;
+	int ret = jget_array(hc, "Mounts", false, CONTAINER_MOUNTS_MAX, "HostConfig", &arr, e);
+
+	for (size_t i = 0; !ret && arr && i < json_object_array_length(arr); i++) {
+		json_object *m = json_object_array_get_idx(arr, i);
+		const char *type, *src, *dst;
+		char ctx[48], spec[8192];
+		bool ro = false;
+
+		snprintf(ctx, sizeof(ctx), "HostConfig.Mounts[%zu]", i);
+		if (!json_object_is_type(m, json_type_object))
+			return err_set(e, -EINVAL, "%s: want an object", ctx);
+		if ((ret = jget_string(m, "Type", true, ctx, &type, e)) ||
+		    (ret = jget_string(m, "Source", false, ctx, &src, e)) ||
+		    (ret = jget_string(m, "Target", true, ctx, &dst, e)) ||
+		    (ret = jget_bool(m, "ReadOnly", ctx, &ro, e)))
+			return ret;
+		if (strchr(type, ',') || (src && strchr(src, ',')) || strchr(dst, ','))
+			return err_set(e, -EINVAL, "%s: a comma in Type, Source or Target", ctx);
+		snprintf(spec, sizeof(spec), "type=%s%s%s,target=%s%s", type, src && *src ? ",source=" : "",
+			 src && *src ? src : "", dst, ro ? ",readonly" : "");
+		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_MOUNT, spec, e)))
+			return err_wrap(e, ret, "%s", ctx);
+	}
+	return ret;
+}
+
+/* HostConfig.Tmpfs: {"/path": "size=64m,mode=1777"}. */
+static int tmpfs(json_object *hc, struct api_create *a, struct error *e)
+{
+	json_object *t;
+	int ret = jget_object(hc, "Tmpfs", false, "HostConfig", &t, e);
+
+	if (ret || !t)
+		return ret;
+	json_object_object_foreach(t, path, opts) {
+		char spec[8192], ctx[64];
+		const char *o = NULL;
+
+		snprintf(ctx, sizeof(ctx), "HostConfig.Tmpfs[%.40s]", path);
+		if (opts && jstring(opts, ctx, &o, e))
+			return e->code;
+		snprintf(spec, sizeof(spec), "%s%s%s", path, o && *o ? ":" : "", o && *o ? o : "");
+		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_TMPFS, spec, e)))
+			return err_wrap(e, ret, "%s", ctx);
+	}
+	return 0;
+}
+
+/* HostConfig.PortBindings: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} as -p specs. */
+static int port_bindings(json_object *hc, struct api_create *a, struct error *e)
+{
+	json_object *pb;
+	int ret = jget_object(hc, "PortBindings", false, "HostConfig", &pb, e);
+
+	if (ret || !pb)
+		return ret;
+	json_object_object_foreach(pb, port, list) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "HostConfig.PortBindings[%.30s]", port);
+		if (!list)
+			continue;
+		if (!json_object_is_type(list, json_type_array))
+			return err_set(e, -EINVAL, "%s: want an array", ctx);
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *b = json_object_array_get_idx(list, i);
+			const char *ip = NULL, *hp = NULL;
+			char spec[160];
+
+			if (!json_object_is_type(b, json_type_object))
+				return err_set(e, -EINVAL, "%s[%zu]: want an object", ctx, i);
+			if ((ret = jget_string(b, "HostIp", false, ctx, &ip, e)) ||
+			    (ret = jget_string(b, "HostPort", false, ctx, &hp, e)))
+				return ret;
+			if (strlen(port) > 32 || (ip && strlen(ip) > 64) || (hp && strlen(hp) > 32))
+				return err_set(e, -EINVAL, "%s: too long", ctx);
+			if (ip && *ip)
+				snprintf(spec, sizeof(spec), "%s:%s:%s", ip, hp ? hp : "", port);
+			else if (hp && *hp)
+				snprintf(spec, sizeof(spec), "%s:%s", hp, port);
+			else
+				snprintf(spec, sizeof(spec), "%s", port);
+			if ((ret = run_net_option(&a->net, RUN_NET_OPT_PUBLISH, spec, e)))
+				return err_wrap(e, ret, "%s", ctx);
+		}
+	}
+	return 0;
+}
+
+/* NetworkMode, or the one network of NetworkingConfig.EndpointsConfig. */
+static int network_mode(json_object *body, json_object *hc, struct api_create *a, struct error *e)
+{
+	const char *mode = NULL;
+	json_object *nc, *ep;
+	int ret;
+
+	if (hc && (ret = jget_string(hc, "NetworkMode", false, "HostConfig", &mode, e)))
+		return ret;
+	if ((!mode || !*mode) && !jget_object(body, "NetworkingConfig", false, "", &nc, e) && nc &&
+	    !jget_object(nc, "EndpointsConfig", false, "NetworkingConfig", &ep, e) && ep) {
+		json_object_object_foreach(ep, net, cfg) {
+			(void)cfg;
+			mode = net;
+			break;
+		}
+	}
+	if (err_is_set(e))
+		return e->code;
+	if (!mode || !*mode || !strcmp(mode, "default") || !strcmp(mode, "bridge"))
+		return 0;	/* our default: the VM's own user-mode NAT */
+	if (!strcmp(mode, "host") || !strncmp(mode, "container:", 10))
+		return err_set(e, -EINVAL, "HostConfig.NetworkMode %s: a micro-VM has its own kernel and network "
+			       "stack; use a network (bridge, none, or one from POST /networks/create)", mode);
+	return run_net_option(&a->net, RUN_NET_OPT_NETWORK, mode, e) ? err_wrap(e, e->code, "HostConfig.NetworkMode") : 0;
+}
+
+/* Host settings that cross the VM boundary have no meaning here: refuse rather than ignore. */
+static int refuse_host_modes(json_object *hc, struct error *e)
+{
+	static const char *const modes[] = { "PidMode", "IpcMode", "UTSMode", "UsernsMode" };
+	json_object *devs;
+	bool priv = false;
+
+	if (jget_bool(hc, "Privileged", "HostConfig", &priv, e))
+		return e->code;
+	if (priv)
+		return err_set(e, -EINVAL, "HostConfig.Privileged: not served: the container runs in its own "
+			       "micro-VM, so there is no host to be privileged on");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *m;
+
+		if (jget_string(hc, modes[i], false, "HostConfig", &m, e))
+			return e->code;
+		if (m && !strcmp(m, "host"))
+			return err_set(e, -EINVAL, "HostConfig.%s host: the container runs behind a VM boundary "
+				       "and cannot share the host's namespaces", modes[i]);
+	}
+	if (jget_array(hc, "Devices", false, 0, "HostConfig", &devs, e))
+		return err_set(e, -EINVAL, "HostConfig.Devices: host devices cannot be passed into the micro-VM");
+	return 0;
+}
+
+/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs. */
+static int limits(json_object *hc, struct create_config *c, struct error *e)
+{
+	json_object *pl;
+	uint64_t v;
+	bool present;
+	int ret;
+
+	if ((ret = jget_u64(hc, "Memory", false, UINT64_MAX / 2, "HostConfig", &c->memory, &present, e)) ||
+	    (ret = jget_u64(hc, "NanoCpus", false, 1000000000ULL * 1024, "HostConfig", &v, &present, e)))
+		return ret;
+	if (present)
+		c->cpus = (double)v / 1e9;
+	if (json_object_object_get_ex(hc, "PidsLimit", &pl) && pl) {
+		if (!json_object_is_type(pl, json_type_int))
+			return err_set(e, -EINVAL, "HostConfig.PidsLimit: want an integer");
+		c->pids_limit = json_object_get_int64(pl) > 0 ? json_object_get_int64(pl) : 0;
+	}
+	if ((ret = jget_bool(hc, "AutoRemove", "HostConfig", &c->auto_remove, e)) ||
+	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)))
+		return ret;
+	return 0;
+}
+
+static int host_config(json_object *hc, struct api_create *a, struct error *e)
+{
+	bool all = false;
+	int ret;
+
+	if ((ret = refuse_host_modes(hc, e)) || (ret = limits(hc, &a->c, e)) ||
+	    (ret = each_string(hc, "Binds", RUN_MOUNT_OPT_VOLUME, &a->mounts, mount_opt, e)) ||
+	    (ret = mounts(hc, a, e)) || (ret = tmpfs(hc, a, e)) ||
+	    (ret = each_string(hc, "VolumesFrom", RUN_MOUNT_OPT_VOLUMES_FROM, &a->mounts, mount_opt, e)) ||
+	    (ret = port_bindings(hc, a, e)) ||
+	    (ret = each_string(hc, "Dns", RUN_NET_OPT_DNS, &a->net, net_opt, e)) ||
+	    (ret = each_string(hc, "DnsSearch", RUN_NET_OPT_DNS_SEARCH, &a->net, net_opt, e)) ||
+	    (ret = each_string(hc, "ExtraHosts", RUN_NET_OPT_ADD_HOST, &a->net, net_opt, e)) ||
+	    (ret = jget_bool(hc, "PublishAllPorts", "HostConfig", &all, e)))
+		return ret;
+	return all ? run_net_option(&a->net, RUN_NET_OPT_PUBLISH_ALL, NULL, e) : 0;
+}
+
+/* Entrypoint is a list; the engine takes one program: the rest goes before Cmd. */
+static int entrypoint(json_object *body, struct api_create *a, struct error *e)
+{
+	char **ep, **cmd = NULL;
+	int ret = str_slice(body, "Entrypoint", "", &ep, e);
+
+	if (ret || !ep)
+		return ret;
+	a->entrypoint = strdup(ep[0] ? ep[0] : "");
+	for (size_t i = 1; ep[0] && ep[i] && !ret; i++)
+		ret = strv_push(&cmd, ep[i]);
+	for (size_t i = 0; a->cmd && a->cmd[i] && !ret; i++)
+		ret = strv_push(&cmd, a->cmd[i]);
+	strv_free(ep);
+	if (ret || !a->entrypoint) {
+		strv_free(cmd);
+		return err_set(e, -ENOMEM, "out of memory");
+	}
+	strv_free(a->cmd);
+	a->cmd = cmd;
+	return 0;
+}
+
+/* Env: KEY=VALUE only. A bare KEY would read the service's own environment: dropped, as docker does. */
+static int env(json_object *body, struct api_create *a, struct error *e)
+{
+	char **v;
+	int ret = jget_strv(body, "Env", LIST_MAX, "", &v, e);
+
+	for (size_t i = 0; !ret && v && v[i]; i++)
+		if (strchr(v[i], '=') && v[i][0] != '=' && strv_push(&a->env, v[i]))
+			ret = err_set(e, -ENOMEM, "out of memory");
+	strv_free(v);
+	return ret;
+}
+
+int api_decode_create(json_object *body, const char *name, struct api_create *a, struct error *e)
+{
+	json_object *hc = NULL;
+	const char *mac = NULL;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	if ((ret = jget_string(body, "Image", true, "", (const char **)&a->c.image, e)))
+		return ret;
+	if (!*a->c.image)
+		return err_set(e, -EINVAL, "Image: empty");
+	if (!(a->image = strdup(a->c.image)) || (name && *name && !(a->name = strdup(name))))
+		return err_set(e, -ENOMEM, "out of memory");
+	if ((ret = str_slice(body, "Cmd", "", &a->cmd, e)) || (ret = entrypoint(body, a, e)) ||
+	    (ret = env(body, a, e)) || (ret = opt_string(body, "WorkingDir", "", &a->workdir, e)) ||
+	    (ret = opt_string(body, "User", "", &a->user, e)) ||
+	    (ret = opt_string(body, "Hostname", "", &a->hostname, e)) ||
+	    (ret = jget_bool(body, "Tty", "", &a->c.tty, e)) ||
+	    (ret = jget_bool(body, "OpenStdin", "", &a->c.interactive, e)) ||
+	    (ret = jget_string(body, "MacAddress", false, "", &mac, e)) ||
+	    (ret = jget_object(body, "HostConfig", false, "", &hc, e)) ||
+	    (hc && (ret = host_config(hc, a, e))) || (ret = network_mode(body, hc, a, e)))
+		return ret;
+	if (mac && *mac && (ret = run_net_option(&a->net, RUN_NET_OPT_MAC, mac, e)))
+		return err_wrap(e, ret, "MacAddress");
+	a->c.image = a->image;
+	a->c.name = a->name;
+	a->c.cmd = a->cmd;
+	a->c.entrypoint = a->entrypoint;
+	a->c.workdir = a->workdir;
+	a->c.user = a->user;
+	a->c.hostname = a->hostname;
+	a->c.env = a->env;
+	a->c.net = &a->net.net;
+	a->c.publish_all = a->net.publish_all;
+	a->c.mounts = a->mounts.specs;
+	a->c.nmounts = a->mounts.nspecs;
+	a->c.volumes_from = a->mounts.volumes_from;
+	return 0;
+}
+
+void api_create_free(struct api_create *a)
+{
+	free(a->image);
+	free(a->name);
+	free(a->entrypoint);
+	free(a->workdir);
+	free(a->user);
+	free(a->hostname);
+	strv_free(a->cmd);
+	strv_free(a->env);
+	run_net_opts_free(&a->net);
+	run_mount_opts_free(&a->mounts);
+}

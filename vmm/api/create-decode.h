@@ -1,0 +1,30 @@
+/*
+ * POST /containers/create's body (docker's ContainerConfig with HostConfig
+ * and NetworkingConfig) decoded into the engine's create_config, through the
+ * same option decoders as vmm run's flags. The body is hostile: every field
+ * has an exact type and the engine's own checks still apply.
+ */
+#ifndef VMM_API_CREATE_DECODE_H
+#define VMM_API_CREATE_DECODE_H
+
+#include <json-c/json.h>
+
+#include "vmm/engine/create.h"
+#include "vmm/engine/run-mounts.h"
+#include "vmm/engine/run-net.h"
+
+struct error;
+
+struct api_create {
+	struct create_config c;		/* points into the fields below */
+	char *image, *name, *entrypoint, *workdir, *user, *hostname;
+	char **cmd, **env;
+	struct run_net_opts net;
+	struct run_mount_opts mounts;
+};
+
+/* name: the ?name= query (NULL: a random one). 0, or -EINVAL with e naming the field. */
+int api_decode_create(json_object *body, const char *name, struct api_create *out, struct error *e);
+void api_create_free(struct api_create *a);
+
+#endif

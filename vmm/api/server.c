@@ -1,0 +1,304 @@
+/*
+ * The Engine API over HTTP: libmicrohttpd, a thread per connection (wait
+ * and stop block), on a unix socket we bind ourselves or on loopback TCP.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/api/api.h"
+#include "vmm/base/error.h"
+#include "vmm/engine/version.h"
+
+struct api_server {
+	struct MHD_Daemon *d;
+	struct api_ctx ctx;
+	int fd;
+	char unix_path[108];	/* removed at stop; "" for TCP */
+	atomic_int active;	/* requests being served */
+	atomic_long last;	/* when the last one ended (monotonic seconds) */
+};
+
+/* One request's body as it arrives. */
+struct upload {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+static long now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static const char *query(const struct api_request *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct api_response *w)
+{
+	struct MHD_Response *resp;
+	const char *type = w->content_type;
+	enum MHD_Result ret;
+
+	if (w->json) {
+		const char *s = json_object_to_json_string_ext(w->json, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t n = strlen(s);
+
+		free(w->raw);
+		w->raw = malloc(n + 1);
+		if (w->raw) {
+			memcpy(w->raw, s, n);
+			w->raw[n] = '\n';
+		}
+		w->raw_len = w->raw ? n + 1 : 0;
+		type = "application/json";
+	}
+	if (w->raw) {
+		resp = MHD_create_response_from_buffer(w->raw_len, w->raw, MHD_RESPMEM_MUST_FREE);
+		w->raw = NULL;
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (type)
+		MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Api-Version", API_VERSION);
+	MHD_add_response_header(resp, "Docker-Experimental", "false");
+	MHD_add_response_header(resp, "Ostype", "linux");
+	MHD_add_response_header(resp, "Server", "vmm");
+	ret = MHD_queue_response(c, w->status ? w->status : 500, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void serve(const struct api_ctx *ctx, struct api_request *r, const char *url, struct api_response *w)
+{
+	const struct api_route *route;
+	struct error e = { 0 };
+	char ver[16], args[1024];
+	bool known;
+
+	if (api_split_version(url, &r->path, ver, &e)) {
+		api_reply_error(w, 400, "%s", e.msg);
+		return;
+	}
+	route = api_route_find(r->method, r->path, args, sizeof(args), r->args, &known);
+	if (!route) {
+		if (known)
+			api_reply_error(w, 405, "%s %s: method not allowed", r->method, r->path);
+		else
+			api_reply_error(w, 404, "page not found: %s %s is not served by vmm (docs/docker-api.md)",
+					r->method, r->path);
+		return;
+	}
+	route->fn(ctx, r, w);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	struct api_server *s = cls;
+	struct upload *u = *con_cls;
+	struct api_response w = { 0 };
+	struct api_request r = { .method = method, .query = query, .conn = c };
+	enum MHD_Result ret;
+
+	if (!u) {
+		if (!(u = calloc(1, sizeof(*u))))
+			return MHD_NO;
+		*con_cls = u;
+		atomic_fetch_add(&s->active, 1);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (u->len + *upload_size > API_BODY_MAX) {
+			u->too_big = true;
+		} else {
+			char *b = realloc(u->body, u->len + *upload_size + 1);
+
+			if (!b)
+				return MHD_NO;
+			memcpy(b + u->len, upload_data, *upload_size);
+			u->body = b;
+			u->len += *upload_size;
+			b[u->len] = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	r.body = u->body;
+	r.body_len = u->len;
+	if (u->too_big)
+		api_reply_error(&w, 413, "%s: request body over %u bytes", url, API_BODY_MAX);
+	else
+		serve(&s->ctx, &r, url, &w);
+	ret = send_response(c, &w);
+	json_object_put(w.json);
+	free(w.raw);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct api_server *s = cls;
+	struct upload *u = *con_cls;
+
+	if (!u)
+		return;
+	free(u->body);
+	free(u);
+	*con_cls = NULL;
+	atomic_store(&s->last, now_s());
+	atomic_fetch_sub(&s->active, 1);
+}
+
+/* unix:///PATH: a stale socket file is replaced; a live one (another service) is not. */
+static int listen_unix(struct api_server *s, const char *path, struct error *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, probe, ret;
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(e, -ENAMETOOLONG, "%s: socket path too long (at most %zu bytes)", path,
+			       sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return err_set(e, -EEXIST, "%s: exists and is not a socket; give another --listen path", path);
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return err_set(e, -EADDRINUSE, "%s: another service listens there; stop it or give another "
+				       "--listen path", path);
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(e, -errno, "socket");
+	/* user-only from the start (umask: the service is one thread yet); root's then opens to its group */
+	old = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret || chmod(path, geteuid() ? 0600 : 0660) ||
+	    listen(fd, 128)) {
+		int err = -errno;
+
+		close(fd);
+		unlink(path);
+		return err_sys(e, err, "%s", path);
+	}
+	s->fd = fd;
+	snprintf(s->unix_path, sizeof(s->unix_path), "%s", path);
+	return 0;
+}
+
+/* tcp://HOST:PORT: loopback only unless any (an explicit flag). */
+static int listen_tcp(struct api_server *s, const char *hostport, bool any, struct error *e)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[64];
+	const char *colon = strrchr(hostport, ':');
+	unsigned long port;
+	char *end;
+	int fd, one = 1;
+
+	if (!colon || (size_t)(colon - hostport) >= sizeof(host))
+		return err_set(e, -EINVAL, "tcp://%s: want tcp://127.0.0.1:PORT", hostport);
+	memcpy(host, hostport, colon - hostport);
+	host[colon - hostport] = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return err_set(e, -EINVAL, "tcp://%s: want tcp://IPv4:PORT (like tcp://127.0.0.1:2375)", hostport);
+	if (!any && (ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+		return err_set(e, -EPERM, "tcp://%s: not a loopback address: the API has no authentication, so "
+			       "anyone who reaches it controls vmm; add --allow-remote to mean it", hostport);
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(e, -errno, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+		int err = -errno;
+
+		close(fd);
+		return err_sys(e, err, "tcp://%s", hostport);
+	}
+	s->fd = fd;
+	return 0;
+}
+
+int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
+		     struct api_server **out, struct error *e)
+{
+	struct api_server *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return err_set(e, -ENOMEM, "out of memory");
+	s->ctx = *ctx;
+	s->fd = -1;
+	atomic_store(&s->last, now_s());
+	if (!strncmp(spec, "unix://", 7))
+		ret = listen_unix(s, spec + 7, e);
+	else if (!strncmp(spec, "tcp://", 6))
+		ret = listen_tcp(s, spec + 6, tcp_any, e);
+	else
+		ret = err_set(e, -EINVAL, "--listen %s: want unix:///PATH or tcp://127.0.0.1:PORT", spec);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+				on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_CONNECTION_LIMIT, 256U, MHD_OPTION_CONNECTION_TIMEOUT, 0U,
+				MHD_OPTION_END);
+	if (!s->d) {
+		api_server_stop(s);
+		return err_set(e, -EIO, "%s: the HTTP server (libmicrohttpd) did not start", spec);
+	}
+	*out = s;
+	return 0;
+}
+
+long api_server_idle(struct api_server *s)
+{
+	return atomic_load(&s->active) ? 0 : now_s() - atomic_load(&s->last);
+}
+
+void api_server_stop(struct api_server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->unix_path[0])
+		unlink(s->unix_path);
+	free(s);
+}

@@ -1,0 +1,76 @@
+/* Run a vmm subcommand as its own process (spawn.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmm/api/api.h"
+#include "vmm/api/spawn.h"
+#include "vmm/base/error.h"
+
+extern char **environ;
+
+/* The last line of what the child printed, without "vmm: error: ". */
+static void last_line(char *buf, size_t n, char *out, size_t len)
+{
+	const char *prefix = "vmm: error: ", *line;
+	char *nl;
+
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	buf[n] = 0;
+	line = (nl = strrchr(buf, '\n')) ? nl + 1 : buf;
+	if (!strncmp(line, prefix, strlen(prefix)))
+		line += strlen(prefix);
+	n = strnlen(line, len - 1);
+	memcpy(out, line, n);
+	out[n] = 0;
+}
+
+int api_spawn_vmm(const struct api_ctx *ctx, const char *verb, const char *ref, struct error *e)
+{
+	char *argv[] = { "vmm", "--root", (char *)ctx->paths.root, (char *)verb, (char *)ref, NULL };
+	posix_spawn_file_actions_t fa;
+	char out[4096], msg[ERR_MSG_MAX];
+	size_t n = 0;
+	int pipefd[2], status, ret;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return err_sys(e, -errno, "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	ret = posix_spawn(&pid, ctx->self_exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (ret) {
+		close(pipefd[0]);
+		return err_sys(e, -ret, "%s", ctx->self_exe);
+	}
+	for (;;) {	/* read it all (the child must not block on a full pipe); keep the end */
+		if (n == sizeof(out) - 1) {
+			memmove(out, out + n / 2, n - n / 2);
+			n -= n / 2;
+		}
+		r = read(pipefd[0], out + n, sizeof(out) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	last_line(out, n, msg, sizeof(msg));
+	return err_set(e, strstr(msg, "no such container") ? -ENOENT : -EIO, "%s %s: %s", verb, ref,
+		       msg[0] ? msg : "vmm failed");
+}
