@@ -11,7 +11,7 @@ set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
-PKGS="libarchive zlib slirp ext2fs com_err json-c libcurl libseccomp libzstd libcrypto libxml-2.0"
+PKGS="libarchive zlib slirp ext2fs com_err json-c libcurl libseccomp libzstd libcrypto libxml-2.0 libmicrohttpd"
 
 if ! command -v "$CC" >/dev/null; then
 	echo "fuzz: $CC not found (scripts/install-deps.sh installs clang)" >&2

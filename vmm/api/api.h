@@ -92,9 +92,10 @@ bool api_query_bool(const struct api_request *r, const char *key, bool dflt);
 /* The "filters" query parameter: {"key":["v",...]} or {"key":{"v":true}}, keys checked against allowed. */
 int api_filters(const struct api_request *r, const char *const *allowed, json_object **out,
 		struct error *e);
-/* Does filters[key] hold values, and does one equal (or, prefix, start) s? */
+/* Does filters[key] hold values, and does one match s (equal, s starts with it, or s contains it)? */
+enum api_match { API_MATCH_EXACT, API_MATCH_PREFIX, API_MATCH_SUBSTRING };
 bool api_filter_has(json_object *filters, const char *key);
-bool api_filter_match(json_object *filters, const char *key, const char *s, bool prefix);
+bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how);
 
 /* The handlers, by area. */
 api_handler api_ping, api_version, api_info;

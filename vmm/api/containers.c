@@ -65,19 +65,6 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	return o;
 }
 
-static bool name_matches(json_object *filters, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(filters, "name", &v))
-		return true;
-	/* docker matches names as a pattern; a substring is what people type */
-	for (size_t i = 0; json_object_is_type(v, json_type_array) && i < json_object_array_length(v); i++)
-		if (strstr(name, json_object_get_string(json_object_array_get_idx(v, i))))
-			return true;
-	return false;
-}
-
 static bool keep(json_object *f, const struct container *ct, const struct container_state *st, bool all)
 {
 	char code[16];
@@ -87,19 +74,20 @@ static bool keep(json_object *f, const struct container *ct, const struct contai
 		return false;
 	snprintf(code, sizeof(code), "%d", st->exit_code);
 	if (api_filter_has(f, "status") &&
-	    !api_filter_match(f, "status", container_status_name(st->status), false))
+	    !api_filter_match(f, "status", container_status_name(st->status), API_MATCH_EXACT))
 		return false;
 	if (api_filter_has(f, "exited") &&
-	    (st->status != CONTAINER_EXITED || !api_filter_match(f, "exited", code, false)))
+	    (st->status != CONTAINER_EXITED || !api_filter_match(f, "exited", code, API_MATCH_EXACT)))
 		return false;
-	if (api_filter_has(f, "id") && !api_filter_match(f, "id", ct->cfg.id, true))
+	if (api_filter_has(f, "id") && !api_filter_match(f, "id", ct->cfg.id, API_MATCH_PREFIX))
 		return false;
-	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, false) &&
-	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", false))
+	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, API_MATCH_EXACT) &&
+	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", API_MATCH_EXACT))
 		return false;
 	if (api_filter_has(f, "label"))	/* vmm keeps no container labels yet: nothing matches */
 		return false;
-	return !f || name_matches(f, ct->cfg.name);
+	/* docker matches names as a pattern; a substring is what people type */
+	return !api_filter_has(f, "name") || api_filter_match(f, "name", ct->cfg.name, API_MATCH_SUBSTRING);
 }
 
 void api_containers_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)

@@ -98,6 +98,22 @@ static int mounts(json_object *hc, struct api_create *a, struct error *e)
 	return ret;
 }
 
+/* Config.Volumes: {"/data": {}}, the anonymous volumes of docker run -v /data. */
+static int anonymous_volumes(json_object *body, struct api_create *a, struct error *e)
+{
+	json_object *v;
+	int ret = jget_object(body, "Volumes", false, "", &v, e);
+
+	if (ret || !v)
+		return ret;
+	json_object_object_foreach(v, path, val) {
+		(void)val;
+		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_VOLUME, path, e)))
+			return err_wrap(e, ret, "Volumes[%.40s]", path);
+	}
+	return 0;
+}
+
 /* HostConfig.Tmpfs: {"/path": "size=64m,mode=1777"}. */
 static int tmpfs(json_object *hc, struct api_create *a, struct error *e)
 {
@@ -313,7 +329,8 @@ int api_decode_create(json_object *body, const char *name, struct api_create *a,
 	    (ret = jget_bool(body, "OpenStdin", "", &a->c.interactive, e)) ||
 	    (ret = jget_string(body, "MacAddress", false, "", &mac, e)) ||
 	    (ret = jget_object(body, "HostConfig", false, "", &hc, e)) ||
-	    (hc && (ret = host_config(hc, a, e))) || (ret = network_mode(body, hc, a, e)))
+	    (ret = anonymous_volumes(body, a, e)) || (hc && (ret = host_config(hc, a, e))) ||
+	    (ret = network_mode(body, hc, a, e)))
 		return ret;
 	if (mac && *mac && (ret = run_net_option(&a->net, RUN_NET_OPT_MAC, mac, e)))
 		return err_wrap(e, ret, "MacAddress");

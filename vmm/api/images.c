@@ -61,6 +61,21 @@ static json_object *summary_json(struct store *s, const struct image_entry *v, s
 	return o;
 }
 
+/* docker images --filter reference=busybox (or busybox:latest): our refs are full ("docker.io/library/busybox:latest"). */
+static bool reference_matches(json_object *f, const char *full)
+{
+	struct image_ref ref;
+	char name[REF_STR_MAX], repo[REF_STR_MAX];
+
+	if (ref_parse(full, 0, &ref, NULL))
+		return false;
+	ref_format_short(&ref, name, sizeof(name));
+	ref_format_short_repo(&ref, repo, sizeof(repo));
+	return api_filter_match(f, "reference", full, API_MATCH_EXACT) ||
+	       api_filter_match(f, "reference", name, API_MATCH_EXACT) ||
+	       api_filter_match(f, "reference", repo, API_MATCH_EXACT);
+}
+
 void api_images_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	static const char *const allowed[] = { "reference", "dangling", NULL };
@@ -87,8 +102,7 @@ void api_images_list(const struct api_ctx *ctx, const struct api_request *r, str
 			continue;
 		for (size_t j = i; j < n && api_filter_has(f, "reference"); j++)
 			if (!strcmp(v[j].digest, v[i].digest) && v[j].ref)
-				named |= api_filter_match(f, "reference", v[j].ref, false) ||
-					 api_filter_match(f, "reference", strchr(v[j].ref, '/') ? strchr(v[j].ref, '/') + 1 : "", true);
+				named |= reference_matches(f, v[j].ref);
 		if (!api_filter_has(f, "reference") || named)
 			json_object_array_add(out, summary_json(s, v, n, i));
 	}

@@ -143,8 +143,8 @@ void api_networks_list(const struct api_ctx *ctx, const struct api_request *r, s
 
 		if (network_get(ctx->paths.root, names[i], &n, NULL))
 			continue;
-		if ((!api_filter_has(f, "name") || api_filter_match(f, "name", n.name, false)) &&
-		    (!api_filter_has(f, "id") || api_filter_match(f, "id", n.id, true)))
+		if ((!api_filter_has(f, "name") || api_filter_match(f, "name", n.name, API_MATCH_SUBSTRING)) &&
+		    (!api_filter_has(f, "id") || api_filter_match(f, "id", n.id, API_MATCH_PREFIX)))
 			json_object_array_add(out, network_to_json(&n));
 		network_free(&n);
 	}

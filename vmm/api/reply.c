@@ -147,13 +147,15 @@ bool api_filter_has(json_object *filters, const char *key)
 	return filter_values(filters, key, v, 1) > 0;
 }
 
-bool api_filter_match(json_object *filters, const char *key, const char *s, bool prefix)
+bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how)
 {
 	const char *v[64];
 	size_t n = filter_values(filters, key, v, 64);
 
 	for (size_t i = 0; i < n; i++) {
-		if (prefix ? !strncmp(s, v[i], strlen(v[i])) : !strcmp(s, v[i]))
+		if ((how == API_MATCH_EXACT && !strcmp(s, v[i])) ||
+		    (how == API_MATCH_PREFIX && !strncmp(s, v[i], strlen(v[i]))) ||
+		    (how == API_MATCH_SUBSTRING && strstr(s, v[i])))
 			return true;
 	}
 	return false;

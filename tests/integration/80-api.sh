@@ -1,0 +1,203 @@
+#!/bin/sh
+# vmm system service: the Docker Engine API, driven by the real docker CLI, docker-py and curl,
+# and checked against vmm's own CLI on the same store (one engine behind both doors).
+. tests/integration/lib.sh
+
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run" DOCKER_CONFIG="$T/docker-config"
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "api: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+v() { "$VMM" "$@"; }
+pids=""
+cleanup_hook() { for p in $pids; do kill "$p" 2>/dev/null; done; }
+
+# serve NAME ARGS...: start a service; wait (30 s at most) for the DOCKER_HOST line it prints once listening.
+serve() {
+	name=$1; shift
+	"$VMM" system service "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	last_pid=$!
+	pids="$pids $last_pid"
+	i=0
+	while ! grep -q '^DOCKER_HOST=' "$T/$name.out" 2>/dev/null; do
+		kill -0 "$last_pid" 2>/dev/null || return 1
+		i=$((i + 1)); [ $i -gt 300 ] && return 1
+		sleep 0.1
+	done
+}
+# gone PID: wait (30 s at most) for a process to exit (a zombie our shell has not reaped counts).
+gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; do
+		i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1
+	done
+}
+
+SOCK="$T/docker.sock"
+if ! serve main --listen "unix://$SOCK"; then
+	fail "system service starts" "$(cat "$T/main.err")"
+	exit 0
+fi
+main_pid=$last_pid
+expect_eq "the service prints the DOCKER_HOST to use" "DOCKER_HOST=unix://$SOCK" "$(cat "$T/main.out")"
+expect_eq "the socket is root's and its group's only" "660" "$(stat -c %a "$SOCK")"
+export DOCKER_HOST="unix://$SOCK"
+api() { curl -s --unix-socket "$SOCK" "$@" | tr -d '\n'; }
+
+# --- the protocol, with curl
+expect_eq "GET /_ping" "OK" "$(api http://d/_ping)"
+expect_match "HEAD /_ping carries the API version" "^Api-Version: 1.41" "$(curl -s -I --unix-socket "$SOCK" http://d/_ping | tr -d '\r')"
+expect_eq "/version: ApiVersion and MinAPIVersion" "1.41 1.24" \
+	"$(api http://d/v1.41/version | jq -r '.ApiVersion + " " + .MinAPIVersion')"
+out=$(api -w ' %{http_code}' http://d/v1.99/info)
+expect_match "a client version above ours: 400 naming it" '"message":"client version 1.99 .* 400$' "$out"
+out=$(api -w ' %{http_code}' http://d/v1.41/swarm)
+expect_match "an unknown endpoint: 404 with docker's {message}" '^\{"message":"page not found.* 404$' "$out"
+out=$(api -w ' %{http_code}' -X PUT http://d/v1.41/containers/create)
+expect_match "a known path with the wrong method: 405" ' 405$' "$out"
+out=$(api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"Image":' http://d/v1.41/containers/create)
+expect_match "a truncated JSON body: 400, nothing created" '"message":".*not a JSON object.* 400$' "$out"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big"
+out=$(api -w ' %{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" \
+	http://d/v1.41/containers/create)
+expect_match "a body over 1 MiB: 413" ' 413$' "$out"
+out=$(api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"Image":"busybox","Cmd":7}' \
+	http://d/v1.41/containers/create)
+expect_match "a wrong type in the body: 400 naming the field" '"message":"Cmd: want an array.* 400$' "$out"
+expect_eq "no container came of the bad requests" "" "$(v ps -aq)"
+expect_eq "filters that are not JSON: 400" "400" \
+	"$(api -o /dev/null -w '%{http_code}' 'http://d/v1.41/containers/json?filters=%7Bnope')"
+
+# --- the docker CLI
+if ! command -v docker >/dev/null; then
+	skip "api: the docker CLI" "no docker command (scripts/install-deps.sh installs docker.io)"
+else
+	expect_eq "docker version: the server's API version" "1.41" "$(docker version -f '{{.Server.APIVersion}}' 2>&1)"
+	expect_eq "docker info: one image, no containers" "1 0" "$(docker info -f '{{.Images}} {{.Containers}}' 2>&1)"
+	expect_eq "docker images" "busybox:latest" "$(docker images --format '{{.Repository}}:{{.Tag}}' 2>&1)"
+	expect_eq "docker images --filter reference=" "busybox" "$(docker images --filter reference=busybox --format '{{.Repository}}' 2>&1)"
+	expect_eq "docker images --filter reference= (no match)" "" "$(docker images -q --filter reference=alpine 2>&1)"
+	expect_eq "docker image inspect: vmm's image ID" "$(v image inspect -f '{{.Id}}' busybox)" \
+		"$(docker image inspect -f '{{.Id}}' busybox 2>&1)"
+	check "docker tag busybox mybox:1" docker tag busybox mybox:1
+	expect_eq "vmm sees the tag" "busybox:latest mybox:1" \
+		"$(v images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "docker rmi of one of two names untags it" "Untagged: mybox:1" "$(docker rmi mybox:1 2>&1)"
+	expect_match "docker rmi of a missing image fails with the daemon's message" \
+		"^Error response from daemon: .*nosuch" "$(docker rmi nosuch:1 2>&1)"
+
+	id=$(docker create --name c1 -e A=1 -e UNSET_HERE -p 127.0.0.1:18080:80 -v /anon busybox echo hi 2>&1)
+	expect_match "docker create prints the ID" "^[0-9a-f]{64}$" "$id"
+	expect_eq "vmm ps sees docker's container" "c1 created" "$(v ps -a --format '{{.Names}} {{.State}}')"
+	expect_eq "docker ps -a" "c1 Created" "$(docker ps -a --format '{{.Names}} {{.Status}}' 2>&1)"
+	expect_eq "docker ps (running only) is empty" "" "$(docker ps -q 2>&1)"
+	expect_eq "docker inspect: what vmm inspect says" \
+		"$(v inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{.Config.Env}}' c1)" \
+		"$(docker inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{.Config.Env}}' c1 2>&1)"
+	expect_eq "docker inspect: the port binding asked for" "map[80/tcp:[{127.0.0.1 18080}]]" \
+		"$(docker inspect -f '{{.HostConfig.PortBindings}}' c1 2>&1)"
+	expect_match "a bare -e NAME is not filled from the service's environment" "\[PATH=[^ ]* A=1\]" \
+		"$(docker inspect -f '{{.Config.Env}}' c1 2>&1)"
+	expect_eq "docker inspect: the anonymous volume of -v /anon" "volume:/anon" \
+		"$(docker inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}{{end}}' c1 2>&1)"
+	expect_eq "docker ps --filter status=created" "c1" "$(docker ps -a --filter status=created --format '{{.Names}}' 2>&1)"
+	expect_eq "docker ps --filter status=exited" "" "$(docker ps -a --filter status=exited -q 2>&1)"
+	expect_eq "docker ps --filter name=" "c1" "$(docker ps -a --filter name=c --format '{{.Names}}' 2>&1)"
+	expect_eq "docker ps --filter id=PREFIX" "c1" "$(docker ps -a --filter id="$(echo "$id" | cut -c1-8)" --format '{{.Names}}' 2>&1)"
+	expect_eq "docker ps --filter name= (no match)" "" "$(docker ps -aq --filter name=zz 2>&1)"
+	expect_match "docker ps --filter with an unknown key: the daemon's error" "invalid filter 'bogus'" \
+		"$(docker ps -a --filter bogus=1 2>&1)"
+	check "docker rename c1 c2" docker rename c1 c2
+	expect_eq "vmm sees the new name" "c2" "$(v ps -a --format '{{.Names}}')"
+
+	out=$(docker create --privileged busybox true 2>&1); rc=$?
+	expect_match "docker create --privileged is refused, saying why" "Privileged: not served" "$out"
+	expect_eq "... with a failing exit status" "1" "$([ $rc -ne 0 ] && echo 1)"
+	expect_match "docker create --network host is refused" "NetworkMode host" "$(docker create --network host busybox true 2>&1)"
+	expect_match "docker create --memory 1m: the engine's own limit" "the least is 6 MiB" \
+		"$(docker create -m 1m busybox true 2>&1)"
+	expect_match "docker create --name with a taken name: a conflict" "already in use" \
+		"$(docker create --name c2 busybox true 2>&1)"
+	expect_eq "still one container" "1" "$(v ps -aq | wc -l)"
+
+	if have_kvm; then
+		check "docker start c2" docker start c2
+		expect_eq "docker wait c2: echo's exit status" "0" "$(timeout "$BOOT_TIMEOUT" docker wait c2 2>&1)"
+		expect_eq "vmm logs shows what it printed" "hi" "$(v logs c2)"
+	else
+		out=$(docker start c2 2>&1); rc=$?
+		expect_match "docker start without KVM: the runner's one error line" "/dev/kvm" "$out"
+		expect_eq "... the container stays created" "created" "$(v inspect -f '{{.State.Status}}' c2)"
+	fi
+	expect_match "docker kill of a stopped container: 409 not running" "is not running" "$(docker kill c2 2>&1)"
+	expect_eq "docker rm -v c2" "c2" "$(docker rm -v c2 2>&1)"
+	expect_eq "gone for vmm too, with its anonymous volume" " 0" "$(v ps -aq) $(v volume ls -q | wc -l)"
+
+	expect_eq "docker volume create" "v1" "$(docker volume create --label a=b v1 2>&1)"
+	expect_eq "vmm volume ls sees it" "v1" "$(v volume ls -q)"
+	expect_eq "docker volume inspect" "v1 local map[a:b]" \
+		"$(docker volume inspect -f '{{.Name}} {{.Driver}} {{.Labels}}' v1 2>&1)"
+	expect_eq "docker volume ls" "v1" "$(docker volume ls -q 2>&1)"
+	expect_match "docker volume create -d other: refused" "not supported" "$(docker volume create -d nfs v2 2>&1)"
+	expect_eq "docker volume rm" "v1" "$(docker volume rm v1 2>&1)"
+	expect_eq "... and it is gone" "" "$(v volume ls -q)"
+
+	nid=$(docker network create --subnet 10.77.0.0/24 n1 2>&1)
+	expect_match "docker network create prints its ID" "^[0-9a-f]{64}$" "$nid"
+	expect_eq "vmm network inspect: the subnet asked for" "10.77.0.0/24" \
+		"$(v network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' n1)"
+	expect_match "docker network ls lists it" "n1" "$(docker network ls --format '{{.Name}}' 2>&1)"
+	expect_eq "docker network inspect" "n1 bridge" "$(docker network inspect -f '{{.Name}} {{.Driver}}' n1 2>&1)"
+	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"
+fi
+
+# --- docker-py, as a script would use it
+if python3 -c 'import docker' 2>/dev/null; then
+	out=$(python3 - "$SOCK" <<'EOF' 2>&1
+import sys, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1])
+print(c.version()["ApiVersion"])
+print(",".join(t for i in c.images.list() for t in i.tags))
+ct = c.containers.create("busybox", ["echo", "from", "py"], name="py1", environment={"K": "v"})
+ct.reload()
+print(ct.name, ct.status, " ".join(ct.attrs["Config"]["Cmd"]))
+ct.remove()
+print(len(c.containers.list(all=True)))
+try:
+    c.containers.get("nosuch")
+except docker.errors.NotFound as e:
+    print("NotFound")
+EOF
+)
+	expect_eq "docker-py: version, images, create, inspect, remove, NotFound" \
+		"1.41 busybox:latest py1 created echo from py 0 NotFound" "$(echo "$out" | tr '\n' ' ' | sed 's/ $//')"
+else
+	skip "api: docker-py" "python3-docker is not installed (scripts/install-deps.sh installs it)"
+fi
+
+# --- the service itself
+out=$(v system service --listen "unix://$SOCK" 2>&1); rc=$?
+expect_eq "a second service on a live socket is refused" "1 vmm: error: $SOCK: another service listens there; stop it or give another --listen path" "$rc $out"
+out=$(v system service --listen tcp://0.0.0.0:2375 2>&1); rc=$?
+expect_match "tcp:// on a non-loopback address needs --allow-remote" "^vmm: error: tcp://0.0.0.0:2375: not a loopback address.*--allow-remote" "$out"
+expect_eq "... exit 1" "1" "$rc"
+expect_match "--listen with another scheme: one error line" "want unix:///PATH or tcp://127.0.0.1:PORT" \
+	"$(v system service --listen http://x 2>&1)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if serve tcp --listen "tcp://127.0.0.1:$port"; then
+	expect_eq "tcp://127.0.0.1:PORT serves too" "OK" "$(curl -s "http://127.0.0.1:$port/_ping")"
+	kill "$last_pid"
+else
+	fail "tcp://127.0.0.1:PORT serves too" "$(cat "$T/tcp.err")"
+fi
+if serve idle --listen "unix://$T/idle.sock" --time 1; then
+	check "--time 1: the service exits once idle" gone "$last_pid"
+	check "... and removes its socket" test ! -e "$T/idle.sock"
+else
+	fail "--time 1 service starts" "$(cat "$T/idle.err")"
+fi
+v create --name survivor busybox true >/dev/null
+kill "$main_pid"
+check "SIGTERM stops the service" gone "$main_pid"
+check "... it removes its socket" test ! -e "$SOCK"
+expect_eq "... and leaves containers alone" "survivor" "$(v ps -a --format '{{.Names}}')"
