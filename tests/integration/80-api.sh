@@ -142,6 +142,42 @@ else
 	expect_eq "docker volume rm" "v1" "$(docker volume rm v1 2>&1)"
 	expect_eq "... and it is gone" "" "$(v volume ls -q)"
 
+	# images in and out: save | load, and pull from Debian's docker-registry on loopback
+	check "docker save -o" docker save -o "$T/bb.tar" busybox
+	expect_eq "the archive is docker's: manifest.json names busybox:latest" '["busybox:latest"]' \
+		"$(tar xOf "$T/bb.tar" manifest.json | jq -c '.[0].RepoTags')"
+	expect_eq "docker save | tar: the same bytes as vmm save" "$(v save busybox | sha256sum)" \
+		"$(docker save busybox | sha256sum)"
+	docker rmi busybox >/dev/null 2>&1
+	expect_eq "docker load -i: docker's words" "Loaded image: busybox:latest" "$(docker load -i "$T/bb.tar" 2>&1)"
+	expect_eq "vmm sees the loaded image" "$(tar xOf "$T/bb.tar" manifest.json | jq -r '.[0].Config' | sed 's/.json$//')" \
+		"$(v image inspect -f '{{.Id}}' busybox | sed 's/^sha256://')"
+	out=$(docker load </etc/passwd 2>&1); rc=$?
+	expect_match "docker load of something not an archive: the daemon's one-line error" "not a readable archive" "$out"
+	expect_eq "... failing, with nothing spooled left behind" "1 0" "$rc $(ls "$VMM_ROOT/tmp" | wc -l)"
+	P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+		skip "docker pull through the API" "docker-registry or skopeo not installed (scripts/install-deps.sh)"
+	else
+		REGISTRY_HTTP_ADDR="127.0.0.1:$P" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/reg" \
+			docker-registry serve tests/registry/config.yml >"$T/reg.log" 2>&1 &
+		pids="$pids $!"
+		i=0
+		until curl -sf "http://127.0.0.1:$P/v2/" >/dev/null || [ $i -gt 200 ]; do i=$((i + 1)); sleep 0.1; done
+		skopeo copy -q --dest-tls-verify=false "docker-archive:$T/bb.tar" "docker://127.0.0.1:$P/lib/bb:1"
+		out=$(docker pull "127.0.0.1:$P/lib/bb:1" 2>&1)
+		expect_match "docker pull: docker's progress and status" \
+			"Pull complete.*Status: Downloaded newer image for 127.0.0.1:$P/lib/bb:1" "$(echo "$out" | tr '\n' ' ')"
+		expect_match "docker pull again: up to date" "Image is up to date" "$(docker pull "127.0.0.1:$P/lib/bb:1" 2>&1)"
+		expect_eq "vmm sees the pulled image" "$(v image inspect -f '{{.Id}}' busybox)" \
+			"$(v image inspect -f '{{.Id}}' "127.0.0.1:$P/lib/bb:1")"
+		out=$(docker pull "127.0.0.1:$P/lib/nosuch:1" 2>&1); rc=$?
+		expect_match "docker pull of a missing image: the registry's answer" "no such repository or tag" "$out"
+		id=$(docker create "127.0.0.1:$P/lib/other:1" true 2>&1); rc=$?
+		expect_eq "docker create of an image nowhere: fails, creating nothing" "1 0" "$([ $rc -ne 0 ] && echo 1) $(v ps -aq | wc -l)"
+		docker rmi "127.0.0.1:$P/lib/bb:1" >/dev/null 2>&1
+	fi
+
 	nid=$(docker network create --subnet 10.77.0.0/24 n1 2>&1)
 	expect_match "docker network create prints its ID" "^[0-9a-f]{64}$" "$nid"
 	expect_eq "vmm network inspect: the subnet asked for" "10.77.0.0/24" \

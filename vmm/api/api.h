@@ -22,6 +22,7 @@ struct error;
 #define API_VERSION	"1.41"	/* what we serve: Docker 20.10's */
 #define API_MIN_VERSION	"1.24"	/* the oldest a client may ask for */
 #define API_BODY_MAX	(1u << 20)	/* a JSON request body */
+#define API_UPLOAD_MAX	(64ULL << 30)	/* a tar body (images/load), spooled to a file */
 #define API_ARGS_MAX	4
 
 /* The service's immutable settings, shared by every connection's thread. */
@@ -36,9 +37,13 @@ struct api_request {
 	const char *path;		/* without the /vX.Y prefix */
 	const char *args[API_ARGS_MAX];	/* the path's variable parts, in order */
 	const char *(*query)(const struct api_request *r, const char *key);	/* NULL when absent */
+	/* Every value of a repeated key (?names=a&names=b): how many, at most max into out. */
+	size_t (*query_all)(const struct api_request *r, const char *key, const char **out, size_t max);
 	void *conn;			/* for query() */
 	const char *body;
 	size_t body_len;
+	int body_fd;			/* API_ROUTE_UPLOAD routes: the body in an unlinked file at offset 0 */
+	const char *tmp_dir;		/* where bodies and large replies are spooled ($VMM_ROOT/tmp) */
 };
 
 struct api_response {
@@ -47,9 +52,12 @@ struct api_response {
 	char *raw;		/* owned; a body of raw_len bytes of content_type */
 	size_t raw_len;
 	const char *content_type;
+	int fd;			/* owned: a body read from this file from offset 0 to its end, -1: none */
 };
 
 typedef void api_handler(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w);
+
+#define API_ROUTE_UPLOAD	1	/* the body may be large: spooled to body_fd, not kept in memory */
 
 struct api_route {
 	const char *method;
@@ -59,6 +67,7 @@ struct api_route {
 	 */
 	const char *pattern;
 	api_handler *fn;
+	unsigned flags;
 };
 
 /*
@@ -84,6 +93,8 @@ void api_reply_error(struct api_response *w, int status, const char *fmt, ...)
 /* An engine error: its code picks the status (404, 409, 400 or 500). */
 void api_reply_err(struct api_response *w, const struct error *e);
 void api_reply_empty(struct api_response *w, int status);
+/* An unlinked file in dir to spool a body into: an fd, or -errno with e. */
+int api_tmpfile(const char *dir, struct error *e);
 
 /* The request body as one JSON object (strict, bounded); NULL with a 400 reply. */
 json_object *api_body_object(const struct api_request *r, struct api_response *w);
@@ -102,7 +113,8 @@ api_handler api_ping, api_version, api_info;
 api_handler api_containers_list, api_container_create, api_container_inspect, api_container_start,
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
 	api_container_delete, api_container_rename;
-api_handler api_images_list, api_image_inspect, api_image_tag, api_image_delete;
+api_handler api_images_list, api_image_inspect, api_image_tag, api_image_delete, api_image_pull,
+	api_image_save, api_images_save, api_images_load;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;
 api_handler api_networks_list, api_network_create, api_network_inspect, api_network_delete;
 

@@ -1,8 +1,11 @@
 /* Engine API replies, request bodies, query parameters and filters. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
@@ -54,6 +57,15 @@ void api_reply_err(struct api_response *w, const struct error *e)
 		break;
 	}
 	api_reply_error(w, status, "%s", e->msg[0] ? e->msg : strerror(-e->code));
+}
+
+int api_tmpfile(const char *dir, struct error *e)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && mkdir(dir, 0700) == 0)
+		fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return fd >= 0 ? fd : err_sys(e, -errno, "%s: a file to spool the request into", dir);
 }
 
 json_object *api_body_object(const struct api_request *r, struct api_response *w)

@@ -18,21 +18,30 @@
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/version.h"
 
 struct api_server {
 	struct MHD_Daemon *d;
 	struct api_ctx ctx;
+	char tmp_dir[4096];	/* $VMM_ROOT/tmp: uploads and large replies */
 	int fd;
 	char unix_path[108];	/* removed at stop; "" for TCP */
 	atomic_int active;	/* requests being served */
 	atomic_long last;	/* when the last one ended (monotonic seconds) */
 };
 
-/* One request's body as it arrives. */
+/* One request: its route (found when its headers arrived) and its body as it arrives. */
 struct upload {
-	char *body;
-	size_t len;
+	const struct api_route *route;
+	struct api_request r;
+	char args[1024];
+	char ver[16];
+	struct error err;	/* a bad version or path: replied once the body is in */
+	bool known;		/* the path exists with another method */
+	char *body;		/* in memory, or */
+	int fd;			/* spooled (API_ROUTE_UPLOAD) */
+	uint64_t len;
 	bool too_big;
 };
 
@@ -49,11 +58,35 @@ static const char *query(const struct api_request *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct query_all {
+	const char *key;
+	const char **out;
+	size_t n, max;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_all *q = cls;
+
+	if (key && value && !strcmp(key, q->key) && q->n < q->max)
+		q->out[q->n++] = value;
+	return MHD_YES;
+}
+
+static size_t query_all(const struct api_request *r, const char *key, const char **out, size_t max)
+{
+	struct query_all q = { .key = key, .out = out, .max = max };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+	return q.n;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *c, struct api_response *w)
 {
 	struct MHD_Response *resp;
 	const char *type = w->content_type;
 	enum MHD_Result ret;
+	struct stat st;
 
 	if (w->json) {
 		const char *s = json_object_to_json_string_ext(w->json, JSON_C_TO_STRING_PLAIN |
@@ -72,6 +105,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
 	if (w->raw) {
 		resp = MHD_create_response_from_buffer(w->raw_len, w->raw, MHD_RESPMEM_MUST_FREE);
 		w->raw = NULL;
+	} else if (w->fd >= 0 && fstat(w->fd, &st) == 0) {
+		resp = MHD_create_response_from_fd(st.st_size, w->fd);	/* it closes the fd */
+		if (resp)
+			w->fd = -1;
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
@@ -88,27 +125,58 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
 	return ret;
 }
 
-static void serve(const struct api_ctx *ctx, struct api_request *r, const char *url, struct api_response *w)
+/* The route for a request whose headers just arrived: found now, so an upload goes where it should. */
+static void route_request(struct upload *u, const char *url)
 {
-	const struct api_route *route;
-	struct error e = { 0 };
-	char ver[16], args[1024];
-	bool known;
+	if (api_split_version(url, &u->r.path, u->ver, &u->err))
+		return;
+	u->route = api_route_find(u->r.method, u->r.path, u->args, sizeof(u->args), u->r.args, &u->known);
+}
 
-	if (api_split_version(url, &r->path, ver, &e)) {
-		api_reply_error(w, 400, "%s", e.msg);
-		return;
+static void serve(const struct api_ctx *ctx, struct upload *u, struct api_response *w)
+{
+	if (err_is_set(&u->err))
+		api_reply_error(w, 400, "%s", u->err.msg);
+	else if (u->too_big)
+		api_reply_error(w, 413, "%s: request body over %llu bytes", u->r.path,
+				(unsigned long long)(u->route && (u->route->flags & API_ROUTE_UPLOAD) ?
+						     API_UPLOAD_MAX : API_BODY_MAX));
+	else if (!u->route && u->known)
+		api_reply_error(w, 405, "%s %s: method not allowed", u->r.method, u->r.path);
+	else if (!u->route)
+		api_reply_error(w, 404, "page not found: %s %s is not served by vmm (docs/docker-api.md)",
+				u->r.method, u->r.path);
+	else
+		u->route->fn(ctx, &u->r, w);
+}
+
+/* Take a piece of the body: into memory, or into the spool file of an upload route. */
+static int take_body(struct api_server *s, struct upload *u, const char *data, size_t n)
+{
+	bool spool = u->route && (u->route->flags & API_ROUTE_UPLOAD);
+
+	if (u->too_big || u->len + n > (spool ? API_UPLOAD_MAX : API_BODY_MAX)) {
+		u->too_big = true;
+		return 0;
 	}
-	route = api_route_find(r->method, r->path, args, sizeof(args), r->args, &known);
-	if (!route) {
-		if (known)
-			api_reply_error(w, 405, "%s %s: method not allowed", r->method, r->path);
-		else
-			api_reply_error(w, 404, "page not found: %s %s is not served by vmm (docs/docker-api.md)",
-					r->method, r->path);
-		return;
+	if (spool) {
+		if (u->fd < 0 && (u->fd = api_tmpfile(s->tmp_dir, &u->err)) < 0)
+			return 0;	/* replied as a 400 with the reason */
+		if (write_full(u->fd, data, n) < 0) {
+			err_sys(&u->err, -errno, "%s: spooling the request body", s->tmp_dir);
+			return 0;
+		}
+	} else {
+		char *b = realloc(u->body, u->len + n + 1);
+
+		if (!b)
+			return -ENOMEM;
+		memcpy(b + u->len, data, n);
+		u->body = b;
+		b[u->len + n] = 0;
 	}
-	route->fn(ctx, r, w);
+	u->len += n;
+	return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -117,42 +185,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct api_server *s = cls;
 	struct upload *u = *con_cls;
-	struct api_response w = { 0 };
-	struct api_request r = { .method = method, .query = query, .conn = c };
+	struct api_response w = { .fd = -1 };
 	enum MHD_Result ret;
 
 	if (!u) {
 		if (!(u = calloc(1, sizeof(*u))))
 			return MHD_NO;
+		u->fd = -1;
+		u->r = (struct api_request){ .method = method, .query = query, .query_all = query_all,
+					     .conn = c, .body_fd = -1, .tmp_dir = s->tmp_dir };
+		route_request(u, url);
 		*con_cls = u;
 		atomic_fetch_add(&s->active, 1);
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (u->len + *upload_size > API_BODY_MAX) {
-			u->too_big = true;
-		} else {
-			char *b = realloc(u->body, u->len + *upload_size + 1);
-
-			if (!b)
-				return MHD_NO;
-			memcpy(b + u->len, upload_data, *upload_size);
-			u->body = b;
-			u->len += *upload_size;
-			b[u->len] = 0;
-		}
+		if (take_body(s, u, upload_data, *upload_size))
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	r.body = u->body;
-	r.body_len = u->len;
-	if (u->too_big)
-		api_reply_error(&w, 413, "%s: request body over %u bytes", url, API_BODY_MAX);
-	else
-		serve(&s->ctx, &r, url, &w);
+	u->r.body = u->body;
+	u->r.body_len = u->len;
+	u->r.body_fd = u->fd;
+	if (u->fd >= 0 && lseek(u->fd, 0, SEEK_SET) < 0)
+		err_sys(&u->err, -errno, "%s: the spooled request body", s->tmp_dir);
+	serve(&s->ctx, u, &w);
 	ret = send_response(c, &w);
 	json_object_put(w.json);
 	free(w.raw);
+	if (w.fd >= 0)
+		close(w.fd);
 	return ret;
 }
 
@@ -165,6 +228,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!u)
 		return;
 	free(u->body);
+	if (u->fd >= 0)
+		close(u->fd);
 	free(u);
 	*con_cls = NULL;
 	atomic_store(&s->last, now_s());
@@ -261,6 +326,7 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 		return err_set(e, -ENOMEM, "out of memory");
 	s->ctx = *ctx;
 	s->fd = -1;
+	snprintf(s->tmp_dir, sizeof(s->tmp_dir), "%s/tmp", ctx->paths.root);
 	atomic_store(&s->last, now_s());
 	if (!strncmp(spec, "unix://", 7))
 		ret = listen_unix(s, spec + 7, e);
