@@ -1,0 +1,178 @@
+/* Reading container logs (logread.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "vmm/base/error.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/logread.h"
+
+#define LOG_READ_MAX (1ULL << 30)
+
+/* One json-file line to the sink; lines that are not ours are skipped. */
+static int emit_line(const char *line, size_t len, const struct log_read_opts *o)
+{
+	json_object *j = json_tokener_parse(line), *log, *stream, *when;
+	int ret = 0;
+
+	(void)len;
+	if (!j)
+		return 0;
+	if (json_object_object_get_ex(j, "log", &log) && json_object_is_type(log, json_type_string)) {
+		enum log_stream s = json_object_object_get_ex(j, "stream", &stream) &&
+				    !strcmp(json_object_get_string(stream), "stderr") ? LOG_STDERR : LOG_STDOUT;
+		const char *t = json_object_object_get_ex(j, "time", &when) ? json_object_get_string(when) : "";
+
+		ret = o->sink(o->arg, s, t, json_object_get_string(log), json_object_get_string_len(log));
+	}
+	json_object_put(j);
+	return ret;
+}
+
+/* Emit the complete lines of buf[0..len); *used: how many bytes they took. */
+static int emit_lines(char *buf, size_t len, size_t *used, const struct log_read_opts *o)
+{
+	size_t start = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < len && ret >= 0; i++) {
+		if (buf[i] != '\n')
+			continue;
+		buf[i] = '\0';
+		ret = emit_line(buf + start, i - start, o);
+		start = i + 1;
+	}
+	*used = start;
+	return ret;
+}
+
+/* The byte offset where the last n lines start (n < 0: all). */
+static size_t tail_offset(const char *data, size_t len, long n)
+{
+	size_t i = len;
+
+	if (n < 0)
+		return 0;
+	if (n == 0)
+		return len;
+	if (i && data[i - 1] == '\n')
+		i--;
+	for (; i > 0; i--)
+		if (data[i - 1] == '\n' && --n == 0)
+			return i;
+	return 0;
+}
+
+/* The tail of what is logged now; *end: where following goes on (a partial last line waits). */
+static int read_tail(const char *path, const struct log_read_opts *o, off_t *end, struct error *e)
+{
+	char *data = NULL;
+	size_t len = 0, start, stop, used;
+	int ret = read_file(AT_FDCWD, path, LOG_READ_MAX, &data, &len);
+
+	*end = 0;
+	if (ret == -ENOENT)
+		return 0;	/* nothing logged yet */
+	if (ret)
+		return err_sys(e, ret, "%s", path);
+	start = tail_offset(data, len, o->tail);
+	stop = len;
+	while (stop > start && data[stop - 1] != '\n')
+		stop--;
+	ret = emit_lines(data + start, stop - start, &used, o);
+	free(data);
+	*end = stop;
+	return ret < 0 ? 1 : 0;
+}
+
+/* Wait (heartbeats to the sink meanwhile) until ct starts anew: it runs, or it ran since started_ns. */
+static int await_start(struct container *ct, int64_t started_ns, const struct log_read_opts *o)
+{
+	while (!container_is_running(ct)) {
+		if (container_reload_state(ct) == 0 && ct->state.started_ns != started_ns)
+			return 0;
+		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0)
+			return -1;
+		poll(NULL, 0, 100);
+	}
+	return 0;
+}
+
+/* Read what path gets from offset on, while ct runs; then what is left. */
+static int follow(struct container *ct, const char *path, off_t off, const struct log_read_opts *o)
+{
+	char buf[65536];
+	size_t have = 0;
+	int in = inotify_init1(IN_CLOEXEC), fd = -1, ret = 0;
+	bool last = false;
+
+	while (ret >= 0) {
+		ssize_t n = 0;
+
+		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			lseek(fd, off, SEEK_SET);
+			if (in >= 0)
+				inotify_add_watch(in, path, IN_MODIFY);
+		}
+		if (fd >= 0)
+			n = read(fd, buf + have, sizeof(buf) - have);
+		if (n > 0) {
+			size_t used;
+
+			have += n;
+			ret = emit_lines(buf, have, &used, o);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+			if (have == sizeof(buf))
+				have = 0;	/* an absurd line: drop it */
+			continue;
+		}
+		if (last)
+			break;
+		if (!container_is_running(ct)) {
+			last = true;	/* one more read: what it wrote as it ended */
+			continue;
+		}
+		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0)
+			break;
+		if (in >= 0 && fd >= 0) {
+			struct pollfd p = { .fd = in, .events = POLLIN };
+			char ev[4096];
+
+			if (poll(&p, 1, 1000) > 0 && read(in, ev, sizeof(ev)) < 0)
+				break;
+		} else {
+			poll(NULL, 0, 200);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (in >= 0)
+		close(in);
+	return 0;
+}
+
+int engine_logs(struct container *ct, const struct log_read_opts *o, struct error *e)
+{
+	int64_t started = ct->state.started_ns;
+	char path[4096];
+	off_t end;
+	int ret;
+
+	if ((ret = container_path(ct, "container.log", path, sizeof(path))))
+		return err_sys(e, ret, "container %s: its log", ct->cfg.name);
+	ret = read_tail(path, o, &end, e);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!o->follow)
+		return 0;
+	if (o->await_start && await_start(ct, started, o) < 0)
+		return 0;
+	return follow(ct, path, end, o);
+}
