@@ -40,6 +40,7 @@ struct api_request {
 	/* Every value of a repeated key (?names=a&names=b): how many, at most max into out. */
 	size_t (*query_all)(const struct api_request *r, const char *key, const char **out, size_t max);
 	void *conn;			/* for query() */
+	int conn_fd;			/* the client's connection, to notice it leave */
 	const char *body;
 	size_t body_len;
 	int body_fd;			/* API_ROUTE_UPLOAD routes: the body in an unlinked file at offset 0 */
@@ -53,6 +54,16 @@ struct api_response {
 	size_t raw_len;
 	const char *content_type;
 	int fd;			/* owned: a body read from this file from offset 0 to its end, -1: none */
+	/*
+	 * Or a stream (logs, attach): stream(stream_arg, fd) writes the body to
+	 * fd until it is done or a write fails, then stream_free(stream_arg).
+	 * It runs in a thread of its own; with upgrade, fd is the connection
+	 * itself after a 101 Switching Protocols (docker's hijacked attach).
+	 */
+	void (*stream)(void *arg, int fd);
+	void (*stream_free)(void *arg);
+	void *stream_arg;
+	bool upgrade;
 };
 
 typedef void api_handler(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w);
@@ -98,6 +109,8 @@ int api_tmpfile(const char *dir, struct error *e);
 
 /* The request body as one JSON object (strict, bounded); NULL with a 400 reply. */
 json_object *api_body_object(const struct api_request *r, struct api_response *w);
+/* Has the client of fd (a connection) hung up? With eof_too, a client done sending counts too. */
+bool api_client_gone(int fd, bool eof_too);
 /* A boolean query parameter ("1", "true", "True"); absent: dflt. */
 bool api_query_bool(const struct api_request *r, const char *key, bool dflt);
 /* The "filters" query parameter: {"key":["v",...]} or {"key":{"v":true}}, keys checked against allowed. */
@@ -112,7 +125,7 @@ bool api_filter_match(json_object *filters, const char *key, const char *s, enum
 api_handler api_ping, api_version, api_info;
 api_handler api_containers_list, api_container_create, api_container_inspect, api_container_start,
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
-	api_container_delete, api_container_rename;
+	api_container_delete, api_container_rename, api_container_logs, api_container_attach;
 api_handler api_images_list, api_image_inspect, api_image_tag, api_image_delete, api_image_pull,
 	api_image_save, api_images_save, api_images_load;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;

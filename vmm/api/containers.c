@@ -246,25 +246,83 @@ void api_container_kill(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_empty(w, 204);
 }
 
+struct wait_job {
+	const struct api_ctx *ctx;
+	char *ref;
+	bool next;
+	int conn_fd;
+};
+
+static bool client_gone(void *arg)
+{
+	const struct wait_job *j = arg;
+
+	return api_client_gone(j->conn_fd, true);
+}
+
+/* The wait itself, once the 200 went out: docker run asks before it starts the container. */
+static void wait_stream(void *arg, int fd)
+{
+	struct wait_job *j = arg;
+	json_object *o = json_object_new_object(), *err = NULL;
+	struct error e = { 0 };
+	const char *s;
+	int code = 0;
+
+	if (j->next ? engine_wait_next_exit(&j->ctx->paths, j->ref, client_gone, j, &code, &e) :
+		      engine_wait(&j->ctx->paths, j->ref, &code, &e)) {
+		err = json_object_new_object();
+		json_object_object_add(err, "Message", json_object_new_string(e.msg));
+		code = -1;
+	}
+	json_object_object_add(o, "StatusCode", json_object_new_int(code));
+	json_object_object_add(o, "Error", err);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (write_full(fd, s, strlen(s)) == 0)
+		write_full(fd, "\n", 1);
+	json_object_put(o);
+}
+
+static void wait_free(void *arg)
+{
+	struct wait_job *j = arg;
+
+	free(j->ref);
+	free(j);
+}
+
 void api_container_wait(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	const char *cond = r->query(r, "condition");
+	bool next = cond && (!strcmp(cond, "next-exit") || !strcmp(cond, "removed"));
+	struct wait_job *j;
+	struct container *ct;
 	struct error e = { 0 };
-	json_object *o;
-	int code = 0;
 
-	if (cond && *cond && strcmp(cond, "not-running") && strcmp(cond, "next-exit") && strcmp(cond, "removed")) {
+	if (cond && *cond && !next && strcmp(cond, "not-running")) {
 		api_reply_error(w, 400, "condition %s: want not-running, next-exit or removed", cond);
 		return;
 	}
-	if (engine_wait(&ctx->paths, r->args[0], &code, &e)) {
+	if (container_open(ctx->paths.root, r->args[0], &ct, &e)) {
 		api_reply_err(w, &e);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "StatusCode", json_object_new_int(code));
-	json_object_object_add(o, "Error", NULL);
-	api_reply_json(w, 200, o);
+	container_free(ct);
+	/* The headers go out now and the status when it stops: docker run waits for the headers
+	 * before it starts the container. */
+	if (!(j = calloc(1, sizeof(*j))) || !(j->ref = strdup(r->args[0]))) {
+		free(j);
+		api_reply_error(w, 500, "out of memory");
+		return;
+	}
+	j->ctx = ctx;
+	j->next = next;
+	j->conn_fd = r->conn_fd;
+	w->status = 200;
+	w->content_type = "application/json";
+	w->stream = wait_stream;
+	w->stream_free = wait_free;
+	w->stream_arg = j;
 }
 
 void api_container_delete(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)

@@ -1,6 +1,7 @@
 /* Engine API replies, request bodies, query parameters and filters. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +81,13 @@ json_object *api_body_object(const struct api_request *r, struct api_response *w
 	if (!(o = json_parse_object(r->body, r->body_len, &e)))
 		api_reply_error(w, 400, "%s: the request body is not a JSON object: %s", r->path, e.msg);
 	return o;
+}
+
+bool api_client_gone(int fd, bool eof_too)
+{
+	struct pollfd p = { .fd = fd, .events = eof_too ? POLLRDHUP : 0 };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL | POLLRDHUP));
 }
 
 bool api_query_bool(const struct api_request *r, const char *key, bool dflt)

@@ -21,6 +21,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{}/kill", api_container_kill, 0 },
 	{ "POST", "/containers/{}/wait", api_container_wait, 0 },
 	{ "POST", "/containers/{}/rename", api_container_rename, 0 },
+	{ "GET", "/containers/{}/logs", api_container_logs, 0 },
+	{ "POST", "/containers/{}/attach", api_container_attach, 0 },
 	{ "DELETE", "/containers/{}", api_container_delete, 0 },
 	{ "GET", "/images/json", api_images_list, 0 },
 	{ "GET", "/images/{*}/json", api_image_inspect, 0 },

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,15 @@ struct upload {
 	int fd;			/* spooled (API_ROUTE_UPLOAD) */
 	uint64_t len;
 	bool too_big;
+	struct api_response up;	/* an upgraded reply's stream, run by on_upgraded */
+};
+
+/* A stream's thread (logs): it writes into a pipe MHD reads the reply from. */
+struct stream_job {
+	void (*fn)(void *arg, int fd);
+	void (*free)(void *arg);
+	void *arg;
+	int fd;
 };
 
 static long now_s(void)
@@ -81,7 +92,65 @@ static size_t query_all(const struct api_request *r, const char *key, const char
 	return q.n;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, struct api_response *w)
+static void *stream_thread(void *p)
+{
+	struct stream_job *j = p;
+
+	j->fn(j->arg, j->fd);
+	close(j->fd);
+	j->free(j->arg);
+	free(j);
+	return NULL;
+}
+
+/* A reply body from w's stream, through a pipe its own thread writes. */
+static struct MHD_Response *stream_response(struct api_response *w)
+{
+	struct stream_job *j = malloc(sizeof(*j));
+	struct MHD_Response *resp = NULL;
+	pthread_attr_t attr;
+	pthread_t t;
+	int p[2] = { -1, -1 };
+
+	if (!j || pipe2(p, O_CLOEXEC) || !(resp = MHD_create_response_from_pipe(p[0])))
+		goto fail;
+	*j = (struct stream_job){ w->stream, w->stream_free, w->stream_arg, p[1] };
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, stream_thread, j)) {
+		pthread_attr_destroy(&attr);
+		MHD_destroy_response(resp);	/* it closes p[0] */
+		p[0] = -1;
+		resp = NULL;
+		goto fail;
+	}
+	pthread_attr_destroy(&attr);
+	w->stream = NULL;	/* the thread has it now */
+	return resp;
+fail:
+	free(j);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return NULL;
+}
+
+/* docker's hijacked attach: after the 101, the connection is the stream's (this is its thread). */
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
+			size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upload *u = con_cls;
+
+	if (u && u->up.stream) {
+		u->up.stream(u->up.stream_arg, sock);
+		u->up.stream_free(u->up.stream_arg);
+		u->up.stream = NULL;
+	}
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct upload *u, struct api_response *w)
 {
 	struct MHD_Response *resp;
 	const char *type = w->content_type;
@@ -102,7 +171,17 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
 		w->raw_len = w->raw ? n + 1 : 0;
 		type = "application/json";
 	}
-	if (w->raw) {
+	if (w->stream && w->upgrade) {
+		resp = MHD_create_response_for_upgrade(on_upgraded, NULL);
+		if (resp) {
+			MHD_add_response_header(resp, "Connection", "Upgrade");
+			MHD_add_response_header(resp, "Upgrade", "tcp");
+			u->up = *w;	/* on_upgraded runs it, on_completed frees it if it never ran */
+			w->stream = NULL;
+		}
+	} else if (w->stream) {
+		resp = stream_response(w);
+	} else if (w->raw) {
 		resp = MHD_create_response_from_buffer(w->raw_len, w->raw, MHD_RESPMEM_MUST_FREE);
 		w->raw = NULL;
 	} else if (w->fd >= 0 && fstat(w->fd, &st) == 0) {
@@ -192,8 +271,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(u = calloc(1, sizeof(*u))))
 			return MHD_NO;
 		u->fd = -1;
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 		u->r = (struct api_request){ .method = method, .query = query, .query_all = query_all,
-					     .conn = c, .body_fd = -1, .tmp_dir = s->tmp_dir };
+					     .conn = c, .conn_fd = ci ? ci->connect_fd : -1, .body_fd = -1,
+					     .tmp_dir = s->tmp_dir };
 		route_request(u, url);
 		*con_cls = u;
 		atomic_fetch_add(&s->active, 1);
@@ -211,7 +293,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (u->fd >= 0 && lseek(u->fd, 0, SEEK_SET) < 0)
 		err_sys(&u->err, -errno, "%s: the spooled request body", s->tmp_dir);
 	serve(&s->ctx, u, &w);
-	ret = send_response(c, &w);
+	ret = send_response(c, u, &w);
+	if (w.stream)	/* it never started */
+		w.stream_free(w.stream_arg);
 	json_object_put(w.json);
 	free(w.raw);
 	if (w.fd >= 0)
@@ -230,6 +314,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(u->body);
 	if (u->fd >= 0)
 		close(u->fd);
+	if (u->up.stream)
+		u->up.stream_free(u->up.stream_arg);
 	free(u);
 	*con_cls = NULL;
 	atomic_store(&s->last, now_s());
@@ -338,7 +424,8 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 		free(s);
 		return ret;
 	}
-	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_UPGRADE,
+				0, NULL, NULL,
 				on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				MHD_OPTION_CONNECTION_LIMIT, 256U, MHD_OPTION_CONNECTION_TIMEOUT, 0U,

@@ -1,7 +1,9 @@
 /* Starting, waiting for and removing containers (lifecycle.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +105,60 @@ int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct e
 		container_effective_state(ct, &st);
 		*exit_code = st.exit_code;
 	}
+	container_free(ct);
+	return ret;
+}
+
+/* Has ct's run after since ended? Its exit status in *code. */
+static bool ended_since(struct container *ct, int64_t since, int *code)
+{
+	bool running = container_is_running(ct);
+
+	if (container_reload_state(ct) || ct->state.started_ns == since)
+		return false;
+	if (ct->state.status == CONTAINER_EXITED) {
+		*code = ct->state.exit_code;
+		return true;
+	}
+	if (ct->state.status == CONTAINER_RUNNING && !running && !container_is_running(ct)) {
+		*code = 137;	/* its vmm died without saying so: what container_effective_state shows */
+		return true;
+	}
+	return false;
+}
+
+int engine_wait_next_exit(const struct paths *p, const char *ref, bool (*gone)(void *arg), void *arg,
+			  int *exit_code, struct error *e)
+{
+	struct container *ct;
+	int ret = container_open(p->root, ref, &ct, e), in;
+	int64_t since;
+
+	if (ret)
+		return ret;
+	/* A running container's run is the one to wait for; else the next one. */
+	since = container_is_running(ct) ? ct->state.started_ns - 1 : ct->state.started_ns;
+	in = inotify_init1(IN_CLOEXEC);
+	if (in < 0 || inotify_add_watch(in, ct->dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF) < 0)
+		ret = err_sys(e, -errno, "container %s: watching its state", ref);
+	while (!ret && !ended_since(ct, since, exit_code)) {
+		struct pollfd pf = { .fd = in, .events = POLLIN };
+		char ev[4096];
+
+		if (access(ct->dir, F_OK)) {
+			ret = err_set(e, -ENOENT, "container %s was removed before its exit status could be read", ref);
+			break;
+		}
+		if (gone && gone(arg)) {
+			ret = err_set(e, -ECANCELED, "container %s: nobody waits any more", ref);
+			break;
+		}
+		/* the state file is replaced by rename; a second's timeout covers a vmm that died */
+		if (poll(&pf, 1, 1000) > 0 && read(in, ev, sizeof(ev)) < 0)
+			ret = err_sys(e, -errno, "container %s: watching its state", ref);
+	}
+	if (in >= 0)
+		close(in);
 	container_free(ct);
 	return ret;
 }
