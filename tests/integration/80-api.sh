@@ -229,6 +229,20 @@ else
 	expect_match "docker network ls lists it" "n1" "$(docker network ls --format '{{.Name}}' 2>&1)"
 	expect_eq "docker network inspect" "n1 bridge" "$(docker network inspect -f '{{.Name}} {{.Driver}}' n1 2>&1)"
 	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"
+
+	# prune: what docker's prune commands remove, and what they keep
+	docker network create n2 >/dev/null 2>&1
+	docker volume create named >/dev/null 2>&1
+	docker create --name pr1 -v /anon2 busybox true >/dev/null 2>&1
+	expect_eq "docker network prune" "Deleted Networks: n2" "$(docker network prune -f 2>&1 | tr '\n' ' ' | sed 's/ *$//')"
+	expect_eq "docker volume prune (API 1.41: every unused volume) keeps one a container uses" "named 1" \
+		"$(docker volume prune -f 2>&1 | sed -n 2p) $(v volume ls -q | grep -vc named)"
+	expect_match "docker container prune removes the stopped container" "^Deleted Containers: [0-9a-f]{64} +Total" \
+		"$(docker container prune -f 2>&1 | tr '\n' ' ')"
+	expect_eq "docker volume prune: now its anonymous volume goes too" "1 0" \
+		"$(docker volume prune -f 2>&1 | grep -c '^[0-9a-f]\{64\}$') $(v volume ls -q | wc -l)"
+	expect_match "docker image prune" "^Total reclaimed space" "$(docker image prune -f 2>&1)"
+	expect_eq "the images are all still there" "busybox:latest" "$(v images --format '{{.Repository}}:{{.Tag}}')"
 fi
 
 # --- docker-py, as a script would use it

@@ -130,6 +130,7 @@ api_handler api_images_list, api_image_inspect, api_image_tag, api_image_delete,
 	api_image_save, api_images_save, api_images_load;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;
 api_handler api_networks_list, api_network_create, api_network_inspect, api_network_delete;
+api_handler api_containers_prune, api_images_prune, api_volumes_prune, api_networks_prune;
 
 /* The server: listen on spec (unix:///PATH or tcp://127.0.0.1:PORT) and serve. */
 struct api_server;

@@ -208,9 +208,15 @@ static int rm(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static void report(void *arg, const char *name)
+{
+	int *n = arg;
+
+	printf("%s%s\n", (*n)++ ? "" : "Deleted Networks:\n", name);
+}
+
 static int prune(struct cli *cli, int argc, char **argv)
 {
-	char **names = NULL;
 	struct error e = { 0 };
 	bool force = argc == 2 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"));
 	int n = 0;
@@ -219,20 +225,8 @@ static int prune(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("network", "'network prune' takes only -f");
 	if (!force && !cli_confirm_removal("all custom networks not used by at least one container"))
 		return 0;
-	if (network_list(cli->paths.root, &names, &e))
+	if (network_prune(cli->paths.root, report, &n, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
-	for (char **name = names; *name; name++) {
-		struct network net;
-		bool custom;
-
-		if (network_get(cli->paths.root, *name, &net, NULL))
-			continue;
-		custom = !net.predefined;
-		network_free(&net);
-		if (custom && network_remove(cli->paths.root, *name, NULL) == 0)
-			printf("%s%s\n", n++ ? "" : "Deleted Networks:\n", *name);
-	}
-	strv_free(names);
 	return 0;
 }
 

@@ -1,12 +1,9 @@
 /* vmm volume: create, ls, inspect, rm and prune volumes, as docker volume does. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/base/log.h"
@@ -244,30 +241,11 @@ static int rm(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
-/* Bytes a folder holds (not following links). */
-static uint64_t tree_size(int dirfd, const char *name)
+static void report(void *arg, const char *name)
 {
-	struct stat st;
-	uint64_t total = 0;
-	int fd;
-	DIR *d;
-	struct dirent *de;
+	int *n = arg;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return (uint64_t)st.st_blocks * 512;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += tree_size(fd, de->d_name);
-	closedir(d);
-	return total;
+	printf("%s%s\n", (*n)++ ? "" : "Deleted Volumes:\n", name);
 }
 
 static int prune(struct cli *cli, int argc, char **argv)
@@ -280,7 +258,7 @@ static int prune(struct cli *cli, int argc, char **argv)
 	};
 	bool force = false, all = false;
 	struct error e = { 0 };
-	char **names = NULL, size[32];
+	char size[32];
 	uint64_t reclaimed = 0;
 	int c, status = 0, n = 0;
 
@@ -298,28 +276,10 @@ static int prune(struct cli *cli, int argc, char **argv)
 	if (!force && !cli_confirm_removal(all ? "all local volumes not used by at least one container" :
 			       "anonymous local volumes not used by at least one container"))
 		return 0;
-	if (volume_list(cli->paths.root, &names, &e))
+	if (volume_prune(cli->paths.root, all, report, &n, &reclaimed, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
-	for (char **name = names; *name; name++) {
-		struct volume v;
-		uint64_t bytes;
-
-		if (volume_get(cli->paths.root, *name, &v, NULL))
-			continue;
-		if (!all && !v.anonymous) {	/* kept: no need to walk it for its size */
-			volume_free(&v);
-			continue;
-		}
-		bytes = tree_size(AT_FDCWD, v.mountpoint);
-		if (volume_remove(cli->paths.root, *name, NULL) == 0) {
-			printf("%s%s\n", n++ ? "" : "Deleted Volumes:\n", *name);
-			reclaimed += bytes;
-		}
-		volume_free(&v);
-	}
 	format_size_si(reclaimed, size, sizeof(size));
 	printf("%sTotal reclaimed space: %s\n", n ? "\n" : "", size);
-	strv_free(names);
 	return status;
 }
 

@@ -420,3 +420,25 @@ int network_remove(const char *root, const char *name, struct error *e)
 	network_free(&n);
 	return ret;
 }
+
+int network_prune(const char *root, void (*removed)(void *arg, const char *name), void *arg, struct error *e)
+{
+	char **names = NULL;
+	int ret = network_list(root, &names, e);
+
+	if (ret)
+		return ret;
+	for (char **name = names; *name; name++) {
+		struct network net;
+		bool custom;
+
+		if (network_get(root, *name, &net, NULL))
+			continue;
+		custom = !net.predefined;
+		network_free(&net);
+		if (custom && network_remove(root, *name, NULL) == 0)	/* in use: kept */
+			removed(arg, *name);
+	}
+	strv_free(names);
+	return 0;
+}

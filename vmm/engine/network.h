@@ -49,6 +49,8 @@ int network_list(const char *root, char ***names, struct error *e);
 int network_remove(const char *root, const char *name, struct error *e);
 /* IDs of the containers whose config joins network id: malloc'd NULL-terminated vector. */
 int network_users(const char *root, const struct network *n, char ***ids, struct error *e);
+/* docker network prune: remove the user-defined networks no container joins, telling removed each name. */
+int network_prune(const char *root, void (*removed)(void *arg, const char *name), void *arg, struct error *e);
 json_object *network_to_json(const struct network *n);
 void network_free(struct network *n);
 

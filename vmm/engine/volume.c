@@ -222,3 +222,59 @@ int volume_remove(const char *root, const char *name, struct error *e)
 	ret = remove_tree(AT_FDCWD, dir);
 	return ret ? err_sys(e, ret, "remove volume %s", name) : 0;
 }
+
+/* Bytes a folder holds (not following links). */
+static uint64_t tree_size(int dirfd, const char *name)
+{
+	struct stat st;
+	uint64_t total = 0;
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += tree_size(fd, de->d_name);
+	closedir(d);
+	return total;
+}
+
+int volume_prune(const char *root, bool all, void (*removed)(void *arg, const char *name), void *arg,
+		 uint64_t *reclaimed, struct error *e)
+{
+	char **names = NULL;
+	int ret = volume_list(root, &names, e);
+
+	*reclaimed = 0;
+	if (ret)
+		return ret;
+	for (char **name = names; *name; name++) {
+		struct volume v;
+		uint64_t bytes;
+
+		if (volume_get(root, *name, &v, NULL))
+			continue;
+		if (!all && !v.anonymous) {	/* kept: no need to walk it for its size */
+			volume_free(&v);
+			continue;
+		}
+		bytes = tree_size(AT_FDCWD, v.mountpoint);
+		if (volume_remove(root, *name, NULL) == 0) {	/* in use: kept */
+			removed(arg, *name);
+			*reclaimed += bytes;
+		}
+		volume_free(&v);
+	}
+	strv_free(names);
+	return 0;
+}

@@ -43,6 +43,12 @@ int volume_remove(const char *root, const char *name, struct error *e);
 /* IDs of the containers whose config mounts the volume: malloc'd NULL-terminated vector. */
 int volume_users(const char *root, const char *name, char ***ids, struct error *e);
 /* docker's inspect object for v (new reference). */
+/*
+ * docker volume prune: remove the anonymous volumes (all volumes with all) no
+ * container uses, telling removed each name; *reclaimed: the bytes they held.
+ */
+int volume_prune(const char *root, bool all, void (*removed)(void *arg, const char *name), void *arg,
+		 uint64_t *reclaimed, struct error *e);
 json_object *volume_to_json(const struct volume *v);
 void volume_free(struct volume *v);
 
