@@ -79,6 +79,8 @@ else
 	expect_eq "docker images --filter reference= (no match)" "" "$(docker images -q --filter reference=alpine 2>&1)"
 	expect_eq "docker image inspect: vmm's image ID" "$(v image inspect -f '{{.Id}}' busybox)" \
 		"$(docker image inspect -f '{{.Id}}' busybox 2>&1)"
+	expect_eq "docker history: vmm history's rows" "$(v history busybox | tr -s ' ')" \
+		"$(docker history busybox 2>&1 | tr -s ' ')"
 	check "docker tag busybox mybox:1" docker tag busybox mybox:1
 	expect_eq "vmm sees the tag" "busybox:latest mybox:1" \
 		"$(v images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ' | sed 's/ $//')"

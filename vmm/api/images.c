@@ -129,6 +129,23 @@ void api_image_inspect(const struct api_ctx *ctx, const struct api_request *r, s
 	store_close(s);
 }
 
+void api_image_history(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	struct store *s = store_or_reply(ctx, w);
+	struct error e = { 0 };
+	struct image *img;
+
+	if (!s)
+		return;
+	if (image_open(s, r->args[0], &img, &e)) {
+		api_reply_err(w, &e);
+	} else {
+		api_reply_json(w, 200, image_history_json(img));
+		image_close(img);
+	}
+	store_close(s);
+}
+
 void api_image_tag(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	const char *repo = r->query(r, "repo"), *tag = r->query(r, "tag");

@@ -27,6 +27,7 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/containers/{}", api_container_delete, 0 },
 	{ "GET", "/images/json", api_images_list, 0 },
 	{ "GET", "/images/{*}/json", api_image_inspect, 0 },
+	{ "GET", "/images/{*}/history", api_image_history, 0 },
 	{ "POST", "/images/{*}/tag", api_image_tag, 0 },
 	{ "POST", "/images/create", api_image_pull, 0 },
 	{ "POST", "/images/prune", api_images_prune, 0 },

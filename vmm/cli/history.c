@@ -5,6 +5,7 @@
 
 #include "images/oci/image.h"
 #include "vmm/cli/cli.h"
+#include "vmm/engine/image-json.h"
 #include "vmm/cli/image-fmt.h"
 #include "vmm/base/util.h"
 
@@ -49,6 +50,13 @@ static void col(const char *s, int w)
 	printf("%s%*s   ", s, MAX(0, w - width(s)), "");
 }
 
+static const char *field(json_object *o, const char *key)
+{
+	const char *s = json_object_get_string(json_object_object_get(o, key));
+
+	return s ? s : "";
+}
+
 int cmd_history(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_NO_TRUNC = 256 };
@@ -63,8 +71,9 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	bool no_trunc = false, quiet = false;
 	struct image *img;
 	struct store *s;
-	size_t layer = 0, n;
+	json_object *hist;
 	struct hrow *rows;
+	size_t n;
 	int c, wi = 12, wc = 7, wb = 10, ws = 4;
 
 	while ((c = getopt_long(argc, argv, "qhH::", opts, NULL)) != -1) {
@@ -92,36 +101,27 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 		store_close(s);
 		return cli_fail(&e, 1);
 	}
-	/* without history, one row per layer */
-	n = img->config.n_history ? img->config.n_history : img->n_layers;
+	hist = image_history_json(img);
+	n = json_object_array_length(hist);
 	rows = calloc(n + 1, sizeof(*rows));
 	for (size_t i = 0; rows && i < n; i++) {
-		const struct image_history *h = img->config.n_history ? &img->config.history[i] : NULL;
-		struct hrow *r = &rows[n - 1 - i];
-		int64_t t = 0;
-		uint64_t size = 0;
+		json_object *h = json_object_array_get_idx(hist, i);
+		struct hrow *r = &rows[i];
+		const char *id = field(h, "Id");
 
-		if (!h || !h->empty_layer) {
-			if (layer < img->n_layers)
-				size = img->layers[layer].size;
-			layer++;
-		}
-		if (h && h->created)
-			rfc3339_parse(h->created, &t);
-		fmt_since(t, r->created, sizeof(r->created));
-		snprintf(r->created_by, sizeof(r->created_by), "%s", h && h->created_by ? h->created_by : "");
-		snprintf(r->comment, sizeof(r->comment), "%s", h && h->comment ? h->comment : "");
+		fmt_since(json_object_get_int64(json_object_object_get(h, "Created")), r->created, sizeof(r->created));
+		snprintf(r->created_by, sizeof(r->created_by), "%s", field(h, "CreatedBy"));
+		snprintf(r->comment, sizeof(r->comment), "%s", field(h, "Comment"));
 		/* Image text, on one line, without escape sequences for the terminal. */
 		str_sanitize(r->created_by, true);
 		str_sanitize(r->comment, true);
 		if (!no_trunc)
 			truncate_utf8(r->created_by, CREATED_BY_MAX);
-		format_size_si(size, r->size, sizeof(r->size));
-		snprintf(r->id, sizeof(r->id), "<missing>");
+		format_size_si(json_object_get_int64(json_object_object_get(h, "Size")), r->size, sizeof(r->size));
+		snprintf(r->id, sizeof(r->id), "%.*s", no_trunc || !strcmp(id, "<missing>") ? DIGEST_STR_LEN : 12,
+			 no_trunc || !strcmp(id, "<missing>") ? id : digest_hex(id));
 	}
-	if (rows && n)
-		snprintf(rows[0].id, sizeof(rows[0].id), "%.*s", no_trunc ? DIGEST_STR_LEN : 12,
-			 no_trunc ? img->config_digest : digest_hex(img->config_digest));
+	json_object_put(hist);
 	for (size_t i = 0; rows && i < n; i++) {
 		wi = MAX(wi, (int)strlen(rows[i].id));
 		wc = MAX(wc, (int)strlen(rows[i].created));

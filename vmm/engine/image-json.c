@@ -1,11 +1,13 @@
 /* docker inspect's JSON of an image, for the CLI and the API alike. */
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "images/oci/image.h"
 #include "images/oci/ref.h"
 #include "vmm/base/strv.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/image-json.h"
 
 static json_object *str_or_empty(const char *s)
@@ -98,3 +100,48 @@ json_object *image_to_json(const struct image *img)
 	return o;
 }
 
+json_object *image_history_json(const struct image *img)
+{
+	json_object *out = json_object_new_array();
+	/* one row per history entry (newest first); without history, one per layer */
+	size_t n = img->config.n_history ? img->config.n_history : img->n_layers, layer = 0;
+	json_object **rows = calloc(n + 1, sizeof(*rows));
+
+	for (size_t i = 0; rows && i < n; i++) {
+		const struct image_history *h = img->config.n_history ? &img->config.history[i] : NULL;
+		json_object *o = json_object_new_object(), *tags = NULL;
+		uint64_t size = 0;
+		int64_t t = 0;
+
+		if (!h || !h->empty_layer) {
+			if (layer < img->n_layers)
+				size = img->layers[layer].size;
+			layer++;
+		}
+		if (h && h->created)
+			rfc3339_parse(h->created, &t);
+		if (i == n - 1) {
+			tags = json_object_new_array();
+			for (size_t j = 0; img->tags[j]; j++) {
+				struct image_ref ref;
+				char name[REF_STR_MAX];
+
+				if (!ref_parse(img->tags[j], 0, &ref, NULL) && !ref.digest[0]) {
+					ref_format_short(&ref, name, sizeof(name));
+					json_object_array_add(tags, json_object_new_string(name));
+				}
+			}
+		}
+		json_object_object_add(o, "Id", json_object_new_string(i == n - 1 ? img->config_digest : "<missing>"));
+		json_object_object_add(o, "Created", json_object_new_int64(t));
+		json_object_object_add(o, "CreatedBy", str_or_empty(h ? h->created_by : NULL));
+		json_object_object_add(o, "Tags", tags);
+		json_object_object_add(o, "Size", json_object_new_int64((int64_t)size));
+		json_object_object_add(o, "Comment", str_or_empty(h ? h->comment : NULL));
+		rows[n - 1 - i] = o;
+	}
+	for (size_t i = 0; rows && i < n; i++)
+		json_object_array_add(out, rows[i]);
+	free(rows);
+	return out;
+}
