@@ -159,6 +159,11 @@ else
 		did=$(timeout "$BOOT_TIMEOUT" docker run -d busybox sh -c 'echo up; sleep 600' 2>&1)
 		expect_eq "docker run -d + logs -f: its output as it comes" "up" \
 			"$(timeout "$BOOT_TIMEOUT" docker logs -f "$did" 2>&1 | head -1)"
+		expect_eq "docker exec" "in the vm" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" echo in the vm 2>&1)"
+		timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'exit 4' >/dev/null 2>&1; rc=$?
+		expect_eq "docker exec: the process's exit status" "4" "$rc"
+		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
+		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
 		check "docker stop" timeout "$BOOT_TIMEOUT" docker stop -t 1 "$did"
 		check "docker rm" docker rm "$did"
 	else
@@ -175,6 +180,12 @@ else
 		while [ "$(ls /proc/$main_pid/task | wc -l)" -gt 2 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 		expect_eq "no request is left hanging in the service" "2" "$(ls /proc/$main_pid/task | wc -l)"
 	fi
+	expect_match "docker exec in a container that is not running: docker's 409" \
+		"Error response from daemon: Container c2 is not running" "$(docker exec c2 true 2>&1)"
+	expect_match "exec inspect of an unknown instance: 404" '"message":"No such exec instance: nope"} 404$' \
+		"$(api -w ' %{http_code}' http://d/v1.41/exec/nope/json)"
+	expect_match "exec start of an unknown instance: 404" ' 404$' \
+		"$(api -o /dev/null -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' http://d/v1.41/exec/nope/start)"
 	expect_match "docker kill of a stopped container: 409 not running" "is not running" "$(docker kill c2 2>&1)"
 	expect_eq "docker rm -v c2" "c2" "$(docker rm -v c2 2>&1)"
 	expect_eq "gone for vmm too, with its anonymous volume" " 0" "$(v ps -aq) $(v volume ls -q | wc -l)"

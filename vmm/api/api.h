@@ -18,6 +18,7 @@
 #include "vmm/engine/paths.h"
 
 struct error;
+struct api_execs;
 
 #define API_VERSION	"1.41"	/* what we serve: Docker 20.10's */
 #define API_MIN_VERSION	"1.24"	/* the oldest a client may ask for */
@@ -29,7 +30,7 @@ struct error;
 struct api_ctx {
 	struct paths paths;
 	const char *self_exe;	/* this vmm binary: containers start in their own vmm process */
-	const char *root_arg;	/* --root for that process, NULL when it finds the root itself */
+	struct api_execs *execs;	/* exec instances (exec.c), the server's */
 };
 
 struct api_request {
@@ -130,6 +131,7 @@ api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag
 	api_image_save, api_images_save, api_images_load;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;
 api_handler api_networks_list, api_network_create, api_network_inspect, api_network_delete;
+api_handler api_exec_create, api_exec_start, api_exec_inspect, api_exec_resize;
 api_handler api_containers_prune, api_images_prune, api_volumes_prune, api_networks_prune;
 
 /* The server: listen on spec (unix:///PATH or tcp://127.0.0.1:PORT) and serve. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "vmm/api/api.h"
+#include "vmm/api/exec.h"
 #include "vmm/base/error.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/version.h"
@@ -26,6 +27,7 @@
 struct api_server {
 	struct MHD_Daemon *d;
 	struct api_ctx ctx;
+	struct api_execs execs;
 	char tmp_dir[4096];	/* $VMM_ROOT/tmp: uploads and large replies */
 	int fd;
 	char unix_path[108];	/* removed at stop; "" for TCP */
@@ -411,6 +413,8 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 	if (!s)
 		return err_set(e, -ENOMEM, "out of memory");
 	s->ctx = *ctx;
+	api_execs_init(&s->execs);
+	s->ctx.execs = &s->execs;
 	s->fd = -1;
 	snprintf(s->tmp_dir, sizeof(s->tmp_dir), "%s/tmp", ctx->paths.root);
 	atomic_store(&s->last, now_s());
@@ -421,6 +425,7 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 	else
 		ret = err_set(e, -EINVAL, "--listen %s: want unix:///PATH or tcp://127.0.0.1:PORT", spec);
 	if (ret) {
+		api_execs_destroy(&s->execs);
 		free(s);
 		return ret;
 	}
@@ -453,5 +458,6 @@ void api_server_stop(struct api_server *s)
 		close(s->fd);
 	if (s->unix_path[0])
 		unlink(s->unix_path);
+	api_execs_destroy(&s->execs);
 	free(s);
 }

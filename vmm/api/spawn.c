@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,28 +31,60 @@ static void last_line(char *buf, size_t n, char *out, size_t len)
 	out[n] = 0;
 }
 
+int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[3], pid_t *pid, struct error *e)
+{
+	size_t n = 0;
+	char **argv;
+	posix_spawn_file_actions_t fa;
+	int ret;
+
+	while (args[n])
+		n++;
+	if (!(argv = calloc(n + 4, sizeof(*argv))))
+		return err_set(e, -ENOMEM, "out of memory");
+	argv[0] = "vmm";
+	argv[1] = "--root";
+	argv[2] = (char *)ctx->paths.root;
+	memcpy(argv + 3, args, n * sizeof(*argv));
+	posix_spawn_file_actions_init(&fa);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+	}
+	ret = posix_spawn(pid, ctx->self_exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	return ret ? err_sys(e, -ret, "%s", ctx->self_exe) : 0;
+}
+
+int api_spawn_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int api_spawn_vmm(const struct api_ctx *ctx, const char *verb, const char *ref, struct error *e)
 {
-	char *argv[] = { "vmm", "--root", (char *)ctx->paths.root, (char *)verb, (char *)ref, NULL };
-	posix_spawn_file_actions_t fa;
+	char *args[] = { (char *)verb, (char *)ref, NULL };
 	char out[4096], msg[ERR_MSG_MAX];
 	size_t n = 0;
-	int pipefd[2], status, ret;
+	int pipefd[2], ret;
 	ssize_t r;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC))
 		return err_sys(e, -errno, "pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	ret = posix_spawn(&pid, ctx->self_exe, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	ret = api_spawn(ctx, args, (int[3]){ -1, -1, pipefd[1] }, &pid, e);
 	close(pipefd[1]);
 	if (ret) {
 		close(pipefd[0]);
-		return err_sys(e, -ret, "%s", ctx->self_exe);
+		return ret;
 	}
 	for (;;) {	/* read it all (the child must not block on a full pipe); keep the end */
 		if (n == sizeof(out) - 1) {
@@ -66,9 +99,7 @@ int api_spawn_vmm(const struct api_ctx *ctx, const char *verb, const char *ref, 
 		n += r;
 	}
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (api_spawn_wait(pid) == 0)
 		return 0;
 	last_line(out, n, msg, sizeof(msg));
 	return err_set(e, strstr(msg, "no such container") ? -ENOENT : -EIO, "%s %s: %s", verb, ref,

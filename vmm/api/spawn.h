@@ -2,8 +2,18 @@
 #ifndef VMM_API_SPAWN_H
 #define VMM_API_SPAWN_H
 
+#include <sys/types.h>
+
 struct api_ctx;
 struct error;
+
+/*
+ * Start `vmm --root ROOT ARGS...` with fds as its stdin, stdout and stderr
+ * (-1: /dev/null). 0 with *pid, or -errno with e.
+ */
+int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[3], pid_t *pid, struct error *e);
+/* Reap it: its exit status (128 + the signal that killed it), -1 when it cannot be waited for. */
+int api_spawn_wait(pid_t pid);
 
 /*
  * Run `vmm --root ROOT VERB REF` and wait for it. 0 when it exits 0; else
