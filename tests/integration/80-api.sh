@@ -164,6 +164,7 @@ else
 		expect_eq "docker exec: the process's exit status" "4" "$rc"
 		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
 		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
+		expect_match "docker top: the guest's processes" "sleep 600" "$(docker top "$did" 2>&1)"
 		check "docker stop" timeout "$BOOT_TIMEOUT" docker stop -t 1 "$did"
 		check "docker rm" docker rm "$did"
 	else
@@ -180,6 +181,7 @@ else
 		while [ "$(ls /proc/$main_pid/task | wc -l)" -gt 2 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 		expect_eq "no request is left hanging in the service" "2" "$(ls /proc/$main_pid/task | wc -l)"
 	fi
+	expect_match "docker top of a container that is not running: 409" "is not running" "$(docker top c2 2>&1)"
 	expect_match "docker exec in a container that is not running: docker's 409" \
 		"Error response from daemon: Container c2 is not running" "$(docker exec c2 true 2>&1)"
 	expect_match "exec inspect of an unknown instance: 404" '"message":"No such exec instance: nope"} 404$' \

@@ -325,6 +325,47 @@ void api_container_wait(const struct api_ctx *ctx, const struct api_request *r, 
 	w->stream_arg = j;
 }
 
+static void add_proc(void *arg, const struct engine_proc *p)
+{
+	json_object *row = json_object_new_array();
+	char pid[16], time[32], user[64], cmd[4096];
+	long long s = p->time_ms / 1000;
+
+	/* the guest names its processes: no escape sequence reaches the client's terminal */
+	snprintf(user, sizeof(user), "%s", p->user);
+	snprintf(cmd, sizeof(cmd), "%s", p->cmd);
+	str_sanitize(user, true);
+	str_sanitize(cmd, true);
+	snprintf(pid, sizeof(pid), "%d", p->pid);
+	snprintf(time, sizeof(time), "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	json_object_array_add(row, json_object_new_string(pid));
+	json_object_array_add(row, json_object_new_string(user));
+	json_object_array_add(row, json_object_new_string(time));
+	json_object_array_add(row, json_object_new_string(cmd));
+	json_object_array_add(arg, row);
+}
+
+/* docker top: vmm's columns (the guest has no ps to take ps_args). */
+void api_container_top(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	json_object *o, *procs = json_object_new_array(), *titles = json_object_new_array();
+	static const char *const cols[] = { "PID", "USER", "TIME", "COMMAND" };
+	struct error e = { 0 };
+
+	if (engine_top(&ctx->paths, r->args[0], add_proc, procs, &e)) {
+		json_object_put(procs);
+		json_object_put(titles);
+		api_reply_err(w, &e);
+		return;
+	}
+	for (size_t i = 0; i < 4; i++)
+		json_object_array_add(titles, json_object_new_string(cols[i]));
+	o = json_object_new_object();
+	json_object_object_add(o, "Titles", titles);
+	json_object_object_add(o, "Processes", procs);
+	api_reply_json(w, 200, o);
+}
+
 void api_container_delete(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	struct error e = { 0 };

@@ -48,6 +48,7 @@ void api_reply_err(struct api_response *w, const struct error *e)
 	case -EEXIST:
 	case -EBUSY:
 	case -ENOTEMPTY:
+	case -ESRCH:	/* not running */
 		status = 409;
 		break;
 	case -EINVAL:

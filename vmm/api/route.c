@@ -23,6 +23,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{}/wait", api_container_wait, 0 },
 	{ "POST", "/containers/{}/rename", api_container_rename, 0 },
 	{ "GET", "/containers/{}/logs", api_container_logs, 0 },
+	{ "GET", "/containers/{}/top", api_container_top, 0 },
 	{ "POST", "/containers/{}/attach", api_container_attach, 0 },
 	{ "DELETE", "/containers/{}", api_container_delete, 0 },
 	{ "POST", "/containers/{}/exec", api_exec_create, 0 },
