@@ -328,20 +328,15 @@ void api_container_wait(const struct api_ctx *ctx, const struct api_request *r, 
 static void add_proc(void *arg, const struct engine_proc *p)
 {
 	json_object *row = json_object_new_array();
-	char pid[16], time[32], user[64], cmd[4096];
-	long long s = p->time_ms / 1000;
+	struct engine_proc_text t;
+	char pid[16];
 
-	/* the guest names its processes: no escape sequence reaches the client's terminal */
-	snprintf(user, sizeof(user), "%s", p->user);
-	snprintf(cmd, sizeof(cmd), "%s", p->cmd);
-	str_sanitize(user, true);
-	str_sanitize(cmd, true);
+	engine_proc_text(p, &t);
 	snprintf(pid, sizeof(pid), "%d", p->pid);
-	snprintf(time, sizeof(time), "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
 	json_object_array_add(row, json_object_new_string(pid));
-	json_object_array_add(row, json_object_new_string(user));
-	json_object_array_add(row, json_object_new_string(time));
-	json_object_array_add(row, json_object_new_string(cmd));
+	json_object_array_add(row, json_object_new_string(t.user));
+	json_object_array_add(row, json_object_new_string(t.time));
+	json_object_array_add(row, json_object_new_string(t.cmd));
 	json_object_array_add(arg, row);
 }
 

@@ -8,20 +8,14 @@
 
 static void print_proc(void *arg, const struct engine_proc *p)
 {
-	long long s = p->time_ms / 1000;
+	struct engine_proc_text t;
 
 	if (!*(bool *)arg) {
 		printf("%-8s %-10s %-10s %s\n", "PID", "USER", "TIME", "COMMAND");
 		*(bool *)arg = true;
 	}
-	char user[64], cmd[4096];
-
-	/* The guest names its processes: nothing of it reaches the terminal raw. */
-	snprintf(user, sizeof(user), "%s", p->user);
-	snprintf(cmd, sizeof(cmd), "%s", p->cmd);
-	str_sanitize(user, true);
-	str_sanitize(cmd, true);
-	printf("%-8d %-10s %02lld:%02lld:%02lld   %s\n", p->pid, user, s / 3600, s / 60 % 60, s % 60, cmd);
+	engine_proc_text(p, &t);
+	printf("%-8d %-10s %s   %s\n", p->pid, t.user, t.time, t.cmd);
 }
 
 int cmd_top(struct cli *cli, int argc, char **argv)

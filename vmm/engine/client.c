@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/base/error.h"
+#include "vmm/base/util.h"
 #include "vmm/base/strv.h"
 #include "vmm/engine/client.h"
 #include "vmm/engine/container.h"
@@ -126,6 +127,17 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 	ret = simple_call(p, ref, req, &ct, e);
 	container_free(ct);
 	return ret;
+}
+
+void engine_proc_text(const struct engine_proc *p, struct engine_proc_text *t)
+{
+	long long s = p->time_ms / 1000;
+
+	snprintf(t->user, sizeof(t->user), "%s", p->user);
+	snprintf(t->cmd, sizeof(t->cmd), "%s", p->cmd);
+	str_sanitize(t->user, true);
+	str_sanitize(t->cmd, true);
+	snprintf(t->time, sizeof(t->time), "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
 }
 
 int engine_top(const struct paths *p, const char *ref,

@@ -37,6 +37,11 @@ struct engine_proc {
 	int64_t time_ms;
 	const char *cmd;
 };
+/* A process's user, cumulative time (HH:MM:SS) and command, sanitized for a terminal (the guest names them). */
+struct engine_proc_text {
+	char user[64], time[32], cmd[4096];
+};
+void engine_proc_text(const struct engine_proc *p, struct engine_proc_text *t);
 /* The container's processes, each passed to fn. */
 int engine_top(const struct paths *p, const char *ref,
 	       void (*fn)(void *arg, const struct engine_proc *proc), void *arg, struct error *e);
