@@ -61,7 +61,7 @@ static int plan(const struct domain_def *d, const struct domain_run_opts *o, str
 		p->mc.vsock = &p->vsock;
 	}
 	for (unsigned i = 0; i < d->nfs; i++) {
-		char what[16];
+		char what[32];
 
 		snprintf(what, sizeof(what), "fs%u.sock", i);
 		if ((ret = socket_path(p->share_socks[i], sizeof(p->share_socks[i]), o, d->name, what, e)))
