@@ -183,6 +183,10 @@ static void test_entrypoint_forms(void)
 	ok(decode("{\"Image\":\"b\",\"Entrypoint\":null,\"Cmd\":null}", &a, &e) == 0 && !a.c.entrypoint && !a.c.cmd,
 	   "null Entrypoint and Cmd: the image's");
 	api_create_free(&a);
+	ok(decode("{\"Image\":\"b\",\"Volumes\":{\"/data/\":{},\"/anon\":{}},\"HostConfig\":{\"Binds\":[\"vol:/data\"]}}",
+		  &a, &e) == 0 && a.c.nmounts == 2, "Volumes: a path Binds mounts on is the bind's (compose sends both): %s",
+	   e.msg);
+	api_create_free(&a);
 	ok(decode("{\"Image\":\"b\",\"HostConfig\":{\"NetworkMode\":\"none\",\"PidsLimit\":-1}}", &a, &e) == 0 &&
 	   a.c.net->mode == NET_MODE_NONE && a.c.pids_limit == 0, "NetworkMode none; PidsLimit -1 is no limit");
 	api_create_free(&a);

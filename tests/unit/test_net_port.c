@@ -104,7 +104,22 @@ static void test_values(void)
 	   !strcmp(c.tap, "tap0"), "--network tap:tap0");
 	ok(netcfg_parse_mode("slirp", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "--network slirp");
 	ok(netcfg_parse_mode("bridge", &c, &err) == 0 && c.mode == NET_MODE_SLIRP, "bridge means slirp");
-	ok(netcfg_parse_mode("host", &c, &err) == -EINVAL && strstr(err.msg, "unknown mode"), "host refused");
+	ok(netcfg_parse_mode("host", &c, &err) == -EINVAL && strstr(err.msg, "own kernel"), "host refused: %s", err.msg);
+	ok(netcfg_parse_mode("container:web", &c, &err) == -EINVAL && strstr(err.msg, "unknown mode"),
+	   "container:NAME refused");
+	ok(netcfg_parse_mode("app_default", &c, &err) == 0 && c.mode == NET_MODE_SLIRP && c.network &&
+	   !strcmp(c.network, "app_default"), "a network's name is kept (checked at create)");
+	{
+		struct net_config copy;
+		char mode[80];
+
+		netcfg_mode_string(&c, mode, sizeof(mode));
+		ok(!strcmp(mode, "app_default"), "its NetworkMode is the network's name");
+		ok(netcfg_copy(&copy, &c) == 0 && copy.network && copy.network != c.network &&
+		   !strcmp(copy.network, "app_default"), "copied with the config");
+		netcfg_free(&copy);
+	}
+	ok(netcfg_parse_mode("-bad", &c, &err) == -EINVAL && !c.network, "a name starting with '-' is refused");
 	ok(netcfg_parse_mode("slirp", &c, &err) == 0 && !c.host_loopback, "the host's loopback is off by default");
 	ok(netcfg_parse_mode("slirp:allow_host_loopback=true", &c, &err) == 0 && c.mode == NET_MODE_SLIRP &&
 	   c.host_loopback, "--network slirp:allow_host_loopback=true");

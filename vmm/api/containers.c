@@ -10,6 +10,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/client.h"
+#include "vmm/engine/config-scan.h"
 #include "vmm/engine/container-json.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lifecycle.h"
@@ -54,7 +55,8 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	json_object_object_add(o, "Command", json_object_new_string(cmd));
 	json_object_object_add(o, "Created", json_object_new_int64(c->created));
 	json_object_object_add(o, "Ports", ports_json(st));
-	json_object_object_add(o, "Labels", json_object_new_object());
+	json_object_object_add(o, "Labels", c->labels ? labels_to_json((const char *const *)c->labels, NULL) :
+				json_object_new_object());
 	json_object_object_add(o, "State", json_object_new_string(container_status_name(st->status)));
 	json_object_object_add(o, "Status", json_object_new_string(status));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
@@ -63,6 +65,26 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	json_object_object_add(o, "NetworkSettings", net);
 	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
 	return o;
+}
+
+/* Every label filter must match (docker ANDs them). */
+static bool label_filters_match(json_object *f, char *const *labels)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(f, "label", &v))
+		return true;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!labels_match(labels, json_object_get_string(json_object_array_get_idx(v, i))))
+				return false;
+		return true;
+	}
+	json_object_object_foreach(v, k, on) {
+		if (json_object_get_boolean(on) && !labels_match(labels, k))
+			return false;
+	}
+	return true;
 }
 
 static bool keep(json_object *f, const struct container *ct, const struct container_state *st, bool all)
@@ -84,7 +106,7 @@ static bool keep(json_object *f, const struct container *ct, const struct contai
 	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, API_MATCH_EXACT) &&
 	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", API_MATCH_EXACT))
 		return false;
-	if (api_filter_has(f, "label"))	/* vmm keeps no container labels yet: nothing matches */
+	if (api_filter_has(f, "label") && !label_filters_match(f, ct->cfg.labels))
 		return false;
 	/* docker matches names as a pattern; a substring is what people type */
 	return !api_filter_has(f, "name") || api_filter_match(f, "name", ct->cfg.name, API_MATCH_SUBSTRING);

@@ -8,6 +8,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
+#include "vmm/engine/config-scan.h"
 
 #define LIST_MAX 4096
 
@@ -98,7 +99,23 @@ static int mounts(json_object *hc, struct api_create *a, struct error *e)
 	return ret;
 }
 
-/* Config.Volumes: {"/data": {}}, the anonymous volumes of docker run -v /data. */
+/* Is path already the target of a mount of HostConfig (compared as given)? */
+static bool mounted(const struct api_create *a, const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (unsigned i = 0; i < a->mounts.nspecs; i++)
+		if (strlen(a->mounts.specs[i].target) == n && !strncmp(a->mounts.specs[i].target, path, n))
+			return true;
+	return false;
+}
+
+/*
+ * Config.Volumes: {"/data": {}}, the anonymous volumes of docker run -v /data; a
+ * path that HostConfig mounts something on is that mount's (docker-compose sends both).
+ */
 static int anonymous_volumes(json_object *body, struct api_create *a, struct error *e)
 {
 	json_object *v;
@@ -108,6 +125,8 @@ static int anonymous_volumes(json_object *body, struct api_create *a, struct err
 		return ret;
 	json_object_object_foreach(v, path, val) {
 		(void)val;
+		if (mounted(a, path))
+			continue;
 		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_VOLUME, path, e)))
 			return err_wrap(e, ret, "Volumes[%.40s]", path);
 	}
@@ -181,21 +200,20 @@ static int port_bindings(json_object *hc, struct api_create *a, struct error *e)
 static int network_mode(json_object *body, json_object *hc, struct api_create *a, struct error *e)
 {
 	const char *mode = NULL;
-	json_object *nc, *ep;
+	json_object *nc = NULL, *ep = NULL;
 	int ret;
 
-	if (hc && (ret = jget_string(hc, "NetworkMode", false, "HostConfig", &mode, e)))
+	if ((hc && (ret = jget_string(hc, "NetworkMode", false, "HostConfig", &mode, e))) ||
+	    (ret = jget_object(body, "NetworkingConfig", false, "", &nc, e)) ||
+	    (nc && (ret = jget_object(nc, "EndpointsConfig", false, "NetworkingConfig", &ep, e))))
 		return ret;
-	if ((!mode || !*mode) && !jget_object(body, "NetworkingConfig", false, "", &nc, e) && nc &&
-	    !jget_object(nc, "EndpointsConfig", false, "NetworkingConfig", &ep, e) && ep) {
+	if ((!mode || !*mode) && ep) {
 		json_object_object_foreach(ep, net, cfg) {
 			(void)cfg;
 			mode = net;
 			break;
 		}
 	}
-	if (err_is_set(e))
-		return e->code;
 	if (!mode || !*mode || !strcmp(mode, "default") || !strcmp(mode, "bridge"))
 		return 0;	/* our default: the VM's own user-mode NAT */
 	if (!strcmp(mode, "host") || !strncmp(mode, "container:", 10))
@@ -328,8 +346,9 @@ int api_decode_create(json_object *body, const char *name, struct api_create *a,
 	    (ret = jget_bool(body, "Tty", "", &a->c.tty, e)) ||
 	    (ret = jget_bool(body, "OpenStdin", "", &a->c.interactive, e)) ||
 	    (ret = jget_string(body, "MacAddress", false, "", &mac, e)) ||
+	    (ret = labels_parse(body, "Config", &a->labels, e)) ||
 	    (ret = jget_object(body, "HostConfig", false, "", &hc, e)) ||
-	    (ret = anonymous_volumes(body, a, e)) || (hc && (ret = host_config(hc, a, e))) ||
+	    (hc && (ret = host_config(hc, a, e))) || (ret = anonymous_volumes(body, a, e)) ||
 	    (ret = network_mode(body, hc, a, e)))
 		return ret;
 	if (mac && *mac && (ret = run_net_option(&a->net, RUN_NET_OPT_MAC, mac, e)))
@@ -342,6 +361,7 @@ int api_decode_create(json_object *body, const char *name, struct api_create *a,
 	a->c.user = a->user;
 	a->c.hostname = a->hostname;
 	a->c.env = a->env;
+	a->c.labels = a->labels;
 	a->c.net = &a->net.net;
 	a->c.publish_all = a->net.publish_all;
 	a->c.mounts = a->mounts.specs;
@@ -360,6 +380,7 @@ void api_create_free(struct api_create *a)
 	free(a->hostname);
 	strv_free(a->cmd);
 	strv_free(a->env);
+	strv_free(a->labels);
 	run_net_opts_free(&a->net);
 	run_mount_opts_free(&a->mounts);
 }

@@ -18,7 +18,7 @@ struct error;
 struct api_create {
 	struct create_config c;		/* points into the fields below */
 	char *image, *name, *entrypoint, *workdir, *user, *hostname;
-	char **cmd, **env;
+	char **cmd, **env, **labels;
 	struct run_net_opts net;
 	struct run_mount_opts mounts;
 };

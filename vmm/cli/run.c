@@ -18,7 +18,7 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL };
 
 
 static void usage(const char *cmd)
@@ -30,6 +30,7 @@ static void usage(const char *cmd)
 	       "      --name NAME          name the container\n"
 	       "  -e, --env KEY[=VALUE]    set an environment variable (KEY alone: from ours)\n"
 	       "      --env-file FILE      read KEY=VALUE lines\n"
+	       "  -l, --label KEY=VALUE    set a label (ps and the Engine API filter by it)\n"
 	       "  -w, --workdir DIR        working directory inside the container\n"
 	       "  -u, --user USER[:GROUP]  user name or uid (and group)\n"
 	       "      --entrypoint CMD     override the image's entrypoint\n"
@@ -75,6 +76,8 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 			return cli_usage_error(o->cmd, "-e '%s': expected KEY=VALUE or KEY", arg);
 		return strv_push(&o->env, arg) ? EXIT_VMM_ERROR : 0;
 	case OPT_ENV_FILE: return strv_push(&o->env_files, arg) ? EXIT_VMM_ERROR : 0;
+	case 'l':
+	case OPT_LABEL: return strv_push(&o->labels, arg) ? EXIT_VMM_ERROR : 0;
 	case 'w':
 		if (arg[0] != '/')
 			return cli_usage_error(o->cmd, "-w %s: the working directory must be an absolute path", arg);
@@ -120,6 +123,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "rm", no_argument, NULL, OPT_RM },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "env", required_argument, NULL, 'e' },
 		{ "env-file", required_argument, NULL, OPT_ENV_FILE },
 		{ "workdir", required_argument, NULL, 'w' },
@@ -141,7 +145,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	int c, ret;
 
 	/* '+': options stop at IMAGE; what follows is the container's command. */
-	while ((c = getopt_long(argc, argv, "+de:w:u:itm:h" RUN_NET_SHORT_OPTIONS RUN_MOUNT_SHORT_OPTIONS, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+de:w:u:itm:l:h" RUN_NET_SHORT_OPTIONS RUN_MOUNT_SHORT_OPTIONS, opts, NULL)) != -1) {
 		struct error e = { 0 };
 
 		ret = run_net_option(&o->net, c, optarg, &e);
@@ -195,6 +199,7 @@ void run_fill_config(struct run_opts *o, int argc, char **argv)
 	o->c.cmd = argv + optind + 1;
 	o->c.env = o->env;
 	o->c.env_files = o->env_files;
+	o->c.labels = o->labels;
 	o->c.net = &o->net.net;
 	o->c.publish_all = o->net.publish_all;
 	o->c.mounts = o->mounts.specs;
@@ -208,6 +213,7 @@ void run_opts_free(struct run_opts *o)
 {
 	strv_free(o->env);
 	strv_free(o->env_files);
+	strv_free(o->labels);
 	run_net_opts_free(&o->net);
 	run_mount_opts_free(&o->mounts);
 }

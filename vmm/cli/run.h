@@ -17,7 +17,7 @@ struct run_opts {
 	struct create_config c;
 	struct start_opts start;
 	bool detach;
-	char **env, **env_files;
+	char **env, **env_files, **labels;
 	struct run_net_opts net;
 	struct run_mount_opts mounts;
 };

@@ -8,6 +8,7 @@
 
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
+#include "vmm/base/json.h"
 #include "vmm/engine/config-scan.h"
 
 #define CONFIG_MAX	(1 << 20)
@@ -71,6 +72,50 @@ json_object *labels_to_json(const char *const *labels, struct error *e)
 		json_object_object_add(o, key, json_object_new_string(eq ? eq + 1 : ""));
 	}
 	return o;
+}
+
+int labels_parse(json_object *o, const char *ctx, char ***out, struct error *e)
+{
+	json_object *l;
+	int ret = jget_object(o, "Labels", false, ctx, &l, e);
+
+	*out = NULL;
+	if (ret || !l)
+		return ret;
+	if (json_object_object_length(l) > LABELS_MAX)
+		return err_set(e, -EINVAL, "%s.Labels: more than %d", ctx, LABELS_MAX);
+	json_object_object_foreach(l, k, v) {
+		const char *val;
+		char *kv;
+
+		if (!*k || strlen(k) > 255 || jstring(v, "Labels", &val, e)) {
+			strv_free(*out);
+			*out = NULL;
+			return err_is_set(e) ? e->code : err_set(e, -EINVAL, "%s.Labels: a bad key", ctx);
+		}
+		if (asprintf(&kv, "%s=%s", k, val) < 0 || strv_push(out, kv)) {
+			free(kv);
+			strv_free(*out);
+			*out = NULL;
+			return err_set(e, -ENOMEM, "out of memory");
+		}
+		free(kv);
+	}
+	return 0;
+}
+
+bool labels_match(char *const *labels, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq ? (size_t)(eq - filter) : strlen(filter);
+
+	for (char *const *l = labels; l && *l; l++) {
+		if (strncmp(*l, filter, klen) || (*l)[klen] != '=')
+			continue;
+		if (!eq || !strcmp(*l + klen + 1, eq + 1))
+			return true;
+	}
+	return false;
 }
 
 void config_ids_line(char *const *ids, char *buf, size_t len)

@@ -6,6 +6,7 @@
 
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
+#include "vmm/engine/config-scan.h"
 #include "vmm/engine/container-json.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
@@ -23,6 +24,36 @@ json_object *json_time_ns(int64_t ns)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%09lldZ", (long long)(ns % 1000000000));
 	return json_object_new_string(buf);
+}
+
+/* NetworkSettings.Networks: the one network the container is on, as docker names it. */
+static json_object *networks_json(const struct container_config *c, const struct machine_net_info *ni)
+{
+	json_object *o = json_object_new_object(), *ep;
+	const char *name = c->net.network ? c->net.network : c->net.mode == NET_MODE_NONE ? "none" :
+			   c->net.mode == NET_MODE_TAP ? c->net.tap : "bridge";
+
+	ep = json_object_new_object();
+	json_object_object_add(ep, "NetworkID", json_object_new_string(name));
+	if (c->net.network) {	/* on a user network docker names a container by its short ID too */
+		json_object *aliases = json_object_new_array();
+		char short_id[13];
+
+		snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+		json_object_array_add(aliases, json_object_new_string(short_id));
+		json_object_object_add(ep, "Aliases", aliases);
+	} else {
+		json_object_object_add(ep, "Aliases", NULL);
+	}
+	if (c->net.mode != NET_MODE_NONE) {
+		json_object_object_add(ep, "IPAddress", json_object_new_string(
+			c->net.mode == NET_MODE_SLIRP ? ni->ip : c->net.ip ? c->net.ip : ""));
+		json_object_object_add(ep, "Gateway", json_object_new_string(
+			c->net.mode == NET_MODE_SLIRP ? ni->gateway : c->net.gateway ? c->net.gateway : ""));
+		json_object_object_add(ep, "MacAddress", json_object_new_string(c->net.mac));
+	}
+	json_object_object_add(o, name, ep);
+	return o;
 }
 
 json_object *container_to_json(const struct container *ct)
@@ -63,6 +94,8 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(conf, "WorkingDir", json_object_new_string(c->workdir ? c->workdir : ""));
 	json_object_object_add(conf, "User", json_object_new_string(c->user ? c->user : ""));
 	json_object_object_add(conf, "Hostname", json_object_new_string(c->hostname ? c->hostname : ""));
+	json_object_object_add(conf, "Labels", c->labels ? labels_to_json((const char *const *)c->labels, NULL) :
+				json_object_new_object());
 	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
 	json_object_object_add(o, "Config", conf);
@@ -86,6 +119,7 @@ json_object *container_to_json(const struct container *ct)
 		c->net.mode == NET_MODE_SLIRP ? ni.gateway : c->net.gateway ? c->net.gateway : ""));
 	json_object_object_add(net, "MacAddress", json_object_new_string(c->net.mac));
 	json_object_object_add(net, "Ports", container_ports_docker_json(st.ports, st.nports));
+	json_object_object_add(net, "Networks", networks_json(c, &ni));
 	json_object_object_add(o, "NetworkSettings", net);
 	return o;
 }

@@ -15,6 +15,7 @@
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
 #include "vmm/engine/container-net.h"
+#include "vmm/engine/config-scan.h"
 #include "vmm/engine/container.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
@@ -100,6 +101,8 @@ static json_object *config_json(const struct container_config *c)
 	add_str(conf, "WorkingDir", c->workdir);
 	add_str(conf, "User", c->user);
 	add_str(conf, "Hostname", c->hostname);
+	if (c->labels)
+		json_object_object_add(conf, "Labels", labels_to_json((const char *const *)c->labels, NULL));
 	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
 	json_object_object_add(o, "Config", conf);
@@ -112,6 +115,12 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	container_net_to_json(&c->net, host);
 	json_object_object_add(o, "HostConfig", host);
+	if (c->net.network) {	/* what network_users looks for */
+		json_object *nets = json_object_new_array();
+
+		json_object_array_add(nets, json_object_new_string(c->net.network));
+		json_object_object_add(o, "Networks", nets);
+	}
 	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
 	return o;
 }
@@ -159,6 +168,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 		return ret;
 	if (!c->argv || !c->argv[0])
 		return err_set(e, -EINVAL, "config.Config.Cmd: empty");
+	if ((ret = labels_parse(conf, "config.Config", &c->labels, e)))
+		return ret;
 	if ((ret = jget_object(o, "HostConfig", true, "config", &host, e)) ||
 	    (ret = jget_u64(host, "Memory", false, UINT64_MAX, "config.HostConfig", &c->memory, &present, e)) ||
 	    (ret = jget_u64(host, "VmMemory", true, UINT64_MAX, "config.HostConfig", &c->vm_memory, &present, e)) ||
@@ -433,6 +444,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.image_name = cfg->image_name ? strdup(cfg->image_name) : NULL;
 	c->cfg.argv = strv_dup(cfg->argv);
 	c->cfg.env = strv_dup(cfg->env);
+	c->cfg.labels = cfg->labels ? strv_dup(cfg->labels) : NULL;
 	c->cfg.workdir = cfg->workdir ? strdup(cfg->workdir) : NULL;
 	c->cfg.user = cfg->user ? strdup(cfg->user) : NULL;
 	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
@@ -575,6 +587,7 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->image_name);
 	strv_free(cfg->argv);
 	strv_free(cfg->env);
+	strv_free(cfg->labels);
 	free(cfg->workdir);
 	free(cfg->user);
 	free(cfg->hostname);

@@ -37,6 +37,7 @@ struct container_config {
 	char *workdir;
 	char *user;
 	char *hostname;
+	char **labels;		/* "KEY=VALUE", NULL-terminated or NULL */
 	bool tty;
 	bool interactive;
 	bool read_only;

@@ -14,6 +14,7 @@
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
+#include "vmm/engine/config-scan.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/create.h"
 #include "vmm/engine/env.h"
@@ -176,6 +177,25 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->workdir = strdup(c->workdir ? c->workdir : ic->working_dir && *ic->working_dir ? ic->working_dir : "/");
 	cc->user = c->user ? strdup(c->user) : ic->user && *ic->user ? strdup(ic->user) : NULL;
 	cc->hostname = strndup(c->hostname ? c->hostname : cc->id, c->hostname ? 64 : 12);
+	if (c->labels && c->labels[0]) {
+		json_object *l = labels_to_json((const char *const *)c->labels, e);
+
+		if (!l)
+			return e->code;
+		json_object_object_foreach(l, k, v) {
+			char *kv;
+
+			if (asprintf(&kv, "%s=%s", k, json_object_get_string(v)) < 0)
+				return err_set(e, -ENOMEM, "out of memory");
+			ret = strv_push(&cc->labels, kv);
+			free(kv);
+			if (ret) {
+				json_object_put(l);
+				return err_set(e, -ENOMEM, "out of memory");
+			}
+		}
+		json_object_put(l);
+	}
 	cc->tty = c->tty;
 	cc->interactive = c->interactive;
 	cc->read_only = c->read_only;

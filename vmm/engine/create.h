@@ -30,6 +30,7 @@ struct create_config {
 	const char *workdir, *user, *hostname;	/* NULL: the image's, or defaults */
 	char *const *env;		/* -e entries in order (KEY=VALUE, or KEY: ours) */
 	char *const *env_files;		/* --env-file, applied before -e */
+	char *const *labels;		/* --label KEY=VALUE (KEY alone: an empty value) */
 	bool tty, interactive, read_only, auto_remove;
 	uint64_t memory;		/* bytes; 0: no limit */
 	double cpus;			/* 0: no limit */

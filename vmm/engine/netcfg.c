@@ -11,8 +11,23 @@
 #include "vmm/engine/netcfg.h"
 #include "vmm/base/util.h"
 
+/* docker's network name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, 64 at most. */
+static bool network_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 64 || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
 int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e)
 {
+	free(c->network);
+	c->network = NULL;
 	if (!strcmp(s, "slirp") || !strcmp(s, "default") || !strcmp(s, "bridge") || !strcmp(s, "user")) {
 		c->mode = NET_MODE_SLIRP;
 		c->host_loopback = false;
@@ -43,11 +58,24 @@ int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e)
 		snprintf(c->tap, sizeof(c->tap), "%s", name);
 		return 0;
 	}
-	return err_set(e, -EINVAL, "--network %s: unknown mode (use slirp, none or tap:NAME)", s);
+	if (!strcmp(s, "host"))
+		return err_set(e, -EINVAL, "--network host: a micro-VM has its own kernel and network stack; use "
+			       "slirp (the default), none, tap:NAME or a network's name");
+	if (network_name_ok(s)) {	/* a network of `vmm network create`: checked at create */
+		c->mode = NET_MODE_SLIRP;
+		c->host_loopback = false;
+		c->network = strdup(s);
+		return c->network ? 0 : err_set(e, -ENOMEM, "out of memory");
+	}
+	return err_set(e, -EINVAL, "--network %s: unknown mode (use slirp, none, tap:NAME or a network's name)", s);
 }
 
 void netcfg_mode_string(const struct net_config *c, char *buf, size_t len)
 {
+	if (c->network) {
+		snprintf(buf, len, "%s", c->network);
+		return;
+	}
 	switch (c->mode) {
 	case NET_MODE_NONE: snprintf(buf, len, "none"); break;
 	case NET_MODE_TAP: snprintf(buf, len, "tap:%s", c->tap); break;
@@ -289,6 +317,7 @@ bool netcfg_host_entry_valid(const char *s)
 int netcfg_copy(struct net_config *dst, const struct net_config *src)
 {
 	*dst = *src;
+	dst->network = src->network ? strdup(src->network) : NULL;
 	dst->ip = src->ip ? strdup(src->ip) : NULL;
 	dst->gateway = src->gateway ? strdup(src->gateway) : NULL;
 	dst->dns = src->dns ? strv_dup(src->dns) : NULL;
@@ -300,7 +329,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 		if (dst->ports)
 			memcpy(dst->ports, src->ports, src->nports * sizeof(*dst->ports));
 	}
-	if ((src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
+	if ((src->network && !dst->network) || (src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
 	    (src->dns_search && !dst->dns_search) || (src->extra_hosts && !dst->extra_hosts) ||
 	    (src->nports && !dst->ports)) {
 		netcfg_free(dst);
@@ -311,6 +340,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 
 void netcfg_free(struct net_config *c)
 {
+	free(c->network);
 	free(c->ip);
 	free(c->gateway);
 	strv_free(c->dns);

@@ -29,6 +29,7 @@ struct net_config {
 	enum net_mode mode;
 	bool host_loopback;		/* slirp: 10.0.2.2 reaches the host's loopback too (opt-in) */
 	char tap[16];			/* NET_MODE_TAP: the interface */
+	char *network;			/* a network of vmm network create (slirp mode meanwhile), NULL: none */
 	char mac[18];			/* "02:xx:xx:xx:xx:xx"; "" until generated */
 	char *ip;			/* "A.B.C.D/NN" (tap only), NULL: none */
 	char *gateway;			/* "A.B.C.D" (tap only), NULL: none */

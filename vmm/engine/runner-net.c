@@ -18,6 +18,7 @@
 #include "vmm/machine/machine.h"
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/netport.h"
+#include "vmm/engine/network.h"
 #include "vmm/engine/runner-internal.h"
 #include "vmm/engine/runner.h"
 
@@ -72,10 +73,27 @@ static int port_error(const char *root, const struct port_binding *b, int err, s
 		       ip, b->host_port, b->container_port, proto, b->host_port);
 }
 
+int runner_net_startable(const struct net_config *n, struct error *e)
+{
+	if (n->network)
+		return err_set(e, -ENOTSUP, "network %s: containers on networks of 'vmm network create' cannot start "
+			       "yet: vmm has no data plane for them (the default network, none and tap:NAME work)",
+			       n->network);
+	return 0;
+}
+
 int runner_net_check(const char *root, const struct net_config *n, struct error *e)
 {
 	const struct port_binding *a, *b;
 
+	if (n->network) {
+		struct network net;
+		int ret = network_get(root, n->network, &net, e);
+
+		if (ret)
+			return ret;
+		network_free(&net);
+	}
 	if (n->mode == NET_MODE_TAP)
 		return machine_net_check_tap(n->tap, e);
 	if (n->mode != NET_MODE_SLIRP)

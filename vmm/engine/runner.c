@@ -439,6 +439,10 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
+	if (runner_net_startable(&ct->cfg.net, &e)) {
+		start_failed(&r, &e);
+		return EXIT_VMM_ERROR;
+	}
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	logfile_open(&r.log, log);
 	describe_machine(&r, &mc);

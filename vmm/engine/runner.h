@@ -32,10 +32,12 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 
 /*
  * Before boot (and before `vmm run` creates anything): are the published host
- * ports free, is the tap device there and ours? 0, or -errno with e naming the
- * port and its holder, or the device and what to do.
+ * ports free, is the tap device there and ours, does the network exist? 0, or
+ * -errno with e naming the port and its holder, or the device and what to do.
  */
 int runner_net_check(const char *root, const struct net_config *n, struct error *e);
+/* Can a container with this network config start at all? -ENOTSUP with e saying why not. */
+int runner_net_startable(const struct net_config *n, struct error *e);
 
 /* Paths of the guest payloads: next to the vmm binary, or $VMM_KERNEL / $VMM_AGENT_INITRD. */
 int runner_kernel_path(char *buf, size_t len);

@@ -1,0 +1,82 @@
+#!/bin/sh
+# docker-compose (Debian's 1.29) against vmm system service: a project's network, named volume,
+# containers with labels, env_file, port ranges and depends_on are created, listed and taken down
+# through the real client. Starting them waits on networks that carry traffic (docs/network.md).
+. tests/integration/lib.sh
+
+if ! command -v docker-compose >/dev/null 2>&1; then
+	skip "compose" "docker-compose is not installed (scripts/install-deps.sh installs it)"
+	exit 0
+fi
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run" DOCKER_CONFIG="$T/docker-config"
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "compose: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+v() { "$VMM" "$@"; }
+"$VMM" system service --listen "unix://$T/docker.sock" >"$T/svc.out" 2>"$T/svc.err" &
+svc=$!
+cleanup_hook() { kill "$svc" 2>/dev/null; }
+i=0
+while ! grep -q '^DOCKER_HOST=' "$T/svc.out" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 300 ] || ! kill -0 "$svc" 2>/dev/null; then
+		fail "compose: the service starts" "$(cat "$T/svc.err")"
+		exit 0
+	fi
+	sleep 0.1
+done
+export DOCKER_HOST="unix://$T/docker.sock"
+
+mkdir -p "$T/app"
+cat >"$T/app/docker-compose.yml" <<'EOF'
+version: "3.7"
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 8000 -h /data
+    ports:
+      - "8000-8001:8000-8001"
+    volumes:
+      - data:/data
+  client:
+    image: busybox
+    command: wget -qO- http://web:8000/
+    depends_on: [web]
+    env_file: client.env
+volumes:
+  data:
+EOF
+echo "GREETING=hello from env_file" >"$T/app/client.env"
+dc() { (cd "$T/app" && timeout 120 docker-compose "$@"); }
+
+out=$(dc up --no-start 2>&1); rc=$?
+expect_eq "docker-compose up --no-start" "0" "$rc"
+expect_eq "... the project's containers, as vmm sees them" "app_client_1 created app_web_1 created" \
+	"$(v ps -a --format '{{.Names}} {{.State}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "... its network, labelled for compose" "app" \
+	"$(v network inspect -f '{{index .Labels "com.docker.compose.project"}}' app_default 2>&1)"
+expect_eq "... its named volume" "app_data" "$(v volume ls -q)"
+expect_match "docker-compose ps lists both services (found by their labels)" "app_client_1 .*app_web_1 " \
+	"$(dc ps 2>&1 | tr '\n' ' ')"
+expect_eq "the compose labels are on the containers" "app web" \
+	"$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}}' app_web_1 2>&1)"
+expect_match "env_file reached the container's environment" "GREETING=hello from env_file" \
+	"$(docker inspect -f '{{.Config.Env}}' app_client_1 2>&1)"
+expect_eq "a port range became two bindings" "8000/tcp:8000 8001/tcp:8001" \
+	"$(docker inspect -f '{{range $p, $b := .HostConfig.PortBindings}}{{$p}}:{{(index $b 0).HostPort}} {{end}}' app_web_1 2>&1 | sed 's/ $//')"
+expect_eq "the volume is mounted where the file says, once" "volume:/data:app_data" \
+	"$(docker inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.Name}}{{end}}' app_web_1 2>&1)"
+out=$(v network rm app_default 2>&1); rc=$?
+expect_match "vmm network rm of the project's network is refused while its containers exist" \
+	"has active endpoints" "$out"
+
+out=$(dc up -d 2>&1); rc=$?
+expect_match "docker-compose up -d: the containers cannot start on a user network yet, and say so" \
+	"network app_default: containers on networks of 'vmm network create' cannot start yet" "$out"
+expect_eq "... compose fails" "1" "$([ $rc -ne 0 ] && echo 1)"
+
+out=$(dc down -v 2>&1); rc=$?
+expect_eq "docker-compose down -v" "0" "$rc"
+expect_eq "... leaves no container, no project network and no volume" "|bridge none|" \
+	"$(v ps -aq)|$(v network ls --format '{{.Name}}' | tr '\n' ' ' | sed 's/ $//')|$(v volume ls -q)"
