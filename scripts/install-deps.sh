@@ -7,7 +7,7 @@ PKGS="
 build-essential pkg-config git ca-certificates openssl
 libarchive-dev zlib1g-dev libzstd-dev libslirp-dev libfdt-dev libext2fs-dev e2fsprogs
 libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools libxml2-dev help2man
-libmicrohttpd-dev python3-docker
+libmicrohttpd-dev python3-docker docker-compose
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
 busybox-static
 qemu-utils qemu-system-x86 skopeo umoci docker-registry runc libvirt-clients libxml2-utils
