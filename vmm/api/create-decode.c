@@ -362,11 +362,7 @@ int api_decode_create(json_object *body, const char *name, struct api_create *a,
 	a->c.hostname = a->hostname;
 	a->c.env = a->env;
 	a->c.labels = a->labels;
-	a->c.net = &a->net.net;
-	a->c.publish_all = a->net.publish_all;
-	a->c.mounts = a->mounts.specs;
-	a->c.nmounts = a->mounts.nspecs;
-	a->c.volumes_from = a->mounts.volumes_from;
+	create_config_options(&a->c, &a->net, &a->mounts);
 	return 0;
 }
 

@@ -112,7 +112,9 @@ void api_images_list(const struct api_ctx *ctx, const struct api_request *r, str
 	api_reply_json(w, 200, out);
 }
 
-void api_image_inspect(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+/* Reply with what fn makes of the image named in the path. */
+static void reply_image(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w,
+			json_object *(*fn)(const struct image *img))
 {
 	struct store *s = store_or_reply(ctx, w);
 	struct error e = { 0 };
@@ -123,27 +125,20 @@ void api_image_inspect(const struct api_ctx *ctx, const struct api_request *r, s
 	if (image_open(s, r->args[0], &img, &e)) {
 		api_reply_err(w, &e);
 	} else {
-		api_reply_json(w, 200, image_to_json(img));
+		api_reply_json(w, 200, fn(img));
 		image_close(img);
 	}
 	store_close(s);
 }
 
+void api_image_inspect(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	reply_image(ctx, r, w, image_to_json);
+}
+
 void api_image_history(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	struct store *s = store_or_reply(ctx, w);
-	struct error e = { 0 };
-	struct image *img;
-
-	if (!s)
-		return;
-	if (image_open(s, r->args[0], &img, &e)) {
-		api_reply_err(w, &e);
-	} else {
-		api_reply_json(w, 200, image_history_json(img));
-		image_close(img);
-	}
-	store_close(s);
+	reply_image(ctx, r, w, image_history_json);
 }
 
 void api_image_tag(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)

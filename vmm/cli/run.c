@@ -200,11 +200,7 @@ void run_fill_config(struct run_opts *o, int argc, char **argv)
 	o->c.env = o->env;
 	o->c.env_files = o->env_files;
 	o->c.labels = o->labels;
-	o->c.net = &o->net.net;
-	o->c.publish_all = o->net.publish_all;
-	o->c.mounts = o->mounts.specs;
-	o->c.nmounts = o->mounts.nspecs;
-	o->c.volumes_from = o->mounts.volumes_from;
+	create_config_options(&o->c, &o->net, &o->mounts);
 	o->start.attach = !o->detach;
 	o->start.interactive = o->c.interactive;
 }

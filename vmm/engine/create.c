@@ -19,6 +19,8 @@
 #include "vmm/engine/create.h"
 #include "vmm/engine/env.h"
 #include "vmm/engine/mounts.h"
+#include "vmm/engine/run-mounts.h"
+#include "vmm/engine/run-net.h"
 #include "vmm/engine/runner.h"
 #include "vmm/vm.h"
 
@@ -256,6 +258,16 @@ static int create_overlay(struct container *ct, const char *base, struct error *
 	else
 		err_sys(e, ret, "%s", path);
 	return ret;
+}
+
+void create_config_options(struct create_config *c, const struct run_net_opts *net,
+			   const struct run_mount_opts *mounts)
+{
+	c->net = &net->net;
+	c->publish_all = net->publish_all;
+	c->mounts = mounts->specs;
+	c->nmounts = mounts->nspecs;
+	c->volumes_from = mounts->volumes_from;
 }
 
 int engine_create(const struct paths *p, const struct create_config *c, struct container **out,

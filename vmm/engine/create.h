@@ -42,6 +42,12 @@ struct create_config {
 	char *const *volumes_from;	/* --volumes-from CONTAINER[:ro|:rw], NULL-terminated or NULL */
 };
 
+struct run_net_opts;
+struct run_mount_opts;
+/* Point c at what run's network and mount options decoded (the CLI's flags, the API's HostConfig). */
+void create_config_options(struct create_config *c, const struct run_net_opts *net,
+			   const struct run_mount_opts *mounts);
+
 /*
  * Create the container. Nothing is left behind on failure: a taken host
  * port or a missing tap device is found before anything is created.
