@@ -166,6 +166,15 @@ static void test_hostile_bodies(void)
 	expect_refused("{\"Image\":\"b\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/x\","
 		       "\"Source\":\"/a,readonly=false\"}]}}", "Mounts[0]");
 	expect_refused("{\"Image\":\"b\",\"HostConfig\":{\"Dns\":[\"not-an-ip\"]}}", "Dns");
+	{	/* a Source that would not fit the spec is refused, never cut (the Target would go) */
+		char body[12000];
+		int n = snprintf(body, sizeof(body), "{\"Image\":\"b\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\","
+				 "\"Target\":\"/x\",\"Source\":\"/");
+
+		memset(body + n, 'a', 9000);
+		snprintf(body + n + 9000, sizeof(body) - n - 9000, "\"}]}}");
+		expect_refused(body, "too long");
+	}
 	expect_refused("{\"Image\":\"b\",\"MacAddress\":\"zz\"}", "MacAddress");
 }
 

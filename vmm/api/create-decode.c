@@ -91,8 +91,9 @@ static int mounts(json_object *hc, struct api_create *a, struct error *e)
 			return ret;
 		if (strchr(type, ',') || (src && strchr(src, ',')) || strchr(dst, ','))
 			return err_set(e, -EINVAL, "%s: a comma in Type, Source or Target", ctx);
-		snprintf(spec, sizeof(spec), "type=%s%s%s,target=%s%s", type, src && *src ? ",source=" : "",
-			 src && *src ? src : "", dst, ro ? ",readonly" : "");
+		if ((size_t)snprintf(spec, sizeof(spec), "type=%s%s%s,target=%s%s", type, src && *src ? ",source=" : "",
+				     src && *src ? src : "", dst, ro ? ",readonly" : "") >= sizeof(spec))
+			return err_set(e, -EINVAL, "%s: Source or Target too long", ctx);
 		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_MOUNT, spec, e)))
 			return err_wrap(e, ret, "%s", ctx);
 	}
@@ -148,7 +149,9 @@ static int tmpfs(json_object *hc, struct api_create *a, struct error *e)
 		snprintf(ctx, sizeof(ctx), "HostConfig.Tmpfs[%.40s]", path);
 		if (opts && jstring(opts, ctx, &o, e))
 			return e->code;
-		snprintf(spec, sizeof(spec), "%s%s%s", path, o && *o ? ":" : "", o && *o ? o : "");
+		if ((size_t)snprintf(spec, sizeof(spec), "%s%s%s", path, o && *o ? ":" : "", o && *o ? o : "") >=
+		    sizeof(spec))
+			return err_set(e, -EINVAL, "%s: too long", ctx);
 		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_TMPFS, spec, e)))
 			return err_wrap(e, ret, "%s", ctx);
 	}
