@@ -201,6 +201,22 @@ else
 	expect_eq "docker volume rm" "v1" "$(docker volume rm v1 2>&1)"
 	expect_eq "... and it is gone" "" "$(v volume ls -q)"
 
+	# events: what happens to containers, as it happens (whoever does it: the API or the CLI)
+	docker events --filter type=container --format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/events" 2>&1 &
+	evpid=$!
+	pids="$pids $evpid"
+	i=0	# it listens once the service watches the containers folder: an inotify descriptor appears
+	while ! ls -l "/proc/$main_pid/fd" 2>/dev/null | grep -q inotify && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+	docker create --name ev1 busybox true >/dev/null 2>&1
+	v rm ev1 >/dev/null
+	i=0
+	while ! grep -q '^destroy' "$T/events" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+	kill "$evpid" 2>/dev/null
+	expect_eq "docker events: create and destroy (the CLI's rm too)" "create ev1 destroy ev1" \
+		"$(tr '\n' ' ' <"$T/events" | sed 's/ $//')"
+	expect_match "events with an unknown filter: 400" ' 400$' \
+		"$(api -o /dev/null -w ' %{http_code}' 'http://d/v1.41/events?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D')"
+
 	# images in and out: save | load, and pull from Debian's docker-registry on loopback
 	check "docker save -o" docker save -o "$T/bb.tar" busybox
 	expect_eq "the archive is docker's: manifest.json names busybox:latest" '["busybox:latest"]' \

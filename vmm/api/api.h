@@ -121,9 +121,11 @@ int api_filters(const struct api_request *r, const char *const *allowed, json_ob
 enum api_match { API_MATCH_EXACT, API_MATCH_PREFIX, API_MATCH_SUBSTRING };
 bool api_filter_has(json_object *filters, const char *key);
 bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how);
+/* Does every label filter (label=KEY, label=KEY=VALUE: docker ANDs them) hold for labels? */
+bool api_filter_labels(json_object *filters, char *const *labels);
 
 /* The handlers, by area. */
-api_handler api_ping, api_version, api_info;
+api_handler api_ping, api_version, api_info, api_events;
 api_handler api_containers_list, api_container_create, api_container_inspect, api_container_start,
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
 	api_container_delete, api_container_rename, api_container_logs, api_container_attach,

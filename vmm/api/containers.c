@@ -67,26 +67,6 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	return o;
 }
 
-/* Every label filter must match (docker ANDs them). */
-static bool label_filters_match(json_object *f, char *const *labels)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(f, "label", &v))
-		return true;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (!labels_match(labels, json_object_get_string(json_object_array_get_idx(v, i))))
-				return false;
-		return true;
-	}
-	json_object_object_foreach(v, k, on) {
-		if (json_object_get_boolean(on) && !labels_match(labels, k))
-			return false;
-	}
-	return true;
-}
-
 static bool keep(json_object *f, const struct container *ct, const struct container_state *st, bool all)
 {
 	char code[16];
@@ -106,7 +86,7 @@ static bool keep(json_object *f, const struct container *ct, const struct contai
 	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, API_MATCH_EXACT) &&
 	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", API_MATCH_EXACT))
 		return false;
-	if (api_filter_has(f, "label") && !label_filters_match(f, ct->cfg.labels))
+	if (!api_filter_labels(f, ct->cfg.labels))
 		return false;
 	/* docker matches names as a pattern; a substring is what people type */
 	return !api_filter_has(f, "name") || api_filter_match(f, "name", ct->cfg.name, API_MATCH_SUBSTRING);

@@ -11,6 +11,7 @@
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
+#include "vmm/engine/config-scan.h"
 
 void api_reply_json(struct api_response *w, int status, json_object *o)
 {
@@ -180,4 +181,15 @@ bool api_filter_match(json_object *filters, const char *key, const char *s, enum
 			return true;
 	}
 	return false;
+}
+
+bool api_filter_labels(json_object *filters, char *const *labels)
+{
+	const char *v[64];
+	size_t n = filter_values(filters, "label", v, 64);
+
+	for (size_t i = 0; i < n; i++)
+		if (!labels_match(labels, v[i]))
+			return false;
+	return true;
 }

@@ -12,6 +12,7 @@ static const struct api_route routes[] = {
 	{ "HEAD", "/_ping", api_ping, 0 },
 	{ "GET", "/version", api_version, 0 },
 	{ "GET", "/info", api_info, 0 },
+	{ "GET", "/events", api_events, 0 },
 	{ "GET", "/containers/json", api_containers_list, 0 },
 	{ "POST", "/containers/create", api_container_create, 0 },
 	{ "POST", "/containers/prune", api_containers_prune, 0 },
