@@ -43,3 +43,27 @@ expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v
 check "volume rm works once no container uses it" v volume rm named
 v rm c3 >/dev/null
 expect_eq "nothing left" "" "$(v ps -aq)"
+
+# vmm events: what happens to containers, filtered, as docker prints it
+v events --filter label=tier=web --format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/events" 2>&1 &
+evpid=$!
+i=0	# listening once it watches the containers folder: an inotify descriptor appears
+while ! ls -l "/proc/$evpid/fd" 2>/dev/null | grep -q inotify && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+v create --name other busybox true >/dev/null
+v create --name web1 -l tier=web busybox true >/dev/null
+v rm other web1 >/dev/null
+i=0
+while ! grep -q '^destroy' "$T/events" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+kill "$evpid" 2>/dev/null
+expect_eq "vmm events --filter label=: create and destroy of the labelled one only" "create web1 destroy web1" \
+	"$(tr '\n' ' ' <"$T/events" | sed 's/ $//')"
+
+out=$(v events --filter bogus=1 2>&1); rc=$?
+expect_eq "vmm events with an unknown filter: one line, exit 125" \
+	"125 vmm: error: invalid filter 'bogus=1' (type=, event=, container=, image= or label=)" "$rc $out"
+lid=$(v create -l a=b --label c busybox true)
+expect_eq "create -l/--label: inspect shows them (a bare KEY has an empty value)" "map[a:b c:]" \
+	"$(v inspect -f '{{.Config.Labels}}' "$lid")"
+out=$(v create -l =x busybox true 2>&1); rc=$?
+expect_match "a label without a key is refused" "^vmm: error: bad label '=x'" "$out"
+v rm "$lid" >/dev/null

@@ -121,6 +121,8 @@ int api_filters(const struct api_request *r, const char *const *allowed, json_ob
 enum api_match { API_MATCH_EXACT, API_MATCH_PREFIX, API_MATCH_SUBSTRING };
 bool api_filter_has(json_object *filters, const char *key);
 bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how);
+/* The values of filters[key] (at most max into vals): how many. */
+size_t api_filter_values(json_object *filters, const char *key, const char **vals, size_t max);
 /* Does every label filter (label=KEY, label=KEY=VALUE: docker ANDs them) hold for labels? */
 bool api_filter_labels(json_object *filters, char *const *labels);
 

@@ -142,8 +142,7 @@ int api_filters(const struct api_request *r, const char *const *allowed, json_ob
 	return 0;
 }
 
-/* The values of filters[key] as a list of strings; n = 0 when none. */
-static size_t filter_values(json_object *filters, const char *key, const char **vals, size_t max)
+size_t api_filter_values(json_object *filters, const char *key, const char **vals, size_t max)
 {
 	json_object *v;
 	size_t n = 0;
@@ -166,13 +165,13 @@ bool api_filter_has(json_object *filters, const char *key)
 {
 	const char *v[1];
 
-	return filter_values(filters, key, v, 1) > 0;
+	return api_filter_values(filters, key, v, 1) > 0;
 }
 
 bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how)
 {
 	const char *v[64];
-	size_t n = filter_values(filters, key, v, 64);
+	size_t n = api_filter_values(filters, key, v, 64);
 
 	for (size_t i = 0; i < n; i++) {
 		if ((how == API_MATCH_EXACT && !strcmp(s, v[i])) ||
@@ -186,7 +185,7 @@ bool api_filter_match(json_object *filters, const char *key, const char *s, enum
 bool api_filter_labels(json_object *filters, char *const *labels)
 {
 	const char *v[64];
-	size_t n = filter_values(filters, "label", v, 64);
+	size_t n = api_filter_values(filters, "label", v, 64);
 
 	for (size_t i = 0; i < n; i++)
 		if (!labels_match(labels, v[i]))

@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "logs", cmd_logs, "Show a container's output" },
 	{ "wait", cmd_wait, "Wait for containers to stop, print their exit codes" },
 	{ "inspect", cmd_inspect, "Show containers (or images) as JSON" },
+	{ "events", cmd_events, "Print container events as they happen" },
 	{ "cp", cmd_cp, "Copy files between a container and the host" },
 	{ "top", cmd_top, "Show a container's processes" },
 	{ "snapshot", cmd_snapshot, "List or remove the saved VMs behind warm starts" },

@@ -1,0 +1,257 @@
+/* Container events from the store's containers folder (events.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/base/error.h"
+#include "vmm/base/strv.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/config-scan.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/events.h"
+
+#define EVENTS_WATCH_MAX 4096	/* containers followed at once */
+
+struct watched {
+	int wd;
+	char id[CONTAINER_ID_LEN + 1];
+	char *name, *image;
+	char **labels;
+	enum container_status status;
+	bool announced;		/* its create went out (its config was there) */
+};
+
+struct watch {
+	const char *root;
+	const struct engine_events_opts *o;
+	int in, root_wd;
+	struct watched *w;
+	size_t n;
+};
+
+static bool any(char *const *vals, const char *s, bool prefix)
+{
+	for (char *const *v = vals; v && *v; v++)
+		if (prefix ? !strncmp(s, *v, strlen(*v)) : !strcmp(s, *v))
+			return true;
+	return false;
+}
+
+bool engine_event_wanted(const struct engine_event_filter *f, const struct engine_event *ev)
+{
+	if ((f->type && !any(f->type, "container", false)) || (f->event && !any(f->event, ev->action, false)) ||
+	    (f->container && !any(f->container, ev->name, false) && !any(f->container, ev->id, true)) ||
+	    (f->image && !any(f->image, ev->image, false)))
+		return false;
+	for (char *const *l = f->label; l && *l; l++)
+		if (!labels_match(ev->labels, *l))
+			return false;
+	return true;
+}
+
+int engine_event_filter_add(struct engine_event_filter *f, const char *kv, struct error *e)
+{
+	static const char *const keys[] = { "type", "event", "container", "image", "label" };
+	char ***const lists[] = { &f->type, &f->event, &f->container, &f->image, &f->label };
+	const char *eq = strchr(kv, '=');
+
+	for (size_t i = 0; eq && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strlen(keys[i]) != (size_t)(eq - kv) || strncmp(kv, keys[i], eq - kv))
+			continue;
+		if (strv_push(lists[i], eq + 1))
+			return err_set(e, -ENOMEM, "out of memory");
+		return 0;
+	}
+	return err_set(e, -EINVAL, "invalid filter '%s' (type=, event=, container=, image= or label=)", kv);
+}
+
+void engine_event_filter_free(struct engine_event_filter *f)
+{
+	strv_free(f->type);
+	strv_free(f->event);
+	strv_free(f->container);
+	strv_free(f->image);
+	strv_free(f->label);
+	memset(f, 0, sizeof(*f));
+}
+
+static int emit(struct watch *wt, const struct watched *c, const char *action, int exit_code)
+{
+	struct timespec ts;
+	struct engine_event ev = {
+		.action = action, .id = c->id, .name = c->name ? c->name : "", .image = c->image ? c->image : "",
+		.labels = c->labels, .exit_code = exit_code,
+	};
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return wt->o->emit(wt->o->arg, &ev);
+}
+
+/* Note what events name a container by (its config is read once). */
+static void describe(struct watched *c, const struct container *ct)
+{
+	c->name = strdup(ct->cfg.name);
+	c->image = strdup(ct->cfg.image_name ? ct->cfg.image_name : ct->cfg.image);
+	c->labels = ct->cfg.labels ? strv_dup(ct->cfg.labels) : NULL;
+}
+
+/* Read a container's config and state; emit what changed since we last looked. */
+static int refresh(struct watch *wt, struct watched *c)
+{
+	struct container_state st;
+	struct container *ct;
+	int ret = 0;
+
+	if (container_open(wt->root, c->id, &ct, NULL))
+		return 0;	/* half made, or going: its next event tells */
+	if (!c->name)
+		describe(c, ct);
+	container_effective_state(ct, &st);
+	if (!c->announced) {
+		c->announced = true;
+		ret = emit(wt, c, "create", -1);
+	}
+	if (!ret && st.status != c->status) {
+		if (st.status == CONTAINER_RUNNING)
+			ret = emit(wt, c, "start", -1);
+		else if (c->status == CONTAINER_RUNNING)
+			ret = emit(wt, c, "die", st.status == CONTAINER_EXITED ? st.exit_code : -1);
+		c->status = st.status;
+	}
+	container_free(ct);
+	return ret;
+}
+
+/* Start following container id (a name in the containers folder). */
+static struct watched *follow(struct watch *wt, const char *id, bool announced)
+{
+	char dir[4096];
+	struct watched *w;
+
+	if (strlen(id) != CONTAINER_ID_LEN || wt->n == EVENTS_WATCH_MAX ||
+	    !(w = realloc(wt->w, (wt->n + 1) * sizeof(*w))))
+		return NULL;
+	wt->w = w;
+	w = &wt->w[wt->n];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	snprintf(dir, sizeof(dir), "%s/containers/%s", wt->root, id);
+	w->wd = inotify_add_watch(wt->in, dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+	if (w->wd < 0)
+		return NULL;
+	w->announced = announced;
+	wt->n++;
+	return w;
+}
+
+static int gone(struct watch *wt, const char *id)
+{
+	for (size_t i = 0; i < wt->n; i++) {
+		struct watched *c = &wt->w[i];
+
+		if (strcmp(c->id, id))
+			continue;
+		int ret = 0;
+
+		if (c->status == CONTAINER_RUNNING)
+			ret = emit(wt, c, "die", -1);
+		if (ret >= 0 && c->announced)
+			ret = emit(wt, c, "destroy", -1);
+		c->wd = -1;
+		c->id[0] = 0;	/* a slot no event finds again */
+		return ret;
+	}
+	return 0;
+}
+
+static int on_event(struct watch *wt, const struct inotify_event *ie)
+{
+	struct watched *c;
+
+	if (!ie->len)
+		return 0;
+	if (ie->wd == wt->root_wd) {
+		if ((ie->mask & IN_CREATE) && (c = follow(wt, ie->name, false)))
+			return refresh(wt, c);
+		return ie->mask & IN_DELETE ? gone(wt, ie->name) : 0;
+	}
+	if (strcmp(ie->name, "state.json") && strcmp(ie->name, "config.json"))
+		return 0;
+	for (size_t i = 0; i < wt->n; i++)
+		if (wt->w[i].wd == ie->wd)
+			return refresh(wt, &wt->w[i]);
+	return 0;
+}
+
+/* What exists now is known; what changes from here on is news. */
+static void known(struct watch *wt)
+{
+	struct container **list;
+	size_t n;
+
+	if (container_list(wt->root, &list, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct watched *c = follow(wt, list[i]->cfg.id, true);
+		struct container_state st;
+
+		if (!c)
+			continue;
+		container_effective_state(list[i], &st);
+		c->status = st.status;
+		describe(c, list[i]);
+	}
+	container_list_free(list, n);
+}
+
+int engine_events(const char *root, const struct engine_events_opts *o, struct error *e)
+{
+	struct watch wt = { .root = root, .o = o, .in = -1 };
+	char dir[4096], buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s/containers", root);
+	mkdir_p(AT_FDCWD, dir, 0700);
+	if ((wt.in = inotify_init1(IN_CLOEXEC)) < 0 ||
+	    (wt.root_wd = inotify_add_watch(wt.in, dir, IN_CREATE | IN_DELETE | IN_ONLYDIR)) < 0)
+		ret = err_sys(e, -errno, "%s: watching it", dir);
+	if (!ret)
+		known(&wt);
+	while (!ret) {
+		struct pollfd p = { .fd = wt.in, .events = POLLIN };
+		ssize_t len;
+
+		if ((o->stop && o->stop(o->arg)) || (o->until && time(NULL) >= o->until))
+			break;
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		if ((len = read(wt.in, buf, sizeof(buf))) <= 0)
+			break;
+		for (char *ptr = buf; ptr < buf + len;) {
+			const struct inotify_event *ie = (const struct inotify_event *)ptr;
+
+			if (on_event(&wt, ie) < 0) {
+				len = 0;
+				ret = 1;	/* emit said stop */
+				break;
+			}
+			ptr += sizeof(*ie) + ie->len;
+		}
+	}
+	for (size_t i = 0; i < wt.n; i++) {
+		free(wt.w[i].name);
+		free(wt.w[i].image);
+		strv_free(wt.w[i].labels);
+	}
+	free(wt.w);
+	if (wt.in >= 0)
+		close(wt.in);
+	return ret > 0 ? 0 : ret;
+}

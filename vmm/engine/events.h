@@ -1,0 +1,46 @@
+/*
+ * Container events as docker names them (create, start, die, destroy), seen
+ * as they happen by watching the store's containers folder: a container's
+ * own vmm process writes its state, so whoever acts (the CLI, the Engine API)
+ * shows. There is no history: only what happens while watching.
+ */
+#ifndef VMM_ENGINE_EVENTS_H
+#define VMM_ENGINE_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct error;
+
+struct engine_event {
+	const char *action;	/* "create", "start", "die", "destroy" */
+	const char *id, *name, *image;
+	char *const *labels;	/* "KEY=VALUE", NULL-terminated or NULL */
+	int exit_code;		/* die: the exit status when known, else -1 */
+	int64_t time_ns;	/* realtime */
+};
+
+/*
+ * docker's event filters: each list (NULL: no filter) must have a value that
+ * matches, and every label filter must hold. container matches a name or an ID
+ * prefix; label is KEY or KEY=VALUE.
+ */
+struct engine_event_filter {
+	char **type, **event, **container, **image, **label;
+};
+bool engine_event_wanted(const struct engine_event_filter *f, const struct engine_event *ev);
+/* Add one KEY=VALUE filter (the CLI's --filter). 0, or -EINVAL with e for an unknown key. */
+int engine_event_filter_add(struct engine_event_filter *f, const char *kv, struct error *e);
+void engine_event_filter_free(struct engine_event_filter *f);
+
+struct engine_events_opts {
+	int (*emit)(void *arg, const struct engine_event *ev);	/* < 0: stop watching */
+	bool (*stop)(void *arg);	/* asked at least every second; NULL: never */
+	void *arg;
+	int64_t until;		/* unix seconds; 0: no end */
+};
+
+/* Watch until until, stop or emit says so. 0, or -errno with e when the folder cannot be watched. */
+int engine_events(const char *root, const struct engine_events_opts *o, struct error *e);
+
+#endif
