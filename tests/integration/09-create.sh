@@ -60,8 +60,18 @@ expect_eq "vmm events --filter label=: create and destroy of the labelled one on
 
 out=$(v events --filter bogus=1 2>&1); rc=$?
 expect_eq "vmm events with an unknown filter: one line, exit 125" \
-	"125 vmm: error: invalid filter 'bogus=1' (type=, event=, container=, image= or label=)" "$rc $out"
+	"125 vmm: error: invalid filter 'bogus=1' (type=, event=, container=, image=, label=)" "$rc $out"
 lid=$(v create -l a=b --label c busybox true)
+v create --name plain busybox true >/dev/null
+expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"
+expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
+	"$(v ps --no-trunc -q --filter label=c --filter status=created)"
+expect_eq "ps --filter name=: a substring" "plain" "$(v ps -a --filter name=lai --format '{{.Names}}')"
+expect_eq "ps --filter status=exited: none" "" "$(v ps -aq -f status=exited)"
+out=$(v ps -f nope=1 2>&1); rc=$?
+expect_eq "ps --filter with an unknown key: one line, exit 125" \
+	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=)" "$rc $out"
+v rm plain >/dev/null
 expect_eq "create -l/--label: inspect shows them (a bare KEY has an empty value)" "map[a:b c:]" \
 	"$(v inspect -f '{{.Config.Labels}}' "$lid")"
 out=$(v create -l =x busybox true 2>&1); rc=$?

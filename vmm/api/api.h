@@ -19,6 +19,7 @@
 
 struct error;
 struct api_execs;
+struct filters;
 
 #define API_VERSION	"1.41"	/* what we serve: Docker 20.10's */
 #define API_MIN_VERSION	"1.24"	/* the oldest a client may ask for */
@@ -121,6 +122,8 @@ int api_filters(const struct api_request *r, const char *const *allowed, json_ob
 enum api_match { API_MATCH_EXACT, API_MATCH_PREFIX, API_MATCH_SUBSTRING };
 bool api_filter_has(json_object *filters, const char *key);
 bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how);
+/* The JSON filters (keys already checked) into out, whose keys say which to take. 0 or -errno with e. */
+int api_filters_to(json_object *filters, struct filters *out, struct error *e);
 /* The values of filters[key] (at most max into vals): how many. */
 size_t api_filter_values(json_object *filters, const char *key, const char **vals, size_t max);
 /* Does every label filter (label=KEY, label=KEY=VALUE: docker ANDs them) hold for labels? */

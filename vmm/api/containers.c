@@ -10,6 +10,8 @@
 #include "vmm/base/error.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/client.h"
+#include "vmm/engine/container-filter.h"
+#include "vmm/engine/filters.h"
 #include "vmm/engine/config-scan.h"
 #include "vmm/engine/container-json.h"
 #include "vmm/engine/container.h"
@@ -67,47 +69,25 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	return o;
 }
 
-static bool keep(json_object *f, const struct container *ct, const struct container_state *st, bool all)
-{
-	char code[16];
-
-	if (!all && st->status != CONTAINER_RUNNING && !api_filter_has(f, "status") &&
-	    !api_filter_has(f, "exited"))
-		return false;
-	snprintf(code, sizeof(code), "%d", st->exit_code);
-	if (api_filter_has(f, "status") &&
-	    !api_filter_match(f, "status", container_status_name(st->status), API_MATCH_EXACT))
-		return false;
-	if (api_filter_has(f, "exited") &&
-	    (st->status != CONTAINER_EXITED || !api_filter_match(f, "exited", code, API_MATCH_EXACT)))
-		return false;
-	if (api_filter_has(f, "id") && !api_filter_match(f, "id", ct->cfg.id, API_MATCH_PREFIX))
-		return false;
-	if (api_filter_has(f, "ancestor") && !api_filter_match(f, "ancestor", ct->cfg.image, API_MATCH_EXACT) &&
-	    !api_filter_match(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", API_MATCH_EXACT))
-		return false;
-	if (!api_filter_labels(f, ct->cfg.labels))
-		return false;
-	/* docker matches names as a pattern; a substring is what people type */
-	return !api_filter_has(f, "name") || api_filter_match(f, "name", ct->cfg.name, API_MATCH_SUBSTRING);
-}
-
 void api_containers_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const allowed[] = { "status", "name", "id", "exited", "ancestor", "label", NULL };
 	bool all = api_query_bool(r, "all", false);
 	const char *limit_s = r->query(r, "limit");
 	long limit = limit_s ? strtol(limit_s, NULL, 10) : -1;
+	struct filters filter = { .keys = container_filter_keys };
 	struct container **list;
 	struct error e = { 0 };
 	json_object *f, *out;
 	size_t n;
 
-	if (api_filters(r, allowed, &f, &e) || container_list(ctx->paths.root, &list, &n, &e)) {
+	if (api_filters(r, container_filter_keys, &f, &e) || api_filters_to(f, &filter, &e) ||
+	    container_list(ctx->paths.root, &list, &n, &e)) {
 		json_object_put(f);
+		filters_free(&filter);
 		api_reply_err(w, &e);
 		return;
 	}
+	json_object_put(f);
 	if (limit > 0)
 		all = true;
 	out = json_object_new_array();
@@ -115,11 +95,11 @@ void api_containers_list(const struct api_ctx *ctx, const struct api_request *r,
 		struct container_state st;
 
 		container_effective_state(list[i], &st);
-		if (keep(f, list[i], &st, all))
+		if (container_wanted(&filter, list[i], &st, all))
 			json_object_array_add(out, summary_json(list[i], &st));
 	}
 	container_list_free(list, n);
-	json_object_put(f);
+	filters_free(&filter);
 	api_reply_json(w, 200, out);
 }
 

@@ -7,10 +7,11 @@
 #include "vmm/base/error.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/events.h"
+#include "vmm/engine/filters.h"
 
 struct events_job {
 	const struct api_ctx *ctx;
-	struct engine_event_filter filter;
+	struct filters filter;
 	int conn_fd, out;
 	int64_t until;
 };
@@ -73,13 +74,12 @@ static void events_free(void *arg)
 {
 	struct events_job *j = arg;
 
-	engine_event_filter_free(&j->filter);
+	filters_free(&j->filter);
 	free(j);
 }
 
 void api_events(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const allowed[] = { "type", "event", "container", "image", "label", NULL };
 	const char *until = r->query(r, "until");
 	struct events_job *j;
 	struct error e = { 0 };
@@ -94,7 +94,7 @@ void api_events(const struct api_ctx *ctx, const struct api_request *r, struct a
 		api_reply_error(w, 400, "until %s: unix seconds", until);
 		return;
 	}
-	if (api_filters(r, allowed, &f, &e)) {
+	if (api_filters(r, engine_event_filter_keys, &f, &e)) {
 		api_reply_err(w, &e);
 		return;
 	}
@@ -104,23 +104,14 @@ void api_events(const struct api_ctx *ctx, const struct api_request *r, struct a
 		return;
 	}
 	j->ctx = ctx;
-	for (size_t i = 0; allowed[i] && !err_is_set(&e); i++) {
-		const char *vals[64];
-		size_t n = api_filter_values(f, allowed[i], vals, 64);
-
-		for (size_t k = 0; k < n && !err_is_set(&e); k++) {
-			char kv[512];
-
-			snprintf(kv, sizeof(kv), "%s=%s", allowed[i], vals[k]);
-			engine_event_filter_add(&j->filter, kv, &e);
-		}
-	}
-	json_object_put(f);
-	if (err_is_set(&e)) {
+	j->filter.keys = engine_event_filter_keys;
+	if (api_filters_to(f, &j->filter, &e)) {
+		json_object_put(f);
 		events_free(j);
 		api_reply_err(w, &e);
 		return;
 	}
+	json_object_put(f);
 	j->conn_fd = r->conn_fd;
 	j->until = (int64_t)u;
 	w->status = 200;

@@ -12,6 +12,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/engine/config-scan.h"
+#include "vmm/engine/filters.h"
 
 void api_reply_json(struct api_response *w, int status, json_object *o)
 {
@@ -191,4 +192,17 @@ bool api_filter_labels(json_object *filters, char *const *labels)
 		if (!labels_match(labels, v[i]))
 			return false;
 	return true;
+}
+
+int api_filters_to(json_object *filters, struct filters *out, struct error *e)
+{
+	for (size_t i = 0; i < FILTER_KEYS_MAX && out->keys[i]; i++) {
+		const char *vals[64];
+		size_t n = api_filter_values(filters, out->keys[i], vals, 64);
+
+		for (size_t k = 0; k < n; k++)
+			if (filters_add_value(out, out->keys[i], vals[k], e))
+				return e->code;
+	}
+	return 0;
 }

@@ -8,9 +8,10 @@
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/events.h"
+#include "vmm/engine/filters.h"
 
 struct view {
-	const struct engine_event_filter *filter;
+	const struct filters *filter;
 	struct template *t;	/* --format, or NULL: docker's line */
 };
 
@@ -69,7 +70,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct engine_event_filter filter = { 0 };
+	struct filters filter = { .keys = engine_event_filter_keys };
 	struct view v = { .filter = &filter };
 	struct engine_events_opts o = { .emit = print, .arg = &v };
 	struct error e = { 0 };
@@ -79,7 +80,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (engine_event_filter_add(&filter, optarg, &e))
+			if (filters_add(&filter, optarg, &e))
 				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		case 'F':
@@ -113,6 +114,6 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		status = cli_fail(&e, EXIT_VMM_ERROR);
 out:
 	template_free(v.t);
-	engine_event_filter_free(&filter);
+	filters_free(&filter);
 	return status;
 }

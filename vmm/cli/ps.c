@@ -8,7 +8,9 @@
 #include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
+#include "vmm/engine/container-filter.h"
 #include "vmm/engine/container-json.h"
+#include "vmm/engine/filters.h"
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
 #include "vmm/base/log.h"
@@ -37,6 +39,8 @@ static void usage(void)
 	       "  -a, --all          show all containers\n"
 	       "  -q, --quiet        only container IDs\n"
 	       "      --no-trunc     full IDs and commands\n"
+	       "  -f, --filter K=V   status=, name= (a substring), id= (a prefix), exited=CODE,\n"
+	       "                     ancestor=IMAGE, label=KEY[=VALUE]; repeatable\n"
 	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
 	       "                     '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'\n");
 }
@@ -47,10 +51,12 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-trunc", no_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'T' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct filters filter = { .keys = container_filter_keys };
 	struct error e = { 0 };
 	bool all = false, quiet = false, no_trunc = false;
 	const char *format = NULL;
@@ -60,24 +66,35 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	size_t n;
 	int c, status_code = 0;
 
-	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aqf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
 		case 'n': no_trunc = true; break;
-		case 'f':
+		case 'T':
 			format = optarg;
 			break;
-		case 'h': usage(); return 0;
-		default: return cli_bad_option("ps", argv);
+		case 'f':
+			if (filters_add(&filter, optarg, &e)) {
+				filters_free(&filter);
+				return cli_fail(&e, EXIT_VMM_ERROR);
+			}
+			break;
+		case 'h': usage(); filters_free(&filter); return 0;
+		default: filters_free(&filter); return cli_bad_option("ps", argv);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		filters_free(&filter);
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
+	}
 	/* --format json is {{json .}}; a template is checked before anything is listed. */
-	if (format && !quiet && template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e))
+	if (format && !quiet && template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+		filters_free(&filter);
 		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
 	if (container_list(cli->paths.root, &list, &n, &e)) {
+		filters_free(&filter);
 		template_free(t);
 		return cli_fail(&e, 1);
 	}
@@ -92,7 +109,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		char status[96], created[64], cmd[512], image[256], ports[1024];
 
 		container_effective_state(ct, &st);
-		if (!all && st.status != CONTAINER_RUNNING)
+		if (!container_wanted(&filter, ct, &st, all))
 			continue;
 		if (quiet) {
 			printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : 12, ct->cfg.id);
@@ -123,6 +140,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		       status, ports, ct->cfg.name);
 	}
 	container_list_free(list, n);
+	filters_free(&filter);
 	if (t) {
 		header = json_tokener_parse("{\"ID\":\"CONTAINER ID\",\"Image\":\"IMAGE\",\"Command\":\"COMMAND\","
 					    "\"CreatedAt\":\"CREATED AT\",\"RunningFor\":\"CREATED\",\"State\":\"STATE\","

@@ -12,7 +12,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
-#include "vmm/engine/config-scan.h"
+#include "vmm/engine/filters.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/events.h"
 
@@ -35,50 +35,14 @@ struct watch {
 	size_t n;
 };
 
-static bool any(char *const *vals, const char *s, bool prefix)
-{
-	for (char *const *v = vals; v && *v; v++)
-		if (prefix ? !strncmp(s, *v, strlen(*v)) : !strcmp(s, *v))
-			return true;
-	return false;
-}
+const char *const engine_event_filter_keys[] = { "type", "event", "container", "image", "label", NULL };
 
-bool engine_event_wanted(const struct engine_event_filter *f, const struct engine_event *ev)
+bool engine_event_wanted(const struct filters *f, const struct engine_event *ev)
 {
-	if ((f->type && !any(f->type, "container", false)) || (f->event && !any(f->event, ev->action, false)) ||
-	    (f->container && !any(f->container, ev->name, false) && !any(f->container, ev->id, true)) ||
-	    (f->image && !any(f->image, ev->image, false)))
-		return false;
-	for (char *const *l = f->label; l && *l; l++)
-		if (!labels_match(ev->labels, *l))
-			return false;
-	return true;
-}
-
-int engine_event_filter_add(struct engine_event_filter *f, const char *kv, struct error *e)
-{
-	static const char *const keys[] = { "type", "event", "container", "image", "label" };
-	char ***const lists[] = { &f->type, &f->event, &f->container, &f->image, &f->label };
-	const char *eq = strchr(kv, '=');
-
-	for (size_t i = 0; eq && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strlen(keys[i]) != (size_t)(eq - kv) || strncmp(kv, keys[i], eq - kv))
-			continue;
-		if (strv_push(lists[i], eq + 1))
-			return err_set(e, -ENOMEM, "out of memory");
-		return 0;
-	}
-	return err_set(e, -EINVAL, "invalid filter '%s' (type=, event=, container=, image= or label=)", kv);
-}
-
-void engine_event_filter_free(struct engine_event_filter *f)
-{
-	strv_free(f->type);
-	strv_free(f->event);
-	strv_free(f->container);
-	strv_free(f->image);
-	strv_free(f->label);
-	memset(f, 0, sizeof(*f));
+	return filters_allow(f, "type", "container", FILTER_EXACT) && filters_allow(f, "event", ev->action, FILTER_EXACT) &&
+	       (filters_allow(f, "container", ev->name, FILTER_EXACT) ||
+		filters_allow(f, "container", ev->id, FILTER_PREFIX)) &&
+	       filters_allow(f, "image", ev->image, FILTER_EXACT) && filters_allow_labels(f, ev->labels);
 }
 
 static int emit(struct watch *wt, const struct watched *c, const char *action, int exit_code)

@@ -20,18 +20,12 @@ struct engine_event {
 	int64_t time_ns;	/* realtime */
 };
 
-/*
- * docker's event filters: each list (NULL: no filter) must have a value that
- * matches, and every label filter must hold. container matches a name or an ID
- * prefix; label is KEY or KEY=VALUE.
- */
-struct engine_event_filter {
-	char **type, **event, **container, **image, **label;
-};
-bool engine_event_wanted(const struct engine_event_filter *f, const struct engine_event *ev);
-/* Add one KEY=VALUE filter (the CLI's --filter). 0, or -EINVAL with e for an unknown key. */
-int engine_event_filter_add(struct engine_event_filter *f, const char *kv, struct error *e);
-void engine_event_filter_free(struct engine_event_filter *f);
+struct filters;
+
+/* The filter keys events take: type, event, container (a name or an ID prefix), image, label. */
+extern const char *const engine_event_filter_keys[];
+/* Does the event pass filters f (made with engine_event_filter_keys)? */
+bool engine_event_wanted(const struct filters *f, const struct engine_event *ev);
 
 struct engine_events_opts {
 	int (*emit)(void *arg, const struct engine_event *ev);	/* < 0: stop watching */
