@@ -47,7 +47,7 @@ static int cmp_digest(const void *a, const void *b)
 
 static bool set_has(const struct digest_set *set, const char *digest)
 {
-	return bsearch(digest, set->v, set->n, sizeof(*set->v), cmp_digest) != NULL;
+	return set->n && bsearch(digest, set->v, set->n, sizeof(*set->v), cmp_digest) != NULL;
 }
 
 /* Add a manifest's blobs; an index's present children too (depth bounded). */
@@ -213,7 +213,8 @@ int store_gc(struct store *s, unsigned flags, struct gc_result *res, struct erro
 	index_free(&idx);
 	if (ret)
 		goto out;
-	qsort(keep.v, keep.n, sizeof(*keep.v), cmp_digest);
+	if (keep.n)	/* an empty store: no set to sort (qsort of NULL is undefined) */
+		qsort(keep.v, keep.n, sizeof(*keep.v), cmp_digest);
 	sweep_blobs(s, &keep, res);
 	if (flags & GC_DISKS)
 		sweep_disks(s, &keep, res);
