@@ -331,19 +331,18 @@ void api_exec_start(const struct api_ctx *ctx, const struct api_request *r, stru
 		j->in = x->in && !detach;
 		j->out = x->out && !detach;
 		j->err = x->err && !detach;
+		if (!j->args)	/* out of memory: it may be started again */
+			x->started = x->running = false;
 	}
 	pthread_mutex_unlock(&ctx->execs->lock);
-	if (!x || !j->args) {
-		free(j);
-		if (x)
-			api_reply_error(w, 500, "out of memory");
-		else
+	if (!x || !j->ctx || !j->args) {
+		if (!x)
 			api_reply_error(w, 404, "No such exec instance: %s", r->args[0]);
-		return;
-	}
-	if (!j->ctx) {
+		else if (!j->ctx)
+			api_reply_error(w, 409, "exec instance %s has already been started", r->args[0]);
+		else
+			api_reply_error(w, 500, "out of memory");
 		free(j);
-		api_reply_error(w, 409, "exec instance %s has already been started", r->args[0]);
 		return;
 	}
 	if (detach) {	/* the process runs on its own; the reply does not wait for it */
