@@ -180,6 +180,15 @@ else
 		i=0	# attach and wait notice their client left within a second
 		while [ "$(ls /proc/$main_pid/task | wc -l)" -gt 2 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 		expect_eq "no request is left hanging in the service" "2" "$(ls /proc/$main_pid/task | wc -l)"
+		expect_eq "wait (not-running) on a container that is not running: at once, its exit code" \
+			"{\"StatusCode\":$(v inspect -f '{{.State.ExitCode}}' c2),\"Error\":null}" \
+			"$(api -X POST http://d/v1.41/containers/c2/wait)"
+		curl -s --max-time 2 --unix-socket "$SOCK" -X POST "http://d/v1.41/containers/c2/wait?condition=next-exit" \
+			>/dev/null; rc=$?
+		expect_eq "wait (next-exit): the headers come, the body waits for a run (curl times out)" "28" "$rc"
+		i=0
+		while [ "$(ls /proc/$main_pid/task | wc -l)" -gt 2 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+		expect_eq "... and the waiting ends when its client leaves" "2" "$(ls /proc/$main_pid/task | wc -l)"
 	fi
 	expect_match "docker top of a container that is not running: 409" "is not running" "$(docker top c2 2>&1)"
 	expect_match "docker exec in a container that is not running: docker's 409" \

@@ -242,7 +242,8 @@ static bool client_gone(void *arg)
 	return api_client_gone(j->conn_fd, true);
 }
 
-/* The wait itself, once the 200 went out: docker run asks before it starts the container. */
+/* The wait itself, once the 200 went out (docker run asks before it starts the container); a client
+ * that leaves ends it. */
 static void wait_stream(void *arg, int fd)
 {
 	struct wait_job *j = arg;
@@ -251,8 +252,7 @@ static void wait_stream(void *arg, int fd)
 	const char *s;
 	int code = 0;
 
-	if (j->next ? engine_wait_next_exit(&j->ctx->paths, j->ref, client_gone, j, &code, &e) :
-		      engine_wait(&j->ctx->paths, j->ref, &code, &e)) {
+	if (engine_wait_exit(&j->ctx->paths, j->ref, j->next, client_gone, j, &code, &e)) {
 		err = json_object_new_object();
 		json_object_object_add(err, "Message", json_object_new_string(e.msg));
 		code = -1;

@@ -127,15 +127,22 @@ static bool ended_since(struct container *ct, int64_t since, int *code)
 	return false;
 }
 
-int engine_wait_next_exit(const struct paths *p, const char *ref, bool (*gone)(void *arg), void *arg,
-			  int *exit_code, struct error *e)
+int engine_wait_exit(const struct paths *p, const char *ref, bool next, bool (*gone)(void *arg), void *arg,
+		     int *exit_code, struct error *e)
 {
+	struct container_state st;
 	struct container *ct;
 	int ret = container_open(p->root, ref, &ct, e), in;
 	int64_t since;
 
 	if (ret)
 		return ret;
+	if (!next && !container_is_running(ct)) {	/* not-running: it is not */
+		container_effective_state(ct, &st);
+		*exit_code = st.exit_code;
+		container_free(ct);
+		return 0;
+	}
 	/* A running container's run is the one to wait for; else the next one. */
 	since = container_is_running(ct) ? ct->state.started_ns - 1 : ct->state.started_ns;
 	in = inotify_init1(IN_CLOEXEC);

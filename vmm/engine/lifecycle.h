@@ -34,14 +34,16 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 /* Block until the container ref stops; *exit_code is its exit status. 0 or -errno with e. */
 int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e);
 /*
- * docker wait's conditions next-exit and removed: block until ref's next
- * run ends (a container not started yet: its first), watching its state
- * file, so a --rm container that removes itself still gives its exit status.
- * -ENOENT with e when it was removed without an exit status to read;
- * -ECANCELED when gone(arg) says the one waiting left (asked every second; gone may be NULL).
+ * docker wait, watching ref's state file (so a --rm container that removes
+ * itself still gives its exit status), and asking gone(arg) every second
+ * whether the one waiting left (-ECANCELED; gone may be NULL). next
+ * (next-exit, removed): until its next run ends (a container not started
+ * yet: its first). Else (not-running): at once when it is not running, else
+ * until this run ends. -ENOENT with e when it was removed without an exit
+ * status to read.
  */
-int engine_wait_next_exit(const struct paths *p, const char *ref, bool (*gone)(void *arg), void *arg,
-			  int *exit_code, struct error *e);
+int engine_wait_exit(const struct paths *p, const char *ref, bool next, bool (*gone)(void *arg), void *arg,
+		     int *exit_code, struct error *e);
 /*
  * Remove the container ref (its directory, disk and logs); a running one
  * only with force (it is killed first); with volumes, its anonymous volumes
