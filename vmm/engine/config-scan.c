@@ -80,26 +80,31 @@ int labels_parse(json_object *o, const char *ctx, char ***out, struct error *e)
 	int ret = jget_object(o, "Labels", false, ctx, &l, e);
 
 	*out = NULL;
-	if (ret || !l)
-		return ret;
+	return ret || !l ? ret : labels_from_json(l, ctx, out, e);
+}
+
+int labels_from_json(json_object *l, const char *ctx, char ***out, struct error *e)
+{
+	*out = NULL;
 	if (json_object_object_length(l) > LABELS_MAX)
 		return err_set(e, -EINVAL, "%s.Labels: more than %d", ctx, LABELS_MAX);
 	json_object_object_foreach(l, k, v) {
 		const char *val;
-		char *kv;
+		char *kv = NULL;
+		int ret;
 
-		if (!*k || strlen(k) > 255 || jstring(v, "Labels", &val, e)) {
-			strv_free(*out);
-			*out = NULL;
-			return err_is_set(e) ? e->code : err_set(e, -EINVAL, "%s.Labels: a bad key", ctx);
-		}
-		if (asprintf(&kv, "%s=%s", k, val) < 0 || strv_push(out, kv)) {
-			free(kv);
-			strv_free(*out);
-			*out = NULL;
-			return err_set(e, -ENOMEM, "out of memory");
-		}
+		if (!*k || strlen(k) > 255)
+			ret = err_set(e, -EINVAL, "%s.Labels: a key empty or over 255 bytes", ctx);
+		else if (!(ret = jstring(v, "Labels", &val, e)) && asprintf(&kv, "%s=%s", k, val) < 0)
+			kv = NULL, ret = err_set(e, -ENOMEM, "out of memory");
+		else if (!ret && strv_push(out, kv))
+			ret = err_set(e, -ENOMEM, "out of memory");
 		free(kv);
+		if (ret) {
+			strv_free(*out);
+			*out = NULL;
+			return ret;
+		}
 	}
 	return 0;
 }

@@ -23,6 +23,8 @@ int config_scan(const char *root, bool (*match)(json_object *config, const void 
 json_object *labels_to_json(const char *const *labels, struct error *e);
 /* o's "Labels" object ({"k": "v"}) as "k=v" strings (*out NULL when none). 0 or -EINVAL with e naming ctx. */
 int labels_parse(json_object *o, const char *ctx, char ***out, struct error *e);
+/* A labels object ({"k": "v"}) as "k=v" strings. The same errors. */
+int labels_from_json(json_object *labels, const char *ctx, char ***out, struct error *e);
 /* docker's label filter: does labels hold "k" (any value) or exactly "k=v"? */
 bool labels_match(char *const *labels, const char *filter);
 /* "IDs: a, b" shortened to docker's 12 characters, for messages. */

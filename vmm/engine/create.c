@@ -180,23 +180,15 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->user = c->user ? strdup(c->user) : ic->user && *ic->user ? strdup(ic->user) : NULL;
 	cc->hostname = strndup(c->hostname ? c->hostname : cc->id, c->hostname ? 64 : 12);
 	if (c->labels && c->labels[0]) {
+		/* through JSON: checked, and a key given twice keeps its last value */
 		json_object *l = labels_to_json((const char *const *)c->labels, e);
 
 		if (!l)
 			return e->code;
-		json_object_object_foreach(l, k, v) {
-			char *kv;
-
-			if (asprintf(&kv, "%s=%s", k, json_object_get_string(v)) < 0)
-				return err_set(e, -ENOMEM, "out of memory");
-			ret = strv_push(&cc->labels, kv);
-			free(kv);
-			if (ret) {
-				json_object_put(l);
-				return err_set(e, -ENOMEM, "out of memory");
-			}
-		}
+		ret = labels_from_json(l, "--label", &cc->labels, e);
 		json_object_put(l);
+		if (ret)
+			return ret;
 	}
 	cc->tty = c->tty;
 	cc->interactive = c->interactive;
