@@ -115,19 +115,11 @@ json_object *api_body_object(const struct api_request *r, struct api_response *w
 bool api_client_gone(int fd, bool eof_too);
 /* A boolean query parameter ("1", "true", "True"); absent: dflt. */
 bool api_query_bool(const struct api_request *r, const char *key, bool dflt);
-/* The "filters" query parameter: {"key":["v",...]} or {"key":{"v":true}}, keys checked against allowed. */
-int api_filters(const struct api_request *r, const char *const *allowed, json_object **out,
-		struct error *e);
-/* Does filters[key] hold values, and does one match s (equal, s starts with it, or s contains it)? */
-enum api_match { API_MATCH_EXACT, API_MATCH_PREFIX, API_MATCH_SUBSTRING };
-bool api_filter_has(json_object *filters, const char *key);
-bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how);
-/* The JSON filters (keys already checked) into out, whose keys say which to take. 0 or -errno with e. */
-int api_filters_to(json_object *filters, struct filters *out, struct error *e);
-/* The values of filters[key] (at most max into vals): how many. */
-size_t api_filter_values(json_object *filters, const char *key, const char **vals, size_t max);
-/* Does every label filter (label=KEY, label=KEY=VALUE: docker ANDs them) hold for labels? */
-bool api_filter_labels(json_object *filters, char *const *labels);
+/*
+ * The "filters" query parameter ({"key":["v",...]} or the older {"key":{"v":true}}) added
+ * to out, whose keys are the ones allowed: docker's "invalid filter 'k'" for another.
+ */
+int api_filters(const struct api_request *r, struct filters *out, struct error *e);
 
 /* The handlers, by area. */
 api_handler api_ping, api_version, api_info, api_events;

@@ -77,17 +77,14 @@ void api_containers_list(const struct api_ctx *ctx, const struct api_request *r,
 	struct filters filter = { .keys = container_filter_keys };
 	struct container **list;
 	struct error e = { 0 };
-	json_object *f, *out;
+	json_object *out;
 	size_t n;
 
-	if (api_filters(r, container_filter_keys, &f, &e) || api_filters_to(f, &filter, &e) ||
-	    container_list(ctx->paths.root, &list, &n, &e)) {
-		json_object_put(f);
+	if (api_filters(r, &filter, &e) || container_list(ctx->paths.root, &list, &n, &e)) {
 		filters_free(&filter);
 		api_reply_err(w, &e);
 		return;
 	}
-	json_object_put(f);
 	if (limit > 0)
 		all = true;
 	out = json_object_new_array();

@@ -84,7 +84,6 @@ void api_events(const struct api_ctx *ctx, const struct api_request *r, struct a
 	struct events_job *j;
 	struct error e = { 0 };
 	char secs[32];
-	json_object *f;
 	uint64_t u = 0;
 
 	/* docker sends unix seconds, maybe with a fraction: the whole seconds do */
@@ -94,24 +93,17 @@ void api_events(const struct api_ctx *ctx, const struct api_request *r, struct a
 		api_reply_error(w, 400, "until %s: unix seconds", until);
 		return;
 	}
-	if (api_filters(r, engine_event_filter_keys, &f, &e)) {
-		api_reply_err(w, &e);
-		return;
-	}
 	if (!(j = calloc(1, sizeof(*j)))) {
-		json_object_put(f);
 		api_reply_error(w, 500, "out of memory");
 		return;
 	}
 	j->ctx = ctx;
 	j->filter.keys = engine_event_filter_keys;
-	if (api_filters_to(f, &j->filter, &e)) {
-		json_object_put(f);
+	if (api_filters(r, &j->filter, &e)) {
 		events_free(j);
 		api_reply_err(w, &e);
 		return;
 	}
-	json_object_put(f);
 	j->conn_fd = r->conn_fd;
 	j->until = (int64_t)u;
 	w->status = 200;

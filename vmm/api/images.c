@@ -8,6 +8,7 @@
 #include "images/oci/ref.h"
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/engine/filters.h"
 #include "vmm/engine/image-json.h"
 #include "vmm/engine/image-remove.h"
 
@@ -62,7 +63,7 @@ static json_object *summary_json(struct store *s, const struct image_entry *v, s
 }
 
 /* docker images --filter reference=busybox (or busybox:latest): our refs are full ("docker.io/library/busybox:latest"). */
-static bool reference_matches(json_object *f, const char *full)
+static bool reference_matches(const struct filters *f, const char *full)
 {
 	struct image_ref ref;
 	char name[REF_STR_MAX], repo[REF_STR_MAX];
@@ -71,27 +72,30 @@ static bool reference_matches(json_object *f, const char *full)
 		return false;
 	ref_format_short(&ref, name, sizeof(name));
 	ref_format_short_repo(&ref, repo, sizeof(repo));
-	return api_filter_match(f, "reference", full, API_MATCH_EXACT) ||
-	       api_filter_match(f, "reference", name, API_MATCH_EXACT) ||
-	       api_filter_match(f, "reference", repo, API_MATCH_EXACT);
+	return filters_allow(f, "reference", full, FILTER_EXACT) || filters_allow(f, "reference", name, FILTER_EXACT) ||
+	       filters_allow(f, "reference", repo, FILTER_EXACT);
 }
 
 void api_images_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const allowed[] = { "reference", "dangling", NULL };
+	static const char *const keys[] = { "reference", "dangling", NULL };
+	struct filters f = { .keys = keys };
 	struct store *s = store_or_reply(ctx, w);
 	struct image_entry *v;
 	struct error e = { 0 };
-	json_object *out, *f;
+	json_object *out;
+	bool by_ref;
 	size_t n;
 
 	if (!s)
 		return;
-	if (api_filters(r, allowed, &f, &e) || image_entries(s, &v, &n, &e)) {
+	if (api_filters(r, &f, &e) || image_entries(s, &v, &n, &e)) {
+		filters_free(&f);
 		store_close(s);
 		api_reply_err(w, &e);
 		return;
 	}
+	by_ref = filters_get(&f, "reference") != NULL;
 	out = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		bool seen = !v[i].config_digest[0], named = false;
@@ -100,15 +104,15 @@ void api_images_list(const struct api_ctx *ctx, const struct api_request *r, str
 			seen = !strcmp(v[i].digest, v[j].digest);
 		if (seen)
 			continue;
-		for (size_t j = i; j < n && api_filter_has(f, "reference"); j++)
+		for (size_t j = i; j < n && by_ref; j++)
 			if (!strcmp(v[j].digest, v[i].digest) && v[j].ref)
-				named |= reference_matches(f, v[j].ref);
-		if (!api_filter_has(f, "reference") || named)
+				named |= reference_matches(&f, v[j].ref);
+		if (!by_ref || named)
 			json_object_array_add(out, summary_json(s, v, n, i));
 	}
 	image_entries_free(v, n);
 	store_close(s);
-	json_object_put(f);
+	filters_free(&f);
 	api_reply_json(w, 200, out);
 }
 

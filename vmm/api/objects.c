@@ -6,6 +6,7 @@
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/engine/filters.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
 #include "vmm/engine/network.h"
@@ -128,12 +129,14 @@ void api_volume_delete(const struct api_ctx *ctx, const struct api_request *r, s
 
 void api_networks_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const allowed[] = { "name", "id", "driver", "type", NULL };
-	json_object *out, *f;
+	static const char *const keys[] = { "name", "id", "driver", "type", NULL };
+	struct filters f = { .keys = keys };
 	struct error e = { 0 };
+	json_object *out;
 	char **names;
 
-	if (api_filters(r, allowed, &f, &e) || network_list(ctx->paths.root, &names, &e)) {
+	if (api_filters(r, &f, &e) || network_list(ctx->paths.root, &names, &e)) {
+		filters_free(&f);
 		api_reply_err(w, &e);
 		return;
 	}
@@ -143,13 +146,12 @@ void api_networks_list(const struct api_ctx *ctx, const struct api_request *r, s
 
 		if (network_get(ctx->paths.root, names[i], &n, NULL))
 			continue;
-		if ((!api_filter_has(f, "name") || api_filter_match(f, "name", n.name, API_MATCH_SUBSTRING)) &&
-		    (!api_filter_has(f, "id") || api_filter_match(f, "id", n.id, API_MATCH_PREFIX)))
+		if (filters_allow(&f, "name", n.name, FILTER_SUBSTRING) && filters_allow(&f, "id", n.id, FILTER_PREFIX))
 			json_object_array_add(out, network_to_json(&n));
 		network_free(&n);
 	}
 	strv_free(names);
-	json_object_put(f);
+	filters_free(&f);
 	api_reply_json(w, 200, out);
 }
 

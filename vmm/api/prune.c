@@ -4,6 +4,7 @@
 #include "images/oci/store.h"
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/engine/filters.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lifecycle.h"
 #include "vmm/engine/network.h"
@@ -72,23 +73,26 @@ void api_images_prune(const struct api_ctx *ctx, const struct api_request *r, st
 
 void api_volumes_prune(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const allowed[] = { "all", "label", NULL };
-	json_object *names, *o, *f;
+	static const char *const keys[] = { "all", "label", NULL };
+	struct filters f = { .keys = keys };
+	json_object *names, *o;
 	struct error e = { 0 };
 	uint64_t bytes;
+	bool labels;
 
-	if (api_filters(r, allowed, &f, &e)) {
+	if (api_filters(r, &f, &e)) {
+		filters_free(&f);
 		api_reply_err(w, &e);
 		return;
 	}
-	if (api_filter_has(f, "label")) {
-		json_object_put(f);
+	labels = filters_get(&f, "label") != NULL;
+	filters_free(&f);
+	if (labels) {
 		api_reply_error(w, 400, "volumes/prune: the label filter is not served yet");
 		return;
 	}
 	/* API 1.41 (ours) prunes every volume no container uses, named ones too; from 1.42 on,
 	 * only anonymous ones unless all=true. vmm volume prune does the latter. */
-	json_object_put(f);
 	o = reply_object("VolumesDeleted", &names);
 	if (volume_prune(ctx->paths.root, true, add_name, names, &bytes, &e)) {
 		json_object_put(o);

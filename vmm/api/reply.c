@@ -11,7 +11,6 @@
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
-#include "vmm/engine/config-scan.h"
 #include "vmm/engine/filters.h"
 
 void api_reply_json(struct api_response *w, int status, json_object *o)
@@ -102,107 +101,47 @@ bool api_query_bool(const struct api_request *r, const char *key, bool dflt)
 	return !strcmp(v, "1") || !strcasecmp(v, "true");
 }
 
-/* One filter's values: ["a","b"] or the older {"a":true}; each a string. */
-static int filter_values_ok(const char *key, json_object *v, struct error *e)
+/* One filter's values into out: ["a","b"], or the older {"a":true}; each a string. */
+static int add_values(struct filters *out, const char *key, json_object *v, struct error *e)
 {
 	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *s = json_object_array_get_idx(v, i);
+
+			if (!json_object_is_type(s, json_type_string))
 				return err_set(e, -EINVAL, "filters.%s: want strings", key);
+			if (filters_add_value(out, key, json_object_get_string(s), e))
+				return e->code;
+		}
 		return 0;
 	}
-	if (json_object_is_type(v, json_type_object))
-		return 0;
-	return err_set(e, -EINVAL, "filters.%s: want an array of strings", key);
+	if (!json_object_is_type(v, json_type_object))
+		return err_set(e, -EINVAL, "filters.%s: want an array of strings", key);
+	json_object_object_foreach(v, k, on) {
+		if (json_object_get_boolean(on) && filters_add_value(out, key, k, e))
+			return e->code;
+	}
+	return 0;
 }
 
-int api_filters(const struct api_request *r, const char *const *allowed, json_object **out,
-		struct error *e)
+int api_filters(const struct api_request *r, struct filters *out, struct error *e)
 {
 	const char *s = r->query(r, "filters");
 	json_object *f;
+	int ret = 0;
 
-	*out = NULL;
 	if (!s || !*s)
 		return 0;
 	if (!(f = json_parse_object(s, strlen(s), e)))
 		return err_wrap(e, -EINVAL, "filters");
 	json_object_object_foreach(f, key, val) {
-		size_t i;
-
-		for (i = 0; allowed[i] && strcmp(allowed[i], key); i++)
-			;
-		if (!allowed[i] || filter_values_ok(key, val, e)) {
-			if (!allowed[i])
-				err_set(e, -EINVAL, "invalid filter '%s'", key);
-			json_object_put(f);
-			return e->code;
+		if (!filters_has_key(out, key)) {
+			ret = err_set(e, -EINVAL, "invalid filter '%s'", key);
+			break;
 		}
+		if ((ret = add_values(out, key, val, e)))
+			break;
 	}
-	*out = f;
-	return 0;
-}
-
-size_t api_filter_values(json_object *filters, const char *key, const char **vals, size_t max)
-{
-	json_object *v;
-	size_t n = 0;
-
-	if (!filters || !json_object_object_get_ex(filters, key, &v))
-		return 0;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v) && n < max; i++)
-			vals[n++] = json_object_get_string(json_object_array_get_idx(v, i));
-		return n;
-	}
-	json_object_object_foreach(v, k, val) {
-		if (n < max && json_object_get_boolean(val))
-			vals[n++] = k;
-	}
-	return n;
-}
-
-bool api_filter_has(json_object *filters, const char *key)
-{
-	const char *v[1];
-
-	return api_filter_values(filters, key, v, 1) > 0;
-}
-
-bool api_filter_match(json_object *filters, const char *key, const char *s, enum api_match how)
-{
-	const char *v[64];
-	size_t n = api_filter_values(filters, key, v, 64);
-
-	for (size_t i = 0; i < n; i++) {
-		if ((how == API_MATCH_EXACT && !strcmp(s, v[i])) ||
-		    (how == API_MATCH_PREFIX && !strncmp(s, v[i], strlen(v[i]))) ||
-		    (how == API_MATCH_SUBSTRING && strstr(s, v[i])))
-			return true;
-	}
-	return false;
-}
-
-bool api_filter_labels(json_object *filters, char *const *labels)
-{
-	const char *v[64];
-	size_t n = api_filter_values(filters, "label", v, 64);
-
-	for (size_t i = 0; i < n; i++)
-		if (!labels_match(labels, v[i]))
-			return false;
-	return true;
-}
-
-int api_filters_to(json_object *filters, struct filters *out, struct error *e)
-{
-	for (size_t i = 0; i < FILTER_KEYS_MAX && out->keys[i]; i++) {
-		const char *vals[64];
-		size_t n = api_filter_values(filters, out->keys[i], vals, 64);
-
-		for (size_t k = 0; k < n; k++)
-			if (filters_add_value(out, out->keys[i], vals[k], e))
-				return e->code;
-	}
-	return 0;
+	json_object_put(f);
+	return ret;
 }

@@ -44,6 +44,11 @@ int filters_add(struct filters *f, const char *kv, struct error *e)
 	return strv_push(&f->vals[i], eq + 1) ? err_set(e, -ENOMEM, "out of memory") : 0;
 }
 
+bool filters_has_key(const struct filters *f, const char *key)
+{
+	return key_index(f, key, strlen(key)) >= 0;
+}
+
 char *const *filters_get(const struct filters *f, const char *key)
 {
 	int i = key_index(f, key, strlen(key));

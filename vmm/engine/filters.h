@@ -22,6 +22,8 @@ enum filter_match { FILTER_EXACT, FILTER_PREFIX, FILTER_SUBSTRING };
 int filters_add(struct filters *f, const char *kv, struct error *e);
 /* Add key's value (the API's JSON form). The same errors. */
 int filters_add_value(struct filters *f, const char *key, const char *value, struct error *e);
+/* Is key one of f's keys? */
+bool filters_has_key(const struct filters *f, const char *key);
 /* The values given for key, NULL when none. */
 char *const *filters_get(const struct filters *f, const char *key);
 /* No values for key, or one of them matches s. */
