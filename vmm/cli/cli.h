@@ -88,6 +88,7 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv);
 int image_inspect_names(struct cli *cli, char **names, int n, const char *format);
 int cmd_image_prune(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_load(struct cli *cli, int argc, char **argv);
 int cmd_login(struct cli *cli, int argc, char **argv);
 int cmd_logout(struct cli *cli, int argc, char **argv);

@@ -8,6 +8,7 @@
 
 static const struct cli_command image_commands[] = {
 	{ "history", cmd_history, "Show the history of an image" },
+	{ "import", cmd_import, "Make an image from a root filesystem tarball" },
 	{ "inspect", cmd_image_inspect, "Show detailed information on images" },
 	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
 	{ "ls", cmd_images, "List images (also: list)" },

@@ -34,8 +34,9 @@ static const struct cli_command commands[] = {
 
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },
-	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, pull, history, prune)" },
+	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, pull, import, history, prune)" },
 	{ "images", cmd_images, "List images" },
+	{ "import", cmd_import, "Make an image from a root filesystem tarball" },
 	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
 	{ "login", cmd_login, "Log in to a registry" },
 	{ "logout", cmd_logout, "Log out from a registry" },
