@@ -177,6 +177,19 @@ const char *image_draft_diff_id(const struct image_draft *d, size_t i)
 	return json_object_get_string(json_object_array_get_idx(ids, i));
 }
 
+int64_t image_draft_time(struct image_draft *d)
+{
+	json_object *hist = object_member(d->doc, "history", json_type_array), *last, *when;
+	size_t n = json_object_array_length(hist);
+	int64_t t;
+
+	if (n && (last = json_object_array_get_idx(hist, n - 1)) &&
+	    json_object_object_get_ex(last, "created", &when) &&
+	    json_object_get_string(when) && !rfc3339_parse(json_object_get_string(when), &t))
+		return t;
+	return 0;
+}
+
 /* The image's "created": the last history entry's, so the same steps give the same image. */
 static void set_created(struct image_draft *d)
 {

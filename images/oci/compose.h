@@ -58,6 +58,8 @@ int image_draft_add_layer(struct image_draft *d, const struct draft_layer *l,
 			  const char *created_by, const char *comment);
 /* Append a history entry of a step that made no layer. */
 int image_draft_add_history(struct image_draft *d, const char *created_by, const char *comment);
+/* When the last step was made (its history entry), in seconds; 0 when unknown. */
+int64_t image_draft_time(struct image_draft *d);
 size_t image_draft_n_layers(const struct image_draft *d);
 /* The layer descriptors' digests and diff_ids, base first (for cache keys). */
 const char *image_draft_diff_id(const struct image_draft *d, size_t i);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dump a directory tree as comparable lines: one per entry, sorted by path.
 
-Usage: rootfs_tree.py DIR [--skip NAME]... [--no-dir-mtime]
+Usage: rootfs_tree.py DIR [--skip NAME]... [--no-dir-mtime] [--no-mtime]
 Each line: path type perms uid:gid size/target/rdev content-hash xattrs mtime link-group
 Hardlinked files name the first path of their group, so groups compare across trees.
 """
@@ -26,13 +26,15 @@ def xattrs(p):
 def main():
     args = sys.argv[1:]
     root = args.pop(0)
-    skip, dir_mtime = set(), True
+    skip, dir_mtime, any_mtime = set(), True, True
     while args:
         a = args.pop(0)
         if a == "--skip":
             skip.add(args.pop(0))
         elif a == "--no-dir-mtime":
             dir_mtime = False
+        elif a == "--no-mtime":
+            any_mtime = False
     entries = []
     for d, dirs, files in os.walk(root):
         rel = os.path.relpath(d, root)
@@ -62,7 +64,7 @@ def main():
             extra = os.fsencode(os.readlink(p)).decode("utf-8", "backslashreplace")
         elif t in "cb":
             extra = "%d,%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
-        mtime = "-" if (t == "d" and not dir_mtime) else str(st.st_mtime_ns // 1000000000)
+        mtime = "-" if (t == "d" and not dir_mtime) or not any_mtime else str(st.st_mtime_ns // 1000000000)
         lines.append(" ".join([rel, t, "%04o" % stat.S_IMODE(m), "%d:%d" % (st.st_uid, st.st_gid),
                                extra, digest, xattrs(p) or "-", mtime, group]))
     sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))

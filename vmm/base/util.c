@@ -165,20 +165,14 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
+int read_fd(int fd, size_t max, char **data, size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t cap = 0, used = 0;
-	int fd, ret;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
-		close(fd);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
 		return -EFBIG;
-	}
 	for (;;) {
 		ssize_t n;
 
@@ -187,13 +181,13 @@ int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
 			char *nbuf;
 
 			if (cap > max + 1) {
-				ret = -EFBIG;
-				goto fail;
+				free(buf);
+				return -EFBIG;
 			}
 			nbuf = realloc(buf, ncap);
 			if (!nbuf) {
-				ret = -ENOMEM;
-				goto fail;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = nbuf;
 			cap = ncap;
@@ -202,25 +196,32 @@ int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = -errno;
-			goto fail;
+			n = -errno;
+			free(buf);
+			return (int)n;
 		}
 		if (n == 0)
 			break;
 		used += n;
 		if (used > max) {
-			ret = -EFBIG;
-			goto fail;
+			free(buf);
+			return -EFBIG;
 		}
 	}
-	close(fd);
 	buf[used] = '\0';
 	*data = buf;
 	if (len)
 		*len = used;
 	return 0;
-fail:
-	free(buf);
+}
+
+int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = read_fd(fd, max, data, len);
 	close(fd);
 	return ret;
 }

@@ -41,6 +41,8 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 int pread_each(int fd, int (*fn)(void *opaque, const void *buf, size_t len), void *opaque,
 	       uint64_t *size);
 
+/* Read what fd holds, up to its end, at most max bytes (-EFBIG beyond), NUL-terminated. */
+int read_fd(int fd, size_t max, char **data, size_t *len);
 /*
  * Read a whole file (at most max bytes) into a NUL-terminated malloc'd buffer.
  * Returns 0 or -errno (-EFBIG when larger than max).

@@ -7,6 +7,7 @@
 #include "vmm/base/log.h"
 
 static const struct cli_command image_commands[] = {
+	{ "build", cmd_build, "Build an image from a Dockerfile" },
 	{ "history", cmd_history, "Show the history of an image" },
 	{ "import", cmd_import, "Make an image from a root filesystem tarball" },
 	{ "inspect", cmd_image_inspect, "Show detailed information on images" },

@@ -32,6 +32,7 @@ static const struct cli_command commands[] = {
 	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 
+	{ "build", cmd_build, "Build an image from a Dockerfile (each RUN in a micro-VM)" },
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },
 	{ "image", cmd_image, "Manage images (inspect, ls, rm, tag, load, save, pull, import, history, prune)" },

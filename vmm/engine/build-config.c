@@ -194,9 +194,14 @@ static void put_env(struct build_stage *st, const char *k, const char *v)
 	env_put(&st->d, k, v);
 }
 
+void build_label_put(struct image_draft *d, const char *key, const char *value)
+{
+	json_object_object_add(config_object(d, "Labels"), key, json_object_new_string(value));
+}
+
 static void put_label(struct build_stage *st, const char *k, const char *v)
 {
-	json_object_object_add(config_object(&st->d, "Labels"), k, json_object_new_string(v));
+	build_label_put(&st->d, k, v);
 }
 
 /* ARG NAME[=default]: --build-arg wins over the default; no value at all: not set. */

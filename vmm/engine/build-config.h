@@ -32,6 +32,8 @@ int build_expand(struct build_stage *st, const struct df_instr *in, const char *
 /* Env value of the draft's config, or NULL. */
 const char *build_env_get(struct image_draft *d, const char *key);
 
+/* Set a label of the draft's config (vmm build --label). */
+void build_label_put(struct image_draft *d, const char *key, const char *value);
 /*
  * Apply a config-only instruction. 1 when in is not one (RUN, COPY, ADD,
  * FROM: the caller's), 0 when applied, -errno with e ("line 4: ...").

@@ -203,8 +203,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	return engine_net_config(c->net, c->publish_all, ic, &cc->net, e);
 }
 
-/* The image's base disk, built once per image into $VMM_ROOT/disks/. */
-static int ensure_base_disk(const struct image *img, char *path, size_t len, struct error *e)
+int engine_image_disk(const struct image *img, char *path, size_t len, struct error *e)
 {
 	struct rootfs_layer *layers;
 	struct rootfs_opts ro = { 0 };
@@ -282,7 +281,7 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 	/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
 	if (!ret)
 		ret = runner_net_check(p->root, &cfg.net, e);
-	if (!ret && (ret = ensure_base_disk(img, base, sizeof(base), e)))
+	if (!ret && (ret = engine_image_disk(img, base, sizeof(base), e)))
 		err_wrap(e, ret, "%s: cannot build its root disk", c->image);
 	image_close(img);
 	if (store)

@@ -9,6 +9,7 @@
 #define VMM_ENGINE_CREATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmm/engine/netcfg.h"
@@ -17,6 +18,7 @@
 struct container;
 struct error;
 struct mount_spec;
+struct image;
 struct image_config;
 
 #define CREATE_MEMORY_MIN (6ULL << 20)	/* docker's least --memory */
@@ -63,5 +65,8 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
  */
 int engine_net_config(const struct net_config *flags, bool publish_all, const struct image_config *ic,
 		      struct net_config *out, struct error *e);
+
+/* The image's base disk, built once per image into $VMM_ROOT/disks/: its path in path. */
+int engine_image_disk(const struct image *img, char *path, size_t len, struct error *e);
 
 #endif
