@@ -60,12 +60,17 @@ int strv_push(char ***v, const char *s)
 	return 0;
 }
 
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
 int strv_add_once(char ***v, const char *s)
 {
-	for (size_t i = 0; *v && (*v)[i]; i++)
-		if (!strcmp((*v)[i], s))
-			return 0;
-	return strv_push(v, s);
+	return strv_contains(*v, s) ? 0 : strv_push(v, s);
 }
 
 json_object *strv_to_json(char *const *v)

@@ -3,6 +3,7 @@
 #define VMM_BASE_STRV_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void strv_free(char **v);
@@ -12,6 +13,7 @@ char **strv_dup(char *const *v);
 /* Append a copy of s (*v may be NULL). 0 or -ENOMEM. */
 int strv_push(char ***v, const char *s);
 /* The same unless s is there already. */
+bool strv_contains(char *const *v, const char *s);
 int strv_add_once(char ***v, const char *s);
 /* A JSON array of the strings (an empty array for NULL). */
 json_object *strv_to_json(char *const *v);

@@ -116,6 +116,12 @@ static void env_put(struct image_draft *d, const char *key, const char *value)
 	free(kv);
 }
 
+void build_default_path(struct image_draft *d)
+{
+	if (!build_env_get(d, "PATH"))
+		env_put(d, "PATH", BUILD_DEFAULT_PATH);
+}
+
 char **build_shell_form(struct build_stage *st, const char *text)
 {
 	json_object *shell;
@@ -229,27 +235,36 @@ static int arg(struct build_stage *st, const struct df_instr *in, struct error *
 	return 0;
 }
 
-static int port_word(const char *w)
+/* EXPOSE PORT[-PORT][/PROTO]: each port of a range on its own, as docker stores them. */
+static int expose_word(json_object *ports, const char *w)
 {
-	uint64_t lo, hi;
 	const char *slash = strchr(w, '/');
-	char num[32];
+	char num[32], proto[8] = "tcp", key[48], *dash;
+	uint64_t lo, hi;
 
 	if (snprintf(num, sizeof(num), "%.*s", slash ? (int)(slash - w) : (int)strlen(w), w) >=
 	    (int)sizeof(num))
 		return -EINVAL;
-	if (slash && strcasecmp(slash + 1, "tcp") && strcasecmp(slash + 1, "udp") &&
-	    strcasecmp(slash + 1, "sctp"))
-		return -EINVAL;
-	if (strchr(num, '-')) {
-		char *dash = strchr(num, '-');
-
-		*dash = '\0';
-		if (parse_uint(num, 1, 65535, &lo) || parse_uint(dash + 1, lo, 65535, &hi))
+	if (slash) {
+		if (strlen(slash + 1) >= sizeof(proto))
 			return -EINVAL;
-		return 0;
+		for (size_t i = 0; slash[1 + i]; i++)
+			proto[i] = (char)tolower((unsigned char)slash[1 + i]);
+		proto[strlen(slash + 1)] = '\0';
+		if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
+			return -EINVAL;
 	}
-	return parse_uint(num, 1, 65535, &lo);
+	if ((dash = strchr(num, '-')))
+		*dash = '\0';
+	if (parse_uint(num, 1, 65535, &lo) || (dash && parse_uint(dash + 1, lo, 65535, &hi)))
+		return -EINVAL;
+	if (!dash)
+		hi = lo;
+	for (uint64_t p = lo; p <= hi; p++) {
+		snprintf(key, sizeof(key), "%u/%s", (unsigned)p, proto);
+		json_object_object_add(ports, key, json_object_new_object());
+	}
+	return 0;
 }
 
 static int expose(struct build_stage *st, const struct df_instr *in, struct error *e)
@@ -257,28 +272,15 @@ static int expose(struct build_stage *st, const struct df_instr *in, struct erro
 	json_object *ports = config_object(&st->d, "ExposedPorts");
 
 	for (unsigned i = 0; i < in->nargs; i++) {
-		char **words = NULL, key[64];
+		char **words = NULL;
 		int ret = df_expand_words(in->args[i], st->escape, build_lookup, st, &words, e);
 
 		if (ret)
 			return line_err(e, in, ret);
-		for (size_t j = 0; words[j]; j++) {
-			const char *slash = strchr(words[j], '/');
-
-			if (port_word(words[j])) {
-				ret = err_set(e, -EINVAL, "line %u: EXPOSE: invalid port '%s' (want PORT[/tcp|udp|sctp])",
-					      in->line, words[j]);
-				break;
-			}
-			if (slash) {
-				snprintf(key, sizeof(key), "%s", words[j]);
-				for (char *p = strchr(key, '/'); *p; p++)
-					*p = (char)tolower((unsigned char)*p);
-			} else {
-				snprintf(key, sizeof(key), "%s/tcp", words[j]);
-			}
-			json_object_object_add(ports, key, json_object_new_object());
-		}
+		for (size_t j = 0; !ret && words[j]; j++)
+			if (expose_word(ports, words[j]))
+				ret = err_set(e, -EINVAL, "line %u: EXPOSE: invalid port '%s' "
+					      "(want PORT[-PORT][/tcp|udp|sctp])", in->line, words[j]);
 		strv_free(words);
 		if (ret)
 			return ret;
@@ -444,7 +446,7 @@ static int one_value(struct build_stage *st, const struct df_instr *in, const ch
 
 	if (ret)
 		return ret;
-	if (in->kind == DF_STOPSIGNAL && parse_signal(v) < 0) {
+	if (in->kind == DF_STOPSIGNAL && parse_signal(v) <= 0) {
 		ret = err_set(e, -EINVAL, "line %u: STOPSIGNAL: unknown signal '%s'", in->line, v);
 	} else if (in->kind == DF_MAINTAINER) {
 		image_draft_set(&st->d, key, v);

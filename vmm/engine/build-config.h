@@ -32,6 +32,10 @@ int build_expand(struct build_stage *st, const struct df_instr *in, const char *
 /* Env value of the draft's config, or NULL. */
 const char *build_env_get(struct image_draft *d, const char *key);
 
+#define BUILD_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A stage's config without PATH gets docker's default one (FROM scratch included). */
+void build_default_path(struct image_draft *d);
 /* Set a label of the draft's config (vmm build --label). */
 void build_label_put(struct image_draft *d, const char *key, const char *value);
 /*

@@ -45,6 +45,7 @@ struct copy {
 	unsigned long files;
 	struct link { dev_t dev; ino_t ino; char *path; } *links;	/* hard links seen */
 	size_t nlinks;
+	char **made;		/* folders this layer makes */
 };
 
 static bool has_glob(const char *s)
@@ -150,21 +151,53 @@ static int put(struct copy *c, const char *dest, const struct stat *st, int dirf
 }
 
 /*
- * The dest folder itself, when the stage lacks it: 0755, root or --chown,
- * dated like the step before (the same step makes the same layer: the cache).
+ * A folder the layer needs and the stage lacks, and the missing ones above
+ * it: 0755, owned by root or --chown (as docker and buildah make them), dated
+ * like the step before (the same step makes the same layer: the cache).
  */
 static int put_dir(struct copy *c, const char *dest)
 {
-	struct rootfs_stat rs;
 	struct stat st = { .st_mode = S_IFDIR | 0755 };
-	int ret;
+	char path[PATH_MAX];
+	int ret = 0;
 
-	if (!strcmp(dest, "/"))
-		return 0;
-	if ((ret = dest_stat(c, dest, &rs)) != -ENOENT)
-		return ret;
 	st.st_mtim.tv_sec = image_draft_time(&c->sg->st.d);
-	return put(c, dest, &st, AT_FDCWD, NULL, -1);
+	snprintf(path, sizeof(path), "%s", dest);
+	for (char *p = strchr(path + 1, '/'); !ret && path[1]; p = strchr(p + 1, '/')) {
+		struct rootfs_stat rs;
+
+		if (p)
+			*p = '\0';
+		if (strv_contains(c->made, path)) {
+			ret = 0;
+		} else if ((ret = dest_stat(c, path, &rs)) == -ENOENT) {
+			bool chmod = c->chmod;
+
+			c->chmod = false;	/* --chmod is for what is copied */
+			ret = put(c, path, &st, AT_FDCWD, NULL, -1);
+			c->chmod = chmod;
+			if (!ret && strv_push(&c->made, path))
+				ret = err_set(c->b->e, -ENOMEM, "out of memory");
+		}
+		if (!p)
+			break;
+		*p = '/';
+	}
+	return ret;
+}
+
+/* The folders above path that the stage lacks. */
+static int put_parents(struct copy *c, const char *path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return 0;
+	*slash = '\0';
+	return put_dir(c, parent);
 }
 
 static int join(char *out, const char *dir, const char *name)
@@ -283,6 +316,8 @@ static int put_source(struct copy *c, const char *rel, const char *dest, bool in
 	}
 	ret = path_clean(into ? target : dest, PATH_DOTDOT_CLAMP, clean + 1, sizeof(clean) - 1);
 	clean[0] = '/';
+	if (!ret)
+		ret = put_parents(c, clean);
 	if (!ret)
 		ret = put(c, clean, &st, -1, NULL, fd);
 	close(fd);
@@ -535,15 +570,21 @@ int build_copy(struct builder *b, struct stage *sg, const struct df_instr *in,
 	for (size_t i = 0; i < c.nlinks; i++)
 		free(c.links[i].path);
 	free(c.links);
+	strv_free(c.made);
 	return ret;
 }
 
+/*
+ * WORKDIR's folder and any missing folder above it, owned by the stage's
+ * USER (as buildah makes them; 0:0 without one).
+ */
 int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer *layer, bool *made)
 {
 	struct copy c = { .b = b, .sg = sg };
 	struct df_instr in = { .kind = DF_WORKDIR };
+	char path[PATH_MAX], *user = NULL, *group;
 	struct rootfs_stat rs;
-	json_object *w;
+	json_object *w, *u;
 	int ret;
 
 	c.in = &in;
@@ -551,15 +592,30 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 	if (!json_object_object_get_ex(image_draft_config(&sg->st.d), "WorkingDir", &w) ||
 	    !json_object_get_string(w))
 		return 0;
-	ret = dest_stat(&c, json_object_get_string(w), &rs);
+	snprintf(path, sizeof(path), "%s", json_object_get_string(w));
+	ret = dest_stat(&c, path, &rs);
 	if (ret != -ENOENT) {
 		rootfs_lookup_close(c.fs);
-		return ret == -ENOTDIR ? err_set(b->e, ret, "WORKDIR %s: a file is in the way",
-						 json_object_get_string(w)) : ret;
+		return ret == -ENOTDIR ? err_set(b->e, ret, "WORKDIR %s: a file is in the way", path) : ret;
+	}
+	if (json_object_object_get_ex(image_draft_config(&sg->st.d), "User", &u) &&
+	    json_object_get_string(u) && *json_object_get_string(u) &&
+	    (user = strdup(json_object_get_string(u)))) {
+		if ((group = strchr(user, ':')))
+			*group++ = '\0';
+		ret = id_lookup(&c, "/etc/passwd", user, &c.uid, &c.gid);
+		if (!ret && group)
+			ret = id_lookup(&c, "/etc/group", group, &c.gid, NULL);
+		c.chown = true;
+		free(user);
+		if (ret) {
+			rootfs_lookup_close(c.fs);
+			return err_wrap(b->e, ret, "WORKDIR %s: its owner", path);
+		}
 	}
 	ret = layer_writer_new(b->s, &c.lw, b->e);
 	if (!ret)
-		ret = put_dir(&c, json_object_get_string(w));
+		ret = put_dir(&c, path);
 	if (!ret) {
 		ret = layer_writer_commit(c.lw, layer, b->e);
 		c.lw = NULL;
@@ -567,5 +623,6 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 	}
 	layer_writer_abort(c.lw);
 	rootfs_lookup_close(c.fs);
+	strv_free(c.made);
 	return ret;
 }

@@ -76,7 +76,7 @@ static int base_image(struct builder *b, const char *name, struct image **img)
 	err_clear(b->e);
 	build_say(b, "Pulling %s\n", name);
 	if ((ret = image_pull(b->s, name, &po, &pr, b->e)))
-		return err_wrap(b->e, ret, "FROM %s: not in the store and cannot be pulled", name);
+		return err_wrap(b->e, ret, "FROM %s: not in the store, and pulling it failed", name);
 	return image_open_digest(b->s, pr.digest, img, b->e);
 }
 
@@ -160,8 +160,12 @@ static int from(struct builder *b, struct stage *sg, const struct df_instr *in)
 			ret = stage_id(b, sg);
 		image_close(img);
 	}
-	if (ret)
-		err_wrap(b->e, ret, "line %u: FROM %s", in->line, name);
+	if (ret) {
+		err_wrap(b->e, ret, "line %u", in->line);
+	} else {
+		build_default_path(&sg->st.d);
+		ret = stage_id(b, sg);
+	}
 	free(name);
 	return ret ? ret : onbuild_triggers(b, sg);
 }
