@@ -147,6 +147,18 @@ expect_eq "six test images pushed to docker-registry" 6 "$pushed"
 reg_digest() { skopeo inspect --tls-verify=false --raw "docker://$R/$1" | sha256sum | sed 's/^/sha256:/; s/ .*//'; }
 inspect() { "$VMM" image inspect "$1" 2>/dev/null | jq -r ".[0]$2"; }
 
+# --- vmm create pulls what is missing (docker's --pull missing), in a store of its own ---
+out=$(VMM_ROOT="$T/autopull" "$VMM" create --name ap "$R/one:v1" 2>"$T/ap.err"); rc=$?
+expect_eq "create of a missing image pulls it first" "0" "$rc"
+expect_match "... saying so on stderr, as docker" "^Unable to find image '$R/one:v1' locally" "$(cat "$T/ap.err")"
+expect_match "... the container exists" "^[0-9a-f]{64}$" "$out"
+out=$(VMM_ROOT="$T/autopull" "$VMM" create --pull never "$R/two:v1" 2>&1); rc=$?
+expect_match "--pull never: a missing image is an error" "no such image" "$out"
+n=$(grep -c "GET /v2/one/manifests/v1" "$T/reg.log")
+VMM_ROOT="$T/autopull" "$VMM" create --pull always "$R/one:v1" >/dev/null 2>&1
+expect_eq "--pull always: asks the registry even when present" "$((n + 1))" \
+	"$(grep -c "GET /v2/one/manifests/v1" "$T/reg.log")"
+
 # --- pull ---
 out=$("$VMM" pull "$R/one:v1" 2>&1)
 rc=$?

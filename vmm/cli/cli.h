@@ -94,6 +94,13 @@ int cmd_load(struct cli *cli, int argc, char **argv);
 int cmd_login(struct cli *cli, int argc, char **argv);
 int cmd_logout(struct cli *cli, int argc, char **argv);
 int cmd_pull(struct cli *cli, int argc, char **argv);
+/* vmm pull's work, for run and create too: docker's lines to out. 0 or the exit status. */
+struct cli_pull_opts {
+	bool quiet, insecure;
+	const char *authfile;
+	FILE *out;
+};
+int cli_pull(struct cli *cli, const char *name, const struct cli_pull_opts *o);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);

@@ -22,7 +22,9 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	run_fill_config(&o, argc, argv);
-	if (engine_create(&cli->paths, &o.c, &ct, &e))
+	if (run_pull(cli, &o))
+		status = EXIT_VMM_ERROR;
+	else if (engine_create(&cli->paths, &o.c, &ct, &e))
 		status = cli_fail(&e, EXIT_VMM_ERROR);
 	else
 		printf("%s\n", ct->cfg.id);

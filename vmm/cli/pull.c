@@ -18,6 +18,7 @@
 #define REDRAW_NS	100000000LL	/* progress lines at most 10 times a second */
 
 struct view {
+	FILE *f;
 	const struct image_ref *ref;
 	bool header;		/* "latest: Pulling from library/busybox" printed */
 	bool open;		/* a progress line without its newline yet */
@@ -49,7 +50,7 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void draw_bytes(const struct pull_progress *p, const char *id)
+static void draw_bytes(FILE *f, const struct pull_progress *p, const char *id)
 {
 	char done[16], total[16], bar[52];
 	int fill = p->total ? (int)(p->done * 50 / p->total) : 50;
@@ -61,7 +62,7 @@ static void draw_bytes(const struct pull_progress *p, const char *id)
 	if (fill < 50)
 		bar[fill] = '>';
 	bar[50] = '\0';
-	printf("\r%s: Downloading [%s] %8s/%s\033[K", id, bar, done, total);
+	fprintf(f, "\r%s: Downloading [%s] %8s/%s\033[K", id, bar, done, total);
 }
 
 static void on_progress(void *arg, const struct pull_progress *p)
@@ -71,16 +72,16 @@ static void on_progress(void *arg, const struct pull_progress *p)
 
 	snprintf(id, sizeof(id), "%s", digest_hex(p->digest));
 	if (!v->header) {
-		printf("%s: Pulling from %s\n", v->ref->digest[0] ? v->ref->digest : v->ref->tag,
-		       v->ref->path);
+		fprintf(v->f, "%s: Pulling from %s\n", v->ref->digest[0] ? v->ref->digest : v->ref->tag,
+			v->ref->path);
 		v->header = true;
 	}
 	switch (p->event) {
 	case PULL_LAYER_EXISTS:
-		printf("%s: Already exists\n", id);
+		fprintf(v->f, "%s: Already exists\n", id);
 		break;
 	case PULL_LAYER_START:
-		printf("%s: Pulling fs layer\033[K", id);
+		fprintf(v->f, "%s: Pulling fs layer\033[K", id);
 		v->open = true;
 		v->last = 0;
 		break;
@@ -88,14 +89,67 @@ static void on_progress(void *arg, const struct pull_progress *p)
 		if (now_ns() - v->last < REDRAW_NS && p->done < p->total)
 			return;
 		v->last = now_ns();
-		draw_bytes(p, id);
+		draw_bytes(v->f, p, id);
 		break;
 	case PULL_LAYER_DONE:
-		printf("\r%s: Pull complete\033[K\n", id);
+		fprintf(v->f, "\r%s: Pull complete\033[K\n", id);
 		v->open = false;
 		break;
 	}
-	fflush(stdout);
+	fflush(v->f);
+}
+
+int cli_pull(struct cli *cli, const char *name, const struct cli_pull_opts *o)
+{
+	struct error e = { 0 };
+	struct pull_opts po = { 0 };
+	struct pull_result res;
+	struct auth_files af;
+	struct image_ref ref;
+	struct view view = { .f = o->out, .ref = &ref };
+	char shortref[REF_STR_MAX];
+	const char *why, *env;
+	struct store *s;
+	int ret;
+
+	if (ref_parse(name, REF_DEFAULT_TAG, &ref, &why)) {
+		pr_err("%s: invalid reference format: %s", name, why);
+		return 1;
+	}
+	cli_auth_files(cli, o->authfile, &af);
+	po.insecure = o->insecure;
+	if ((env = getenv("VMM_PULL_STALL_TIMEOUT")) && *env) {
+		uint64_t secs;
+
+		if (parse_uint(env, 1, 86400, &secs)) {
+			pr_err("VMM_PULL_STALL_TIMEOUT=%s: want seconds (1-86400)", env);
+			return 2;
+		}
+		po.stall_timeout = (unsigned)secs;
+	}
+	po.auth_files = af.list;
+	if (!o->quiet && isatty(fileno(o->out))) {
+		po.progress = on_progress;
+		po.progress_arg = &view;
+	}
+	if (!(s = cli_store_open(cli->paths.root)))
+		return 1;
+	ret = image_pull(s, name, &po, &res, &e);
+	store_close(s);
+	if (view.open)
+		fprintf(o->out, "\n");
+	if (ret)
+		return cli_fail(&e, 1);
+	if (o->quiet) {
+		fprintf(o->out, "%s\n", res.ref);
+		return 0;
+	}
+	fmt_short_ref(res.ref, shortref, sizeof(shortref));
+	fprintf(o->out, "Digest: %s\n", res.digest);
+	fprintf(o->out, "Status: %s for %s\n", res.updated ? "Downloaded newer image" : "Image is up to date",
+		shortref);
+	fprintf(o->out, "%s\n", res.ref);
+	return 0;
 }
 
 int cmd_pull(struct cli *cli, int argc, char **argv)
@@ -109,22 +163,14 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct error e = { 0 };
-	struct pull_opts po = { 0 };
-	struct pull_result res;
-	struct auth_files af;
-	struct image_ref ref;
-	struct view view = { .ref = &ref };
-	const char *authfile = NULL, *why, *env;
-	bool quiet = false, verify = true;
-	char shortref[REF_STR_MAX];
-	struct store *s;
-	int c, ret;
+	struct cli_pull_opts o = { .out = stdout };
+	bool verify = true;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
-			quiet = true;
+			o.quiet = true;
 			break;
 		case OPT_PLATFORM:
 			if (strcmp(optarg, PLATFORM_OS "/" PLATFORM_ARCH)) {
@@ -138,7 +184,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 				return cli_usage_error("pull", "--tls-verify wants true or false");
 			break;
 		case OPT_AUTHFILE:
-			authfile = optarg;
+			o.authfile = optarg;
 			break;
 		case 'h':
 			usage();
@@ -149,42 +195,6 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("pull", "want exactly one image NAME[:TAG|@DIGEST]");
-	if (ref_parse(argv[optind], REF_DEFAULT_TAG, &ref, &why)) {
-		pr_err("%s: invalid reference format: %s", argv[optind], why);
-		return 1;
-	}
-	cli_auth_files(cli, authfile, &af);
-	po.insecure = !verify;
-	if ((env = getenv("VMM_PULL_STALL_TIMEOUT")) && *env) {
-		uint64_t secs;
-
-		if (parse_uint(env, 1, 86400, &secs)) {
-			pr_err("VMM_PULL_STALL_TIMEOUT=%s: want seconds (1-86400)", env);
-			return 2;
-		}
-		po.stall_timeout = (unsigned)secs;
-	}
-	po.auth_files = af.list;
-	if (!quiet && isatty(STDOUT_FILENO)) {
-		po.progress = on_progress;
-		po.progress_arg = &view;
-	}
-	if (!(s = cli_store_open(cli->paths.root)))
-		return 1;
-	ret = image_pull(s, argv[optind], &po, &res, &e);
-	store_close(s);
-	if (view.open)
-		printf("\n");
-	if (ret)
-		return cli_fail(&e, 1);
-	if (quiet) {
-		printf("%s\n", res.ref);
-		return 0;
-	}
-	fmt_short_ref(res.ref, shortref, sizeof(shortref));
-	printf("Digest: %s\n", res.digest);
-	printf("Status: %s for %s\n", res.updated ? "Downloaded newer image" : "Image is up to date",
-	       shortref);
-	printf("%s\n", res.ref);
-	return 0;
+	o.insecure = !verify;
+	return cli_pull(cli, argv[optind], &o);
 }

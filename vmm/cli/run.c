@@ -10,6 +10,9 @@
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/run.h"
+#include "images/oci/image.h"
+#include "images/oci/ref.h"
+#include "vmm/cli/image-fmt.h"
 #include "vmm/engine/run-mounts.h"
 #include "vmm/engine/run-net.h"
 #include "vmm/engine/container.h"
@@ -18,7 +21,7 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD, OPT_LABEL };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL };
 
 
 static void usage(const char *cmd)
@@ -42,6 +45,7 @@ static void usage(const char *cmd)
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
 	       "      --read-only          mount the root filesystem read-only\n"
 	       "      --cold               boot the VM from scratch (no snapshot)\n"
+	       "      --pull POLICY        pull the image: missing (default), always, never\n"
 	       RUN_MOUNT_USAGE
 	       RUN_NET_USAGE, cmd,
 	       strcmp(cmd, "create") ? "Run a command in a new container, inside its own micro-VM." :
@@ -112,6 +116,11 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 		return 0;
 	case OPT_READ_ONLY: cc->read_only = true; return 0;
 	case OPT_COLD: o->start.cold = true; return 0;
+	case OPT_PULL:
+		if (strcmp(arg, "missing") && strcmp(arg, "always") && strcmp(arg, "never"))
+			return cli_usage_error(o->cmd, "--pull %s: want missing, always or never", arg);
+		o->pull = arg;
+		return 0;
 	case 'h': usage(o->cmd); return 1;
 	default: return cli_bad_option(o->cmd, argv);
 	}
@@ -137,6 +146,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "cold", no_argument, NULL, OPT_COLD },
+		{ "pull", required_argument, NULL, OPT_PULL },
 		{ "help", no_argument, NULL, 'h' },
 		RUN_NET_LONG_OPTIONS,
 		RUN_MOUNT_LONG_OPTIONS,
@@ -180,6 +190,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	run_fill_config(&o, argc, argv);
+	if ((status = run_pull(cli, &o))) {
+		status = EXIT_VMM_ERROR;
+		goto out;
+	}
+	status = EXIT_VMM_ERROR;
 	if (engine_create(&cli->paths, &o.c, &ct, &e) ||
 	    engine_start(&cli->paths, ct, &o.start, &status, &e)) {
 		status = cli_fail(&e, EXIT_VMM_ERROR);
@@ -191,6 +206,36 @@ out:
 	container_free(ct);
 	run_opts_free(&o);
 	return status;
+}
+
+/* docker's --pull: a missing image is pulled first (its progress on stderr), or always, or never. */
+int run_pull(struct cli *cli, const struct run_opts *o)
+{
+	struct cli_pull_opts po = { .out = stderr };
+	const char *policy = o->pull ? o->pull : "missing";
+	char digest[DIGEST_BUF], full[REF_STR_MAX], shortref[REF_STR_MAX];
+	struct image_ref ref;
+	struct store *s;
+	const char *why;
+	int ret;
+
+	if (!strcmp(policy, "never"))
+		return 0;
+	/* an image ID or a digest names what is here, never something to pull */
+	if (str_has_prefix(o->c.image, DIGEST_PREFIX) || ref_parse(o->c.image, REF_DEFAULT_TAG, &ref, &why))
+		return 0;
+	if (!strcmp(policy, "missing")) {
+		if (!(s = cli_store_open(cli->paths.root)))
+			return 1;
+		ret = image_resolve(s, o->c.image, digest, NULL, 0, NULL);
+		store_close(s);
+		if (ret != -ENOENT)
+			return 0;
+		ref_format(&ref, full, sizeof(full));
+		fmt_short_ref(full, shortref, sizeof(shortref));
+		fprintf(stderr, "Unable to find image '%s' locally\n", shortref);
+	}
+	return cli_pull(cli, o->c.image, &po);
 }
 
 void run_fill_config(struct run_opts *o, int argc, char **argv)

@@ -17,6 +17,7 @@ struct run_opts {
 	struct create_config c;
 	struct start_opts start;
 	bool detach;
+	const char *pull;		/* --pull: missing (NULL), always, never */
 	char **env, **env_files, **labels;
 	struct run_net_opts net;
 	struct run_mount_opts mounts;
@@ -27,5 +28,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o);
 /* With IMAGE at argv[optind]: the engine's config and the start options. */
 void run_fill_config(struct run_opts *o, int argc, char **argv);
 void run_opts_free(struct run_opts *o);
+struct cli;
+/* --pull's policy for o's image: 0, or the failure's exit status (reported). */
+int run_pull(struct cli *cli, const struct run_opts *o);
 
 #endif
