@@ -16,7 +16,7 @@
 #include "images/rootfs/path.h"
 #include "vmm/base/error.h"
 
-#define RFS_MAX_DEPTH		1024		/* directory levels below the root */
+#define RFS_MAX_DEPTH		2048		/* directory levels: as many as a 4095-byte path has */
 #define RFS_MAX_EXTENTS		(1u << 20)	/* data extents of one file */
 #define RFS_MAX_XATTR_BYTES	(1u << 20)	/* names and values of one inode */
 #define RFS_MAX_NAME_BYTES	(256ULL << 20)	/* names held in memory at once (all levels) */
