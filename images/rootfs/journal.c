@@ -212,14 +212,16 @@ static int commit(struct journal *j)
 {
 	struct rfs_jmap *m = &j->img->io.jmap;
 
-	qsort(j->revoked, j->nrevoked, sizeof(*j->revoked), cmp_u64);
+	if (j->nrevoked > 1)
+		qsort(j->revoked, j->nrevoked, sizeof(*j->revoked), cmp_u64);
 	for (size_t i = 0; i < j->nrevoked; i++)
 		jmap_revoke(m, j->revoked[i]);
 	for (size_t i = 0; i < j->ntags; i++) {
 		const struct tag *t = &j->tags[i];
 		int ret;
 
-		if (bsearch(&t->home, j->revoked, j->nrevoked, sizeof(*j->revoked), cmp_u64))
+		if (j->nrevoked &&
+		    bsearch(&t->home, j->revoked, j->nrevoked, sizeof(*j->revoked), cmp_u64))
 			continue;
 		ret = jmap_put(m, t->home, t->log | (t->escaped ? RFS_JMAP_ESCAPED : 0));
 		if (ret)

@@ -197,7 +197,8 @@ int rfs_dir_read(struct rootfs_image *img, const struct rfs_stat *dir, const cha
 	}
 	for (size_t i = 0; i < out->n; i++)
 		out->v[i].name = out->pool + (uintptr_t)out->v[i].name;
-	qsort(out->v, out->n, sizeof(*out->v), cmp_name);
+	if (out->n > 1)	/* (qsort of NULL is undefined) */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_name);
 	for (size_t i = 1; i < out->n; i++) {
 		if (!cmp_name(&out->v[i - 1], &out->v[i])) {
 			char name[PATH_NAME_MAX + 1];
