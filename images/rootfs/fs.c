@@ -10,6 +10,7 @@
 #include <string.h>
 #include <et/com_err.h>
 
+#include "images/rootfs/image-internal.h"
 #include "images/rootfs/rootfs-internal.h"
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
@@ -39,7 +40,7 @@ int rfs_errno(errcode_t e)
 
 const char *rfs_strerror(errcode_t e)
 {
-	return error_message(e);
+	return rfs_ext2_msg(e);
 }
 
 int rfs_fail(struct rfs *r, int err, const char *fmt, ...)

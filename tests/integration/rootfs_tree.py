@@ -24,6 +24,7 @@ def xattrs(p):
     return ",".join(out)
 
 def main():
+    sys.setrecursionlimit(20000)	# os.walk recurses per level: layers go 2000 deep
     args = sys.argv[1:]
     root = args.pop(0)
     skip, dir_mtime, any_mtime = set(), True, True

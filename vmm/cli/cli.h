@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "images/rootfs/diff.h"
 #include "vmm/base/error.h"	/* EXIT_VMM_ERROR */
 #include "vmm/engine/paths.h"
 
@@ -64,6 +65,10 @@ int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const 
 
 int cmd_boot(struct cli *cli, int argc, char **argv);
 int cmd_cp(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+/* One change as docker diff prints it ("C /etc"), control characters escaped; arg: a FILE (NULL: stdout). */
+int cli_print_change(void *arg, enum rootfs_change kind, const char *path);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_inspect(struct cli *cli, int argc, char **argv);

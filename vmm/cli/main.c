@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
 	{ "events", cmd_events, "Print container events as they happen" },
 	{ "cp", cmd_cp, "Copy files between a container and the host" },
 	{ "top", cmd_top, "Show a container's processes" },
+	{ "diff", cmd_diff, "List the changes to a container's filesystem" },
+	{ "export", cmd_export, "Write a container's filesystem as a tar archive" },
 	{ "snapshot", cmd_snapshot, "List or remove the saved VMs behind warm starts" },
 	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },

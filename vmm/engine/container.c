@@ -499,6 +499,25 @@ int container_lock(struct container *c)
 	return 0;
 }
 
+int container_lock_shared(const struct container *c, int *fd)
+{
+	char path[4096];
+	int lfd;
+
+	container_path(c, LOCK_FILE, path, sizeof(path));
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		return -errno;
+	if (flock(lfd, LOCK_SH | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(lfd);
+		return err;
+	}
+	*fd = lfd;
+	return 0;
+}
+
 bool container_is_running(const struct container *c)
 {
 	char path[4096];

@@ -95,6 +95,12 @@ void container_list_free(struct container **list, size_t n);
 
 /* Take the run lock (the caller becomes the vmm process running it). -EBUSY when running. */
 int container_lock(struct container *c);
+/*
+ * Keep it from starting while its disk is read (vmm diff, export): the run lock, shared,
+ * in *fd (close it to let go). -EBUSY while a vmm process runs it. Others still see it
+ * stopped.
+ */
+int container_lock_shared(const struct container *c, int *fd);
 /* Is a vmm process holding the run lock right now? */
 bool container_is_running(const struct container *c);
 /* The state to show: a "running" state without a live vmm becomes exited (137). */
