@@ -228,3 +228,36 @@ void layer_writer_abort(struct layer_writer *lw)
 	free(lw->buf);
 	free(lw);
 }
+
+int layer_store_tar(struct store *s, int fd, struct draft_layer *out, struct error *e)
+{
+	struct blob_writer *w;
+	char *buf = malloc(COPY_BUF);
+	int ret = buf ? store_blob_begin(s, 0, &w, e) : err_set(e, -ENOMEM, "out of memory");
+
+	memset(out, 0, sizeof(*out));
+	while (!ret) {
+		ssize_t n = read(fd, buf, COPY_BUF);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ret = err_sys(e, -errno, "reading a layer");
+		if (n <= 0)
+			break;
+		if ((ret = store_blob_write(w, buf, (size_t)n)))
+			err_sys(e, ret, "writing a layer into the store");
+		out->size += (uint64_t)n;
+	}
+	free(buf);
+	if (!ret && (ret = store_blob_digest(w, out->digest)))
+		err_sys(e, ret, "finishing a layer");
+	if (ret) {
+		if (ret != -ENOMEM)
+			store_blob_abort(w);
+		return ret;
+	}
+	memcpy(out->diff_id, out->digest, DIGEST_BUF);
+	out->media_type = MT_OCI_LAYER;
+	return store_blob_commit(w, NULL, NULL, e);
+}

@@ -38,4 +38,7 @@ unsigned long layer_writer_count(const struct layer_writer *w);
 int layer_writer_commit(struct layer_writer *w, struct draft_layer *out, struct error *e);
 void layer_writer_abort(struct layer_writer *w);
 
+/* An uncompressed tar layer made elsewhere (a filesystem diff), read from fd to its end, into the store. */
+int layer_store_tar(struct store *s, int fd, struct draft_layer *out, struct error *e);
+
 #endif

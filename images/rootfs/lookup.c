@@ -1,44 +1,14 @@
-/* Read-only lookups in a raw ext4 root disk with libext2fs. */
+/* Lookups in a root disk opened read-only (diff.h's rootfs_image). */
 #include <errno.h>
 #include <ext2fs/ext2fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "images/rootfs/image-internal.h"
 #include "images/rootfs/lookup.h"
-#include "images/rootfs/rootfs-internal.h"
-#include "vmm/base/error.h"
 
-struct rootfs_lookup {
-	ext2_filsys fs;
-};
-
-int rootfs_lookup_open(const char *path, struct rootfs_lookup **out, struct error *e)
-{
-	struct rootfs_lookup *ri = calloc(1, sizeof(*ri));
-	errcode_t err;
-
-	if (!ri)
-		return err_set(e, -ENOMEM, "out of memory");
-	err = ext2fs_open(path, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &ri->fs);
-	if (err) {
-		free(ri);
-		return err_set(e, rfs_errno(err), "%s: cannot open the root disk: %s", path,
-			       rfs_strerror(err));
-	}
-	*out = ri;
-	return 0;
-}
-
-void rootfs_lookup_close(struct rootfs_lookup *ri)
-{
-	if (!ri)
-		return;
-	ext2fs_close_free(&ri->fs);
-	free(ri);
-}
-
-static int resolve(struct rootfs_lookup *ri, const char *path, ext2_ino_t *ino,
+static int resolve(struct rootfs_image *ri, const char *path, ext2_ino_t *ino,
 		   struct ext2_inode *in)
 {
 	errcode_t err;
@@ -51,13 +21,13 @@ static int resolve(struct rootfs_lookup *ri, const char *path, ext2_ino_t *ino,
 		err = ext2fs_namei_follow(ri->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, ino);
 		if (err)
 			return err == EXT2_ET_FILE_NOT_FOUND || err == EXT2_ET_NO_DIRECTORY ? -ENOENT
-											    : rfs_errno(err);
+											    : rfs_ext2_errno(err);
 	}
 	err = ext2fs_read_inode(ri->fs, *ino, in);
-	return err ? rfs_errno(err) : 0;
+	return err ? rfs_ext2_errno(err) : 0;
 }
 
-int rootfs_lookup_stat(struct rootfs_lookup *ri, const char *path, struct rootfs_stat *st)
+int rootfs_image_stat(struct rootfs_image *ri, const char *path, struct rootfs_stat *st)
 {
 	struct ext2_inode in;
 	ext2_ino_t ino;
@@ -72,7 +42,7 @@ int rootfs_lookup_stat(struct rootfs_lookup *ri, const char *path, struct rootfs
 	return 0;
 }
 
-int rootfs_lookup_read(struct rootfs_lookup *ri, const char *path, size_t max, char **data,
+int rootfs_image_read(struct rootfs_image *ri, const char *path, size_t max, char **data,
 		      size_t *len)
 {
 	struct ext2_inode in;

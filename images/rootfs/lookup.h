@@ -1,9 +1,8 @@
 /*
- * Questions about a finished root disk (a raw ext4 image rootfs_build made),
- * answered with libext2fs, read-only and without mounting: does a path exist
- * and what is it, and small files' contents (/etc/passwd for a build's
- * --chown NAME). Paths resolve inside the image: symlinks, absolute ones
- * included, never leave it.
+ * Questions about a root disk opened with rootfs_image_open (diff.h): does a
+ * path exist and what is it, and small files' contents (/etc/passwd for a
+ * build's --chown NAME). Paths resolve inside the image: symlinks, absolute
+ * ones included, never leave it.
  */
 #ifndef VMM_IMAGES_ROOTFS_LOOKUP_H
 #define VMM_IMAGES_ROOTFS_LOOKUP_H
@@ -12,8 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct error;
-struct rootfs_lookup;
+#include "images/rootfs/diff.h"
 
 struct rootfs_stat {
 	mode_t mode;		/* S_IFMT | permissions */
@@ -21,12 +19,10 @@ struct rootfs_stat {
 	uint64_t size;
 };
 
-int rootfs_lookup_open(const char *path, struct rootfs_lookup **out, struct error *e);
-void rootfs_lookup_close(struct rootfs_lookup *ri);
 /* path is absolute in the image; the last component's symlink is followed. 0, -ENOENT, -errno. */
-int rootfs_lookup_stat(struct rootfs_lookup *ri, const char *path, struct rootfs_stat *st);
+int rootfs_image_stat(struct rootfs_image *img, const char *path, struct rootfs_stat *st);
 /* A regular file of at most max bytes, NUL-terminated (malloc'd). 0, -ENOENT, -EFBIG, -errno. */
-int rootfs_lookup_read(struct rootfs_lookup *ri, const char *path, size_t max, char **data,
+int rootfs_image_read(struct rootfs_image *img, const char *path, size_t max, char **data,
 		      size_t *len);
 
 #endif

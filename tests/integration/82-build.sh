@@ -303,4 +303,14 @@ if have_kvm; then
 	expect_match "RUN in a micro-VM (the seed's example)" "hello world" "$out"
 else
 	skip "RUN in a micro-VM" "/dev/kvm not accessible on this host"
+	# the failure path still runs: the step's container is made, cannot start, and goes
+	disks=$(ls "$VMM_ROOT/disks" | sort | tr '\n' ' ')
+	out=$(printf 'FROM busybox\nENV A=1\nRUN echo "hello world"\n' | "$VMM" build -t vmm/run - 2>&1); rc=$?
+	expect_match "RUN without /dev/kvm: the build stops, saying why" \
+		"/dev/kvm.*The command '/bin/sh -c echo \"hello world\"' returned a non-zero code: 125" \
+		"$(printf '%s' "$out" | tr '\n' ' ')"
+	expect_eq "... with the step's exit status" "125" "$rc"
+	expect_eq "... and leaves no container behind" "" "$("$VMM" ps -a -q)"
+	expect_eq "... nor an image" "$after" "$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')"
+	expect_eq "... nor a disk" "$disks" "$(ls "$VMM_ROOT/disks" | sort | tr '\n' ' ')"
 fi

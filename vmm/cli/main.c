@@ -34,6 +34,7 @@ static const struct cli_command commands[] = {
 	{ "port", cmd_port, "List a container's published ports" },
 	{ "boot", cmd_boot, "Boot a kernel directly (low level: tests, guest debugging)" },
 
+	{ "commit", cmd_commit, "Make an image of a container's changes" },
 	{ "build", cmd_build, "Build an image from a Dockerfile (each RUN in a micro-VM)" },
 	{ "check", cmd_check, "Check what this host offers for running vmm" },
 	{ "history", cmd_history, "Show the history of an image" },

@@ -37,7 +37,7 @@ struct copy {
 	struct stage *sg;
 	const struct df_instr *in;
 	struct layer_writer *lw;
-	struct rootfs_lookup *fs;	/* the stage's filesystem, for the destination */
+	struct rootfs_image *fs;	/* the stage's filesystem, for the destination */
 	bool chown;
 	uint32_t uid, gid;
 	bool chmod;
@@ -79,10 +79,10 @@ static int dest_stat(struct copy *c, const char *dest, struct rootfs_stat *st)
 	if (!c->fs) {
 		if ((ret = build_stage_disk(c->b, c->sg)))
 			return ret;
-		if ((ret = rootfs_lookup_open(c->sg->disk, &c->fs, c->b->e)))
+		if ((ret = rootfs_image_open(c->sg->disk, NULL, &c->fs, c->b->e)))
 			return ret;
 	}
-	return rootfs_lookup_stat(c->fs, dest, st);
+	return rootfs_image_stat(c->fs, dest, st);
 }
 
 static const char *link_seen(struct copy *c, const struct stat *st, const char *path)
@@ -411,7 +411,7 @@ static int id_lookup(struct copy *c, const char *file, const char *name, uint32_
 	}
 	if ((ret = dest_stat(c, "/", &(struct rootfs_stat){ 0 })))
 		return ret;
-	ret = rootfs_lookup_read(c->fs, file, PASSWD_MAX, &data, &len);
+	ret = rootfs_image_read(c->fs, file, PASSWD_MAX, &data, &len);
 	for (line = ret ? NULL : strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[4] = { 0 };
 		char *p = line;
@@ -566,7 +566,7 @@ int build_copy(struct builder *b, struct stage *sg, const struct df_instr *in,
 		c.lw = NULL;
 	}
 	layer_writer_abort(c.lw);
-	rootfs_lookup_close(c.fs);
+	rootfs_image_close(c.fs);
 	for (size_t i = 0; i < c.nlinks; i++)
 		free(c.links[i].path);
 	free(c.links);
@@ -595,7 +595,7 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 	snprintf(path, sizeof(path), "%s", json_object_get_string(w));
 	ret = dest_stat(&c, path, &rs);
 	if (ret != -ENOENT) {
-		rootfs_lookup_close(c.fs);
+		rootfs_image_close(c.fs);
 		return ret == -ENOTDIR ? err_set(b->e, ret, "WORKDIR %s: a file is in the way", path) : ret;
 	}
 	if (json_object_object_get_ex(image_draft_config(&sg->st.d), "User", &u) &&
@@ -609,7 +609,7 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 		c.chown = true;
 		free(user);
 		if (ret) {
-			rootfs_lookup_close(c.fs);
+			rootfs_image_close(c.fs);
 			return err_wrap(b->e, ret, "WORKDIR %s: its owner", path);
 		}
 	}
@@ -622,7 +622,7 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 		*made = !ret;
 	}
 	layer_writer_abort(c.lw);
-	rootfs_lookup_close(c.fs);
+	rootfs_image_close(c.fs);
 	strv_free(c.made);
 	return ret;
 }

@@ -28,8 +28,14 @@ int build_stage_image(struct builder *b, struct stage *sg, char manifest[DIGEST_
 		return err_set(b->e, -ENOMEM, "out of memory");
 	if ((ret = image_draft_commit(&sg->st.d, b->s, NULL, &made, b->e)))
 		return ret;
-	if (!present && strv_push(&b->intermediates, made.manifest_digest))
-		return err_set(b->e, -ENOMEM, "out of memory");
+	/* made for this build: the image and its disk (whoever builds it) go at the end */
+	if (!present) {
+		char disk[PATH_MAX];
+
+		snprintf(disk, sizeof(disk), "%s/disks/%s.img", b->p->root, digest_hex(config));
+		if (strv_push(&b->intermediates, made.manifest_digest) || strv_push(&b->disks, disk))
+			return err_set(b->e, -ENOMEM, "out of memory");
+	}
 	memcpy(manifest, made.manifest_digest, DIGEST_BUF);
 	return 0;
 }
@@ -52,7 +58,6 @@ int build_stage_disk(struct builder *b, struct stage *sg)
 {
 	char manifest[DIGEST_BUF], config[DIGEST_BUF], key[DIGEST_BUF], path[PATH_MAX];
 	struct image *img = NULL;
-	bool built;
 	int ret;
 
 	/* the state's filesystem is its layers: config changes since do not matter */
@@ -63,12 +68,8 @@ int build_stage_disk(struct builder *b, struct stage *sg)
 	ret = build_stage_image(b, sg, manifest, config);
 	if (!ret)
 		ret = image_open_digest(b->s, manifest, &img, b->e);
-	if (!ret && !(ret = image_disk_path(img, path, sizeof(path)))) {
-		built = access(path, F_OK) != 0;
+	if (!ret)
 		ret = engine_image_disk(img, path, sizeof(path), b->e);
-		if (!ret && built && strv_push(&b->disks, path))
-			ret = err_set(b->e, -ENOMEM, "out of memory");
-	}
 	image_close(img);
 	if (ret)
 		return ret;

@@ -1,15 +1,163 @@
-/* RUN: lands with the ext4 layer diff (images/rootfs/diff.h). */
+/*
+ * RUN: the step's command in a micro-VM. The stage's state is an image; a
+ * container of it (an overlay disk on its root disk) runs the command with the
+ * stage's environment, working folder and user, the build's ARGs in its
+ * environment. Its layer is the difference between the container's disk and
+ * the image's, computed from the two ext4 filesystems. The container is
+ * removed in every case, Ctrl-C included.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "images/oci/layer-writer.h"
 #include "vmm/base/error.h"
+#include "vmm/base/log.h"
 #include "vmm/engine/build-internal.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/create.h"
+#include "vmm/engine/export.h"
+#include "vmm/engine/lifecycle.h"
+
+static const char *config_string(struct stage *sg, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(image_draft_config(&sg->st.d), key, &v) ||
+	    !json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The container's VM runs in a child (attached: its output is ours); Ctrl-C ends it. */
+static int run_child(struct builder *b, struct container *ct, int *status)
+{
+	struct start_opts so = { .attach = true };
+	sigset_t set, old;
+	int sfd, pfd, ret = 0, ws;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid = fork();
+	if (pid < 0) {
+		ret = err_sys(b->e, -errno, "RUN: fork");
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return ret;
+	}
+	if (pid == 0) {
+		struct error e = { 0 };
+		int st = 125;
+
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (!b->out) {	/* quiet: the step's output is not shown */
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		if (engine_start(b->p, ct, &so, &st, &e))
+			fprintf(stderr, "vmm: error: %s\n", e.msg);
+		_exit(st);
+	}
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = pfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+
+		if (pfd < 0 || sfd < 0 || poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;	/* no way to watch: just wait */
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				ret = err_set(b->e, -EINTR, "interrupted (signal %u): the build stopped",
+					      si.ssi_signo);
+				kill(pid, SIGTERM);
+			}
+		}
+		if (p[0].revents & POLLIN)
+			break;
+	}
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (sfd >= 0)
+		close(sfd);
+	if (pfd >= 0)
+		close(pfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return ret;
+}
+
+/* The difference between the container's disk and its image's, as a layer blob. */
+static int diff_layer(struct builder *b, struct container *ct, struct draft_layer *layer)
+{
+	int fd = open(b->tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), ret;
+
+	if (fd < 0)
+		return err_sys(b->e, -errno, "RUN: a scratch file in %s", b->tmp);
+	ret = engine_diff_tar(b->p, ct->cfg.id, fd, b->e);
+	if (!ret && lseek(fd, 0, SEEK_SET) < 0)
+		ret = err_sys(b->e, -errno, "RUN: the layer");
+	if (!ret)
+		ret = layer_store_tar(b->s, fd, layer, b->e);
+	close(fd);
+	return ret;
+}
 
 int build_run(struct builder *b, struct stage *sg, const struct df_instr *in, char **argv,
 	      const char *shown, struct draft_layer *layer)
 {
-	(void)sg;
-	(void)argv;
-	(void)shown;
-	(void)layer;
-	return err_set(b->e, -ENOTSUP, "line %u: RUN is not wired yet", in->line);
+	struct create_config cc = { .entrypoint = "", .cmd = argv, .env = sg->st.args };
+	struct net_config net = { 0 };
+	struct container *ct = NULL;
+	char manifest[DIGEST_BUF], config[DIGEST_BUF], id[16];
+	struct error rm = { 0 };
+	int ret, status = 0;
+
+	ret = netcfg_parse_mode(b->o->network && strcmp(b->o->network, "default") ? b->o->network : "slirp",
+				&net, b->e);
+	if (ret)
+		return err_wrap(b->e, ret, "--network");
+	if ((ret = build_stage_image(b, sg, manifest, config)))
+		return ret;
+	cc.image = config;
+	cc.net = &net;
+	cc.workdir = config_string(sg, "WorkingDir");
+	cc.user = config_string(sg, "User");
+	ret = engine_create(b->p, &cc, &ct, b->e);
+	netcfg_free(&net);
+	if (ret)
+		return err_wrap(b->e, ret, "line %u: RUN", in->line);
+	snprintf(id, sizeof(id), "%.12s", ct->cfg.id);
+	build_say(b, " ---> Running in %s\n", id);
+	ret = run_child(b, ct, &status);
+	if (!ret && status) {
+		*b->run_status = status;
+		ret = err_set(b->e, -ECHILD, "The command '%s' returned a non-zero code: %d", shown,
+			      status);
+	}
+	if (!ret)
+		ret = diff_layer(b, ct, layer);
+	if (engine_remove(b->p, ct->cfg.id, true, true, &rm))
+		pr_warn("build: removing the intermediate container %s: %s", id, rm.msg);
+	else
+		build_say(b, "Removing intermediate container %s\n", id);
+	container_free(ct);
+	return ret;
 }

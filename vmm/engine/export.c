@@ -92,3 +92,14 @@ int engine_export(const struct paths *p, const char *ref, int fd, struct error *
 	release(&o);
 	return ret;
 }
+
+int engine_diff_tar(const struct paths *p, const char *ref, int fd, struct error *e)
+{
+	struct opened o;
+	int ret = open_container(p, ref, true, &o, e);
+
+	if (!ret && (ret = rootfs_diff(o.parent, o.child, fd, NULL, NULL, NULL, e)))
+		err_wrap(e, ret, "container %s", ref);
+	release(&o);
+	return ret;
+}

@@ -18,4 +18,7 @@ int engine_diff(const struct paths *p, const char *ref, rootfs_change_fn fn, voi
 /* docker export: the container's whole filesystem as a tar written to fd. */
 int engine_export(const struct paths *p, const char *ref, int fd, struct error *e);
 
+/* The layer of what changed in container ref against its image: an uncompressed tar to fd. */
+int engine_diff_tar(const struct paths *p, const char *ref, int fd, struct error *e);
+
 #endif
