@@ -98,6 +98,13 @@ int layer_writer_add(struct layer_writer *lw, struct archive_entry *ent, int fd,
 	return 0;
 }
 
+int layer_writer_data(struct layer_writer *lw, const void *buf, size_t len, struct error *e)
+{
+	if (archive_write_data(lw->a, buf, len) != (la_ssize_t)len)
+		return archive_fail(lw, "writing a layer", e);
+	return 0;
+}
+
 unsigned long layer_writer_count(const struct layer_writer *lw)
 {
 	return lw->count;

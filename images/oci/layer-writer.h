@@ -24,6 +24,8 @@ int layer_writer_new(struct store *s, struct layer_writer **out, struct error *e
  * The name is used as it is: callers give clean relative paths.
  */
 int layer_writer_add(struct layer_writer *w, struct archive_entry *ent, int fd, struct error *e);
+/* More data of the entry added last (layer_writer_add with fd -1). */
+int layer_writer_data(struct layer_writer *w, const void *buf, size_t len, struct error *e);
 /*
  * Copy every member of an archive read from fd (tar in any format libarchive
  * reads, compressed with gzip, bzip2, xz or zstd, or not) under prefix (a clean

@@ -201,6 +201,26 @@ EOF
 same_as_buildah stages "$S"
 same_as_buildah target "$S" --target second
 
+# --- COPY --from: an earlier stage's files, or an image's ---
+F="$T/from"
+mkdir -p "$F"
+echo one >"$F/one"
+cat >"$F/Dockerfile" <<'EOF'
+FROM busybox AS tools
+COPY one /stage-one
+WORKDIR /made/here
+FROM scratch
+COPY --from=tools /bin/sh /bin/busybox-sh
+COPY --from=tools /bin/sh /bin/cat /two/
+COPY --from=tools /etc/ /etc-copy/
+COPY --from=tools /made /made-copy
+COPY --from=tools /stage-one /
+COPY --from=busybox /bin/ls /ls
+COPY --from=0 --chown=1:2 /etc/passwd /passwd
+COPY --from=tools /etc/pass* /globbed/
+EOF
+same_as_buildah from "$F"
+
 # --- ONBUILD: a child build runs its parent's triggers ---
 O="$T/onbuild"
 mkdir -p "$O/parent" "$O/child"

@@ -26,35 +26,19 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/build-fetch.h"
-#include "vmm/engine/build-internal.h"
+#include "vmm/engine/build-copy.h"
 
 #define CONTEXT_DEPTH_MAX	256
 #define CONTEXT_FILES_MAX	(1u << 20)
 #define PASSWD_MAX		(4u << 20)
 
-struct copy {
-	struct builder *b;
-	struct stage *sg;
-	const struct df_instr *in;
-	struct layer_writer *lw;
-	struct rootfs_image *fs;	/* the stage's filesystem, for the destination */
-	bool chown;
-	uint32_t uid, gid;
-	bool chmod;
-	mode_t mode;
-	unsigned long files;
-	struct link { dev_t dev; ino_t ino; char *path; } *links;	/* hard links seen */
-	size_t nlinks;
-	char **made;		/* folders this layer makes */
-};
 
 static bool has_glob(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static int copy_err(struct copy *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int copy_err(struct copy *c, int code, const char *fmt, ...)
+int copy_err(struct copy *c, int code, const char *fmt, ...)
 {
 	char what[PATH_MAX + 64];
 	va_list ap;
@@ -155,7 +139,7 @@ static int put(struct copy *c, const char *dest, const struct stat *st, int dirf
  * it: 0755, owned by root or --chown (as docker and buildah make them), dated
  * like the step before (the same step makes the same layer: the cache).
  */
-static int put_dir(struct copy *c, const char *dest)
+int copy_put_dir(struct copy *c, const char *dest)
 {
 	struct stat st = { .st_mode = S_IFDIR | 0755 };
 	char path[PATH_MAX];
@@ -187,7 +171,7 @@ static int put_dir(struct copy *c, const char *dest)
 }
 
 /* The folders above path that the stage lacks. */
-static int put_parents(struct copy *c, const char *path)
+int copy_put_parents(struct copy *c, const char *path)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -197,7 +181,7 @@ static int put_parents(struct copy *c, const char *path)
 	if (!slash || slash == parent)
 		return 0;
 	*slash = '\0';
-	return put_dir(c, parent);
+	return copy_put_dir(c, parent);
 }
 
 static int join(char *out, const char *dir, const char *name)
@@ -300,11 +284,11 @@ static int put_source(struct copy *c, const char *rel, const char *dest, bool in
 				*rel ? rel : ".");
 	}
 	if (S_ISDIR(st.st_mode)) {
-		ret = put_dir(c, dest);
+		ret = copy_put_dir(c, dest);
 		return ret ? ret : put_tree(c, fd, rel, dest, 0);
 	}
 	if (c->in->kind == DF_ADD && S_ISREG(st.st_mode) && is_archive(fd)) {
-		ret = put_dir(c, dest);
+		ret = copy_put_dir(c, dest);
 		if (!ret)
 			ret = layer_writer_add_archive(c->lw, fd, dest + 1, rel, c->b->e);
 		close(fd);
@@ -317,7 +301,7 @@ static int put_source(struct copy *c, const char *rel, const char *dest, bool in
 	ret = path_clean(into ? target : dest, PATH_DOTDOT_CLAMP, clean + 1, sizeof(clean) - 1);
 	clean[0] = '/';
 	if (!ret)
-		ret = put_parents(c, clean);
+		ret = copy_put_parents(c, clean);
 	if (!ret)
 		ret = put(c, clean, &st, -1, NULL, fd);
 	close(fd);
@@ -489,6 +473,35 @@ static int dest_path(struct copy *c, const char *word, char *out, bool *dir)
 	return ret ? copy_err(c, ret, "destination too long: %s", word) : 0;
 }
 
+/* COPY --from: the sources expanded, then the other filesystem's files. */
+static int copy_from_stage(struct copy *c, const char *dest, bool dir)
+{
+	const struct df_instr *in = c->in;
+	unsigned nsrc = in->nargs - 1;
+	char **srcs = NULL, *from = NULL;
+	struct rootfs_stat rs;
+	int ret = build_expand(&c->sg->st, in, df_flag(in, "from"), &from, c->b->e);
+
+	for (unsigned i = 0; !ret && i < nsrc; i++) {
+		char *src = NULL;
+
+		if (!(ret = build_expand(&c->sg->st, in, in->args[i], &src, c->b->e)) && strv_push(&srcs, src))
+			ret = err_set(c->b->e, -ENOMEM, "out of memory");
+		free(src);
+	}
+	if (!ret && (nsrc > 1 || has_glob(srcs[0])) && !dir)
+		ret = copy_err(c, -EINVAL, "when using COPY with more than one source file, the destination "
+			       "must be a directory and end with a /");
+	/* one file to a path that is a folder in the image: into it */
+	if (!ret && !dir && dest_stat(c, dest, &rs) == 0 && S_ISDIR(rs.mode))
+		dir = true;
+	if (!ret)
+		ret = copy_from(c, from, srcs, dest, dir);
+	free(from);
+	strv_free(srcs);
+	return ret;
+}
+
 static int copy_all(struct copy *c)
 {
 	const struct df_instr *in = c->in;
@@ -500,6 +513,8 @@ static int copy_all(struct copy *c)
 
 	if ((ret = chown_chmod(c)) || (ret = dest_path(c, in->args[nsrc], dest, &dir)))
 		return ret;
+	if (df_flag(in, "from"))
+		return copy_from_stage(c, dest, dir);
 	for (unsigned i = 0; !ret && i < nsrc; i++) {
 		char *src = NULL;
 
@@ -540,8 +555,13 @@ static int copy_all(struct copy *c)
 		dir = !ret && S_ISDIR(rs.mode);
 		ret = 0;
 	}
-	for (size_t i = 0; !ret && srcs && srcs[i]; i++)
+	for (size_t i = 0; !ret && srcs && srcs[i]; i++) {
+		/* hard links are kept within one source, as docker and buildah keep them */
+		for (size_t j = 0; j < c->nlinks; j++)
+			free(c->links[j].path);
+		c->nlinks = 0;
 		ret = put_source(c, srcs[i], dest, dir);
+	}
 	strv_free(srcs);
 	return ret;
 }
@@ -552,9 +572,8 @@ int build_copy(struct builder *b, struct stage *sg, const struct df_instr *in,
 	struct copy c = { .b = b, .sg = sg, .in = in };
 	int ret;
 
-	if (df_flag(in, "from"))
-		return err_set(b->e, -ENOTSUP, "line %u: %s --from is not supported yet", in->line,
-			       df_kind_name(in->kind));
+	if (df_flag(in, "from") && in->kind == DF_ADD)
+		return err_set(b->e, -EINVAL, "line %u: ADD takes no --from (use COPY --from)", in->line);
 	if (in->nheredocs)
 		return err_set(b->e, -ENOTSUP, "line %u: %s with a here-document is not supported yet",
 			       in->line, df_kind_name(in->kind));
@@ -615,7 +634,7 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 	}
 	ret = layer_writer_new(b->s, &c.lw, b->e);
 	if (!ret)
-		ret = put_dir(&c, path);
+		ret = copy_put_dir(&c, path);
 	if (!ret) {
 		ret = layer_writer_commit(c.lw, layer, b->e);
 		c.lw = NULL;

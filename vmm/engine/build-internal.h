@@ -42,6 +42,10 @@ struct builder {
 
 void build_say(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct image;
+/* FROM IMAGE's image: the store's, pulled when missing (or always, with --pull). */
+int build_base_image(struct builder *b, const char *name, struct image **img);
+
 /* build-disk.c: the root disk of a stage's current state (committed untagged first). */
 int build_stage_disk(struct builder *b, struct stage *sg);
 /* The image a stage's state is, in the store (untagged unless it was there): its manifest. */

@@ -63,7 +63,7 @@ static struct stage *stage_named(struct builder *b, const char *name)
 }
 
 /* FROM IMAGE: the store's, pulled when missing (or always, with --pull). */
-static int base_image(struct builder *b, const char *name, struct image **img)
+int build_base_image(struct builder *b, const char *name, struct image **img)
 {
 	struct pull_opts po = { 0 };
 	struct pull_result pr;
@@ -152,7 +152,7 @@ static int from(struct builder *b, struct stage *sg, const struct df_instr *in)
 		memcpy(sg->id, prev->id, DIGEST_BUF);
 		if (!ret)
 			build_say(b, " ---> %.12s\n", short_id(sg->id));
-	} else if (!(ret = base_image(b, name, &img))) {
+	} else if (!(ret = build_base_image(b, name, &img))) {
 		ret = image_draft_init(&sg->st.d, img, b->e);
 		if (!ret)
 			build_say(b, " ---> %.12s\n", short_id(img->config_digest));
