@@ -82,6 +82,42 @@ static int parse_token(struct registry *r, const struct xfer *x, const char **to
 	return 0;
 }
 
+/*
+ * One "scope" parameter per scope the token should cover: the challenge's,
+ * the request's and the client's (r->scope), each a space-separated list, as
+ * docker asks for them (a push that mounts needs pull on the source too).
+ */
+static int add_scopes(struct registry *r, char *url, size_t len, const char *ch_scope,
+		      const char *scope)
+{
+	const char *lists[] = { ch_scope, scope, r->scope };
+	char seen[3 * AUTH_PARAM_MAX] = " ";
+	int ret;
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const char *p = lists[i];
+
+		while (p && *p) {
+			size_t n = strcspn(p, " ");
+			char one[AUTH_PARAM_MAX + 2];
+
+			if (n && n < AUTH_PARAM_MAX) {
+				snprintf(one, sizeof(one), " %.*s ", (int)n, p);
+				if (!strstr(seen, one) && strlen(seen) + n + 2 < sizeof(seen)) {
+					one[n + 1] = '\0';
+					if ((ret = add_param(r, url, len, "scope", one + 1)))
+						return ret;
+					strcat(seen, one + 1);
+					strcat(seen, " ");
+				}
+			}
+			p += n;
+			p += strspn(p, " ");
+		}
+	}
+	return 0;
+}
+
 static int bearer(struct registry *r, const struct auth_challenge *ch, const char *scope)
 {
 	char url[REGISTRY_URL_MAX], host[AUTH_HOST_MAX];
@@ -101,8 +137,7 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 		return -ENAMETOOLONG;
 	strcpy(url, ch->realm);
 	if ((ch->service[0] && (ret = add_param(r, url, sizeof(url), "service", ch->service))) ||
-	    ((ch->scope[0] || scope) &&
-	     (ret = add_param(r, url, sizeof(url), "scope", ch->scope[0] ? ch->scope : scope))))
+	    (ret = add_scopes(r, url, sizeof(url), ch->scope, scope)))
 		return ret;
 	if ((ret = registry_request(r, url, &x)))
 		goto out;
