@@ -259,8 +259,8 @@ static int find_image(struct pusher *p, struct descriptor *top)
 	if ((ret = image_resolve(p->s, p->label, digest, tag, sizeof(tag), p->e)))
 		return ret;
 	if (!tag[0])
-		return err_set(p->e, -EINVAL, "%s: is an image ID, and a push needs the name to push to (vmm tag %s "
-			       "HOST/NAME:TAG first)", p->label, p->label);
+		return err_set(p->e, -EINVAL, "%s: an image ID names no repository to push to (vmm tag %s "
+			       "HOST/NAME:TAG, then push that name)", p->label, p->label);
 	return store_index_find(p->s, digest, top, p->e);
 }
 

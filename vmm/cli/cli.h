@@ -92,6 +92,7 @@ int cmd_load(struct cli *cli, int argc, char **argv);
 int cmd_login(struct cli *cli, int argc, char **argv);
 int cmd_logout(struct cli *cli, int argc, char **argv);
 int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_push(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);
