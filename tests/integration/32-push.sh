@@ -137,6 +137,16 @@ refused "VMM_PUSH_CHUNK_SIZE too small" "VMM_PUSH_CHUNK_SIZE=1K" env VMM_PUSH_CH
 # from here on, nothing to mount from: the store no longer names that repository
 "$VMM" rmi "$R/chunked:1" >/dev/null
 
+# a tag that was never pushed: the mount fails, the registry opens an upload, the blob goes
+"$VMM" tag busybox "$R/never:1"
+"$VMM" tag busybox "$R/fallback:1"
+out=$("$VMM" push "$R/fallback:1" 2>&1)
+expect_match "a failed mount falls back to an upload" "^$(short_id busybox 0): Pushed$" "$out"
+expect_eq "... the registry was asked to mount from the tag's repository" "2" \
+	"$(grep -c '"POST /v2/fallback/blobs/uploads/?mount=[^ ]*&from=never HTTP/1.1" 202' "$T/reg.log")"
+expect_eq "... and has the image" "$(inspect busybox .Descriptor.digest)" "$(reg_raw "$R/fallback:1" | sha)"
+"$VMM" rmi "$R/never:1" "$R/fallback:1" >/dev/null
+
 if command -v script >/dev/null 2>&1; then
 	"$VMM" tag busybox "$R/tty:1"
 	out=$(script -qec "$VMM push $R/tty:1" /dev/null 2>&1 | tr '\r' '\n')
