@@ -6,6 +6,8 @@
 #include "images/oci/spec.h"
 #include "vmm/base/error.h"
 
+#define PUSH_SCOPE_MAX	1024	/* the mount sources' token scopes, in all */
+
 /* One manifest to push, as stored, with what it lists. */
 struct push_manifest {
 	char digest[DIGEST_BUF];
@@ -44,7 +46,8 @@ void push_plan_free(struct push_plan *plan);
 /*
  * Where the plan's blobs could be mounted from: repositories of domain other
  * than path that tags in the store name, whose images list them (the image's
- * own other tags first). At most PUSH_MOUNT_SOURCES_MAX repositories; *scope
+ * own other tags first). At most PUSH_MOUNT_SOURCES_MAX repositories (and
+ * PUSH_SCOPE_MAX bytes of scopes); *scope
  * gets the token scopes they need ("repository:R:pull ..."). Best effort:
  * unreadable images are skipped.
  */

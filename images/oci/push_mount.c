@@ -19,6 +19,7 @@ struct finder {
 	struct push_source *v;
 	size_t n;
 	char **repos;		/* distinct repositories in v */
+	size_t scope_len;	/* of the scopes they need */
 };
 
 static bool planned(const struct push_plan *plan, const char *digest)
@@ -47,10 +48,13 @@ static int add(struct finder *f, const char *digest, const char *repo)
 			return 0;	/* the first source found wins: the image's own tags come first */
 	for (size_t i = 0; f->repos && f->repos[i] && !known; i++)
 		known = !strcmp(f->repos[i], repo);
-	if (!known && strv_len(f->repos) >= PUSH_MOUNT_SOURCES_MAX)
-		return 0;
+	if (!known && (strv_len(f->repos) >= PUSH_MOUNT_SOURCES_MAX ||
+		       f->scope_len + strlen(repo) + sizeof(" repository::pull") > PUSH_SCOPE_MAX))
+		return 0;	/* the token's scope has room for so many */
 	if (!known && strv_push(&f->repos, repo))
 		return -ENOMEM;
+	if (!known)
+		f->scope_len += strlen(repo) + sizeof(" repository::pull");
 	if (!(v = realloc(f->v, (f->n + 1) * sizeof(*v))))
 		return -ENOMEM;
 	f->v = v;

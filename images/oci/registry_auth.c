@@ -83,37 +83,24 @@ static int parse_token(struct registry *r, const struct xfer *x, const char **to
 }
 
 /*
- * One "scope" parameter per scope the token should cover: the challenge's,
- * the request's and the client's (r->scope), each a space-separated list, as
- * docker asks for them (a push that mounts needs pull on the source too).
+ * One "scope" parameter per resource the token should cover: the
+ * challenge's, the request's and the client's (r->scope: a push's mount
+ * sources), merged, as docker asks for them.
  */
 static int add_scopes(struct registry *r, char *url, size_t len, const char *ch_scope,
 		      const char *scope)
 {
 	const char *lists[] = { ch_scope, scope, r->scope };
-	char seen[3 * AUTH_PARAM_MAX] = " ";
+	char all[REGISTRY_URL_MAX];
 	int ret;
 
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		const char *p = lists[i];
-
-		while (p && *p) {
-			size_t n = strcspn(p, " ");
-			char one[AUTH_PARAM_MAX + 2];
-
-			if (n && n < AUTH_PARAM_MAX) {
-				snprintf(one, sizeof(one), " %.*s ", (int)n, p);
-				if (!strstr(seen, one) && strlen(seen) + n + 2 < sizeof(seen)) {
-					one[n + 1] = '\0';
-					if ((ret = add_param(r, url, len, "scope", one + 1)))
-						return ret;
-					strcat(seen, one + 1);
-					strcat(seen, " ");
-				}
-			}
-			p += n;
-			p += strspn(p, " ");
-		}
+	if ((ret = auth_scopes_merge(lists, sizeof(lists) / sizeof(lists[0]), all, sizeof(all))))
+		return err_set(&r->err, ret, "%s: too many token scopes", r->label);
+	for (char *p = all, *sp; *p; p = sp ? sp + 1 : p + strlen(p)) {
+		if ((sp = strchr(p, ' ')))
+			*sp = '\0';
+		if ((ret = add_param(r, url, len, "scope", p)))
+			return ret;
 	}
 	return 0;
 }
