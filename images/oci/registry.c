@@ -506,9 +506,9 @@ int registry_request(struct registry *r, const char *path_or_url, struct xfer *x
 		if (on_origin)
 			r->scheme_settled = true;
 		if (!is_redirect(x->status)) {
+			/* an upload's next URL; one that is no http(s) URL is as good as none */
 			if (x->location[0] && resolve_location(url, x->location, sizeof(x->location)))
-				return err_set(&r->err, -EPROTO, "%s: %s: %s sent an unusable Location '%.100s'",
-					       r->label, x->what, r->domain, x->location);
+				x->location[0] = '\0';
 			return 0;
 		}
 		if (x->token_req) {

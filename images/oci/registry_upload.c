@@ -41,7 +41,7 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
 static int take_location(struct registry *r, struct xfer *x, struct registry_upload *up)
 {
 	if (!x->location[0])
-		return err_set(&r->err, -EPROTO, "%s: %s: %s answered HTTP %ld without a Location", r->label,
+		return err_set(&r->err, -EPROTO, "%s: %s: %s answered HTTP %ld without a usable Location", r->label,
 			       x->what, r->domain, x->status);
 	memcpy(up->url, x->location, sizeof(up->url));
 	return 0;
