@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -244,6 +245,101 @@ const struct auth_challenge *www_auth_pick(const struct auth_challenge *v, size_
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+#define SCOPES_MAX	16
+
+struct scope {
+	char res[AUTH_PARAM_MAX];	/* "repository:a/b" (or the whole scope when it has no actions) */
+	char actions[128];		/* "pull,push", or "" */
+};
+
+/* Add the actions of list (comma-separated) that s does not have yet. */
+static int add_actions(struct scope *s, const char *list, size_t len)
+{
+	while (len) {
+		size_t n = 0, have = strlen(s->actions);
+		const char *a = s->actions;
+		bool known = false;
+
+		while (n < len && list[n] != ',')
+			n++;
+		for (; *a && !known; a += strcspn(a, ","), a += *a == ',')
+			known = strcspn(a, ",") == n && !strncmp(a, list, n);
+		if (n && !known) {
+			if (have + n + 2 > sizeof(s->actions))
+				return -ENOSPC;
+			if (have)
+				s->actions[have++] = ',';
+			memcpy(s->actions + have, list, n);
+			s->actions[have + n] = '\0';
+		}
+		list += n;
+		len -= n;
+		if (len) {	/* the comma */
+			list++;
+			len--;
+		}
+	}
+	return 0;
+}
+
+/* One scope "type:name:actions" into v (merged with its resource's entry). */
+static int merge_one(struct scope *v, size_t *n, const char *tok, size_t len)
+{
+	const char *colon = memchr(tok, ':', len), *last = NULL;
+	size_t rl = len;
+	struct scope *s = NULL;
+
+	for (const char *c = tok; c < tok + len; c++)
+		if (*c == ':')
+			last = c;
+	if (colon && last != colon)	/* a name, then actions after the last colon */
+		rl = (size_t)(last - tok);
+	if (rl >= sizeof(v->res))
+		return -ENOSPC;
+	for (size_t i = 0; i < *n && !s; i++)
+		if (strlen(v[i].res) == rl && !strncmp(v[i].res, tok, rl))
+			s = &v[i];
+	if (!s) {
+		if (*n == SCOPES_MAX)
+			return -ENOSPC;
+		s = &v[(*n)++];
+		memcpy(s->res, tok, rl);
+		s->res[rl] = '\0';
+		s->actions[0] = '\0';
+	}
+	return rl < len ? add_actions(s, tok + rl + 1, len - rl - 1) : 0;
+}
+
+int auth_scopes_merge(const char *const *lists, size_t n_lists, char *out, size_t len)
+{
+	struct scope v[SCOPES_MAX];
+	size_t n = 0, at = 0;
+	int ret;
+
+	for (size_t i = 0; i < n_lists; i++) {
+		for (const char *p = lists[i]; p && *p;) {
+			size_t tl = strcspn(p, " ");
+
+			if (tl && (ret = merge_one(v, &n, p, tl)))
+				return ret;
+			p += tl;
+			p += strspn(p, " ");
+		}
+	}
+	if (!len)
+		return -ENOSPC;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + at, len - at, "%s%s%s%s", i ? " " : "", v[i].res, v[i].actions[0] ? ":" : "",
+				 v[i].actions);
+
+		if (w < 0 || (size_t)w >= len - at)
+			return -ENOSPC;
+		at += (size_t)w;
+	}
+	return 0;
+}
 
 int base64_encode(const void *data, size_t len, char *out, size_t outlen)
 {

@@ -43,6 +43,16 @@ int www_auth_parse(const char *s, size_t len, struct auth_challenge *out, size_t
 /* The challenge to answer: Bearer before Basic; NULL when none is usable. */
 const struct auth_challenge *www_auth_pick(const struct auth_challenge *v, size_t n);
 
+/*
+ * Merge space-separated token scope lists (a challenge's, a request's, a
+ * push's mount sources) into one: each resource ("repository:a/b") once,
+ * with the union of its actions, in the order first seen:
+ * "repository:a:pull" + "repository:a:pull,push repository:b:pull" gives
+ * "repository:a:pull,push repository:b:pull". NULL lists are skipped.
+ * 0, or -ENOSPC when the result (or a part) does not fit.
+ */
+int auth_scopes_merge(const char *const *lists, size_t n, char *out, size_t len);
+
 /* Standard base64 with padding. Returns the length written (NUL-terminated), or -ENOSPC. */
 int base64_encode(const void *data, size_t len, char *out, size_t outlen);
 /* Decode (padding optional, no whitespace). Returns the length, -EINVAL or -ENOSPC. */

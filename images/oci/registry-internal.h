@@ -6,8 +6,6 @@
 
 #include "images/oci/registry.h"
 
-#define REGISTRY_URL_MAX	4096
-
 struct registry {
 	CURL *curl;
 	char domain[AUTH_HOST_MAX];	/* as references spell it: "docker.io", "host:5000" */
@@ -19,6 +17,7 @@ struct registry {
 	bool login;
 	bool scheme_settled;		/* the registry answered: no more https -> http fallback */
 	unsigned stall_timeout;
+	const char *scope;		/* extra token scopes for every request (a push's), or NULL */
 	char *auth_header;		/* "Authorization: ..." for the registry's origin, or NULL */
 	enum auth_scheme auth_kind;	/* what auth_header holds */
 	char errbuf[CURL_ERROR_SIZE];
@@ -28,6 +27,10 @@ struct registry {
 /* One request and its response. */
 struct xfer {
 	/* in */
+	const char *method;		/* "HEAD", "POST", "PATCH", "PUT", "DELETE"; NULL: GET */
+	const struct registry_body *body;	/* what POST, PATCH and PUT send; NULL: nothing */
+	const char *req_type;		/* the body's Content-Type, or NULL */
+	char req_range[48];		/* "Content-Range: ..." for a chunk, or "" */
 	const char *accept;		/* "Accept: ..." header or NULL */
 	const char *what;		/* "manifest latest", "blob sha256:..." for messages */
 	const char *host;		/* the server, when not the registry (token realm) */
@@ -48,14 +51,25 @@ struct xfer {
 	size_t err_len;
 	int sink_err;			/* -EFBIG (or -ENOMEM): why the transfer was cut */
 	int cb_err;			/* the sink's error (it keeps its own account of it) */
+	uint64_t sent;			/* body bytes handed to libcurl in this exchange */
+	char location[REGISTRY_URL_MAX];	/* Location, resolved against the request's URL, or "" */
+	char range[48];			/* Range (an upload's progress: "0-1023"), or "" */
+	uint64_t length;		/* Content-Length of a 2xx answer (HEAD), when has_length */
+	bool has_length;
 };
 
 /*
- * GET path (on the registry) or an absolute URL, following redirects as
- * registry.h says. 0 with x->status set, or -errno (r->err says why) when
+ * x->method (GET when NULL) path (on the registry) or an absolute URL,
+ * following redirects as registry.h says for GET and HEAD (a redirected
+ * upload is refused). 0 with x->status set, or -errno (r->err says why) when
  * no usable answer came.
  */
 int registry_request(struct registry *r, const char *path_or_url, struct xfer *x);
+/*
+ * registry_request with authentication: on a 401, answer the challenge once
+ * (a token for scope, plus r->scope) and send the request again.
+ */
+int registry_call(struct registry *r, const char *path_or_url, const char *scope, struct xfer *x);
 /* Log a status the caller cannot go on with; returns its -errno. */
 int registry_report_status(struct registry *r, struct xfer *x);
 /* Answer a challenge: set r->auth_header (Basic, or a Bearer token fetched for scope). */

@@ -88,12 +88,60 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		uint64_t cl;
 
 		sanitize(v, MIN(vl, sizeof(num) - 1), num, sizeof(num));
-		if (parse_uint(num, 0, UINT64_MAX, &cl) == 0 && cl > x->max) {
-			x->sink_err = -EFBIG;
-			return 0;	/* refuse before anything arrives */
+		if (parse_uint(num, 0, UINT64_MAX, &cl) == 0) {
+			x->length = cl;
+			x->has_length = true;
+			if (cl > x->max) {
+				x->sink_err = -EFBIG;
+				return 0;	/* refuse before anything arrives */
+			}
 		}
+	} else if (nl == 8 && !strncasecmp(p, "Location", 8)) {
+		/* kept raw here; registry_request resolves it against the request's URL */
+		if (vl < sizeof(x->location)) {
+			memcpy(x->location, v, vl);
+			x->location[vl] = '\0';
+		} else {
+			x->location[0] = '\0';
+		}
+	} else if (nl == 5 && !strncasecmp(p, "Range", 5)) {
+		sanitize(v, MIN(vl, sizeof(x->range) - 1), x->range, sizeof(x->range));
 	}
 	return len;
+}
+
+/* Upload bytes for libcurl: from the body's data or its source, at the body's offset + sent. */
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	const struct registry_body *b = x->body;
+	size_t want = MIN(size * nmemb, b->len - x->sent);
+	ssize_t n;
+
+	if (!want)
+		return 0;
+	if (!b->read) {
+		memcpy(buf, (const char *)b->data + b->off + x->sent, want);
+		n = (ssize_t)want;
+	} else if ((n = b->read(b->arg, buf, want, b->off + x->sent)) <= 0) {
+		x->cb_err = n < 0 ? (int)n : -EIO;
+		return CURL_READFUNC_ABORT;
+	} else if ((size_t)n > want) {
+		n = (ssize_t)want;
+	}
+	x->sent += (uint64_t)n;
+	return (size_t)n;
+}
+
+/* libcurl sends a body again (a reused connection that was gone): start where it says. */
+static int on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->body->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)off;
+	return CURL_SEEKFUNC_OK;
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
@@ -171,6 +219,34 @@ bool registry_same_origin(const char *a, const char *b)
 	       !strcmp(oa, ob);
 }
 
+/* The method, and the body of POST, PATCH and PUT (Content-Length: 0 when there is none). */
+static void set_method(CURL *c, struct xfer *x)
+{
+	static const struct registry_body none;
+	const char *m = x->method;
+
+	if (!m)
+		return;
+	if (!strcmp(m, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (!strcmp(m, "DELETE")) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+		return;
+	}
+	if (!x->body)
+		x->body = &none;
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body->len);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, x);
+	curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
+	if (strcmp(m, "PUT"))
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+}
+
 /* One HTTP exchange, no redirects followed. */
 static CURLcode perform(struct registry *r, struct xfer *x, const char *url, bool send_auth)
 {
@@ -180,7 +256,12 @@ static CURLcode perform(struct registry *r, struct xfer *x, const char *url, boo
 
 	curl_easy_reset(c);
 	r->errbuf[0] = '\0';
+	x->sent = 0;
 	if (x->accept && (t = curl_slist_append(h, x->accept)))
+		h = t;
+	if (x->req_type && (t = curl_slist_append(h, x->req_type)))
+		h = t;
+	if (x->req_range[0] && (t = curl_slist_append(h, x->req_range)))
 		h = t;
 	if (send_auth && !x->token_req && r->auth_header &&
 	    (t = curl_slist_append(h, r->auth_header)))
@@ -195,7 +276,7 @@ static CURLcode perform(struct registry *r, struct xfer *x, const char *url, boo
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1000L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)r->stall_timeout);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (!x->sink)
+	if (!x->sink && !(x->body && x->body->read))	/* blobs: only the stall timeout */
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)DOC_TIMEOUT);
 	if (r->insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -211,10 +292,11 @@ static CURLcode perform(struct registry *r, struct xfer *x, const char *url, boo
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	set_method(c, x);
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(h);
-	pr_debug("GET %s%s -> %s %ld", url, send_auth && r->auth_header ? " (authenticated)" : "",
-		 curl_easy_strerror(rc), x->status);
+	pr_debug("%s %s%s -> %s %ld", x->method ? x->method : "GET", url,
+		 send_auth && r->auth_header ? " (authenticated)" : "", curl_easy_strerror(rc), x->status);
 	return rc;
 }
 
@@ -355,6 +437,24 @@ int registry_report_status(struct registry *r, struct xfer *x)
 	}
 }
 
+/* A Location (absolute, or relative to the URL that answered) as an absolute URL. */
+static int resolve_location(const char *base, char *loc, size_t len)
+{
+	CURLU *u = curl_url();
+	char *out = NULL;
+	int ret = -EINVAL;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, base, 0) &&
+	    !curl_url_set(u, CURLUPART_URL, loc, 0) &&
+	    !curl_url_get(u, CURLUPART_URL, &out, 0) &&
+	    (str_has_prefix(out, "http://") || str_has_prefix(out, "https://")) &&
+	    (size_t)snprintf(loc, len, "%s", out) < len)
+		ret = 0;
+	curl_free(out);
+	curl_url_cleanup(u);
+	return ret;
+}
+
 static bool is_redirect(long status)
 {
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -370,6 +470,9 @@ static void xfer_reset(struct xfer *x)
 	x->err[0] = '\0';
 	x->n_ch = 0;
 	x->content_type[0] = x->digest[0] = '\0';
+	x->location[0] = x->range[0] = '\0';
+	x->has_length = false;
+	x->length = 0;
 }
 
 int registry_request(struct registry *r, const char *path_or_url, struct xfer *x)
@@ -402,11 +505,18 @@ int registry_request(struct registry *r, const char *path_or_url, struct xfer *x
 			return report_curl(r, x, rc);
 		if (on_origin)
 			r->scheme_settled = true;
-		if (!is_redirect(x->status))
+		if (!is_redirect(x->status)) {
+			/* an upload's next URL; one that is no http(s) URL is as good as none */
+			if (x->location[0] && resolve_location(url, x->location, sizeof(x->location)))
+				x->location[0] = '\0';
 			return 0;
+		}
 		if (x->token_req) {
 			return err_set(&r->err, -EPROTO, "%s: the token server %s redirects; refusing to follow", r->label, x->host);
 		}
+		if (x->method && strcmp(x->method, "HEAD"))
+			return err_set(&r->err, -EPROTO, "%s: %s: %s redirects a %s request; refusing to follow", r->label,
+				       x->what, r->domain, x->method);
 		curl_easy_getinfo(r->curl, CURLINFO_REDIRECT_URL, &loc);
 		if (!loc || hops >= REGISTRY_REDIRECTS_MAX)
 			return err_set(&r->err, -EPROTO, "%s: %s: %s from %s", r->label, x->what,
@@ -465,6 +575,7 @@ int registry_open(const char *domain, const struct registry_opts *o, struct regi
 	r->label = o->label;
 	r->creds = o->creds;
 	r->login = o->login;
+	r->scope = o->scope;
 	r->insecure = o->insecure || registry_host_is_loopback(r->api_host);
 	r->stall_timeout = o->stall_timeout ? o->stall_timeout : REGISTRY_STALL_TIMEOUT;
 	*out = r;
@@ -500,8 +611,7 @@ void registry_doc_free(struct registry_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
-/* GET with authentication: on a 401, answer the challenge once and retry. */
-static int get(struct registry *r, const char *path, const char *scope, struct xfer *x)
+int registry_call(struct registry *r, const char *path, const char *scope, struct xfer *x)
 {
 	int ret = registry_request(r, path, x);
 	const struct auth_challenge *ch;
@@ -533,7 +643,7 @@ int registry_ping(struct registry *r)
 	int ret;
 
 	err_clear(&r->err);
-	ret = get(r, "/v2/", NULL, &x);
+	ret = registry_call(r, "/v2/", NULL, &x);
 	free(x.buf);
 	if (ret)
 		return ret;
@@ -555,7 +665,7 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *refe
 	if ((ret = registry_api_path(path, sizeof(path), repo, "manifests", reference)))
 		return err_set(&r->err, ret, "%s: invalid repository or reference", r->label);
 	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
-	ret = get(r, path, scope, &x);
+	ret = registry_call(r, path, scope, &x);
 	if (!ret && x.status == 404)
 		ret = -ENOENT;
 	else if (!ret && x.status / 100 != 2)
@@ -585,7 +695,7 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 	if ((ret = registry_api_path(path, sizeof(path), repo, "blobs", digest)))
 		return err_set(&r->err, ret, "%s: invalid repository or digest", r->label);
 	snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
-	ret = get(r, path, scope, &x);
+	ret = registry_call(r, path, scope, &x);
 	if (ret)
 		return ret;
 	if (x.status == 404)

@@ -82,6 +82,29 @@ static int parse_token(struct registry *r, const struct xfer *x, const char **to
 	return 0;
 }
 
+/*
+ * One "scope" parameter per resource the token should cover: the
+ * challenge's, the request's and the client's (r->scope: a push's mount
+ * sources), merged, as docker asks for them.
+ */
+static int add_scopes(struct registry *r, char *url, size_t len, const char *ch_scope,
+		      const char *scope)
+{
+	const char *lists[] = { ch_scope, scope, r->scope };
+	char all[REGISTRY_URL_MAX];
+	int ret;
+
+	if ((ret = auth_scopes_merge(lists, sizeof(lists) / sizeof(lists[0]), all, sizeof(all))))
+		return err_set(&r->err, ret, "%s: too many token scopes", r->label);
+	for (char *p = all, *sp; *p; p = sp ? sp + 1 : p + strlen(p)) {
+		if ((sp = strchr(p, ' ')))
+			*sp = '\0';
+		if ((ret = add_param(r, url, len, "scope", p)))
+			return ret;
+	}
+	return 0;
+}
+
 static int bearer(struct registry *r, const struct auth_challenge *ch, const char *scope)
 {
 	char url[REGISTRY_URL_MAX], host[AUTH_HOST_MAX];
@@ -101,8 +124,7 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 		return -ENAMETOOLONG;
 	strcpy(url, ch->realm);
 	if ((ch->service[0] && (ret = add_param(r, url, sizeof(url), "service", ch->service))) ||
-	    ((ch->scope[0] || scope) &&
-	     (ret = add_param(r, url, sizeof(url), "scope", ch->scope[0] ? ch->scope : scope))))
+	    (ret = add_scopes(r, url, sizeof(url), ch->scope, scope)))
 		return ret;
 	if ((ret = registry_request(r, url, &x)))
 		goto out;

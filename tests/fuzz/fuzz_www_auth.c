@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for what registries send in WWW-Authenticate headers (and
  * the other text the registry client decodes: base64 credentials, registry
- * names). A parsed challenge is written out again and must parse back the same.
+ * names, token scopes). A parsed challenge is written out again and must
+ * parse back the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,10 +64,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > AUTH_CHALLENGES_MAX || (n < 0 && n != -22))
 		abort();
 	for (int i = 0; i < n; i++) {
+		const char *lists[] = { v[i].scope, "repository:a/b:pull,push" };
+		char merged[4096], again[4096];
+		const char *one[] = { merged };
+
 		if (strlen(v[i].realm) >= sizeof(v[i].realm) || strlen(v[i].scope) >= sizeof(v[i].scope))
 			abort();
 		if (v[i].scheme == AUTH_BASIC || v[i].scheme == AUTH_BEARER)
 			round_trip(&v[i]);
+		/* a challenge's scope merged with a push's: merging the result again changes nothing */
+		if (auth_scopes_merge(lists, 2, merged, sizeof(merged)) == 0 &&
+		    (auth_scopes_merge(one, 1, again, sizeof(again)) || strcmp(merged, again)))
+			abort();
 	}
 	pick = www_auth_pick(v, n > 0 ? (size_t)n : 0);
 	if (pick && (pick < v || pick >= v + n))

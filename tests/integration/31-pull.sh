@@ -17,67 +17,13 @@ unset DOCKER_CONFIG XDG_CONFIG_HOME REGISTRY_AUTH_FILE
 mkdir -p "$HOME"
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || BUSYBOX=$(command -v busybox)
-PIDS=""
-cleanup_hook() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+cleanup_hook() { registry_stop; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {	# PORT PID: until something listens (at most 20 s), while PID lives
-	i=0
-	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -ge 100 ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
-		sleep 0.1
-	done
-}
-start_registry() {	# CONFIG PORT LOG [HTPASSWD|tls]
-	if [ "${4:-}" = tls ]; then
-		REGISTRY_HTTP_TLS_CERTIFICATE="$T/cert.pem" REGISTRY_HTTP_TLS_KEY="$T/key.pem" \
-		REGISTRY_HTTP_ADDR="127.0.0.1:$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/data" \
-			docker-registry serve "$1" >"$3" 2>&1 &
-	elif [ -n "${4:-}" ]; then
-		REGISTRY_AUTH_HTPASSWD_PATH="$4" REGISTRY_HTTP_ADDR="127.0.0.1:$2" \
-		REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/data" docker-registry serve "$1" >"$3" 2>&1 &
-	else
-		REGISTRY_HTTP_ADDR="127.0.0.1:$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$T/data" \
-			docker-registry serve "$1" >"$3" 2>&1 &
-	fi
-	PIDS="$PIDS $!"
-	wait_port "$2" $!
-}
-start_fake() {	# NAME LAYOUT ARGS...: sets FAKE (host:port) and FAKELOG
-	n=$1 lay=$2
-	shift 2
-	rm -f "$T/$n.port"
-	python3 tests/registry/fake_registry.py "$lay" "$T/$n.port" "$T/$n.log" "$@" &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$T/$n.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-	FAKE="127.0.0.1:$(cat "$T/$n.port")"
-	FAKELOG="$T/$n.log"
-	: >>"$FAKELOG"
-}
 fresh_root() {	# NAME: an empty store of its own (created, so that "unchanged" means something)
 	export VMM_ROOT="$T/root-$1"
 	"$VMM" images >/dev/null
 }
 blob_gets() { grep -c "GET /v2/[^ ]*/blobs/sha256:" "$1"; }
-snapshot() { (cd "$VMM_ROOT" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
-refused() {	# NAME TEXT-IN-MESSAGE CMD...: one error line naming it, exit != 0, store unchanged
-	name=$1 text=$2
-	shift 2
-	before=$(snapshot)
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	after=$(snapshot)
-	lines=$(grep -c . "$T/err")
-	if [ $rc -eq 0 ]; then fail "$name" "exit status 0"
-	elif [ "$lines" != 1 ]; then fail "$name" "want one error line, got $lines: $(head -c 400 "$T/err" | tr '\n' '|')"
-	elif ! grep -qF -- "$text" "$T/err"; then fail "$name" "no '$text' in: $(cat "$T/err")"
-	elif [ "$before" != "$after" ]; then fail "$name" "the store changed"
-	else pass "$name"; fi
-}
 digest_of() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
 
 # --- images: "one" (1 layer), "two" (one's layer + another), "three" (its own layer),
@@ -254,8 +200,7 @@ else
 fi
 
 # --- auth: a second docker-registry on the same storage, behind htpasswd ---
-python3 -W ignore -c 'import crypt; print("alice:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
-	> "$T/htpasswd" 2>/dev/null || htpasswd -Bbn alice s3cret > "$T/htpasswd"
+make_htpasswd alice s3cret > "$T/htpasswd"
 PA=$(free_port)
 if start_registry tests/registry/config-auth.yml "$PA" "$T/reg-auth.log" "$T/htpasswd"; then
 	A="127.0.0.1:$PA"

@@ -257,9 +257,23 @@ else
 			"$(v image inspect -f '{{.Id}}' "127.0.0.1:$P/lib/bb:1")"
 		out=$(docker pull "127.0.0.1:$P/lib/nosuch:1" 2>&1); rc=$?
 		expect_match "docker pull of a missing image: the registry's answer" "no such repository or tag" "$out"
+		docker tag "127.0.0.1:$P/lib/bb:1" "127.0.0.1:$P/lib/copy:1"
+		out=$(docker push "127.0.0.1:$P/lib/copy:1" 2>&1)
+		want=$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$P/lib/bb:1" | sha256sum | cut -d' ' -f1)
+		expect_eq "docker push: docker's lines, the layer mounted from where it was pulled" \
+			"The push refers to repository [127.0.0.1:$P/lib/copy]
+$(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted from lib/bb
+1: digest: sha256:$want size: $(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$P/lib/bb:1" | wc -c)" "$out"
+		expect_eq "the registry has it under the new name" "$want" \
+			"$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$P/lib/copy:1" | sha256sum | cut -d' ' -f1)"
+		expect_eq "push's aux object: tag, digest" "1 sha256:$want" \
+			"$(curl -s --unix-socket "$SOCK" -X POST "http://d/v1.41/images/127.0.0.1:$P/lib/copy/push?tag=1" |
+				jq -r 'select(.aux) | .aux.Tag + " " + .aux.Digest')"
+		out=$(docker push "127.0.0.1:$P/lib/nosuch:1" 2>&1); rc=$?
+		expect_match "docker push of an image not in the store: fails, naming it" "lib/nosuch:1: no such image" "$rc $out"
 		id=$(docker create "127.0.0.1:$P/lib/other:1" true 2>&1); rc=$?
 		expect_eq "docker create of an image nowhere: fails, creating nothing" "1 0" "$([ $rc -ne 0 ] && echo 1) $(v ps -aq | wc -l)"
-		docker rmi "127.0.0.1:$P/lib/bb:1" >/dev/null 2>&1
+		docker rmi "127.0.0.1:$P/lib/bb:1" "127.0.0.1:$P/lib/copy:1" >/dev/null 2>&1
 	fi
 
 	nid=$(docker network create --subnet 10.77.0.0/24 n1 2>&1)

@@ -37,3 +37,77 @@ have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
 # Generous upper bound for one guest boot: the PVM host emulates the guest kernel.
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+
+# --- registries on loopback, for the pull and push tests (31-pull.sh, 32-push.sh) ---
+# Scripts that start one call registry_stop from their cleanup_hook.
+REGISTRY_PIDS=""
+registry_stop() {
+	for p in $REGISTRY_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $REGISTRY_PIDS; do wait "$p" 2>/dev/null; done
+	REGISTRY_PIDS=""
+}
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_port() {	# PORT PID: until something listens (at most 20 s), while PID lives
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge 100 ] || ! kill -0 "$2" 2>/dev/null; then return 1; fi
+		sleep 0.1
+	done
+}
+# start_registry CONFIG PORT LOG [HTPASSWD|tls]: Debian's docker-registry on 127.0.0.1:PORT,
+# storage in $REGISTRY_DATA (default $T/data); tls uses $T/cert.pem and $T/key.pem.
+start_registry() {
+	data=${REGISTRY_DATA:-$T/data}
+	if [ "${4:-}" = tls ]; then
+		REGISTRY_HTTP_TLS_CERTIFICATE="$T/cert.pem" REGISTRY_HTTP_TLS_KEY="$T/key.pem" \
+		REGISTRY_HTTP_ADDR="127.0.0.1:$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$data" \
+			docker-registry serve "$1" >"$3" 2>&1 &
+	elif [ -n "${4:-}" ]; then
+		REGISTRY_AUTH_HTPASSWD_PATH="$4" REGISTRY_HTTP_ADDR="127.0.0.1:$2" \
+		REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$data" docker-registry serve "$1" >"$3" 2>&1 &
+	else
+		REGISTRY_HTTP_ADDR="127.0.0.1:$2" REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$data" \
+			docker-registry serve "$1" >"$3" 2>&1 &
+	fi
+	REGISTRY_PIDS="$REGISTRY_PIDS $!"
+	wait_port "$2" $!
+}
+# start_fake NAME LAYOUT ARGS...: tests/registry/fake_registry.py; sets FAKE (host:port) and FAKELOG.
+start_fake() {
+	n=$1 lay=$2
+	shift 2
+	rm -f "$T/$n.port"
+	python3 "$TESTS_DIR/registry/fake_registry.py" "$lay" "$T/$n.port" "$T/$n.log" "$@" &
+	REGISTRY_PIDS="$REGISTRY_PIDS $!"
+	i=0
+	while [ ! -s "$T/$n.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	FAKE="127.0.0.1:$(cat "$T/$n.port")"
+	FAKELOG="$T/$n.log"
+	: >>"$FAKELOG"
+}
+# make_htpasswd USER PASSWORD: a bcrypt htpasswd line, as docker-registry wants it.
+make_htpasswd() {
+	python3 -W ignore -c "import crypt; print('$1:' + crypt.crypt('$2', crypt.mksalt(crypt.METHOD_BLOWFISH)))" \
+		2>/dev/null || htpasswd -Bbn "$1" "$2"
+}
+
+# The store's files and their hashes, to tell that a refused command changed nothing.
+snapshot() { (cd "$VMM_ROOT" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+# refused NAME TEXT-IN-MESSAGE CMD...: one error line naming it, exit != 0, store unchanged.
+refused() {
+	name=$1 text=$2
+	shift 2
+	before=$(snapshot)
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	after=$(snapshot)
+	lines=$(grep -c . "$T/err")
+	if [ $rc -eq 0 ]; then fail "$name" "exit status 0"
+	elif [ "$lines" != 1 ]; then fail "$name" "want one error line, got $lines: $(head -c 400 "$T/err" | tr '\n' '|')"
+	elif ! grep -qF -- "$text" "$T/err"; then fail "$name" "no '$text' in: $(cat "$T/err")"
+	elif [ "$before" != "$after" ]; then fail "$name" "the store changed"
+	else pass "$name"; fi
+}

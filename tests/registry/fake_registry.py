@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""A small distribution-API registry serving an OCI layout, for 31-pull.sh.
+"""A small distribution-API registry serving an OCI layout, for 31-pull.sh and 32-push.sh.
 
 docker-registry covers the well-behaved cases; this one misbehaves on purpose
-and speaks the parts docker-registry's test setup cannot (Bearer tokens,
-redirects to another origin):
+and speaks the parts docker-registry's test setup cannot (Bearer tokens with
+scopes, redirects to another origin, relative upload Locations):
 
   fake_registry.py LAYOUT PORTFILE LOGFILE [--bearer USER:PASS|anon] [--redirect]
                    [--mode normal|truncate|stall|error500|oversize|bad-digest-header|huge-manifest]
 
 Manifests are found by tag (the index.json entry whose ref.name annotation is
 the tag) or by digest; blobs by digest. The chosen port is written to PORTFILE;
-each request is logged to LOGFILE as "METHOD PATH auth=yes|no".
+each request is logged to LOGFILE as "METHOD PATH host=H auth=yes|no".
+
+Pushes are kept in memory (and served back): blobs per repository, uploads
+answered with relative Locations that change with every chunk, manifests by
+tag and digest. With --bearer, a token carries the scopes it was asked for:
+pushing needs "push" on the repository, a mount "pull" on its source
+(insufficient_scope otherwise, as docker-registry answers).
 """
 import base64
 import hashlib
@@ -35,12 +41,18 @@ while i < len(args):
         i += 2
 MODE = opts["--mode"]
 BEARER = opts["--bearer"]
-TOKENS = set()
+TOKENS = {}            # token -> {repository: set of actions}
+PUSHED = {}            # digest -> bytes
+REPO_BLOBS = {}        # repository -> set of digests pushed or mounted there
+MANIFESTS = {}         # (repository, tag or digest) -> (media type, bytes)
+UPLOADS = {}           # uuid -> bytearray
 
 
 def blob(digest):
     if not digest.startswith("sha256:") or "/" in digest or len(digest) != 71:
         return None
+    if digest in PUSHED:
+        return PUSHED[digest]
     path = os.path.join(LAYOUT, "blobs", "sha256", digest[7:])
     if not os.path.isfile(path):
         return None
@@ -78,13 +90,139 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps({"errors": [{"code": code, "message": msg}]}).encode()
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
-        self.wfile.write(self.send(status, body, h))
+        body = self.send(status, body, h)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-    def authorized(self):
+    def authorized(self, repo=None, action="pull"):
         if BEARER is None:
             return True
         auth = self.headers.get("Authorization", "")
-        return auth.startswith("Bearer ") and auth[7:] in TOKENS
+        if not auth.startswith("Bearer ") or auth[7:] not in TOKENS:
+            return False
+        return repo is None or action in TOKENS[auth[7:]].get(repo, set())
+
+    def log(self, method):
+        with open(LOGFILE, "a") as f:
+            f.write("%s %s host=%s auth=%s\n" % (method, self.path, self.headers.get("Host", ""),
+                                                 "yes" if self.headers.get("Authorization") else "no"))
+
+    def challenge(self, repo, actions, insufficient=False):
+        port = self.server.server_address[1]
+        extra = ',error="insufficient_scope"' if insufficient else ""
+        return self.error(401, "UNAUTHORIZED", "authentication required", {
+            "WWW-Authenticate": 'Bearer realm="http://127.0.0.1:%d/token",service="fake",'
+                                'scope="repository:%s:%s"%s' % (port, repo, actions, extra)})
+
+    def body(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        return self.rfile.read(n) if n else b""
+
+    def push_target(self):
+        """(repository, kind, rest) of a push request's path, after the auth check; None when answered."""
+        path = self.path.split("?")[0]
+        parts = path[4:].split("/") if path.startswith("/v2/") else []
+        if "blobs" in parts and parts.index("blobs") > 0:
+            at = parts.index("blobs")
+        elif "manifests" in parts and parts.index("manifests") > 0:
+            at = parts.index("manifests")
+        else:
+            self.error(404, "NOT_FOUND", "not found")
+            return None
+        repo = "/".join(parts[:at])
+        if not self.authorized(repo, "push"):
+            tok = self.headers.get("Authorization", "")[7:]
+            self.challenge(repo, "pull,push", tok in TOKENS)
+            return None
+        return repo, parts[at], parts[at + 1:]
+
+    def do_HEAD(self):
+        self.log("HEAD")
+        path = self.path.split("?")[0]
+        parts = path[4:].split("/")
+        if not path.startswith("/v2/") or len(parts) < 3 or parts[-2] != "blobs":
+            return self.send(404)
+        repo = "/".join(parts[:-2])
+        if not self.authorized(repo, "pull"):
+            return self.challenge(repo, "pull")
+        data = blob(parts[-1])
+        if data is None or (parts[-1] in PUSHED and parts[-1] not in REPO_BLOBS.get(repo, ())):
+            return self.send(404)
+        self.send(200, headers={"Content-Type": "application/octet-stream"}, length=len(data))
+
+    def do_POST(self):
+        self.log("POST")
+        self.body()
+        t = self.push_target()
+        if t is None:
+            return
+        repo, kind, rest = t
+        if kind != "blobs" or rest[:1] != ["uploads"]:
+            return self.error(404, "NOT_FOUND", "not found")
+        q = dict(kv.split("=", 1) for kv in self.path.partition("?")[2].split("&") if "=" in kv)
+        if "mount" in q and "from" in q:
+            if not self.authorized(q["from"], "pull"):
+                return self.challenge(repo, "pull,push", True)
+            if q["mount"] in REPO_BLOBS.get(q["from"], ()):
+                REPO_BLOBS.setdefault(repo, set()).add(q["mount"])
+                return self.wfile.write(self.send(201, headers={
+                    "Location": "/v2/%s/blobs/%s" % (repo, q["mount"]), "Docker-Content-Digest": q["mount"]}))
+        uuid = secrets.token_hex(8)
+        UPLOADS[uuid] = bytearray()
+        self.wfile.write(self.send(202, headers={"Location": "/v2/%s/blobs/uploads/%s?n=0" % (repo, uuid),
+                                                 "Range": "0-0"}))
+
+    def do_PATCH(self):
+        self.log("PATCH")
+        data = self.body()
+        t = self.push_target()
+        if t is None:
+            return
+        repo, kind, rest = t
+        uuid = rest[1] if len(rest) == 2 else ""
+        if uuid not in UPLOADS:
+            return self.error(404, "BLOB_UPLOAD_UNKNOWN", "no such upload")
+        start = int(self.headers.get("Content-Range", "0-0").split("-")[0])
+        if start != len(UPLOADS[uuid]):
+            return self.error(416, "BLOB_UPLOAD_INVALID", "chunk out of order")
+        UPLOADS[uuid] += data
+        n = int(self.path.partition("n=")[2] or 0) + 1
+        self.wfile.write(self.send(202, headers={
+            "Location": "/v2/%s/blobs/uploads/%s?n=%d" % (repo, uuid, n),
+            "Range": "0-%d" % (len(UPLOADS[uuid]) - 1)}))
+
+    def do_PUT(self):
+        self.log("PUT")
+        data = self.body()
+        t = self.push_target()
+        if t is None:
+            return
+        repo, kind, rest = t
+        if kind == "manifests":
+            d = "sha256:" + hashlib.sha256(data).hexdigest()
+            mt = self.headers.get("Content-Type", "")
+            MANIFESTS[(repo, rest[0])] = MANIFESTS[(repo, d)] = (mt, data)
+            PUSHED[d] = data
+            return self.wfile.write(self.send(201, headers={"Docker-Content-Digest": d,
+                                                            "Location": "/v2/%s/manifests/%s" % (repo, d)}))
+        uuid = rest[1] if len(rest) == 2 else ""
+        if uuid not in UPLOADS:
+            return self.error(404, "BLOB_UPLOAD_UNKNOWN", "no such upload")
+        whole = bytes(UPLOADS.pop(uuid) + data)
+        want = self.path.partition("digest=")[2].split("&")[0].replace("%3A", ":")
+        if "sha256:" + hashlib.sha256(whole).hexdigest() != want:
+            return self.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+        PUSHED[want] = whole
+        REPO_BLOBS.setdefault(repo, set()).add(want)
+        self.wfile.write(self.send(201, headers={"Docker-Content-Digest": want,
+                                                 "Location": "/v2/%s/blobs/%s" % (repo, want)}))
+
+    def do_DELETE(self):
+        self.log("DELETE")
+        t = self.push_target()
+        if t is not None:
+            UPLOADS.pop(t[2][1] if len(t[2]) == 2 else "", None)
+            self.wfile.write(self.send(204))
 
     def do_GET(self):
         host = self.headers.get("Host", "")
@@ -105,9 +243,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.wfile.write(self.send(200, data, {"Content-Type": "application/octet-stream"}))
         if not path.startswith("/v2/"):
             return self.error(404, "NOT_FOUND", "not found")
-        if not self.authorized():
+        parts = path[4:].split("/")
+        if not self.authorized("/".join(parts[:-2]) if len(parts) >= 3 else None):
             scope = ""
-            parts = path[4:].split("/")
             if len(parts) >= 3:
                 scope = ',scope="repository:%s:pull"' % "/".join(parts[:-2])
             return self.error(401, "UNAUTHORIZED", "authentication required", {
@@ -121,6 +259,10 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) < 3 or parts[-2] not in ("manifests", "blobs"):
             return self.error(404, "NAME_UNKNOWN", "not found")
         kind, ref = parts[-2], parts[-1]
+        if kind == "manifests" and ("/".join(parts[:-2]), ref) in MANIFESTS:
+            mt, data = MANIFESTS[("/".join(parts[:-2]), ref)]
+            return self.wfile.write(self.send(200, data, {
+                "Content-Type": mt, "Docker-Content-Digest": "sha256:" + hashlib.sha256(data).hexdigest()}))
         if kind == "manifests":
             mt, digest = find_manifest(ref)
             data = blob(digest) if digest else None
@@ -165,7 +307,19 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != want:
                 return self.error(401, "UNAUTHORIZED", "bad credentials")
         tok = secrets.token_hex(16)
-        TOKENS.add(tok)
+        granted = {}
+        query = self.path.partition("?")[2]
+        for kv in query.split("&"):
+            k, _, v = kv.partition("=")
+            if k == "scope":
+                # "repository:NAME:pull,push", escaped as curl escapes it
+                v = v.replace("%3A", ":").replace("%3a", ":").replace("%2C", ",").replace("%2c", ",")
+                v = v.replace("%2F", "/").replace("%2f", "/")
+                kind, _, rest = v.partition(":")
+                name, _, actions = rest.rpartition(":")
+                if kind == "repository":
+                    granted.setdefault(name, set()).update(actions.split(","))
+        TOKENS[tok] = granted
         self.wfile.write(self.send(200, json.dumps({"token": tok}).encode(),
                                    {"Content-Type": "application/json"}))
 

@@ -59,6 +59,9 @@ static void test_routes(void)
 	r = api_route_find("DELETE", "/images/busybox:latest/json", buf, sizeof(buf), args, &known);
 	ok(r && r->fn == api_image_delete && !strcmp(args[0], "busybox:latest/json"),
 	   "DELETE /images/{*} takes it all (docker's rule too)");
+	r = api_route_find("POST", "/images/localhost:5000/a/b/push", buf, sizeof(buf), args, &known);
+	ok(r && r->fn == api_image_push && !strcmp(args[0], "localhost:5000/a/b"),
+	   "POST /images/NAME/push (the tag comes as ?tag=)");
 	r = api_route_find("PUT", "/containers/create", buf, sizeof(buf), args, &known);
 	ok(!r && known, "a known path with another method: 405, not 404");
 	r = api_route_find("GET", "/swarm", buf, sizeof(buf), args, &known);

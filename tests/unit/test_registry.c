@@ -85,6 +85,24 @@ static void test_challenges(void)
 	ok(parse(many, v, 8) == 8, "at most max challenges are filled");
 }
 
+static void test_scopes(void)
+{
+	const char *push[] = { "repository:a/b:pull", "repository:a/b:pull,push repository:c:pull", NULL };
+	const char *dup[] = { "repository:x:pull", "repository:x:pull", "registry:catalog:*" };
+	const char *odd[] = { "  repository:x:push  ", "weird", "repository:x:pull,,push" };
+	char out[256];
+
+	ok(auth_scopes_merge(push, 3, out, sizeof(out)) == 0 &&
+	   !strcmp(out, "repository:a/b:pull,push repository:c:pull"),
+	   "scopes: one per resource, actions merged, in the order first seen");
+	ok(auth_scopes_merge(dup, 3, out, sizeof(out)) == 0 &&
+	   !strcmp(out, "repository:x:pull registry:catalog:*"), "scopes: duplicates once");
+	ok(auth_scopes_merge(odd, 3, out, sizeof(out)) == 0 && !strcmp(out, "repository:x:push,pull weird"),
+	   "scopes: extra spaces, empty actions, a scope without actions");
+	ok(auth_scopes_merge(push, 0, out, sizeof(out)) == 0 && !out[0], "scopes: none");
+	ok(auth_scopes_merge(push, 3, out, 20) == -ENOSPC, "scopes: no room");
+}
+
 static void test_base64(void)
 {
 	char out[64];
@@ -299,6 +317,7 @@ static void test_creds(void)
 int main(void)
 {
 	test_challenges();
+	test_scopes();
 	test_base64();
 	test_names();
 	test_paths();

@@ -1,4 +1,4 @@
-/* /images/create (pull), /images/get and /images/{name}/get (save), /images/load. */
+/* /images/create (pull), /images/{name}/push, /images/get and /images/{name}/get (save), /images/load. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "images/oci/image.h"
 #include "images/oci/load.h"
 #include "images/oci/pull.h"
+#include "images/oci/push.h"
 #include "images/oci/ref.h"
 #include "images/oci/save.h"
 #include "vmm/api/api.h"
@@ -148,6 +149,87 @@ void api_image_pull(const struct api_ctx *ctx, const struct api_request *r, stru
 		snprintf(line, sizeof(line), "Status: %s %s", res.updated ? "Downloaded newer image for" :
 			 "Image is up to date for", shortref);
 		stream_status(&st, line, NULL);
+		stream_reply(&st, w);
+	}
+	store_close(s);
+}
+
+static void on_push_progress(void *arg, const struct push_progress *p)
+{
+	char id[13], status[REF_STR_MAX + 32];
+
+	switch (p->event) {
+	case PUSH_LAYER_EXISTS:
+		snprintf(status, sizeof(status), "Layer already exists");
+		break;
+	case PUSH_LAYER_MOUNTED:
+		snprintf(status, sizeof(status), "Mounted from %s", p->from);
+		break;
+	case PUSH_LAYER_DONE:
+		snprintf(status, sizeof(status), "Pushed");
+		break;
+	case PUSH_INDEX_PARTIAL:
+		snprintf(status, sizeof(status), "The image index %s has platforms that are not in the store: "
+			 "pushing its %s/%s image only", p->digest, PLATFORM_OS, PLATFORM_ARCH);
+		stream_status(arg, status, NULL);
+		return;
+	default:
+		return;	/* the reply is sent whole: starts and byte counts would only fill it */
+	}
+	snprintf(id, sizeof(id), "%.12s", digest_valid(p->diff_id) ? digest_hex(p->diff_id) : p->diff_id);
+	stream_status(arg, status, id);
+}
+
+/*
+ * POST /images/{name}/push?tag=TAG (latest when none): the CLI's vmm push,
+ * anonymous like the pull route. docker's lines, then its aux object.
+ */
+void api_image_push(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	const char *tag = r->query(r, "tag");
+	struct stream st;
+	struct push_opts po = { .progress = on_push_progress, .progress_arg = &st };
+	char name[REF_STR_MAX + 1], repo[REF_STR_MAX], line[REF_STR_MAX + 128];
+	struct push_result res;
+	struct error e = { 0 };
+	struct image_ref ref;
+	json_object *aux, *o;
+	const char *why;
+	struct store *s;
+	int n;
+
+	n = snprintf(name, sizeof(name), "%s%s%s", r->args[0], tag && *tag ? ":" : "", tag && *tag ? tag : "");
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		api_reply_error(w, 400, "%s: reference too long", r->args[0]);
+		return;
+	}
+	if (ref_parse(name, REF_DEFAULT_TAG, &ref, &why)) {
+		api_reply_error(w, 400, "%s: invalid reference format: %s", name, why);
+		return;
+	}
+	if (store_open(ctx->paths.root, &s, &e)) {
+		api_reply_err(w, &e);
+		return;
+	}
+	stream_open(&st);
+	ref_format_repo(&ref, repo, sizeof(repo));
+	snprintf(line, sizeof(line), "The push refers to repository [%s]", repo);
+	stream_status(&st, line, NULL);
+	if (image_push(s, name, &po, &res, &e)) {
+		stream_discard(&st);
+		api_reply_err(w, &e);
+	} else {
+		snprintf(line, sizeof(line), "%s: digest: %s size: %llu", ref.tag, res.digest,
+			 (unsigned long long)res.size);
+		stream_status(&st, line, NULL);
+		aux = json_object_new_object();
+		json_object_object_add(aux, "Tag", json_object_new_string(ref.tag));
+		json_object_object_add(aux, "Digest", json_object_new_string(res.digest));
+		json_object_object_add(aux, "Size", json_object_new_int64((int64_t)res.size));
+		o = json_object_new_object();
+		json_object_object_add(o, "progressDetail", json_object_new_object());
+		json_object_object_add(o, "aux", aux);
+		stream_put(&st, o);
 		stream_reply(&st, w);
 	}
 	store_close(s);

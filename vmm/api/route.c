@@ -36,6 +36,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/images/{*}/history", api_image_history, 0 },
 	{ "POST", "/images/{*}/tag", api_image_tag, 0 },
 	{ "POST", "/images/create", api_image_pull, 0 },
+	{ "POST", "/images/{*}/push", api_image_push, 0 },
 	{ "POST", "/images/prune", api_images_prune, 0 },
 	{ "GET", "/images/get", api_images_save, 0 },
 	{ "POST", "/images/load", api_images_load, API_ROUTE_UPLOAD },

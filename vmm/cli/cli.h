@@ -107,6 +107,7 @@ struct cli_pull_opts {
 	FILE *out;
 };
 int cli_pull(struct cli *cli, const char *name, const struct cli_pull_opts *o);
+int cmd_push(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);

@@ -14,6 +14,7 @@ static const struct cli_command image_commands[] = {
 	{ "load", cmd_load, "Load images from a tar archive or an OCI layout" },
 	{ "ls", cmd_images, "List images (also: list)" },
 	{ "pull", cmd_pull, "Pull an image from a registry" },
+	{ "push", cmd_push, "Push an image to a registry" },
 	{ "prune", cmd_image_prune, "Remove unreferenced blobs and unused cached disks" },
 	{ "rm", cmd_rmi, "Remove images (also: remove)" },
 	{ "save", cmd_save, "Save images to a tar archive" },
