@@ -101,8 +101,6 @@ static int pull_name(const struct api_request *r, char *out, size_t len, struct 
 	const char *from = r->query(r, "fromImage"), *tag = r->query(r, "tag");
 	int n;
 
-	if (r->query(r, "fromSrc"))
-		return err_set(e, -EINVAL, "fromSrc (docker import) is not served: build or load an image");
 	if (!from || !*from)
 		return err_set(e, -EINVAL, "images/create needs ?fromImage=NAME");
 	if (tag && *tag)
@@ -123,6 +121,10 @@ void api_image_pull(const struct api_ctx *ctx, const struct api_request *r, stru
 	const char *why;
 	struct store *s;
 
+	if (r->query(r, "fromSrc")) {
+		api_image_import(ctx, r, w);
+		return;
+	}
 	if (pull_name(r, name, sizeof(name), &e)) {
 		api_reply_err(w, &e);
 		return;

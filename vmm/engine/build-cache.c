@@ -20,7 +20,8 @@
 
 #define CACHE_ENTRY_MAX	(CONFIG_MAX_SIZE + (1u << 20))
 
-void build_cache_key(const char *parent, const char *what, const char *extra, char key[DIGEST_BUF])
+void build_cache_key(const char *parent, const char *what, const char *args, const char *content,
+		     char key[DIGEST_BUF])
 {
 	struct sha256 *h = sha256_new();
 
@@ -30,7 +31,8 @@ void build_cache_key(const char *parent, const char *what, const char *extra, ch
 	}
 	sha256_update(h, parent, strlen(parent) + 1);
 	sha256_update(h, what, strlen(what) + 1);
-	sha256_update(h, extra, strlen(extra) + 1);
+	sha256_update(h, args, strlen(args) + 1);
+	sha256_update(h, content, strlen(content) + 1);
 	sha256_final(h, key);
 	sha256_free(h);
 }

@@ -64,8 +64,9 @@ int build_workdir_layer(struct builder *b, struct stage *sg, struct draft_layer 
 int build_run(struct builder *b, struct stage *sg, const struct df_instr *in, char **argv,
 	      const char *shown, struct draft_layer *layer);
 
-/* build-cache.c: a step's result by its key (parent, instruction, content). */
-void build_cache_key(const char *parent, const char *what, const char *extra, char key[DIGEST_BUF]);
+/* build-cache.c: a step's result by its key (parent, instruction, ARGs in scope, content). */
+void build_cache_key(const char *parent, const char *what, const char *args, const char *content,
+		     char key[DIGEST_BUF]);
 /* 0 with d replaced by the cached result, -ENOENT when none (or its blobs are gone). */
 int build_cache_get(struct builder *b, const char *key, struct image_draft *d);
 void build_cache_put(struct builder *b, const char *key, struct image_draft *d);

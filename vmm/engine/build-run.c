@@ -37,50 +37,69 @@ static const char *config_string(struct stage *sg, const char *key)
 	return json_object_get_string(v);
 }
 
-/* The container's VM runs in a child (attached: its output is ours); Ctrl-C ends it. */
+/* The step's output, as it comes, to the build's (none when quiet). */
+static ssize_t relay(struct builder *b, int fd)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0 && b->out) {
+		fwrite(buf, 1, (size_t)n, b->out);
+		fflush(b->out);
+	}
+	return n;
+}
+
+/* The container's VM runs in a child, attached, its output piped to ours; Ctrl-C ends it. */
 static int run_child(struct builder *b, struct container *ct, int *status)
 {
 	struct start_opts so = { .attach = true };
 	sigset_t set, old;
-	int sfd, pfd, ret = 0, ws;
+	int sfd, pfd, out[2], ret = 0, ws;
+	bool open_out = true;
 	pid_t pid;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return err_sys(b->e, -errno, "RUN: a pipe");
 	sigprocmask(SIG_BLOCK, &set, &old);
 	pid = fork();
 	if (pid < 0) {
 		ret = err_sys(b->e, -errno, "RUN: fork");
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(out[0]);
+		close(out[1]);
 		return ret;
 	}
 	if (pid == 0) {
 		struct error e = { 0 };
-		int st = 125;
+		int st = 125, null = open("/dev/null", O_RDONLY);
 
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (!b->out) {	/* quiet: the step's output is not shown */
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
+		dup2(null, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[1], STDERR_FILENO);
 		if (engine_start(b->p, ct, &so, &st, &e))
 			fprintf(stderr, "vmm: error: %s\n", e.msg);
 		_exit(st);
 	}
+	close(out[1]);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = pfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = pfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
+				       { .fd = open_out ? out[0] : -1, .events = POLLIN } };
 
-		if (pfd < 0 || sfd < 0 || poll(p, 2, -1) < 0) {
+		if (pfd < 0 || sfd < 0 || poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;	/* no way to watch: just wait */
 		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			open_out = relay(b, out[0]) > 0;
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -93,6 +112,15 @@ static int run_child(struct builder *b, struct container *ct, int *status)
 		if (p[0].revents & POLLIN)
 			break;
 	}
+	/* what is left in the pipe once the child is gone (a process it left may hold it open) */
+	while (open_out) {
+		struct pollfd p = { .fd = out[0], .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		open_out = relay(b, out[0]) > 0;
+	}
+	close(out[0]);
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	if (sfd >= 0)

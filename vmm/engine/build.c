@@ -10,6 +10,7 @@
 
 #include "images/oci/image.h"
 #include "images/oci/pull.h"
+#include "images/oci/ref.h"
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
@@ -256,26 +257,24 @@ static int run_step(struct builder *b, struct stage *sg, const struct df_instr *
 		return err_set(b->e, -EINVAL, "line %u: FROM inside a stage", in->line);
 	if (in->kind == DF_ONBUILD && in->inner && in->inner->kind == DF_ONBUILD)
 		return err_set(b->e, -EINVAL, "line %u: ONBUILD ONBUILD is not allowed", in->line);
-	if (in->kind == DF_RUN) {
+	/* the ARGs in scope are part of what a step is: substituted, or RUN's environment */
+	if (!(extra = join(sg->st.args, "")))
+		ret = err_set(b->e, -ENOMEM, "out of memory");
+	if (!ret && in->kind == DF_RUN) {
 		if (!(argv = run_argv(sg, in)) || !(created_by = join(argv, "")))
 			ret = err_set(b->e, -ENOMEM, "out of memory");
-		/* the ARGs in scope reach RUN's environment, so they are part of what it is */
-		if (!ret && !(extra = join(sg->st.args, "")))
-			ret = err_set(b->e, -ENOMEM, "out of memory");
-	} else {
+	} else if (!ret) {
 		if (asprintf(&created_by, NOP_PREFIX "%s", in->text) < 0)
 			created_by = NULL;
 		if (!created_by)
 			ret = err_set(b->e, -ENOMEM, "out of memory");
 	}
 	/* COPY and ADD make their layer first: its digest is the content part of the key */
-	if (!ret && (in->kind == DF_COPY || in->kind == DF_ADD)) {
+	if (!ret && (in->kind == DF_COPY || in->kind == DF_ADD))
 		ret = build_copy(b, sg, in, &layer);
-		if (!ret && !(extra = strdup(layer.digest)))
-			ret = err_set(b->e, -ENOMEM, "out of memory");
-	}
 	if (!ret)
-		build_cache_key(sg->id, created_by, extra ? extra : "", key);
+		build_cache_key(sg->id, created_by, extra,
+				in->kind == DF_COPY || in->kind == DF_ADD ? layer.digest : "", key);
 	if (!ret && !b->o->no_cache && !build_cache_get(b, key, &sg->st.d)) {
 		build_say(b, " ---> Using cache\n");
 		if (in->kind == DF_ARG || in->kind == DF_CMD)	/* what they do beyond the config */
@@ -470,8 +469,16 @@ static int finish(struct builder *b, struct stage *sg, char image_id[DIGEST_BUF]
 	memcpy(b->final_config, made.config_digest, DIGEST_BUF);
 	build_intermediates_drop(b);
 	build_say(b, "Successfully built %.12s\n", short_id(made.config_digest));
-	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++)
-		build_say(b, "Successfully tagged %s\n", b->o->tags[i]);
+	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++) {
+		struct image_ref ref;
+		char name[REF_STR_MAX];
+
+		if (ref_parse(b->o->tags[i], REF_DEFAULT_TAG, &ref, NULL))
+			snprintf(name, sizeof(name), "%s", b->o->tags[i]);
+		else
+			ref_format_short(&ref, name, sizeof(name));
+		build_say(b, "Successfully tagged %s\n", name);
+	}
 	return 0;
 }
 
