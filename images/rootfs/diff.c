@@ -29,13 +29,6 @@
 #include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
-/* A set of inode numbers, each optionally with a string (open addressing). */
-struct inomap {
-	uint32_t *keys;		/* 0: empty */
-	char **vals;
-	size_t cap, n;
-};
-
 struct frame {
 	size_t plen;		/* d->path up to this directory */
 	bool listed;		/* its C (or A) line is out */
@@ -54,81 +47,13 @@ struct diff {
 	struct error *e;
 	bool layer;			/* against a parent: whiteouts are meaningful */
 	uint64_t held;			/* bytes of names held by open directories */
-	struct inomap seen_child, seen_parent, links;
-	struct inomap shared;		/* inodes with several names that go in the tar */
+	struct rfs_inomap seen_child, seen_parent, links;
+	struct rfs_inomap shared;	/* inodes with several names that go in the tar */
 	char path[ROOTFS_PATH_MAX + 1];	/* "/a/b"; "" is the root */
 	size_t plen;
 	int depth;
 	struct frame frames[RFS_MAX_DEPTH + 1];
 };
-
-static size_t ino_slot(const struct inomap *m, uint32_t ino)
-{
-	size_t s = (size_t)(ino * 2654435761u) & (m->cap - 1);
-
-	while (m->keys[s] && m->keys[s] != ino)
-		s = (s + 1) & (m->cap - 1);
-	return s;
-}
-
-static const char *ino_get(const struct inomap *m, uint32_t ino, bool *found)
-{
-	size_t s;
-
-	*found = false;
-	if (!m->n)
-		return NULL;
-	s = ino_slot(m, ino);
-	*found = m->keys[s] == ino;
-	return *found && m->vals ? m->vals[s] : NULL;
-}
-
-/* Add ino (with a copy of val when the map has values); -EEXIST when it is there. */
-static int ino_add(struct inomap *m, uint32_t ino, const char *val, bool with_vals)
-{
-	size_t s;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		struct inomap g = { .cap = m->cap ? m->cap * 2 : 256 };
-
-		g.keys = calloc(g.cap, sizeof(*g.keys));
-		g.vals = with_vals ? calloc(g.cap, sizeof(*g.vals)) : NULL;
-		if (!g.keys || (with_vals && !g.vals)) {
-			free(g.keys);
-			free(g.vals);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->keys[i])
-				continue;
-			s = ino_slot(&g, m->keys[i]);
-			g.keys[s] = m->keys[i];
-			if (with_vals)
-				g.vals[s] = m->vals[i];
-		}
-		g.n = m->n;
-		free(m->keys);
-		free(m->vals);
-		*m = g;
-	}
-	s = ino_slot(m, ino);
-	if (m->keys[s])
-		return -EEXIST;
-	if (with_vals && !(m->vals[s] = strdup(val)))
-		return -ENOMEM;
-	m->keys[s] = ino;
-	m->n++;
-	return 0;
-}
-
-static void ino_free(struct inomap *m)
-{
-	for (size_t i = 0; m->vals && i < m->cap; i++)
-		free(m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ---- the path and the frames --------------------------------------------------------- */
 
@@ -224,7 +149,7 @@ static int tar_entry(struct diff *d, const struct rfs_stat *st)
 		return 0;
 	if (d->collecting) {
 		if (!S_ISDIR(st->mode) && st->nlink > 1 &&
-		    (ret = ino_add(&d->shared, st->ino, NULL, false)) && ret != -EEXIST)
+		    (ret = rfs_inomap_add(&d->shared, st->ino, NULL, false)) && ret != -EEXIST)
 			return err_set(d->e, ret, "out of memory");
 		return 0;
 	}
@@ -235,13 +160,13 @@ static int tar_entry(struct diff *d, const struct rfs_stat *st)
 	if (!S_ISDIR(st->mode) && st->nlink > 1) {
 		bool found;
 
-		first = ino_get(&d->links, st->ino, &found);
+		first = rfs_inomap_get(&d->links, st->ino, &found);
 		if (!found) {
 			d->held += d->plen;
 			if (d->held > RFS_MAX_NAME_BYTES)
 				return rfs_img_fail(d->child, d->e, -EFBIG, where(d), "too many hard "
 						    "links to remember");
-			if (ino_add(&d->links, st->ino, name, true))
+			if (rfs_inomap_add(&d->links, st->ino, name, true))
 				return err_set(d->e, -ENOMEM, "out of memory");
 		}
 	}
@@ -291,7 +216,7 @@ static bool must_write(const struct diff *d, const struct rfs_stat *st)
 	bool found = false;
 
 	if (!d->collecting && d->shared.n && !S_ISDIR(st->mode) && st->nlink > 1)
-		ino_get(&d->shared, st->ino, &found);
+		rfs_inomap_get(&d->shared, st->ino, &found);
 	return found;
 }
 
@@ -305,12 +230,12 @@ static int descend(struct diff *d, const struct rfs_stat *st, const struct rfs_s
 	if (d->depth + 1 > RFS_MAX_DEPTH)
 		return rfs_img_fail(d->child, d->e, -EFBIG, where(d), "more than %d directory "
 				    "levels", RFS_MAX_DEPTH);
-	ret = ino_add(&d->seen_child, st->ino, NULL, false);
+	ret = rfs_inomap_add(&d->seen_child, st->ino, NULL, false);
 	if (ret == -EEXIST)
 		return rfs_img_fail(d->child, d->e, -EUCLEAN, where(d), "directory inode %u reached "
 				    "twice (a directory hard link or a cycle)", st->ino);
 	if (!ret && pst) {
-		ret = ino_add(&d->seen_parent, pst->ino, NULL, false);
+		ret = rfs_inomap_add(&d->seen_parent, pst->ino, NULL, false);
 		if (ret == -EEXIST)
 			return rfs_img_fail(d->parent, d->e, -EUCLEAN, where(d), "directory inode %u "
 					    "reached twice (a directory hard link or a cycle)",
@@ -479,8 +404,8 @@ static int diff_run(struct diff *d)
 	struct rfs_stat croot, proot;
 	int ret;
 
-	ino_free(&d->seen_child);
-	ino_free(&d->seen_parent);
+	rfs_inomap_free(&d->seen_child);
+	rfs_inomap_free(&d->seen_parent);
 	d->depth = 0;
 	d->plen = 0;
 	d->path[0] = '\0';
@@ -497,8 +422,8 @@ static int diff_run(struct diff *d)
 		return rfs_img_fail(S_ISDIR(croot.mode) ? d->parent : d->child, d->e, -EUCLEAN, "",
 				    "the root is not a directory");
 	d->frames[0] = (struct frame){ .plen = 0, .listed = true, .tarred = true, .st = croot };
-	if (ino_add(&d->seen_child, EXT2_ROOT_INO, NULL, false) ||
-	    ino_add(&d->seen_parent, EXT2_ROOT_INO, NULL, false))
+	if (rfs_inomap_add(&d->seen_child, EXT2_ROOT_INO, NULL, false) ||
+	    rfs_inomap_add(&d->seen_parent, EXT2_ROOT_INO, NULL, false))
 		return err_set(d->e, -ENOMEM, "out of memory");
 	/* the root's own entry only when its mode or owners changed (docker writes none) */
 	if (d->writing && !d->collecting && d->parent && (croot.mode != proot.mode || croot.uid != proot.uid ||
@@ -543,10 +468,10 @@ int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out
 		else
 			rfs_tar_free(d->tar);
 	}
-	ino_free(&d->seen_child);
-	ino_free(&d->seen_parent);
-	ino_free(&d->links);
-	ino_free(&d->shared);
+	rfs_inomap_free(&d->seen_child);
+	rfs_inomap_free(&d->seen_parent);
+	rfs_inomap_free(&d->links);
+	rfs_inomap_free(&d->shared);
 	free(d);
 	if (stats)
 		*stats = st;
