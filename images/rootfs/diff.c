@@ -14,6 +14,11 @@
  * A directory with any change below it is listed as C and its header written before the
  * first entry below it (lazily, through the stack of frames). The tar's hard links only
  * point at names written earlier in the same tar.
+ *
+ * An unchanged inode with several names can still have to go in the tar: its directory
+ * was renamed or made again, so that one name is written whole. Its other names must then
+ * be written too, or applying the tar would leave them on the old inode. A first walk that
+ * writes nothing finds those inodes; the second writes every name of them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,13 +29,6 @@
 #include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
-/* A set of inode numbers, each optionally with a string (open addressing). */
-struct inomap {
-	uint32_t *keys;		/* 0: empty */
-	char **vals;
-	size_t cap, n;
-};
-
 struct frame {
 	size_t plen;		/* d->path up to this directory */
 	bool listed;		/* its C (or A) line is out */
@@ -40,87 +38,22 @@ struct frame {
 
 struct diff {
 	struct rootfs_image *parent, *child;
-	struct rfs_tar *tar;		/* NULL: the list only */
+	struct rfs_tar *tar;
+	bool writing;			/* a tar is made (else the list only) */
+	bool collecting;		/* the first walk: nothing written, shared inodes noted */
 	rootfs_change_fn fn;
 	void *arg;
 	struct rootfs_diff_stats *stats;
 	struct error *e;
 	bool layer;			/* against a parent: whiteouts are meaningful */
 	uint64_t held;			/* bytes of names held by open directories */
-	struct inomap seen_child, seen_parent, links;
+	struct rfs_inomap seen_child, seen_parent, links;
+	struct rfs_inomap shared;	/* inodes with several names that go in the tar */
 	char path[ROOTFS_PATH_MAX + 1];	/* "/a/b"; "" is the root */
 	size_t plen;
 	int depth;
 	struct frame frames[RFS_MAX_DEPTH + 1];
 };
-
-static size_t ino_slot(const struct inomap *m, uint32_t ino)
-{
-	size_t s = (size_t)(ino * 2654435761u) & (m->cap - 1);
-
-	while (m->keys[s] && m->keys[s] != ino)
-		s = (s + 1) & (m->cap - 1);
-	return s;
-}
-
-static const char *ino_get(const struct inomap *m, uint32_t ino, bool *found)
-{
-	size_t s;
-
-	*found = false;
-	if (!m->n)
-		return NULL;
-	s = ino_slot(m, ino);
-	*found = m->keys[s] == ino;
-	return *found && m->vals ? m->vals[s] : NULL;
-}
-
-/* Add ino (with a copy of val when the map has values); -EEXIST when it is there. */
-static int ino_add(struct inomap *m, uint32_t ino, const char *val, bool with_vals)
-{
-	size_t s;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		struct inomap g = { .cap = m->cap ? m->cap * 2 : 256 };
-
-		g.keys = calloc(g.cap, sizeof(*g.keys));
-		g.vals = with_vals ? calloc(g.cap, sizeof(*g.vals)) : NULL;
-		if (!g.keys || (with_vals && !g.vals)) {
-			free(g.keys);
-			free(g.vals);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->keys[i])
-				continue;
-			s = ino_slot(&g, m->keys[i]);
-			g.keys[s] = m->keys[i];
-			if (with_vals)
-				g.vals[s] = m->vals[i];
-		}
-		g.n = m->n;
-		free(m->keys);
-		free(m->vals);
-		*m = g;
-	}
-	s = ino_slot(m, ino);
-	if (m->keys[s])
-		return -EEXIST;
-	if (with_vals && !(m->vals[s] = strdup(val)))
-		return -ENOMEM;
-	m->keys[s] = ino;
-	m->n++;
-	return 0;
-}
-
-static void ino_free(struct inomap *m)
-{
-	for (size_t i = 0; m->vals && i < m->cap; i++)
-		free(m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ---- the path and the frames --------------------------------------------------------- */
 
@@ -152,7 +85,7 @@ static int list(struct diff *d, enum rootfs_change kind)
 {
 	int ret;
 
-	if (!d->fn)
+	if (!d->fn || d->collecting)
 		return 0;
 	for (int i = 1; i <= d->depth; i++) {
 		struct frame *f = &d->frames[i];
@@ -190,7 +123,7 @@ static int tar_parents(struct diff *d)
 {
 	char name[ROOTFS_PATH_MAX + 2];
 
-	for (int i = 1; i <= d->depth; i++) {
+	for (int i = 1; i <= d->depth && !d->collecting; i++) {
 		struct frame *f = &d->frames[i];
 		int ret;
 
@@ -212,8 +145,14 @@ static int tar_entry(struct diff *d, const struct rfs_stat *st)
 	const char *first = NULL;
 	int ret;
 
-	if (!d->tar || S_ISSOCK(st->mode))	/* a socket cannot be restored from a tar */
+	if (!d->writing || S_ISSOCK(st->mode))	/* a socket cannot be restored from a tar */
 		return 0;
+	if (d->collecting) {
+		if (!S_ISDIR(st->mode) && st->nlink > 1 &&
+		    (ret = rfs_inomap_add(&d->shared, st->ino, NULL, false)) && ret != -EEXIST)
+			return err_set(d->e, ret, "out of memory");
+		return 0;
+	}
 	ret = tar_parents(d);
 	if (ret)
 		return ret;
@@ -221,13 +160,13 @@ static int tar_entry(struct diff *d, const struct rfs_stat *st)
 	if (!S_ISDIR(st->mode) && st->nlink > 1) {
 		bool found;
 
-		first = ino_get(&d->links, st->ino, &found);
+		first = rfs_inomap_get(&d->links, st->ino, &found);
 		if (!found) {
 			d->held += d->plen;
 			if (d->held > RFS_MAX_NAME_BYTES)
 				return rfs_img_fail(d->child, d->e, -EFBIG, where(d), "too many hard "
 						    "links to remember");
-			if (ino_add(&d->links, st->ino, name, true))
+			if (rfs_inomap_add(&d->links, st->ino, name, true))
 				return err_set(d->e, -ENOMEM, "out of memory");
 		}
 	}
@@ -239,7 +178,7 @@ static int tar_whiteout(struct diff *d, size_t dir_plen, const struct rfs_name *
 	char dir[ROOTFS_PATH_MAX + 2];
 	int ret;
 
-	if (!d->tar)
+	if (!d->writing || d->collecting)
 		return 0;
 	ret = tar_parents(d);
 	if (ret)
@@ -271,6 +210,16 @@ static bool same_meta(const struct rfs_stat *a, const struct rfs_stat *b)
 static int walk(struct diff *d, const struct rfs_stat *cdir, const struct rfs_stat *pdir,
 		bool full);
 
+/* An unchanged name of an inode that another name brings into the tar. */
+static bool must_write(const struct diff *d, const struct rfs_stat *st)
+{
+	bool found = false;
+
+	if (!d->collecting && d->shared.n && !S_ISDIR(st->mode) && st->nlink > 1)
+		rfs_inomap_get(&d->shared, st->ino, &found);
+	return found;
+}
+
 /* Enter directory st (the current path) as a new frame, and walk it. */
 static int descend(struct diff *d, const struct rfs_stat *st, const struct rfs_stat *pst,
 		   bool listed, bool tarred, bool full)
@@ -281,12 +230,12 @@ static int descend(struct diff *d, const struct rfs_stat *st, const struct rfs_s
 	if (d->depth + 1 > RFS_MAX_DEPTH)
 		return rfs_img_fail(d->child, d->e, -EFBIG, where(d), "more than %d directory "
 				    "levels", RFS_MAX_DEPTH);
-	ret = ino_add(&d->seen_child, st->ino, NULL, false);
+	ret = rfs_inomap_add(&d->seen_child, st->ino, NULL, false);
 	if (ret == -EEXIST)
 		return rfs_img_fail(d->child, d->e, -EUCLEAN, where(d), "directory inode %u reached "
 				    "twice (a directory hard link or a cycle)", st->ino);
 	if (!ret && pst) {
-		ret = ino_add(&d->seen_parent, pst->ino, NULL, false);
+		ret = rfs_inomap_add(&d->seen_parent, pst->ino, NULL, false);
 		if (ret == -EEXIST)
 			return rfs_img_fail(d->parent, d->e, -EUCLEAN, where(d), "directory inode %u "
 					    "reached twice (a directory hard link or a cycle)",
@@ -316,7 +265,7 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 		ret = rfs_stat(d->parent, pn->ino, where(d), &pst, d->e);
 	if (ret)
 		return ret;
-	if (d->layer && d->tar && str_has_prefix(d->path + d->plen - cn->len, WHITEOUT_PREFIX))
+	if (d->layer && d->writing && str_has_prefix(d->path + d->plen - cn->len, WHITEOUT_PREFIX))
 		return rfs_img_fail(d->child, d->e, -EINVAL, where(d), "a name starting with "
 				    "'" WHITEOUT_PREFIX "' cannot be stored in a layer");
 	cdir = S_ISDIR(cst.mode);
@@ -337,7 +286,7 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 			ret = list(d, ROOTFS_CHANGE_MODIFIED);
 		if (!ret && (changed || full))
 			ret = tar_entry(d, &cst);
-		if (!ret && !same && d->tar) {	/* made again: nothing below the parent's stays */
+		if (!ret && !same && d->writing) {	/* made again: nothing below the parent's stays */
 			ret = tar_whiteout(d, d->plen, NULL);
 			full = true;
 		}
@@ -349,7 +298,7 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 		ret = list(d, ROOTFS_CHANGE_MODIFIED);
 		full = true;
 	}
-	if (!ret && full)
+	if (!ret && (full || must_write(d, &cst)))
 		ret = tar_entry(d, &cst);
 	if (!ret && cdir)	/* a directory where there was something else */
 		ret = descend(d, &cst, NULL, true, true, true);
@@ -416,7 +365,7 @@ static int walk(struct diff *d, const struct rfs_stat *cdir, const struct rfs_st
 		drop_lost_found(&cl);
 		drop_lost_found(&pl);
 	}
-	if (!full && d->tar && d->depth > 0 && needs_opaque(&cl, &pl)) {
+	if (!full && d->writing && d->depth > 0 && needs_opaque(&cl, &pl)) {
 		ret = tar_parents(d);
 		if (!ret)
 			ret = tar_whiteout(d, plen, NULL);
@@ -443,10 +392,26 @@ out:
 	return ret;
 }
 
+static void reset_bounds(struct rootfs_image *img)
+{
+	img->names_seen = 0;
+	img->names_max = img->fs_bytes / 12 + 1024;	/* a name takes 12 bytes at least */
+	img->data_read = 0;
+}
+
 static int diff_run(struct diff *d)
 {
 	struct rfs_stat croot, proot;
 	int ret;
+
+	rfs_inomap_free(&d->seen_child);
+	rfs_inomap_free(&d->seen_parent);
+	d->depth = 0;
+	d->plen = 0;
+	d->path[0] = '\0';
+	reset_bounds(d->child);
+	if (d->parent)
+		reset_bounds(d->parent);
 
 	ret = rfs_stat(d->child, EXT2_ROOT_INO, "", &croot, d->e);
 	if (!ret && d->parent)
@@ -457,24 +422,17 @@ static int diff_run(struct diff *d)
 		return rfs_img_fail(S_ISDIR(croot.mode) ? d->parent : d->child, d->e, -EUCLEAN, "",
 				    "the root is not a directory");
 	d->frames[0] = (struct frame){ .plen = 0, .listed = true, .tarred = true, .st = croot };
-	if (ino_add(&d->seen_child, EXT2_ROOT_INO, NULL, false) ||
-	    ino_add(&d->seen_parent, EXT2_ROOT_INO, NULL, false))
+	if (rfs_inomap_add(&d->seen_child, EXT2_ROOT_INO, NULL, false) ||
+	    rfs_inomap_add(&d->seen_parent, EXT2_ROOT_INO, NULL, false))
 		return err_set(d->e, -ENOMEM, "out of memory");
 	/* the root's own entry only when its mode or owners changed (docker writes none) */
-	if (d->tar && d->parent && (croot.mode != proot.mode || croot.uid != proot.uid ||
+	if (d->writing && !d->collecting && d->parent && (croot.mode != proot.mode || croot.uid != proot.uid ||
 				    croot.gid != proot.gid)) {
 		ret = rfs_tar_entry(d->tar, d->child, "./", &croot, NULL, d->stats, d->e);
 		if (ret)
 			return ret;
 	}
 	return walk(d, &croot, d->parent ? &proot : NULL, !d->parent);
-}
-
-static void reset_bounds(struct rootfs_image *img)
-{
-	img->names_seen = 0;
-	img->names_max = img->fs_bytes / 12 + 1024;	/* a name takes 12 bytes at least */
-	img->data_read = 0;
 }
 
 int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out_fd,
@@ -494,10 +452,13 @@ int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out
 	d->stats = &st;
 	d->e = e;
 	d->layer = parent != NULL;
-	reset_bounds(child);
-	if (parent)
-		reset_bounds(parent);
-	if (out_fd >= 0)
+	d->writing = out_fd >= 0;
+	if (d->writing && parent) {	/* the whole tree has every name anyway */
+		d->collecting = true;
+		ret = diff_run(d);
+		d->collecting = false;
+	}
+	if (!ret && d->writing)
 		ret = rfs_tar_open(out_fd, &d->tar, e);
 	if (!ret)
 		ret = diff_run(d);
@@ -507,9 +468,10 @@ int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out
 		else
 			rfs_tar_free(d->tar);
 	}
-	ino_free(&d->seen_child);
-	ino_free(&d->seen_parent);
-	ino_free(&d->links);
+	rfs_inomap_free(&d->seen_child);
+	rfs_inomap_free(&d->seen_parent);
+	rfs_inomap_free(&d->links);
+	rfs_inomap_free(&d->shared);
 	free(d);
 	if (stats)
 		*stats = st;

@@ -144,6 +144,18 @@ int rfs_seg_pread(struct rootfs_image *img, const struct rfs_seg *s, const struc
 int rfs_xattrs_each(struct rootfs_image *img, const struct rfs_stat *st, const char *path,
 		    rfs_xattr_fn fn, void *arg, struct error *e);
 
+/* inomap.c: a set of inode numbers, each optionally with a string. */
+struct rfs_inomap {
+	uint32_t *keys;		/* 0: an empty slot (no name ever points to inode 0) */
+	char **vals;
+	size_t cap, n;
+};
+/* The string of ino (NULL when none); *found says whether ino is in the set. */
+const char *rfs_inomap_get(const struct rfs_inomap *m, uint32_t ino, bool *found);
+/* Add ino, with a copy of val when with_vals (always the same for one map). -EEXIST, -ENOMEM. */
+int rfs_inomap_add(struct rfs_inomap *m, uint32_t ino, const char *val, bool with_vals);
+void rfs_inomap_free(struct rfs_inomap *m);
+
 /* tarout.c: the layer's tar. */
 struct rfs_tar;
 int rfs_tar_open(int fd, struct rfs_tar **out, struct error *e);

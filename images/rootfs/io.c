@@ -17,7 +17,7 @@
 #include "vmm/base/util.h"
 
 #define UNIT		4096u
-#define CACHE_SLOTS	1024u		/* 4 MiB */
+#define CACHE_SLOTS	256u		/* 1 MiB */
 #define CACHED_MAX	(64u * 1024)	/* bigger reads (file data) bypass the cache */
 #define NAME_PREFIX	"vmm-rootfs:"
 

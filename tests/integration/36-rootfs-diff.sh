@@ -43,7 +43,7 @@ P=$T/p
 LONG=$(python3 -c 'print("L" * 253)')
 mkdir -p "$P/etc" "$P/bin" "$P/usr/bin" "$P/usr/lib/deep/a/b/c" "$P/d-del/sub" "$P/dir2file" \
 	"$P/recreate" "$P/longdel" "$P/var" "$P/dev" "$P/run" "$P/café" "$P/space dir" "$P/hl" \
-	"$P/hl2" "$P/tmp" "$P/shared"
+	"$P/hl2" "$P/tmp" "$P/shared" "$P/mvdir" "$P/hl3"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$P/etc/passwd"
 echo 'root:x:0:' >"$P/etc/group"
 echo keep >"$P/etc/keep"
@@ -70,6 +70,7 @@ echo naive >"$P/café/naïve.txt"
 echo sp >"$P/space dir/a file"
 echo one >"$P/hl/one" && ln "$P/hl/one" "$P/hl/two"
 echo x >"$P/hl2/x" && ln "$P/hl2/x" "$P/hl2/y"
+echo g >"$P/hl3/g" && ln "$P/hl3/g" "$P/mvdir/f"
 chmod 1777 "$P/tmp"
 touch -d '2001-02-03 04:05:06' "$P/etc/keep"
 if ! tar --xattrs --xattrs-include='*' --format=pax --numeric-owner -S -C "$P" -cf "$T/l1.tar" . ||
@@ -103,6 +104,7 @@ mount -o loop "$T/child.img" "$MNT" || { fail "rootfs diff: loop mount" "mount f
 	rm link2file && echo now-a-file >link2file
 	rm -rf recreate && mkdir recreate && echo b2 >recreate/b && echo c >recreate/c
 	rm "longdel/$LONG"
+	mv mvdir mvdir2
 	chown 1000:1000 shared && chmod 2775 shared
 	echo touched >"space dir/a file" && touch -d '2010-01-01 00:00:00' "space dir/a file"
 )
@@ -144,6 +146,9 @@ D /hl2/y
 C /link2file
 C /longdel
 D /longdel/$LONG
+D /mvdir
+A /mvdir2
+A /mvdir2/f
 A /opt
 A /opt/app
 A /opt/app/sub
@@ -173,6 +178,8 @@ done
 pass "rootfs diff: whiteouts and opaque markers in the tar"
 expect_match "rootfs diff: a second name of a new inode is a hard link in the tar" \
 	'^h.* opt/app/y link to opt/app/x' "$(tar -tvf "$T/diff.tar")"
+expect_match "rootfs diff: a renamed directory keeps its hard link to an unchanged name" \
+	'^h.* mvdir2/f link to hl3/g' "$(tar -tvf "$T/diff.tar")"
 size=$(stat -c %s "$T/diff.tar")
 [ "$size" -lt 1000000 ] && pass "rootfs diff: 1 GiB sparse file stays sparse (a $size-byte tar)" ||
 	fail "rootfs diff: 1 GiB sparse file stays sparse" "a $size-byte tar"
