@@ -85,6 +85,16 @@ out=$(curl -s --unix-socket "$SOCK" -X POST "http://d/v1.41/build?remote=https:/
 	--data-binary @"$T/climb.tar" | tr -d '\n')
 expect_match "/build?remote= is refused" "remote build contexts are not served" "$out"
 
+# docker diff, export and commit of a container
+expect_eq "docker diff of a container never started: nothing" "" "$(docker diff one 2>&1)"
+expect_match "docker export" "app/hello.txt" "$(docker export one 2>/dev/null | tar -tf - | tr '\n' ' ')"
+cid=$(docker commit -c 'ENV COMMITTED=1' -m "by docker" -a "Ann" one api/committed:3 2>&1)
+expect_match "docker commit" "^sha256:[0-9a-f]{64}$" "$cid"
+expect_match "... its change and author" "COMMITTED=1.*Ann" \
+	"$("$VMM" inspect --format '{{.Config.Env}} {{.Author}}' api/committed:3 2>&1)"
+out=$(docker diff nosuch 2>&1); rc=$?
+expect_match "docker diff of a missing container: docker's error" "nosuch" "$out"
+
 # docker import
 tar -C "$C" -cf "$T/rootfs.tar" sub hello.txt
 id=$(docker import -c 'CMD ["/bin/sh"]' -c 'ENV A=1' -m "via docker" "$T/rootfs.tar" api/imported:2 2>&1)

@@ -128,7 +128,8 @@ api_handler api_containers_list, api_container_create, api_container_inspect, ap
 	api_container_delete, api_container_rename, api_container_logs, api_container_attach,
 	api_container_top;
 api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag, api_image_delete, api_image_pull,
-	api_image_push, api_image_save, api_images_save, api_images_load, api_image_import, api_build;
+	api_image_push, api_image_save, api_images_save, api_images_load, api_image_import, api_build,
+	api_container_changes, api_container_export, api_commit;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;
 api_handler api_networks_list, api_network_create, api_network_inspect, api_network_delete;
 api_handler api_exec_create, api_exec_start, api_exec_inspect, api_exec_resize;
