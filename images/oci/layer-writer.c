@@ -157,23 +157,32 @@ static int copy_member(struct layer_writer *lw, struct archive *in, struct archi
 	return 0;
 }
 
+struct archive *tar_reader_new(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	/* built-in decompressors only: filter_all would run external programs on untrusted input */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_empty(a);
+	return a;
+}
+
 int layer_writer_add_archive(struct layer_writer *lw, int fd, const char *prefix,
 			     const char *label, struct error *e)
 {
-	struct archive *in = archive_read_new();
+	struct archive *in = tar_reader_new();
 	struct archive_entry *ent;
 	unsigned long n = 0;
 	int ret = 0;
 
 	if (!in)
 		return err_set(e, -ENOMEM, "out of memory");
-	/* built-in decompressors only: filter_all would run external programs on untrusted input */
-	archive_read_support_filter_gzip(in);
-	archive_read_support_filter_bzip2(in);
-	archive_read_support_filter_xz(in);
-	archive_read_support_filter_zstd(in);
-	archive_read_support_format_tar(in);
-	archive_read_support_format_empty(in);
 	if (archive_read_open_fd(in, fd, 64 * 1024) != ARCHIVE_OK) {
 		ret = err_set(e, -EINVAL, "%s: not a tar archive: %s", label, archive_error_string(in));
 		archive_read_free(in);

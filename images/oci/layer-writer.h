@@ -18,6 +18,9 @@ struct layer_writer;
 
 #define LAYER_ARCHIVE_MEMBERS_MAX	(1u << 22)
 
+/* A libarchive reader of tars, plain or compressed (gzip, bzip2, xz, zstd), decoded in-process. */
+struct archive *tar_reader_new(void);
+
 int layer_writer_new(struct store *s, struct layer_writer **out, struct error *e);
 /*
  * Add one entry; its data (a regular file's size bytes) from fd when fd >= 0.

@@ -113,6 +113,10 @@ int api_tmpfile(const char *dir, struct error *e);
 json_object *api_body_object(const struct api_request *r, struct api_response *w);
 /* Has the client of fd (a connection) hung up? With eof_too, a client done sending counts too. */
 bool api_client_gone(int fd, bool eof_too);
+/* ?repo=R&tag=T as "R:T" in buf (commit, import); NULL without a repo. */
+const char *api_repo_tag(const struct api_request *r, char *buf, size_t len);
+/* Every ?changes= (commit, import) into out (max entries, NULL-terminated: max + 1 slots); NULL: none. */
+char *const *api_changes(const struct api_request *r, const char **out, size_t max);
 /* A boolean query parameter ("1", "true", "True"); absent: dflt. */
 bool api_query_bool(const struct api_request *r, const char *key, bool dflt);
 /*

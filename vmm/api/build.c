@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "images/oci/layer-writer.h"
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
@@ -30,7 +31,7 @@
 
 static int unpack_context(int fd, const char *dir, struct error *e)
 {
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive *in = tar_reader_new(), *out = archive_write_disk_new();
 	struct archive_entry *ent;
 	unsigned long n = 0;
 	int ret = 0, r;
@@ -40,12 +41,6 @@ static int unpack_context(int fd, const char *dir, struct error *e)
 		archive_write_free(out);
 		return err_set(e, -ENOMEM, "out of memory");
 	}
-	archive_read_support_filter_gzip(in);
-	archive_read_support_filter_bzip2(in);
-	archive_read_support_filter_xz(in);
-	archive_read_support_filter_zstd(in);
-	archive_read_support_format_tar(in);
-	archive_read_support_format_empty(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 				       ARCHIVE_EXTRACT_NO_OVERWRITE);
@@ -279,13 +274,12 @@ void api_build(const struct api_ctx *ctx, const struct api_request *r, struct ap
 /* POST /images/create?fromSrc=-&repo=&tag=&changes=&message=: docker import of the body. */
 void api_image_import(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	const char *repo = r->query(r, "repo"), *tag = r->query(r, "tag"), *ch[65] = { NULL };
+	const char *ch[65] = { NULL };
 	struct import_opts o = { .fd = r->body_fd, .label = "-", .message = r->query(r, "message") };
 	char ref[512];
 	struct error e = { 0 };
 	struct image_made made;
 	json_object *st;
-	size_t n = r->query_all(r, "changes", ch, 64);
 
 	if (strcmp(r->query(r, "fromSrc"), "-")) {
 		api_reply_error(w, 400, "fromSrc=%s: only '-' (the request body) is served", r->query(r, "fromSrc"));
@@ -295,11 +289,8 @@ void api_image_import(const struct api_ctx *ctx, const struct api_request *r, st
 		api_reply_error(w, 400, "import needs a tarball as the request body");
 		return;
 	}
-	if (repo && *repo) {
-		snprintf(ref, sizeof(ref), "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
-		o.ref = ref;
-	}
-	o.changes = n ? (char *const *)ch : NULL;
+	o.ref = api_repo_tag(r, ref, sizeof(ref));
+	o.changes = api_changes(r, ch, 64);
 	if (engine_import(&ctx->paths, &o, &made, &e)) {
 		api_reply_err(w, &e);
 		return;

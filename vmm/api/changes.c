@@ -51,24 +51,20 @@ void api_container_export(const struct api_ctx *ctx, const struct api_request *r
 /* POST /commit?container=ID&repo=&tag=&comment=&author=&changes=: docker commit. */
 void api_commit(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	const char *repo = r->query(r, "repo"), *tag = r->query(r, "tag"), *ch[65] = { NULL };
+	const char *ch[65] = { NULL };
 	struct commit_opts o = { .container = r->query(r, "container"), .message = r->query(r, "comment"),
 				 .author = r->query(r, "author") };
 	struct error e = { 0 };
 	struct image_made made;
 	char ref[512];
 	json_object *res;
-	size_t n = r->query_all(r, "changes", ch, 64);
 
 	if (!o.container || !*o.container) {
 		api_reply_error(w, 400, "commit needs ?container=ID");
 		return;
 	}
-	if (repo && *repo) {
-		snprintf(ref, sizeof(ref), "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
-		o.ref = ref;
-	}
-	o.changes = n ? (char *const *)ch : NULL;
+	o.ref = api_repo_tag(r, ref, sizeof(ref));
+	o.changes = api_changes(r, ch, 64);
 	if (engine_commit(&ctx->paths, &o, &made, &e)) {
 		api_reply_err(w, &e);
 		return;

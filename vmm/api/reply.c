@@ -145,3 +145,18 @@ int api_filters(const struct api_request *r, struct filters *out, struct error *
 	json_object_put(f);
 	return ret;
 }
+
+const char *api_repo_tag(const struct api_request *r, char *buf, size_t len)
+{
+	const char *repo = r->query(r, "repo"), *tag = r->query(r, "tag");
+
+	if (!repo || !*repo)
+		return NULL;
+	snprintf(buf, len, "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
+	return buf;
+}
+
+char *const *api_changes(const struct api_request *r, const char **out, size_t max)
+{
+	return r->query_all(r, "changes", out, max) ? (char *const *)out : NULL;
+}

@@ -85,6 +85,11 @@ int cmd_stop(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
 int cmd_top(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
+/* commit's and import's -c help */
+#define CLI_CHANGE_HELP \
+	"  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD, ENTRYPOINT,\n" \
+	"                       ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL)\n" \
+	"  -m, --message MSG    the history comment\n"
 int cmd_commit(struct cli *cli, int argc, char **argv);
 int cmd_build(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);

@@ -15,9 +15,7 @@ static void usage(void)
 	       "and its image's config with the container's command, environment, working\n"
 	       "folder, user and labels.\n\n"
 	       "Options:\n"
-	       "  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD, ENTRYPOINT,\n"
-	       "                       ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL)\n"
-	       "  -m, --message MSG    the history comment\n"
+	       CLI_CHANGE_HELP
 	       "  -a, --author NAME    the image's author\n"
 	       "  -p, --pause          accepted: a running container is refused anyway\n"
 	       "  -h, --help           show this help\n");

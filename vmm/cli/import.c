@@ -18,9 +18,7 @@ static void usage(void)
 	       "'-' reads it from stdin. The image has one layer and a config made only of the\n"
 	       "--change instructions.\n\n"
 	       "Options:\n"
-	       "  -c, --change INSTR   apply a Dockerfile instruction to the config (CMD, ENTRYPOINT,\n"
-	       "                       ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL)\n"
-	       "  -m, --message MSG    the history comment\n"
+	       CLI_CHANGE_HELP
 	       "  -h, --help           show this help\n");
 }
 

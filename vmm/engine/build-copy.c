@@ -248,17 +248,12 @@ static int put_tree(struct copy *c, int fd0, const char *rel, const char *dest, 
 /* Whether a context file is an archive ADD unpacks (tar, maybe compressed). */
 static bool is_archive(int fd)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = tar_reader_new();
 	struct archive_entry *ent;
 	bool yes;
 
 	if (!a)
 		return false;
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_format_tar(a);
 	yes = archive_read_open_fd(a, fd, 16384) == ARCHIVE_OK &&
 	      archive_read_next_header(a, &ent) == ARCHIVE_OK;
 	archive_read_free(a);
