@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 #include "vmm/engine/create.h"
 #include "vmm/engine/export.h"
 #include "vmm/engine/lifecycle.h"
+
+extern char **environ;
 
 static const char *config_string(struct stage *sg, const char *key)
 {
@@ -50,13 +53,31 @@ static ssize_t relay(struct builder *b, int fd)
 	return n;
 }
 
-/* The container's VM runs in a child, attached, its output piped to ours; Ctrl-C ends it. */
+/*
+ * `vmm --root ROOT start -a ID`, a process of its own (posix_spawn: safe from
+ * the API service's threads too), its output piped to the build's.
+ */
+static int spawn_start(struct builder *b, struct container *ct, int out, pid_t *pid)
+{
+	char *argv[] = { "vmm", "--root", (char *)b->p->root, "start", "-a", ct->cfg.id, NULL };
+	posix_spawn_file_actions_t fa;
+	int ret;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
+	ret = posix_spawn(pid, "/proc/self/exe", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return ret ? err_sys(b->e, -ret, "RUN: starting the step's container") : 0;
+}
+
+/* Run the step's container; Ctrl-C (or SIGTERM, SIGHUP) stops it and the build. */
 static int run_child(struct builder *b, struct container *ct, int *status)
 {
-	struct start_opts so = { .attach = true };
 	sigset_t set, old;
-	int sfd, pfd, out[2], ret = 0, ws;
-	bool open_out = true;
+	int sfd, pfd, out[2], ret, ws = 0;
+	bool open_out = true, done = false;
 	pid_t pid;
 
 	sigemptyset(&set);
@@ -66,41 +87,28 @@ static int run_child(struct builder *b, struct container *ct, int *status)
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return err_sys(b->e, -errno, "RUN: a pipe");
 	sigprocmask(SIG_BLOCK, &set, &old);
-	pid = fork();
-	if (pid < 0) {
-		ret = err_sys(b->e, -errno, "RUN: fork");
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	ret = spawn_start(b, ct, out[1], &pid);
+	close(out[1]);
+	if (ret) {
 		close(out[0]);
-		close(out[1]);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return ret;
 	}
-	if (pid == 0) {
-		struct error e = { 0 };
-		int st = 125, null = open("/dev/null", O_RDONLY);
-
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		dup2(null, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		if (engine_start(b->p, ct, &so, &st, &e))
-			fprintf(stderr, "vmm: error: %s\n", e.msg);
-		_exit(st);
-	}
-	close(out[1]);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	for (;;) {
+	/* until the child is gone (or, without a pidfd, its output ends) */
+	while (!done) {
 		struct pollfd p[3] = { { .fd = pfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
 				       { .fd = open_out ? out[0] : -1, .events = POLLIN } };
 
-		if (pfd < 0 || sfd < 0 || poll(p, 3, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;	/* no way to watch: just wait */
+			break;
 		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
 			open_out = relay(b, out[0]) > 0;
-		if (p[1].revents & POLLIN) {
+		if ((p[1].revents & POLLIN) && !ret) {
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -109,8 +117,7 @@ static int run_child(struct builder *b, struct container *ct, int *status)
 				kill(pid, SIGTERM);
 			}
 		}
-		if (p[0].revents & POLLIN)
-			break;
+		done = pfd >= 0 ? (p[0].revents & POLLIN) != 0 : !open_out;
 	}
 	/* what is left in the pipe once the child is gone (a process it left may hold it open) */
 	while (open_out) {
