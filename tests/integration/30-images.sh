@@ -284,3 +284,20 @@ out=$("$VMM" images --format '{{.Repository' 2>&1); rc=$?
 expect_eq "images --format: a broken template is one line, exit 125" "125 vmm: error: template: unclosed action (missing }})" "$rc $out"
 out=$("$VMM" image inspect -f '{{.Nope.Deeper}}' one:v1 2>&1); rc=$?
 expect_eq "image inspect -f: a missing field prints <no value>, as docker" "0 <no value>" "$rc $out"
+
+# images --filter (dangling, reference globs, label), in the same store
+mkdir -p "$T/imp/etc" && echo x >"$T/imp/etc/x"
+tar -C "$T/imp" -cf "$T/imp.tar" .
+untagged=$("$VMM" import -c 'LABEL tier=web' "$T/imp.tar" 2>/dev/null | cut -c8-19)
+"$VMM" import -c 'LABEL tier=db' "$T/imp.tar" labelled/db:2 >/dev/null 2>&1
+expect_eq "images -f dangling=true: only untagged ones" "$untagged" "$("$VMM" images -q -f dangling=true)"
+expect_eq "images -f dangling=false: the tagged ones" "2" "$("$VMM" images -q -f dangling=false | wc -l)"
+expect_eq "images -f reference=PATTERN (a glob on the name)" "labelled/db" \
+	"$("$VMM" images --format '{{.Repository}}' -f 'reference=lab*/*')"
+expect_eq "images -f reference=NAME:TAG glob" "one:v1" "$("$VMM" images --format '{{.Repository}}:{{.Tag}}' -f 'reference=*:v1')"
+expect_eq "images -f label=KEY=VALUE (the image config's labels)" "$untagged" "$("$VMM" images -q -f label=tier=web)"
+expect_eq "images -f label=KEY" "2" "$("$VMM" images -q -f label=tier | wc -l)"
+out=$("$VMM" images -f dangling=maybe 2>&1); rc=$?
+expect_match "images -f dangling=maybe: refused, naming it" "invalid filter 'dangling=maybe'" "$out"
+out=$("$VMM" images -f nope=1 2>&1); rc=$?
+expect_match "images -f with an unknown key: refused, naming the keys" "invalid filter 'nope=1' \(dangling=, reference=, label=\)" "$out"

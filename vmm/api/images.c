@@ -9,6 +9,7 @@
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
 #include "vmm/engine/filters.h"
+#include "vmm/engine/image-filter.h"
 #include "vmm/engine/image-json.h"
 #include "vmm/engine/image-remove.h"
 
@@ -62,52 +63,40 @@ static json_object *summary_json(struct store *s, const struct image_entry *v, s
 	return o;
 }
 
-/* docker images --filter reference=busybox (or busybox:latest): our refs are full ("docker.io/library/busybox:latest"). */
-static bool reference_matches(const struct filters *f, const char *full)
-{
-	struct image_ref ref;
-	char name[REF_STR_MAX], repo[REF_STR_MAX];
-
-	if (ref_parse(full, 0, &ref, NULL))
-		return false;
-	ref_format_short(&ref, name, sizeof(name));
-	ref_format_short_repo(&ref, repo, sizeof(repo));
-	return filters_allow(f, "reference", full, FILTER_EXACT) || filters_allow(f, "reference", name, FILTER_EXACT) ||
-	       filters_allow(f, "reference", repo, FILTER_EXACT);
-}
-
 void api_images_list(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	static const char *const keys[] = { "reference", "dangling", NULL };
-	struct filters f = { .keys = keys };
+	struct filters f = { .keys = image_filter_keys };
 	struct store *s = store_or_reply(ctx, w);
 	struct image_entry *v;
 	struct error e = { 0 };
 	json_object *out;
-	bool by_ref;
 	size_t n;
 
 	if (!s)
 		return;
-	if (api_filters(r, &f, &e) || image_entries(s, &v, &n, &e)) {
+	if (api_filters(r, &f, &e) || image_filters_check(&f, &e) || image_entries(s, &v, &n, &e)) {
 		filters_free(&f);
 		store_close(s);
 		api_reply_err(w, &e);
 		return;
 	}
-	by_ref = filters_get(&f, "reference") != NULL;
 	out = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
-		bool seen = !v[i].config_digest[0], named = false;
+		bool seen = !v[i].config_digest[0], wanted = false;
+		struct image *img = NULL;
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = !strcmp(v[i].digest, v[j].digest);
 		if (seen)
 			continue;
-		for (size_t j = i; j < n && by_ref; j++)
-			if (!strcmp(v[j].digest, v[i].digest) && v[j].ref)
-				named |= reference_matches(&f, v[j].ref);
-		if (!by_ref || named)
+		if (filters_get(&f, "label") && image_open_digest(s, v[i].digest, &img, NULL))
+			continue;
+		/* one summary per image: wanted when one of its names is */
+		for (size_t j = i; j < n; j++)
+			if (!strcmp(v[j].digest, v[i].digest))
+				wanted |= image_entry_wanted(&f, &v[j], img);
+		image_close(img);
+		if (wanted)
 			json_object_array_add(out, summary_json(s, v, n, i));
 	}
 	image_entries_free(v, n);

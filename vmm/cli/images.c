@@ -1,4 +1,5 @@
 /* vmm images: the images in the store, as docker lists them. */
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -11,7 +12,10 @@
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
+#include "vmm/engine/filters.h"
+#include "vmm/engine/image-filter.h"
 
 struct row {
 	char repo[REF_STR_MAX], tag[REF_TAG_MAX + 8];
@@ -28,6 +32,8 @@ static void usage(void)
 	       "Options:\n"
 	       "  -a, --all          show all images (vmm keeps no intermediate images)\n"
 	       "  -q, --quiet        only image IDs\n"
+	       "  -f, --filter K=V   dangling=true|false (untagged or not), reference=PATTERN\n"
+	       "                     (busy*, busybox:1*), label=KEY[=VALUE]; repeatable\n"
 	       "      --no-trunc     full image IDs\n"
 	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
 	       "                     '{{.Repository}}:{{.Tag}}', 'table {{.ID}}\\t{{.Size}}'\n"
@@ -149,6 +155,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
@@ -160,13 +167,20 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 	struct image_entry *v = NULL;
 	struct image_ref filter;
 	struct row *rows = NULL;
+	struct filters f = { .keys = image_filter_keys };
 	struct store *s;
 	size_t n = 0, nr = 0;
 	int c, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aqf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
+			break;
+		case 'f':
+			if (filters_add(&f, optarg, &e) || image_filters_check(&f, &e)) {
+				filters_free(&f);
+				return cli_usage_error("images", "%s", e.msg);
+			}
 			break;
 		case 'q':
 			quiet = true;
@@ -179,24 +193,31 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			usage();
+			filters_free(&f);
 			return 0;
 		default:
+			filters_free(&f);
 			return cli_usage_error("images", "unknown option");
 		}
 	}
-	if (argc - optind > 1)
+	if (argc - optind > 1) {
+		filters_free(&f);
 		return cli_usage_error("images", "too many arguments");
+	}
 	if (optind < argc) {
 		const char *why;
 
 		if (ref_parse(argv[optind], 0, &filter, &why)) {
 			pr_err("%s: invalid reference format: %s", argv[optind], why);
+			filters_free(&f);
 			return 1;
 		}
 		have_filter = true;
 	}
-	if (!(s = cli_store_open(cli->paths.root)))
+	if (!(s = cli_store_open(cli->paths.root))) {
+		filters_free(&f);
 		return 1;
+	}
 	if (image_entries(s, &v, &n, &e)) {
 		err_print(&e);
 		goto out;
@@ -215,6 +236,18 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			continue;
 		if (digest_ref_shadowed(v, n, i))
 			continue;
+		if (filters_get(&f, "label")) {	/* the config's labels decide */
+			if (image_open_digest(s, v[i].digest, &img, &e)) {
+				err_print(&e);
+				continue;
+			}
+		}
+		if (!image_entry_wanted(&f, &v[i], img)) {
+			image_close(img);
+			continue;
+		}
+		image_close(img);
+		img = NULL;
 		for (size_t j = 0; j < nr && !cached; j++) {
 			if (!strcmp(rows[j].digest, v[i].digest)) {
 				r->created = rows[j].created;
@@ -249,5 +282,6 @@ out:
 	free(rows);
 	image_entries_free(v, n);
 	store_close(s);
+	filters_free(&f);
 	return ret;
 }
