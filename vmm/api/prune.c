@@ -3,6 +3,7 @@
 
 #include "images/oci/store.h"
 #include "vmm/api/api.h"
+#include "vmm/engine/prune.h"
 #include "vmm/base/error.h"
 #include "vmm/engine/filters.h"
 #include "vmm/engine/container.h"
@@ -28,24 +29,13 @@ static void add_name(void *arg, const char *name)
 void api_containers_prune(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	json_object *names, *o = reply_object("ContainersDeleted", &names);
-	struct container **list;
 	struct error e = { 0 };
-	size_t n;
 
-	if (container_list(ctx->paths.root, &list, &n, &e)) {
+	if (engine_containers_prune(&ctx->paths, add_name, names, &e)) {
 		json_object_put(o);
 		api_reply_err(w, &e);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct error ignored = { 0 };
-
-		/* engine_remove refuses a container that runs (or started meanwhile) */
-		if (!container_is_running(list[i]) &&
-		    engine_remove(&ctx->paths, list[i]->cfg.id, false, false, &ignored) == 0)
-			add_name(names, list[i]->cfg.id);
-	}
-	container_list_free(list, n);
 	json_object_object_add(o, "SpaceReclaimed", json_object_new_int64(0));
 	api_reply_json(w, 200, o);
 }

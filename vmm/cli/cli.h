@@ -83,6 +83,9 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv);
 int cmd_start(struct cli *cli, int argc, char **argv);
 int cmd_stop(struct cli *cli, int argc, char **argv);
 int cmd_system(struct cli *cli, int argc, char **argv);
+/* vmm system df, vmm system prune */
+int system_df(struct cli *cli, int argc, char **argv);
+int system_prune(struct cli *cli, int argc, char **argv);
 int cmd_top(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 /* commit's and import's -c help */

@@ -1,4 +1,4 @@
-/* vmm system service: serve the Docker Engine API (docs/docker-api.md). */
+/* vmm system service: serve the Docker Engine API (docs/docker-api.md); df and prune are their own files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,7 +16,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vmm system service [OPTIONS]\n\n"
+	fprintf(f, "Usage: vmm system COMMAND\n\n"
+		"Commands:\n"
+		"  df        what images, containers, volumes and the build cache take on disk\n"
+		"  prune     remove stopped containers, unused networks, dangling images, the build cache\n"
+		"  service   serve the Docker Engine API\n\n"
+		"Usage: vmm system service [OPTIONS]\n\n"
 		"Serve the Docker Engine API (%s), so the docker CLI, docker-compose and docker-py\n"
 		"drive vmm: DOCKER_HOST=unix://... docker run --rm busybox echo hi\n\n"
 		"Options:\n"
@@ -105,6 +110,8 @@ int cmd_system(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_verb verbs[] = {
 		{ "service", service },
+		{ "df", system_df },
+		{ "prune", system_prune },
 	};
 
 	return cli_dispatch(cli, "system", argc, argv, verbs, sizeof(verbs) / sizeof(verbs[0]), usage);
