@@ -382,7 +382,7 @@ static int agent_test(int argc, char **argv)
 		switch (opt_vm("agent-test", c, optarg, &cfg, &console_path)) {
 		case 1:
 			continue;
-		case 2:
+		case EXIT_VMM_ERROR:
 			return 2;
 		}
 		switch (c) {

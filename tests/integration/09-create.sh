@@ -33,7 +33,7 @@ out=$(v rename c2 'bad/name' 2>&1); rc=$?
 expect_eq "rename to an invalid name is refused" "125 vmm: error: invalid container name \"bad/name\" (use [a-zA-Z0-9][a-zA-Z0-9_.-]+)" "$rc $out"
 expect_eq "create --help names create, not run" "Usage: vmm create [OPTIONS] IMAGE [COMMAND] [ARG...]" "$(v create --help | head -1)"
 out=$(v create --cpus 0 busybox 2>&1); rc=$?
-expect_eq "create's usage errors point at create's help" "2 vmm: error: --cpus 0: a number of CPUs from 0.01 to 32 (see 'vmm create --help')" "$rc $out"
+expect_eq "create's usage errors point at create's help" "125 vmm: error: --cpus 0: a number of CPUs from 0.01 to 32 (see 'vmm create --help')" "$rc $out"
 out=$(v create --name c3 busybox true 2>&1); rc=$?
 expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
 expect_eq "create with a name in use exits 125" 125 "$rc"

@@ -68,8 +68,8 @@ bad() {	# NAME WANT ARGS...
 before=$(ls "$VMM_ROOT/volumes" | wc -l)
 bad "a relative path as a name" "125 vmm: error: './x' is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 64)" create ./x
 bad "a driver option" "125 vmm: error: volume option 'size=1g' is not supported: vmm's volumes are host folders shared with the VM (see docs/volumes.md)" create --opt size=1g v3
-bad "another driver" "2 vmm: error: driver 'nfs' is not supported (only local) (see 'vmm volume --help')" create -d nfs v3
-bad "an unknown filter" "2 vmm: error: invalid filter 'color=red' (dangling=, name= or label=) (see 'vmm volume --help')" ls -f color=red
+bad "another driver" "125 vmm: error: driver 'nfs' is not supported (only local) (see 'vmm volume --help')" create -d nfs v3
+bad "an unknown filter" "125 vmm: error: invalid filter 'color=red' (dangling=, name= or label=) (see 'vmm volume --help')" ls -f color=red
 bad "a bad template" "125 vmm: error: template: function \"nosuch\" not defined" ls --format '{{nosuch .Name}}'
 bad "inspect of a missing volume" "125 vmm: error: no such volume: gone" inspect gone
 expect_eq "bad input: nothing created" "$before" "$(ls "$VMM_ROOT/volumes" | wc -l)"

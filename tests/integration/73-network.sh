@@ -39,10 +39,10 @@ bad "a gateway outside the subnet" "125 vmm: error: no matching subnet for gatew
 bad "a name taken" "125 vmm: error: network with name web already exists" create web
 bad "a predefined name" "125 vmm: error: network with name bridge already exists" create bridge
 bad "a bad name" "125 vmm: error: invalid network name 'a/b': use up to 64 of a-z A-Z 0-9 _ . -" create a/b
-bad "another driver" "2 vmm: error: driver 'macvlan' is not supported (bridge) (see 'vmm network --help')" create -d macvlan x
+bad "another driver" "125 vmm: error: driver 'macvlan' is not supported (bridge) (see 'vmm network --help')" create -d macvlan x
 bad "an unknown network" "125 vmm: error: network nosuch not found" inspect nosuch
 bad "removing bridge" "125 vmm: error: bridge is a pre-defined network and cannot be removed" rm bridge
-bad "an unknown filter" "2 vmm: error: invalid filter 'color=red' (name=, id=, label=, driver= or type=) (see 'vmm network --help')" ls -f color=red
+bad "an unknown filter" "125 vmm: error: invalid filter 'color=red' (name=, id=, label=, driver= or type=) (see 'vmm network --help')" ls -f color=red
 expect_eq "bad input: nothing created" "$before" "$(ls "$VMM_ROOT/networks" | sort | tr '\n' ' ')"
 
 expect_eq "rm prints the name" "db" "$(v network rm db)"

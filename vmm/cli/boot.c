@@ -100,8 +100,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 		switch (opt_vm("boot", c, optarg, &cfg, &console_path)) {
 		case 1:
 			continue;
-		case 2:
-			return 2;
+		case EXIT_VMM_ERROR:
+			return EXIT_VMM_ERROR;
 		}
 		switch (c) {
 		case OPT_DISK:

@@ -18,7 +18,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pr_err("%s (see 'vmm %s --help')", msg, cmd);
-	return 2;
+	return EXIT_VMM_ERROR;	/* docker: 125 for vmm's own errors, flags included */
 }
 
 int cli_fail(const struct error *e, int status)
@@ -49,7 +49,7 @@ int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const 
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? EXIT_VMM_ERROR : 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], verbs[i].name))

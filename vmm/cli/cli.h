@@ -28,7 +28,7 @@ struct cli_command {
 	const char *summary;	/* NULL: a hidden command (tests, debugging) */
 };
 
-/* Print "vmm: error: ..." plus a hint to see --help; returns the usage exit status (2). */
+/* Print "vmm: error: ..." plus a hint to see --help; returns docker's exit status for it (125). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* For getopt's '?': names the offending option; returns 2. */
@@ -57,7 +57,7 @@ int cli_inspect(struct cli *cli, const char *cmd, int argc, char **argv,
 		json_object *(*get)(struct cli *cli, const char *name, struct error *e), void (*usage)(FILE *));
 /* prune's question on stderr, as docker asks it: true when the answer on stdin starts with y. */
 bool cli_confirm_removal(const char *what);
-/* Run argv[1]'s verb; none, -h or --help prints usage (to stderr and 2 when none). */
+/* Run argv[1]'s verb; none, -h or --help prints usage (to stderr and 125 when none). */
 int cli_dispatch(struct cli *cli, const char *cmd, int argc, char **argv, const struct cli_verb *verbs,
 		 size_t n, void (*usage)(FILE *));
 

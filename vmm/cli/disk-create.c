@@ -114,7 +114,7 @@ int cmd_disk_create(struct cli *cli, int argc, char **argv)
 		have_size = true;
 	}
 	if (o.backing_fmt && disk_cli_format("disk create", o.backing_fmt, &bfmt))
-		return 2;
+		return EXIT_VMM_ERROR;
 	if (fmt == DISK_FMT_RAW) {
 		if (o.backing_file)
 			return cli_usage_error("disk create", "raw images cannot have a backing file");

@@ -66,7 +66,7 @@ int cmd_disk(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_VMM_ERROR;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
@@ -76,5 +76,5 @@ int cmd_disk(struct cli *cli, int argc, char **argv)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].fn(cli, argc - 1, argv + 1);
 	pr_err("unknown disk command '%s' (see 'vmm disk --help')", argv[1]);
-	return 2;
+	return EXIT_VMM_ERROR;
 }

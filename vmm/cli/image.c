@@ -35,7 +35,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_VMM_ERROR;
 	}
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
@@ -53,5 +53,5 @@ int cmd_image(struct cli *cli, int argc, char **argv)
 		}
 	}
 	pr_err("unknown command 'image %s' (see 'vmm image --help')", argv[1]);
-	return 2;
+	return EXIT_VMM_ERROR;
 }

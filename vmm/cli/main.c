@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 				log_set_level(LOG_DEBUG);
 			else {
 				pr_err("--log-level: unknown level '%s' (use error, warn, info or debug)", optarg);
-				return 2;
+				return EXIT_VMM_ERROR;
 			}
 			break;
 		case 'D':
@@ -146,12 +146,12 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			return EXIT_VMM_ERROR;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return EXIT_VMM_ERROR;
 	}
 	cli.root_explicit = root || (getenv("VMM_ROOT") && *getenv("VMM_ROOT"));
 	if (!root)
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pr_err("unknown command '%s' (see 'vmm --help')", argv[optind]);
-	ret = 2;
+	ret = EXIT_VMM_ERROR;
 out:
 	free(owned_root);
 	free(runtime);

@@ -106,13 +106,13 @@ int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 	case 'm':
 		if (opt_parse_memory(arg, &cfg->mem_size)) {
 			cli_usage_error(cmd, "--memory %s: not a size (e.g. 256, 512M, 2G)", arg);
-			return 2;
+			return EXIT_VMM_ERROR;
 		}
 		return 1;
 	case OPT_VM_CPUS:
 		if (opt_parse_cpus(arg, &cfg->ncpus)) {
 			cli_usage_error(cmd, "--cpus %s: not a number from 1 to %d", arg, VM_MAX_CPUS);
-			return 2;
+			return EXIT_VMM_ERROR;
 		}
 		return 1;
 	case OPT_VM_CONSOLE:
@@ -121,7 +121,7 @@ int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 	case OPT_VM_QUIRKS:
 		if (opt_parse_quirks(arg, &cfg->quirks)) {
 			cli_usage_error(cmd, "--host-quirks %s: use auto, on or off", arg);
-			return 2;
+			return EXIT_VMM_ERROR;
 		}
 		return 1;
 	default:

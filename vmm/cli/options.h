@@ -25,7 +25,7 @@ enum {
 
 /*
  * Apply getopt's c (with arg) if it is one of OPT_VM_LONG_OPTIONS: 1 when
- * applied, 0 when c is not one of them, 2 after reporting a usage error.
+ * applied, 0 when c is not one of them, EXIT_VMM_ERROR (125) after reporting a usage error.
  */
 int opt_vm(const char *cmd, int c, const char *arg, struct machine_config *cfg,
 	   const char **console_path);

@@ -123,7 +123,7 @@ int cli_pull(struct cli *cli, const char *name, const struct cli_pull_opts *o)
 
 		if (parse_uint(env, 1, 86400, &secs)) {
 			pr_err("VMM_PULL_STALL_TIMEOUT=%s: want seconds (1-86400)", env);
-			return 2;
+			return EXIT_VMM_ERROR;
 		}
 		po.stall_timeout = (unsigned)secs;
 	}
@@ -176,7 +176,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 			if (strcmp(optarg, PLATFORM_OS "/" PLATFORM_ARCH)) {
 				pr_err("--platform %s: vmm runs %s/%s images only", optarg, PLATFORM_OS,
 				       PLATFORM_ARCH);
-				return 2;
+				return EXIT_VMM_ERROR;
 			}
 			break;
 		case OPT_TLS:

@@ -175,7 +175,7 @@ int cmd_push(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 	if (chunk_size(&po.chunk_size))
-		return 2;
+		return EXIT_VMM_ERROR;
 	cli_auth_files(cli, authfile, &af);
 	po.insecure = !verify;
 	po.auth_files = af.list;

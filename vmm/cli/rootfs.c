@@ -202,7 +202,7 @@ int cmd_rootfs(struct cli *cli, int argc, char **argv)
 	(void)cli;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? EXIT_VMM_ERROR : 0;
 	}
 	if (!strcmp(argv[1], "build"))
 		return build(argc - 1, argv + 1);

@@ -77,7 +77,7 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage();
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? EXIT_VMM_ERROR : 0;
 	}
 	sub = argv[1];
 	argc--;

@@ -174,7 +174,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 	while (!status && (c = getopt_long(argc, argv, "qf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = true; break;
-		case 'f': status = check_filter(optarg) ? 2 : strv_push(&filters, optarg); break;
+		case 'f': status = check_filter(optarg) ? EXIT_VMM_ERROR : strv_push(&filters, optarg); break;
 		case 'F': format = optarg; break;
 		case 'h': usage(stdout); goto out;
 		default: status = cli_bad_option("volume", argv);

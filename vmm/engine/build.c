@@ -281,7 +281,7 @@ static int run_step(struct builder *b, struct stage *sg, const struct df_instr *
 			ret = build_config_apply(&sg->st, in, b->e);
 	} else if (!ret) {
 		ret = do_step(b, sg, in, created_by, argv, &layer);
-		if (!ret && !b->o->no_cache)
+		if (!ret)	/* --no-cache does not read the cache, but fills it, as docker's builder */
 			build_cache_put(b, key, &sg->st.d);
 	}
 	if (!ret)
