@@ -202,7 +202,8 @@ static char **run_argv(struct stage *sg, const struct df_instr *in)
 	return argv;
 }
 
-static char *join(char *const *v, const char *prefix)
+/* The words joined by spaces (history's created_by of a RUN, a cache key's ARGs). */
+static char *join(char *const *v)
 {
 	char *s = NULL;
 	size_t len;
@@ -210,7 +211,6 @@ static char *join(char *const *v, const char *prefix)
 
 	if (!f)
 		return NULL;
-	fputs(prefix, f);
 	for (size_t i = 0; v && v[i]; i++)
 		fprintf(f, "%s%s", i ? " " : "", v[i]);
 	fclose(f);
@@ -258,10 +258,10 @@ static int run_step(struct builder *b, struct stage *sg, const struct df_instr *
 	if (in->kind == DF_ONBUILD && in->inner && in->inner->kind == DF_ONBUILD)
 		return err_set(b->e, -EINVAL, "line %u: ONBUILD ONBUILD is not allowed", in->line);
 	/* the ARGs in scope are part of what a step is: substituted, or RUN's environment */
-	if (!(extra = join(sg->st.args, "")))
+	if (!(extra = join(sg->st.args)))
 		ret = err_set(b->e, -ENOMEM, "out of memory");
 	if (!ret && in->kind == DF_RUN) {
-		if (!(argv = run_argv(sg, in)) || !(created_by = join(argv, "")))
+		if (!(argv = run_argv(sg, in)) || !(created_by = join(argv)))
 			ret = err_set(b->e, -ENOMEM, "out of memory");
 	} else if (!ret) {
 		if (asprintf(&created_by, NOP_PREFIX "%s", in->text) < 0)
