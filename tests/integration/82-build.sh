@@ -234,6 +234,15 @@ else
 	fail "onbuild: parent image" "$(tail -2 "$T/ob.err")"
 fi
 
+# vmm's images load into buildah
+if skopeo copy -q "oci:$VMM_ROOT/oci:docker.io/vmm/copy:latest" \
+	"containers-storage:[vfs@$T/bh+$T/bhrun]localhost/from-vmm:1" >"$T/load.log" 2>&1 &&
+   $BH inspect --type image localhost/from-vmm:1 >"$T/load.json" 2>>"$T/load.log"; then
+	expect_match "buildah loads an image vmm built" '"WorkingDir": "/app"' "$(cat "$T/load.json")"
+else
+	fail "buildah loads an image vmm built" "$(tail -2 "$T/load.log")"
+fi
+
 # --- what only vmm is asked ---
 out=$("$VMM" build -t vmm/copy "$K" 2>&1)
 steps=$(printf '%s\n' "$out" | grep -c '^Step ')
