@@ -293,6 +293,16 @@ expect_eq "--label lands in the image" "yes" \
 expect_eq "unused build args are not an error; no intermediate images are left" \
 	"$( "$VMM" images -q | sort -u | wc -l)" "$("$VMM" images -q | sort -u | wc -l)"
 
+# COPY here-documents (buildah 1.28 has none: checked on their own, against docker's rules)
+printf 'FROM busybox\nARG WHO=world\nCOPY <<EOF /greeting\nhello "$WHO"\nEOF\nCOPY --chmod=755 <<"EOT" /scripts/\necho $HOME\nEOT\n' |
+	"$VMM" build -q -t vmm/heredoc - >/dev/null 2>"$T/hd.err"
+rm -rf "$T/u-hd"
+umoci unpack --image "$VMM_ROOT/oci:docker.io/vmm/heredoc:latest" "$T/u-hd" >/dev/null 2>&1
+expect_eq "COPY <<EOF: the document, variables substituted, quotes kept" 'hello "world"' \
+	"$(cat "$T/u-hd/rootfs/greeting" 2>&1)"
+expect_eq "COPY <<\"EOT\" DIR/: named after the delimiter, not substituted, --chmod" 'echo $HOME 755' \
+	"$(cat "$T/u-hd/rootfs/scripts/EOT" 2>&1) $(stat -c %a "$T/u-hd/rootfs/scripts/EOT" 2>&1)"
+
 # refusals: one line naming the input, non-zero exit, nothing left behind
 before=$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')
 refused() {	# NAME WANT DOCKERFILE-TEXT [FLAGS...]
@@ -321,6 +331,10 @@ refused "bad EXPOSE" "EXPOSE: invalid port 'http'" "$(printf 'FROM busybox\nEXPO
 refused "bad STOPSIGNAL" "STOPSIGNAL: unknown signal 'SIGNOPE'" "$(printf 'FROM busybox\nSTOPSIGNAL SIGNOPE')"
 refused "bad substitution" "line 2" "$(printf 'FROM busybox\nENV A=${B:?must be set}')"
 refused "--network host" "a micro-VM has its own network stack" "FROM busybox" --network host
+refused "RUN --mount (not ignored)" "line 2: RUN --mount is not supported" \
+	"$(printf 'FROM busybox\nRUN --mount=type=cache,target=/c true')"
+refused "an unknown COPY flag" "line 2: COPY --parents is not supported" \
+	"$(printf 'FROM busybox\nCOPY --parents Dockerfile /x')"
 out=$("$VMM" build -t 'Bad:Tag' "$T/bad" 2>&1); rc=$?
 expect_match "refused: an invalid -t" "invalid reference format" "$out"
 after=$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')

@@ -468,6 +468,47 @@ static int dest_path(struct copy *c, const char *word, char *out, bool *dir)
 	return ret ? copy_err(c, ret, "destination too long: %s", word) : 0;
 }
 
+/* COPY <<NAME DEST: the here-document NAME as a file (0644, or --chmod), in DEST when it is a folder. */
+static int put_heredoc(struct copy *c, const char *word, const char *dest, bool into)
+{
+	const char *name = word + 2 + (word[2] == '-');
+	struct archive_entry *ent;
+	char path[PATH_MAX], *body = NULL;
+	int ret;
+
+	name += *name == '"' || *name == '\'';
+	for (unsigned i = 0; i < c->in->nheredocs; i++) {
+		const struct df_heredoc *h = &c->in->heredocs[i];
+
+		if (strncmp(name, h->name, strlen(h->name)))
+			continue;
+		/* an unquoted delimiter: variables are substituted, quotes stay */
+		if (h->expand ? (ret = df_expand(h->body, c->sg->st.escape, false, build_lookup, &c->sg->st,
+						 &body, c->b->e)) :
+		    (ret = (body = strdup(h->body)) ? 0 : -ENOMEM))
+			return ret == -ENOMEM ? err_set(c->b->e, ret, "out of memory") : ret;
+		if ((into ? join(path, dest, h->name) : snprintf(path, sizeof(path), "%s", dest) >= PATH_MAX) ||
+		    !(ent = archive_entry_new())) {
+			free(body);
+			return copy_err(c, -ENAMETOOLONG, "%s: destination too long", dest);
+		}
+		ret = copy_put_parents(c, path);
+		archive_entry_set_pathname(ent, path + 1);
+		archive_entry_set_filetype(ent, AE_IFREG);
+		archive_entry_set_perm(ent, c->chmod ? c->mode : 0644);
+		archive_entry_set_uid(ent, c->chown ? c->uid : 0);
+		archive_entry_set_gid(ent, c->chown ? c->gid : 0);
+		archive_entry_set_mtime(ent, image_draft_time(&c->sg->st.d), 0);
+		archive_entry_set_size(ent, (int64_t)strlen(body));
+		if (!ret && !(ret = layer_writer_add(c->lw, ent, -1, c->b->e)))
+			ret = layer_writer_data(c->lw, body, strlen(body), c->b->e);
+		archive_entry_free(ent);
+		free(body);
+		return ret;
+	}
+	return copy_err(c, -EINVAL, "%s: no such here-document", word);
+}
+
 /* COPY --from: the sources expanded, then the other filesystem's files. */
 static int copy_from_stage(struct copy *c, const char *dest, bool dir)
 {
@@ -513,6 +554,10 @@ static int copy_all(struct copy *c)
 	for (unsigned i = 0; !ret && i < nsrc; i++) {
 		char *src = NULL;
 
+		if (!strncmp(in->args[i], "<<", 2)) {	/* COPY <<EOF: a file made of the document */
+			ret = put_heredoc(c, in->args[i], dest, dir);
+			continue;
+		}
 		if ((ret = build_expand(&c->sg->st, in, in->args[i], &src, c->b->e)))
 			break;
 		is_url = !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8);
@@ -569,9 +614,6 @@ int build_copy(struct builder *b, struct stage *sg, const struct df_instr *in,
 
 	if (df_flag(in, "from") && in->kind == DF_ADD)
 		return err_set(b->e, -EINVAL, "line %u: ADD takes no --from (use COPY --from)", in->line);
-	if (in->nheredocs)
-		return err_set(b->e, -ENOTSUP, "line %u: %s with a here-document is not supported yet",
-			       in->line, df_kind_name(in->kind));
 	ret = layer_writer_new(b->s, &c.lw, b->e);
 	if (!ret)
 		ret = copy_all(&c);

@@ -247,6 +247,30 @@ static int do_step(struct builder *b, struct stage *sg, const struct df_instr *i
 	}
 }
 
+/* Flags each instruction takes; any other is refused, never ignored (RUN --mount...). */
+static int check_flags(struct builder *b, const struct df_instr *in)
+{
+	static const char *const copy[] = { "from", "chown", "chmod", "link", NULL };
+	static const char *const add[] = { "chown", "chmod", "checksum", "link", NULL };
+	static const char *const healthcheck[] = { "interval", "timeout", "start-period", "start-interval",
+						   "retries", NULL };
+	static const char *const none[] = { NULL };
+	const char *const *ok = in->kind == DF_COPY ? copy : in->kind == DF_ADD ? add :
+				in->kind == DF_HEALTHCHECK ? healthcheck : none;
+
+	for (unsigned i = 0; i < in->nflags; i++) {
+		size_t n = strcspn(in->flags[i] + 2, "=");
+		bool known = false;
+
+		for (size_t j = 0; ok[j] && !known; j++)
+			known = strlen(ok[j]) == n && !strncmp(in->flags[i] + 2, ok[j], n);
+		if (!known)
+			return err_set(b->e, -ENOTSUP, "line %u: %s %.*s is not supported", in->line,
+				       df_kind_name(in->kind), (int)(n + 2), in->flags[i]);
+	}
+	return 0;
+}
+
 static int run_step(struct builder *b, struct stage *sg, const struct df_instr *in)
 {
 	struct draft_layer layer;
@@ -257,6 +281,8 @@ static int run_step(struct builder *b, struct stage *sg, const struct df_instr *
 		return err_set(b->e, -EINVAL, "line %u: FROM inside a stage", in->line);
 	if (in->kind == DF_ONBUILD && in->inner && in->inner->kind == DF_ONBUILD)
 		return err_set(b->e, -EINVAL, "line %u: ONBUILD ONBUILD is not allowed", in->line);
+	if (check_flags(b, in))
+		return b->e->code;
 	/* the ARGs in scope are part of what a step is: substituted, or RUN's environment */
 	if (!(extra = join(sg->st.args)))
 		ret = err_set(b->e, -ENOMEM, "out of memory");
