@@ -71,6 +71,12 @@ expect_eq "ps --filter status=exited: none" "" "$(v ps -aq -f status=exited)"
 out=$(v ps -f nope=1 2>&1); rc=$?
 expect_eq "ps --filter with an unknown key: one line, exit 125" \
 	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=)" "$rc $out"
+expect_eq "ps -n 1: one container, stopped ones included" "1" "$(v ps -q -n 1 | wc -l)"
+expect_eq "ps -l: the latest one" "1" "$(v ps -q -l | wc -l)"
+expect_eq "ps -n 5: all there are (two)" "$(printf '%s\n' "$lid" "$(v inspect -f '{{.Id}}' plain)" | sort | tr '\n' ' ')" \
+	"$(v ps -q -n 5 --no-trunc | sort | tr '\n' ' ')"
+out=$(v ps -n 0 2>&1); rc=$?
+expect_match "ps -n 0: refused" "^vmm: error: --last 0: a number of containers" "$out"
 v rm plain >/dev/null
 expect_eq "create -l/--label: inspect shows them (a bare KEY has an empty value)" "map[a:b c:]" \
 	"$(v inspect -f '{{.Config.Labels}}' "$lid")"

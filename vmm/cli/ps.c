@@ -1,6 +1,7 @@
 /* vmm ps: containers, as docker lists them. */
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include "vmm/engine/container-net.h"
 #include "vmm/engine/container.h"
 #include "vmm/base/log.h"
+#include "vmm/base/util.h"
 
 /* The COMMAND column: the argv joined, quoted and cut like docker's. */
 static void fmt_command(char *const *argv, char *buf, size_t len, bool trunc)
@@ -31,6 +33,16 @@ static void fmt_command(char *const *argv, char *buf, size_t len, bool trunc)
 		snprintf(buf + n, len - n, "\"");
 }
 
+/* Newest first, as docker lists them. */
+static int newest_first(const void *a, const void *b)
+{
+	const struct container *x = *(struct container *const *)a, *y = *(struct container *const *)b;
+
+	if (x->cfg.created != y->cfg.created)
+		return x->cfg.created > y->cfg.created ? -1 : 1;
+	return strcmp(x->cfg.id, y->cfg.id);
+}
+
 static void usage(void)
 {
 	printf("Usage: vmm ps [OPTIONS]\n\n"
@@ -38,6 +50,8 @@ static void usage(void)
 	       "Options:\n"
 	       "  -a, --all          show all containers\n"
 	       "  -q, --quiet        only container IDs\n"
+	       "  -n, --last N       the N last created containers (all states)\n"
+	       "  -l, --latest       the last created container (all states)\n"
 	       "      --no-trunc     full IDs and commands\n"
 	       "  -f, --filter K=V   status=, name= (a substring), id= (a prefix), exited=CODE,\n"
 	       "                     ancestor=IMAGE, label=KEY[=VALUE]; repeatable\n"
@@ -50,7 +64,9 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "no-trunc", no_argument, NULL, 'N' },
+		{ "last", required_argument, NULL, 'n' },
+		{ "latest", no_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'T' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -63,14 +79,23 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	json_object *rows = NULL, *header;
 	struct template *t = NULL;
 	struct container **list;
-	size_t n;
+	size_t n, shown = 0;
+	uint64_t last = 0;
 	int c, status_code = 0;
 
-	while ((c = getopt_long(argc, argv, "aqf:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aqn:lf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
-		case 'n': no_trunc = true; break;
+		case 'N': no_trunc = true; break;
+		case 'n':
+			if (parse_uint(optarg, 1, UINT32_MAX, &last)) {
+				filters_free(&filter);
+				return cli_usage_error("ps", "--last %s: a number of containers", optarg);
+			}
+			all = true;
+			break;
+		case 'l': last = 1; all = true; break;
 		case 'T':
 			format = optarg;
 			break;
@@ -98,6 +123,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		template_free(t);
 		return cli_fail(&e, 1);
 	}
+	if (n)
+		qsort(list, n, sizeof(*list), newest_first);
 	if (t)
 		rows = json_object_new_array();
 	else if (!quiet)
@@ -111,6 +138,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		container_effective_state(ct, &st);
 		if (!container_wanted(&filter, ct, &st, all))
 			continue;
+		if (last && shown++ >= last)
+			break;
 		if (quiet) {
 			printf("%.*s\n", no_trunc ? CONTAINER_ID_LEN : 12, ct->cfg.id);
 			continue;
