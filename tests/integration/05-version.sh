@@ -11,3 +11,11 @@ expect_eq "version -f: the host kernel" "$(uname -r)" "$("$VMM" version -f '{{.K
 expect_match "version: the table" "Host kernel: +$(uname -r)" "$("$VMM" version)"
 out=$("$VMM" version -f '{{.Nope' 2>&1); rc=$?
 expect_eq "version -f with a broken template" "125 vmm: error: template: unclosed action (missing }})" "$rc $out"
+
+# vmm's own errors exit 125, as docker's, flag errors included
+out=$("$VMM" ps --bogus 2>&1); rc=$?
+expect_eq "an unknown flag: one line, exit 125" "125 vmm: error: invalid option '--bogus' or missing argument (see 'vmm ps --help')" "$rc $out"
+out=$("$VMM" nosuchcommand 2>&1); rc=$?
+expect_eq "an unknown command: exit 125" "125" "$rc"
+out=$("$VMM" volume 2>&1); rc=$?
+expect_eq "a command group without its verb: exit 125" "125" "$rc"
