@@ -340,6 +340,30 @@ expect_match "refused: an invalid -t" "invalid reference format" "$out"
 after=$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')
 expect_eq "refused builds leave no image behind" "$before" "$after"
 
+# symlinks in the context resolve inside it: a link to a host file copies nothing of the host
+mkdir -p "$T/esc/etc"
+echo "host secret" >"$T/host-secret"
+ln -s "$T/host-secret" "$T/esc/abs-link"
+ln -s ../../../../../../../../../.."$T/host-secret" "$T/esc/rel-link"
+echo "inside" >"$T/esc/etc/inside"
+ln -s /etc/inside "$T/esc/root-link"
+printf 'FROM busybox\nCOPY abs-link /x\n' >"$T/esc/Dockerfile"
+out=$("$VMM" build -q "$T/esc" 2>&1); rc=$?
+expect_match "COPY of a symlink to a host file: refused, nothing copied" "file not found in build context.*abs-link" "$out"
+printf 'FROM busybox\nCOPY rel-link /x\n' >"$T/esc/Dockerfile"
+out=$("$VMM" build -q "$T/esc" 2>&1); rc=$?
+expect_match "... a relative one climbing out too" "file not found in build context.*rel-link" "$out"
+printf 'FROM busybox\nCOPY root-link /x\n' >"$T/esc/Dockerfile"
+id=$("$VMM" build -q -t vmm/inroot "$T/esc" 2>&1)
+rm -rf "$T/u-in"
+umoci unpack --image "$VMM_ROOT/oci:docker.io/vmm/inroot:latest" "$T/u-in" >/dev/null 2>&1
+expect_eq "... an absolute link resolves in the context, as docker resolves it" "inside" "$(cat "$T/u-in/rootfs/x" 2>&1)"
+rm -f "$T/esc/root-link"
+ln -s "$T/host-secret" "$T/esc/.dockerignore"
+printf 'FROM busybox\nCOPY etc /etc2\n' >"$T/esc/Dockerfile"
+out=$("$VMM" build -q "$T/esc" 2>&1)
+expect_match "a .dockerignore linked to a host file is not read" "^sha256:" "$out"
+
 # RUN boots a micro-VM per step
 if have_kvm; then
 	out=$(printf 'FROM busybox\nRUN echo "hello world"\n' | "$VMM" build -t vmm/run - 2>&1)
@@ -348,12 +372,13 @@ else
 	skip "RUN in a micro-VM" "/dev/kvm not accessible on this host"
 	# the failure path still runs: the step's container is made, cannot start, and goes
 	disks=$(ls "$VMM_ROOT/disks" | sort | tr '\n' ' ')
+	imgs=$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')
 	out=$(printf 'FROM busybox\nENV A=1\nRUN echo "hello world"\n' | "$VMM" build -t vmm/run - 2>&1); rc=$?
 	expect_match "RUN without /dev/kvm: the build stops, saying why" \
 		"/dev/kvm.*The command '/bin/sh -c echo \"hello world\"' returned a non-zero code: 125" \
 		"$(printf '%s' "$out" | tr '\n' ' ')"
 	expect_eq "... with the step's exit status" "125" "$rc"
 	expect_eq "... and leaves no container behind" "" "$("$VMM" ps -a -q)"
-	expect_eq "... nor an image" "$after" "$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')"
+	expect_eq "... nor an image" "$imgs" "$("$VMM" images -a -q 2>/dev/null | sort | tr '\n' ' ')"
 	expect_eq "... nor a disk" "$disks" "$(ls "$VMM_ROOT/disks" | sort | tr '\n' ' ')"
 fi

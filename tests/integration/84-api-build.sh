@@ -81,6 +81,26 @@ out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$T/climb.tar" "http:
 expect_match "/build: a context member climbing out is refused" "member '../../outside' is outside the context" "$out"
 [ ! -e "$T/root/outside" ] && [ ! -e "$T/outside" ]
 expect_eq "... and nothing was written outside" "0" "$?"
+# a context whose Dockerfile and sources are symlinks to host files: nothing of the host is read
+echo "host secret" >"$T/host-secret"
+python3 - "$T/links.tar" "$T/host-secret" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    for name, target in (("Dockerfile", sys.argv[2]), ("secret", sys.argv[2])):
+        i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
+PY
+out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$T/links.tar" "http://d/v1.41/build" | tr -d '\n')
+expect_match "/build: a Dockerfile linked to a host file is not read" "the build context has no Dockerfile" "$out"
+case "$out" in *"host secret"*) fail "... and its content is nowhere in the reply" "$out" ;; *) pass "... and its content is nowhere in the reply" ;; esac
+python3 - "$T/links2.tar" "$T/host-secret" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    d = b"FROM busybox\nCOPY secret /secret\n"; i = tarfile.TarInfo("Dockerfile"); i.size = len(d)
+    t.addfile(i, io.BytesIO(d))
+    i = tarfile.TarInfo("secret"); i.type = tarfile.SYMTYPE; i.linkname = sys.argv[2]; t.addfile(i)
+PY
+out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$T/links2.tar" "http://d/v1.41/build?t=api/leak" | tr -d '\n')
+expect_match "/build: COPY of a source linked to a host file is refused" "file not found in build context.*secret" "$out"
 out=$(curl -s --unix-socket "$SOCK" -X POST "http://d/v1.41/build?remote=https://example.com/x.git" \
 	--data-binary @"$T/climb.tar" | tr -d '\n')
 expect_match "/build?remote= is refused" "remote build contexts are not served" "$out"

@@ -190,9 +190,9 @@ static int build_query(const struct api_request *r, const char *ctx, struct buil
 		       char ***args, char ***labels, char **dockerfile, struct error *e)
 {
 	const char *t[65] = { NULL }, *df = r->query(r, "dockerfile");
-	char clean[PATH_MAX], path[PATH_MAX];
+	char clean[PATH_MAX];
 	size_t n = r->query_all(r, "t", t, 64);
-	int ret;
+	int ret, dfd = -1, fd = -1;
 
 	for (size_t i = 0; i < n; i++)
 		if (strv_push(tags, t[i]))
@@ -201,9 +201,16 @@ static int build_query(const struct api_request *r, const char *ctx, struct buil
 		return ret;
 	if (path_clean(df && *df ? df : "Dockerfile", PATH_DOTDOT_REJECT, clean, sizeof(clean)) || !*clean)
 		return err_set(e, -EINVAL, "?dockerfile=%s: a path inside the build context", df);
-	if (snprintf(path, sizeof(path), "%s/%s", ctx, clean) >= (int)sizeof(path))
-		return err_set(e, -ENAMETOOLONG, "?dockerfile=%s: too long", df);
-	ret = read_file(AT_FDCWD, path, DOCKERFILE_MAX, dockerfile, &o->dockerfile_len);
+	/* a Dockerfile that is a symlink resolves inside the context, never to a host file */
+	if ((dfd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (fd = open_in_root(dfd, clean, O_RDONLY)) < 0)
+		ret = -errno;
+	else
+		ret = read_fd(fd, DOCKERFILE_MAX, dockerfile, &o->dockerfile_len);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	if (ret)
 		return err_sys(e, ret, "the build context has no %s", clean);
 	o->dockerfile = *dockerfile;

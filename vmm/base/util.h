@@ -41,6 +41,13 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 int pread_each(int fd, int (*fn)(void *opaque, const void *buf, size_t len), void *opaque,
 	       uint64_t *size);
 
+/*
+ * Open path below dirfd as if dirfd were "/": symlinks (absolute ones, "..")
+ * resolve inside it, never outside (openat2 RESOLVE_IN_ROOT; without openat2,
+ * no symlink is followed). O_NONBLOCK is added: a FIFO opens at once.
+ * The fd, or -1 with errno.
+ */
+int open_in_root(int dirfd, const char *path, int flags);
 /* Read what fd holds, up to its end, at most max bytes (-EFBIG beyond), NUL-terminated. */
 int read_fd(int fd, size_t max, char **data, size_t *len);
 /*

@@ -269,8 +269,8 @@ static int put_source(struct copy *c, const char *rel, const char *dest, bool in
 	struct stat st;
 	int fd, ret;
 
-	/* a source named directly is followed when it is a link, within the context */
-	fd = openat(c->b->ctxfd, *rel ? rel : ".", O_RDONLY | O_CLOEXEC);
+	/* a source named directly is followed when it is a link, inside the context only */
+	fd = open_in_root(c->b->ctxfd, *rel ? rel : ".", O_RDONLY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		if (fd >= 0)

@@ -439,7 +439,7 @@ static int context_open(struct builder *b)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int ret;
+	int fd, ret;
 
 	b->ctxfd = -1;
 	if (!b->o->context)
@@ -447,9 +447,12 @@ static int context_open(struct builder *b)
 	b->ctxfd = open(b->o->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctxfd < 0)
 		return err_sys(b->e, -errno, "build context %s", b->o->context);
-	ret = read_file(b->ctxfd, ".dockerignore", DOCKERIGNORE_MAX, &text, &len);
-	if (ret == -ENOENT)
+	fd = open_in_root(b->ctxfd, ".dockerignore", O_RDONLY);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
+	ret = fd < 0 ? -errno : read_fd(fd, DOCKERIGNORE_MAX, &text, &len);
+	if (fd >= 0)
+		close(fd);
 	if (ret)
 		return err_sys(b->e, ret, "%s/.dockerignore", b->o->context);
 	ret = dockerignore_parse(text, len, &b->ignore, b->e);
