@@ -134,21 +134,6 @@ if command -v script >/dev/null 2>&1; then
 fi
 
 # --- bad inputs: one error line naming the input, the store untouched ---
-snapshot() { (cd "$VMM_ROOT" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
-refused() {	# NAME INPUT-NAME-IN-MESSAGE CMD...
-	name=$1 input=$2
-	shift 2
-	before=$(snapshot)
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	after=$(snapshot)
-	lines=$(grep -c . "$T/err")
-	if [ $rc -eq 0 ]; then fail "$name" "exit status 0"
-	elif [ "$lines" != 1 ]; then fail "$name" "want one error line, got $lines: $(head -c 300 "$T/err" | tr '\n' '|')"
-	elif ! grep -qF -- "$input" "$T/err"; then fail "$name" "error does not name $input: $(cat "$T/err")"
-	elif [ "$before" != "$after" ]; then fail "$name" "the store changed"
-	else pass "$name"; fi
-}
 flip() {	# FILE OFFSET: change one byte
 	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
 	# shellcheck disable=SC2059
