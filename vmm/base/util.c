@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <linux/openat2.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm/base/util.h"
@@ -215,19 +213,6 @@ int read_fd(int fd, size_t max, char **data, size_t *len)
 	if (len)
 		*len = used;
 	return 0;
-}
-
-int open_in_root(int dirfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-
-	if (fd < 0 && errno == ENOSYS)	/* before Linux 5.6: no link followed at all */
-		fd = openat(dirfd, path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	return (int)fd;
 }
 
 int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
