@@ -64,3 +64,26 @@ void fmt_created_at(int64_t created, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 }
+
+int64_t fmt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void fmt_progress_bar(FILE *f, const char *id, const char *verb, uint64_t done, uint64_t total)
+{
+	char d[16], t[16], bar[52];
+	int fill = total ? (int)(done * 50 / total) : 50;
+
+	format_size_si(done, d, sizeof(d));
+	format_size_si(total, t, sizeof(t));
+	memset(bar, ' ', 50);
+	memset(bar, '=', fill);
+	if (fill < 50)
+		bar[fill] = '>';
+	bar[50] = '\0';
+	fprintf(f, "\r%s: %s [%s] %8s/%s\033[K", id, verb, bar, d, t);
+}

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "images/oci/pull.h"
@@ -42,29 +41,6 @@ static void usage(void)
 	       "(default 60) fails.\n");
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void draw_bytes(FILE *f, const struct pull_progress *p, const char *id)
-{
-	char done[16], total[16], bar[52];
-	int fill = p->total ? (int)(p->done * 50 / p->total) : 50;
-
-	format_size_si(p->done, done, sizeof(done));
-	format_size_si(p->total, total, sizeof(total));
-	memset(bar, ' ', 50);
-	memset(bar, '=', fill);
-	if (fill < 50)
-		bar[fill] = '>';
-	bar[50] = '\0';
-	fprintf(f, "\r%s: Downloading [%s] %8s/%s\033[K", id, bar, done, total);
-}
-
 static void on_progress(void *arg, const struct pull_progress *p)
 {
 	struct view *v = arg;
@@ -86,10 +62,10 @@ static void on_progress(void *arg, const struct pull_progress *p)
 		v->last = 0;
 		break;
 	case PULL_LAYER_BYTES:
-		if (now_ns() - v->last < REDRAW_NS && p->done < p->total)
+		if (fmt_now_ns() - v->last < REDRAW_NS && p->done < p->total)
 			return;
-		v->last = now_ns();
-		draw_bytes(v->f, p, id);
+		v->last = fmt_now_ns();
+		fmt_progress_bar(v->f, id, "Downloading", p->done, p->total);
 		break;
 	case PULL_LAYER_DONE:
 		fprintf(v->f, "\r%s: Pull complete\033[K\n", id);

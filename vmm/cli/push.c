@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "images/oci/push.h"
@@ -38,29 +37,6 @@ static void usage(void)
 	       "      --authfile FILE      credentials file (default: as for vmm login)\n"
 	       "  -h, --help               show this help\n\n"
 	       "Blobs larger than VMM_PUSH_CHUNK_SIZE (default 16M) are sent in chunks of that size.\n");
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void draw_bytes(const struct push_progress *p, const char *id)
-{
-	char done[16], total[16], bar[52];
-	int fill = p->total ? (int)(p->done * 50 / p->total) : 50;
-
-	format_size_si(p->done, done, sizeof(done));
-	format_size_si(p->total, total, sizeof(total));
-	memset(bar, ' ', 50);
-	memset(bar, '=', fill);
-	if (fill < 50)
-		bar[fill] = '>';
-	bar[50] = '\0';
-	printf("\r%s: Pushing [%s] %8s/%s\033[K", id, bar, done, total);
 }
 
 /* A layer's last word: on its own line, over its progress bar when there is one. */
@@ -98,10 +74,10 @@ static void on_progress(void *arg, const struct push_progress *p)
 		}
 		break;
 	case PUSH_LAYER_BYTES:
-		if (!v->tty || (now_ns() - v->last < REDRAW_NS && p->done < p->total))
+		if (!v->tty || (fmt_now_ns() - v->last < REDRAW_NS && p->done < p->total))
 			return;
-		v->last = now_ns();
-		draw_bytes(p, id);
+		v->last = fmt_now_ns();
+		fmt_progress_bar(stdout, id, "Pushing", p->done, p->total);
 		break;
 	case PUSH_LAYER_DONE:
 		final_line(v, id, "Pushed", NULL);
