@@ -45,7 +45,8 @@ v rm c3 >/dev/null
 expect_eq "nothing left" "" "$(v ps -aq)"
 
 # vmm events: what happens to containers, filtered, as docker prints it
-v events --filter label=tier=web --format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/events" 2>&1 &
+# "$VMM", not v: $! must be vmm itself, not a subshell that kill would leave it behind
+"$VMM" events --filter label=tier=web --format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/events" 2>&1 &
 evpid=$!
 i=0	# listening once it watches the containers folder: an inotify descriptor appears
 while ! ls -l "/proc/$evpid/fd" 2>/dev/null | grep -q inotify && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done

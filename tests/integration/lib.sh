@@ -9,8 +9,27 @@ KERNEL="${KERNEL:-$PWD/build/vmlinux}"
 TESTS_DIR="$PWD/tests"
 # A scratch directory per script, removed on exit.
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX")
-trap 'cleanup_hook; rm -rf "$T"' EXIT
+trap 'cleanup_hook; no_leftovers; rm -rf "$T"' EXIT
 cleanup_hook() { :; }
+
+# leftovers: the vmm and virtiofsd processes still running that belong to this
+# script (its scratch directory in their arguments or their VMM_* environment)
+leftovers() {
+	vmm_exe=$(readlink -f "$VMM")
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case $exe in "$vmm_exe"|*virtiofsd*) ;; *) continue ;; esac
+		{ tr '\0' '\n' <"$p/cmdline"; tr '\0' '\n' <"$p/environ"; } 2>/dev/null |
+			grep -q -- "$T" && echo "${p#/proc/}"
+	done
+}
+# no_leftovers: a test that leaves a VM or daemon running fails, and they are killed
+no_leftovers() {
+	left=$(leftovers)
+	[ -z "$left" ] && return
+	fail "no process left behind" "$(for p in $left; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done | head -3 | tr '\n' ';')"
+	kill -9 $left 2>/dev/null
+}
 
 pass() { echo "ok - $1"; }
 fail() { echo "not ok - $1: $2"; }
