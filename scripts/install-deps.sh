@@ -10,7 +10,7 @@ libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools libx
 libmicrohttpd-dev python3-docker docker-compose
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
 busybox-static
-qemu-utils qemu-system-x86 skopeo umoci docker-registry runc libvirt-clients libxml2-utils
+qemu-utils qemu-system-x86 skopeo umoci buildah docker-registry runc libvirt-clients libxml2-utils
 curl netcat-openbsd iproute2 tmux util-linux bsdutils procps jq
 zstd libcap2-bin python3
 clang llvm libclang-rt-14-dev
