@@ -149,7 +149,7 @@ bench() {
 			fi
 			printf '%s\t%s\t%s\t%s\t%s\n' "$step" \
 				"$vprep" "exec $VMM build -q $vflags -t $tag -f $T/df/$name.$k $T/ctx" \
-				"$bprep" "exec $BH bud -q --format docker --pull-never $bflags -t $tag -f $T/df/$name.$k $T/ctx"
+				"$bprep" "exec $BH bud --isolation chroot -q --format docker --pull-never $bflags -t $tag -f $T/df/$name.$k $T/ctx"
 		done | rounds "build $mode, $name" vmm buildah
 	done
 }

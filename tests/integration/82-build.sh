@@ -56,7 +56,7 @@ same_as_buildah() {
 		fail "$name: vmm build" "$(tail -2 "$T/$name.vmm")"
 		return
 	fi
-	if ! $BH bud --format docker --pull-never -q -t "bh/$name" "$@" "$ctx" >"$T/$name.bh" 2>&1 ||
+	if ! $BH bud --isolation chroot --format docker --pull-never -q -t "bh/$name" "$@" "$ctx" >"$T/$name.bh" 2>&1 ||
 	   ! $BH push -q "bh/$name" "oci:$T/bhout:$name" >>"$T/$name.bh" 2>&1; then
 		fail "$name: buildah bud" "$(tail -2 "$T/$name.bh")"
 		return
@@ -228,7 +228,7 @@ printf 'FROM busybox\nONBUILD COPY trig.txt /from-trigger\nONBUILD ENV TRIGGERED
 echo trig >"$O/child/trig.txt"
 printf 'FROM vmm/onbuild-parent\nCOPY trig.txt /plain\n' >"$O/child/Dockerfile"
 if "$VMM" build -q -t vmm/onbuild-parent "$O/parent" >/dev/null 2>"$T/ob.err" &&
-   $BH bud --format docker --pull-never -q -t vmm/onbuild-parent "$O/parent" >/dev/null 2>>"$T/ob.err"; then
+   $BH bud --isolation chroot --format docker --pull-never -q -t vmm/onbuild-parent "$O/parent" >/dev/null 2>>"$T/ob.err"; then
 	same_as_buildah onbuild "$O/child"
 else
 	fail "onbuild: parent image" "$(tail -2 "$T/ob.err")"
@@ -368,6 +368,22 @@ expect_match "a .dockerignore linked to a host file is not read" "^sha256:" "$ou
 if have_kvm; then
 	out=$(printf 'FROM busybox\nRUN echo "hello world"\n' | "$VMM" build -t vmm/run - 2>&1)
 	expect_match "RUN in a micro-VM (the seed's example)" "hello world" "$out"
+	# what RUN leaves behind, layer by layer, against buildah running the same commands:
+	# whiteouts, a folder replaced by a file and the reverse, a folder emptied and
+	# refilled (opaque), hard links, setuid from chmod, owners other than root, symlinks
+	R="$T/run-ctx"
+	mkdir -p "$R"
+	cat >"$R/Dockerfile" <<'EOF2'
+FROM busybox
+RUN mkdir -p /d/sub /e /opq && echo one > /d/f && ln /d/f /d/hard && ln -s f /d/sym && \
+    echo two > /e/file && echo keep > /opq/old && chmod 4755 /d/f && \
+    chown 1000:1000 /d/sub && touch /d/sub/owned && chown 1000:100 /d/sub/owned
+RUN rm -rf /etc/group /home /e && echo now-a-file > /e && rm /d/sym && \
+    rm -rf /var && mkdir -p /var/new && echo v > /var/new/x && \
+    rm -rf /opq && mkdir /opq && echo fresh > /opq/new && \
+    ln /d/hard /d/hard2 && chmod 2711 /d/sub && chmod u+s /opq/new
+EOF2
+	same_as_buildah run "$R"
 else
 	skip "RUN in a micro-VM" "/dev/kvm not accessible on this host"
 	# the failure path still runs: the step's container is made, cannot start, and goes
