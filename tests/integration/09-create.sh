@@ -45,7 +45,7 @@ v rm c3 >/dev/null
 expect_eq "nothing left" "" "$(v ps -aq)"
 
 # vmm events: what happens to containers, filtered, as docker prints it
-# "$VMM", not v: $! must be vmm itself, not a subshell that kill would leave it behind
+# "$VMM", not v: $! must be vmm itself; killing v's subshell would leave vmm running
 "$VMM" events --filter label=tier=web --format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/events" 2>&1 &
 evpid=$!
 i=0	# listening once it watches the containers folder: an inotify descriptor appears

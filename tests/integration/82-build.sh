@@ -20,6 +20,7 @@ if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
 	exit 0
 fi
 BH="buildah --root $T/bh --runroot $T/bhrun --storage-driver vfs"
+BUD="$BH bud --isolation chroot --format docker --pull-never -q"	# chroot: RUN needs no runtime
 cleanup_hook() { $BH rm --all >/dev/null 2>&1; rm -rf "$T/bh" 2>/dev/null; }
 # buildah's busybox is ours, copied from vmm's store (an OCI layout)
 if ! skopeo copy -q "oci:$VMM_ROOT/oci:docker.io/library/busybox:latest" \
@@ -56,7 +57,7 @@ same_as_buildah() {
 		fail "$name: vmm build" "$(tail -2 "$T/$name.vmm")"
 		return
 	fi
-	if ! $BH bud --isolation chroot --format docker --pull-never -q -t "bh/$name" "$@" "$ctx" >"$T/$name.bh" 2>&1 ||
+	if ! $BUD -t "bh/$name" "$@" "$ctx" >"$T/$name.bh" 2>&1 ||
 	   ! $BH push -q "bh/$name" "oci:$T/bhout:$name" >>"$T/$name.bh" 2>&1; then
 		fail "$name: buildah bud" "$(tail -2 "$T/$name.bh")"
 		return
@@ -228,7 +229,7 @@ printf 'FROM busybox\nONBUILD COPY trig.txt /from-trigger\nONBUILD ENV TRIGGERED
 echo trig >"$O/child/trig.txt"
 printf 'FROM vmm/onbuild-parent\nCOPY trig.txt /plain\n' >"$O/child/Dockerfile"
 if "$VMM" build -q -t vmm/onbuild-parent "$O/parent" >/dev/null 2>"$T/ob.err" &&
-   $BH bud --isolation chroot --format docker --pull-never -q -t vmm/onbuild-parent "$O/parent" >/dev/null 2>>"$T/ob.err"; then
+   $BUD -t vmm/onbuild-parent "$O/parent" >/dev/null 2>>"$T/ob.err"; then
 	same_as_buildah onbuild "$O/child"
 else
 	fail "onbuild: parent image" "$(tail -2 "$T/ob.err")"

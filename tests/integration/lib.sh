@@ -13,7 +13,7 @@ trap 'cleanup_hook; no_leftovers; rm -rf "$T"' EXIT
 cleanup_hook() { :; }
 
 # leftovers: the vmm and virtiofsd processes still running that belong to this
-# script (its scratch directory in their arguments or their VMM_* environment)
+# script (its scratch directory named in their arguments or environment)
 leftovers() {
 	vmm_exe=$(readlink -f "$VMM")
 	for p in /proc/[0-9]*; do
