@@ -13,7 +13,7 @@ run_one() {	# name, command...
 	name=$1; shift
 	echo "# $name"
 	start=$(date +%s)
-	"$@" 2>&1 | tee -a "$log" | grep --line-buffered -E '^(ok|not ok|#|Bail out)' | sed 's/^/  /' || true
+	"$@" 2>&1 | tee -a "$log" | grep --line-buffered -E '^(ok|not ok|#|Bail out)' | sed -u 's/^/  /' || true
 	echo "#   ($(( $(date +%s) - start ))s)"
 }
 

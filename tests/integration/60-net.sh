@@ -26,7 +26,7 @@ cleanup_hook() {
 	true
 }
 bgpids=""
-leftovers() { ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.' | wc -l; }
+containers_left() { ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.' | wc -l; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -76,7 +76,7 @@ expect_match "-p with --network none refused" "published only with slirp" "$out"
 out=$("$VMM" run -d --ip 10.1.1.1 busybox true 2>&1)
 expect_match "--ip without tap refused" "only with --network tap" "$out"
 out=$("$VMM" run -d --network bogus busybox true 2>&1)
-expect_match "--network unknown mode refused" "unknown mode" "$out"
+expect_match "--network unknown name refused" "network bogus not found" "$out"
 out=$("$VMM" run -d --add-host nocolon busybox true 2>&1)
 expect_match "--add-host malformed refused" "want NAME:IP" "$out"
 out=$("$VMM" run -d --network tap:vmmnosuch0 busybox true 2>&1); rc=$?
@@ -94,7 +94,7 @@ expect_match "-p port held by a host process: names port and holder" \
 	"host port $HP_HELD/tcp is already allocated by python3 \\(pid $heldpid\\)" "$out"
 out=$("$VMM" run -d -p 9999:80 -p 9999:81 busybox true 2>&1)
 expect_match "-p the same host port twice in one run refused" "published twice" "$out"
-expect_eq "bad input: no container left behind" 0 "$(leftovers)"
+expect_eq "bad input: no container left behind" 0 "$(containers_left)"
 
 # --- one slirp container: published TCP and UDP, guest -> host, /etc files ----
 HP_WEB=$(free_port); HP_UDP=$(free_port); HP_HOST=$(free_port); HP_NC=$(free_port)
@@ -179,7 +179,7 @@ HP_WEB2=$(free_port)
 out=$("$VMM" run -d -p "$HP_WEB:80" busybox true 2>&1); rc=$?
 expect_eq "-p port of a running container: exit 125" 125 "$rc"
 expect_match "-p port of a running container: names it" "host port $HP_WEB/tcp is already allocated by container web" "$out"
-expect_eq "-p taken: no container left behind" 1 "$(leftovers)"
+expect_eq "-p taken: no container left behind" 1 "$(containers_left)"
 check "second container with another port" v run -d --name web2 -p "$HP_WEB2:80" busybox httpd -f -p 80 -h /etc
 if wait_http "http://127.0.0.1:$HP_WEB2/passwd" 120; then pass "two containers publish at once: web2 answers"; else
 	fail "two containers publish at once: web2 answers" "no answer on $HP_WEB2"; fi
@@ -238,4 +238,4 @@ else
 	"$VMM" rm -f tapbox >/dev/null 2>&1
 	ip netns del "$NETNS"
 fi
-expect_eq "all containers removed" 0 "$(leftovers)"
+expect_eq "all containers removed" 0 "$(containers_left)"

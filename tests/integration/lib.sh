@@ -9,12 +9,13 @@ KERNEL="${KERNEL:-$PWD/build/vmlinux}"
 TESTS_DIR="$PWD/tests"
 # A scratch directory per script, removed on exit.
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX")
-trap 'cleanup_hook; no_leftovers; rm -rf "$T"' EXIT
+trap 'cleanup_hook; lib_no_stray_processes; rm -rf "$T"' EXIT
 cleanup_hook() { :; }
 
-# leftovers: the vmm and virtiofsd processes still running that belong to this
-# script (its scratch directory named in their arguments or environment)
-leftovers() {
+# lib_stray_processes: the vmm and virtiofsd processes still running that belong
+# to this script (its scratch directory named in their arguments or environment).
+# The lib_ prefix keeps a script's own helpers from replacing it.
+lib_stray_processes() {
 	vmm_exe=$(readlink -f "$VMM")
 	for p in /proc/[0-9]*; do
 		exe=$(readlink "$p/exe" 2>/dev/null) || continue
@@ -23,9 +24,14 @@ leftovers() {
 			grep -q -- "$T" && echo "${p#/proc/}"
 	done
 }
-# no_leftovers: a test that leaves a VM or daemon running fails, and they are killed
-no_leftovers() {
-	left=$(leftovers)
+# lib_no_stray_processes: a test that leaves a VM or daemon running fails, and
+# they are killed (only real pids: never 0 or -1, which name process groups)
+lib_no_stray_processes() {
+	left=""
+	for p in $(lib_stray_processes); do
+		case $p in '' | *[!0-9]* | 0 | 1) continue ;; esac
+		[ "$p" = "$$" ] || left="$left $p"
+	done
 	[ -z "$left" ] && return
 	fail "no process left behind" "$(for p in $left; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done | head -3 | tr '\n' ';')"
 	kill -9 $left 2>/dev/null
