@@ -316,7 +316,8 @@ static void make_dev(int errpipe)
 		fail(errpipe, 125, -ret, "mount /dev/pts, /dev/shm", NULL);
 }
 
-/* Bind one generated /etc file; created in the image when missing (if it can be). */
+/* Bind one generated /etc file; created in the image when missing (if it can be),
+ * as runc, docker's init layer and buildah create a file mount point: mode 0755. */
 static void bind_etc(const char *name)
 {
 	char src[64], dst[128];
@@ -325,7 +326,7 @@ static void bind_etc(const char *name)
 	scat(src, sizeof(src), AGENT_RUN "/", name, NULL);
 	scat(dst, sizeof(dst), R("/etc/"), name, NULL);
 	mkdir(R("/etc"), 0755);
-	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0755);
 	if (fd < 0)
 		return;		/* read-only image without the file, or a symlink: leave it */
 	close(fd);
