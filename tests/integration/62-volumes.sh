@@ -68,8 +68,10 @@ expect_match ":ro: writes are refused" "Read-only file system" "$out"
 check ":ro: nothing created on the host" test ! -e "$T/ro/new"
 v exec vols sh -c 'echo persisted > /data/file; sync'
 expect_eq "named volume: on the host in the store" "persisted" "$(cat "$VMM_ROOT/volumes/data/_data/file" 2>&1)"
-out=$(v exec vols sh -c 'head -c 2000000 /dev/zero > /small/big' 2>&1); rc=$?
+# dd reports the write's errno (busybox head says only "I/O error" for any failed write)
+out=$(v exec vols sh -c 'dd if=/dev/zero of=/small/big bs=64k count=32' 2>&1); rc=$?
 expect_match "--mount type=tmpfs,tmpfs-size=1m: a 2 MB write fails" "No space left on device" "$out"
+expect_eq "--mount type=tmpfs,tmpfs-size=1m: the file fills exactly its 1 MiB" 1048576 "$(v exec vols stat -c %s /small/big)"
 expect_match "--tmpfs: a tmpfs in the guest" "^tmpfs /scratch tmpfs" "$(v exec vols grep ' /scratch ' /proc/mounts)"
 inspect=$(v inspect vols)
 expect_eq "inspect: Mounts as docker shows them" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true tmpfs::/scratch:true" \
