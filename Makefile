@@ -54,7 +54,7 @@ AGENT_CFLAGS := -std=gnu11 $(WARN) -Os -D_GNU_SOURCE -I. -static -ffunction-sect
 # The demo guest of README's first command: busybox prints a hello and exits.
 PAYLOADS := build/guest/hello.cpio build/guest/agent.cpio
 
-.PHONY: all vmm agent kernel check unit asan fuzz clean image bench payloads print-lib-srcs print-agent-lib-srcs man install uninstall
+.PHONY: all vmm agent kernel check stress unit asan fuzz clean image bench payloads print-lib-srcs print-agent-lib-srcs man install uninstall
 all: vmm payloads image
 
 vmm: $(BUILD)/vmm
@@ -134,6 +134,10 @@ asan:
 
 check: all kernel unit
 	@tests/run.sh $(BUILD)
+
+# The long soaks and stress runs, out of make check (tests/stress/).
+stress: all kernel
+	@tests/run.sh $(BUILD) "" stress
 
 bench: all kernel
 	@tests/bench/run.sh $(BUILD)

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Run every unit test program and integration script; print TAP lines and end with
 # one summary line "N passed, N failed[, N skipped]". Exit status 0 only when none failed.
-# Usage: tests/run.sh [BUILD_DIR] [FILTER]   (FILTER: substring of test file names)
+# Usage: tests/run.sh [BUILD_DIR] [FILTER] [SUITE]   (FILTER: substring of test file names;
+# SUITE: integration, the default, after the unit tests; or stress, the long soaks alone)
 set -u
 BUILD=${1:-build}
 FILTER=${2:-}
+SUITE=${3:-integration}
 export BUILD
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -17,16 +19,18 @@ run_one() {	# name, command...
 	echo "#   ($(( $(date +%s) - start ))s)"
 }
 
-case layers in *"$FILTER"*) run_one "layers" sh scripts/check-layers.sh ;; esac
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	case "$t" in *"$FILTER"*) ;; *) continue ;; esac
-	run_one "unit/$(basename "$t")" "$t"
-done
-for t in tests/integration/[0-9]*.sh; do
+if [ "$SUITE" = integration ]; then
+	case layers in *"$FILTER"*) run_one "layers" sh scripts/check-layers.sh ;; esac
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *"$FILTER"*) ;; *) continue ;; esac
+		run_one "unit/$(basename "$t")" "$t"
+	done
+fi
+for t in tests/"$SUITE"/[0-9]*.sh; do
 	[ -f "$t" ] || continue
 	case "$t" in *"$FILTER"*) ;; *) continue ;; esac
-	run_one "integration/$(basename "$t")" sh "$t"
+	run_one "$SUITE/$(basename "$t")" sh "$t"
 done
 
 passed=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
