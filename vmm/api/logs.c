@@ -19,7 +19,7 @@ struct log_stream_ctx {
 	struct container *ct;
 	struct log_read_opts o;
 	bool tty, out, err, timestamps;
-	bool eof_is_gone;	/* a client that stops sending has left (all but attach with stdin) */
+	bool eof_is_gone;	/* a client that stops sending has left (logs; not attach) */
 	int conn_fd;		/* the client's connection */
 	int fd;
 };
@@ -130,7 +130,10 @@ void api_container_attach(const struct api_ctx *ctx, const struct api_request *r
 	c->o.tail = api_query_bool(r, "logs", false) ? -1 : 0;
 	c->o.follow = api_query_bool(r, "stream", false);
 	c->o.await_start = true;
-	c->eof_is_gone = !api_query_bool(r, "stdin", false);	/* docker run -i: stdin may end first */
+	/* The docker CLI shuts its side for writing once it has nothing to send (no stdin, or
+	 * stdin at its end) and reads on: an attached client has left only when its connection
+	 * is closed both ways or broken. */
+	c->eof_is_gone = false;
 	w->upgrade = true;
 	w->status = 101;
 }

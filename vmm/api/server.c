@@ -176,7 +176,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct upload *u,
 	if (w->stream && w->upgrade) {
 		resp = MHD_create_response_for_upgrade(on_upgraded, NULL);
 		if (resp) {
-			MHD_add_response_header(resp, "Connection", "Upgrade");
+			/* libmicrohttpd adds "Connection: Upgrade" itself */
 			MHD_add_response_header(resp, "Upgrade", "tcp");
 			u->up = *w;	/* on_upgraded runs it, on_completed frees it if it never ran */
 			w->stream = NULL;

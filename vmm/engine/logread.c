@@ -91,17 +91,23 @@ static int read_tail(const char *path, const struct log_read_opts *o, off_t *end
 	return ret < 0 ? 1 : 0;
 }
 
-/* Wait (heartbeats to the sink meanwhile) until ct starts anew: it runs, or it ran since started_ns. */
+/*
+ * Wait (heartbeats to the sink meanwhile) until ct runs: its state says it started since
+ * started_ns, or it says running and its vmm holds the lock. The lock alone is not
+ * enough: whoever starts a container holds it while preparing the run, before the run's
+ * log exists (docker run attaches, then starts).
+ */
 static int await_start(struct container *ct, int64_t started_ns, const struct log_read_opts *o)
 {
-	while (!container_is_running(ct)) {
-		if (container_reload_state(ct) == 0 && ct->state.started_ns != started_ns)
+	for (;;) {
+		if (container_reload_state(ct) == 0 &&
+		    (ct->state.started_ns != started_ns ||
+		     (ct->state.status == CONTAINER_RUNNING && container_is_running(ct))))
 			return 0;
 		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0)
 			return -1;
 		poll(NULL, 0, 100);
 	}
-	return 0;
 }
 
 /* Read what path gets from offset on, while ct runs; then what is left. */
