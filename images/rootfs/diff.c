@@ -5,11 +5,12 @@
  *   only in the child    A; the entry and everything below it go to the tar
  *   only in the parent   D; ".wh.NAME"
  *   in both              unchanged when it is the same inode (number and generation) with
- *                        the same ctime, mtime, size, mode, owners: nothing is written. A
- *                        directory that is the same inode is walked; one that is another
- *                        inode now (removed and made again) is written with an opaque
- *                        marker and all of its contents. Anything else changed is C and
- *                        written whole; a new type replaces the old when the tar is applied.
+ *                        the same mtime, size, mode, owners and ctime (see same_meta):
+ *                        nothing is written. A directory that is the same inode is
+ *                        walked; one that is another inode now (removed and made again)
+ *                        is written with an opaque marker and all of its contents.
+ *                        Anything else changed is C and written whole; a new type
+ *                        replaces the old when the tar is applied.
  *
  * A directory with any change below it is listed as C and its header written before the
  * first entry below it (lazily, through the stack of frames). The tar's hard links only
@@ -46,6 +47,7 @@ struct diff {
 	struct rootfs_diff_stats *stats;
 	struct error *e;
 	bool layer;			/* against a parent: whiteouts are meaningful */
+	bool no_mount_stubs;		/* ROOTFS_DIFF_NO_MOUNT_STUBS */
 	uint64_t held;			/* bytes of names held by open directories */
 	struct rfs_inomap seen_child, seen_parent, links;
 	struct rfs_inomap shared;	/* inodes with several names that go in the tar */
@@ -198,13 +200,42 @@ static bool same_inode(const struct rfs_stat *a, const struct rfs_stat *b)
 	return a->ino == b->ino && a->generation == b->generation;
 }
 
+/*
+ * The same metadata in child (a) as in parent (b). The ctime catches what leaves the rest
+ * alone (an xattr set, content written back under its old mtime), except when the link
+ * count went down: then the new ctime is another name removed (rm of one of busybox's
+ * applet links), which is no change to this name, as docker's diff sees it. A name added
+ * elsewhere does count: the layer must write this name too, for the new one to link to.
+ */
 static bool same_meta(const struct rfs_stat *a, const struct rfs_stat *b)
 {
-	return a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
-	       a->mtime == b->mtime && a->mtime_ns == b->mtime_ns && a->ctime == b->ctime &&
-	       a->ctime_ns == b->ctime_ns && (S_ISDIR(a->mode) || a->size == b->size) &&
-	       a->nlink == b->nlink && a->rdev_major == b->rdev_major &&
-	       a->rdev_minor == b->rdev_minor;
+	if (!(a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
+	      a->mtime == b->mtime && a->mtime_ns == b->mtime_ns &&
+	      (S_ISDIR(a->mode) || a->size == b->size) && a->rdev_major == b->rdev_major &&
+	      a->rdev_minor == b->rdev_minor))
+		return false;
+	if (a->nlink != b->nlink)
+		return a->nlink < b->nlink;
+	return a->ctime == b->ctime && a->ctime_ns == b->ctime_ns;
+}
+
+/* A directory changed as docker diff sees one: its mode or owners (not its times). */
+static bool dir_listed_change(const struct rfs_stat *a, const struct rfs_stat *b)
+{
+	return a->mode != b->mode || a->uid != b->uid || a->gid != b->gid;
+}
+
+/* The empty file the agent made for a bind-mounted /etc file an image lacks. */
+static bool mount_stub(const struct diff *d, const struct rfs_stat *st)
+{
+	static const char *const stubs[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf" };
+
+	if (!d->no_mount_stubs || !S_ISREG(st->mode) || st->size)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(stubs); i++)
+		if (!strcmp(d->path, stubs[i]))
+			return true;
+	return false;
 }
 
 static int walk(struct diff *d, const struct rfs_stat *cdir, const struct rfs_stat *pdir,
@@ -270,6 +301,8 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 				    "'" WHITEOUT_PREFIX "' cannot be stored in a layer");
 	cdir = S_ISDIR(cst.mode);
 	if (!pn) {		/* added */
+		if (mount_stub(d, &cst))
+			return 0;
 		ret = list(d, ROOTFS_CHANGE_ADDED);
 		if (!ret)
 			ret = tar_entry(d, &cst);
@@ -280,9 +313,12 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 	pdir = S_ISDIR(pst.mode);
 	same = same_inode(&cst, &pst);
 	if (cdir && pdir) {
+		/* new times go in the tar; the list shows what docker's would (a directory
+		 * with a change below it is listed on the way to that change) */
 		bool changed = !same || !same_meta(&cst, &pst);
+		bool listed = !same || dir_listed_change(&cst, &pst);
 
-		if (changed)
+		if (listed)
 			ret = list(d, ROOTFS_CHANGE_MODIFIED);
 		if (!ret && (changed || full))
 			ret = tar_entry(d, &cst);
@@ -291,7 +327,7 @@ static int visit(struct diff *d, const struct rfs_name *cn, const struct rfs_nam
 			full = true;
 		}
 		if (!ret)
-			ret = descend(d, &cst, &pst, changed, changed || full, full);
+			ret = descend(d, &cst, &pst, listed, changed || full, full);
 		return ret;
 	}
 	if (!same || !same_meta(&cst, &pst)) {
@@ -439,6 +475,13 @@ int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out
 		rootfs_change_fn on_change, void *arg, struct rootfs_diff_stats *stats,
 		struct error *e)
 {
+	return rootfs_diff_flags(parent, child, out_fd, on_change, arg, stats, 0, e);
+}
+
+int rootfs_diff_flags(struct rootfs_image *parent, struct rootfs_image *child, int out_fd,
+		      rootfs_change_fn on_change, void *arg, struct rootfs_diff_stats *stats,
+		      unsigned flags, struct error *e)
+{
 	struct rootfs_diff_stats st = { 0 };
 	struct diff *d = calloc(1, sizeof(*d));
 	int ret = 0;
@@ -452,6 +495,7 @@ int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out
 	d->stats = &st;
 	d->e = e;
 	d->layer = parent != NULL;
+	d->no_mount_stubs = flags & ROOTFS_DIFF_NO_MOUNT_STUBS;
 	d->writing = out_fd >= 0;
 	if (d->writing && parent) {	/* the whole tree has every name anyway */
 		d->collecting = true;

@@ -68,7 +68,9 @@ struct rootfs_diff_stats {
  *   is what an overlay or an in-place copy leaves) are not written. Sockets are skipped.
  * - on_change: docker diff's list, in the same order (names sorted bytewise within a
  *   directory, a directory before its contents): A added, D deleted (only the top of a
- *   deleted tree), C changed, including the directories on the way to any change.
+ *   deleted tree), C changed, including the directories on the way to any change. As in
+ *   docker's, a directory whose times alone changed is not listed (its tar entry is
+ *   written), and neither is a name whose link count alone went down (rm of another name).
  *
  * parent NULL: the whole tree of child (vmm export), everything added.
  * 0, or -errno with e: -EUCLEAN (a corrupt or hostile structure: e names the disk and
@@ -78,5 +80,16 @@ struct rootfs_diff_stats {
 int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out_fd,
 		rootfs_change_fn on_change, void *arg, struct rootfs_diff_stats *stats,
 		struct error *e);
+
+/*
+ * rootfs_diff with flags. ROOTFS_DIFF_NO_MOUNT_STUBS: an empty /etc/hostname, /etc/hosts
+ * or /etc/resolv.conf the child added is left out of the list and the tar. The guest
+ * agent makes them, where an image has none, to bind-mount the container's own over
+ * them: as docker keeps them in its init layer, its diff and commit never show them.
+ */
+#define ROOTFS_DIFF_NO_MOUNT_STUBS	1u
+int rootfs_diff_flags(struct rootfs_image *parent, struct rootfs_image *child, int out_fd,
+		      rootfs_change_fn on_change, void *arg, struct rootfs_diff_stats *stats,
+		      unsigned flags, struct error *e);
 
 #endif

@@ -141,7 +141,6 @@ C /file2dir
 A /file2dir/inner
 C /file2link
 C /hl2
-C /hl2/x
 D /hl2/y
 C /link2file
 C /longdel

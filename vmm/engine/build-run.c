@@ -146,7 +146,7 @@ static int diff_layer(struct builder *b, struct container *ct, struct draft_laye
 
 	if (fd < 0)
 		return err_sys(b->e, -errno, "RUN: a scratch file in %s", b->tmp);
-	ret = engine_diff_tar(b->p, ct->cfg.id, fd, b->e);
+	ret = engine_diff_tar(b->p, ct->cfg.id, 0, fd, b->e);
 	if (!ret && lseek(fd, 0, SEEK_SET) < 0)
 		ret = err_sys(b->e, -errno, "RUN: the layer");
 	if (!ret)

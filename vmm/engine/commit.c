@@ -106,7 +106,7 @@ int engine_commit(const struct paths *p, const struct commit_opts *o, struct ima
 			ret = err_sys(e, ret ? ret : -errno, "%s", tmp);
 	}
 	if (!ret)
-		ret = engine_diff_tar(p, o->container, fd, e);
+		ret = engine_diff_tar(p, o->container, ROOTFS_DIFF_NO_MOUNT_STUBS, fd, e);
 	if (!ret && lseek(fd, 0, SEEK_SET) < 0)
 		ret = err_sys(e, -errno, "the container's layer");
 	if (!ret)

@@ -76,7 +76,8 @@ int engine_diff(const struct paths *p, const char *ref, rootfs_change_fn fn, voi
 	struct opened o;
 	int ret = open_container(p, ref, true, &o, e);
 
-	if (!ret && (ret = rootfs_diff(o.parent, o.child, -1, fn, arg, NULL, e)))
+	if (!ret && (ret = rootfs_diff_flags(o.parent, o.child, -1, fn, arg, NULL,
+					     ROOTFS_DIFF_NO_MOUNT_STUBS, e)))
 		err_wrap(e, ret, "container %s", ref);
 	release(&o);
 	return ret;
@@ -93,12 +94,13 @@ int engine_export(const struct paths *p, const char *ref, int fd, struct error *
 	return ret;
 }
 
-int engine_diff_tar(const struct paths *p, const char *ref, int fd, struct error *e)
+int engine_diff_tar(const struct paths *p, const char *ref, unsigned flags, int fd,
+		    struct error *e)
 {
 	struct opened o;
 	int ret = open_container(p, ref, true, &o, e);
 
-	if (!ret && (ret = rootfs_diff(o.parent, o.child, fd, NULL, NULL, NULL, e)))
+	if (!ret && (ret = rootfs_diff_flags(o.parent, o.child, fd, NULL, NULL, NULL, flags, e)))
 		err_wrap(e, ret, "container %s", ref);
 	release(&o);
 	return ret;

@@ -18,7 +18,12 @@ int engine_diff(const struct paths *p, const char *ref, rootfs_change_fn fn, voi
 /* docker export: the container's whole filesystem as a tar written to fd. */
 int engine_export(const struct paths *p, const char *ref, int fd, struct error *e);
 
-/* The layer of what changed in container ref against its image: an uncompressed tar to fd. */
-int engine_diff_tar(const struct paths *p, const char *ref, int fd, struct error *e);
+/*
+ * The layer of what changed in container ref against its image: an uncompressed tar to
+ * fd. flags: rootfs_diff_flags' (ROOTFS_DIFF_NO_MOUNT_STUBS for docker commit; a build's
+ * RUN keeps them, as buildah's does).
+ */
+int engine_diff_tar(const struct paths *p, const char *ref, unsigned flags, int fd,
+		    struct error *e);
 
 #endif
