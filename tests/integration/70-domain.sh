@@ -253,12 +253,13 @@ if ! have_kvm; then
 	skip "domain run: guests" "/dev/kvm not accessible on this host"
 	exit 0
 fi
-{
-	echo '#!/bin/sh'
-	echo 'mount -t proc proc /proc'
-	echo 'echo "domain guest: $(cat /proc/cmdline | grep -o marker=[a-z]*)"'
-	echo 'devmem 0xd0000000 8 7'
-} > "$T/dom.init"
+cat > "$T/dom.init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc; mount -t devtmpfs dev /dev
+echo "domain guest: $(grep -o 'marker=[a-z]*' /proc/cmdline)"
+grep -q marker=panic /proc/cmdline && exit 3
+devmem 0xd0000000 8 7
+EOF
 APPLETS="sh mount echo cat grep devmem" scripts/mkinitramfs.sh "$T/dom.cpio" "$T/dom.init"
 cat > "$T/run.xml" <<XML
 <domain type='kvm'><name>runner</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
@@ -270,3 +271,12 @@ v domain define "$T/run.xml" >/dev/null
 timeout "$BOOT_TIMEOUT" "$VMM" domain run runner </dev/null >"$T/run.out" 2>&1; rc=$?
 expect_eq "run: the guest's exit status is vmm's" 7 "$rc"
 expect_match "run: the file console got the guest's output, with the XML's cmdline" "domain guest: marker=fromxml" "$(cat "$T/dom-console.log")"
+
+# A guest kernel panic is a crash: <on_crash> (libvirt's default destroy) applies, not
+# <on_reboot>, even though the kernel resets the machine after it (panic=-1).
+sed -e 's/<name>runner</<name>crasher</' -e 's/marker=fromxml/marker=panic/' \
+	-e "s|$T/dom-console.log|$T/crash-console.log|" "$T/run.xml" >"$T/crash.xml"
+timeout "$BOOT_TIMEOUT" "$VMM" domain run "$T/crash.xml" </dev/null >"$T/crash.out" 2>&1; rc=$?
+expect_eq "run: a guest panic ends the domain with 125 (on_crash destroy)" 125 "$rc"
+expect_eq "run: ... booted once, not restarted" 1 "$(grep -c 'domain guest: marker=panic' "$T/crash-console.log")"
+expect_match "run: ... reported as a panic" "guest kernel panic" "$(cat "$T/crash.out")"

@@ -132,7 +132,7 @@ static int run_once(const struct domain_def *d, struct plan *p, int *status, enu
 	}
 	machine_wait(m);
 	*status = machine_report(m);
-	*reason = vm_end_reason(m->vm);
+	*reason = machine_end_reason(m);
 	machine_destroy(m);
 	return 0;
 }
@@ -142,6 +142,7 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 {
 	struct plan p;
 	enum vm_end_reason reason;
+	bool crashed;
 	int ret;
 
 	if ((ret = plan(d, o, &p, e)) || (ret = machine_validate(&p.mc, e)))
@@ -162,15 +163,18 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 	for (unsigned runs = 0;; runs++) {
 		if ((ret = run_once(d, &p, status, &reason, e)))
 			break;
-		/* A reboot, or a crash, boots again when the definition says restart. */
+		/* A reboot, or a crash (a kernel panic is one, even when the kernel
+		 * then resets the machine itself), boots again when the definition
+		 * says restart. */
+		crashed = reason == VM_END_CRASH || reason == VM_END_PANIC;
 		if (!((reason == VM_END_RESET && d->on_reboot == DOMAIN_RESTART) ||
-		      (reason == VM_END_CRASH && d->on_crash == DOMAIN_RESTART)))
+		      (crashed && d->on_crash == DOMAIN_RESTART)))
 			break;
 		if (runs == DOMAIN_RESTARTS_MAX) {
 			pr_warn("domain %s: restarted %d times; stopping it", d->name, DOMAIN_RESTARTS_MAX);
 			break;
 		}
-		pr_info("domain %s: %s; restarting it", d->name, reason == VM_END_RESET ? "rebooted" : "crashed");
+		pr_info("domain %s: %s; restarting it", d->name, crashed ? "crashed" : "rebooted");
 	}
 out:
 	if (p.mc.console_fd != STDOUT_FILENO)

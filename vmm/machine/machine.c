@@ -247,14 +247,21 @@ static void print_tail(struct machine *m, unsigned lines)
 		fprintf(stderr, "  | %s\n", line);
 }
 
-int machine_report(struct machine *m)
+enum vm_end_reason machine_end_reason(struct machine *m)
 {
-	struct vm *vm = m->vm;
-	enum vm_end_reason reason = vm_end_reason(vm);
+	enum vm_end_reason reason = vm_end_reason(m->vm);
 
 	/* A reset right after a panic message is the panic's reboot (panic=-1). */
 	if ((reason == VM_END_RESET || reason == VM_END_CRASH) && console_panicked(&m->console))
 		reason = VM_END_PANIC;
+	return reason;
+}
+
+int machine_report(struct machine *m)
+{
+	struct vm *vm = m->vm;
+	enum vm_end_reason reason = machine_end_reason(m);
+
 	dev_info(vm->name, "guest ended after %.3f s: %s",
 		 machine_uptime_ns(m) / 1e9, vm->end_detail);
 

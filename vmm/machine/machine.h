@@ -146,6 +146,9 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 int machine_boot(struct machine *m, struct error *e);
 /* Serve the event loop until the guest ends; then join the vCPUs. */
 int machine_wait(struct machine *m);
+/* Why the guest ended: vm_end_reason, with a reset or crash that follows a
+ * panic message on the console reported as VM_END_PANIC. */
+enum vm_end_reason machine_end_reason(struct machine *m);
 /*
  * Say how the guest ended (an error line plus console tail or registers for
  * panics and crashes) and return vmm's exit status: the guest's status,
