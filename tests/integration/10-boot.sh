@@ -30,23 +30,20 @@ boot() {	# boot NAME [vmm boot options...]; sets out, err, rc
 	err=$(cat "$T/$name.err")
 }
 
-# 1. Output appears, and a plain power-off (halt with interrupts off) exits 0.
+# Each boot is slow where the guest kernel is emulated: three guests cover it all.
+# 1. Output appears, two vCPUs come up (MP table, AP startup), and a plain
+# power-off (halt with interrupts off) exits 0.
 mkinit hello <<'EOF2'
 echo "hello from the guest"
+echo "nproc=$(nproc)"
 poweroff -f
 EOF2
-boot hello
+boot hello --cpus 2
 expect_match "boot: guest output reaches stdout" "^hello from the guest" "$out"
+expect_match "boot: 2 vCPUs online in the guest" "nproc=2" "$out"
 expect_eq "boot: guest power-off exits 0" 0 "$rc"
 
 # 2. The status written to the exit device becomes vmm's exit status.
-mkinit exit1 <<'EOF2'
-echo "exiting with 1"
-devmem 0xd0000000 8 1
-EOF2
-boot exit1
-expect_eq "boot: guest exit status 1" 1 "$rc"
-
 mkinit exit42 <<'EOF2'
 echo "exiting with 42"
 devmem 0xd0000000 8 42
@@ -65,12 +62,3 @@ boot panic
 expect_eq "boot: guest panic exits 125" 125 "$rc"
 expect_match "boot: guest panic named as such" "guest kernel panic" "$err"
 expect_match "boot: panic report shows the console tail" "Kernel panic - not syncing: Attempted to kill init" "$err"
-
-# 4. Two vCPUs come up (MP table, AP startup).
-mkinit smp <<'EOF2'
-echo "nproc=$(nproc)"
-devmem 0xd0000000 8 0
-EOF2
-boot smp --cpus 2
-expect_match "boot: 2 vCPUs online in the guest" "^nproc=2" "$out"
-expect_eq "boot: SMP guest exits 0" 0 "$rc"
