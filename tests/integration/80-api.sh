@@ -157,8 +157,13 @@ else
 		expect_eq "docker run: the container's exit status" "3" "$rc"
 		expect_eq "--rm leaves nothing" "c2" "$(v ps -a --format '{{.Names}}')"
 		did=$(timeout "$BOOT_TIMEOUT" docker run -d busybox sh -c 'echo up; sleep 600' 2>&1)
-		expect_eq "docker run -d + logs -f: its output as it comes" "up" \
-			"$(timeout "$BOOT_TIMEOUT" docker logs -f "$did" 2>&1 | head -1)"
+		# logs -f follows until the container stops: read its first line, then stop it
+		timeout "$BOOT_TIMEOUT" docker logs -f "$did" >"$T/logs-f.out" 2>&1 &
+		logs_pid=$!
+		i=0
+		while [ $i -lt 1500 ] && ! grep -q . "$T/logs-f.out"; do i=$((i + 1)); sleep 0.2; done
+		kill "$logs_pid" 2>/dev/null; wait "$logs_pid" 2>/dev/null
+		expect_eq "docker run -d + logs -f: its output as it comes" "up" "$(head -1 "$T/logs-f.out")"
 		expect_eq "docker exec" "in the vm" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" echo in the vm 2>&1)"
 		timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'exit 4' >/dev/null 2>&1; rc=$?
 		expect_eq "docker exec: the process's exit status" "4" "$rc"
