@@ -87,7 +87,8 @@ expect_match "tap: a non-tap interface refused" "lo is not a tap device" "$out"
 HP_HELD=$(free_port)
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("0.0.0.0",int(sys.argv[1]))); s.listen(); time.sleep(600)' "$HP_HELD" &
 bgpids="$bgpids $!"; heldpid=$!
-sleep 0.5
+i=0	# until it listens
+while [ $i -lt 300 ] && ! ss -Hltn "sport = :$HP_HELD" | grep -q .; do i=$((i + 1)); sleep 0.1; done
 out=$("$VMM" run -d -p "$HP_HELD:80" busybox true 2>&1); rc=$?
 expect_eq "-p port held by a host process: exit 125" 125 "$rc"
 expect_match "-p port held by a host process: names port and holder" \
