@@ -3,26 +3,11 @@
 # emulating hosts, so one detached container serves every check exec can make.
 . tests/integration/lib.sh
 
-if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
-	fail "run: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
-	exit 0
-fi
-if ! have_kvm; then
-	skip "run: containers" "/dev/kvm not accessible on this host"
-	exit 0
-fi
+guest_suite "run"
 
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-RUN_TIMEOUT=${RUN_TIMEOUT:-400}
-v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
 cleanup_hook() {
 	for id in $("$VMM" ps -q 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
 }
-
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
-	fail "run: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
 
 # --- foreground runs ------------------------------------------------------
 out=$(v run --rm busybox echo hello from a container 2>"$T/err"); rc=$?

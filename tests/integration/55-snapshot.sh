@@ -1,24 +1,11 @@
 #!/bin/sh
 # Warm start: the first run saves a snapshot of the agent-ready VM, later runs
-# restore it. Same results as cold boots, concurrent restores, fresh entropy,
-# the right time, and a corrupt snapshot falling back to a cold boot.
+# restore it. Same results as cold boots, fresh entropy in each restore, the
+# right time, and a corrupt snapshot falling back to a cold boot (five restores
+# at once: tests/stress/20-concurrent-restores.sh).
 . tests/integration/lib.sh
 
-if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
-	fail "snapshot: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
-	exit 0
-fi
-if ! have_kvm; then
-	skip "snapshot: containers" "/dev/kvm not accessible on this host"
-	exit 0
-fi
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-RUN_TIMEOUT=${RUN_TIMEOUT:-400}
-v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
-	fail "snapshot: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
+guest_suite "snapshot"
 case_cmd='echo "out $GREETING $(pwd)"; echo err >&2; md5sum; exit 42'
 head -c 200000 /dev/urandom >"$T/in"
 want_md5=$(md5sum <"$T/in" | cut -d' ' -f1)

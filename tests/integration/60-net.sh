@@ -6,19 +6,8 @@
 # hosts: one container serves most checks.
 . tests/integration/lib.sh
 
-if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
-	fail "net: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
-	exit 0
-fi
-if ! have_kvm; then
-	skip "net: containers" "/dev/kvm not accessible on this host"
-	exit 0
-fi
-
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-RUN_TIMEOUT=${RUN_TIMEOUT:-400}
+guest_suite "net"
 NETNS=vmmtest$$
-v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
 cleanup_hook() {
 	for id in $("$VMM" ps -aq 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
 	for p in $bgpids; do kill "$p" 2>/dev/null; done
@@ -54,10 +43,6 @@ for _ in range(30):
 EOF
 }
 
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
-	fail "net: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
 cc=musl-gcc
 command -v musl-gcc >/dev/null || cc=cc
 $cc -static -Os -o "$T/udp-echo" tests/helpers/udp-echo.c 2>"$T/cc.log" ||

@@ -37,6 +37,27 @@ lib_no_stray_processes() {
 	kill -9 $left 2>/dev/null
 }
 
+# guest_suite NAME: the start of a script that runs containers on real guests. Fails (no
+# guest payloads) or skips (no /dev/kvm) the whole script; else gives it a store of its
+# own holding the busybox image. v: vmm with a timeout.
+guest_suite() {
+	if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
+		fail "$1: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
+		exit 0
+	fi
+	if ! have_kvm; then
+		skip "$1: containers" "/dev/kvm not accessible on this host"
+		exit 0
+	fi
+	export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+	if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+		fail "$1: busybox image" "$(tail -2 "$T/img.log")"
+		exit 0
+	fi
+}
+RUN_TIMEOUT=${RUN_TIMEOUT:-400}
+v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
+
 pass() { echo "ok - $1"; }
 fail() { echo "not ok - $1: $2"; }
 skip() { echo "ok - $1 # SKIP $2"; }

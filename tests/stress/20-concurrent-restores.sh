@@ -3,21 +3,8 @@
 # shares another's random state. 55-snapshot.sh checks restores one at a time.
 . tests/integration/lib.sh
 
-if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
-	fail "concurrent restores: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
-	exit 0
-fi
-if ! have_kvm; then
-	skip "concurrent restores" "/dev/kvm not accessible on this host"
-	exit 0
-fi
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-RUN_TIMEOUT=${RUN_TIMEOUT:-900}
-v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
-	fail "concurrent restores: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
+guest_suite "concurrent restores"
+RUN_TIMEOUT=900	# five guests at once share the host's cores
 v --log-level info run --rm busybox true 2>"$T/cold.err"
 expect_match "concurrent restores: the first run saves a snapshot" "snapshot [0-9a-f]{12} saved" "$(cat "$T/cold.err")"
 for i in 1 2 3 4 5; do
