@@ -219,6 +219,7 @@ static void kick_handler(int sig)
 int vm_start(struct vm *vm, struct error *e)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
+	char name[16];
 	int ret;
 
 	/* No SA_RESTART: the signal must make KVM_RUN return EINTR. */
@@ -240,6 +241,8 @@ int vm_start(struct vm *vm, struct error *e)
 			return err_sys(e, ret, "cannot start vCPU thread");
 		}
 		v->thread_started = true;
+		snprintf(name, sizeof(name), "vcpu%u", i);	/* for top -H, gdb and the tests */
+		pthread_setname_np(v->thread, name);
 	}
 	return 0;
 }

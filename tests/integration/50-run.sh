@@ -87,6 +87,43 @@ out=$("$VMM" rm box 2>&1); rc=$?
 expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"
 expect_eq "rm: refused with exit 1" 1 "$rc"
 
+# pause: the whole VM stops (its vCPU threads take no CPU time), unpause lets it go on.
+vcpu_ticks() {	# PID: the CPU time, in clock ticks, of the vmm process's vCPU threads
+	ticks=0
+	for task in /proc/"$1"/task/*; do
+		case $(cat "$task/comm" 2>/dev/null) in vcpu[0-9]*) ;; *) continue ;; esac
+		ticks=$((ticks + $(cut -d')' -f2 "$task/stat" | awk '{print $12 + $13}')))
+	done
+	echo "$ticks"
+}
+spins() {	# PID TICKS: wait (60 s at most) until its vCPUs took TICKS more than now
+	from=$(vcpu_ticks "$1"); i=0
+	while [ "$(vcpu_ticks "$1")" -lt $((from + $2)) ]; do
+		i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.1
+	done
+}
+runner=$(sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' "$VMM_ROOT/containers/$id/state.json")
+v exec box sh -c 'while :; do :; done' >/dev/null 2>&1 &
+spin=$!
+spins "$runner" 30 || fail "pause: a spinning guest uses CPU time" "$(vcpu_ticks "$runner") ticks"
+check "pause: pauses it" "$VMM" pause box
+expect_match "pause: ps shows it paused" "Up .* \(Paused\) .* box$" "$("$VMM" ps)"
+expect_eq "pause: inspect's State" "paused true true" "$("$VMM" inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' box)"
+expect_eq "pause: ps -f status=paused" "box" "$("$VMM" ps -f status=paused --format '{{.Names}}')"
+out=$("$VMM" pause box 2>&1); rc=$?
+expect_eq "pause: twice is refused" "1 vmm: error: container box is already paused" "$rc $out"
+out=$("$VMM" exec box true 2>&1); rc=$?
+expect_match "pause: exec refused until unpause" "container box is paused, unpause the container before exec" "$out"
+before=$(vcpu_ticks "$runner")
+sleep 2	# a window in which a running guest would spin
+expect_eq "pause: the VM's vCPUs take no CPU time while paused" "$before" "$(vcpu_ticks "$runner")"
+check "unpause: lets it go on" "$VMM" unpause box
+if spins "$runner" 30; then pass "unpause: the guest runs again"; else
+	fail "unpause: the guest runs again" "no CPU time after unpause"; fi
+out=$("$VMM" unpause box 2>&1); rc=$?
+expect_eq "unpause: a container that is not paused" "1 vmm: error: container box is not paused" "$rc $out"
+kill "$spin" 2>/dev/null; wait "$spin" 2>/dev/null
+
 # cp both ways
 mkdir -p "$T/cpin/sub" && echo "file one" >"$T/cpin/a.txt" && echo "deep" >"$T/cpin/sub/b.txt"
 check "cp: host directory into the container" "$VMM" cp "$T/cpin" box:/tmp/
@@ -95,7 +132,8 @@ check "cp: container file to the host" "$VMM" cp box:/root/marker "$T/marker.out
 expect_eq "cp: content out" "shared" "$(cat "$T/marker.out" 2>/dev/null)"
 
 # stop, start: the filesystem survives; the VM is booted again
-check "stop: stops it" v stop -t 2 box
+"$VMM" pause box >/dev/null
+check "stop: stops it (paused: it runs again to take the signal, as docker's)" v stop -t 2 box
 expect_match "stop: shown as exited" "Exited \(137\)" "$("$VMM" ps -a)"
 check "start: boots it again" v start box
 expect_eq "start: file written before the stop still there" "shared" "$(v exec box cat /root/marker)"

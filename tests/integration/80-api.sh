@@ -170,6 +170,13 @@ else
 		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
 		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
 		expect_match "docker top: the guest's processes" "sleep 600" "$(docker top "$did" 2>&1)"
+		check "docker pause" docker pause "$did"
+		expect_eq "docker inspect: paused" "paused true" "$(docker inspect -f '{{.State.Status}} {{.State.Paused}}' "$did" 2>&1)"
+		expect_match "docker info: one paused" "^1$" "$(docker info -f '{{.ContainersPaused}}' 2>&1)"
+		expect_match "docker exec in a paused container refused" "is paused, unpause the container before exec" \
+			"$(docker exec "$did" true 2>&1)"
+		check "docker unpause" docker unpause "$did"
+		expect_match "docker unpause again: a conflict" "is not paused" "$(docker unpause "$did" 2>&1)"
 		check "docker stop" timeout "$BOOT_TIMEOUT" docker stop -t 1 "$did"
 		check "docker rm" docker rm "$did"
 	else

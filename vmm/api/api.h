@@ -129,6 +129,7 @@ int api_filters(const struct api_request *r, struct filters *out, struct error *
 api_handler api_ping, api_version, api_info, api_events;
 api_handler api_containers_list, api_container_create, api_container_inspect, api_container_start,
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
+	api_container_pause, api_container_unpause,
 	api_container_delete, api_container_rename, api_container_logs, api_container_attach,
 	api_container_top;
 api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag, api_image_delete, api_image_pull,

@@ -1,4 +1,4 @@
-/* /containers: list, create, inspect, start, stop, restart, kill, wait, remove, rename. */
+/* /containers: list, create, inspect, start, stop, restart, kill, pause, unpause, wait, remove, rename. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +59,7 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	json_object_object_add(o, "Ports", ports_json(st));
 	json_object_object_add(o, "Labels", c->labels ? labels_to_json((const char *const *)c->labels, NULL) :
 				json_object_new_object());
-	json_object_object_add(o, "State", json_object_new_string(container_status_name(st->status)));
+	json_object_object_add(o, "State", json_object_new_string(container_state_name(st)));
 	json_object_object_add(o, "Status", json_object_new_string(status));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
 	json_object_object_add(o, "HostConfig", host);
@@ -223,6 +223,27 @@ void api_container_kill(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_err(w, &e);
 	else
 		api_reply_empty(w, 204);
+}
+
+static void pause_reply(const struct api_ctx *ctx, const struct api_request *r,
+			struct api_response *w, bool pause)
+{
+	struct error e = { 0 };
+
+	if (engine_pause(&ctx->paths, r->args[0], pause, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 204);
+}
+
+void api_container_pause(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	pause_reply(ctx, r, w, true);
+}
+
+void api_container_unpause(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	pause_reply(ctx, r, w, false);
 }
 
 struct wait_job {

@@ -21,6 +21,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{}/stop", api_container_stop, 0 },
 	{ "POST", "/containers/{}/restart", api_container_restart, 0 },
 	{ "POST", "/containers/{}/kill", api_container_kill, 0 },
+	{ "POST", "/containers/{}/pause", api_container_pause, 0 },
+	{ "POST", "/containers/{}/unpause", api_container_unpause, 0 },
 	{ "POST", "/containers/{}/wait", api_container_wait, 0 },
 	{ "POST", "/containers/{}/rename", api_container_rename, 0 },
 	{ "GET", "/containers/{}/logs", api_container_logs, 0 },

@@ -93,7 +93,7 @@ void api_info(const struct api_ctx *ctx, const struct api_request *r, struct api
 	struct sysinfo si;
 	char host[256] = "";
 	size_t n;
-	int running = 0, stopped = 0;
+	int running = 0, paused = 0, stopped = 0;
 
 	if (container_list(ctx->paths.root, &list, &n, &e)) {
 		json_object_put(o);
@@ -107,7 +107,8 @@ void api_info(const struct api_ctx *ctx, const struct api_request *r, struct api
 		struct container_state st;
 
 		container_effective_state(list[i], &st);
-		running += st.status == CONTAINER_RUNNING;
+		running += st.status == CONTAINER_RUNNING && !st.paused;	/* docker counts apart */
+		paused += st.status == CONTAINER_RUNNING && st.paused;
 		stopped += st.status == CONTAINER_EXITED;
 	}
 	container_list_free(list, n);
@@ -116,7 +117,7 @@ void api_info(const struct api_ctx *ctx, const struct api_request *r, struct api
 	json_object_object_add(o, "ID", json_object_new_string(host));
 	json_object_object_add(o, "Containers", json_object_new_int((int)n));
 	json_object_object_add(o, "ContainersRunning", json_object_new_int(running));
-	json_object_object_add(o, "ContainersPaused", json_object_new_int(0));
+	json_object_object_add(o, "ContainersPaused", json_object_new_int(paused));
 	json_object_object_add(o, "ContainersStopped", json_object_new_int(stopped));
 	json_object_object_add(o, "Images", json_object_new_int(count_images(ctx->paths.root)));
 	json_object_object_add(o, "Driver", json_object_new_string("qcow2"));

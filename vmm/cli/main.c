@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
 	{ "stop", cmd_stop, "Stop running containers" },
 	{ "restart", cmd_restart, "Restart containers" },
 	{ "kill", cmd_kill, "Send a signal to running containers" },
+	{ "pause", cmd_pause, "Pause containers: their VMs' vCPUs stop" },
+	{ "unpause", cmd_unpause, "Let paused containers run again" },
 	{ "rename", cmd_rename, "Rename a container" },
 	{ "rm", cmd_rm, "Remove containers" },
 	{ "exec", cmd_exec, "Run a command in a running container" },

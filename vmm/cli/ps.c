@@ -156,7 +156,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "Image", json_object_new_string(image));
 			json_object_object_add(o, "Command", json_object_new_string(cmd));
 			json_object_object_add(o, "CreatedAt", json_object_new_int64(ct->cfg.created));
-			json_object_object_add(o, "State", json_object_new_string(container_status_name(st.status)));
+			json_object_object_add(o, "State", json_object_new_string(container_state_name(&st)));
 			json_object_object_add(o, "Status", json_object_new_string(status));
 			json_object_object_add(o, "ExitCode", json_object_new_int(st.exit_code));
 			json_object_object_add(o, "Names", json_object_new_string(ct->cfg.name));

@@ -129,6 +129,28 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 	return ret;
 }
 
+int engine_pause(const struct paths *p, const char *ref, bool pause, struct error *e)
+{
+	json_object *req, *rep = NULL;
+	struct container *ct = NULL;
+	int fd, ret = engine_connect(p, ref, &ct, &fd, e);
+
+	if (ret)
+		return ret;
+	if (ct->state.paused == pause) {
+		ret = err_set(e, -EBUSY, pause ? "container %s is already paused"
+				     : "container %s is not paused", ref);
+	} else {
+		req = json_object_new_object();
+		json_object_object_add(req, "op", json_object_new_string(pause ? "pause" : "unpause"));
+		ret = engine_call(fd, req, NULL, 0, &rep, e);
+		json_object_put(rep);
+	}
+	close(fd);
+	container_free(ct);
+	return ret;
+}
+
 void engine_proc_text(const struct engine_proc *p, struct engine_proc_text *t)
 {
 	long long s = p->time_ms / 1000;

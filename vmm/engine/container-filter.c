@@ -18,7 +18,7 @@ bool container_wanted(const struct filters *f, const struct container *ct, const
 	if (filters_get(f, "exited") && st->status != CONTAINER_EXITED)
 		return false;
 	/* docker matches names as a pattern; a substring is what people type */
-	return filters_allow(f, "status", container_status_name(st->status), FILTER_EXACT) &&
+	return filters_allow(f, "status", container_state_name(st), FILTER_EXACT) &&
 	       filters_allow(f, "exited", code, FILTER_EXACT) && filters_allow(f, "id", ct->cfg.id, FILTER_PREFIX) &&
 	       (filters_allow(f, "ancestor", ct->cfg.image, FILTER_EXACT) ||
 		filters_allow(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", FILTER_EXACT)) &&

@@ -77,8 +77,9 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(o, "Created", json_time_ns(c->created * 1000000000LL));
 	json_object_object_add(o, "Path", json_object_new_string(c->argv[0]));
 	json_object_object_add(o, "Args", strv_to_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
-	json_object_object_add(s, "Status", json_object_new_string(container_status_name(st.status)));
+	json_object_object_add(s, "Status", json_object_new_string(container_state_name(&st)));
 	json_object_object_add(s, "Running", json_object_new_boolean(st.status == CONTAINER_RUNNING));
+	json_object_object_add(s, "Paused", json_object_new_boolean(st.paused));
 	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
 	json_object_object_add(s, "ExitCode", json_object_new_int(st.exit_code));
 	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
@@ -135,7 +136,7 @@ void container_status_text(const struct container_state *st, char *buf, size_t l
 		break;
 	case CONTAINER_RUNNING:
 		format_duration(now - st->started_ns / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "Up %s", d);
+		snprintf(buf, len, "Up %s%s", d, st->paused ? " (Paused)" : "");
 		break;
 	default:
 		format_duration(now - st->finished_ns / 1000000000, d, sizeof(d));

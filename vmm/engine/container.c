@@ -67,6 +67,11 @@ bool container_name_valid(const char *name)
 	return true;
 }
 
+const char *container_state_name(const struct container_state *st)
+{
+	return st->status == CONTAINER_RUNNING && st->paused ? "paused" : container_status_name(st->status);
+}
+
 const char *container_status_name(enum container_status s)
 {
 	switch (s) {
@@ -197,6 +202,8 @@ static json_object *state_json(const struct container_state *s)
 	json_object_object_add(o, "FinishedAt", json_object_new_int64(s->finished_ns));
 	json_object_object_add(o, "ExitCode", json_object_new_int(s->exit_code));
 	json_object_object_add(o, "OOMKilled", json_object_new_boolean(s->oom_killed));
+	if (s->paused)
+		json_object_object_add(o, "Paused", json_object_new_boolean(true));
 	add_str(o, "Error", s->error);
 	if (s->nports)
 		json_object_object_add(o, "Ports", container_ports_json(s->ports, s->nports));
@@ -226,6 +233,7 @@ static int parse_state(json_object *o, struct container_state *s, struct error *
 	s->finished_ns = v;
 	if ((ret = jget_u64(o, "ExitCode", false, 255, "state", &v, &present, e)) ||
 	    (ret = jget_bool(o, "OOMKilled", "state", &s->oom_killed, e)) ||
+	    (ret = jget_bool(o, "Paused", "state", &s->paused, e)) ||
 	    (ret = jget_string(o, "Error", false, "state", &err, e)))
 		return ret;
 	s->exit_code = v;
@@ -538,7 +546,10 @@ bool container_is_running(const struct container *c)
 void container_effective_state(const struct container *c, struct container_state *st)
 {
 	*st = c->state;
+	if (st->status != CONTAINER_RUNNING)
+		st->paused = false;
 	if (st->status == CONTAINER_RUNNING && !container_is_running(c)) {
+		st->paused = false;
 		st->status = CONTAINER_EXITED;
 		st->exit_code = 137;
 		st->pid = 0;

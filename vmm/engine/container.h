@@ -58,6 +58,7 @@ struct container_state {
 	int64_t started_ns, finished_ns;	/* realtime ns, 0 if never */
 	int exit_code;
 	bool oom_killed;
+	bool paused;		/* running, its vCPUs parked by vmm pause */
 	char error[256];
 	/* While running: the published ports as bound (free ports picked at start). */
 	struct port_binding ports[NETCFG_MAX_PORTS];
@@ -116,6 +117,8 @@ int container_reload_state(struct container *c);
 int container_remove(struct container *c);
 
 const char *container_status_name(enum container_status s);
+/* docker's State.Status: container_status_name, or "paused" for a paused running one. */
+const char *container_state_name(const struct container_state *st);
 /* A path inside the container's directory. */
 int container_path(const struct container *c, const char *name, char *buf, size_t len);
 

@@ -324,6 +324,44 @@ static void do_stop(struct ctl_client *c, json_object *req)
 	reply_ok(c);
 }
 
+/* vmm pause and unpause: the VM's vCPUs parked and let go, the state saved for ps. */
+static void do_pause(struct ctl_client *c, bool pause)
+{
+	struct runner *r = c->r;
+	int ret;
+
+	if (!r->main) {
+		reply_error(c, "container %s is not running", r->ct->cfg.name);
+		return;
+	}
+	if (r->ct->state.paused == pause) {
+		reply_error(c, pause ? "container %s is already paused" : "container %s is not paused",
+			    r->ct->cfg.name);
+		return;
+	}
+	if (pause && !machine_pause(r->m)) {
+		reply_error(c, "container %s: its VM ended while pausing", r->ct->cfg.name);
+		return;
+	}
+	if (!pause)
+		machine_resume(r->m);
+	r->ct->state.paused = pause;
+	ret = container_save_state(r->ct);
+	if (ret)
+		dev_warn(r->ct->cfg.name, "cannot save its state: %s", strerror(-ret));
+	reply_ok(c);
+}
+
+/* docker stops and kills a paused container: it runs again to take the signal. */
+static void unpause_for_signal(struct runner *r)
+{
+	if (!r->ct->state.paused)
+		return;
+	machine_resume(r->m);
+	r->ct->state.paused = false;
+	container_save_state(r->ct);
+}
+
 static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nfds)
 {
 	struct runner *r = c->r;
@@ -338,7 +376,20 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 	if (strcmp(op, "exec") && strcmp(op, "cp_in") && strcmp(op, "cp_out"))
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
-	if (!strcmp(op, "exec")) {
+	if (r->ct->state.paused && (!strcmp(op, "exec") || !strcmp(op, "cp_in") ||
+				    !strcmp(op, "cp_out") || !strcmp(op, "top"))) {
+		const char *what = !strcmp(op, "top") ? "top" : !strcmp(op, "exec") ? "exec" : "cp";
+
+		if (strcmp(what, "top"))	/* exec and cp brought their fds */
+			for (unsigned i = 0; i < nfds; i++)
+				close(fds[i]);
+		reply_error(c, "container %s is paused, unpause the container before %s",
+			    r->ct->cfg.name, what);
+		return;
+	}
+	if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
+		do_pause(c, !strcmp(op, "pause"));
+	} else if (!strcmp(op, "exec")) {
 		do_exec(c, req, fds, nfds);
 	} else if (!strcmp(op, "cp_in") || !strcmp(op, "cp_out")) {
 		do_copy(c, req, !strcmp(op, "cp_in"), fds, nfds);
@@ -346,8 +397,10 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 		if (agent_top(r->agent, top_done, c))
 			reply_error(c, "top: the agent is not connected");
 	} else if (!strcmp(op, "stop")) {
+		unpause_for_signal(r);
 		do_stop(c, req);
 	} else if (!strcmp(op, "kill")) {
+		unpause_for_signal(r);
 		jget_u64(req, "signal", true, 64, "kill", &v, &present, &e);
 		if (!v || !r->main)
 			reply_error(c, !v ? "kill: bad signal" : "the container's process is not running");

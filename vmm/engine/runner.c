@@ -404,6 +404,7 @@ static void finish_state(struct runner *r)
 	ct->state.status = r->main_started ? CONTAINER_EXITED : CONTAINER_CREATED;
 	ct->state.exit_code = r->status & 0xff;
 	ct->state.pid = 0;
+	ct->state.paused = false;
 	ct->state.nports = 0;	/* published only while it runs */
 	ct->state.finished_ns = realtime_ns();
 	snprintf(ct->state.error, sizeof(ct->state.error), "%.255s", r->error);

@@ -247,6 +247,16 @@ static void print_tail(struct machine *m, unsigned lines)
 		fprintf(stderr, "  | %s\n", line);
 }
 
+bool machine_pause(struct machine *m)
+{
+	return vm_pause(m->vm);
+}
+
+void machine_resume(struct machine *m)
+{
+	vm_resume(m->vm);
+}
+
 enum vm_end_reason machine_end_reason(struct machine *m)
 {
 	enum vm_end_reason reason = vm_end_reason(m->vm);

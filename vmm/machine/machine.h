@@ -146,6 +146,10 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 int machine_boot(struct machine *m, struct error *e);
 /* Serve the event loop until the guest ends; then join the vCPUs. */
 int machine_wait(struct machine *m);
+/* vmm pause: park every vCPU outside KVM_RUN (devices and the event loop go on);
+ * false if the guest ended first. machine_resume lets them run again. */
+bool machine_pause(struct machine *m);
+void machine_resume(struct machine *m);
 /* Why the guest ended: vm_end_reason, with a reset or crash that follows a
  * panic message on the console reported as VM_END_PANIC. */
 enum vm_end_reason machine_end_reason(struct machine *m);
