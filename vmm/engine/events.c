@@ -24,6 +24,7 @@ struct watched {
 	char *name, *image;
 	char **labels;
 	enum container_status status;
+	bool paused;
 	bool announced;		/* its create went out (its config was there) */
 };
 
@@ -89,6 +90,9 @@ static int refresh(struct watch *wt, struct watched *c)
 			ret = emit(wt, c, "die", st.status == CONTAINER_EXITED ? st.exit_code : -1);
 		c->status = st.status;
 	}
+	if (!ret && st.paused != c->paused && (st.paused || st.status == CONTAINER_RUNNING))
+		ret = emit(wt, c, st.paused ? "pause" : "unpause", -1);
+	c->paused = st.paused;
 	container_free(ct);
 	return ret;
 }
