@@ -82,6 +82,13 @@ v exec box sh -c 'echo shared > /root/marker'
 expect_eq "exec: sees the same filesystem" "shared" "$(v exec box cat /root/marker)"
 out=$(VMM_EXEC_TEST=from-host v exec -e VMM_EXEC_TEST -e EXTRA=x box sh -c 'echo "$VMM_EXEC_TEST $EXTRA"')
 expect_eq "exec -e KEY: takes our value, as run -e KEY does" "from-host x" "$out"
+out=$(v exec -d box sh -c 'sleep 1; echo detached > /root/bg'); rc=$?
+expect_eq "exec -d: returns once it started, printing nothing" "0 " "$rc $out"
+expect_eq "exec -d: the process goes on after vmm returned" "detached" \
+	"$(timeout 120 "$VMM" exec box sh -c 'while [ ! -e /root/bg ]; do sleep 0.1; done; cat /root/bg' 2>&1)"
+out=$(v exec -d box nosuchcmd 2>&1); rc=$?
+expect_eq "exec -d: a command not found is 127, with docker's message" \
+	'127 vmm: error: exec: "nosuchcmd": executable file not found in $PATH' "$rc $out"
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
 out=$("$VMM" rm box 2>&1); rc=$?
 expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"

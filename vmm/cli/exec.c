@@ -24,8 +24,9 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	char **env = NULL;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+ite:w:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'd': ec.detach = true; break;
 		case 'i': ec.interactive = true; break;
 		case 't': ec.tty = true; break;
 		case 'e':
@@ -37,8 +38,9 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		case 'w': ec.workdir = optarg; break;
 		case 'u': ec.user = optarg; break;
 		case 'h':
-			printf("Usage: vmm exec [-i] [-t] [-e K[=V]] [-w DIR] [-u USER] CONTAINER COMMAND [ARG...]\n\n"
-			       "Run a command in a running container (its namespaces, cgroup and disk).\n");
+			printf("Usage: vmm exec [-d] [-i] [-t] [-e K[=V]] [-w DIR] [-u USER] CONTAINER COMMAND [ARG...]\n\n"
+			       "Run a command in a running container (its namespaces, cgroup and disk).\n"
+			       "-d: in the background, its output dropped; vmm returns once it started.\n");
 			strv_free(env);
 			return 0;
 		default:

@@ -1,5 +1,6 @@
 /* The client side of a running container's control socket (client.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -251,6 +252,30 @@ static int exec_event(json_object *msg, int *status, struct error *e)
 	return 1;
 }
 
+/* exec -d: wait for its start (or its failure to start). */
+static int wait_started(int fd, int *status, struct error *e)
+{
+	struct ctl_reader rd = { 0 };
+	json_object *msg = NULL, *v;
+	int got[CTL_MAX_FDS], r;
+	unsigned ngot;
+
+	*status = EXIT_VMM_ERROR;
+	while ((r = ctl_recv(fd, &rd, &msg, got, &ngot)) == 0)
+		;
+	ctl_reader_free(&rd);
+	if (r < 0)
+		return err_set(e, -EIO, "the container's vmm process went away");
+	for (unsigned i = 0; i < ngot; i++)
+		close(got[i]);
+	if (json_object_object_get_ex(msg, "event", &v) && !strcmp(json_object_get_string(v), "started"))
+		*status = 0;
+	else
+		exec_event(msg, status, e);
+	json_object_put(msg);
+	return err_is_set(e) ? e->code : 0;
+}
+
 /* Wait for the exec's events; forward our signals (and window size) meanwhile. */
 static int wait_exit(int fd, bool tty, int *status, struct error *e)
 {
@@ -325,7 +350,9 @@ static json_object *exec_request(const struct container *ct, const struct exec_c
 	if (c->user || ct->cfg.user)
 		json_object_object_add(req, "user", json_object_new_string(c->user ? c->user : ct->cfg.user));
 	json_object_object_add(req, "tty", json_object_new_boolean(c->tty));
-	json_object_object_add(req, "stdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(req, "stdin", json_object_new_boolean(c->interactive && !c->detach));
+	if (c->detach)
+		json_object_object_add(req, "detach", json_object_new_boolean(true));
 	if (c->tty) {
 		struct winsize ws;
 
@@ -355,6 +382,22 @@ int engine_exec(const struct paths *p, const char *ref, const struct exec_config
 	if (!req) {
 		close(fd);
 		return e ? e->code : -ENOMEM;
+	}
+	if (c->detach) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null < 0) {
+			json_object_put(req);
+			close(fd);
+			return err_sys(e, -errno, "/dev/null");
+		}
+		fds[0] = fds[1] = fds[2] = null;
+		ret = ctl_send(fd, req, fds, 3);
+		json_object_put(req);
+		close(null);
+		ret = ret ? err_sys(e, ret, "the container's vmm process") : wait_started(fd, status, e);
+		close(fd);
+		return ret;
 	}
 	if (c->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		struct termios t = saved;

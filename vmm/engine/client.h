@@ -56,11 +56,13 @@ struct exec_config {
 	const char *workdir;	/* NULL: the container's */
 	const char *user;	/* NULL: the container's */
 	bool tty, interactive;
+	bool detach;		/* exec -d: return once it started; its stdio is /dev/null */
 };
 /*
  * Run a process in the running container with our stdio, forwarding our
  * signals and window size, until it exits: *status is its exit status.
- * 0, or -errno with e when it could not be run.
+ * Detached (c->detach): until it started (*status 0), or failed to start (its
+ * status, 126 or 127, and e). 0, or -errno with e when it could not be run.
  */
 int engine_exec(const struct paths *p, const char *ref, const struct exec_config *c, int *status,
 		struct error *e);

@@ -27,6 +27,7 @@ struct ctl_client {
 	int fd;
 	struct ctl_reader rd;
 	struct agent_proc *proc;	/* an exec started on this connection */
+	bool detached;			/* exec -d: it outlives the connection */
 	int io[3];			/* its stdio, ours to close */
 	int xfer_fd;			/* a cp tar stream */
 	struct ctl_client *next;
@@ -188,7 +189,7 @@ static void do_exec(struct ctl_client *c, json_object *req, int *fds, unsigned n
 	char **argv = NULL, **env = NULL;
 	const char *cwd = NULL, *user = NULL;
 	uint64_t rows = 0, cols = 0;
-	bool present, tty = false, in = false;
+	bool present, tty = false, in = false, detach = false;
 	int ret;
 
 	if (nfds != 3 || c->proc) {
@@ -200,6 +201,7 @@ static void do_exec(struct ctl_client *c, json_object *req, int *fds, unsigned n
 	    jget_string(req, "cwd", false, "exec", &cwd, &e) ||
 	    jget_string(req, "user", false, "exec", &user, &e) ||
 	    jget_bool(req, "tty", "exec", &tty, &e) || jget_bool(req, "stdin", "exec", &in, &e) ||
+	    jget_bool(req, "detach", "exec", &detach, &e) ||
 	    jget_u64(req, "rows", false, 65535, "exec", &rows, &present, &e) ||
 	    jget_u64(req, "cols", false, 65535, "exec", &cols, &present, &e)) {
 		reply_error(c, "bad exec request: %s", e.msg[0] ? e.msg : "no command");
@@ -217,6 +219,7 @@ static void do_exec(struct ctl_client *c, json_object *req, int *fds, unsigned n
 	s.cols = cols;
 	memcpy(c->io, fds, sizeof(c->io));
 	nfds = 0;
+	c->detached = detach;
 	io = (struct agent_stdio){ .in = in ? c->io[0] : -1, .out = c->io[1], .err = tty ? c->io[1] : c->io[2] };
 	ret = agent_exec(c->r->agent, &s, &io, &exec_ops, c, &c->proc);
 	if (ret) {
@@ -437,8 +440,9 @@ static void on_client(void *opaque, uint32_t events)
 		json_object_put(msg);
 	}
 	if (ret < 0) {
-		/* The client went away: an exec it started is ended with it (docker exec). */
-		if (c->proc)
+		/* The client went away: an exec it started is ended with it (docker exec),
+		 * unless it was started detached (exec -d). */
+		if (c->proc && !c->detached)
 			agent_proc_signal(c->proc, SIGKILL);
 		client_free(c);
 	}
