@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "devices/vhost-user.h"
+
+#define VHOST_USER_CONNECT_TRIES 3000	/* 10 ms apart: 30 s for a daemon to listen */
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
@@ -191,6 +193,27 @@ static int get_u64(struct vhost_user *vu, uint32_t req, uint64_t *v, struct erro
 	return ret ? ret : recv_reply(vu, req, v, sizeof(*v), e);
 }
 
+/*
+ * Connect to the daemon's socket. A daemon just started may have bound it but not yet
+ * listen()ed (connect: ECONNREFUSED): try again until it listens, within a generous bound.
+ */
+static int connect_daemon(const struct sockaddr_un *sa)
+{
+	for (int tries = 0;; tries++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+			return fd;
+		err = errno;
+		close(fd);
+		if (err != ECONNREFUSED || tries >= VHOST_USER_CONNECT_TRIES)
+			return -err;
+		poll(NULL, 0, 10);
+	}
+}
+
 int vhost_user_connect(const char *socket_path, const char *name, struct vhost_user **out,
 		       uint64_t *features, struct error *e)
 {
@@ -207,9 +230,9 @@ int vhost_user_connect(const char *socket_path, const char *name, struct vhost_u
 	vu->fd = -1;
 	snprintf(vu->name, sizeof(vu->name), "%s", name);
 	strcpy(sa.sun_path, socket_path);
-	vu->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (vu->fd < 0 || connect(vu->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = err_sys(e, -errno, "%s: connect to the vhost-user daemon at %s", name, socket_path);
+	vu->fd = connect_daemon(&sa);
+	if (vu->fd < 0) {
+		ret = err_sys(e, vu->fd, "%s: connect to the vhost-user daemon at %s", name, socket_path);
 		goto fail;
 	}
 	/* Ownership first, as QEMU does: the daemon serves one frontend. */
