@@ -86,9 +86,14 @@ expect_match "--volumes-from CTR:ro: read-only" "Read-only file system" "$out"
 
 # A named volume keeps fsync'd data across a kill -9 of the VMM and a new container.
 v run -d --name writer -v keep:/keep busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >> /keep/log; fsync /keep/log 2>/dev/null || sync; echo $i > /keep/last; sync; done' >/dev/null
-sleep 5
+written() {	# the last count the guest synced, as the host reads it (0 before any)
+	n=$(cat "$VMM_ROOT/volumes/keep/_data/last" 2>/dev/null)
+	case $n in '' | *[!0-9]*) echo 0 ;; *) echo "$n" ;; esac
+}
+i=0	# until the guest has synced a few dozen lines
+while [ "$(written)" -lt 30 ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.1; done
 pid=$(v inspect -f '{{.State.Pid}}' writer 2>/dev/null || v inspect writer | jq -r '.[0].State.Pid')
-last=$(cat "$VMM_ROOT/volumes/keep/_data/last" 2>/dev/null)
+last=$(written)
 kill -9 "$pid" 2>/dev/null
 out=$(v run --rm -v keep:/keep busybox sh -c "tail -n +$last /keep/log | head -1" 2>&1)
 expect_eq "named volume: data written before a kill -9 is there for the next container" "$last" "$out"
