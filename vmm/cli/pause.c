@@ -21,7 +21,7 @@ static int pause_or_unpause(struct cli *cli, int argc, char **argv, bool pause)
 				printf("Usage: vmm pause CONTAINER...\n\n"
 				       "Pause every process of the containers: their VMs' vCPUs stop, the guest\n"
 				       "kernel included (docker's cgroup freezer stops only the processes).\n"
-				       "exec, cp and top wait for vmm unpause; stop and kill unpause first.\n");
+				       "exec, cp and top are refused until vmm unpause; stop and kill unpause first.\n");
 			else
 				printf("Usage: vmm unpause CONTAINER...\n\n"
 				       "Let the vCPUs of paused containers run again.\n");
