@@ -112,6 +112,7 @@ bool copy_busy(struct agent *a);
 
 /* ---- top.c ---- */
 void top_reply(struct agent *a, uint16_t stream);
+void stats_reply(struct agent *a, uint16_t stream);
 
 /* ---- main.c: the connection ---- */
 struct proc;

@@ -154,7 +154,7 @@ static void connected(struct agent *a)
 	struct proto_hello h = {
 		.version = PROTO_VERSION,
 		.caps = PROTO_CAP_TTY | PROTO_CAP_EXEC | PROTO_CAP_CP | PROTO_CAP_TOP | PROTO_CAP_TIME |
-			PROTO_CAP_DISK_ROOT,
+			PROTO_CAP_DISK_ROOT | PROTO_CAP_STATS,
 	};
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -249,6 +249,9 @@ static void dispatch(struct agent *a, const struct proto_frame *f)
 		break;
 	case PROTO_TOP:
 		top_reply(a, f->stream);
+		break;
+	case PROTO_STATS:
+		stats_reply(a, f->stream);
 		break;
 	case PROTO_TIME_SYNC:
 		if (!proto_u64_decode(f->payload, f->len, TAG_REALTIME_NS, &v)) {

@@ -391,6 +391,36 @@ int proto_exit_decode(const void *p, size_t n, struct proto_exit *e)
 	return have_code ? 0 : -EINVAL;
 }
 
+int proto_stats_encode(struct proto_buf *b, uint16_t stream, const struct proto_stats *s)
+{
+	proto_begin(b, PROTO_STATS_RESULT, stream);
+	proto_put_u64(b, TAG_STAT_MEM, s->mem);
+	proto_put_u64(b, TAG_STAT_MEM_MAX, s->mem_max);
+	proto_put_u64(b, TAG_STAT_PIDS, s->pids);
+	proto_put_u64(b, TAG_STAT_CPU_USEC, s->cpu_usec);
+	return proto_end(b);
+}
+
+int proto_stats_decode(const void *p, size_t n, struct proto_stats *s)
+{
+	struct proto_reader r;
+	const uint8_t *val;
+	uint32_t len;
+	uint16_t tag;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	proto_reader_init(&r, p, n);
+	while ((ret = proto_next(&r, &tag, &val, &len)) > 0) {
+		uint64_t *field = tag == TAG_STAT_MEM ? &s->mem : tag == TAG_STAT_MEM_MAX ? &s->mem_max :
+				  tag == TAG_STAT_PIDS ? &s->pids : tag == TAG_STAT_CPU_USEC ? &s->cpu_usec : NULL;
+
+		if (field && (ret = proto_get_u64(val, len, field)))
+			return ret;
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int proto_result_encode(struct proto_buf *b, uint16_t stream, const struct proto_result *res)
 {
 	proto_begin(b, PROTO_RESULT, stream);
@@ -590,7 +620,8 @@ const char *proto_type_name(uint16_t type)
 		[PROTO_CP_IN] = "CP_IN", [PROTO_CP_OUT] = "CP_OUT", [PROTO_TAR_DATA] = "TAR_DATA",
 		[PROTO_TAR_END] = "TAR_END", [PROTO_RESULT] = "RESULT", [PROTO_TOP] = "TOP",
 		[PROTO_TOP_RESULT] = "TOP_RESULT", [PROTO_TIME_SYNC] = "TIME_SYNC",
-		[PROTO_RESEED] = "RESEED", [PROTO_SHUTDOWN] = "SHUTDOWN",
+		[PROTO_RESEED] = "RESEED", [PROTO_SHUTDOWN] = "SHUTDOWN", [PROTO_STATS] = "STATS",
+		[PROTO_STATS_RESULT] = "STATS_RESULT",
 	};
 
 	return type < PROTO_TYPE_MAX && names[type] ? names[type] : "UNKNOWN";

@@ -61,6 +61,8 @@ enum proto_type {
 	PROTO_TIME_SYNC,	/* host->agent: realtime clock in ns (after a snapshot restore) */
 	PROTO_RESEED,		/* host->agent: data: entropy to add to the guest's pool */
 	PROTO_SHUTDOWN,		/* host->agent: kill everything, sync, unmount; answered by RESULT */
+	PROTO_STATS,		/* host->agent: the container cgroup's usage */
+	PROTO_STATS_RESULT,	/* agent->host: struct proto_stats */
 	PROTO_TYPE_MAX
 };
 
@@ -71,6 +73,7 @@ enum proto_type {
 #define PROTO_CAP_TOP		(1u << 3)
 #define PROTO_CAP_TIME		(1u << 4)
 #define PROTO_CAP_DISK_ROOT	(1u << 5)
+#define PROTO_CAP_STATS		(1u << 6)
 
 /* Field tags. Unknown tags are skipped, so either side can add fields. */
 enum proto_tag {
@@ -89,6 +92,8 @@ enum proto_tag {
 	TAG_INCREMENT = 96, TAG_PATH, TAG_REALTIME_NS,
 	/* TOP_RESULT: repeated TAG_PROC, nested */
 	TAG_PROC = 112, TAG_PROC_PID, TAG_PROC_USER, TAG_PROC_TIME, TAG_PROC_CMD,
+	/* STATS_RESULT */
+	TAG_STAT_MEM = 128, TAG_STAT_MEM_MAX, TAG_STAT_PIDS, TAG_STAT_CPU_USEC,
 };
 
 /* ---- frames ---- */
@@ -249,12 +254,19 @@ struct proto_proc {
 	const char *cmd;
 };
 
+/* STATS_RESULT: the container cgroup's memory.current, memory.max (0: none),
+ * pids.current and cpu.stat usage_usec. */
+struct proto_stats {
+	uint64_t mem, mem_max, pids, cpu_usec;
+};
+
 /* Encoders append one frame to b; 0 or -errno (the frame is then dropped). */
 int proto_hello_encode(struct proto_buf *b, const struct proto_hello *h);
 int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const struct proto_spec *s);
 int proto_started_encode(struct proto_buf *b, uint16_t stream, const struct proto_started *s);
 int proto_exit_encode(struct proto_buf *b, uint16_t stream, const struct proto_exit *e);
 int proto_result_encode(struct proto_buf *b, uint16_t stream, const struct proto_result *r);
+int proto_stats_encode(struct proto_buf *b, uint16_t stream, const struct proto_stats *s);
 /* WINDOW, SIGNAL, TIME_SYNC: one number. RESIZE: rows, cols. CP_IN/CP_OUT: a path. */
 int proto_u64_encode(struct proto_buf *b, uint16_t type, uint16_t stream, uint16_t tag, uint64_t v);
 int proto_resize_encode(struct proto_buf *b, uint16_t stream, uint16_t rows, uint16_t cols);
@@ -274,6 +286,7 @@ int proto_spec_decode(const void *p, size_t n, struct proto_spec *s);
 void proto_spec_free(struct proto_spec *s);
 int proto_started_decode(const void *p, size_t n, struct proto_started *s, char *strbuf, size_t strbuf_len);
 int proto_exit_decode(const void *p, size_t n, struct proto_exit *e);
+int proto_stats_decode(const void *p, size_t n, struct proto_stats *s);
 int proto_result_decode(const void *p, size_t n, struct proto_result *r, char *strbuf, size_t strbuf_len);
 int proto_u64_decode(const void *p, size_t n, uint16_t tag, uint64_t *v);
 int proto_resize_decode(const void *p, size_t n, uint16_t *rows, uint16_t *cols);

@@ -1,7 +1,7 @@
 /*
  * `vmm top`: the container's processes, read from the container's own
  * /proc (through /proc/<init>/root, so PIDs are the container's), with the
- * user names of the image's /etc/passwd.
+ * user names of the image's /etc/passwd. `vmm stats`: its cgroup's usage.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -126,4 +126,73 @@ void top_reply(struct agent *a, uint16_t stream)
 	close(root);
 	if (proto_top_end(&a->out))
 		agent_result(a, stream, E2BIG, "process list too large");
+}
+
+/*
+ * The number after key (a line's first word) in file, or the file's first
+ * number when key is NULL. false if there is none (no file, or "max").
+ */
+static bool file_number(const char *file, const char *key, uint64_t *v)
+{
+	char buf[2048], *p = buf;
+
+	if (read_text(AT_FDCWD, file, buf, sizeof(buf)) <= 0)
+		return false;
+	if (key) {
+		size_t n = strlen(key);
+
+		while (p && (strncmp(p, key, n) || (p[n] != ' ' && p[n] != ':')))
+			if ((p = strchr(p, '\n')))
+				p++;
+		if (!p)
+			return false;
+		p += n + 1;
+		p += strspn(p, " ");
+	}
+	p[strcspn(p, " \n")] = 0;
+	return !parse_uint(p, 0, UINT64_MAX, v);
+}
+
+/* The lines of a file (a cgroup's threads). */
+static uint64_t file_lines(const char *file)
+{
+	char buf[4096];
+	uint64_t n = 0;
+	ssize_t len;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	while (fd >= 0 && (len = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < len; i++)
+			n += buf[i] == '\n';
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/*
+ * The container cgroup's usage. Its memory and pids controllers are on only
+ * with a limit (they cost the guest kernel work), and the VM is the
+ * container's alone: without them, the guest's memory in use and the
+ * cgroup's threads.
+ */
+void stats_reply(struct agent *a, uint16_t stream)
+{
+	struct proto_stats s = { 0 };
+	uint64_t total = 0, avail = 0;
+
+	if (!a->main_pid || a->main_done) {
+		agent_result(a, stream, ESRCH, "the container is not running");
+		return;
+	}
+	if (file_number("/proc/meminfo", "MemTotal", &total) &&
+	    file_number("/proc/meminfo", "MemAvailable", &avail) && avail <= total) {
+		s.mem = (total - avail) * 1024;
+		s.mem_max = total * 1024;
+	}
+	file_number(AGENT_CGROUP "/memory.current", NULL, &s.mem);
+	file_number(AGENT_CGROUP "/memory.max", NULL, &s.mem_max);
+	if (!file_number(AGENT_CGROUP "/pids.current", NULL, &s.pids))
+		s.pids = file_lines(AGENT_CGROUP "/cgroup.threads");
+	file_number(AGENT_CGROUP "/cpu.stat", "usage_usec", &s.cpu_usec);
+	proto_stats_encode(&a->out, stream, &s);
 }

@@ -79,6 +79,7 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES];
 	char name[24];
 	bool warned;		/* the first failed request was logged */
+	uint64_t bytes[2];	/* read, written (under the lock) */
 	struct virtq_chain chain;
 };
 
@@ -123,6 +124,7 @@ static int transfer(struct virtio_blk *b, const struct virtq_chain *c, uint64_t 
 			*written += n;
 		off += n;
 		left -= n;
+		b->bytes[write] += n;
 		skip = 0;
 	}
 	return 0;
@@ -317,4 +319,12 @@ void virtio_blk_destroy(struct virtio_blk *b)
 struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b)
 {
 	return b->t;
+}
+
+void virtio_blk_stats(struct virtio_blk *b, uint64_t *read, uint64_t *written)
+{
+	pthread_mutex_lock(&b->t->lock);
+	*read = b->bytes[0];
+	*written = b->bytes[1];
+	pthread_mutex_unlock(&b->t->lock);
 }

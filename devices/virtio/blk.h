@@ -48,5 +48,7 @@ int virtio_blk_create(struct vm *vm, const struct virtio_blk_config *cfg, struct
 /* Detach and close the backend (flushed). */
 void virtio_blk_destroy(struct virtio_blk *b);
 struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
+/* Bytes the guest read and wrote so far (any thread). */
+void virtio_blk_stats(struct virtio_blk *b, uint64_t *read, uint64_t *written);
 
 #endif

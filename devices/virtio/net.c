@@ -210,3 +210,10 @@ struct virtio_mmio *virtio_net_transport(struct virtio_net *n)
 {
 	return n->t;
 }
+
+void virtio_net_stats(struct virtio_net *n, struct net_stats *out)
+{
+	pthread_mutex_lock(&n->t->lock);
+	*out = n->core.stats;
+	pthread_mutex_unlock(&n->t->lock);
+}

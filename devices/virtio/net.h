@@ -32,5 +32,7 @@ int virtio_net_create(struct vm *vm, const struct virtio_net_config *cfg, struct
 /* After the event loop has stopped: the device and its backend. */
 void virtio_net_destroy(struct virtio_net *n);
 struct virtio_mmio *virtio_net_transport(struct virtio_net *n);
+/* Its counters so far (any thread). */
+void virtio_net_stats(struct virtio_net *n, struct net_stats *out);
 
 #endif

@@ -90,6 +90,39 @@ out=$(v exec -d box nosuchcmd 2>&1); rc=$?
 expect_eq "exec -d: a command not found is 127, with docker's message" \
 	'127 vmm: error: exec: "nosuchcmd": executable file not found in $PATH' "$rc $out"
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
+
+# stats: the host's counters (CPU, network, disk) and the guest's (memory, PIDs)
+bytes() {	# docker's sizes back to bytes: 1.5MiB, 12.3kB, 0B
+	python3 -c 'import re,sys; m = re.fullmatch(r"([0-9.]+)([kMGT]?i?)B", sys.argv[1]); print(int(float(m[1]) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1024, "Mi": 1 << 20, "Gi": 1 << 30}[m[2]]) if m else -1)' "$1"
+}
+stat_field() { "$VMM" stats --no-stream --format "{{.$1}}" box; }
+out=$("$VMM" stats --no-stream box); rc=$?
+expect_eq "stats: exits 0" 0 "$rc"
+expect_match "stats: docker's header" '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$' "$(echo "$out" | sed -n 1p)"
+expect_match "stats: a row for box" "^$(echo "$id" | cut -c1-12) +box +[0-9.]+% +[0-9.]+[KMG]iB / [0-9.]+[KMG]iB +[0-9.]+% +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B +[0-9]+$" "$(echo "$out" | sed -n 2p)"
+total_kb=$(v exec box awk '/^MemTotal/ { print $2 }' /proc/meminfo)
+expect_eq "stats: the memory limit is the guest's RAM (no --memory)" \
+	"$(python3 -c "print('%.4gMiB' % ($total_kb / 1024))")" "$(stat_field MemUsage | sed 's/.* \/ //')"
+pids=$(stat_field PIDs)
+if [ "$pids" -ge 1 ] && [ "$pids" -le 3 ]; then pass "stats: PIDs counts the container's (sh and its sleep)"; else
+	fail "stats: PIDs counts the container's (sh and its sleep)" "$pids"; fi
+written=$(bytes "$(stat_field BlockIO | sed 's/.* \/ //')")
+v exec box sh -c 'dd if=/dev/zero of=/root/blob bs=64k count=4 2>/dev/null && sync'
+now=$(bytes "$(stat_field BlockIO | sed 's/.* \/ //')")
+# (sizes are shown to 3 digits: 256 KiB is at least 200 kB more)
+if [ "$now" -ge $((written + 200000)) ]; then pass "stats: BLOCK I/O counts a 256 KiB write"; else
+	fail "stats: BLOCK I/O counts a 256 KiB write" "$written -> $now"; fi
+sent=$(bytes "$(stat_field NetIO | sed 's/.* \/ //')")
+v exec box ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1
+now=$(bytes "$(stat_field NetIO | sed 's/.* \/ //')")
+if [ "$now" -gt "$sent" ]; then pass "stats: NET I/O counts what the guest sent"; else
+	fail "stats: NET I/O counts what the guest sent" "$sent -> $now"; fi
+expect_match "stats --format json: docker's keys" '^\{"Container":"box","ID":"[0-9a-f]{12}","Name":"box","CPUPerc":"[0-9.]+%".*"PIDs":"[0-9]+"' \
+	"$("$VMM" stats --no-stream --format json box)"
+out=$("$VMM" stats --no-stream nosuch 2>&1); rc=$?
+expect_eq "stats: an unknown container" "1 vmm: error: no such container: nosuch" "$rc $out"
+out=$("$VMM" stats --no-stream --format '{{' box 2>&1); rc=$?
+expect_match "stats: a bad template exits 125" "^125 vmm: error: template" "$rc $out"
 out=$("$VMM" rm box 2>&1); rc=$?
 expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"
 expect_eq "rm: refused with exit 1" 1 "$rc"
@@ -119,6 +152,8 @@ check "pause: pauses it" "$VMM" pause box
 expect_match "pause: ps shows it paused" "Up .* \(Paused\) .* box$" "$("$VMM" ps)"
 expect_eq "pause: inspect's State" "paused true true" "$("$VMM" inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' box)"
 expect_eq "pause: ps -f status=paused" "box" "$("$VMM" ps -f status=paused --format '{{.Names}}')"
+expect_eq "pause: stats shows -- for what only the guest knows" "-- / -- -- --" \
+	"$(timeout 60 "$VMM" stats --no-stream --format '{{.MemUsage}} {{.MemPerc}} {{.PIDs}}' box)"
 out=$("$VMM" pause box 2>&1); rc=$?
 expect_eq "pause: twice is refused" "1 vmm: error: container box is already paused" "$rc $out"
 out=$("$VMM" exec box true 2>&1); rc=$?
@@ -146,6 +181,9 @@ expect_eq "cp: content out" "shared" "$(cat "$T/marker.out" 2>/dev/null)"
 "$VMM" pause box >/dev/null
 check "stop: stops it (paused: it runs again to take the signal, as docker's)" v stop -t 2 box
 expect_match "stop: shown as exited" "Exited \(137\)" "$("$VMM" ps -a)"
+expect_eq "stats: a stopped container shows zeros" "box 0.00% 0B / 0B 0B / 0B 0" \
+	"$("$VMM" stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}' box)"
+expect_eq "stats: without -a, only running ones" "" "$("$VMM" stats --no-stream --format '{{.Name}}')"
 check "start: boots it again" v start box
 expect_eq "start: file written before the stop still there" "shared" "$(v exec box cat /root/marker)"
 

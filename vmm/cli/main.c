@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
 	{ "events", cmd_events, "Print container events as they happen" },
 	{ "cp", cmd_cp, "Copy files between a container and the host" },
 	{ "top", cmd_top, "Show a container's processes" },
+	{ "stats", cmd_stats, "Show containers' CPU, memory, network and disk use" },
 	{ "diff", cmd_diff, "List the changes to a container's filesystem" },
 	{ "export", cmd_export, "Write a container's filesystem as a tar archive" },
 	{ "snapshot", cmd_snapshot, "List or remove the saved VMs behind warm starts" },

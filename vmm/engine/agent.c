@@ -27,7 +27,7 @@
 #define QUEUE_MAX	(4 * PROTO_WINDOW_SIZE)	/* more than the agent may send us */
 #define WINDOW_CAP	(64u << 20)
 
-enum stream_kind { S_PROC, S_COPY_IN, S_COPY_OUT, S_TOP, S_SHUTDOWN };
+enum stream_kind { S_PROC, S_COPY_IN, S_COPY_OUT, S_TOP, S_STATS, S_SHUTDOWN };
 enum io_kind { IO_NONE, IO_FILE, IO_SOCKET, IO_NONBLOCK };
 
 struct io {
@@ -55,6 +55,7 @@ struct agent_proc {
 	const struct agent_proc_ops *ops;
 	agent_done_fn done;
 	agent_top_fn top;
+	agent_stats_fn stats;
 	void *opaque;
 };
 
@@ -349,6 +350,10 @@ static void maybe_finish(struct agent_proc *s)
 		if (s->top)
 			s->top(s->opaque, s->result ? s->result : EIO, NULL, 0);
 		break;
+	case S_STATS:
+		if (s->stats)
+			s->stats(s->opaque, s->result ? s->result : EIO, NULL);
+		break;
 	}
 	stream_free(s);
 }
@@ -442,6 +447,18 @@ static void stream_frame(struct agent_proc *s, const struct proto_frame *f)
 	case PROTO_TOP_RESULT:
 		if (s->kind == S_TOP)
 			got_top(s, f);
+		break;
+	case PROTO_STATS_RESULT:
+		if (s->kind == S_STATS) {
+			struct proto_stats ps;
+			int ret = proto_stats_decode(f->payload, f->len, &ps);
+
+			if (s->stats)
+				s->stats(s->opaque, ret ? EPROTO : 0, ret ? NULL : &ps);
+			s->stats = NULL;
+			s->finished = true;
+			maybe_finish(s);
+		}
 		break;
 	}
 }
@@ -670,6 +687,7 @@ void agent_forget(struct agent_client *c, void *opaque)
 			s->ops = &none;
 			s->done = NULL;
 			s->top = NULL;
+			s->stats = NULL;
 			s->opaque = NULL;
 		}
 	}
@@ -692,7 +710,7 @@ int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols)
 }
 
 static int request(struct agent_client *c, enum stream_kind kind, uint16_t type, const char *path,
-		   int fd, agent_done_fn done, agent_top_fn top, void *opaque)
+		   int fd, agent_done_fn done, agent_top_fn top, agent_stats_fn stats, void *opaque)
 {
 	struct agent_proc *s;
 	int ret = 0;
@@ -704,6 +722,7 @@ static int request(struct agent_client *c, enum stream_kind kind, uint16_t type,
 		return -ENOSPC;
 	s->done = done;
 	s->top = top;
+	s->stats = stats;
 	s->opaque = opaque;
 	if (kind == S_COPY_IN)
 		ret = io_open(&s->in, s, fd, false);
@@ -724,22 +743,27 @@ static int request(struct agent_client *c, enum stream_kind kind, uint16_t type,
 
 int agent_copy_in(struct agent_client *c, const char *path, int tar_fd, agent_done_fn done, void *opaque)
 {
-	return request(c, S_COPY_IN, PROTO_CP_IN, path, tar_fd, done, NULL, opaque);
+	return request(c, S_COPY_IN, PROTO_CP_IN, path, tar_fd, done, NULL, NULL, opaque);
 }
 
 int agent_copy_out(struct agent_client *c, const char *path, int tar_fd, agent_done_fn done, void *opaque)
 {
-	return request(c, S_COPY_OUT, PROTO_CP_OUT, path, tar_fd, done, NULL, opaque);
+	return request(c, S_COPY_OUT, PROTO_CP_OUT, path, tar_fd, done, NULL, NULL, opaque);
 }
 
 int agent_top(struct agent_client *c, agent_top_fn done, void *opaque)
 {
-	return request(c, S_TOP, PROTO_TOP, NULL, -1, NULL, done, opaque);
+	return request(c, S_TOP, PROTO_TOP, NULL, -1, NULL, done, NULL, opaque);
+}
+
+int agent_stats(struct agent_client *c, agent_stats_fn done, void *opaque)
+{
+	return request(c, S_STATS, PROTO_STATS, NULL, -1, NULL, NULL, done, opaque);
 }
 
 int agent_shutdown(struct agent_client *c, agent_done_fn done, void *opaque)
 {
-	return request(c, S_SHUTDOWN, PROTO_SHUTDOWN, NULL, -1, done, NULL, opaque);
+	return request(c, S_SHUTDOWN, PROTO_SHUTDOWN, NULL, -1, done, NULL, NULL, opaque);
 }
 
 int agent_time_sync(struct agent_client *c)

@@ -9,7 +9,7 @@
  *   machine_vsock_listen(m, PROTO_PORT, ...)              each connection: agent_client_attach
  *   ops.ready (HELLO)  -> agent_run(c, &spec, &stdio, &proc_ops, ctx, &p);
  *   proc_ops.started   -> the process runs (or failed: code 125/126/127, message)
- *   agent_proc_signal / agent_proc_resize / agent_exec / agent_copy_* / agent_top
+ *   agent_proc_signal / agent_proc_resize / agent_exec / agent_copy_* / agent_top / agent_stats
  *   proc_ops.exited    -> all output is written out; end the VM with exit->code
  *                         (the agent has synced and unmounted the container's disk)
  *
@@ -53,6 +53,7 @@ struct agent_stdio {
 /* Result of a request: err 0 or a positive errno from the guest, with a message. */
 typedef void (*agent_done_fn)(void *opaque, int err, const char *message);
 typedef void (*agent_top_fn)(void *opaque, int err, const struct proto_proc *procs, unsigned n);
+typedef void (*agent_stats_fn)(void *opaque, int err, const struct proto_stats *stats);
 
 /* A client with no connection yet. 0 or -ENOMEM. */
 int agent_client_create(struct event_loop *loop, const struct agent_client_ops *ops, void *opaque,
@@ -88,6 +89,8 @@ int agent_copy_in(struct agent_client *c, const char *path, int tar_fd, agent_do
 int agent_copy_out(struct agent_client *c, const char *path, int tar_fd, agent_done_fn done, void *opaque);
 /* The container's processes (PID, USER, TIME, COMMAND); procs valid during the call. */
 int agent_top(struct agent_client *c, agent_top_fn done, void *opaque);
+/* The container cgroup's usage (`vmm stats`); stats NULL when err. */
+int agent_stats(struct agent_client *c, agent_stats_fn done, void *opaque);
 /* Set the guest's clock from ours (after a snapshot restore). */
 int agent_time_sync(struct agent_client *c);
 /* Kill the container, sync and unmount its disk; done when safe to end the VM. */

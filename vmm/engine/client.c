@@ -198,6 +198,24 @@ int engine_top(const struct paths *p, const char *ref,
 	return ret;
 }
 
+int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e)
+{
+	json_object *req = json_object_new_object();
+	struct container *ct;
+	int fd, ret = engine_connect(p, ref, &ct, &fd, e);
+
+	*out = NULL;
+	if (ret) {
+		json_object_put(req);
+		return ret;
+	}
+	json_object_object_add(req, "op", json_object_new_string("stats"));
+	ret = engine_call(fd, req, NULL, 0, out, e);
+	close(fd);
+	container_free(ct);
+	return ret;
+}
+
 /* ---- exec ---- */
 
 static void send_resize(int fd)

@@ -49,6 +49,14 @@ void engine_proc_text(const struct engine_proc *p, struct engine_proc_text *t);
 int engine_top(const struct paths *p, const char *ref,
 	       void (*fn)(void *arg, const struct engine_proc *proc), void *arg, struct error *e);
 
+/*
+ * `vmm stats`: one sample of a running container. From the host: cpu_ns
+ * (this VM's process), uptime_ns, rss, mem_size, vcpus, net_rx, net_tx,
+ * blk_read, blk_write; from the guest (absent while paused): guest_mem,
+ * guest_mem_max, pids, guest_cpu_us. *out is the caller's to put.
+ */
+int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e);
+
 /* What `vmm exec` runs; strings borrowed. */
 struct exec_config {
 	char *const *argv;

@@ -299,6 +299,25 @@ void machine_vsock_reset(struct machine *m)
 		vsock_transport_reset(m->vsock);
 }
 
+void machine_io_stats(struct machine *m, struct machine_io_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < m->ndisks; i++) {
+		uint64_t r, w;
+
+		virtio_blk_stats(m->disks[i], &r, &w);
+		out->blk_read += r;
+		out->blk_write += w;
+	}
+	if (m->net) {
+		struct net_stats ns;
+
+		virtio_net_stats(m->net, &ns);
+		out->net_rx = ns.rx_bytes;
+		out->net_tx = ns.tx_bytes;
+	}
+}
+
 int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16_t host_port,
 			uint16_t guest_port)
 {

@@ -144,6 +144,12 @@ int machine_validate(const struct machine_config *cfg, struct error *e);
 int machine_create(const struct machine_config *cfg, struct machine **out, struct error *e);
 /* Compose the command line, load kernel and initrd, start the vCPUs. 0 or -errno with e. */
 int machine_boot(struct machine *m, struct error *e);
+/* What the devices moved so far (vmm stats): bytes in and out of the
+ * network, read and written on the disks. */
+struct machine_io_stats {
+	uint64_t net_rx, net_tx, blk_read, blk_write;
+};
+void machine_io_stats(struct machine *m, struct machine_io_stats *out);
 /* Serve the event loop until the guest ends; then join the vCPUs. */
 int machine_wait(struct machine *m);
 /* vmm pause: park every vCPU outside KVM_RUN (devices and the event loop go on);
