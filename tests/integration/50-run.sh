@@ -68,6 +68,21 @@ expect_match "ps: lists it as Up" "^${id%"${id#????????????}"} .*Up .* box$" "$(
 expect_eq "ps -q: short ID" "$(echo "$id" | cut -c1-12)" "$("$VMM" ps -q)"
 i=0; while [ $i -lt 600 ] && ! "$VMM" logs box | grep -q started; do i=$((i + 1)); sleep 0.2; done
 expect_match "logs: its output" "^started" "$("$VMM" logs box)"
+when=$("$VMM" logs -t box | sed -n 's/ started$//p' | head -1)	# 2026-12-03T07:01:40.123456789Z
+after=$(python3 -c '
+import datetime, sys
+base, frac = sys.argv[1][:-1].split(".")
+f = int(frac.ljust(9, "0")) + 1
+d = datetime.datetime.fromisoformat(base) + datetime.timedelta(seconds=f // 10**9)
+print(d.strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % (f % 10**9))' "$when")	# 1 ns later
+expect_eq "logs --since: a line logged at that time" "started" "$("$VMM" logs --since "$when" box)"
+expect_eq "logs --since: not one logged before" "" "$("$VMM" logs --since "$after" box)"
+expect_eq "logs --until: not a line logged at that time" "" "$("$VMM" logs --until "$when" box)"
+expect_eq "logs --until: one logged before" "started" "$("$VMM" logs --until "$after" box)"
+expect_eq "logs --since 1h: relative to now" "started" "$("$VMM" logs --since 1h box)"
+expect_eq "logs --since: unix seconds" "" "$("$VMM" logs --since "$(($(date +%s) + 60))" box)"
+out=$("$VMM" logs --since yesterday box 2>&1); rc=$?
+expect_match "logs --since: a bad time, named, exit 125" "^125 .*--since yesterday: a time" "$rc $out"
 expect_match "inspect: running state" '"Running": ?true' "$("$VMM" inspect box)"
 
 out=$(v exec box sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; hostname; ps -o pid,comm | wc -l')

@@ -170,6 +170,16 @@ else
 		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
 		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
 		expect_match "docker top: the guest's processes" "sleep 600" "$(docker top "$did" 2>&1)"
+		out=$(timeout "$BOOT_TIMEOUT" docker stats --no-stream --format '{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.BlockIO}}' "$did" 2>&1)
+		expect_match "docker stats --no-stream: the guest's memory and PIDs, the disk's bytes" \
+			'^[^|]+\|[0-9.]+MiB / [0-9.]+MiB\|[1-9][0-9]*\|[0-9.]+[kMG]?B / [0-9.]+[kMG]?B$' "$out"
+		expect_eq "docker stats: the same numbers as vmm stats" \
+			"$(v stats --no-stream --format '{{.Name}}|{{.PIDs}}' "$did")" "$(echo "$out" | cut -d'|' -f1,3)"
+		timeout -s KILL 60 curl -sN --unix-socket "$SOCK" "http://d/v1.41/containers/$did/stats" | head -2 >"$T/stats.stream"
+		expect_eq "stats stream: a JSON object a line, precpu the line before's cpu" \
+			"$(sed -n 1p "$T/stats.stream" | jq -c .cpu_stats)" "$(sed -n 2p "$T/stats.stream" | jq -c .precpu_stats)"
+		expect_match "stats of an unknown container: 404" ' 404$' \
+			"$(api -w ' %{http_code}' "http://d/v1.41/containers/nope/stats?stream=false")"
 		check "docker pause" docker pause "$did"
 		expect_eq "docker inspect: paused" "paused true" "$(docker inspect -f '{{.State.Status}} {{.State.Paused}}' "$did" 2>&1)"
 		expect_match "docker info: one paused" "^1$" "$(docker info -f '{{.ContainersPaused}}' 2>&1)"

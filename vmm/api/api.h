@@ -131,7 +131,7 @@ api_handler api_containers_list, api_container_create, api_container_inspect, ap
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
 	api_container_pause, api_container_unpause,
 	api_container_delete, api_container_rename, api_container_logs, api_container_attach,
-	api_container_top;
+	api_container_top, api_container_stats;
 api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag, api_image_delete, api_image_pull,
 	api_image_push, api_image_save, api_images_save, api_images_load, api_image_import, api_build,
 	api_container_changes, api_container_export, api_commit;

@@ -11,6 +11,7 @@
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/logread.h"
@@ -95,8 +96,9 @@ static struct log_stream_ctx *open_stream(const struct api_ctx *ctx, const struc
 
 void api_container_logs(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	const char *tail = r->query(r, "tail");
+	const char *tail = r->query(r, "tail"), *since = r->query(r, "since"), *until = r->query(r, "until");
 	struct log_stream_ctx *c;
+	int64_t since_ns = 0, until_ns = 0;
 	uint64_t n;
 
 	if (!api_query_bool(r, "stdout", false) && !api_query_bool(r, "stderr", false)) {
@@ -107,8 +109,16 @@ void api_container_logs(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_error(w, 400, "tail %s: a number of lines, or all", tail);
 		return;
 	}
+	/* docker sends unix seconds with a fraction; 0 is no bound */
+	if ((since && *since && timestamp_parse(since, realtime_ns(), &since_ns)) ||
+	    (until && *until && timestamp_parse(until, realtime_ns(), &until_ns))) {
+		api_reply_error(w, 400, "since/until: unix seconds, like 1764745200.5");
+		return;
+	}
 	if (!(c = open_stream(ctx, r, w)))
 		return;
+	c->o.since_ns = since_ns;
+	c->o.until_ns = until_ns;
 	c->o.tail = tail && *tail && strcmp(tail, "all") ? (long)n : -1;
 	c->o.follow = api_query_bool(r, "follow", false);
 	c->timestamps = api_query_bool(r, "timestamps", false);

@@ -27,6 +27,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{}/rename", api_container_rename, 0 },
 	{ "GET", "/containers/{}/logs", api_container_logs, 0 },
 	{ "GET", "/containers/{}/top", api_container_top, 0 },
+	{ "GET", "/containers/{}/stats", api_container_stats, 0 },
 	{ "GET", "/containers/{}/changes", api_container_changes, 0 },
 	{ "GET", "/containers/{}/export", api_container_export, 0 },
 	{ "POST", "/containers/{}/attach", api_container_attach, 0 },

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/base/util.h"
@@ -483,4 +484,12 @@ int parse_signal(const char *s)
 		if (!strcasecmp(s, sigs[i].name))
 			return sigs[i].sig;
 	return 0;
+}
+
+int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

@@ -6,6 +6,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/logread.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 
 static int print(void *arg, enum log_stream s, const char *time, const char *data, size_t len)
@@ -28,6 +29,8 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "tail", required_argument, NULL, 'n' },
 		{ "timestamps", no_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -42,6 +45,13 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f': o.follow = true; break;
 		case 't': timestamps = true; break;
+		case 'S':
+		case 'U':
+			if (timestamp_parse(optarg, realtime_ns(), c == 'S' ? &o.since_ns : &o.until_ns))
+				return cli_usage_error("logs", "--%s %s: a time (2026-12-03T07:00:00Z, unix seconds) "
+						       "or a duration before now (10m, 1h30m)",
+						       c == 'S' ? "since" : "until", optarg);
+			break;
 		case 'n':
 			if (!strcmp(optarg, "all"))
 				o.tail = -1;
@@ -51,11 +61,14 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 				o.tail = v;
 			break;
 		case 'h':
-			printf("Usage: vmm logs [-f] [--tail N] [-t] CONTAINER\n\n"
+			printf("Usage: vmm logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER\n\n"
 			       "Print a container's stdout and stderr.\n\n"
 			       "  -f, --follow       keep printing while it runs\n"
 			       "  -n, --tail N       only the last N lines\n"
-			       "  -t, --timestamps   prefix each line with its time\n");
+			       "  -t, --timestamps   prefix each line with its time\n"
+			       "      --since T      only lines logged at or after T: a time (2026-12-03T07:00:00Z,\n"
+			       "                     2026-12-03, unix seconds) or a duration before now (10m, 1h30m)\n"
+			       "      --until T      only lines logged before T (the same forms); -f stops there\n");
 			return 0;
 		default:
 			return cli_bad_option("logs", argv);

@@ -768,14 +768,11 @@ int agent_shutdown(struct agent_client *c, agent_done_fn done, void *opaque)
 
 int agent_time_sync(struct agent_client *c)
 {
-	struct timespec ts;
 	int ret;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ret = proto_u64_encode(&c->out, PROTO_TIME_SYNC, 0, TAG_REALTIME_NS,
-			       (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	ret = proto_u64_encode(&c->out, PROTO_TIME_SYNC, 0, TAG_REALTIME_NS, (uint64_t)realtime_ns());
 	flush(c);
 	return ret;
 }

@@ -48,14 +48,12 @@ bool engine_event_wanted(const struct filters *f, const struct engine_event *ev)
 
 static int emit(struct watch *wt, const struct watched *c, const char *action, int exit_code)
 {
-	struct timespec ts;
 	struct engine_event ev = {
 		.action = action, .id = c->id, .name = c->name ? c->name : "", .image = c->image ? c->image : "",
 		.labels = c->labels, .exit_code = exit_code,
 	};
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	ev.time_ns = realtime_ns();
 	return wt->o->emit(wt->o->arg, &ev);
 }
 

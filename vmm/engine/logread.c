@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vmm/base/error.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/logread.h"
@@ -28,8 +29,14 @@ static int emit_line(const char *line, size_t len, const struct log_read_opts *o
 		enum log_stream s = json_object_object_get_ex(j, "stream", &stream) &&
 				    !strcmp(json_object_get_string(stream), "stderr") ? LOG_STDERR : LOG_STDOUT;
 		const char *t = json_object_object_get_ex(j, "time", &when) ? json_object_get_string(when) : "";
+		int64_t ns = 0;
 
-		ret = o->sink(o->arg, s, t, json_object_get_string(log), json_object_get_string_len(log));
+		if ((o->since_ns || o->until_ns) && timestamp_parse(t, 0, &ns))
+			ns = 0;		/* no time: before everything */
+		if (o->until_ns && ns >= o->until_ns)
+			ret = -1;	/* the log is in time order: nothing after this is wanted */
+		else if (!o->since_ns || ns >= o->since_ns)
+			ret = o->sink(o->arg, s, t, json_object_get_string(log), json_object_get_string_len(log));
 	}
 	json_object_put(j);
 	return ret;
@@ -145,7 +152,8 @@ static int follow(struct container *ct, const char *path, off_t off, const struc
 			last = true;	/* one more read: what it wrote as it ended */
 			continue;
 		}
-		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0)
+		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0 ||
+		    (o->until_ns && realtime_ns() >= o->until_ns))
 			break;
 		if (in >= 0 && fd >= 0) {
 			struct pollfd p = { .fd = in, .events = POLLIN };

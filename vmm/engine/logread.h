@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmm/engine/logfile.h"
 
@@ -18,6 +19,8 @@ struct log_read_opts {
 	long tail;		/* the last N lines; -1: all, 0: none (attach: only what comes) */
 	bool follow;		/* then keep reading while it runs */
 	bool await_start;	/* follow a container not started yet: wait for it to start first */
+	int64_t since_ns;	/* only lines logged at or after this (ns since the epoch); 0: all */
+	int64_t until_ns;	/* only lines logged before this; reading stops at the first after */
 	/*
 	 * Each piece of output: its stream, its time (RFC 3339, as logged) and
 	 * its bytes; while waiting, now and then a heartbeat (data NULL, len 0).

@@ -26,14 +26,6 @@
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"
 
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int payload_path(const char *env, const char *rel, char *buf, size_t len)
 {
 	char exe[PATH_MAX];
