@@ -167,6 +167,11 @@ check "pause: pauses it" "$VMM" pause box
 expect_match "pause: ps shows it paused" "Up .* \(Paused\) .* box$" "$("$VMM" ps)"
 expect_eq "pause: inspect's State" "paused true true" "$("$VMM" inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' box)"
 expect_eq "pause: ps -f status=paused" "box" "$("$VMM" ps -f status=paused --format '{{.Names}}')"
+out=$("$VMM" info)
+expect_eq "info: counts it as running and paused, as docker info does" " Containers: 1|  Running: 0|  Paused: 1|  Stopped: 0" \
+	"$(echo "$out" | sed -n '2,5p' | tr '\n' '|' | sed 's/|$//')"
+expect_eq "info -f: the Engine API's fields" "1 1 $("$VMM" images -q | sort -u | wc -l)" \
+	"$("$VMM" system info -f '{{.ContainersPaused}} {{.Containers}} {{.Images}}')"
 expect_eq "pause: stats shows -- for what only the guest knows" "-- / -- -- --" \
 	"$(timeout 60 "$VMM" stats --no-stream --format '{{.MemUsage}} {{.MemPerc}} {{.PIDs}}' box)"
 out=$("$VMM" pause box 2>&1); rc=$?

@@ -199,3 +199,11 @@ int jget_strv(json_object *o, const char *key, size_t max, const char *ctx, char
 	*out = v;
 	return 0;
 }
+
+void json_copy_field(json_object *to, const char *key, json_object *from, const char *from_key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(from, from_key, &v))
+		json_object_object_add(to, key, json_object_get(v));
+}

@@ -57,7 +57,8 @@ static const struct cli_command commands[] = {
 	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine" },
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
 	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
-	{ "system", cmd_system, "Disk usage, prune, and the Docker Engine API (system df|prune|service)" },
+	{ "system", cmd_system, "Disk usage, prune, info, and the Docker Engine API (system df|prune|info|service)" },
+	{ "info", cmd_info, "Show the containers by state, the images and the host" },
 	{ "version", cmd_version, "Show vmm's version" },
 };
 

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  df        what images, containers, volumes and the build cache take on disk\n"
 		"  prune     remove stopped containers, unused networks, dangling images, the build cache\n"
+		"  info      the containers by state, the images and the host (vmm info)\n"
 		"  service   serve the Docker Engine API\n\n"
 		"Usage: vmm system service [OPTIONS]\n\n"
 		"Serve the Docker Engine API (%s), so the docker CLI, docker-compose and docker-py\n"
@@ -112,6 +113,7 @@ int cmd_system(struct cli *cli, int argc, char **argv)
 		{ "service", service },
 		{ "df", system_df },
 		{ "prune", system_prune },
+		{ "info", cmd_info },
 	};
 
 	return cli_dispatch(cli, "system", argc, argv, verbs, sizeof(verbs) / sizeof(verbs[0]), usage);
