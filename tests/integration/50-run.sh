@@ -214,6 +214,29 @@ tries=0; while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do tries=$((tri
 expect_match "kill -9 of the vmm process: ps -a shows exited" "Exited \(137\)" "$("$VMM" ps -a)"
 expect_eq "kill -9 of the vmm process: not listed as running" "" "$("$VMM" ps -q)"
 
+# --restart: the container's vmm process runs it again, with docker's backoff
+v run -d --name r1 --restart on-failure:2 busybox sh -c 'echo run; exit 3' >/dev/null
+expect_eq "restart on-failure:2: vmm wait sees the last run's status" "3" "$(v wait r1)"
+expect_eq "restart on-failure:2: three runs in the log" "run run run" "$("$VMM" logs r1 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "restart on-failure:2: inspect's RestartCount and RestartPolicy" "2 on-failure 2 exited false" \
+	"$("$VMM" inspect -f '{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.Status}} {{.State.Restarting}}' r1)"
+out=$(v run --name r2 --restart on-failure:1 busybox sh -c 'echo go; exit 5' 2>&1); rc=$?
+expect_eq "restart, attached: vmm run returns the first run's status, as docker run does" "5 go" "$rc $out"
+expect_eq "restart, attached: the restart goes on in the background" "5 1" "$(v wait r2) $("$VMM" inspect -f '{{.RestartCount}}' r2)"
+v run -d --name r3 --restart always busybox sh -c 'echo run; exit 0' >/dev/null
+i=0; while [ "$("$VMM" inspect -f '{{.RestartCount}}' r3)" = 0 ] && [ $i -lt 1200 ]; do i=$((i + 1)); sleep 0.1; done
+check "restart always: runs again after a clean exit" test "$("$VMM" inspect -f '{{.RestartCount}}' r3)" -ge 1
+check "restart always: vmm stop stops it for good" v stop -t 2 r3
+expect_eq "restart always: after vmm stop, no vmm process holds it" "exited false unlocked" \
+	"$("$VMM" inspect -f '{{.State.Status}} {{.State.Restarting}}' r3) $(flock -n "$VMM_ROOT/containers/$("$VMM" inspect -f '{{.Id}}' r3)/lock" true && echo unlocked || echo locked)"
+"$VMM" rm r1 r2 r3 >/dev/null
+out=$("$VMM" run --restart sometimes busybox true 2>&1); rc=$?
+expect_match "run --restart: a bad policy, named, exit 125" "^125 vmm: error: .*invalid restart policy 'sometimes'" "$rc $out"
+out=$("$VMM" run --restart always:3 busybox true 2>&1); rc=$?
+expect_match "run --restart always:3: only on-failure takes a count" "^125 .*only on-failure takes a maximum retry count" "$rc $out"
+out=$("$VMM" run --rm --restart always busybox true 2>&1); rc=$?
+expect_match "run --rm --restart: conflicting, exit 125" "^125 .*cannot specify both --restart and --rm" "$rc $out"
+
 # --- bad input -------------------------------------------------------------
 out=$("$VMM" run --rm no-such-image true 2>&1); rc=$?
 expect_eq "run: unknown image exits 125" 125 "$rc"

@@ -213,6 +213,12 @@ else
 		expect_eq "... and the waiting ends when its client leaves" "2" "$(ls /proc/$main_pid/task | wc -l)"
 	fi
 	expect_match "docker top of a container that is not running: 409" "is not running" "$(docker top c2 2>&1)"
+	docker create --name rp --restart on-failure:2 busybox false >/dev/null 2>&1
+	expect_eq "docker create --restart on-failure:2: HostConfig.RestartPolicy, and vmm's own view" "on-failure 2 on-failure" \
+		"$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' rp 2>&1) $(v inspect -f '{{.HostConfig.RestartPolicy.Name}}' rp 2>&1)"
+	docker rm rp >/dev/null 2>&1
+	expect_match "a restart policy vmm does not know: 400" "invalid restart policy 'sometimes'.* 400$" \
+		"$(api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}' http://d/v1.41/containers/create)"
 	expect_match "docker exec in a container that is not running: docker's 409" \
 		"Error response from daemon: Container c2 is not running" "$(docker exec c2 true 2>&1)"
 	expect_match "exec inspect of an unknown instance: 404" '"message":"No such exec instance: nope"} 404$' \

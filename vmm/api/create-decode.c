@@ -251,7 +251,30 @@ static int refuse_host_modes(json_object *hc, struct error *e)
 	return 0;
 }
 
-/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs. */
+/* RestartPolicy: {"Name": "on-failure", "MaximumRetryCount": 3} (compose's restart:). */
+static int restart_policy(json_object *hc, struct create_config *c, struct error *e)
+{
+	const char *name = NULL;
+	json_object *rp;
+	uint64_t n = 0;
+	bool present;
+	int ret;
+
+	if ((ret = jget_object(hc, "RestartPolicy", false, "HostConfig", &rp, e)) || !rp ||
+	    (ret = jget_string(rp, "Name", false, "HostConfig.RestartPolicy", &name, e)) ||
+	    (ret = jget_u64(rp, "MaximumRetryCount", false, 1u << 30, "HostConfig.RestartPolicy", &n, &present, e)))
+		return ret;
+	if (name && restart_mode_parse(name, &c->restart.mode))
+		return err_set(e, -EINVAL, "invalid restart policy '%s': no, on-failure, always or unless-stopped",
+			       name);
+	if (n && c->restart.mode != RESTART_ON_FAILURE)
+		return err_set(e, -EINVAL, "invalid restart policy: maximum retry count can only be used "
+			       "with 'on-failure'");
+	c->restart.max_retries = n;
+	return 0;
+}
+
+/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs, RestartPolicy. */
 static int limits(json_object *hc, struct create_config *c, struct error *e)
 {
 	json_object *pl;
@@ -272,7 +295,7 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 	if ((ret = jget_bool(hc, "AutoRemove", "HostConfig", &c->auto_remove, e)) ||
 	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)))
 		return ret;
-	return 0;
+	return restart_policy(hc, c, e);
 }
 
 static int host_config(json_object *hc, struct api_create *a, struct error *e)

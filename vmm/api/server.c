@@ -58,13 +58,6 @@ struct stream_job {
 	int fd;
 };
 
-static long now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static const char *query(const struct api_request *r, const char *key)
 {
@@ -320,7 +313,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		u->up.stream_free(u->up.stream_arg);
 	free(u);
 	*con_cls = NULL;
-	atomic_store(&s->last, now_s());
+	atomic_store(&s->last, (long)(monotonic_ns() / 1000000000));
 	atomic_fetch_sub(&s->active, 1);
 }
 
@@ -417,7 +410,7 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 	s->ctx.execs = &s->execs;
 	s->fd = -1;
 	snprintf(s->tmp_dir, sizeof(s->tmp_dir), "%s/tmp", ctx->paths.root);
-	atomic_store(&s->last, now_s());
+	atomic_store(&s->last, (long)(monotonic_ns() / 1000000000));
 	if (!strncmp(spec, "unix://", 7))
 		ret = listen_unix(s, spec + 7, e);
 	else if (!strncmp(spec, "tcp://", 6))
@@ -445,7 +438,7 @@ int api_server_start(const struct api_ctx *ctx, const char *spec, bool tcp_any,
 
 long api_server_idle(struct api_server *s)
 {
-	return atomic_load(&s->active) ? 0 : now_s() - atomic_load(&s->last);
+	return atomic_load(&s->active) ? 0 : (long)(monotonic_ns() / 1000000000) - atomic_load(&s->last);
 }
 
 void api_server_stop(struct api_server *s)

@@ -50,6 +50,8 @@ int pread_each(int fd, int (*fn)(void *opaque, const void *buf, size_t len), voi
 int open_in_root(int dirfd, const char *path, int flags);
 /* The wall clock (CLOCK_REALTIME) in ns since the epoch. */
 int64_t realtime_ns(void);
+/* CLOCK_MONOTONIC in ns: for intervals. */
+int64_t monotonic_ns(void);
 /* Read what fd holds, up to its end, at most max bytes (-EFBIG beyond), NUL-terminated. */
 int read_fd(int fd, size_t max, char **data, size_t *len);
 /*

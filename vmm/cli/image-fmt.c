@@ -65,13 +65,6 @@ void fmt_created_at(int64_t created, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 }
 
-int64_t fmt_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void fmt_progress_bar(FILE *f, const char *id, const char *verb, uint64_t done, uint64_t total)
 {

@@ -21,8 +21,6 @@ void fmt_since(int64_t created, char *buf, size_t len);
 /* "2024-01-02 03:04:05 +0000 UTC" as docker's CreatedAt. */
 void fmt_created_at(int64_t created, char *buf, size_t len);
 
-/* Monotonic nanoseconds: when a progress line was last drawn. */
-int64_t fmt_now_ns(void);
 /* docker's progress line for a layer: "\rID: VERB [=====>    ] 1.2MB/3.4MB", redrawn in place. */
 void fmt_progress_bar(FILE *f, const char *id, const char *verb, uint64_t done, uint64_t total);
 

@@ -62,9 +62,9 @@ static void on_progress(void *arg, const struct pull_progress *p)
 		v->last = 0;
 		break;
 	case PULL_LAYER_BYTES:
-		if (fmt_now_ns() - v->last < REDRAW_NS && p->done < p->total)
+		if (monotonic_ns() - v->last < REDRAW_NS && p->done < p->total)
 			return;
-		v->last = fmt_now_ns();
+		v->last = monotonic_ns();
 		fmt_progress_bar(v->f, id, "Downloading", p->done, p->total);
 		break;
 	case PULL_LAYER_DONE:

@@ -74,9 +74,9 @@ static void on_progress(void *arg, const struct push_progress *p)
 		}
 		break;
 	case PUSH_LAYER_BYTES:
-		if (!v->tty || (fmt_now_ns() - v->last < REDRAW_NS && p->done < p->total))
+		if (!v->tty || (monotonic_ns() - v->last < REDRAW_NS && p->done < p->total))
 			return;
-		v->last = fmt_now_ns();
+		v->last = monotonic_ns();
 		fmt_progress_bar(stdout, id, "Pushing", p->done, p->total);
 		break;
 	case PUSH_LAYER_DONE:

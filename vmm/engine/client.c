@@ -98,11 +98,41 @@ static int simple_call(const struct paths *p, const char *ref, json_object *req,
 	return ret;
 }
 
+/*
+ * A container between two --restart runs has no control socket: its vmm
+ * process waits, and gives up on SIGTERM. 1 if ref was one (now stopped for
+ * good), 0 if not, or -errno with e.
+ */
+static int stop_restarting(const struct paths *p, const char *ref, struct error *e)
+{
+	struct container_state st;
+	struct container *ct;
+	int ret = container_open(p->root, ref, &ct, e);
+
+	if (ret)
+		return ret;
+	container_effective_state(ct, &st);
+	if (!st.restarting || st.pid <= 0)
+		ret = 0;
+	else if (kill(st.pid, SIGTERM) < 0 && errno != ESRCH)
+		ret = err_sys(e, -errno, "container %s: cannot signal its vmm process", ref);
+	else if ((ret = container_wait(ct)))
+		err_sys(e, ret, "container %s: cannot wait for it", ref);
+	else
+		ret = 1;
+	container_free(ct);
+	return ret;
+}
+
 int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct error *e)
 {
-	json_object *req = json_object_new_object();
+	json_object *req;
 	struct container *ct = NULL;
-	int ret;
+	int ret = stop_restarting(p, ref, e);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	req = json_object_new_object();
 
 	json_object_object_add(req, "op", json_object_new_string("stop"));
 	json_object_object_add(req, "timeout", json_object_new_int64(timeout));
@@ -119,9 +149,13 @@ int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct
 
 int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e)
 {
-	json_object *req = json_object_new_object();
+	json_object *req;
 	struct container *ct = NULL;
-	int ret;
+	int ret = stop_restarting(p, ref, e);	/* a kill is a manual stop too */
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	req = json_object_new_object();
 
 	json_object_object_add(req, "op", json_object_new_string("kill"));
 	json_object_object_add(req, "signal", json_object_new_int(sig));

@@ -80,6 +80,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(s, "Status", json_object_new_string(container_state_name(&st)));
 	json_object_object_add(s, "Running", json_object_new_boolean(st.status == CONTAINER_RUNNING));
 	json_object_object_add(s, "Paused", json_object_new_boolean(st.paused));
+	json_object_object_add(s, "Restarting", json_object_new_boolean(st.restarting));
 	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
 	json_object_object_add(s, "ExitCode", json_object_new_int(st.exit_code));
 	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
@@ -87,6 +88,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(s, "StartedAt", json_time_ns(st.started_ns));
 	json_object_object_add(s, "FinishedAt", json_time_ns(st.finished_ns));
 	json_object_object_add(o, "State", s);
+	json_object_object_add(o, "RestartCount", json_object_new_int64(st.restart_count));
 	json_object_object_add(o, "Image", json_object_new_string(c->image));
 	json_object_object_add(o, "Name", json_object_new_string(name));
 	json_object_object_add(conf, "Image", json_object_new_string(c->image_name ? c->image_name : c->image));
@@ -105,6 +107,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(host, "RestartPolicy", container_restart_json(&c->restart));
 	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
 	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
@@ -140,7 +143,7 @@ void container_status_text(const struct container_state *st, char *buf, size_t l
 		break;
 	default:
 		format_duration(now - st->finished_ns / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "Exited (%d) %s ago", st->exit_code, d);
+		snprintf(buf, len, "%s (%d) %s ago", st->restarting ? "Restarting" : "Exited", st->exit_code, d);
 		break;
 	}
 }

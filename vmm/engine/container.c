@@ -69,6 +69,8 @@ bool container_name_valid(const char *name)
 
 const char *container_state_name(const struct container_state *st)
 {
+	if (st->status == CONTAINER_EXITED && st->restarting)
+		return "restarting";
 	return st->status == CONTAINER_RUNNING && st->paused ? "paused" : container_status_name(st->status);
 }
 
@@ -118,6 +120,7 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(host, "RestartPolicy", container_restart_json(&c->restart));
 	container_net_to_json(&c->net, host);
 	json_object_object_add(o, "HostConfig", host);
 	if (c->net.network) {	/* what network_users looks for */
@@ -140,6 +143,37 @@ static int dup_str(json_object *o, const char *key, bool required, const char *c
 		return ret;
 	*out = v ? strdup(v) : NULL;
 	return v && !*out ? -ENOMEM : 0;
+}
+
+json_object *container_restart_json(const struct restart_policy *p)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "Name", p->mode == RESTART_NO ? "" : restart_mode_name(p->mode));
+	json_object_object_add(o, "MaximumRetryCount", json_object_new_int64(p->max_retries));
+	return o;
+}
+
+/* HostConfig.RestartPolicy (none: "no"). */
+static int parse_restart(json_object *host, struct restart_policy *p, struct error *e)
+{
+	json_object *o;
+	const char *name = NULL;
+	uint64_t n = 0;
+	bool present;
+	int ret;
+
+	*p = (struct restart_policy){ RESTART_NO, 0 };
+	if ((ret = jget_object(host, "RestartPolicy", false, "config.HostConfig", &o, e)) || !o)
+		return ret;
+	if ((ret = jget_string(o, "Name", false, "config.HostConfig.RestartPolicy", &name, e)) ||
+	    (ret = jget_u64(o, "MaximumRetryCount", false, 1u << 30, "config.HostConfig.RestartPolicy", &n,
+			    &present, e)))
+		return ret;
+	if (name && restart_mode_parse(name, &p->mode))
+		return err_set(e, -EINVAL, "config.HostConfig.RestartPolicy.Name: '%s' is no policy", name);
+	p->max_retries = n;
+	return 0;
 }
 
 static int parse_config(json_object *o, struct container_config *c, struct error *e)
@@ -187,7 +221,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)))
 		return ret;
 	c->pids_limit = present ? (int64_t)v : 0;
-	if ((ret = container_mounts_parse(o, &c->mounts, &c->nmounts, e)))
+	if ((ret = parse_restart(host, &c->restart, e)) ||
+	    (ret = container_mounts_parse(o, &c->mounts, &c->nmounts, e)))
 		return ret;
 	return container_net_parse(host, &c->net, e);
 }
@@ -204,6 +239,12 @@ static json_object *state_json(const struct container_state *s)
 	json_object_object_add(o, "OOMKilled", json_object_new_boolean(s->oom_killed));
 	if (s->paused)
 		json_object_object_add(o, "Paused", json_object_new_boolean(true));
+	if (s->restart_count)
+		json_object_object_add(o, "RestartCount", json_object_new_int64(s->restart_count));
+	if (s->restarting)
+		json_object_object_add(o, "Restarting", json_object_new_boolean(true));
+	if (s->manual_stop)
+		json_object_object_add(o, "ManualStop", json_object_new_boolean(true));
 	add_str(o, "Error", s->error);
 	if (s->nports)
 		json_object_object_add(o, "Ports", container_ports_json(s->ports, s->nports));
@@ -234,9 +275,14 @@ static int parse_state(json_object *o, struct container_state *s, struct error *
 	if ((ret = jget_u64(o, "ExitCode", false, 255, "state", &v, &present, e)) ||
 	    (ret = jget_bool(o, "OOMKilled", "state", &s->oom_killed, e)) ||
 	    (ret = jget_bool(o, "Paused", "state", &s->paused, e)) ||
+	    (ret = jget_bool(o, "Restarting", "state", &s->restarting, e)) ||
+	    (ret = jget_bool(o, "ManualStop", "state", &s->manual_stop, e)) ||
 	    (ret = jget_string(o, "Error", false, "state", &err, e)))
 		return ret;
 	s->exit_code = v;
+	if ((ret = jget_u64(o, "RestartCount", false, UINT32_MAX, "state", &v, &present, e)))
+		return ret;
+	s->restart_count = v;
 	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
 	{
 		json_object *ports;
@@ -548,6 +594,8 @@ void container_effective_state(const struct container *c, struct container_state
 	*st = c->state;
 	if (st->status != CONTAINER_RUNNING)
 		st->paused = false;
+	if (st->restarting && (st->status != CONTAINER_EXITED || !container_is_running(c)))
+		st->restarting = false;	/* its vmm process gave up, or died */
 	if (st->status == CONTAINER_RUNNING && !container_is_running(c)) {
 		st->paused = false;
 		st->status = CONTAINER_EXITED;

@@ -18,6 +18,7 @@
 
 #include "vmm/engine/container-mounts.h"
 #include "vmm/engine/netcfg.h"
+#include "vmm/engine/restart.h"
 
 struct error;
 
@@ -42,6 +43,7 @@ struct container_config {
 	bool interactive;
 	bool read_only;
 	bool auto_remove;
+	struct restart_policy restart;	/* --restart */
 	uint64_t memory;	/* bytes, 0: no limit */
 	uint64_t vm_memory;	/* guest RAM in bytes */
 	unsigned vcpus;
@@ -59,6 +61,9 @@ struct container_state {
 	int exit_code;
 	bool oom_killed;
 	bool paused;		/* running, its vCPUs parked by vmm pause */
+	unsigned restart_count;	/* runs its restart policy started */
+	bool restarting;	/* exited; its vmm process waits to run it again */
+	bool manual_stop;	/* the last run ended by vmm stop or kill: no restart */
 	char error[256];
 	/* While running: the published ports as bound (free ports picked at start). */
 	struct port_binding ports[NETCFG_MAX_PORTS];
@@ -123,5 +128,8 @@ const char *container_state_name(const struct container_state *st);
 int container_path(const struct container *c, const char *name, char *buf, size_t len);
 
 void container_config_free(struct container_config *cfg);
+/* HostConfig.RestartPolicy as docker shows it: {"Name": "always", "MaximumRetryCount": 0}. */
+struct json_object;
+struct json_object *container_restart_json(const struct restart_policy *p);
 
 #endif

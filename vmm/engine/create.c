@@ -154,6 +154,8 @@ static int build_config(const struct create_config *c, const struct image *img,
 			       (unsigned long long)c->memory);
 	if (c->cpus < 0 || c->cpus > VM_MAX_CPUS)
 		return err_set(e, -EINVAL, "%g CPUs: give 0.01 to %d", c->cpus, VM_MAX_CPUS);
+	if (c->auto_remove && c->restart.mode != RESTART_NO)
+		return err_set(e, -EINVAL, "conflicting options: cannot specify both --restart and --rm");
 	ret = container_new_id(cc->id);
 	if (ret)
 		return err_sys(e, ret, "container ID");
@@ -194,6 +196,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->interactive = c->interactive;
 	cc->read_only = c->read_only;
 	cc->auto_remove = c->auto_remove;
+	cc->restart = c->restart;
 	cc->memory = c->memory;
 	cc->vm_memory = c->memory ? MAX(VM_MEMORY_DEFAULT, ALIGN_UP(c->memory, MiB) + VM_MEMORY_OVERHEAD)
 				  : VM_MEMORY_DEFAULT;

@@ -14,6 +14,7 @@
 
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/paths.h"
+#include "vmm/engine/restart.h"
 
 struct container;
 struct error;
@@ -34,6 +35,7 @@ struct create_config {
 	char *const *env_files;		/* --env-file, applied before -e */
 	char *const *labels;		/* --label KEY=VALUE (KEY alone: an empty value) */
 	bool tty, interactive, read_only, auto_remove;
+	struct restart_policy restart;	/* --restart */
 	uint64_t memory;		/* bytes; 0: no limit */
 	double cpus;			/* 0: no limit */
 	int64_t pids_limit;		/* 0: no limit */

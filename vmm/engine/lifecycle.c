@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/base/error.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lifecycle.h"
 #include "vmm/engine/mounts.h"
@@ -23,12 +26,90 @@ static void maybe_remove(const struct paths *p, struct container *ct, bool fresh
 	}
 }
 
+/*
+ * Wait ms before a restart; false if SIGTERM, SIGINT or SIGHUP came first
+ * (vmm stop during the wait, engine_stop_restarting): a manual stop.
+ */
+static bool restart_wait(uint64_t ms)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (int64_t now = monotonic_ns(), end = now + (int64_t)ms * 1000000; now < end; now = monotonic_ns()) {
+		struct timespec ts = { .tv_sec = (end - now) / 1000000000, .tv_nsec = (end - now) % 1000000000 };
+
+		if (sigtimedwait(&set, NULL, &ts) > 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * --restart: run ct again, in this (detached) process, while its policy says
+ * so. Returns the last run's status.
+ */
+static int restart_loop(const struct paths *p, struct container *ct, const struct start_opts *o, int status)
+{
+	uint64_t delay = 0;
+
+	while (restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count)) {
+		struct runner_opts ro = { .ready_fd = -1, .cold = o->cold };
+
+		delay = restart_delay_ms(delay, ct->state.finished_ns - ct->state.started_ns);
+		ct->state.restarting = true;
+		ct->state.pid = getpid();	/* what vmm stop signals meanwhile */
+		container_save_state(ct);
+		if (!restart_wait(delay)) {
+			ct->state.restarting = false;
+			ct->state.manual_stop = true;
+			ct->state.pid = 0;
+			container_save_state(ct);
+			break;
+		}
+		ct->state.restart_count++;
+		status = runner_run(p, ct, &ro);
+	}
+	return status;
+}
+
+/* Leave the caller (its terminal, its exit status) and go on with --restart in the background. */
+static bool restart_in_background(const struct paths *p, struct container *ct, const struct start_opts *o,
+				  int status)
+{
+	pid_t pid;
+
+	if (!restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count))
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		setsid();
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		_exit(restart_loop(p, ct, o, status));
+	}
+	close(ct->lock_fd);	/* the child holds the run lock now */
+	ct->lock_fd = -1;
+	return true;
+}
+
 /* The child of a detached start: runs the VM, says "ok" or why not on fd. */
 static void run_detached(const struct paths *p, struct container *ct, const struct start_opts *o,
 			 int fd)
 {
 	struct runner_opts ro = { .attach = false, .interactive = false, .ready_fd = fd, .cold = o->cold };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), status;
+	bool fresh = o->fresh;
 
 	setsid();
 	if (null >= 0) {
@@ -37,7 +118,11 @@ static void run_detached(const struct paths *p, struct container *ct, const stru
 		dup2(null, STDERR_FILENO);
 	}
 	status = runner_run(p, ct, &ro);
-	maybe_remove(p, ct, o->fresh);
+	if (ct->state.status == CONTAINER_EXITED) {	/* it ran: --restart applies; not fresh now */
+		status = restart_loop(p, ct, o, status);
+		fresh = false;
+	}
+	maybe_remove(p, ct, fresh);
 	_exit(status);
 }
 
@@ -57,6 +142,8 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 					  .cold = o->cold };
 
 		*status = runner_run(p, ct, &ro);
+		if (ct->state.status == CONTAINER_EXITED && restart_in_background(p, ct, o, *status))
+			return 0;
 		maybe_remove(p, ct, o->fresh);
 		return 0;
 	}

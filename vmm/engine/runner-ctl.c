@@ -456,9 +456,11 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 			reply(c, host_stats(r));
 	} else if (!strcmp(op, "stop")) {
 		unpause_for_signal(r);
+		r->ct->state.manual_stop = true;	/* no --restart after it */
 		do_stop(c, req);
 	} else if (!strcmp(op, "kill")) {
 		unpause_for_signal(r);
+		r->ct->state.manual_stop = true;
 		jget_u64(req, "signal", true, 64, "kill", &v, &present, &e);
 		if (!v || !r->main)
 			reply_error(c, !v ? "kill: bad signal" : "the container's process is not running");

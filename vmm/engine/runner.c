@@ -230,6 +230,7 @@ static void on_signal(void *opaque, int sig)
 		runner_send_winsize(r);
 		return;
 	}
+	r->ct->state.manual_stop = true;	/* signalled from the host: no --restart after it */
 	/* Like docker's --sig-proxy: the container gets it; a second one ends the VM. */
 	if (r->main && !r->signalled) {
 		r->signalled = true;
@@ -392,8 +393,8 @@ static void finish_state(struct runner *r)
 {
 	struct container *ct = r->ct;
 
-	/* A process that never started leaves the container as it was: created. */
-	ct->state.status = r->main_started ? CONTAINER_EXITED : CONTAINER_CREATED;
+	/* A process that never started leaves the container as it was: created (or exited, a restart's). */
+	ct->state.status = r->main_started || ct->state.restart_count ? CONTAINER_EXITED : CONTAINER_CREATED;
 	ct->state.exit_code = r->status & 0xff;
 	ct->state.pid = 0;
 	ct->state.paused = false;
@@ -447,6 +448,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 
 	ct->state = (struct container_state){
 		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
+		.restart_count = ct->state.restart_count,
 	};
 	ret = container_save_state(ct);
 	if (ret)

@@ -23,17 +23,10 @@
 #define MIN_MEMORY	(32 * MiB)
 #define MAX_MEMORY	(1024 * GiB)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 uint64_t machine_uptime_ns(const struct machine *m)
 {
-	return now_ns() - m->start_ns;
+	return (uint64_t)monotonic_ns() - m->start_ns;
 }
 
 static int check_file(const char *what, const char *path, struct error *e)
@@ -157,7 +150,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 	m->cfg = *cfg;
 	m->cfg.mem_file = NULL;		/* only create's business; the caller's buffer */
 	m->signal_fd = -1;
-	m->start_ns = now_ns();
+	m->start_ns = (uint64_t)monotonic_ns();
 	console_init(&m->console, cfg->console_fd);
 	cmdline_init(&m->cmdline);
 
