@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -503,6 +505,50 @@ static void __attribute__((noreturn)) do_exec(char **argv, char **env, int errpi
 	exec_fail(errpipe, file, denied ? EACCES : ENOENT);
 }
 
+/*
+ * --init (docker's, tini's job): stay PID 1, run argv as our child in its own
+ * process group (the terminal's foreground one), pass it every signal we get,
+ * reap every orphan, and exit with its status (128 + N when signal N killed it).
+ */
+static void __attribute__((noreturn)) run_init(char **argv, char **env, int errpipe, bool tty)
+{
+	sigset_t all, none;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	pid = fork();
+	if (pid < 0)
+		fail(errpipe, 125, errno, "--init: fork", NULL);
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		if (tty) {
+			signal(SIGTTOU, SIG_IGN);
+			tcsetpgrp(STDIN_FILENO, getpid());
+			signal(SIGTTOU, SIG_DFL);
+		}
+		do_exec(argv, env, errpipe);
+	}
+	close(errpipe);		/* the child's exec (or its failure) speaks for both */
+	prctl(PR_SET_NAME, "init");
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si), status;
+		pid_t w;
+
+		if (sig != SIGCHLD) {
+			if (sig > 0)
+				kill(pid, sig);
+			continue;
+		}
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+			if (w == pid)
+				_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+}
+
 static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ctr,
 					      const struct stdio_fds *stdio, int errpipe)
 {
@@ -536,6 +582,8 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 		fail(errpipe, 125, errno, "set user ", s->user ? s->user : "0");
 	if (s->cwd && *s->cwd && chdir(s->cwd) < 0)
 		fail(errpipe, 125, errno, "chdir to cwd ", s->cwd);
+	if (s->init && !ctr)
+		run_init(s->argv, env, errpipe, io.tty);
 	do_exec(s->argv, env, errpipe);
 }
 

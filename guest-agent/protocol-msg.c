@@ -80,6 +80,7 @@ int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const
 	proto_put_str(b, TAG_NAME, s->name);
 	put_nonzero(b, TAG_READ_ONLY, s->read_only);
 	put_nonzero(b, TAG_EPHEMERAL, s->ephemeral);
+	put_nonzero(b, TAG_INIT, s->init);
 	proto_put_str(b, TAG_ROOT, s->root);
 	proto_put_str(b, TAG_ROOT_FSTYPE, s->root_fstype);
 	for (unsigned i = 0; i < s->nmounts; i++) {
@@ -222,6 +223,7 @@ static int spec_pass(struct spec_ctx *c, const void *p, size_t n, struct proto_s
 		case TAG_STDIN: ret = spec_bool(val, len, &s->stdin); break;
 		case TAG_READ_ONLY: ret = spec_bool(val, len, &s->read_only); break;
 		case TAG_EPHEMERAL: ret = spec_bool(val, len, &s->ephemeral); break;
+		case TAG_INIT: ret = spec_bool(val, len, &s->init); break;
 		case TAG_ROWS:
 			ret = proto_get_range(val, len, UINT16_MAX, &v);
 			s->rows = v;

@@ -83,7 +83,7 @@ enum proto_tag {
 	TAG_ARGV = 16, TAG_ENV, TAG_CWD, TAG_USER, TAG_GROUPS, TAG_TTY, TAG_ROWS, TAG_COLS,
 	TAG_STDIN, TAG_MEMORY_MAX, TAG_PIDS_MAX, TAG_CPU_QUOTA, TAG_CPU_PERIOD, TAG_HOSTNAME,
 	TAG_READ_ONLY, TAG_ROOT, TAG_ROOT_FSTYPE, TAG_MOUNT, TAG_HOSTS, TAG_DNS, TAG_DNS_SEARCH,
-	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC,
+	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC, TAG_INIT,
 	/* nested in TAG_MOUNT */
 	TAG_MNT_SOURCE = 64, TAG_MNT_TARGET, TAG_MNT_FSTYPE, TAG_MNT_OPTIONS, TAG_MNT_READ_ONLY,
 	/* STARTED, EXIT, RESULT */
@@ -208,6 +208,7 @@ struct proto_spec {
 	unsigned ngroups;
 	bool tty, stdin, read_only;
 	bool ephemeral;		/* the disk is deleted after (--rm): no sync or unmount at exit */
+	bool init;		/* --init: PID 1 is an init that forwards signals and reaps; argv its child */
 	uint16_t rows, cols;	/* tty window size */
 	uint64_t memory_max;	/* bytes, 0: no limit */
 	uint64_t pids_max;	/* 0: no limit */

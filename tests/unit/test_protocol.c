@@ -40,6 +40,7 @@ static void fill_spec(struct proto_spec *s)
 	s->hostname = "box";
 	s->read_only = true;
 	s->ephemeral = true;
+	s->init = true;
 	s->root = "dir:/rootfs";
 	s->mounts = mounts;
 	s->nmounts = 2;
@@ -88,7 +89,7 @@ static void test_spec_round_trip(void)
 	ok(out.nenv == 2 && !strcmp(out.env[1], "FOO=bar baz") && !out.env[2], "env round trip");
 	ok(!strcmp(out.cwd, "/tmp/work") && !strcmp(out.user, "1000:100"), "cwd, user");
 	ok(out.ngroups == 2 && !strcmp(out.groups[0], "wheel"), "groups");
-	ok(out.tty && out.stdin && out.read_only && out.ephemeral && out.rows == 40 && out.cols == 132, "flags, window");
+	ok(out.tty && out.stdin && out.read_only && out.ephemeral && out.init && out.rows == 40 && out.cols == 132, "flags, window");
 	ok(out.memory_max == 64 << 20 && out.pids_max == 100 &&
 	   out.cpu_quota_us == 50000 && out.cpu_period_us == 100000, "limits");
 	ok(!strcmp(out.hostname, "box") && !strcmp(out.root, "dir:/rootfs") && !out.root_fstype,

@@ -274,7 +274,7 @@ static int restart_policy(json_object *hc, struct create_config *c, struct error
 	return 0;
 }
 
-/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs, RestartPolicy. */
+/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs, Init, RestartPolicy. */
 static int limits(json_object *hc, struct create_config *c, struct error *e)
 {
 	json_object *pl;
@@ -293,7 +293,8 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 		c->pids_limit = json_object_get_int64(pl) > 0 ? json_object_get_int64(pl) : 0;
 	}
 	if ((ret = jget_bool(hc, "AutoRemove", "HostConfig", &c->auto_remove, e)) ||
-	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)))
+	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)) ||
+	    (ret = jget_bool(hc, "Init", "HostConfig", &c->init, e)))
 		return ret;
 	return restart_policy(hc, c, e);
 }

@@ -21,7 +21,7 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT };
 
 
 static void usage(const char *cmd)
@@ -29,6 +29,7 @@ static void usage(const char *cmd)
 	printf("Usage: vmm %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n%s\n\n"
 	       "Options:\n"
 	       "      --rm                 remove the container when it exits\n"
+	       "      --init               PID 1 is an init that forwards signals and reaps zombies\n"
 	       "      --restart POLICY     no (default), on-failure[:MAX], always, unless-stopped:\n"
 	       "                           its vmm process runs it again (not after vmm stop/kill)\n"
 	       "  -d, --detach             run in the background and print the container ID\n"
@@ -71,6 +72,7 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 
 	switch (c) {
 	case OPT_RM: cc->auto_remove = true; return 0;
+	case OPT_INIT: cc->init = true; return 0;
 	case OPT_RESTART: {
 		struct error e = { 0 };
 
@@ -157,6 +159,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "cold", no_argument, NULL, OPT_COLD },
 		{ "pull", required_argument, NULL, OPT_PULL },
 		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "init", no_argument, NULL, OPT_INIT },
 		{ "help", no_argument, NULL, 'h' },
 		RUN_NET_LONG_OPTIONS,
 		RUN_MOUNT_LONG_OPTIONS,

@@ -108,6 +108,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(host, "RestartPolicy", container_restart_json(&c->restart));
+	json_object_object_add(host, "Init", json_object_new_boolean(c->init));
 	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
 	json_object_object_add(host, "Vcpus", json_object_new_int(c->vcpus));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));

@@ -121,6 +121,8 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(host, "RestartPolicy", container_restart_json(&c->restart));
+	if (c->init)
+		json_object_object_add(host, "Init", json_object_new_boolean(true));
 	container_net_to_json(&c->net, host);
 	json_object_object_add(o, "HostConfig", host);
 	if (c->net.network) {	/* what network_users looks for */
@@ -218,7 +220,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	if ((ret = jget_u64(host, "CpuQuota", false, UINT64_MAX, "config.HostConfig", &c->cpu_quota, &present, e)) ||
 	    (ret = jget_u64(host, "PidsLimit", false, INT64_MAX, "config.HostConfig", &v, &present, e)) ||
 	    (ret = jget_bool(host, "ReadonlyRootfs", "config.HostConfig", &c->read_only, e)) ||
-	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)))
+	    (ret = jget_bool(host, "AutoRemove", "config.HostConfig", &c->auto_remove, e)) ||
+	    (ret = jget_bool(host, "Init", "config.HostConfig", &c->init, e)))
 		return ret;
 	c->pids_limit = present ? (int64_t)v : 0;
 	if ((ret = parse_restart(host, &c->restart, e)) ||

@@ -44,6 +44,7 @@ struct container_config {
 	bool read_only;
 	bool auto_remove;
 	struct restart_policy restart;	/* --restart */
+	bool init;		/* --init: an init as the container's PID 1 */
 	uint64_t memory;	/* bytes, 0: no limit */
 	uint64_t vm_memory;	/* guest RAM in bytes */
 	unsigned vcpus;

@@ -197,6 +197,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->read_only = c->read_only;
 	cc->auto_remove = c->auto_remove;
 	cc->restart = c->restart;
+	cc->init = c->init;
 	cc->memory = c->memory;
 	cc->vm_memory = c->memory ? MAX(VM_MEMORY_DEFAULT, ALIGN_UP(c->memory, MiB) + VM_MEMORY_OVERHEAD)
 				  : VM_MEMORY_DEFAULT;

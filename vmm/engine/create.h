@@ -36,6 +36,7 @@ struct create_config {
 	char *const *labels;		/* --label KEY=VALUE (KEY alone: an empty value) */
 	bool tty, interactive, read_only, auto_remove;
 	struct restart_policy restart;	/* --restart */
+	bool init;			/* --init */
 	uint64_t memory;		/* bytes; 0: no limit */
 	double cpus;			/* 0: no limit */
 	int64_t pids_limit;		/* 0: no limit */

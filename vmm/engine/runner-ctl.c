@@ -60,6 +60,7 @@ void runner_spec(struct runner *r, struct proto_spec *s)
 	s->tty = c->tty;
 	s->stdin = r->opts.attach && r->opts.interactive;
 	s->read_only = c->read_only;
+	s->init = c->init;
 	s->ephemeral = c->auto_remove;	/* --rm: its disk is deleted right after */
 	if (c->tty && r->opts.attach && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
 		s->rows = ws.ws_row;
