@@ -78,6 +78,18 @@ expect_eq "ps -n 5: all there are (two)" "$(printf '%s\n' "$lid" "$(v inspect -f
 	"$(v ps -q -n 5 --no-trunc | sort | tr '\n' ' ')"
 out=$(v ps -n 0 2>&1); rc=$?
 expect_match "ps -n 0: refused" "^vmm: error: --last 0: a number of containers" "$out"
+out=$(v ps -a -s --filter name=plain --format '{{.Size}}')
+expect_match "ps -s: the container's own disk, and virtual with its image" '^[0-9.]+[kMG]?B \(virtual [0-9.]+[kMG]?B\)$' "$out"
+sizes=$(python3 -c '
+import re, sys
+def b(s):
+    m = re.fullmatch(r"([0-9.]+)([kMG]?)B", s)
+    return float(m[1]) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m[2]]
+own, virt = re.fullmatch(r"(\S+) \(virtual (\S+)\)", sys.argv[1]).groups()
+img = b(sys.argv[2])
+print("ok" if b(own) > 0 and b(virt) >= img * 0.99 and b(virt) >= b(own) else "%s %s %s" % (own, virt, img))' "$out" "$(v images --format '{{.Size}}' busybox)" 2>&1)
+expect_eq "ps -s: virtual is at least the image's size" "ok" "$sizes"
+expect_match "ps -s: the SIZE column" "NAMES +SIZE$" "$(v ps -a -s | head -1)"
 v rm plain >/dev/null
 expect_eq "create -l/--label: inspect shows them (a bare KEY has an empty value)" "map[a:b c:]" \
 	"$(v inspect -f '{{.Config.Labels}}' "$lid")"

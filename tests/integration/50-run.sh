@@ -230,6 +230,16 @@ check "restart always: vmm stop stops it for good" v stop -t 2 r3
 expect_eq "restart always: after vmm stop, no vmm process holds it" "exited false unlocked" \
 	"$("$VMM" inspect -f '{{.State.Status}} {{.State.Restarting}}' r3) $(flock -n "$VMM_ROOT/containers/$("$VMM" inspect -f '{{.Id}}' r3)/lock" true && echo unlocked || echo locked)"
 "$VMM" rm r1 r2 r3 >/dev/null
+# --init: PID 1 is an init; the command its child, which gets the signals
+out=$(v run --rm --init busybox sh -c 'ps -o pid,comm | sed -n "2,3p" | tr -s " " | tr "\n" " "; exit 7' 2>&1); rc=$?
+expect_eq "run --init: PID 1 is init, the command PID 2, its status ours" "7  1 init  2 sh " "$rc $out"
+out=$(v run --rm --init busybox nosuchcmd 2>&1); rc=$?
+expect_eq "run --init: a command not found is still 127" '127 vmm: error: exec: "nosuchcmd": executable file not found in $PATH' "$rc $out"
+v run -d --name i1 --init busybox sleep 1000 >/dev/null
+v stop -t 300 i1 >/dev/null	# sleep as PID 1 would ignore SIGTERM until the KILL 300 s later
+expect_eq "run --init: vmm stop's SIGTERM reaches the command (128+15, not a kill)" "143 true" \
+	"$("$VMM" inspect -f '{{.State.ExitCode}} {{.HostConfig.Init}}' i1)"
+"$VMM" rm i1 >/dev/null
 out=$("$VMM" run --restart sometimes busybox true 2>&1); rc=$?
 expect_match "run --restart: a bad policy, named, exit 125" "^125 vmm: error: .*invalid restart policy 'sometimes'" "$rc $out"
 out=$("$VMM" run --restart always:3 busybox true 2>&1); rc=$?

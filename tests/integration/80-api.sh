@@ -217,6 +217,10 @@ else
 	expect_eq "docker create --restart on-failure:2: HostConfig.RestartPolicy, and vmm's own view" "on-failure 2 on-failure" \
 		"$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' rp 2>&1) $(v inspect -f '{{.HostConfig.RestartPolicy.Name}}' rp 2>&1)"
 	docker rm rp >/dev/null 2>&1
+	docker create --name ini --init busybox true >/dev/null 2>&1
+	expect_eq "docker create --init: HostConfig.Init" "true true" \
+		"$(docker inspect -f '{{.HostConfig.Init}}' ini 2>&1) $(v inspect -f '{{.HostConfig.Init}}' ini 2>&1)"
+	docker rm ini >/dev/null 2>&1
 	expect_match "a restart policy vmm does not know: 400" "invalid restart policy 'sometimes'.* 400$" \
 		"$(api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}' http://d/v1.41/containers/create)"
 	expect_match "docker exec in a container that is not running: docker's 409" \

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "images/oci/image.h"
+#include "images/oci/store.h"
 #include "vmm/base/template.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/image-fmt.h"
@@ -33,6 +36,25 @@ static void fmt_command(char *const *argv, char *buf, size_t len, bool trunc)
 		snprintf(buf + n, len - n, "\"");
 }
 
+/* ps -s: the container's own disk (its overlay's allocated bytes), and with its image's layers. */
+static void fmt_size(const struct container *ct, struct store *s, char *buf, size_t len)
+{
+	char path[4096], own[32], virt[32];
+	uint64_t mine = 0, image = 0;
+	struct image *img;
+	struct stat st;
+
+	if (!container_path(ct, "disk.qcow2", path, sizeof(path)) && stat(path, &st) == 0)
+		mine = (uint64_t)st.st_blocks * 512;
+	if (s && !image_open(s, ct->cfg.image, &img, NULL)) {
+		image = img->size;
+		image_close(img);
+	}
+	format_size_si(mine, own, sizeof(own));
+	format_size_si(mine + image, virt, sizeof(virt));
+	snprintf(buf, len, "%s (virtual %s)", own, virt);
+}
+
 /* Newest first, as docker lists them. */
 static int newest_first(const void *a, const void *b)
 {
@@ -53,6 +75,8 @@ static void usage(void)
 	       "  -n, --last N       the N last created containers (all states)\n"
 	       "  -l, --latest       the last created container (all states)\n"
 	       "      --no-trunc     full IDs and commands\n"
+	       "  -s, --size         SIZE: the container's own disk (the overlay's blocks), and\n"
+	       "                     with its image's layers (virtual)\n"
 	       "  -f, --filter K=V   status=, name= (a substring), id= (a prefix), exited=CODE,\n"
 	       "                     ancestor=IMAGE, label=KEY[=VALUE]; repeatable\n"
 	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
@@ -67,6 +91,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		{ "no-trunc", no_argument, NULL, 'N' },
 		{ "last", required_argument, NULL, 'n' },
 		{ "latest", no_argument, NULL, 'l' },
+		{ "size", no_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'T' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -74,7 +99,9 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	};
 	struct filters filter = { .keys = container_filter_keys };
 	struct error e = { 0 };
-	bool all = false, quiet = false, no_trunc = false;
+	bool all = false, quiet = false, no_trunc = false, sizes = false;
+	struct store *store = NULL;
+	char size[96] = "";
 	const char *format = NULL;
 	json_object *rows = NULL, *header;
 	struct template *t = NULL;
@@ -83,9 +110,10 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	uint64_t last = 0;
 	int c, status_code = 0;
 
-	while ((c = getopt_long(argc, argv, "aqn:lf:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aqn:lsf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
+		case 's': sizes = true; break;
 		case 'q': quiet = true; break;
 		case 'N': no_trunc = true; break;
 		case 'n':
@@ -125,8 +153,13 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (n)
 		qsort(list, n, sizeof(*list), newest_first);
+	if (sizes && !quiet)
+		store_open(cli->paths.root, &store, NULL);	/* none: no image part */
 	if (t)
 		rows = json_object_new_array();
+	else if (!quiet && sizes)
+		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+		       "CREATED", "STATUS", "PORTS", "NAMES", "SIZE");
 	else if (!quiet)
 		printf("%-12s   %-20s %-22s %-16s %-26s %-20s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
 		       "CREATED", "STATUS", "PORTS", "NAMES");
@@ -149,6 +182,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		fmt_command(ct->cfg.argv, cmd, sizeof(cmd), !no_trunc);
 		container_ports_format(st.ports, st.status == CONTAINER_RUNNING ? st.nports : 0, ports, sizeof(ports));
 		fmt_short_ref(ct->cfg.image_name ? ct->cfg.image_name : ct->cfg.image, image, sizeof(image));
+		if (sizes)
+			fmt_size(ct, store, size, sizeof(size));
 		if (t) {
 			json_object *o = json_object_new_object();
 
@@ -162,19 +197,27 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "Names", json_object_new_string(ct->cfg.name));
 			json_object_object_add(o, "Ports", json_object_new_string(ports));
 			json_object_object_add(o, "RunningFor", json_object_new_string(created));
+			if (sizes)
+				json_object_object_add(o, "Size", json_object_new_string(size));
 			json_object_array_add(rows, o);
 			continue;
 		}
-		printf("%.12s   %-20s %-22s %-16s %-26s %-20s %s\n", ct->cfg.id, image, cmd, created,
-		       status, ports, ct->cfg.name);
+		if (sizes)
+			printf("%.12s   %-20s %-22s %-16s %-26s %-20s %-20s %s\n", ct->cfg.id, image, cmd, created,
+			       status, ports, ct->cfg.name, size);
+		else
+			printf("%.12s   %-20s %-22s %-16s %-26s %-20s %s\n", ct->cfg.id, image, cmd, created,
+			       status, ports, ct->cfg.name);
 	}
 	container_list_free(list, n);
 	filters_free(&filter);
+	if (store)
+		store_close(store);
 	if (t) {
 		header = json_tokener_parse("{\"ID\":\"CONTAINER ID\",\"Image\":\"IMAGE\",\"Command\":\"COMMAND\","
 					    "\"CreatedAt\":\"CREATED AT\",\"RunningFor\":\"CREATED\",\"State\":\"STATE\","
 					    "\"Status\":\"STATUS\",\"ExitCode\":\"EXIT CODE\",\"Names\":\"NAMES\","
-					    "\"Ports\":\"PORTS\"}");
+					    "\"Ports\":\"PORTS\",\"Size\":\"SIZE\"}");
 		if (template_print(t, header, rows, stdout, &e))
 			status_code = cli_fail(&e, EXIT_VMM_ERROR);
 		json_object_put(header);
