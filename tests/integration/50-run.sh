@@ -142,6 +142,30 @@ out=$("$VMM" rm box 2>&1); rc=$?
 expect_match "rm: a running container needs -f" "is running.*rm -f" "$out"
 expect_eq "rm: refused with exit 1" 1 "$rc"
 
+# attach: the output from now on, our signals to its process, and its status at the end
+v run -d --name att busybox sh -c 'trap "echo got INT; exit 3" INT; echo up; while :; do sleep 1; done' >/dev/null
+i=0; while [ $i -lt 600 ] && ! "$VMM" logs att | grep -q up; do i=$((i + 1)); sleep 0.2; done
+timeout "$RUN_TIMEOUT" "$VMM" attach att >"$T/attach.out" 2>&1 &
+attach_pid=$!
+i=0	# attach reads the log from its end, then waits on inotify: from then on it sees all
+while [ $i -lt 300 ]; do
+	apid=$(pgrep -P "$attach_pid")
+	[ -n "$apid" ] && ls -l "/proc/$apid/fd" 2>/dev/null | grep -q inotify && break
+	i=$((i + 1)); sleep 0.1
+done
+v exec att sh -c 'echo hello-attach > /proc/1/fd/1'
+i=0; while [ $i -lt 600 ] && ! grep -q hello-attach "$T/attach.out"; do i=$((i + 1)); sleep 0.1; done
+kill -INT "$apid" 2>/dev/null
+wait "$attach_pid"; rc=$?
+expect_eq "attach: what the container writes from now on (not before), then SIGINT passed on" \
+	"hello-attach got INT 3" "$(tr '\n' ' ' <"$T/attach.out")$rc"
+out=$("$VMM" attach att 2>&1); rc=$?
+expect_eq "attach to a stopped container: docker's refusal" \
+	"1 vmm: error: you cannot attach to a stopped container, start it first" "$rc $out"
+out=$("$VMM" attach --detach-keys ctrl-xx att 2>&1); rc=$?
+expect_match "attach --detach-keys: a bad key, named" "^125 vmm: error: .*--detach-keys ctrl-xx" "$rc $out"
+"$VMM" rm att >/dev/null
+
 # pause: the whole VM stops (its vCPU threads take no CPU time), unpause lets it go on.
 vcpu_ticks() {	# PID: the CPU time, in clock ticks, of the vmm process's vCPU threads
 	ticks=0

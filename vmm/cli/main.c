@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "rename", cmd_rename, "Rename a container" },
 	{ "rm", cmd_rm, "Remove containers" },
 	{ "exec", cmd_exec, "Run a command in a running container" },
+	{ "attach", cmd_attach, "Follow a running container's output, pass it our signals" },
 	{ "logs", cmd_logs, "Show a container's output" },
 	{ "wait", cmd_wait, "Wait for containers to stop, print their exit codes" },
 	{ "inspect", cmd_inspect, "Show containers (or images) as JSON" },
