@@ -160,59 +160,73 @@ static json_object *row(struct stats_run *r, const char *ref, const struct conta
 	return o;
 }
 
-/* The sample of a running container, or NULL (stopped, or it stopped meanwhile). */
-static json_object *sample(struct stats_run *r, const char *ref, const struct container *ct,
-			   int *status)
+/* One container of a refresh: its sample is asked of every one first, then read. */
+struct entry {
+	struct container *ct;
+	const char *ref;	/* as named on the command line; NULL: listed */
+	int fd;			/* the asked sample's reply, -1: not running */
+};
+
+static void ask(struct stats_run *r, struct entry *en, int *status)
 {
 	struct container_state cs;
 	struct error e = { 0 };
-	json_object *st = NULL;
 	int ret;
 
-	container_effective_state(ct, &cs);
+	en->fd = -1;
+	container_effective_state(en->ct, &cs);
 	if (cs.status != CONTAINER_RUNNING)
-		return NULL;
-	ret = engine_stats(&r->cli->paths, ref ? ref : ct->cfg.id, &st, &e);
-	if (ret && ret != -ESRCH)
+		return;
+	ret = engine_stats_ask(&r->cli->paths, en->ref ? en->ref : en->ct->cfg.id, &en->fd, &e);
+	if (ret && ret != -ESRCH)	/* ESRCH: it stopped meanwhile */
 		*status = cli_fail(&e, 1);
-	return ret ? NULL : st;
 }
 
 /* Every row of one refresh into rows. 0, or 1 when a named container is not there. */
 static int collect(struct stats_run *r, json_object *rows)
 {
 	struct container **list = NULL;
+	struct entry *v;
 	struct error e = { 0 };
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int status = 0;
 
-	if (r->refs) {
-		for (int i = 0; i < r->nrefs; i++) {
-			struct container *ct;
-			json_object *st;
-
-			if (container_open(r->cli->paths.root, r->refs[i], &ct, &e)) {
-				status = cli_fail(&e, 1);
-				e = (struct error){ 0 };
-				continue;
-			}
-			st = sample(r, r->refs[i], ct, &status);
-			json_object_array_add(rows, row(r, r->refs[i], ct, st));
-			json_object_put(st);
-			container_free(ct);
-		}
-		return status;
-	}
-	if (container_list(r->cli->paths.root, &list, &n, &e))
+	if (!r->refs && container_list(r->cli->paths.root, &list, &n, &e))
 		return cli_fail(&e, 1);
-	for (size_t i = 0; i < n && i < MAX_SHOWN; i++) {
-		json_object *st = sample(r, NULL, list[i], &status);
-
-		if (st || r->all)
-			json_object_array_add(rows, row(r, NULL, list[i], st));
-		json_object_put(st);
+	if (r->refs)
+		n = r->nrefs;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		container_list_free(list, list ? n : 0);
+		err_set(&e, -ENOMEM, "out of memory");
+		return cli_fail(&e, 1);
 	}
-	container_list_free(list, n);
+	for (size_t i = 0; i < n && k < MAX_SHOWN; i++) {
+		if (r->refs && container_open(r->cli->paths.root, r->refs[i], &v[k].ct, &e)) {
+			status = cli_fail(&e, 1);
+			e = (struct error){ 0 };
+			continue;
+		}
+		if (!r->refs)
+			v[k].ct = list[i];
+		v[k].ref = r->refs ? r->refs[i] : NULL;
+		ask(r, &v[k++], &status);
+	}
+	for (size_t i = 0; i < k; i++) {
+		json_object *st = NULL;
+
+		if (v[i].fd >= 0 && engine_stats_reply(v[i].fd, &st, &e)) {
+			status = cli_fail(&e, 1);
+			e = (struct error){ 0 };
+		}
+		if (st || r->all || r->refs)
+			json_object_array_add(rows, row(r, v[i].ref, v[i].ct, st));
+		json_object_put(st);
+		if (r->refs)
+			container_free(v[i].ct);
+	}
+	free(v);
+	container_list_free(list, list ? n : 0);
 	return status;
 }
 

@@ -232,22 +232,39 @@ int engine_top(const struct paths *p, const char *ref,
 	return ret;
 }
 
+int engine_stats_ask(const struct paths *p, const char *ref, int *fd, struct error *e)
+{
+	json_object *req;
+	struct container *ct;
+	int ret = engine_connect(p, ref, &ct, fd, e);
+
+	if (ret)
+		return ret;
+	container_free(ct);
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("stats"));
+	ret = engine_send(*fd, req, NULL, 0, e);
+	if (ret) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+int engine_stats_reply(int fd, json_object **out, struct error *e)
+{
+	int ret = engine_reply(fd, out, e);
+
+	close(fd);
+	return ret;
+}
+
 int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e)
 {
-	json_object *req = json_object_new_object();
-	struct container *ct;
-	int fd, ret = engine_connect(p, ref, &ct, &fd, e);
+	int fd, ret = engine_stats_ask(p, ref, &fd, e);
 
 	*out = NULL;
-	if (ret) {
-		json_object_put(req);
-		return ret;
-	}
-	json_object_object_add(req, "op", json_object_new_string("stats"));
-	ret = engine_call(fd, req, NULL, 0, out, e);
-	close(fd);
-	container_free(ct);
-	return ret;
+	return ret ? ret : engine_stats_reply(fd, out, e);
 }
 
 /* ---- exec ---- */

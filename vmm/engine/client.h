@@ -56,6 +56,9 @@ int engine_top(const struct paths *p, const char *ref,
  * guest_mem_max, pids, guest_cpu_us. *out is the caller's to put.
  */
 int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e);
+/* The same in two halves, to ask many containers at once: the request, then (fd closed) its reply. */
+int engine_stats_ask(const struct paths *p, const char *ref, int *fd, struct error *e);
+int engine_stats_reply(int fd, json_object **out, struct error *e);
 
 /* What `vmm exec` runs; strings borrowed. */
 struct exec_config {
