@@ -25,22 +25,7 @@ i=0
 while ! grep -q DOCKER_HOST "$T/out" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 export DOCKER_HOST="unix://$T/d.sock"
 
-# median WALL_SECONDS of RUNS runs of a command (its output discarded)
-median() {
-	python3 - "$RUNS" "$@" <<'EOF'
-import statistics, subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-walls = []
-for _ in range(runs):
-    t = time.monotonic()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    walls.append(time.monotonic() - t)
-print(f"{statistics.median(walls):.4f}")
-EOF
-}
-compare() {	# LABEL-A LABEL-B A-median B-median
-	python3 -c 'import sys; a, b = float(sys.argv[3]), float(sys.argv[4]); print(f"{sys.argv[1]}: {a*1000:.1f} ms   {sys.argv[2]}: {b*1000:.1f} ms   ratio {a/b:.2f}")' "$@"
-}
+. tests/bench/lib.sh
 
 for n in $(seq 20); do "$VMM" create --name "c$n" busybox true >/dev/null; done
 compare "docker ps -a (API, 20 containers)" "vmm ps -a" "$(median docker ps -a)" "$(median "$VMM" ps -a)"

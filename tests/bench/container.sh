@@ -10,6 +10,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
 scripts/build-busybox-image.sh "$VMM" >/dev/null
+. tests/bench/lib.sh
 
 med() { python3 -c 'import json,statistics,sys; print(round(statistics.median(json.loads(sys.argv[1])[sys.argv[2]]),2))' "$1" "$2"; }
 show() {	# label json
@@ -27,17 +28,7 @@ python3 -c 'import json,statistics,sys; c=statistics.median(json.loads(sys.argv[
 
 if command -v runc >/dev/null; then
 	# The same root filesystem as an OCI bundle for runc.
-	mkdir -p "$T/bundle/rootfs"
-	layer=$(ls -S "$VMM_ROOT"/oci/blobs/sha256/* | head -1)
-	tar -xf "$layer" -C "$T/bundle/rootfs" 2>/dev/null || tar -xzf "$layer" -C "$T/bundle/rootfs"
-	(cd "$T/bundle" && runc spec && python3 - <<'EOF2'
-import json
-s = json.load(open("config.json"))
-s["process"]["args"] = ["true"]
-s["process"]["terminal"] = False
-json.dump(s, open("config.json", "w"))
-EOF2
-	)
+	runc_bundle "$T/bundle" true
 	i=0
 	cat >"$T/runc.sh" <<EOF2
 #!/bin/sh
