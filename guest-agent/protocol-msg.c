@@ -399,7 +399,6 @@ int proto_stats_encode(struct proto_buf *b, uint16_t stream, const struct proto_
 	proto_put_u64(b, TAG_STAT_MEM, s->mem);
 	proto_put_u64(b, TAG_STAT_MEM_MAX, s->mem_max);
 	proto_put_u64(b, TAG_STAT_PIDS, s->pids);
-	proto_put_u64(b, TAG_STAT_CPU_USEC, s->cpu_usec);
 	return proto_end(b);
 }
 
@@ -415,7 +414,7 @@ int proto_stats_decode(const void *p, size_t n, struct proto_stats *s)
 	proto_reader_init(&r, p, n);
 	while ((ret = proto_next(&r, &tag, &val, &len)) > 0) {
 		uint64_t *field = tag == TAG_STAT_MEM ? &s->mem : tag == TAG_STAT_MEM_MAX ? &s->mem_max :
-				  tag == TAG_STAT_PIDS ? &s->pids : tag == TAG_STAT_CPU_USEC ? &s->cpu_usec : NULL;
+				  tag == TAG_STAT_PIDS ? &s->pids : NULL;
 
 		if (field && (ret = proto_get_u64(val, len, field)))
 			return ret;

@@ -93,7 +93,7 @@ enum proto_tag {
 	/* TOP_RESULT: repeated TAG_PROC, nested */
 	TAG_PROC = 112, TAG_PROC_PID, TAG_PROC_USER, TAG_PROC_TIME, TAG_PROC_CMD,
 	/* STATS_RESULT */
-	TAG_STAT_MEM = 128, TAG_STAT_MEM_MAX, TAG_STAT_PIDS, TAG_STAT_CPU_USEC,
+	TAG_STAT_MEM = 128, TAG_STAT_MEM_MAX, TAG_STAT_PIDS,
 };
 
 /* ---- frames ---- */
@@ -255,10 +255,9 @@ struct proto_proc {
 	const char *cmd;
 };
 
-/* STATS_RESULT: the container cgroup's memory.current, memory.max (0: none),
- * pids.current and cpu.stat usage_usec. */
+/* STATS_RESULT: the container's memory in use and its limit, and its tasks. */
 struct proto_stats {
-	uint64_t mem, mem_max, pids, cpu_usec;
+	uint64_t mem, mem_max, pids;
 };
 
 /* Encoders append one frame to b; 0 or -errno (the frame is then dropped). */

@@ -128,16 +128,12 @@ void top_reply(struct agent *a, uint16_t stream)
 		agent_result(a, stream, E2BIG, "process list too large");
 }
 
-/*
- * The number after key (a line's first word) in file, or the file's first
- * number when key is NULL. false if there is none (no file, or "max").
- */
-static bool file_number(const char *file, const char *key, uint64_t *v)
+/* The number after key (a line's first word) in text, or text's first number when key is NULL. */
+static bool text_number(const char *text, const char *key, uint64_t *v)
 {
-	char buf[2048], *p = buf;
+	const char *p = text;
+	char num[24];
 
-	if (read_text(AT_FDCWD, file, buf, sizeof(buf)) <= 0)
-		return false;
 	if (key) {
 		size_t n = strlen(key);
 
@@ -149,8 +145,17 @@ static bool file_number(const char *file, const char *key, uint64_t *v)
 		p += n + 1;
 		p += strspn(p, " ");
 	}
-	p[strcspn(p, " \n")] = 0;
-	return !parse_uint(p, 0, UINT64_MAX, v);
+	scat(num, sizeof(num), p, NULL);
+	num[strcspn(num, " \n")] = 0;
+	return !parse_uint(num, 0, UINT64_MAX, v);
+}
+
+/* A file's first number; false if none (no file, or "max"). */
+static bool file_number(const char *file, uint64_t *v)
+{
+	char buf[64];
+
+	return read_text(AT_FDCWD, file, buf, sizeof(buf)) > 0 && text_number(buf, NULL, v);
 }
 
 /* The lines of a file (a cgroup's threads). */
@@ -173,26 +178,32 @@ static uint64_t file_lines(const char *file)
  * The container cgroup's usage. Its memory and pids controllers are on only
  * with a limit (they cost the guest kernel work), and the VM is the
  * container's alone: without them, the guest's memory in use and the
- * cgroup's threads.
+ * cgroup's threads. Every file read costs an emulated guest kernel real time
+ * on PVM hosts: each is read once, and only what the host shows.
  */
 void stats_reply(struct agent *a, uint16_t stream)
 {
 	struct proto_stats s = { 0 };
 	uint64_t total = 0, avail = 0;
+	char meminfo[512];
+	bool cgroup_mem;
 
 	if (!a->main_pid || a->main_done) {
 		agent_result(a, stream, ESRCH, "the container is not running");
 		return;
 	}
-	if (file_number("/proc/meminfo", "MemTotal", &total) &&
-	    file_number("/proc/meminfo", "MemAvailable", &avail) && avail <= total) {
-		s.mem = (total - avail) * 1024;
-		s.mem_max = total * 1024;
+	cgroup_mem = file_number(AGENT_CGROUP "/memory.current", &s.mem);
+	if (!cgroup_mem || !file_number(AGENT_CGROUP "/memory.max", &s.mem_max)) {
+		/* MemTotal and MemAvailable are its first and third lines */
+		if (read_text(AT_FDCWD, "/proc/meminfo", meminfo, sizeof(meminfo)) > 0 &&
+		    text_number(meminfo, "MemTotal", &total) && text_number(meminfo, "MemAvailable", &avail) &&
+		    avail <= total) {
+			if (!cgroup_mem)
+				s.mem = (total - avail) * 1024;
+			s.mem_max = total * 1024;
+		}
 	}
-	file_number(AGENT_CGROUP "/memory.current", NULL, &s.mem);
-	file_number(AGENT_CGROUP "/memory.max", NULL, &s.mem_max);
-	if (!file_number(AGENT_CGROUP "/pids.current", NULL, &s.pids))
+	if (!file_number(AGENT_CGROUP "/pids.current", &s.pids))
 		s.pids = file_lines(AGENT_CGROUP "/cgroup.threads");
-	file_number(AGENT_CGROUP "/cpu.stat", "usage_usec", &s.cpu_usec);
 	proto_stats_encode(&a->out, stream, &s);
 }

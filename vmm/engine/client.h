@@ -51,9 +51,9 @@ int engine_top(const struct paths *p, const char *ref,
 
 /*
  * `vmm stats`: one sample of a running container. From the host: cpu_ns
- * (this VM's process), uptime_ns, rss, mem_size, vcpus, net_rx, net_tx,
- * blk_read, blk_write; from the guest (absent while paused): guest_mem,
- * guest_mem_max, pids, guest_cpu_us. *out is the caller's to put.
+ * (the VM's vmm process), uptime_ns, net_rx, net_tx, blk_read, blk_write;
+ * from the guest (absent while paused): guest_mem, guest_mem_max, pids.
+ * *out is the caller's to put.
  */
 int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e);
 /* The same in two halves, to ask many containers at once: the request, then (fd closed) its reply. */

@@ -26,9 +26,23 @@ static void maybe_remove(const struct paths *p, struct container *ct, bool fresh
 	}
 }
 
+/* A background vmm process: its own session, /dev/null for stdio. */
+static void detach_session(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
 /*
  * Wait ms before a restart; false if SIGTERM, SIGINT or SIGHUP came first
- * (vmm stop during the wait, engine_stop_restarting): a manual stop.
+ * (vmm stop or kill during the wait: client.c's stop_restarting): a manual stop.
  */
 static bool restart_wait(uint64_t ms)
 {
@@ -88,14 +102,7 @@ static bool restart_in_background(const struct paths *p, struct container *ct, c
 	if (pid < 0)
 		return false;
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		setsid();
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
+		detach_session();
 		_exit(restart_loop(p, ct, o, status));
 	}
 	close(ct->lock_fd);	/* the child holds the run lock now */
@@ -108,15 +115,10 @@ static void run_detached(const struct paths *p, struct container *ct, const stru
 			 int fd)
 {
 	struct runner_opts ro = { .attach = false, .interactive = false, .ready_fd = fd, .cold = o->cold };
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), status;
 	bool fresh = o->fresh;
+	int status;
 
-	setsid();
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-	}
+	detach_session();
 	status = runner_run(p, ct, &ro);
 	if (ct->state.status == CONTAINER_EXITED) {	/* it ran: --restart applies; not fresh now */
 		status = restart_loop(p, ct, o, status);

@@ -1,6 +1,5 @@
 /* The runner's control socket: stop, kill, exec, cp, top and stats from other vmm processes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +15,6 @@
 #include "vmm/base/json.h"
 #include "vmm/engine/agent.h"
 #include "vmm/base/strv.h"
-#include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/ctl.h"
 #include "vmm/base/log.h"
@@ -300,27 +298,18 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
 }
 
-/* What this process sees of the container: its CPU time, resident memory and device I/O. */
+/* What this process sees of the container: its CPU time (vCPUs and devices) and device I/O. */
 static json_object *host_stats(struct runner *r)
 {
 	json_object *o = json_object_new_object();
 	struct machine_io_stats io;
-	unsigned long long pages[2] = { 0, 0 };
 	struct timespec cpu = { 0, 0 };
-	char *buf = NULL;
-	size_t len;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-	if (!read_file(AT_FDCWD, "/proc/self/statm", 256, &buf, &len))
-		sscanf(buf, "%llu %llu", &pages[0], &pages[1]);
-	free(buf);
 	machine_io_stats(r->m, &io);
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	add_u64(o, "cpu_ns", cpu.tv_sec * 1000000000ULL + cpu.tv_nsec);
 	add_u64(o, "uptime_ns", machine_uptime_ns(r->m));
-	add_u64(o, "rss", pages[1] * (uint64_t)sysconf(_SC_PAGESIZE));
-	add_u64(o, "mem_size", r->m->cfg.mem_size);
-	add_u64(o, "vcpus", r->m->cfg.ncpus);
 	add_u64(o, "net_rx", io.net_rx);
 	add_u64(o, "net_tx", io.net_tx);
 	add_u64(o, "blk_read", io.blk_read);
@@ -338,7 +327,6 @@ static void stats_done(void *opaque, int err, const struct proto_stats *st)
 		add_u64(o, "guest_mem", st->mem);
 		add_u64(o, "guest_mem_max", st->mem_max);
 		add_u64(o, "pids", st->pids);
-		add_u64(o, "guest_cpu_us", st->cpu_usec);
 	}
 	reply(c, o);
 }
