@@ -64,6 +64,10 @@ expect_eq "vmm events with an unknown filter: one line, exit 125" \
 	"125 vmm: error: invalid filter 'bogus=1' (type=, event=, container=, image=, label=)" "$rc $out"
 lid=$(v create -l a=b --label c busybox true)
 v create --name plain busybox true >/dev/null
+expect_eq "events --since: replays what the store holds (a create), --until 0s: then ends" "create plain" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+out=$(v events --since yesterday 2>&1); rc=$?
+expect_match "events --since: a bad time, named, exit 125" "^125 vmm: error: --since yesterday" "$rc $out"
 expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"
 expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
 	"$(v ps --no-trunc -q --filter label=c --filter status=created)"

@@ -216,6 +216,8 @@ else
 	docker create --name rp --restart on-failure:2 busybox false >/dev/null 2>&1
 	expect_eq "docker create --restart on-failure:2: HostConfig.RestartPolicy, and vmm's own view" "on-failure 2 on-failure" \
 		"$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' rp 2>&1) $(v inspect -f '{{.HostConfig.RestartPolicy.Name}}' rp 2>&1)"
+	expect_eq "docker events --since 10m --until 0s: the store's replay" "create" \
+		"$(timeout 20 docker events --since 10m --until 0s --filter container=rp --format '{{.Action}}' 2>&1)"
 	docker rm rp >/dev/null 2>&1
 	docker create --name ini --init busybox true >/dev/null 2>&1
 	expect_eq "docker create --init: HostConfig.Init" "true true" \

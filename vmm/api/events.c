@@ -5,6 +5,7 @@
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/events.h"
 #include "vmm/engine/filters.h"
@@ -13,7 +14,7 @@ struct events_job {
 	const struct api_ctx *ctx;
 	struct filters filter;
 	int conn_fd, out;
-	int64_t until;
+	int64_t since_ns, until;
 };
 
 static int emit(void *arg, const struct engine_event *ev)
@@ -63,7 +64,8 @@ static bool client_gone(void *arg)
 static void events_stream(void *arg, int fd)
 {
 	struct events_job *j = arg;
-	struct engine_events_opts o = { .emit = emit, .stop = client_gone, .arg = j, .until = j->until };
+	struct engine_events_opts o = { .emit = emit, .stop = client_gone, .arg = j, .since_ns = j->since_ns,
+					.until = j->until };
 	struct error e = { 0 };
 
 	j->out = fd;
@@ -80,17 +82,15 @@ static void events_free(void *arg)
 
 void api_events(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
-	const char *until = r->query(r, "until");
+	const char *until = r->query(r, "until"), *since = r->query(r, "since");
 	struct events_job *j;
 	struct error e = { 0 };
-	char secs[32];
-	uint64_t u = 0;
+	int64_t since_ns = 0, until_ns = 0;
 
-	/* docker sends unix seconds, maybe with a fraction: the whole seconds do */
-	if (until && *until && (strlen(until) >= sizeof(secs) ||
-				(snprintf(secs, sizeof(secs), "%.*s", (int)strcspn(until, "."), until),
-				 parse_uint(secs, 0, INT64_MAX, &u)))) {
-		api_reply_error(w, 400, "until %s: unix seconds", until);
+	/* docker sends unix seconds, maybe with a fraction */
+	if ((until && *until && timestamp_parse(until, realtime_ns(), &until_ns)) ||
+	    (since && *since && timestamp_parse(since, realtime_ns(), &since_ns))) {
+		api_reply_error(w, 400, "since/until: unix seconds, like 1764745200.5");
 		return;
 	}
 	if (!(j = calloc(1, sizeof(*j)))) {
@@ -105,7 +105,8 @@ void api_events(const struct api_ctx *ctx, const struct api_request *r, struct a
 		return;
 	}
 	j->conn_fd = r->conn_fd;
-	j->until = (int64_t)u;
+	j->since_ns = since_ns;
+	j->until = until_ns > 0 ? (until_ns + 999999999) / 1000000000 : 0;
 	w->status = 200;
 	w->content_type = "application/json";
 	w->stream = events_stream;

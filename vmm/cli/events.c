@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "vmm/base/template.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/events.h"
@@ -66,6 +67,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -74,7 +76,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	struct view v = { .filter = &filter };
 	struct engine_events_opts o = { .emit = print, .arg = &v };
 	struct error e = { 0 };
-	uint64_t until;
+	int64_t t;
 	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -89,14 +91,23 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 			if (template_parse(optarg, &v.t, &e))
 				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
+		case 's':
 		case 'u':
-			if (parse_uint(optarg, 0, INT64_MAX, &until))
-				status = cli_usage_error("events", "--until %s: unix seconds", optarg);
-			o.until = (int64_t)until;
+			if (timestamp_parse(optarg, realtime_ns(), &t) || t <= 0)
+				status = cli_usage_error("events", "--%s %s: a time (2026-12-03T07:00:00Z, unix "
+							 "seconds) or a duration before now (10m)",
+							 c == 's' ? "since" : "until", optarg);
+			else if (c == 's')
+				o.since_ns = t;
+			else
+				o.until = (t + 999999999) / 1000000000;	/* whole seconds, rounded up */
 			break;
 		case 'h':
-			printf("Usage: vmm events [--filter KEY=VALUE]... [--format TEMPLATE] [--until UNIX_SECONDS]\n\n"
+			printf("Usage: vmm events [--filter KEY=VALUE]... [--format TEMPLATE] [--since T] [--until T]\n\n"
 			       "Print container events (create, start, die, destroy) as they happen, whoever acts.\n"
+			       "--since first replays what the store still holds from T on: each container's create,\n"
+			       "last start and last die (no journal is kept). --until stops at T. T is a time\n"
+			       "(2026-12-03T07:00:00Z, unix seconds) or a duration before now (10m, 1h).\n"
 			       "Filters: type=container, event=E, container=NAME|ID, image=I, label=K[=V].\n"
 			       "Template fields: .Type .Action .ID .TimeNano .Actor.Attributes.name (and .image).\n");
 			goto out;

@@ -177,6 +177,60 @@ static void known(struct watch *wt)
 	container_list_free(list, n);
 }
 
+static int by_time(const void *a, const void *b)
+{
+	const struct engine_event *x = a, *y = b;
+
+	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+/* --since: what the store still holds, in time order; < 0 when emit said stop. */
+static int replay(const char *root, const struct engine_events_opts *o)
+{
+	int64_t until_ns = o->until ? o->until * 1000000000LL : INT64_MAX;
+	struct engine_event *ev;
+	struct container **list;
+	size_t n, k = 0;
+	int ret = 0;
+
+	if (container_list(root, &list, &n, NULL))
+		return 0;
+	ev = calloc(3 * n + 1, sizeof(*ev));
+	for (size_t i = 0; ev && i < n; i++) {
+		const struct container_config *c = &list[i]->cfg;
+		struct engine_event base = {
+			.id = c->id, .name = c->name ? c->name : "", .image = c->image_name ? c->image_name : c->image,
+			.labels = c->labels, .exit_code = -1,
+		};
+		struct container_state st;
+		const struct { const char *action; int64_t t; } what[] = {
+			{ "create", c->created * 1000000000LL },
+			{ "start", list[i]->state.started_ns },
+			{ "die", 0 },
+		};
+
+		container_effective_state(list[i], &st);
+		for (unsigned w = 0; w < 3; w++) {
+			int64_t t = w == 2 && st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ?
+				    st.finished_ns : what[w].t;
+
+			if (!t || t < o->since_ns || t >= until_ns)
+				continue;
+			ev[k] = base;
+			ev[k].action = w == 2 ? "die" : what[w].action;
+			ev[k].exit_code = w == 2 ? st.exit_code : -1;
+			ev[k++].time_ns = t;
+		}
+	}
+	if (ev)
+		qsort(ev, k, sizeof(*ev), by_time);
+	for (size_t i = 0; i < k && ret >= 0; i++)
+		ret = o->emit(o->arg, &ev[i]);
+	free(ev);
+	container_list_free(list, n);
+	return ret;
+}
+
 int engine_events(const char *root, const struct engine_events_opts *o, struct error *e)
 {
 	struct watch wt = { .root = root, .o = o, .in = -1 };
@@ -190,6 +244,8 @@ int engine_events(const char *root, const struct engine_events_opts *o, struct e
 		ret = err_sys(e, -errno, "%s: watching it", dir);
 	if (!ret)
 		known(&wt);
+	if (!ret && o->since_ns && replay(root, o) < 0)
+		ret = 1;	/* emit said stop */
 	while (!ret) {
 		struct pollfd p = { .fd = wt.in, .events = POLLIN };
 		ssize_t len;

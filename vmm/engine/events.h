@@ -2,7 +2,8 @@
  * Container events as docker names them (create, start, die, destroy), seen
  * as they happen by watching the store's containers folder: a container's
  * own vmm process writes its state, so whoever acts (the CLI, the Engine API)
- * shows. There is no history: only what happens while watching.
+ * shows. There is no journal: --since replays what the store still holds (each
+ * existing container's create, its last start and its last die).
  */
 #ifndef VMM_ENGINE_EVENTS_H
 #define VMM_ENGINE_EVENTS_H
@@ -31,6 +32,7 @@ struct engine_events_opts {
 	int (*emit)(void *arg, const struct engine_event *ev);	/* < 0: stop watching */
 	bool (*stop)(void *arg);	/* asked at least every second; NULL: never */
 	void *arg;
+	int64_t since_ns;	/* replay from this time (ns since the epoch) first; 0: no replay */
 	int64_t until;		/* unix seconds; 0: no end */
 };
 
