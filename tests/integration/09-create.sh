@@ -100,3 +100,20 @@ expect_eq "create -l/--label: inspect shows them (a bare KEY has an empty value)
 out=$(v create -l =x busybox true 2>&1); rc=$?
 expect_match "a label without a key is refused" "^vmm: error: bad label '=x'" "$out"
 v rm "$lid" >/dev/null
+
+# generate systemd: a unit that starts a container at boot, checked by systemd's own parser
+v create --name unit1 --restart always busybox true >/dev/null
+out=$(cd "$T" && "$VMM" generate systemd --name --files unit1); rc=$?
+expect_eq "generate systemd --files: writes container-NAME.service, prints its path" "0 $T/container-unit1.service" "$rc $out"
+expect_eq "generate systemd: vmm start/stop, and Restart=no (the container restarts itself)" \
+	"ExecStart=$VMM start unit1|ExecStop=$VMM stop -t 10 unit1|Restart=no" \
+	"$(grep -E '^(ExecStart|ExecStop|Restart)=' "$T/container-unit1.service" | sort | tr '\n' '|' | sed 's/|$//')"
+if command -v systemd-analyze >/dev/null; then
+	out=$(systemd-analyze verify "$T/container-unit1.service" 2>&1); rc=$?
+	expect_eq "generate systemd: systemd-analyze verify finds nothing to say" "0 " "$rc $out"
+else
+	skip "generate systemd: systemd-analyze verify" "systemd-analyze not installed"
+fi
+out=$(v generate systemd --restart-policy sometimes unit1 2>&1); rc=$?
+expect_match "generate systemd --restart-policy: a bad one, exit 125" "^125 vmm: error: --restart-policy sometimes" "$rc $out"
+v rm unit1 >/dev/null

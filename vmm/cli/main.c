@@ -59,6 +59,7 @@ static const struct cli_command commands[] = {
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
 	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
 	{ "system", cmd_system, "Disk usage, prune, info, and the Docker Engine API (system df|prune|info|service)" },
+	{ "generate", cmd_generate, "Generate a systemd unit that starts a container at boot" },
 	{ "info", cmd_info, "Show the containers by state, the images and the host" },
 	{ "version", cmd_version, "Show vmm's version" },
 };
