@@ -29,11 +29,12 @@ int engine_connect(const struct paths *p, const char *ref, struct container **ct
 		return ret;
 	if (!container_is_running(*ct))
 		ret = err_set(e, -ESRCH, "container %s is not running", ref);
-	else if (!(ret = ctl_path(p->runtime, (*ct)->cfg.id, path, sizeof(path))))
-		*fd = ret = ctl_connect(path);
+	else if ((*ct)->state.restarting)	/* between two --restart runs: no control socket */
+		ret = err_set(e, -EAGAIN, "container %s is restarting, wait until the container is running", ref);
+	else if ((ret = ctl_path(p->runtime, (*ct)->cfg.id, path, sizeof(path))) ||
+		 (ret = *fd = ctl_connect(path)) < 0)
+		err_sys(e, ret, "container %s: cannot reach its vmm process at %s", ref, path);
 	if (ret < 0) {
-		if (ret != -ESRCH)
-			err_sys(e, ret, "container %s: cannot reach its vmm process at %s", ref, path);
 		container_free(*ct);
 		*ct = NULL;
 		return ret;
