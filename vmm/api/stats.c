@@ -154,7 +154,7 @@ static int sample(struct stats_job *j, json_object **out, struct error *e)
 		return ret;
 	if (container_is_running(ct)) {
 		ret = engine_stats(&j->ctx->paths, j->ref, &st, e);
-		if (ret == -ESRCH)	/* it stopped meanwhile */
+		if (ret == -ESRCH || ret == -EAGAIN)	/* it stopped meanwhile, or restarts */
 			ret = 0;
 	}
 	if (!ret)

@@ -178,7 +178,7 @@ static void ask(struct stats_run *r, struct entry *en, int *status)
 	if (cs.status != CONTAINER_RUNNING)
 		return;
 	ret = engine_stats_ask(&r->cli->paths, en->ref ? en->ref : en->ct->cfg.id, &en->fd, &e);
-	if (ret && ret != -ESRCH)	/* ESRCH: it stopped meanwhile */
+	if (ret && ret != -ESRCH && ret != -EAGAIN)	/* it stopped meanwhile, or restarts */
 		*status = cli_fail(&e, 1);
 }
 
