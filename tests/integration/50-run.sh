@@ -185,8 +185,13 @@ runner=$(sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' "$VMM_ROOT/containers/$id/state.
 v exec box sh -c 'while :; do :; done' >/dev/null 2>&1 &
 spin=$!
 spins "$runner" 30 || fail "pause: a spinning guest uses CPU time" "$(vcpu_ticks "$runner") ticks"
-"$VMM" events --filter container=box --filter event=pause --filter event=unpause --format '{{.Action}}' >"$T/ev" 2>&1 &
+"$VMM" events --filter container=box --filter container=evready --format '{{.Action}} {{.Actor.Attributes.name}}' \
+	>"$T/ev" 2>&1 &
 events=$!
+# its watch is up once it saw a create (loaded, it may take a while to start)
+"$VMM" create --name evready busybox true >/dev/null
+i=0; while ! grep -q "create evready" "$T/ev" && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+"$VMM" rm evready >/dev/null
 check "pause: pauses it" "$VMM" pause box
 expect_match "pause: ps shows it paused" "Up .* \(Paused\) .* box$" "$("$VMM" ps)"
 expect_eq "pause: inspect's State" "paused true true" "$("$VMM" inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' box)"
@@ -212,7 +217,7 @@ out=$("$VMM" unpause box 2>&1); rc=$?
 expect_eq "unpause: a container that is not paused" "1 vmm: error: container box is not paused" "$rc $out"
 i=0; while ! grep -q unpause "$T/ev" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 kill "$events" "$spin" 2>/dev/null; wait "$events" "$spin" 2>/dev/null
-expect_eq "events: pause and unpause" "pause unpause" "$(tr '\n' ' ' <"$T/ev" | sed 's/ $//')"
+expect_eq "events: pause and unpause" "pause unpause" "$(sed -n 's/^\(pause\|unpause\) box$/\1/p' "$T/ev" | tr '\n' ' ' | sed 's/ $//')"
 
 # cp both ways
 mkdir -p "$T/cpin/sub" && echo "file one" >"$T/cpin/a.txt" && echo "deep" >"$T/cpin/sub/b.txt"
