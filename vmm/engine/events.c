@@ -214,7 +214,7 @@ static int replay(const char *root, const struct engine_events_opts *o)
 			int64_t t = w == 2 && st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ?
 				    st.finished_ns : what[w].t;
 
-			if (!t || t < o->since_ns || t >= until_ns)
+			if (!t || t < o->since_ns || t > until_ns)	/* until: inclusive, as docker's */
 				continue;
 			ev[k] = base;
 			ev[k].action = w == 2 ? "die" : what[w].action;
