@@ -15,6 +15,7 @@
 
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
+#include "vmm/base/json.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/client.h"
 #include "vmm/engine/container-json.h"
@@ -45,31 +46,19 @@ static uint64_t system_ns(void)
 	return sum * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
-static uint64_t get(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
-}
-
-static void put(json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
-}
-
 static json_object *cpu_json(uint64_t total, uint64_t system, unsigned cpus)
 {
 	json_object *o = json_object_new_object(), *u = json_object_new_object(), *t = json_object_new_object();
 
-	put(u, "total_usage", total);
-	put(u, "usage_in_kernelmode", 0);
-	put(u, "usage_in_usermode", 0);
+	json_add_u64(u, "total_usage", total);
+	json_add_u64(u, "usage_in_kernelmode", 0);
+	json_add_u64(u, "usage_in_usermode", 0);
 	json_object_object_add(o, "cpu_usage", u);
-	put(o, "system_cpu_usage", system);
-	put(o, "online_cpus", cpus);
-	put(t, "periods", 0);
-	put(t, "throttled_periods", 0);
-	put(t, "throttled_time", 0);
+	json_add_u64(o, "system_cpu_usage", system);
+	json_add_u64(o, "online_cpus", cpus);
+	json_add_u64(t, "periods", 0);
+	json_add_u64(t, "throttled_periods", 0);
+	json_add_u64(t, "throttled_time", 0);
 	json_object_object_add(o, "throttling_data", t);
 	return o;
 }
@@ -78,27 +67,30 @@ static json_object *blkio_entry(const char *op, uint64_t v)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "major", 254);	/* virtio-blk */
-	put(o, "minor", 0);
+	json_add_u64(o, "major", 254);	/* virtio-blk */
+	json_add_u64(o, "minor", 0);
 	json_object_object_add(o, "op", json_object_new_string(op));
-	put(o, "value", v);
+	json_add_u64(o, "value", v);
 	return o;
 }
 
 /* One sample in docker's shape; st NULL: the container is not running (zeros). */
-static json_object *docker_stats(struct stats_job *j, const struct container *ct, json_object *st)
+static json_object *docker_stats(struct stats_job *j, const struct container *ct,
+				 const struct engine_stats *st)
 {
+	static const struct engine_stats none;
 	json_object *o = json_object_new_object(), *x, *net, *blk;
+	const struct engine_stats *s = st ? st : &none;
 	unsigned cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t now = realtime_ns();
-	uint64_t system = system_ns(), cpu = get(st, "cpu_ns");
+	uint64_t system = system_ns();
 	char name[300];
 
 	if (st && !j->pre_system) {	/* the first: since the VM started */
-		uint64_t since = get(st, "uptime_ns") * cpus;
+		uint64_t since = s->uptime_ns * cpus;
 
 		j->pre_system = system > since ? system - since : 0;
-		j->pre_read = now - (int64_t)get(st, "uptime_ns");
+		j->pre_read = now - (int64_t)s->uptime_ns;
 	}
 	json_object_object_add(o, "read", json_time_ns(now));
 	json_object_object_add(o, "preread", json_time_ns(st ? j->pre_read : 0));
@@ -106,37 +98,37 @@ static json_object *docker_stats(struct stats_job *j, const struct container *ct
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "id", json_object_new_string(ct->cfg.id));
 	x = json_object_new_object();
-	put(x, "current", get(st, "pids"));
+	json_add_u64(x, "current", s->pids);
 	json_object_object_add(o, "pids_stats", x);
-	put(o, "num_procs", 0);
-	json_object_object_add(o, "cpu_stats", cpu_json(cpu, st ? system : 0, st ? cpus : 0));
+	json_add_u64(o, "num_procs", 0);
+	json_object_object_add(o, "cpu_stats", cpu_json(s->cpu_ns, st ? system : 0, st ? cpus : 0));
 	json_object_object_add(o, "precpu_stats", cpu_json(j->pre_cpu, j->pre_system, st ? cpus : 0));
 	x = json_object_new_object();
-	if (st && json_object_object_get_ex(st, "guest_mem", NULL)) {
-		put(x, "usage", get(st, "guest_mem"));
-		put(x, "limit", get(st, "guest_mem_max"));
+	if (s->guest) {
+		json_add_u64(x, "usage", s->mem);
+		json_add_u64(x, "limit", s->mem_max);
 		json_object_object_add(x, "stats", json_object_new_object());
 	}
 	json_object_object_add(o, "memory_stats", x);
 	x = json_object_new_object();
 	blk = json_object_new_array();
 	if (st) {
-		json_object_array_add(blk, blkio_entry("read", get(st, "blk_read")));
-		json_object_array_add(blk, blkio_entry("write", get(st, "blk_write")));
+		json_object_array_add(blk, blkio_entry("read", s->blk_read));
+		json_object_array_add(blk, blkio_entry("write", s->blk_write));
 	}
 	json_object_object_add(x, "io_service_bytes_recursive", blk);
 	json_object_object_add(o, "blkio_stats", x);
-	if (st && json_object_object_get_ex(st, "net_rx", NULL)) {
+	if (st) {
 		x = json_object_new_object();
 		net = json_object_new_object();
-		put(net, "rx_bytes", get(st, "net_rx"));
-		put(net, "tx_bytes", get(st, "net_tx"));
+		json_add_u64(net, "rx_bytes", s->net_rx);
+		json_add_u64(net, "tx_bytes", s->net_tx);
 		json_object_object_add(x, "eth0", net);
 		json_object_object_add(o, "networks", x);
 	}
 	json_object_object_add(o, "storage_stats", json_object_new_object());
 	if (st) {
-		j->pre_cpu = cpu;
+		j->pre_cpu = s->cpu_ns;
 		j->pre_system = system;
 		j->pre_read = now;
 	}
@@ -146,20 +138,21 @@ static json_object *docker_stats(struct stats_job *j, const struct container *ct
 /* A sample: 0 with *out, or -errno with e (-ENOENT: no such container). */
 static int sample(struct stats_job *j, json_object **out, struct error *e)
 {
+	struct engine_stats st;
 	struct container *ct;
-	json_object *st = NULL;
+	bool got = false;
 	int ret = container_open(j->ctx->paths.root, j->ref, &ct, e);
 
 	if (ret)
 		return ret;
 	if (container_is_running(ct)) {
 		ret = engine_stats(&j->ctx->paths, j->ref, &st, e);
+		got = !ret;
 		if (ret == -ESRCH || ret == -EAGAIN)	/* it stopped meanwhile, or restarts */
 			ret = 0;
 	}
 	if (!ret)
-		*out = docker_stats(j, ct, st);
-	json_object_put(st);
+		*out = docker_stats(j, ct, got ? &st : NULL);
 	container_free(ct);
 	return ret;
 }

@@ -207,3 +207,8 @@ void json_copy_field(json_object *to, const char *key, json_object *from, const 
 	if (json_object_object_get_ex(from, from_key, &v))
 		json_object_object_add(to, key, json_object_get(v));
 }
+
+void json_add_u64(json_object *to, const char *key, uint64_t v)
+{
+	json_object_object_add(to, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
+}

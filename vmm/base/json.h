@@ -25,6 +25,8 @@ json_object *json_parse_any(const char *buf, size_t len, struct error *e);
 const char *json_compact(json_object *o);
 /* Copy from's field from_key into to as key (nothing when from has none). */
 void json_copy_field(json_object *to, const char *key, json_object *from, const char *from_key);
+/* to[key] = v as a JSON integer (INT64_MAX above it). */
+void json_add_u64(json_object *to, const char *key, uint64_t v);
 
 /*
  * Typed field access. Absent (or JSON null when allow_null) gives 0 with *out

@@ -70,20 +70,6 @@ static void size_text(uint64_t v, bool binary, char *buf, size_t len)
 	snprintf(buf, len, binary ? "%.4g%s" : "%.3g%s", x, binary ? iec[i] : si[i]);
 }
 
-static uint64_t field(json_object *o, const char *key, bool *present)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v)) {
-		if (present)
-			*present = false;
-		return 0;
-	}
-	if (present)
-		*present = true;
-	return (uint64_t)json_object_get_int64(v);
-}
-
 static void add(json_object *row, const char *key, const char *text)
 {
 	json_object_object_add(row, key, json_object_new_string(text));
@@ -118,25 +104,21 @@ static struct sample *previous(struct stats_run *r, const char *id)
 }
 
 /* One container's row; st NULL: not running (zeros). */
-static json_object *row(struct stats_run *r, const char *ref, const struct container *ct, json_object *st)
+static json_object *row(struct stats_run *r, const char *ref, const struct container *ct,
+			const struct engine_stats *st)
 {
+	static const struct engine_stats none;
 	json_object *o = json_object_new_object();
-	uint64_t cpu = field(st, "cpu_ns", NULL), up = field(st, "uptime_ns", NULL);
-	uint64_t mem = 0, limit = 0;
-	bool guest = false;
+	const struct engine_stats *s = st ? st : &none;
 	struct sample *prev = st ? previous(r, ct->cfg.id) : NULL;
 	double cpu_pct = 0;
 	char buf[64];
 
-	if (st) {
-		mem = field(st, "guest_mem", &guest);
-		limit = field(st, "guest_mem_max", NULL);
-	}
-	if (prev && up > prev->uptime_ns && cpu >= prev->cpu_ns)
-		cpu_pct = 100.0 * (cpu - prev->cpu_ns) / (up - prev->uptime_ns);
+	if (prev && s->uptime_ns > prev->uptime_ns && s->cpu_ns >= prev->cpu_ns)
+		cpu_pct = 100.0 * (s->cpu_ns - prev->cpu_ns) / (s->uptime_ns - prev->uptime_ns);
 	if (prev) {
-		prev->cpu_ns = cpu;
-		prev->uptime_ns = up;
+		prev->cpu_ns = s->cpu_ns;
+		prev->uptime_ns = s->uptime_ns;
 	}
 	add(o, "Container", ref ? ref : ct->cfg.name);
 	snprintf(buf, sizeof(buf), "%.*s", r->no_trunc ? CONTAINER_ID_LEN : 12, ct->cfg.id);
@@ -144,19 +126,19 @@ static json_object *row(struct stats_run *r, const char *ref, const struct conta
 	add(o, "Name", ct->cfg.name);
 	snprintf(buf, sizeof(buf), "%.2f%%", cpu_pct);
 	add(o, "CPUPerc", st ? buf : "0.00%");
-	if (guest) {
-		pair(o, "MemUsage", mem, limit, true);
-		snprintf(buf, sizeof(buf), "%.2f%%", limit ? 100.0 * mem / limit : 0.0);
+	if (s->guest) {
+		pair(o, "MemUsage", s->mem, s->mem_max, true);
+		snprintf(buf, sizeof(buf), "%.2f%%", s->mem_max ? 100.0 * s->mem / s->mem_max : 0.0);
 		add(o, "MemPerc", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)field(st, "pids", NULL));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->pids);
 		add(o, "PIDs", buf);
 	} else {
 		add(o, "MemUsage", st ? "-- / --" : "0B / 0B");
 		add(o, "MemPerc", st ? "--" : "0.00%");
 		add(o, "PIDs", st ? "--" : "0");
 	}
-	pair(o, "NetIO", field(st, "net_rx", NULL), field(st, "net_tx", NULL), false);
-	pair(o, "BlockIO", field(st, "blk_read", NULL), field(st, "blk_write", NULL), false);
+	pair(o, "NetIO", s->net_rx, s->net_tx, false);
+	pair(o, "BlockIO", s->blk_read, s->blk_write, false);
 	return o;
 }
 
@@ -213,15 +195,15 @@ static int collect(struct stats_run *r, json_object *rows)
 		ask(r, &v[k++], &status);
 	}
 	for (size_t i = 0; i < k; i++) {
-		json_object *st = NULL;
+		struct engine_stats st;
+		bool got = false;
 
-		if (v[i].fd >= 0 && engine_stats_reply(v[i].fd, &st, &e)) {
+		if (v[i].fd >= 0 && !(got = !engine_stats_reply(v[i].fd, &st, &e))) {
 			status = cli_fail(&e, 1);
 			e = (struct error){ 0 };
 		}
-		if (st || r->all || r->refs)
-			json_object_array_add(rows, row(r, v[i].ref, v[i].ct, st));
-		json_object_put(st);
+		if (got || r->all || r->refs)
+			json_object_array_add(rows, row(r, v[i].ref, v[i].ct, got ? &st : NULL));
 		if (r->refs)
 			container_free(v[i].ct);
 	}

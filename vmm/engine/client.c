@@ -252,19 +252,43 @@ int engine_stats_ask(const struct paths *p, const char *ref, int *fd, struct err
 	return ret;
 }
 
-int engine_stats_reply(int fd, json_object **out, struct error *e)
+static uint64_t stat_field(json_object *o, const char *key, bool *present)
 {
-	int ret = engine_reply(fd, out, e);
+	json_object *v;
 
-	close(fd);
-	return ret;
+	*present = json_object_object_get_ex(o, key, &v);
+	return *present ? (uint64_t)json_object_get_int64(v) : 0;
 }
 
-int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e)
+int engine_stats_reply(int fd, struct engine_stats *out, struct error *e)
+{
+	json_object *rep = NULL;
+	int ret = engine_reply(fd, &rep, e);
+	bool present;
+
+	close(fd);
+	memset(out, 0, sizeof(*out));
+	if (ret)
+		return ret;
+	out->cpu_ns = stat_field(rep, "cpu_ns", &present);
+	out->uptime_ns = stat_field(rep, "uptime_ns", &present);
+	out->net_rx = stat_field(rep, "net_rx", &present);
+	out->net_tx = stat_field(rep, "net_tx", &present);
+	out->blk_read = stat_field(rep, "blk_read", &present);
+	out->blk_write = stat_field(rep, "blk_write", &present);
+	out->mem = stat_field(rep, "guest_mem", &out->guest);
+	out->mem_max = stat_field(rep, "guest_mem_max", &present);
+	out->pids = stat_field(rep, "pids", &present);
+	json_object_put(rep);
+	return 0;
+}
+
+int engine_stats(const struct paths *p, const char *ref, struct engine_stats *out, struct error *e)
 {
 	int fd, ret = engine_stats_ask(p, ref, &fd, e);
 
-	*out = NULL;
+	if (ret)
+		memset(out, 0, sizeof(*out));
 	return ret ? ret : engine_stats_reply(fd, out, e);
 }
 

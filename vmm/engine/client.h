@@ -49,16 +49,19 @@ void engine_proc_text(const struct engine_proc *p, struct engine_proc_text *t);
 int engine_top(const struct paths *p, const char *ref,
 	       void (*fn)(void *arg, const struct engine_proc *proc), void *arg, struct error *e);
 
-/*
- * `vmm stats`: one sample of a running container. From the host: cpu_ns
- * (the VM's vmm process), uptime_ns, net_rx, net_tx, blk_read, blk_write;
- * from the guest (absent while paused): guest_mem, guest_mem_max, pids.
- * *out is the caller's to put.
- */
-int engine_stats(const struct paths *p, const char *ref, json_object **out, struct error *e);
+/* `vmm stats`: one sample of a running container. */
+struct engine_stats {
+	uint64_t cpu_ns;		/* the VM's vmm process: vCPUs and devices */
+	uint64_t uptime_ns;		/* since the VM started */
+	uint64_t net_rx, net_tx;	/* bytes through virtio-net */
+	uint64_t blk_read, blk_write;	/* bytes through virtio-blk */
+	bool guest;			/* the guest answered (not while paused): */
+	uint64_t mem, mem_max, pids;	/* its memory in use and limit, its tasks */
+};
+int engine_stats(const struct paths *p, const char *ref, struct engine_stats *out, struct error *e);
 /* The same in two halves, to ask many containers at once: the request, then (fd closed) its reply. */
 int engine_stats_ask(const struct paths *p, const char *ref, int *fd, struct error *e);
-int engine_stats_reply(int fd, json_object **out, struct error *e);
+int engine_stats_reply(int fd, struct engine_stats *out, struct error *e);
 
 /* What `vmm exec` runs; strings borrowed. */
 struct exec_config {

@@ -293,11 +293,6 @@ static void top_done(void *opaque, int err, const struct proto_proc *procs, unsi
 	reply(c, o);
 }
 
-static void add_u64(json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
-}
-
 /* What this process sees of the container: its CPU time (vCPUs and devices) and device I/O. */
 static json_object *host_stats(struct runner *r)
 {
@@ -308,12 +303,12 @@ static json_object *host_stats(struct runner *r)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	machine_io_stats(r->m, &io);
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	add_u64(o, "cpu_ns", cpu.tv_sec * 1000000000ULL + cpu.tv_nsec);
-	add_u64(o, "uptime_ns", machine_uptime_ns(r->m));
-	add_u64(o, "net_rx", io.net_rx);
-	add_u64(o, "net_tx", io.net_tx);
-	add_u64(o, "blk_read", io.blk_read);
-	add_u64(o, "blk_write", io.blk_write);
+	json_add_u64(o, "cpu_ns", cpu.tv_sec * 1000000000ULL + cpu.tv_nsec);
+	json_add_u64(o, "uptime_ns", machine_uptime_ns(r->m));
+	json_add_u64(o, "net_rx", io.net_rx);
+	json_add_u64(o, "net_tx", io.net_tx);
+	json_add_u64(o, "blk_read", io.blk_read);
+	json_add_u64(o, "blk_write", io.blk_write);
 	return o;
 }
 
@@ -324,9 +319,9 @@ static void stats_done(void *opaque, int err, const struct proto_stats *st)
 	json_object *o = host_stats(c->r);
 
 	if (!err && st) {
-		add_u64(o, "guest_mem", st->mem);
-		add_u64(o, "guest_mem_max", st->mem_max);
-		add_u64(o, "pids", st->pids);
+		json_add_u64(o, "guest_mem", st->mem);
+		json_add_u64(o, "guest_mem_max", st->mem_max);
+		json_add_u64(o, "pids", st->pids);
 	}
 	reply(c, o);
 }
