@@ -203,23 +203,23 @@ static int replay(const char *root, const struct engine_events_opts *o)
 			.labels = c->labels, .exit_code = -1,
 		};
 		struct container_state st;
-		const struct { const char *action; int64_t t; } what[] = {
-			{ "create", c->created * 1000000000LL },
-			{ "start", list[i]->state.started_ns },
-			{ "die", 0 },
-		};
 
 		container_effective_state(list[i], &st);
-		for (unsigned w = 0; w < 3; w++) {
-			int64_t t = w == 2 && st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ?
-				    st.finished_ns : what[w].t;
+		const struct { const char *action; int64_t t; int code; } what[] = {
+			{ "create", c->created * 1000000000LL, -1 },
+			{ "start", st.started_ns, -1 },
+			{ "die", st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ? st.finished_ns : 0,
+				 st.exit_code },
+		};
 
-			if (!t || t < o->since_ns || t > until_ns)	/* until: inclusive, as docker's */
+		for (unsigned w = 0; w < 3; w++) {
+			/* until: inclusive, as docker's */
+			if (!what[w].t || what[w].t < o->since_ns || what[w].t > until_ns)
 				continue;
 			ev[k] = base;
-			ev[k].action = w == 2 ? "die" : what[w].action;
-			ev[k].exit_code = w == 2 ? st.exit_code : -1;
-			ev[k++].time_ns = t;
+			ev[k].action = what[w].action;
+			ev[k].exit_code = what[w].code;
+			ev[k++].time_ns = what[w].t;
 		}
 	}
 	if (ev)
