@@ -84,15 +84,17 @@ static void __attribute__((noreturn)) exec_daemon(const struct virtiofsd_config 
 		fprintf(stderr, "vmm: read-only bind mount of %s: %s\n", cfg->shared_dir, strerror(errno));
 		_exit(126);
 	}
+	/* Without CAP_MKNOD, the guest cannot make device nodes in the host's folder. */
 	if (is_qemu_flavour(cfg->binary)) {
 		snprintf(source, sizeof(source), "source=%s", cfg->shared_dir);
 		snprintf(sock, sizeof(sock), "--socket-path=%s", cfg->socket_path);
 		execl(cfg->binary, cfg->binary, sock, "-o", source, "-o", "cache=auto",
-		      "-o", "sandbox=namespace", "-o", "no_posix_lock", "-o", "xattr", (char *)NULL);
+		      "-o", "sandbox=namespace", "-o", "no_posix_lock", "-o", "xattr",
+		      "-o", "modcaps=-mknod", (char *)NULL);
 	} else {
 		execl(cfg->binary, cfg->binary, "--socket-path", cfg->socket_path, "--shared-dir",
 		      cfg->shared_dir, "--cache", "auto", "--sandbox", "namespace", "--xattr",
-		      cfg->read_only ? "--readonly" : "--announce-submounts", (char *)NULL);
+		      "--modcaps=-mknod", cfg->read_only ? "--readonly" : "--announce-submounts", (char *)NULL);
 	}
 	fprintf(stderr, "vmm: exec %s: %s\n", cfg->binary, strerror(errno));
 	_exit(127);

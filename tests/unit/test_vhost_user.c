@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,133 @@ out:
 	ok(access(sock, F_OK) < 0, "stopped: the socket is gone");
 }
 
+/* A FUSE request whose argument is a struct followed by one or two names. */
+static int fuse_named(struct guest *g, uint32_t op, uint64_t node, const void *arg, size_t arglen,
+		      const char *name, const char *name2, void *reply, size_t replylen)
+{
+	char buf[1024];
+	size_t n = arglen;
+
+	memcpy(buf, arg, arglen);
+	n += snprintf(buf + n, sizeof(buf) - n, "%s", name) + 1;
+	if (name2)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s", name2) + 1;
+	return fuse_call(g, op, node, buf, n, reply, replylen);
+}
+
+/*
+ * The guest kernel is hostile: it sends the daemon requests no honest FUSE
+ * driver would, to reach host files outside the share. Each is refused or
+ * stays inside, and the daemon keeps serving.
+ */
+static void test_hostile_guest(const char *bin, const char *dir, const char *sock)
+{
+	struct guest g;
+	struct error e = { 0 };
+	struct vhost_user *vu;
+	struct lookup_reply lk;
+	struct { struct fuse_out_header h; struct fuse_attr_out a; } ga;
+	struct { struct fuse_out_header h; struct fuse_open_out o; } op;
+	struct { struct fuse_out_header h; char data[64]; } rd;
+	struct fuse_open_in oin = { .flags = O_RDONLY };
+	struct fuse_read_in rin = { .size = 64 };
+	struct fuse_mknod_in mk = { .mode = S_IFBLK | 0666, .rdev = makedev(8, 0) };
+	struct fuse_link_in ln = { .oldnodeid = 0x41414141 };
+	struct fuse_getattr_in gin = { 0 };
+	struct fuse_mkdir_in mkd = { .mode = 0755 };
+	struct fuse_rename_in rn = { .newdir = FUSE_ROOT_ID };
+	struct fuse_create_in cin = { .flags = O_WRONLY | O_CREAT, .mode = S_IFREG | 0644 };
+	struct { struct fuse_out_header h; struct fuse_entry_out en; struct fuse_open_out op; } cr;
+	struct lookup_reply dl;
+	char outside[4200], outdir[4200], planted[4300], rel[4300], got[64] = "";
+	struct stat st;
+	struct virtiofsd *d = start_daemon(bin, sock, dir, false);
+	int n, fd;
+
+	snprintf(outside, sizeof(outside), "%s.outside", dir);
+	fd = open(outside, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "host secret\n", 12) != 12) {
+		ok(0, "hostile: a host file outside the share");
+		goto out;
+	}
+	close(fd);
+	snprintf(outdir, sizeof(outdir), "%s.outdir", dir);
+	snprintf(planted, sizeof(planted), "%s/planted", outdir);
+	mkdir(outdir, 0755);
+	if (guest_init(&g) || !(vu = frontend(&g, sock, &e)) || fuse_init(&g)) {
+		ok(0, "hostile: frontend (%s)", e.msg);
+		goto out;
+	}
+	/* A symlink to the host file: the daemon never follows it for us. */
+	n = fuse_named(&g, FUSE_SYMLINK, FUSE_ROOT_ID, NULL, 0, "esc", outside, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error == 0, "hostile: a symlink to a host path is made (a link is only text) (%d)",
+	   lk.h.error);
+	n = fuse_call(&g, FUSE_OPEN, lk.entry.nodeid, &oin, sizeof(oin), &op, sizeof(op));
+	if (n > 0 && op.h.error == 0) {
+		rin.fh = op.o.fh;
+		n = fuse_call(&g, FUSE_READ, lk.entry.nodeid, &rin, sizeof(rin), &rd, sizeof(rd));
+		if (n > (int)sizeof(rd.h))
+			memcpy(got, rd.data, n - sizeof(rd.h) < sizeof(got) - 1 ? n - sizeof(rd.h) : sizeof(got) - 1);
+	}
+	ok(!strstr(got, "host secret"), "hostile: FUSE_OPEN of the link's node does not open the host file "
+	   "(open error %d)", op.h.error);
+	/* Names with a slash or "..": one lookup must not walk out. */
+	snprintf(rel, sizeof(rel), "../%s", strrchr(outside, '/') + 1);
+	memset(&lk, 0, sizeof(lk));
+	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, rel, strlen(rel) + 1, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error != 0, "hostile: FUSE_LOOKUP of '%s' refused (%d)", rel, lk.h.error);
+	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, outside, strlen(outside) + 1, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error != 0, "hostile: FUSE_LOOKUP of an absolute host path refused (%d)", lk.h.error);
+	/* Device nodes: the daemon runs without CAP_MKNOD. */
+	n = fuse_named(&g, FUSE_MKNOD, FUSE_ROOT_ID, &mk, sizeof(mk), "sda", NULL, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error == -EPERM, "hostile: FUSE_MKNOD of a block device refused with EPERM (%d)",
+	   lk.h.error);
+	ok(lstat("sda", &st) < 0 && errno == ENOENT, "hostile: no device node on the host");
+	/* Node IDs the daemon never gave out. */
+	n = fuse_call(&g, FUSE_GETATTR, 0x41414141, &gin, sizeof(gin), &ga, sizeof(ga));
+	ok(n > 0 && ga.h.error != 0, "hostile: FUSE_GETATTR of a forged node ID refused (%d)", ga.h.error);
+	n = fuse_named(&g, FUSE_LINK, FUSE_ROOT_ID, &ln, sizeof(ln), "hl", NULL, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error != 0 && lstat("hl", &st) < 0, "hostile: FUSE_LINK of a forged node ID refused (%d)",
+	   lk.h.error);
+	n = fuse_call(&g, 9999, FUSE_ROOT_ID, NULL, 0, &ga, sizeof(ga));
+	ok(n > 0 && ga.h.error == -ENOSYS, "hostile: an unknown opcode gets ENOSYS (%d)", ga.h.error);
+	/*
+	 * A rename race: the guest holds a folder's node, moves the folder away and
+	 * puts a symlink to a host folder in its place. The node stays the folder.
+	 */
+	n = fuse_named(&g, FUSE_MKDIR, FUSE_ROOT_ID, &mkd, sizeof(mkd), "d", NULL, &dl, sizeof(dl));
+	ok(n > 0 && dl.h.error == 0, "hostile: FUSE_MKDIR d (%d)", dl.h.error);
+	n = fuse_named(&g, FUSE_RENAME, FUSE_ROOT_ID, &rn, sizeof(rn), "d", "d2", &ga, sizeof(ga));
+	ok(n > 0 && ga.h.error == 0, "hostile: FUSE_RENAME d -> d2 (%d)", ga.h.error);
+	n = fuse_named(&g, FUSE_SYMLINK, FUSE_ROOT_ID, NULL, 0, "d", outdir, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error == 0, "hostile: d is now a symlink to a host folder outside (%d)", lk.h.error);
+	n = fuse_named(&g, FUSE_CREATE, dl.entry.nodeid, &cin, sizeof(cin), "planted", NULL, &cr, sizeof(cr));
+	ok(n > 0 && cr.h.error == 0 && lstat("d2/planted", &st) == 0 && stat(planted, &st) < 0,
+	   "hostile: a create in the old node lands in d2, not through the new symlink (%d)", cr.h.error);
+	n = fuse_named(&g, FUSE_CREATE, lk.entry.nodeid, &cin, sizeof(cin), "planted", NULL, &cr, sizeof(cr));
+	ok(n > 0 && cr.h.error != 0 && stat(planted, &st) < 0,
+	   "hostile: a create with the symlink's node as the folder is refused (%d)", cr.h.error);
+	/* Still serving, and the host file is as it was. */
+	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, "hello.txt", 10, &lk, sizeof(lk));
+	ok(n > 0 && lk.h.error == 0, "hostile: the daemon still answers after all that (%d)", lk.h.error);
+	fd = open(outside, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, got, sizeof(got));
+	ok(n == 12 && !memcmp(got, "host secret\n", 12), "hostile: the host file is untouched");
+	if (fd >= 0)
+		close(fd);
+	vhost_user_close(vu);
+out:
+	virtiofsd_stop(d);
+	unlink(outside);
+	unlink("esc");
+	unlink("sda");
+	unlink("d");
+	unlink("d2/planted");
+	rmdir("d2");
+	unlink(planted);
+	rmdir(outdir);
+}
+
 static void test_bad_socket(void)
 {
 	struct vhost_user *vu;
@@ -307,6 +435,7 @@ int main(void)
 	snprintf(sock, sizeof(sock), "%s.sock", dir);
 	test_read_share(bin, dir, sock);
 	test_read_only_share(bin, dir, sock);
+	test_hostile_guest(bin, dir, sock);
 	test_daemon_dies_with_vmm(bin, dir, sock);
 	unlink(file);
 	rmdir(dir);
