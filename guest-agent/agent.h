@@ -110,6 +110,13 @@ void copy_frame(struct agent *a, const struct proto_frame *f);
 void copy_pump(struct agent *a);
 bool copy_busy(struct agent *a);
 
+/* ---- copy-up.c ---- */
+/*
+ * A new volume's first content: when the mounted dst folder is empty, copy
+ * the image's folder src (opened before the mount covered it) into it. 0 or -errno.
+ */
+int copy_up(int src, int dst);
+
 /* ---- top.c ---- */
 void top_reply(struct agent *a, uint16_t stream);
 void stats_reply(struct agent *a, uint16_t stream);

@@ -341,6 +341,7 @@ static void mount_volumes(const struct proto_spec *s, int errpipe)
 		const struct proto_mount *m = &s->mounts[i];
 		char dst[4096];
 		unsigned long flags = m->read_only ? MS_RDONLY : 0;
+		int image_dir, vol, ret;
 
 		if (m->target[0] != '/' || strstr(m->target, ".."))
 			fail(errpipe, 125, 0, "mount target must be absolute, without '..': ", m->target);
@@ -348,8 +349,18 @@ static void mount_volumes(const struct proto_spec *s, int errpipe)
 		if (m->source && m->source[0] == '/' && !strncmp(m->source, "/dev/", 5) && wait_for(m->source))
 			fail(errpipe, 125, ENODEV, "volume ", m->source);
 		mkdir_p(AT_FDCWD, dst, 0755);
+		/* The image's folder, before the volume covers it. */
+		image_dir = m->copy_up ? open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (mount(m->source ? m->source : "none", dst, m->fstype, flags, m->options) < 0)
 			fail(errpipe, 125, errno, "mount volume on ", m->target);
+		if (image_dir < 0)
+			continue;
+		vol = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (vol < 0 || (ret = copy_up(image_dir, vol)))
+			fail(errpipe, 125, vol < 0 ? errno : -ret, "copy the image's content into the volume at ",
+			     m->target);
+		close(vol);
+		close(image_dir);
 	}
 }
 

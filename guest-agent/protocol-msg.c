@@ -92,6 +92,7 @@ int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const
 		proto_put_str(b, TAG_MNT_FSTYPE, m->fstype);
 		proto_put_str(b, TAG_MNT_OPTIONS, m->options);
 		put_nonzero(b, TAG_MNT_READ_ONLY, m->read_only);
+		put_nonzero(b, TAG_MNT_COPY_UP, m->copy_up);
 		proto_nest_end(b, h);
 	}
 	put_list(b, TAG_HOSTS, s->hosts, s->nhosts);
@@ -174,6 +175,7 @@ static int spec_mount(struct spec_ctx *c, const uint8_t *val, uint32_t len, stru
 		case TAG_MNT_FSTYPE: ret = spec_str(c, v, l, &tmp.fstype); break;
 		case TAG_MNT_OPTIONS: ret = spec_str(c, v, l, &tmp.options); break;
 		case TAG_MNT_READ_ONLY: ret = spec_bool(v, l, &tmp.read_only); break;
+		case TAG_MNT_COPY_UP: ret = spec_bool(v, l, &tmp.copy_up); break;
 		default: ret = 0; break;
 		}
 		if (ret)

@@ -86,6 +86,7 @@ enum proto_tag {
 	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC, TAG_INIT,
 	/* nested in TAG_MOUNT */
 	TAG_MNT_SOURCE = 64, TAG_MNT_TARGET, TAG_MNT_FSTYPE, TAG_MNT_OPTIONS, TAG_MNT_READ_ONLY,
+	TAG_MNT_COPY_UP,
 	/* STARTED, EXIT, RESULT */
 	TAG_PID = 80, TAG_CODE, TAG_MESSAGE, TAG_SIGNAL, TAG_OOM,
 	/* WINDOW, RESIZE, SIGNAL, CP_*, TIME_SYNC */
@@ -189,6 +190,7 @@ struct proto_hello {
 struct proto_mount {
 	const char *source, *target, *fstype, *options;
 	bool read_only;
+	bool copy_up;		/* a volume: give it the image's content there while it is empty */
 };
 
 /*

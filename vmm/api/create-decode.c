@@ -76,10 +76,10 @@ static int mounts(json_object *hc, struct api_create *a, struct error *e)
 	int ret = jget_array(hc, "Mounts", false, CONTAINER_MOUNTS_MAX, "HostConfig", &arr, e);
 
 	for (size_t i = 0; !ret && arr && i < json_object_array_length(arr); i++) {
-		json_object *m = json_object_array_get_idx(arr, i);
+		json_object *m = json_object_array_get_idx(arr, i), *vo = NULL;
 		const char *type, *src, *dst;
 		char ctx[48], spec[8192];
-		bool ro = false;
+		bool ro = false, nocopy = false;
 
 		snprintf(ctx, sizeof(ctx), "HostConfig.Mounts[%zu]", i);
 		if (!json_object_is_type(m, json_type_object))
@@ -87,12 +87,15 @@ static int mounts(json_object *hc, struct api_create *a, struct error *e)
 		if ((ret = jget_string(m, "Type", true, ctx, &type, e)) ||
 		    (ret = jget_string(m, "Source", false, ctx, &src, e)) ||
 		    (ret = jget_string(m, "Target", true, ctx, &dst, e)) ||
-		    (ret = jget_bool(m, "ReadOnly", ctx, &ro, e)))
+		    (ret = jget_bool(m, "ReadOnly", ctx, &ro, e)) ||
+		    (ret = jget_object(m, "VolumeOptions", false, ctx, &vo, e)) ||
+		    (vo && (ret = jget_bool(vo, "NoCopy", ctx, &nocopy, e))))
 			return ret;
 		if (strchr(type, ',') || (src && strchr(src, ',')) || strchr(dst, ','))
 			return err_set(e, -EINVAL, "%s: a comma in Type, Source or Target", ctx);
-		if ((size_t)snprintf(spec, sizeof(spec), "type=%s%s%s,target=%s%s", type, src && *src ? ",source=" : "",
-				     src && *src ? src : "", dst, ro ? ",readonly" : "") >= sizeof(spec))
+		if ((size_t)snprintf(spec, sizeof(spec), "type=%s%s%s,target=%s%s%s", type, src && *src ? ",source=" : "",
+				     src && *src ? src : "", dst, ro ? ",readonly" : "",
+				     nocopy ? ",volume-nocopy" : "") >= sizeof(spec))
 			return err_set(e, -EINVAL, "%s: Source or Target too long", ctx);
 		if ((ret = run_mount_option(&a->mounts, RUN_MOUNT_OPT_MOUNT, spec, e)))
 			return err_wrap(e, ret, "%s", ctx);

@@ -27,6 +27,8 @@ json_object *container_mounts_to_json(const struct container_mount *m, unsigned 
 		json_object_object_add(o, "Propagation", json_object_new_string(m[i].type == MOUNT_BIND ? "rprivate" : ""));
 		if (m[i].anonymous)
 			json_object_object_add(o, "Anonymous", json_object_new_boolean(true));
+		if (m[i].nocopy)
+			json_object_object_add(o, "NoCopy", json_object_new_boolean(true));
 		if (m[i].type == MOUNT_TMPFS) {
 			json_object_object_add(o, "TmpfsSize", json_object_new_int64(m[i].tmpfs_size));
 			json_object_object_add(o, "TmpfsMode", json_object_new_int64(m[i].tmpfs_mode));
@@ -50,6 +52,7 @@ static int parse_one(json_object *o, struct container_mount *m, struct error *e)
 	    (ret = jget_string(o, "Destination", true, "config.Mounts[]", &target, e)) ||
 	    (ret = jget_bool(o, "RW", "config.Mounts[]", &rw, e)) ||
 	    (ret = jget_bool(o, "Anonymous", "config.Mounts[]", &m->anonymous, e)) ||
+	    (ret = jget_bool(o, "NoCopy", "config.Mounts[]", &m->nocopy, e)) ||
 	    (ret = jget_u64(o, "TmpfsSize", false, UINT64_MAX, "config.Mounts[]", &m->tmpfs_size, &present, e)) ||
 	    (ret = jget_u64(o, "TmpfsMode", false, 07777, "config.Mounts[]", &v, &present, e)))
 		return ret;

@@ -22,6 +22,7 @@ struct container_mount {
 	char *target;		/* absolute path in the container */
 	bool read_only;
 	bool anonymous;		/* a volume made for this container: rm -v and --rm take it */
+	bool nocopy;		/* volume: no copy of the image's content into it while empty */
 	uint64_t tmpfs_size;	/* bytes, 0: the guest's default */
 	unsigned tmpfs_mode;	/* 0: 01777 */
 };

@@ -56,7 +56,7 @@ static int check_bind(const struct mount_spec *s, struct error *e)
 static int from_spec(const struct mount_spec *s, struct container_config *cc, struct error *e)
 {
 	struct container_mount m = {
-		.type = s->type, .target = s->target, .read_only = s->read_only,
+		.type = s->type, .target = s->target, .read_only = s->read_only, .nocopy = s->nocopy,
 		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode,
 	};
 	int ret;

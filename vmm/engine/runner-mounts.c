@@ -76,6 +76,8 @@ void runner_mounts_spec(struct runner *r, struct proto_spec *s)
 		} else {
 			pm->source = r->share_tags[r->share_of[i]];
 			pm->fstype = "virtiofs";
+			/* docker's copy into an empty volume; a read-only share cannot take it */
+			pm->copy_up = m->type == MOUNT_VOLUME && !m->nocopy && !m->read_only;
 		}
 	}
 	s->mounts = r->mounts;
