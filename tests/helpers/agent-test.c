@@ -170,7 +170,7 @@ static void next_action(struct test *t)
 			argv[argc] = NULL;
 		}
 		s.argc = argc;
-		struct agent_stdio io = { -1, STDOUT_FILENO, STDERR_FILENO };
+		struct agent_stdio io = { .in = -1, .out = STDOUT_FILENO, .err = STDERR_FILENO };
 		struct agent_proc *p;
 
 		t->exec_no++;
@@ -249,8 +249,8 @@ static const struct agent_proc_ops main_ops = { .started = main_started, .exited
 static void on_ready(void *opaque, const struct proto_hello *h)
 {
 	struct test *t = opaque;
-	struct agent_stdio io = { t->stdin_fwd ? STDIN_FILENO : -1,
-				  t->out_pipe >= 0 ? t->out_pipe : STDOUT_FILENO, STDERR_FILENO };
+	struct agent_stdio io = { .in = t->stdin_fwd ? STDIN_FILENO : -1,
+				  .out = t->out_pipe >= 0 ? t->out_pipe : STDOUT_FILENO, .err = STDERR_FILENO };
 	int ret;
 
 	if (t->main) {		/* a reconnect: the process runs on */

@@ -147,14 +147,17 @@ expect_eq "rm: refused with exit 1" 1 "$rc"
 # attach: the output from now on, our signals to its process, and its status at the end
 v run -d --name att busybox sh -c 'trap "echo got INT; exit 3" INT; echo up; while :; do sleep 1; done' >/dev/null
 i=0; while [ $i -lt 600 ] && ! "$VMM" logs att | grep -q up; do i=$((i + 1)); sleep 0.2; done
+attach_following() {	# PID of a `timeout vmm attach`: wait until it follows the log; its vmm pid in $apid
+	i=0	# attach reads the log from its end, then waits on inotify: from then on it sees all
+	while [ $i -lt 300 ]; do
+		apid=$(pgrep -P "$1")
+		[ -n "$apid" ] && ls -l "/proc/$apid/fd" 2>/dev/null | grep -q inotify && break
+		i=$((i + 1)); sleep 0.1
+	done
+}
 timeout "$RUN_TIMEOUT" "$VMM" attach att >"$T/attach.out" 2>&1 &
 attach_pid=$!
-i=0	# attach reads the log from its end, then waits on inotify: from then on it sees all
-while [ $i -lt 300 ]; do
-	apid=$(pgrep -P "$attach_pid")
-	[ -n "$apid" ] && ls -l "/proc/$apid/fd" 2>/dev/null | grep -q inotify && break
-	i=$((i + 1)); sleep 0.1
-done
+attach_following $attach_pid
 v exec att sh -c 'echo hello-attach > /proc/1/fd/1'
 i=0; while [ $i -lt 600 ] && ! grep -q hello-attach "$T/attach.out"; do i=$((i + 1)); sleep 0.1; done
 kill -INT "$apid" 2>/dev/null
@@ -167,6 +170,26 @@ expect_eq "attach to a stopped container: docker's refusal" \
 out=$("$VMM" attach --detach-keys ctrl-xx att 2>&1); rc=$?
 expect_match "attach --detach-keys: a bad key, named" "^125 vmm: error: .*--detach-keys ctrl-xx" "$rc $out"
 "$VMM" rm att >/dev/null
+
+# attach passes its stdin to a container made with -i; its EOF leaves that stdin open for the next
+v run -di --name atin busybox sh -c 'while read l; do echo "got $l"; done; echo stdin-closed' >/dev/null
+printf 'three\n' | timeout "$RUN_TIMEOUT" "$VMM" attach --no-stdin atin >"$T/nostdin.out" 2>&1 &
+nostdin_pid=$!
+attach_following $nostdin_pid
+printf 'one\n' | timeout "$RUN_TIMEOUT" "$VMM" attach atin >"$T/atin1.out" 2>&1 &
+at1=$!
+i=0; while [ $i -lt 600 ] && ! grep -q "got one" "$T/atin1.out"; do i=$((i + 1)); sleep 0.1; done
+expect_eq "attach: our stdin reaches the container's process (run -di)" "got one" "$(cat "$T/atin1.out")"
+check "attach: our stdin's EOF leaves the container running" kill -0 $at1
+kill -9 $at1 2>/dev/null; wait $at1 2>/dev/null
+out=$(printf 'two\n' | timeout "$RUN_TIMEOUT" "$VMM" attach atin 2>&1 & p=$!
+	i=0; while [ $i -lt 600 ] && ! "$VMM" logs atin | grep -q "got two"; do i=$((i + 1)); sleep 0.1; done
+	"$VMM" kill atin >/dev/null; wait $p; echo "rc=$?")
+expect_eq "attach: a second attach writes to the same open stdin, then ends with the status" \
+	"got two rc=137" "$(echo $out)"
+wait $nostdin_pid
+expect_eq "attach --no-stdin: its input went nowhere" "got one got two" "$("$VMM" logs atin | tr '\n' ' ' | sed 's/ $//')"
+"$VMM" rm atin >/dev/null
 
 # pause: the whole VM stops (its vCPU threads take no CPU time), unpause lets it go on.
 vcpu_ticks() {	# PID: the CPU time, in clock ticks, of the vmm process's vCPU threads

@@ -156,6 +156,12 @@ else
 		timeout "$BOOT_TIMEOUT" docker run --rm busybox sh -c 'exit 3' >/dev/null 2>&1; rc=$?
 		expect_eq "docker run: the container's exit status" "3" "$rc"
 		expect_eq "--rm leaves nothing" "c2" "$(v ps -a --format '{{.Names}}')"
+		expect_eq "docker run -i: stdin reaches the process, and its end closes it (StdinOnce)" "piped in" \
+			"$(echo piped in | timeout "$BOOT_TIMEOUT" docker run -i --rm busybox cat 2>&1)"
+		timeout "$BOOT_TIMEOUT" docker run -di --name rdi busybox sh -c 'read l; echo "got $l"; exit 4' >/dev/null 2>&1
+		out=$(echo line-a | timeout "$BOOT_TIMEOUT" docker attach rdi 2>&1); rc=$?
+		expect_eq "docker run -di, then docker attach: its stdin, then the container's status" "got line-a 4" "$out $rc"
+		docker rm rdi >/dev/null 2>&1
 		did=$(timeout "$BOOT_TIMEOUT" docker run -d busybox sh -c 'echo up; sleep 600' 2>&1)
 		# logs -f follows until the container stops: read its first line, then stop it
 		timeout "$BOOT_TIMEOUT" docker logs -f "$did" >"$T/logs-f.out" 2>&1 &

@@ -121,7 +121,7 @@ static void test_run_and_flow(void)
 
 	ok(pipe(in) == 0 && pipe(outp) == 0, "pipes");
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	io = (struct agent_stdio){ in[0], outp[1], -1 };
+	io = (struct agent_stdio){ .in = in[0], .out = outp[1], .err = -1 };
 	ok(agent_run(client, &spec, &io, &pops, NULL, &p) == 0, "agent_run");
 	pump();
 	f = next(buf, sizeof(buf));
@@ -216,7 +216,7 @@ static void test_start_failure(void)
 	static uint8_t buf[65536];
 	char *argv[] = { "nosuch", NULL };
 	struct proto_spec spec = { .argv = argv, .argc = 1 };
-	struct agent_stdio io = { -1, -1, -1 };
+	struct agent_stdio io = { .in = -1, .out = -1, .err = -1 };
 	struct proto_started st = { .code = 127, .message = "exec: \"nosuch\": executable file not found in $PATH" };
 	struct proto_exit e = { .code = 127 };
 	struct agent_proc *p;
@@ -233,6 +233,53 @@ static void test_start_failure(void)
 	ok(exited_code == 127, "then exited 127");
 }
 
+/* run -di: stdin held open; attach sources come and go, StdinOnce's EOF closes it. */
+static void test_held_stdin(void)
+{
+	static uint8_t buf[65536];
+	char *argv[] = { "cat", NULL };
+	struct proto_spec spec = { .argv = argv, .argc = 1 }, got;
+	struct agent_stdio io = { .in = -1, .out = -1, .err = -1, .hold_in = true };
+	struct agent_stdio plain = { .in = -1, .out = -1, .err = -1 };
+	struct proto_exit e = { .code = 0 };
+	struct agent_proc *p, *q;
+	struct proto_frame f;
+	int a[2], b[2];
+
+	ok(agent_exec(client, &spec, &io, &pops, NULL, &p) == 0, "held stdin: agent_exec");
+	f = next(buf, sizeof(buf));
+	ok(f.type == PROTO_EXEC && proto_spec_decode(f.payload, f.len, &got) == 0 && got.stdin,
+	   "held stdin: the process gets a stdin with no source yet");
+	proto_spec_free(&got);
+	ok(pipe(a) == 0 && pipe(b) == 0, "held stdin: pipes");
+	ok(agent_proc_set_stdin(p, a[0], false) == 0, "held stdin: a first attach");
+	close(a[0]);
+	ok(write(a[1], "abc", 3) == 3, "held stdin: the first attach writes");
+	close(a[1]);
+	pump();
+	f = next(buf, sizeof(buf));
+	ok(f.type == PROTO_STDIN && f.len == 3 && !memcmp(f.payload, "abc", 3), "held stdin: its bytes arrive");
+	f = next(buf, sizeof(buf));
+	ok(f.type == 0, "held stdin: its EOF does not close the process's stdin (frame %u)", f.type);
+	ok(agent_proc_set_stdin(p, b[0], true) == 0, "held stdin: a second attach, with StdinOnce");
+	close(b[0]);
+	ok(write(b[1], "de", 2) == 2, "held stdin: the second attach writes");
+	close(b[1]);
+	pump();
+	f = next(buf, sizeof(buf));
+	ok(f.type == PROTO_STDIN && f.len == 2 && !memcmp(f.payload, "de", 2), "held stdin: the second's bytes");
+	f = next(buf, sizeof(buf));
+	ok(f.type == PROTO_STDIN_EOF, "held stdin: with StdinOnce, the attach's EOF is the process's (%u)", f.type);
+	ok(agent_proc_set_stdin(p, 0, false) == -EINVAL, "held stdin: after its EOF, no more attaches");
+	proto_exit_encode(&aout, f.stream, &e);
+	agent_flush();
+	ok(agent_exec(client, &spec, &plain, &pops, NULL, &q) == 0 && agent_proc_set_stdin(q, 0, false) == -EINVAL,
+	   "a process without held stdin takes no attach");
+	f = next(buf, sizeof(buf));
+	proto_exit_encode(&aout, f.stream, &e);
+	agent_flush();
+}
+
 /* A listener that went away (agent_forget): its streams end without calling it. */
 static void test_forget(void)
 {
@@ -240,7 +287,7 @@ static void test_forget(void)
 	static int listener;
 	char *argv[] = { "sleep", "9", NULL };
 	struct proto_spec spec = { .argv = argv, .argc = 2 };
-	struct agent_stdio io = { -1, -1, -1 };
+	struct agent_stdio io = { .in = -1, .out = -1, .err = -1 };
 	struct proto_started st = { .pid = 9 };
 	struct proto_exit e = { .code = 0 };
 	struct proto_result r = { .code = 0 };
@@ -329,6 +376,7 @@ int main(void)
 	ok(agent_client_attach(client, sv[0]) == 0, "attach");
 	test_run_and_flow();
 	test_start_failure();
+	test_held_stdin();
 	test_forget();
 	test_copy_out_and_top();
 	test_garbage();

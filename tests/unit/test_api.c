@@ -199,6 +199,12 @@ static void test_entrypoint_forms(void)
 		  &a, &e) == 0 && a.c.nmounts == 2, "Volumes: a path Binds mounts on is the bind's (compose sends both): %s",
 	   e.msg);
 	api_create_free(&a);
+	ok(decode("{\"Image\":\"b\",\"OpenStdin\":true,\"StdinOnce\":true,\"HostConfig\":{\"Mounts\":[{\"Type\":"
+		  "\"volume\",\"Source\":\"v\",\"Target\":\"/d\",\"VolumeOptions\":{\"NoCopy\":true}}]}}", &a, &e) == 0 &&
+	   a.c.interactive && a.c.stdin_once && a.mounts.nspecs == 1 && a.mounts.specs[0].nocopy,
+	   "OpenStdin, StdinOnce, and a volume's VolumeOptions.NoCopy (docker run -i, --mount ...,volume-nocopy): %s",
+	   e.msg);
+	api_create_free(&a);
 	ok(decode("{\"Image\":\"b\",\"HostConfig\":{\"NetworkMode\":\"none\",\"PidsLimit\":-1}}", &a, &e) == 0 &&
 	   a.c.net->mode == NET_MODE_NONE && a.c.pids_limit == 0, "NetworkMode none; PidsLimit -1 is no limit");
 	api_create_free(&a);

@@ -375,6 +375,7 @@ int api_decode_create(json_object *body, const char *name, struct api_create *a,
 	    (ret = opt_string(body, "Hostname", "", &a->hostname, e)) ||
 	    (ret = jget_bool(body, "Tty", "", &a->c.tty, e)) ||
 	    (ret = jget_bool(body, "OpenStdin", "", &a->c.interactive, e)) ||
+	    (ret = jget_bool(body, "StdinOnce", "", &a->c.stdin_once, e)) ||
 	    (ret = jget_string(body, "MacAddress", false, "", &mac, e)) ||
 	    (ret = labels_parse(body, "Config", &a->labels, e)) ||
 	    (ret = jget_object(body, "HostConfig", false, "", &hc, e)) ||

@@ -13,6 +13,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
+#include "vmm/engine/client.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/logread.h"
 
@@ -23,7 +24,24 @@ struct log_stream_ctx {
 	bool eof_is_gone;	/* a client that stops sending has left (logs; not attach) */
 	int conn_fd;		/* the client's connection */
 	int fd;
+	const struct paths *paths;
+	bool stdin_wanted;	/* attach?stdin=1 to a container made with OpenStdin */
 };
+
+/*
+ * attach's stdin: once the container runs, its vmm process reads the
+ * client's side of the connection into the process's stdin. The connection's
+ * EOF (the docker CLI's shutdown for writing) closes that stdin with
+ * StdinOnce (docker run -i), or leaves it open for the next attach.
+ */
+static void attach_stdin(struct log_stream_ctx *c)
+{
+	struct error e = { 0 };
+
+	if (c->stdin_wanted && c->fd >= 0 && container_is_running(c->ct) &&
+	    !engine_attach_stdin(c->paths, c->ct->cfg.id, c->fd, c->ct->cfg.stdin_once, &e))
+		c->stdin_wanted = false;
+}
 
 static int sink(void *arg, enum log_stream s, const char *time, const char *data, size_t len)
 {
@@ -31,6 +49,7 @@ static int sink(void *arg, enum log_stream s, const char *time, const char *data
 	unsigned char hdr[8] = { s == LOG_STDERR ? 2 : 1 };
 	size_t tlen = c->timestamps ? strlen(time) + 1 : 0, total = tlen + len;
 
+	attach_stdin(c);
 	if (!data)
 		return api_client_gone(c->conn_fd, c->eof_is_gone) ? -1 : 0;
 	if ((s == LOG_STDOUT && !c->out) || (s == LOG_STDERR && !c->err))
@@ -135,6 +154,8 @@ void api_container_attach(const struct api_ctx *ctx, const struct api_request *r
 	}
 	if (!(c = open_stream(ctx, r, w)))
 		return;
+	c->paths = &ctx->paths;
+	c->stdin_wanted = api_query_bool(r, "stdin", false) && c->ct->cfg.interactive;
 	/* what it wrote before (?logs=1), then all it writes until it stops; docker run attaches
 	 * before it starts the container, so a run still to come is waited for */
 	c->o.tail = api_query_bool(r, "logs", false) ? -1 : 0;

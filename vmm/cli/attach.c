@@ -1,13 +1,16 @@
 /*
  * vmm attach: follow a running container's output from now on, pass our
- * signals to its process (docker's --sig-proxy), and end with its exit
- * status, or leave it running on the detach keys (ctrl-p ctrl-q) typed on
- * our terminal. The container's stdin is not attached: it is the agent's
- * from the start (vmm run -i), or closed.
+ * stdin to its process when it was created with -i (docker's -di then
+ * attach), pass our signals to it (docker's --sig-proxy), and end with its
+ * exit status, or leave it running on the detach keys (ctrl-p ctrl-q) typed
+ * on our terminal. Our stdin's EOF leaves the container's stdin open for
+ * the next attach, as docker's does for a detached container.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/client.h"
 #include "vmm/engine/container.h"
@@ -29,7 +33,8 @@ struct attach {
 	bool keys_on;		/* stdin is a terminal: watch it for the detach keys */
 	unsigned char keys[MAX_KEYS];
 	unsigned nkeys, matched;
-	bool detached;
+	int to_ctr;		/* write end of the container's stdin, or -1 */
+	bool detached;		/* set by the stdin thread, read by the log sink */
 };
 
 /* docker's --detach-keys: "ctrl-p,ctrl-q", letters, "ctrl-@", "ctrl-[" ... 0 or -EINVAL. */
@@ -53,19 +58,44 @@ static int parse_keys(const char *s, struct attach *a)
 	return a->nkeys ? 0 : -EINVAL;
 }
 
-/* What came on stdin: the detach keys, in order, detach. */
-static void read_keys(struct attach *a)
+/*
+ * The stdin thread: our input to the container (when attached), watched
+ * for the detach keys on a terminal. Bytes that begin the key sequence are
+ * held back, and sent after all if the sequence breaks.
+ */
+static void *read_stdin(void *arg)
 {
-	unsigned char buf[64];
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct attach *a = arg;
+	unsigned char buf[4096], out[4096 + MAX_KEYS];
 	ssize_t n;
 
-	if (!a->keys_on || poll(&p, 1, 0) <= 0 || (n = read(STDIN_FILENO, buf, sizeof(buf))) <= 0)
-		return;
-	for (ssize_t i = 0; i < n && !a->detached; i++) {
-		a->matched = buf[i] == a->keys[a->matched] ? a->matched + 1 : buf[i] == a->keys[0];
-		a->detached = a->matched == a->nkeys;
+	while (!__atomic_load_n(&a->detached, __ATOMIC_RELAXED) &&
+	       (n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+		size_t len = 0;
+
+		for (ssize_t i = 0; i < n; i++) {
+			if (a->keys_on && buf[i] == a->keys[a->matched]) {
+				if (++a->matched == a->nkeys) {
+					__atomic_store_n(&a->detached, true, __ATOMIC_RELAXED);
+					break;
+				}
+				continue;
+			}
+			memcpy(out + len, a->keys, a->matched);	/* a broken sequence: its bytes after all */
+			len += a->matched;
+			a->matched = a->keys_on && buf[i] == a->keys[0];
+			if (!a->matched)
+				out[len++] = buf[i];
+		}
+		if (a->to_ctr >= 0 && len && write_full(a->to_ctr, out, len)) {
+			close(a->to_ctr);	/* the container's stdin went away: keep watching keys */
+			a->to_ctr = -1;
+		}
 	}
+	if (a->to_ctr >= 0)
+		close(a->to_ctr);
+	a->to_ctr = -1;
+	return NULL;
 }
 
 /* Our signals to the container's process (docker's sig-proxy). */
@@ -92,8 +122,7 @@ static int sink(void *arg, enum log_stream s, const char *time, const char *data
 		fflush(out);
 	}
 	proxy_signals(a);
-	read_keys(a);
-	return a->detached ? -1 : 0;
+	return __atomic_load_n(&a->detached, __ATOMIC_RELAXED) ? -1 : 0;
 }
 
 static void usage(void)
@@ -102,9 +131,10 @@ static void usage(void)
 	       "Follow a running container's output from now on; end with its exit status.\n\n"
 	       "      --detach-keys KEYS  leave it running on these keys typed on our terminal\n"
 	       "                          (default ctrl-p,ctrl-q)\n"
+	       "      --no-stdin          do not pass our stdin (it is passed when the container\n"
+	       "                          was created with -i)\n"
 	       "      --sig-proxy BOOL    pass our SIGINT, SIGTERM, SIGHUP, SIGQUIT to its process\n"
-	       "                          (default true)\n"
-	       "      --no-stdin          accepted: the container's stdin is not attached anyway\n");
+	       "                          (default true; not with a terminal, where ctrl-c is a key)\n");
 }
 
 int cmd_attach(struct cli *cli, int argc, char **argv)
@@ -116,13 +146,15 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct attach a = { .cli = cli, .sig_fd = -1, .keys = { 16, 17 }, .nkeys = 2 };
+	struct attach a = { .cli = cli, .sig_fd = -1, .keys = { 16, 17 }, .nkeys = 2, .to_ctr = -1 };
 	struct log_read_opts o = { .tail = 0, .follow = true, .sink = sink, .arg = &a };
 	struct termios saved, raw;
 	struct container *ct;
 	struct container_state st;
 	struct error e = { 0 };
-	bool proxy = true, restore = false;
+	bool proxy = true, restore = false, no_stdin = false, tty;
+	pthread_t reader;
+	bool reading = false;
 	sigset_t set;
 	int c, status;
 
@@ -138,7 +170,7 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 				return cli_usage_error("attach", "--sig-proxy %s: true or false", optarg);
 			proxy = !strcmp(optarg, "true");
 			break;
-		case 'n': break;
+		case 'n': no_stdin = true; break;
 		case 'h': usage(); return 0;
 		default: return cli_bad_option("attach", argv);
 		}
@@ -154,7 +186,27 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 		err_set(&e, -ESRCH, "you cannot attach to a stopped container, start it first");
 		return cli_fail(&e, 1);
 	}
-	if (proxy) {
+	tty = ct->cfg.tty && isatty(STDIN_FILENO);
+	if (ct->cfg.interactive && !no_stdin) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			container_free(ct);
+			err_sys(&e, -errno, "attach %s: a pipe for its stdin", a.ref);
+			return cli_fail(&e, 1);
+		}
+		if (engine_attach_stdin(&cli->paths, a.ref, p[0], ct->cfg.stdin_once, &e)) {
+			close(p[0]);
+			close(p[1]);
+			container_free(ct);
+			return cli_fail(&e, 1);
+		}
+		close(p[0]);
+		a.to_ctr = p[1];
+	} else {
+		tty = false;	/* only watched for the keys */
+	}
+	if (proxy && !tty) {
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGTERM);
@@ -165,17 +217,24 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 	}
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		raw = saved;
-		raw.c_lflag &= ~(ICANON | ECHO);	/* keys one by one; ctrl-c stays a signal */
+		if (tty)
+			cfmakeraw(&raw);	/* the guest's terminal does the echo and ctrl-c */
+		else
+			raw.c_lflag &= ~(ICANON | ECHO);	/* keys one by one; ctrl-c stays a signal */
 		restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 		a.keys_on = true;
 	}
+	if (a.keys_on || a.to_ctr >= 0)
+		reading = pthread_create(&reader, NULL, read_stdin, &a) == 0;
 	if (engine_logs(ct, &o, &e))
 		cli_fail(&e, 1);
 	if (restore)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (a.sig_fd >= 0)
 		close(a.sig_fd);
-	if (a.detached) {
+	if (reading)
+		pthread_detach(reader);	/* it may sit in read(); exit takes it */
+	if (__atomic_load_n(&a.detached, __ATOMIC_RELAXED)) {
 		fprintf(stderr, "read escape sequence\n");	/* docker's words */
 		status = 0;
 	} else {

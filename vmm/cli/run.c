@@ -261,6 +261,7 @@ void run_fill_config(struct run_opts *o, int argc, char **argv)
 	create_config_options(&o->c, &o->net, &o->mounts);
 	o->start.attach = !o->detach;
 	o->start.interactive = o->c.interactive;
+	o->c.stdin_once = o->c.interactive && !o->detach;	/* docker run -i: attached once */
 }
 
 void run_opts_free(struct run_opts *o)

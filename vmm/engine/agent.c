@@ -46,6 +46,7 @@ struct agent_proc {
 	enum stream_kind kind;
 	struct io in, out, err;
 	bool in_eof;
+	bool hold_in;		/* an input's EOF leaves the process's stdin open */
 	uint32_t window;	/* data bytes we may still send */
 	uint32_t consumed;	/* written out since our last WINDOW */
 	bool finished;		/* the stream's last frame arrived */
@@ -264,9 +265,11 @@ static void source_pump(struct agent_proc *s)
 		if (n <= 0) {
 			if (n < 0)
 				dev_debug("agent", "stream %u: input: %s", s->id, strerror(-n));
+			io_close(s->c, &s->in);
+			if (s->hold_in)
+				break;	/* an attached client left: stdin waits for the next one */
 			proto_put_frame(&s->c->out, eof, s->id, NULL, 0);
 			s->in_eof = true;
-			io_close(s->c, &s->in);
 			break;
 		}
 		proto_put_frame(&s->c->out, data, s->id, buf, n);
@@ -647,7 +650,8 @@ static int start(struct agent_client *c, uint16_t type, const struct proto_spec 
 		return -ENOSPC;
 	s->ops = ops;
 	s->opaque = opaque;
-	copy.stdin = io->in >= 0;
+	copy.stdin = io->in >= 0 || io->hold_in;
+	s->hold_in = io->hold_in && io->in < 0;
 	ret = io_open(&s->in, s, io->in, false);
 	if (!ret)
 		ret = io_open(&s->out, s, io->out, true);
@@ -706,6 +710,21 @@ int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols)
 	int ret = proto_resize_encode(&p->c->out, p->id, MIN(rows, 65535u), MIN(cols, 65535u));
 
 	flush(p->c);
+	return ret;
+}
+
+int agent_proc_set_stdin(struct agent_proc *p, int fd, bool eof_closes)
+{
+	int ret;
+
+	if (!p->hold_in || p->in_eof || p->finished)
+		return -EINVAL;
+	io_close(p->c, &p->in);
+	ret = io_open(&p->in, p, fd, false);
+	if (!ret && eof_closes)
+		p->hold_in = false;	/* its EOF is the process's */
+	if (!ret)
+		source_pump(p);
 	return ret;
 }
 

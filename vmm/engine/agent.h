@@ -48,6 +48,7 @@ struct agent_stdio {
 	int in;		/* the process's stdin comes from here until EOF; -1: none */
 	int out;	/* its stdout goes here; -1: discarded */
 	int err;	/* its stderr (may be the same fd as out); -1: discarded */
+	bool hold_in;	/* in is -1, yet stdin stays open for agent_proc_set_stdin (run -di) */
 };
 
 /* Result of a request: err 0 or a positive errno from the guest, with a message. */
@@ -78,6 +79,13 @@ int agent_proc_signal(struct agent_proc *p, int sig);
  */
 void agent_forget(struct agent_client *c, void *opaque);
 int agent_proc_resize(struct agent_proc *p, unsigned rows, unsigned cols);
+/*
+ * A source for a held stdin (vmm attach): read until its EOF, which leaves the
+ * process's stdin open for the next one, or closes it with eof_closes
+ * (docker's StdinOnce). Replaces an earlier source. The caller keeps fd.
+ * 0, -EINVAL without hold_in, or -errno.
+ */
+int agent_proc_set_stdin(struct agent_proc *p, int fd, bool eof_closes);
 
 /*
  * `vmm cp`: a tar stream read from tar_fd is extracted into the directory

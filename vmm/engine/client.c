@@ -165,6 +165,26 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 	return ret;
 }
 
+int engine_attach_stdin(const struct paths *p, const char *ref, int fd, bool close_at_eof,
+			struct error *e)
+{
+	json_object *req = json_object_new_object(), *rep = NULL;
+	struct container *ct = NULL;
+	int sock, ret;
+
+	json_object_object_add(req, "op", json_object_new_string("stdin"));
+	json_object_object_add(req, "close_at_eof", json_object_new_boolean(close_at_eof));
+	if ((ret = engine_connect(p, ref, &ct, &sock, e))) {
+		json_object_put(req);
+		return ret;
+	}
+	ret = engine_call(sock, req, &fd, 1, &rep, e);
+	json_object_put(rep);
+	close(sock);
+	container_free(ct);
+	return ret;
+}
+
 int engine_pause(const struct paths *p, const char *ref, bool pause, struct error *e)
 {
 	json_object *req, *rep = NULL;

@@ -29,6 +29,13 @@ int engine_call(int fd, json_object *req, const int *fds, unsigned nfds, json_ob
 int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct error *e);
 /* Send sig to the container's main process. */
 int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e);
+/*
+ * vmm attach: what is read from fd goes to the main process's stdin, which
+ * create -i holds open. fd's EOF leaves it open, or closes it with
+ * close_at_eof (docker's StdinOnce). The caller keeps fd.
+ */
+int engine_attach_stdin(const struct paths *p, const char *ref, int fd, bool close_at_eof,
+			struct error *e);
 /* docker pause/unpause: park the VM's vCPUs, or let them go. -ESRCH: not running;
  * -EBUSY: already paused (pause) or not paused (unpause). */
 int engine_pause(const struct paths *p, const char *ref, bool pause, struct error *e);

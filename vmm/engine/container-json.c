@@ -101,6 +101,7 @@ json_object *container_to_json(const struct container *ct)
 				json_object_new_object());
 	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(conf, "StdinOnce", json_object_new_boolean(c->stdin_once));
 	json_object_object_add(o, "Config", conf);
 	json_object_object_add(host, "Memory", json_object_new_int64(c->memory));
 	json_object_object_add(host, "NanoCpus", json_object_new_int64(c->cpu_quota * 10000));

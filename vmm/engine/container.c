@@ -112,6 +112,7 @@ static json_object *config_json(const struct container_config *c)
 		json_object_object_add(conf, "Labels", labels_to_json((const char *const *)c->labels, NULL));
 	json_object_object_add(conf, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(conf, "OpenStdin", json_object_new_boolean(c->interactive));
+	json_object_object_add(conf, "StdinOnce", json_object_new_boolean(c->stdin_once));
 	json_object_object_add(o, "Config", conf);
 	json_object_object_add(host, "Memory", json_object_new_int64(c->memory));
 	json_object_object_add(host, "VmMemory", json_object_new_int64(c->vm_memory));
@@ -205,7 +206,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	    (ret = dup_str(conf, "User", false, "config.Config", &c->user, e)) ||
 	    (ret = dup_str(conf, "Hostname", false, "config.Config", &c->hostname, e)) ||
 	    (ret = jget_bool(conf, "Tty", "config.Config", &c->tty, e)) ||
-	    (ret = jget_bool(conf, "OpenStdin", "config.Config", &c->interactive, e)))
+	    (ret = jget_bool(conf, "OpenStdin", "config.Config", &c->interactive, e)) ||
+	    (ret = jget_bool(conf, "StdinOnce", "config.Config", &c->stdin_once, e)))
 		return ret;
 	if (!c->argv || !c->argv[0])
 		return err_set(e, -EINVAL, "config.Config.Cmd: empty");

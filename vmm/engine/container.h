@@ -41,6 +41,7 @@ struct container_config {
 	char **labels;		/* "KEY=VALUE", NULL-terminated or NULL */
 	bool tty;
 	bool interactive;
+	bool stdin_once;		/* docker's StdinOnce: the attached client's EOF closes stdin */
 	bool read_only;
 	bool auto_remove;
 	struct restart_policy restart;	/* --restart */

@@ -194,6 +194,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	}
 	cc->tty = c->tty;
 	cc->interactive = c->interactive;
+	cc->stdin_once = c->interactive && c->stdin_once;
 	cc->read_only = c->read_only;
 	cc->auto_remove = c->auto_remove;
 	cc->restart = c->restart;

@@ -35,6 +35,7 @@ struct create_config {
 	char *const *env_files;		/* --env-file, applied before -e */
 	char *const *labels;		/* --label KEY=VALUE (KEY alone: an empty value) */
 	bool tty, interactive, read_only, auto_remove;
+	bool stdin_once;	/* the API's StdinOnce (docker run -i) */
 	struct restart_policy restart;	/* --restart */
 	bool init;			/* --init */
 	uint64_t memory;		/* bytes; 0: no limit */

@@ -236,6 +236,27 @@ out:
 	strv_free(env);
 }
 
+/* vmm attach: its input becomes the main process's stdin, held open by run -di. */
+static void do_stdin(struct ctl_client *c, json_object *req, int *fds, unsigned nfds)
+{
+	struct runner *r = c->r;
+	struct error e = { 0 };
+	bool eof_closes = false;
+
+	if (jget_bool(req, "close_at_eof", "stdin", &eof_closes, &e))
+		reply_error(c, "bad stdin request: %s", e.msg);
+	else if (nfds != 1)
+		reply_error(c, "stdin needs one descriptor");
+	else if (!r->main)
+		reply_error(c, "the container's process is not running");
+	else if (agent_proc_set_stdin(r->main, fds[0], eof_closes))
+		reply_error(c, "the container's stdin is not open: create it with -i to attach stdin");
+	else
+		reply_ok(c);
+	for (unsigned i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
 static void xfer_done(void *opaque, int err, const char *message)
 {
 	struct ctl_client *c = opaque;
@@ -411,7 +432,7 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 	jget_string(req, "op", true, "request", &op, &e);
 	if (!op)
 		op = "";
-	if (strcmp(op, "exec") && strcmp(op, "cp_in") && strcmp(op, "cp_out"))
+	if (strcmp(op, "exec") && strcmp(op, "cp_in") && strcmp(op, "cp_out") && strcmp(op, "stdin"))
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
 	if (r->ct->state.paused && (!strcmp(op, "exec") || !strcmp(op, "cp_in") ||
@@ -431,6 +452,8 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 		do_exec(c, req, fds, nfds);
 	} else if (!strcmp(op, "cp_in") || !strcmp(op, "cp_out")) {
 		do_copy(c, req, !strcmp(op, "cp_in"), fds, nfds);
+	} else if (!strcmp(op, "stdin")) {
+		do_stdin(c, req, fds, nfds);
 	} else if (!strcmp(op, "top")) {
 		if (agent_top(r->agent, top_done, c))
 			reply_error(c, "top: the agent is not connected");

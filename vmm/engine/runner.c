@@ -184,6 +184,8 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 		.in = r->opts.attach && r->opts.interactive ? STDIN_FILENO : -1,
 		.out = r->pipe_wr[LOG_STDOUT],
 		.err = r->ct->cfg.tty ? r->pipe_wr[LOG_STDOUT] : r->pipe_wr[LOG_STDERR],
+		/* -i without our stdin (run -di, start): open for vmm attach, as docker keeps it */
+		.hold_in = r->ct->cfg.interactive && !(r->opts.attach && r->opts.interactive),
 	};
 	struct proto_spec spec;
 	int ret;
