@@ -19,6 +19,23 @@
 #include "vmm/engine/ctl.h"
 #include "vmm/engine/env.h"
 
+/*
+ * Connect to a running container's socket. Its vmm process marks it running,
+ * then makes the socket while the VM boots (a start, or a --restart run):
+ * meanwhile, wait for it while that process holds the container.
+ */
+static int connect_running(struct container *ct, const char *path)
+{
+	int fd;
+
+	for (int64_t end = monotonic_ns() + 600 * 1000000000LL;; poll(NULL, 0, 50)) {
+		fd = ctl_connect(path);
+		if ((fd != -ENOENT && fd != -ECONNREFUSED) || monotonic_ns() > end ||
+		    container_reload_state(ct) || !container_is_running(ct) || ct->state.restarting)
+			return fd;
+	}
+}
+
 int engine_connect(const struct paths *p, const char *ref, struct container **ct, int *fd,
 		   struct error *e)
 {
@@ -32,7 +49,7 @@ int engine_connect(const struct paths *p, const char *ref, struct container **ct
 	else if ((*ct)->state.restarting)	/* between two --restart runs: no control socket */
 		ret = err_set(e, -EAGAIN, "container %s is restarting, wait until the container is running", ref);
 	else if ((ret = ctl_path(p->runtime, (*ct)->cfg.id, path, sizeof(path))) ||
-		 (ret = *fd = ctl_connect(path)) < 0)
+		 (ret = *fd = connect_running(*ct, path)) < 0)
 		err_sys(e, ret, "container %s: cannot reach its vmm process at %s", ref, path);
 	if (ret < 0) {
 		container_free(*ct);
