@@ -84,6 +84,41 @@ out=$(v run --rm --volumes-from vols:ro busybox sh -c 'cat /data/file; cat /bind
 expect_match "--volumes-from: the other container's volume" "^persisted" "$out"
 expect_match "--volumes-from CTR:ro: read-only" "Read-only file system" "$out"
 
+# A root process in the guest tries to reach host files through the bind mount.
+mkdir -p "$T/outside"; echo "host secret" > "$T/outside/key"
+out=$(v exec vols sh -c "
+	mknod /bind/sda b 8 0 2>/dev/null && echo MKNOD-OK || echo mknod-refused
+	ln -s '$T/outside' /bind/outlink; { echo pwned > /bind/outlink/new; } 2>/dev/null && echo WROTE-OUT
+	cat /bind/outlink/key 2>/dev/null || echo no-key
+	ln -s ../../../../../../../../../..'$T/outside' /bind/dotdot; cat /bind/dotdot/key 2>/dev/null || echo no-dotdot
+	ln /etc/passwd /bind/hard 2>/dev/null && echo HARDLINK-OK || echo hardlink-refused
+	mkfifo /bind/fifo && { echo through-fifo > /bind/fifo & cat /bind/fifo; wait; }
+	wc -c < /bind/f4096" 2>&1)
+expect_eq "hostile guest: mknod, symlinks out (absolute and ..), a hardlink to a guest file, a FIFO" \
+	"mknod-refused no-key no-dotdot hardlink-refused through-fifo 4096" "$(echo $out)"
+check "hostile guest: no device node on the host" test ! -e "$T/bind/sda"
+check "hostile guest: nothing written outside the share" test ! -e "$T/outside/new"
+expect_eq "hostile guest: the host file outside is untouched" "host secret" "$(cat "$T/outside/key")"
+
+# docker copies the image's content into a new, empty volume: named, or the image's VOLUME.
+mkdir -p "$T/seed/data/sub" "$T/seed/other"
+echo seed > "$T/seed/data/f"; echo two > "$T/seed/data/f2"; echo nested > "$T/seed/data/sub/n"
+chmod 600 "$T/seed/data/sub/n"; echo other > "$T/seed/other/g"
+printf 'FROM busybox\nCOPY data /data\nCOPY other /other\nVOLUME /other\n' > "$T/seed/Dockerfile"
+if v build -q -t seeded "$T/seed" >"$T/seed.log" 2>&1; then
+	out=$(v run --rm -v seedvol:/data seeded sh -c 'cat /data/f /data/sub/n /other/g; rm /data/f2' 2>&1)
+	expect_eq "copy-up: a new named volume and the image's VOLUME get the image's files" \
+		"seed nested other" "$(echo $out)"
+	expect_eq "copy-up: on the host, with the image's modes" "seed 600" \
+		"$(cat "$VMM_ROOT/volumes/seedvol/_data/f" 2>&1) $(stat -c %a "$VMM_ROOT/volumes/seedvol/_data/sub/n" 2>&1)"
+	out=$(v run --rm -v seedvol:/data -v nc:/other:nocopy seeded sh -c 'ls /data; ls -A /other | wc -l' 2>&1)
+	expect_eq "copy-up: a volume with data is not filled again; nocopy leaves a new one empty" \
+		"f sub 0" "$(echo $out)"
+	v volume rm seedvol nc >/dev/null
+else
+	fail "copy-up: build the image" "$(tail -2 "$T/seed.log")"
+fi
+
 # A named volume keeps fsync'd data across a kill -9 of the VMM and a new container.
 v run -d --name writer -v keep:/keep busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >> /keep/log; fsync /keep/log 2>/dev/null || sync; echo $i > /keep/last; sync; done' >/dev/null
 written() {	# the last count the guest synced, as the host reads it (0 before any)

@@ -14,7 +14,7 @@ static void fill_spec(struct proto_spec *s)
 {
 	static struct proto_mount mounts[] = {
 		{ .source = "/dev/vdb", .target = "/data", .fstype = "ext4", .read_only = true },
-		{ .source = "tmpfs", .target = "/scratch", .fstype = "tmpfs", .options = "size=1m" },
+		{ .source = "tmpfs", .target = "/scratch", .fstype = "tmpfs", .options = "size=1m", .copy_up = true },
 	};
 	static char *hosts[] = { "10.0.2.2 host.vmm.internal", NULL };
 	static char *dns[] = { "10.0.2.3", NULL };
@@ -95,7 +95,8 @@ static void test_spec_round_trip(void)
 	ok(!strcmp(out.hostname, "box") && !strcmp(out.root, "dir:/rootfs") && !out.root_fstype,
 	   "hostname, root, absent fstype is NULL");
 	ok(out.nmounts == 2 && !strcmp(out.mounts[0].target, "/data") && out.mounts[0].read_only &&
-	   !strcmp(out.mounts[1].options, "size=1m") && !out.mounts[1].read_only, "mounts");
+	   !strcmp(out.mounts[1].options, "size=1m") && !out.mounts[1].read_only &&
+	   !out.mounts[0].copy_up && out.mounts[1].copy_up, "mounts");
 	ok(out.nhosts == 1 && out.ndns == 1 && !strcmp(out.dns[0], "10.0.2.3") && out.ndns_search == 0,
 	   "hosts, dns");
 	proto_spec_free(&out);
