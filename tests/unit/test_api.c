@@ -200,7 +200,7 @@ static void test_entrypoint_forms(void)
 	   e.msg);
 	api_create_free(&a);
 	ok(decode("{\"Image\":\"b\",\"OpenStdin\":true,\"StdinOnce\":true,\"HostConfig\":{\"Mounts\":[{\"Type\":"
-		  "\"volume\",\"Source\":\"v\",\"Target\":\"/d\",\"VolumeOptions\":{\"NoCopy\":true}}]}}", &a, &e) == 0 &&
+		  "\"volume\",\"Source\":\"vol\",\"Target\":\"/d\",\"VolumeOptions\":{\"NoCopy\":true}}]}}", &a, &e) == 0 &&
 	   a.c.interactive && a.c.stdin_once && a.mounts.nspecs == 1 && a.mounts.specs[0].nocopy,
 	   "OpenStdin, StdinOnce, and a volume's VolumeOptions.NoCopy (docker run -i, --mount ...,volume-nocopy): %s",
 	   e.msg);
