@@ -66,6 +66,9 @@ lid=$(v create -l a=b --label c busybox true)
 v create --name plain busybox true >/dev/null
 expect_eq "events --since: replays what the store holds (a create), --until 0s: then ends" "create plain" \
 	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+v create --name gone busybox true >/dev/null && v rm gone >/dev/null
+expect_eq "events --since: a removed container's create and destroy, from the journal" "create gone destroy gone" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=gone --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' ' ' | sed 's/ $//')"
 out=$(v events --since yesterday 2>&1); rc=$?
 expect_match "events --since: a bad time, named, exit 125" "^125 vmm: error: --since yesterday" "$rc $out"
 expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"

@@ -15,6 +15,7 @@
 #include "vmm/engine/filters.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/events.h"
+#include "vmm/engine/events-journal.h"
 
 #define EVENTS_WATCH_MAX 4096	/* containers followed at once */
 
@@ -184,10 +185,51 @@ static int by_time(const void *a, const void *b)
 	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
 }
 
-/* --since: what the store still holds, in time order; < 0 when emit said stop. */
+/* The journal's events of removed containers, copied, for replay to sort with the store's. */
+struct journal_copy {
+	struct engine_event *ev;
+	size_t n;
+};
+
+static int keep(void *arg, const struct engine_event *e)
+{
+	struct journal_copy *j = arg;
+	struct engine_event *grown = realloc(j->ev, (j->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	j->ev = grown;
+	grown[j->n] = *e;
+	grown[j->n].action = strdup(e->action);
+	grown[j->n].id = strdup(e->id);
+	grown[j->n].name = strdup(e->name);
+	grown[j->n].image = strdup(e->image);
+	grown[j->n].labels = e->labels ? strv_dup((char **)e->labels) : NULL;
+	j->n++;
+	return 0;
+}
+
+static void journal_copy_free(struct journal_copy *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free((char *)j->ev[i].action);
+		free((char *)j->ev[i].id);
+		free((char *)j->ev[i].name);
+		free((char *)j->ev[i].image);
+		strv_free((char **)j->ev[i].labels);
+	}
+	free(j->ev);
+}
+
+/*
+ * --since: what the store still holds (each container's create, last start
+ * and last die) and the journal of removed ones, in time order; < 0 when
+ * emit said stop.
+ */
 static int replay(const char *root, const struct engine_events_opts *o)
 {
 	int64_t until_ns = o->until ? o->until * 1000000000LL : INT64_MAX;
+	struct journal_copy j = { 0 };
 	struct engine_event *ev;
 	struct container **list;
 	size_t n, k = 0;
@@ -195,7 +237,10 @@ static int replay(const char *root, const struct engine_events_opts *o)
 
 	if (container_list(root, &list, &n, NULL))
 		return 0;
-	ev = calloc(3 * n + 1, sizeof(*ev));
+	events_journal_read(root, o->since_ns, until_ns, keep, &j);
+	ev = calloc(3 * n + j.n + 1, sizeof(*ev));
+	for (size_t i = 0; ev && i < j.n; i++)
+		ev[k++] = j.ev[i];
 	for (size_t i = 0; ev && i < n; i++) {
 		const struct container_config *c = &list[i]->cfg;
 		struct engine_event base = {
@@ -227,6 +272,7 @@ static int replay(const char *root, const struct engine_events_opts *o)
 	for (size_t i = 0; i < k && ret >= 0; i++)
 		ret = o->emit(o->arg, &ev[i]);
 	free(ev);
+	journal_copy_free(&j);
 	container_list_free(list, n);
 	return ret;
 }

@@ -2,8 +2,9 @@
  * Container events as docker names them (create, start, die, destroy), seen
  * as they happen by watching the store's containers folder: a container's
  * own vmm process writes its state, so whoever acts (the CLI, the Engine API)
- * shows. There is no journal: --since replays what the store still holds (each
- * existing container's create, its last start and its last die).
+ * shows. --since replays what the store still holds (each existing
+ * container's create, its last start and its last die) and, for removed
+ * containers, the same and their destroy from events-journal.c.
  */
 #ifndef VMM_ENGINE_EVENTS_H
 #define VMM_ENGINE_EVENTS_H

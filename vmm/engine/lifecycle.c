@@ -12,6 +12,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
+#include "vmm/engine/events-journal.h"
 #include "vmm/engine/lifecycle.h"
 #include "vmm/engine/mounts.h"
 #include "vmm/engine/runner.h"
@@ -21,6 +22,7 @@ static void maybe_remove(const struct paths *p, struct container *ct, bool fresh
 {
 	/* Its anonymous volumes go with it (docker's --rm); its config first, so none is in use. */
 	if (ct->cfg.auto_remove || (fresh && ct->state.status == CONTAINER_CREATED)) {
+		events_journal_removed(p->root, ct);
 		container_remove(ct);
 		engine_mounts_drop_anonymous(p, &ct->cfg);
 	}
@@ -274,6 +276,7 @@ int engine_remove(const struct paths *p, const char *ref, bool force, bool volum
 		}
 		container_kill(ct);
 	}
+	events_journal_removed(p->root, ct);
 	ret = container_remove(ct);
 	if (ret)
 		err_sys(e, ret, "container %s: cannot remove %s", ref, ct->dir);
