@@ -182,13 +182,31 @@ i=0; while [ $i -lt 600 ] && ! grep -q "got one" "$T/atin1.out"; do i=$((i + 1))
 expect_eq "attach: our stdin reaches the container's process (run -di)" "got one" "$(cat "$T/atin1.out")"
 check "attach: our stdin's EOF leaves the container running" kill -0 $at1
 kill -9 $at1 2>/dev/null; wait $at1 2>/dev/null
+# on a terminal (script(1) gives attach one), ctrl-p ctrl-q detach, after what came before them
+mkfifo "$T/keys"
+(timeout "$RUN_TIMEOUT" script -qfec "$VMM attach atin" /dev/null <"$T/keys" >"$T/keys.out" 2>&1
+ echo "rc=$?" >>"$T/keys.out") &
+keys_pid=$!
+exec 3>"$T/keys"
+i=0; while [ $i -lt 300 ]; do
+	p=$(pgrep -f "^$VMM attach atin\$")
+	[ -n "$p" ] && ls -l "/proc/$p/fd" 2>/dev/null | grep -q inotify && break
+	i=$((i + 1)); sleep 0.1
+done
+printf 'keyed\n\020\021' >&3
+wait $keys_pid; exec 3>&-
+expect_eq "attach on a terminal: ctrl-p ctrl-q detach, docker's words, exit 0" "read escape sequence rc=0" \
+	"$(grep -v '^got' "$T/keys.out" | tr -d '\r' | tr '\n' ' ' | sed 's/ $//')"
+i=0; while [ $i -lt 600 ] && ! "$VMM" logs atin | grep -q "got keyed"; do i=$((i + 1)); sleep 0.1; done
+expect_eq "attach on a terminal: what came before the keys went in, and the container runs on" "got keyed running" \
+	"$("$VMM" logs atin | grep keyed) $("$VMM" inspect -f '{{.State.Status}}' atin)"
 out=$(printf 'two\n' | timeout "$RUN_TIMEOUT" "$VMM" attach atin 2>&1 & p=$!
 	i=0; while [ $i -lt 600 ] && ! "$VMM" logs atin | grep -q "got two"; do i=$((i + 1)); sleep 0.1; done
 	"$VMM" kill atin >/dev/null; wait $p; echo "rc=$?")
 expect_eq "attach: a second attach writes to the same open stdin, then ends with the status" \
 	"got two rc=137" "$(echo $out)"
 wait $nostdin_pid
-expect_eq "attach --no-stdin: its input went nowhere" "got one got two" "$("$VMM" logs atin | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "attach --no-stdin: its input went nowhere" "got one got keyed got two" "$("$VMM" logs atin | tr '\n' ' ' | sed 's/ $//')"
 "$VMM" rm atin >/dev/null
 
 # pause: the whole VM stops (its vCPU threads take no CPU time), unpause lets it go on.

@@ -68,17 +68,14 @@ static void *read_stdin(void *arg)
 	struct attach *a = arg;
 	unsigned char buf[4096], out[4096 + MAX_KEYS];
 	ssize_t n;
+	bool done = false;
 
-	while (!__atomic_load_n(&a->detached, __ATOMIC_RELAXED) &&
-	       (n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+	while (!done && (n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
 		size_t len = 0;
 
-		for (ssize_t i = 0; i < n; i++) {
+		for (ssize_t i = 0; i < n && !done; i++) {
 			if (a->keys_on && buf[i] == a->keys[a->matched]) {
-				if (++a->matched == a->nkeys) {
-					__atomic_store_n(&a->detached, true, __ATOMIC_RELAXED);
-					break;
-				}
+				done = ++a->matched == a->nkeys;
 				continue;
 			}
 			memcpy(out + len, a->keys, a->matched);	/* a broken sequence: its bytes after all */
@@ -95,6 +92,8 @@ static void *read_stdin(void *arg)
 	if (a->to_ctr >= 0)
 		close(a->to_ctr);
 	a->to_ctr = -1;
+	/* after what came before the keys went out: the main thread exits on this */
+	__atomic_store_n(&a->detached, done, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -219,8 +218,10 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 		raw = saved;
 		if (tty)
 			cfmakeraw(&raw);	/* the guest's terminal does the echo and ctrl-c */
-		else
-			raw.c_lflag &= ~(ICANON | ECHO);	/* keys one by one; ctrl-c stays a signal */
+		else {	/* keys one by one (ctrl-q too: no XON/XOFF); ctrl-c stays a signal */
+			raw.c_lflag &= ~(ICANON | ECHO);
+			raw.c_iflag &= ~(IXON | ICRNL);
+		}
 		restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 		a.keys_on = true;
 	}
