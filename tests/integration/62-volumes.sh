@@ -111,9 +111,12 @@ if v build -q -t seeded "$T/seed" >"$T/seed.log" 2>&1; then
 		"seed nested other" "$(echo $out)"
 	expect_eq "copy-up: on the host, with the image's modes" "seed 600" \
 		"$(cat "$VMM_ROOT/volumes/seedvol/_data/f" 2>&1) $(stat -c %a "$VMM_ROOT/volumes/seedvol/_data/sub/n" 2>&1)"
-	out=$(v run --rm -v seedvol:/data -v nc:/other:nocopy seeded sh -c 'ls /data; ls -A /other | wc -l' 2>&1)
+	out=$(v run --rm --read-only -v seedvol:/data -v nc:/other:nocopy seeded sh -c \
+		'ls /data; ls -A /other | wc -l; touch /data/w && echo vol-rw; touch /r 2>/dev/null || echo root-ro' 2>&1)
 	expect_eq "copy-up: a volume with data is not filled again; nocopy leaves a new one empty" \
-		"f sub 0" "$(echo $out)"
+		"f sub 0" "$(echo $out | cut -d' ' -f1-3)"
+	expect_eq "--read-only: the root refuses writes, a volume takes them" "vol-rw root-ro" \
+		"$(echo $out | cut -d' ' -f4-)"
 	v volume rm seedvol nc >/dev/null
 else
 	fail "copy-up: build the image" "$(tail -2 "$T/seed.log")"
