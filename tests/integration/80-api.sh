@@ -176,6 +176,21 @@ else
 		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
 		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
 		expect_match "docker top: the guest's processes" "sleep 600" "$(docker top "$did" 2>&1)"
+		# docker cp: HEAD (stat), GET and PUT /containers/{id}/archive
+		head -c 70000 /dev/urandom >"$T/cp-in.bin"
+		check "docker cp host -> container" timeout "$BOOT_TIMEOUT" docker cp "$T/cp-in.bin" "$did:/tmp/"
+		expect_eq "docker cp host -> container: the bytes arrive" "$(md5sum <"$T/cp-in.bin")" \
+			"$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'md5sum < /tmp/cp-in.bin' 2>&1)"
+		check "docker cp container -> host" timeout "$BOOT_TIMEOUT" docker cp "$did:/tmp/cp-in.bin" "$T/cp-back.bin"
+		check "docker cp container -> host: byte for byte" cmp "$T/cp-in.bin" "$T/cp-back.bin"
+		expect_eq "archive HEAD: docker's stat header (name, size, a regular file's mode)" "cp-in.bin 70000 420" \
+			"$(curl -s -I --unix-socket "$SOCK" "http://d/v1.41/containers/$did/archive?path=/tmp/cp-in.bin" | tr -d '\r' |
+			   sed -n 's/^X-Docker-Container-Path-Stat: //Ip' | base64 -d | jq -r '"\(.name) \(.size) \(.mode)"')"
+		expect_eq "archive HEAD of a folder: Go's directory bit" "tmp true" \
+			"$(curl -s -I --unix-socket "$SOCK" "http://d/v1.41/containers/$did/archive?path=/tmp/" | tr -d '\r' |
+			   sed -n 's/^X-Docker-Container-Path-Stat: //Ip' | base64 -d | jq -r '"\(.name) \(.mode >= 2147483648)"')"
+		expect_match "docker cp of a missing path: docker's message" "Could not find the file /nope in container" \
+			"$(timeout "$BOOT_TIMEOUT" docker cp "$did:/nope" "$T/nope" 2>&1)"
 		out=$(timeout "$BOOT_TIMEOUT" docker stats --no-stream --format '{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.BlockIO}}' "$did" 2>&1)
 		expect_match "docker stats --no-stream: the guest's memory and PIDs, the disk's bytes" \
 			'^[^|]+\|[0-9.]+MiB / [0-9.]+MiB\|[1-9][0-9]*\|[0-9.]+[kMG]?B / [0-9.]+[kMG]?B$' "$out"

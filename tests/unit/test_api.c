@@ -62,6 +62,11 @@ static void test_routes(void)
 	r = api_route_find("POST", "/images/localhost:5000/a/b/push", buf, sizeof(buf), args, &known);
 	ok(r && r->fn == api_image_push && !strcmp(args[0], "localhost:5000/a/b"),
 	   "POST /images/NAME/push (the tag comes as ?tag=)");
+	r = api_route_find("HEAD", "/containers/web/archive", buf, sizeof(buf), args, &known);
+	ok(r && r->fn == api_container_archive_get && !strcmp(args[0], "web"), "HEAD /containers/ID/archive: the stat");
+	r = api_route_find("PUT", "/containers/web/archive", buf, sizeof(buf), args, &known);
+	ok(r && r->fn == api_container_archive_put && (r->flags & API_ROUTE_UPLOAD),
+	   "PUT /containers/ID/archive: its tar is spooled, not held in memory");
 	r = api_route_find("PUT", "/containers/create", buf, sizeof(buf), args, &known);
 	ok(!r && known, "a known path with another method: 405, not 404");
 	r = api_route_find("GET", "/swarm", buf, sizeof(buf), args, &known);

@@ -66,6 +66,8 @@ struct api_response {
 	void (*stream_free)(void *arg);
 	void *stream_arg;
 	bool upgrade;
+	const char *header_name;	/* one more header (docker's X-Docker-Container-Path-Stat), or NULL */
+	char header_value[1024];
 };
 
 typedef void api_handler(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w);
@@ -131,6 +133,7 @@ api_handler api_containers_list, api_container_create, api_container_inspect, ap
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
 	api_container_pause, api_container_unpause,
 	api_container_delete, api_container_rename, api_container_logs, api_container_attach,
+	api_container_archive_get, api_container_archive_put,
 	api_container_top, api_container_stats;
 api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag, api_image_delete, api_image_pull,
 	api_image_push, api_image_save, api_images_save, api_images_load, api_image_import, api_build,

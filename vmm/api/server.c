@@ -190,6 +190,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct upload *u,
 		return MHD_NO;
 	if (type)
 		MHD_add_response_header(resp, "Content-Type", type);
+	if (w->header_name)
+		MHD_add_response_header(resp, w->header_name, w->header_value);
 	MHD_add_response_header(resp, "Api-Version", API_VERSION);
 	MHD_add_response_header(resp, "Docker-Experimental", "false");
 	MHD_add_response_header(resp, "Ostype", "linux");

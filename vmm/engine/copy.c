@@ -310,3 +310,20 @@ int engine_copy(const struct paths *p, const char *ref, bool into, const char *s
 	container_free(ct);
 	return ret;
 }
+
+int engine_copy_stream(const struct paths *p, const char *ref, bool into, const char *path, int fd,
+		       struct error *e)
+{
+	struct container *ct;
+	int ctl, mine, ret = engine_connect(p, ref, &ct, &ctl, e);
+
+	if (ret)
+		return ret;
+	if ((mine = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		ret = err_sys(e, -errno, "copy: a descriptor");
+	else if ((ret = request(ctl, into ? "cp_in" : "cp_out", path, mine, e)))
+		err_wrap(e, ret, "copy %s %s the container", path, into ? "into" : "from");
+	close(ctl);
+	container_free(ct);
+	return ret;
+}
