@@ -67,18 +67,17 @@ int main(void)
 
 	if (!mkdtemp(base))
 		return perror("mkdtemp"), 2;
-	snprintf(p, sizeof(p), "%s/img", base);
-	mkdir(p, 0750);
-	snprintf(p, sizeof(p), "%s/img/sub", base);
-	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/img/sub/deeper", base);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/vol", base);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/used", base);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/empty", base);
-	mkdir(p, 0755);
+	{
+		static const struct { const char *rel; mode_t mode; } dirs[] = {
+			{ "img", 0750 }, { "img/sub", 0700 }, { "img/sub/deeper", 0755 },
+			{ "vol", 0755 }, { "used", 0755 }, { "empty", 0755 },
+		};
+
+		for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			snprintf(p, sizeof(p), "%s/%s", base, dirs[i].rel);
+			mkdir(p, dirs[i].mode);
+		}
+	}
 	put("img/conf", "setting=1\n", 0640);
 	put("img/tool", "#!/bin/sh\n", 04755);
 	put("img/sub/deeper/leaf", "leaf\n", 0600);
