@@ -133,7 +133,8 @@ static void usage(void)
 	       "      --no-stdin          do not pass our stdin (it is passed when the container\n"
 	       "                          was created with -i)\n"
 	       "      --sig-proxy BOOL    pass our SIGINT, SIGTERM, SIGHUP, SIGQUIT to its process\n"
-	       "                          (default true; not with a terminal, where ctrl-c is a key)\n");
+	       "                          (default true; not when our terminal is the container's,\n"
+	       "                          made with -it: there ctrl-c is a key)\n");
 }
 
 int cmd_attach(struct cli *cli, int argc, char **argv)
