@@ -312,6 +312,13 @@ v stop -t 300 i1 >/dev/null	# sleep as PID 1 would ignore SIGTERM until the KILL
 expect_eq "run --init: vmm stop's SIGTERM reaches the command (128+15, not a kill)" "143 true" \
 	"$("$VMM" inspect -f '{{.State.ExitCode}} {{.HostConfig.Init}}' i1)"
 "$VMM" rm i1 >/dev/null
+# --timeout: the VM stops with everything in it, exit 124 and one line, as timeout(1)
+out=$(v run --rm --timeout 2s busybox sh -c 'echo started; sleep 600' 2>&1); rc=$?
+expect_eq "run --timeout: one line, exit 124 (the sleep did not run its 600 s)" \
+	"124 vmm: error: container X: timed out after 2 s: stopped" \
+	"$rc $(echo "$out" | grep '^vmm:' | sed 's/container [^:]*:/container X:/')"
+out=$("$VMM" run --timeout soon busybox true 2>&1); rc=$?
+expect_match "run --timeout: a bad duration, named, exit 125" "^125 vmm: error: .*--timeout soon" "$rc $out"
 out=$("$VMM" run --restart sometimes busybox true 2>&1); rc=$?
 expect_match "run --restart: a bad policy, named, exit 125" "^125 vmm: error: .*invalid restart policy 'sometimes'" "$rc $out"
 out=$("$VMM" run --restart always:3 busybox true 2>&1); rc=$?

@@ -54,5 +54,15 @@ int main(void)
 	bad("2025-12-03T07:01:40Zjunk");
 	bad("12.");
 	bad("m");
+	{
+		int64_t d = -1;
+
+		ok(duration_parse("30", &d) == 0 && d == 30 * NS, "duration: plain seconds, as timeout(1)");
+		ok(duration_parse("1h30m", &d) == 0 && d == 5400 * NS, "duration: 1h30m");
+		ok(duration_parse("1.5s", &d) == 0 && d == NS + NS / 2, "duration: 1.5s");
+		ok(duration_parse("soon", &d) == -EINVAL && duration_parse("", &d) == -EINVAL &&
+		   duration_parse("-5s", &d) == -EINVAL && duration_parse("5x", &d) == -EINVAL,
+		   "duration: soon, empty, negative and unknown units refused");
+	}
 	return tap_done();
 }

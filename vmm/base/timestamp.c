@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vmm/base/timestamp.h"
+#include "vmm/base/util.h"
 
 #define NS 1000000000LL
 
@@ -121,6 +122,17 @@ static int duration(const char *s, int64_t *ns)
 		p = end + best;
 	}
 	return p == s ? -EINVAL : 0;
+}
+
+int duration_parse(const char *s, int64_t *ns)
+{
+	uint64_t secs;
+
+	if (!parse_uint(s, 0, INT64_MAX / NS, &secs)) {
+		*ns = (int64_t)secs * NS;	/* plain seconds, as timeout(1) takes them */
+		return 0;
+	}
+	return duration(s, ns);
 }
 
 int timestamp_parse(const char *s, int64_t now_ns, int64_t *ns)

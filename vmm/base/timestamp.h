@@ -11,5 +11,7 @@
  * 1h30m, 1.5s). 0, or -EINVAL.
  */
 int timestamp_parse(const char *s, int64_t now_ns, int64_t *ns);
+/* A Go duration (1h30m, 10m, 1.5s) or whole seconds (30) as ns. 0, or -EINVAL. */
+int duration_parse(const char *s, int64_t *ns);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
+#include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/run.h"
@@ -21,7 +22,7 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT, OPT_TIMEOUT };
 
 
 static void usage(const char *cmd)
@@ -45,6 +46,8 @@ static void usage(const char *cmd)
 	       "  -m, --memory SIZE        memory limit (e.g. 64m, 1g); the VM gets it plus 96 MiB\n"
 	       "      --cpus N             CPU limit (e.g. 1.5): ceil(N) vCPUs and a quota\n"
 	       "      --pids-limit N       process limit\n"
+	       "      --timeout DURATION   stop the VM when the process has run this long (30s, 10m,\n"
+	       "                           1h, or seconds) and exit 124, as timeout(1)\n"
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
 	       "      --read-only          mount the root filesystem read-only\n"
 	       "      --cold               boot the VM from scratch (no snapshot)\n"
@@ -120,6 +123,10 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 		else
 			cc->pids_limit = v;
 		return 0;
+	case OPT_TIMEOUT:
+		if (duration_parse(arg, &cc->timeout_ns) || cc->timeout_ns <= 0)
+			return cli_usage_error(o->cmd, "--timeout %s: a duration like 30s, 10m or 1h, or seconds", arg);
+		return 0;
 	case OPT_HOSTNAME:
 		if (!*arg || strlen(arg) > 64)
 			return cli_usage_error(o->cmd, "--hostname: 1 to 64 characters");
@@ -154,6 +161,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "cold", no_argument, NULL, OPT_COLD },

@@ -51,6 +51,7 @@ struct container_config {
 	unsigned vcpus;
 	uint64_t cpu_quota;	/* cpu.max quota per 100000 us, 0: no limit */
 	int64_t pids_limit;	/* 0: no limit */
+	int64_t timeout_ns;	/* --timeout: the process's time before the VM is stopped; 0: none */
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
 	unsigned nmounts;

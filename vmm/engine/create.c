@@ -205,6 +205,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->vcpus = c->cpus > 0 ? (unsigned)(c->cpus + 0.999) : 1;
 	cc->cpu_quota = c->cpus > 0 ? (uint64_t)(c->cpus * 100000) : 0;
 	cc->pids_limit = c->pids_limit;
+	cc->timeout_ns = c->timeout_ns;
 	return engine_net_config(c->net, c->publish_all, ic, &cc->net, e);
 }
 

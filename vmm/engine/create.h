@@ -41,6 +41,7 @@ struct create_config {
 	uint64_t memory;		/* bytes; 0: no limit */
 	double cpus;			/* 0: no limit */
 	int64_t pids_limit;		/* 0: no limit */
+	int64_t timeout_ns;		/* --timeout; 0: none */
 	const struct net_config *net;	/* mode, ports, DNS, hosts as parsed from the flags */
 	bool publish_all;		/* -P: the image's exposed ports on free host ports */
 	const struct mount_spec *mounts;	/* -v, --mount, --tmpfs in order */

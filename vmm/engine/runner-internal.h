@@ -53,6 +53,7 @@ struct runner {
 	char ctl_path[256];
 	struct ctl_client *clients;
 	int stop_timer_fd;
+	int timeout_fd;		/* --timeout's timer, from the process's start; -1: none */
 	int status;		/* vmm's exit status so far */
 	char error[512];
 	bool tty_raw;

@@ -142,6 +142,17 @@ static void drain_output(struct runner *r)
 	logfile_flush(&r->log);
 }
 
+/* --timeout: the VM stops with everything in it, and the run ends with timeout(1)'s 124. */
+static void timed_out(void *opaque, uint32_t events)
+{
+	struct runner *r = opaque;
+
+	(void)events;
+	r->main = NULL;
+	runner_fail(r, 124, "container %s: timed out after %.3g s: stopped", r->ct->cfg.name,
+		    r->ct->cfg.timeout_ns / 1e9);
+}
+
 static void main_started(void *opaque, int pid, int code, const char *message)
 {
 	struct runner *r = opaque;
@@ -157,6 +168,9 @@ static void main_started(void *opaque, int pid, int code, const char *message)
 	report_ready(r, NULL);
 	if (r->opts.attach && r->ct->cfg.tty)
 		runner_send_winsize(r);
+	if (r->ct->cfg.timeout_ns > 0 &&
+	    (r->timeout_fd = loop_add_timer(r->m->loop, 0, timed_out, r)) >= 0)
+		loop_timer_set(r->timeout_fd, r->ct->cfg.timeout_ns, 0);
 }
 
 static void main_exited(void *opaque, const struct proto_exit *e)
@@ -288,6 +302,11 @@ static int attach(struct runner *r, struct error *e)
 
 static void teardown(struct runner *r)
 {
+	if (r->timeout_fd >= 0) {
+		loop_remove(r->m->loop, r->timeout_fd);
+		close(r->timeout_fd);
+		r->timeout_fd = -1;
+	}
 	if (r->m)
 		machine_vsock_unlisten(r->m, PROTO_PORT);
 	agent_client_destroy(r->agent);
@@ -417,7 +436,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 	};
 	struct runner r = {
 		.paths = paths, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
-		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1,
+		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1, .timeout_fd = -1,
 	};
 	struct error e = { 0 };
 	int ret, status;
