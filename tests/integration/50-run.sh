@@ -317,6 +317,18 @@ out=$(v run --rm --timeout 2s busybox sh -c 'echo started; sleep 600' 2>&1); rc=
 expect_eq "run --timeout: one line, exit 124 (the sleep did not run its 600 s)" \
 	"124 vmm: error: container X: timed out after 2 s: stopped" \
 	"$rc $(echo "$out" | grep '^vmm:' | sed 's/container [^:]*:/container X:/')"
+# --log-opt: the log rotates at max-size, max-file files are kept, logs -f follows across
+lid=$(v run -d --name lg --log-opt max-size=4k --log-opt max-file=2 busybox sh -c \
+	'i=0; while [ $i -lt 1000 ]; do echo line $i; i=$((i + 1)); done')
+out=$(timeout "$RUN_TIMEOUT" "$VMM" logs -f lg | sed 's/^line //')
+first=$(echo "$out" | head -1)
+expect_eq "logs -f across rotations: each line from its first to the last, in order" \
+	"$(seq "$first" 999 | tr '\n' ' ')" "$(echo "$out" | tr '\n' ' ')"
+expect_eq "--log-opt max-size=4k,max-file=2: two files, each at most 4 KiB" "2 yes" \
+	"$(ls "$VMM_ROOT/containers/$lid"/container.log* | wc -l) $([ "$(cat "$VMM_ROOT/containers/$lid"/container.log* | wc -c)" -le 8192 ] && echo yes)"
+"$VMM" rm lg >/dev/null
+out=$("$VMM" run --log-opt max-size=1 busybox true 2>&1); rc=$?
+expect_match "run --log-opt: a bad size, named, exit 125" "^125 vmm: error: .*--log-opt max-size=1" "$rc $out"
 out=$("$VMM" run --timeout soon busybox true 2>&1); rc=$?
 expect_match "run --timeout: a bad duration, named, exit 125" "^125 vmm: error: .*--timeout soon" "$rc $out"
 out=$("$VMM" run --restart sometimes busybox true 2>&1); rc=$?

@@ -310,6 +310,7 @@ static int host_config(json_object *hc, struct api_create *a, struct error *e)
 	if ((ret = refuse_host_modes(hc, e)) || (ret = limits(hc, &a->c, e)) ||
 	    (ret = each_string(hc, "Binds", RUN_MOUNT_OPT_VOLUME, &a->mounts, mount_opt, e)) ||
 	    (ret = mounts(hc, a, e)) || (ret = tmpfs(hc, a, e)) ||
+	    (ret = log_opts_parse(hc, &a->c.log, e)) ||	/* compose's logging: options */
 	    (ret = each_string(hc, "VolumesFrom", RUN_MOUNT_OPT_VOLUMES_FROM, &a->mounts, mount_opt, e)) ||
 	    (ret = port_bindings(hc, a, e)) ||
 	    (ret = each_string(hc, "Dns", RUN_NET_OPT_DNS, &a->net, net_opt, e)) ||

@@ -22,7 +22,7 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT, OPT_TIMEOUT };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT, OPT_TIMEOUT, OPT_LOG_OPT };
 
 
 static void usage(const char *cmd)
@@ -46,6 +46,8 @@ static void usage(const char *cmd)
 	       "  -m, --memory SIZE        memory limit (e.g. 64m, 1g); the VM gets it plus 96 MiB\n"
 	       "      --cpus N             CPU limit (e.g. 1.5): ceil(N) vCPUs and a quota\n"
 	       "      --pids-limit N       process limit\n"
+	       "      --log-opt K=V        cap the log: max-size=SIZE (10m), max-file=N (kept with\n"
+	       "                           max-size, 1 by default), as docker's json-file\n"
 	       "      --timeout DURATION   stop the VM when the process has run this long (30s, 10m,\n"
 	       "                           1h, or seconds) and exit 124, as timeout(1)\n"
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
@@ -123,6 +125,13 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 		else
 			cc->pids_limit = v;
 		return 0;
+	case OPT_LOG_OPT: {
+		struct error e = { 0 };
+
+		if (log_opt_parse(arg, &cc->log, &e))
+			return cli_usage_error(o->cmd, "%s", e.msg);
+		return 0;
+	}
 	case OPT_TIMEOUT:
 		if (duration_parse(arg, &cc->timeout_ns) || cc->timeout_ns <= 0)
 			return cli_usage_error(o->cmd, "--timeout %s: a duration like 30s, 10m or 1h, or seconds", arg);
@@ -162,6 +171,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "pids-limit", required_argument, NULL, OPT_PIDS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "cold", no_argument, NULL, OPT_COLD },

@@ -107,6 +107,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(host, "NanoCpus", json_object_new_int64(c->cpu_quota * 10000));
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	json_object_object_add(host, "VmmTimeout", json_object_new_int64(c->timeout_ns));
+	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(host, "RestartPolicy", container_restart_json(&c->restart));

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "vmm/engine/container-mounts.h"
+#include "vmm/engine/logfile.h"
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/restart.h"
 
@@ -51,6 +52,7 @@ struct container_config {
 	unsigned vcpus;
 	uint64_t cpu_quota;	/* cpu.max quota per 100000 us, 0: no limit */
 	int64_t pids_limit;	/* 0: no limit */
+	struct log_opts log;	/* --log-opt */
 	int64_t timeout_ns;	/* --timeout: the process's time before the VM is stopped; 0: none */
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */

@@ -206,6 +206,7 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->cpu_quota = c->cpus > 0 ? (uint64_t)(c->cpus * 100000) : 0;
 	cc->pids_limit = c->pids_limit;
 	cc->timeout_ns = c->timeout_ns;
+	cc->log = c->log;
 	return engine_net_config(c->net, c->publish_all, ic, &cc->net, e);
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/engine/logfile.h"
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/paths.h"
 #include "vmm/engine/restart.h"
@@ -42,6 +43,7 @@ struct create_config {
 	double cpus;			/* 0: no limit */
 	int64_t pids_limit;		/* 0: no limit */
 	int64_t timeout_ns;		/* --timeout; 0: none */
+	struct log_opts log;		/* --log-opt */
 	const struct net_config *net;	/* mode, ports, DNS, hosts as parsed from the flags */
 	bool publish_all;		/* -P: the image's exposed ports on free host ports */
 	const struct mount_spec *mounts;	/* -v, --mount, --tmpfs in order */

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/base/error.h"
 #include "vmm/base/timestamp.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
+#include "vmm/engine/logfile.h"
 #include "vmm/engine/logread.h"
 
 #define LOG_READ_MAX (1ULL << 30)
@@ -76,12 +78,62 @@ static size_t tail_offset(const char *data, size_t len, long n)
 	return 0;
 }
 
-/* The tail of what is logged now; *end: where following goes on (a partial last line waits). */
+/*
+ * The log as one text: the rotated files (path.N ... path.1, oldest first)
+ * and then path. *cur: how many of the bytes are path's. -ENOENT: nothing
+ * logged yet.
+ */
+static int read_all(const char *path, char **data, size_t *len, size_t *cur)
+{
+	int ret = -ENOENT;
+
+	*data = NULL;
+	*len = *cur = 0;
+	for (unsigned n = LOGFILE_FILES_MAX; n > 0; n--) {
+		char old[4200], *part = NULL, *grown;
+		size_t plen = 0;
+
+		if (logfile_rotated(path, n, old, sizeof(old)) ||
+		    read_file(AT_FDCWD, old, LOG_READ_MAX, &part, &plen))
+			continue;
+		grown = realloc(*data, *len + plen + 1);
+		if (grown) {
+			memcpy(grown + *len, part, plen);
+			*data = grown;
+			*len += plen;
+			ret = 0;
+		}
+		free(part);
+	}
+	{
+		char *part = NULL, *grown;
+		size_t plen = 0;
+		int r = read_file(AT_FDCWD, path, LOG_READ_MAX, &part, &plen);
+
+		if (r && r != -ENOENT) {
+			free(*data);
+			*data = NULL;
+			return r;
+		}
+		grown = realloc(*data, *len + plen + 1);
+		if (grown) {
+			memcpy(grown + *len, part, plen);
+			*data = grown;
+			*len += plen;
+			*cur = plen;
+			ret = r ? ret : 0;
+		}
+		free(part);
+	}
+	return ret;
+}
+
+/* The tail of what is logged now; *end: where following goes on in path (a partial last line waits). */
 static int read_tail(const char *path, const struct log_read_opts *o, off_t *end, struct error *e)
 {
 	char *data = NULL;
-	size_t len = 0, start, stop, used;
-	int ret = read_file(AT_FDCWD, path, LOG_READ_MAX, &data, &len);
+	size_t len = 0, cur = 0, start, stop, used;
+	int ret = read_all(path, &data, &len, &cur);
 
 	*end = 0;
 	if (ret == -ENOENT)
@@ -94,7 +146,7 @@ static int read_tail(const char *path, const struct log_read_opts *o, off_t *end
 		stop--;
 	ret = emit_lines(data + start, stop - start, &used, o);
 	free(data);
-	*end = stop;
+	*end = stop > len - cur ? stop - (len - cur) : 0;
 	return ret < 0 ? 1 : 0;
 }
 
@@ -115,6 +167,22 @@ static int await_start(struct container *ct, int64_t started_ns, const struct lo
 			return -1;
 		poll(NULL, 0, 100);
 	}
+}
+
+/*
+ * Has the log been rotated under fd: renamed away (a new path), or started
+ * over (truncated: fd is then rewound)?
+ */
+static bool rotated(int fd, const char *path)
+{
+	struct stat a, b;
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+
+	if (fstat(fd, &a) < 0)
+		return false;
+	if (a.st_size < pos)
+		lseek(fd, 0, SEEK_SET);
+	return stat(path, &b) == 0 && (b.st_ino != a.st_ino || b.st_dev != a.st_dev);
 }
 
 /* Read what path gets from offset on, while ct runs; then what is left. */
@@ -144,6 +212,12 @@ static int follow(struct container *ct, const char *path, off_t off, const struc
 			have -= used;
 			if (have == sizeof(buf))
 				have = 0;	/* an absurd line: drop it */
+			continue;
+		}
+		if (fd >= 0 && rotated(fd, path)) {
+			close(fd);	/* read to its end: on with the new file, from its start */
+			fd = -1;
+			off = 0;
 			continue;
 		}
 		if (last)

@@ -459,7 +459,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		return EXIT_VMM_ERROR;
 	}
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	logfile_open(&r.log, log);
+	logfile_open(&r.log, log, ct->cfg.log.max_size, ct->cfg.log.max_file);
 	describe_machine(&r, &mc);
 	if (runner_mounts_config(&r, &mc, &e)) {
 		start_failed(&r, &e);
