@@ -120,6 +120,12 @@ else
 		"$(docker create -m 1m busybox true 2>&1)"
 	expect_match "docker create --name with a taken name: a conflict" "already in use" \
 		"$(docker create --name c2 busybox true 2>&1)"
+	docker create --name lo --log-opt max-size=8k --log-opt max-file=3 busybox true >/dev/null 2>&1
+	expect_eq "docker create --log-opt: HostConfig.LogConfig.Config as vmm's caps" '{"max-size":"8192","max-file":"3"}' \
+		"$(v inspect -f '{{json .HostConfig.LogConfig.Config}}' lo 2>&1)"
+	docker rm lo >/dev/null 2>&1
+	expect_match "docker create --log-opt with an unknown option: refused, named" "unknown log option" \
+		"$(docker create --log-opt mode=non-blocking busybox true 2>&1)"
 	expect_eq "still one container" "1" "$(v ps -aq | wc -l)"
 
 	if have_kvm; then
