@@ -6,10 +6,11 @@
 
 #define PANIC_MARK "Kernel panic - not syncing"
 
-void console_init(struct console *con, int out_fd)
+void console_init(struct console *con, int out_fd, uint64_t max)
 {
 	memset(con, 0, sizeof(*con));
 	con->out_fd = out_fd;
+	con->max = max;
 	pthread_mutex_init(&con->lock, NULL);
 }
 
@@ -40,9 +41,20 @@ void console_write(struct console *con, const void *buf, size_t len)
 		scan_byte(con, p[i]);
 	}
 	pthread_mutex_unlock(&con->lock);
-	/* A console that cannot be written (closed pipe) must not stop the guest. */
-	if (con->out_fd >= 0 && write_full(con->out_fd, buf, len) < 0)
+	if (con->out_fd < 0)
+		return;
+	if (con->max && con->written + len > con->max) {
+		static const char note[] = "\n[vmm: the guest's console passed its cap: the rest is not kept]\n";
+
+		write_full(con->out_fd, buf, con->max - con->written);
+		write_full(con->out_fd, note, sizeof(note) - 1);
 		con->out_fd = -1;
+		return;
+	}
+	/* A console that cannot be written (closed pipe) must not stop the guest. */
+	if (write_full(con->out_fd, buf, len) < 0)
+		con->out_fd = -1;
+	con->written += len;
 }
 
 void console_tail(struct console *con, char *buf, size_t len, unsigned max_lines)

@@ -11,6 +11,9 @@
 #include "vmm/machine/machine.h"
 #include "vmm/engine/runner.h"
 
+/* console.log: the guest kernel's messages; more is a flood, kept out of the store */
+#define RUNNER_CONSOLE_MAX	(8ULL << 20)
+
 struct agent_client;
 struct agent_proc;
 struct container;

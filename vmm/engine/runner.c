@@ -459,6 +459,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		return EXIT_VMM_ERROR;
 	}
 	mc.console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	mc.console_max = RUNNER_CONSOLE_MAX;	/* a guest kernel that floods it cannot fill the disk */
 	logfile_open(&r.log, log, ct->cfg.log.max_size, ct->cfg.log.max_file);
 	describe_machine(&r, &mc);
 	if (runner_mounts_config(&r, &mc, &e)) {

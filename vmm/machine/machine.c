@@ -151,7 +151,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 	m->cfg.mem_file = NULL;		/* only create's business; the caller's buffer */
 	m->signal_fd = -1;
 	m->start_ns = (uint64_t)monotonic_ns();
-	console_init(&m->console, cfg->console_fd);
+	console_init(&m->console, cfg->console_fd, cfg->console_max);
 	cmdline_init(&m->cmdline);
 
 	ret = loop_create(&m->loop);

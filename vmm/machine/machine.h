@@ -93,6 +93,7 @@ struct machine_config {
 	enum quirks_mode quirks;
 	const char *mem_file;		/* restoring a snapshot: its memory file */
 	int console_fd;			/* guest console output; -1 discards */
+	uint64_t console_max;		/* bytes console_fd takes at most; 0: no limit */
 	bool console_input;		/* forward stdin to the UART */
 	/*
 	 * SIGINT/SIGTERM/SIGHUP (and SIGWINCH) go here instead of stopping the
