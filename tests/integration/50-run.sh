@@ -320,10 +320,10 @@ expect_eq "run --timeout: one line, exit 124 (the sleep did not run its 600 s)" 
 # --log-opt: the log rotates at max-size, max-file files are kept, logs -f follows across
 lid=$(v run -d --name lg --log-opt max-size=4k --log-opt max-file=2 busybox sh -c \
 	'i=0; while [ $i -lt 1000 ]; do echo line $i; i=$((i + 1)); done')
+# (a follower slower than two rotations misses the file between, as docker's does)
 out=$(timeout "$RUN_TIMEOUT" "$VMM" logs -f lg | sed 's/^line //')
-first=$(echo "$out" | head -1)
-expect_eq "logs -f across rotations: each line from its first to the last, in order" \
-	"$(seq "$first" 999 | tr '\n' ' ')" "$(echo "$out" | tr '\n' ' ')"
+expect_eq "logs -f across rotations: lines in order, to the last one" "ordered 999" \
+	"$(echo "$out" | awk 'NR > 1 && $1 <= p { bad = 1 } { p = $1 } END { print (bad ? "unordered" : "ordered"), p }')"
 expect_eq "--log-opt max-size=4k,max-file=2: two files, each at most 4 KiB" "2 yes" \
 	"$(ls "$VMM_ROOT/containers/$lid"/container.log* | wc -l) $([ "$(cat "$VMM_ROOT/containers/$lid"/container.log* | wc -c)" -le 8192 ] && echo yes)"
 "$VMM" rm lg >/dev/null

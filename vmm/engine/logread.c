@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -185,21 +186,48 @@ static bool rotated(int fd, const char *path)
 	return stat(path, &b) == 0 && (b.st_ino != a.st_ino || b.st_dev != a.st_dev);
 }
 
+/*
+ * The file that came after the one fd reads, now that it was rotated: the
+ * next newer of path.N ... path.1, path; if it was rotated away, the oldest left.
+ */
+static void next_file(int fd, const char *path, char *next, size_t len)
+{
+	struct stat ours, st;
+	bool known = fstat(fd, &ours) == 0, after = false;
+	char oldest[4200] = "";
+
+	for (unsigned n = LOGFILE_FILES_MAX; n >= 1; n--) {
+		char old[4200];
+
+		if (logfile_rotated(path, n, old, sizeof(old)) || stat(old, &st) < 0)
+			continue;
+		if (after) {
+			snprintf(next, len, "%s", old);
+			return;
+		}
+		if (!oldest[0])
+			snprintf(oldest, sizeof(oldest), "%s", old);
+		after = known && st.st_ino == ours.st_ino && st.st_dev == ours.st_dev;
+	}
+	snprintf(next, len, "%s", after || !oldest[0] ? path : oldest);
+}
+
 /* Read what path gets from offset on, while ct runs; then what is left. */
 static int follow(struct container *ct, const char *path, off_t off, const struct log_read_opts *o)
 {
-	char buf[65536];
+	char buf[65536], next[4200];
 	size_t have = 0;
 	int in = inotify_init1(IN_CLOEXEC), fd = -1, ret = 0;
 	bool last = false;
 
+	snprintf(next, sizeof(next), "%s", path);
 	while (ret >= 0) {
 		ssize_t n = 0;
 
-		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (fd < 0 && (fd = open(next, O_RDONLY | O_CLOEXEC)) >= 0) {
 			lseek(fd, off, SEEK_SET);
-			if (in >= 0)
-				inotify_add_watch(in, path, IN_MODIFY);
+			if (in >= 0)	/* a rotation's rename wakes us too */
+				inotify_add_watch(in, path, IN_MODIFY | IN_MOVE_SELF);
 		}
 		if (fd >= 0)
 			n = read(fd, buf + have, sizeof(buf) - have);
@@ -215,7 +243,8 @@ static int follow(struct container *ct, const char *path, off_t off, const struc
 			continue;
 		}
 		if (fd >= 0 && rotated(fd, path)) {
-			close(fd);	/* read to its end: on with the new file, from its start */
+			next_file(fd, path, next, sizeof(next));
+			close(fd);	/* read to its end: on with the file after it, from its start */
 			fd = -1;
 			off = 0;
 			continue;
