@@ -79,6 +79,25 @@ static size_t tail_offset(const char *data, size_t len, long n)
 	return 0;
 }
 
+/* Add the file at path to *data; its length, or -errno (-ENOENT: there is none). */
+static ssize_t append_file(const char *path, char **data, size_t *len)
+{
+	char *part = NULL, *grown;
+	size_t plen = 0;
+	int ret = read_file(AT_FDCWD, path, LOG_READ_MAX, &part, &plen);
+
+	if (ret)
+		return ret;
+	grown = realloc(*data, *len + plen + 1);
+	if (grown) {
+		memcpy(grown + *len, part, plen);
+		*data = grown;
+		*len += plen;
+	}
+	free(part);
+	return grown ? (ssize_t)plen : -ENOMEM;
+}
+
 /*
  * The log as one text: the rotated files (path.N ... path.1, oldest first)
  * and then path. *cur: how many of the bytes are path's. -ENOENT: nothing
@@ -86,45 +105,27 @@ static size_t tail_offset(const char *data, size_t len, long n)
  */
 static int read_all(const char *path, char **data, size_t *len, size_t *cur)
 {
+	ssize_t n;
 	int ret = -ENOENT;
 
 	*data = NULL;
 	*len = *cur = 0;
-	for (unsigned n = LOGFILE_FILES_MAX; n > 0; n--) {
-		char old[4200], *part = NULL, *grown;
-		size_t plen = 0;
+	for (unsigned i = LOGFILE_FILES_MAX; i > 0; i--) {
+		char old[4200];
 
-		if (logfile_rotated(path, n, old, sizeof(old)) ||
-		    read_file(AT_FDCWD, old, LOG_READ_MAX, &part, &plen))
-			continue;
-		grown = realloc(*data, *len + plen + 1);
-		if (grown) {
-			memcpy(grown + *len, part, plen);
-			*data = grown;
-			*len += plen;
+		if (!logfile_rotated(path, i, old, sizeof(old)) && append_file(old, data, len) >= 0)
 			ret = 0;
-		}
-		free(part);
 	}
-	{
-		char *part = NULL, *grown;
-		size_t plen = 0;
-		int r = read_file(AT_FDCWD, path, LOG_READ_MAX, &part, &plen);
-
-		if (r && r != -ENOENT) {
-			free(*data);
-			*data = NULL;
-			return r;
-		}
-		grown = realloc(*data, *len + plen + 1);
-		if (grown) {
-			memcpy(grown + *len, part, plen);
-			*data = grown;
-			*len += plen;
-			*cur = plen;
-			ret = r ? ret : 0;
-		}
-		free(part);
+	n = append_file(path, data, len);
+	if (n >= 0) {
+		*cur = n;
+		ret = 0;
+	} else if (n != -ENOENT) {
+		ret = (int)n;
+	}
+	if (ret) {
+		free(*data);
+		*data = NULL;
 	}
 	return ret;
 }
