@@ -181,7 +181,7 @@ at1=$!
 i=0; while [ $i -lt 600 ] && ! grep -q "got one" "$T/atin1.out"; do i=$((i + 1)); sleep 0.1; done
 expect_eq "attach: our stdin reaches the container's process (run -di)" "got one" "$(cat "$T/atin1.out")"
 check "attach: our stdin's EOF leaves the container running" kill -0 $at1
-kill -9 $at1 2>/dev/null; wait $at1 2>/dev/null
+kill -9 $(pgrep -P $at1) $at1 2>/dev/null; wait $at1 2>/dev/null	# vmm under timeout(1) too
 # on a terminal (script(1) gives attach one), ctrl-p ctrl-q detach, after what came before them
 mkfifo "$T/keys"
 (timeout "$RUN_TIMEOUT" script -qfec "$VMM attach atin" /dev/null <"$T/keys" >"$T/keys.out" 2>&1
