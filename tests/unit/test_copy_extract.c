@@ -165,5 +165,13 @@ int main(void)
 	test_modes_and_types();
 	test_owners_with_archive();
 	test_refused();
+	{
+		char cmd[300];
+
+		dir[strlen(dir) - strlen("/base")] = 0;	/* the mkdtemp folder: nothing left in /tmp */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
 	return tap_done();
 }
