@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "images/oci/auth.h"
 #include "vmm/api/api.h"
 #include "vmm/base/error.h"
 #include "vmm/engine/copy.h"
@@ -73,22 +74,6 @@ static uint32_t go_mode(mode_t m)
 	return g;
 }
 
-static void base64(const unsigned char *in, size_t n, char *out, size_t cap)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
-		uint32_t v = in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
-
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? tab[v & 63] : '=';
-	}
-	out[o] = 0;
-}
-
 /* docker's stat header from the archive's first entry (the path itself); 0 or -EIO. */
 static int path_stat(int fd, const char *path, struct api_response *w)
 {
@@ -113,8 +98,7 @@ static int path_stat(int fd, const char *path, struct api_response *w)
 		json_object_object_add(o, "linkTarget", json_object_new_string(link ? link : ""));
 		const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
-		if (strlen(s) * 4 / 3 + 8 < sizeof(w->header_value)) {
-			base64((const unsigned char *)s, strlen(s), w->header_value, sizeof(w->header_value));
+		if (base64_encode(s, strlen(s), w->header_value, sizeof(w->header_value)) >= 0) {
 			w->header_name = "X-Docker-Container-Path-Stat";
 			ret = 0;
 		}
