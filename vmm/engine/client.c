@@ -99,9 +99,9 @@ int engine_reply(int fd, json_object **reply, struct error *e)
 	return 0;
 }
 
-/* One request on a fresh connection, its reply dropped. */
-static int simple_call(const struct paths *p, const char *ref, json_object *req, struct container **ct,
-		       struct error *e)
+/* One request (with fds, kept by the caller) on a fresh connection, its reply dropped. */
+static int simple_call(const struct paths *p, const char *ref, json_object *req, const int *fds,
+		       unsigned nfds, struct container **ct, struct error *e)
 {
 	json_object *rep = NULL;
 	int fd, ret = engine_connect(p, ref, ct, &fd, e);
@@ -110,7 +110,7 @@ static int simple_call(const struct paths *p, const char *ref, json_object *req,
 		json_object_put(req);
 		return ret;
 	}
-	ret = engine_call(fd, req, NULL, 0, &rep, e);
+	ret = engine_call(fd, req, fds, nfds, &rep, e);
 	json_object_put(rep);
 	close(fd);
 	return ret;
@@ -154,7 +154,7 @@ int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct
 
 	json_object_object_add(req, "op", json_object_new_string("stop"));
 	json_object_object_add(req, "timeout", json_object_new_int64(timeout));
-	ret = simple_call(p, ref, req, &ct, e);
+	ret = simple_call(p, ref, req, NULL, 0, &ct, e);
 	if (ret == -ESRCH) {
 		err_clear(e);
 		return 0;	/* docker: stopping a stopped container is fine */
@@ -177,7 +177,7 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 
 	json_object_object_add(req, "op", json_object_new_string("kill"));
 	json_object_object_add(req, "signal", json_object_new_int(sig));
-	ret = simple_call(p, ref, req, &ct, e);
+	ret = simple_call(p, ref, req, NULL, 0, &ct, e);
 	container_free(ct);
 	return ret;
 }
@@ -185,19 +185,13 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 int engine_attach_stdin(const struct paths *p, const char *ref, int fd, bool close_at_eof,
 			struct error *e)
 {
-	json_object *req = json_object_new_object(), *rep = NULL;
+	json_object *req = json_object_new_object();
 	struct container *ct = NULL;
-	int sock, ret;
+	int ret;
 
 	json_object_object_add(req, "op", json_object_new_string("stdin"));
 	json_object_object_add(req, "close_at_eof", json_object_new_boolean(close_at_eof));
-	if ((ret = engine_connect(p, ref, &ct, &sock, e))) {
-		json_object_put(req);
-		return ret;
-	}
-	ret = engine_call(sock, req, &fd, 1, &rep, e);
-	json_object_put(rep);
-	close(sock);
+	ret = simple_call(p, ref, req, &fd, 1, &ct, e);
 	container_free(ct);
 	return ret;
 }
