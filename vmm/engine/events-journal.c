@@ -29,39 +29,29 @@ static void journal_path(const char *root, bool old, char *buf, size_t len)
 	snprintf(buf, len, "%s/events.journal%s", root, old ? ".1" : "");
 }
 
-static json_object *line(const struct container *c, const char *action, int64_t t, int code)
+static json_object *line(const struct engine_event *ev)
 {
 	json_object *o = json_object_new_object();
-	json_object *labels = json_object_new_array();
 
-	for (size_t i = 0; c->cfg.labels && c->cfg.labels[i]; i++)
-		json_object_array_add(labels, json_object_new_string(c->cfg.labels[i]));
-	json_object_object_add(o, "time_ns", json_object_new_int64(t));
-	json_object_object_add(o, "action", json_object_new_string(action));
-	json_object_object_add(o, "id", json_object_new_string(c->cfg.id));
-	json_object_object_add(o, "name", json_object_new_string(c->cfg.name ? c->cfg.name : ""));
-	json_object_object_add(o, "image", json_object_new_string(c->cfg.image_name ? c->cfg.image_name :
-								     c->cfg.image ? c->cfg.image : ""));
-	json_object_object_add(o, "exit", json_object_new_int(code));
-	json_object_object_add(o, "labels", labels);
+	json_object_object_add(o, "time_ns", json_object_new_int64(ev->time_ns));
+	json_object_object_add(o, "action", json_object_new_string(ev->action));
+	json_object_object_add(o, "id", json_object_new_string(ev->id));
+	json_object_object_add(o, "name", json_object_new_string(ev->name));
+	json_object_object_add(o, "image", json_object_new_string(ev->image ? ev->image : ""));
+	json_object_object_add(o, "exit", json_object_new_int(ev->exit_code));
+	json_object_object_add(o, "labels", strv_to_json(ev->labels));
 	return o;
 }
 
 void events_journal_removed(const char *root, const struct container *c)
 {
-	struct container_state st;
+	struct engine_event ev[4];
+	unsigned n = engine_container_history(c, ev);
 	char path[4096], old[4096];
 	struct stat sb;
 	int fd;
 
-	container_effective_state(c, &st);
-	const struct { const char *action; int64_t t; int code; } what[] = {
-		{ "create", c->cfg.created * 1000000000LL, -1 },
-		{ "start", st.started_ns, -1 },
-		{ "die", st.finished_ns >= st.started_ns && st.started_ns ? st.finished_ns : 0, st.exit_code },
-		{ "destroy", realtime_ns(), -1 },
-	};
-
+	ev[n++] = engine_container_event(c, "destroy", realtime_ns(), -1);
 	journal_path(root, false, path, sizeof(path));
 	journal_path(root, true, old, sizeof(old));
 	if (stat(path, &sb) == 0 && sb.st_size > JOURNAL_MAX)
@@ -69,19 +59,14 @@ void events_journal_removed(const char *root, const struct container *c)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;		/* events are history, not state: a store that refuses loses them */
-	for (unsigned i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
-		json_object *o;
-		const char *s;
+	for (unsigned i = 0; i < n; i++) {
+		json_object *o = line(&ev[i]);
+		const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 		char buf[JOURNAL_LINE];
-		size_t n;
+		size_t len = snprintf(buf, sizeof(buf), "%s\n", s);
 
-		if (!what[i].t)
-			continue;
-		o = line(c, what[i].action, what[i].t, what[i].code);
-		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-		n = snprintf(buf, sizeof(buf), "%s\n", s);
-		if (n < sizeof(buf))
-			write_full(fd, buf, n);	/* one write a line: O_APPEND keeps lines whole */
+		if (len < sizeof(buf))
+			write_full(fd, buf, len);	/* one write a line: O_APPEND keeps lines whole */
 		json_object_put(o);
 	}
 	close(fd);
@@ -93,7 +78,7 @@ static bool parse(const char *text, struct engine_event *ev, json_object **keep)
 	json_object *o = json_tokener_parse(text), *v;
 	const char *action = NULL, *id = NULL, *name = NULL, *image = NULL;
 	char **labels = NULL;
-	uint64_t t = 0, code = 0;
+	uint64_t t = 0;
 	bool present;
 	struct error e = { 0 };
 
@@ -103,12 +88,12 @@ static bool parse(const char *text, struct engine_event *ev, json_object **keep)
 	    jget_u64(o, "time_ns", true, INT64_MAX, "", &t, &present, &e) ||
 	    jget_strv(o, "labels", 1024, "", &labels, &e) ||
 	    !json_object_object_get_ex(o, "exit", &v) || !json_object_is_type(v, json_type_int)) {
+		strv_free(labels);
 		json_object_put(o);
 		return false;
 	}
-	code = json_object_get_int(v);
 	*ev = (struct engine_event){ .action = action, .id = id, .name = name, .image = image,
-				     .labels = labels, .exit_code = (int)code, .time_ns = (int64_t)t };
+				     .labels = labels, .exit_code = json_object_get_int(v), .time_ns = (int64_t)t };
 	*keep = o;
 	return true;
 }

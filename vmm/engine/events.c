@@ -178,6 +178,38 @@ static void known(struct watch *wt)
 	container_list_free(list, n);
 }
 
+struct engine_event engine_container_event(const struct container *ct, const char *action, int64_t time_ns,
+					   int exit_code)
+{
+	const struct container_config *c = &ct->cfg;
+
+	return (struct engine_event){
+		.action = action, .id = c->id, .name = c->name ? c->name : "",
+		.image = c->image_name ? c->image_name : c->image, .labels = c->labels,
+		.exit_code = exit_code, .time_ns = time_ns,
+	};
+}
+
+unsigned engine_container_history(const struct container *ct, struct engine_event ev[3])
+{
+	const struct container_config *c = &ct->cfg;
+	struct container_state st;
+	unsigned n = 0;
+
+	container_effective_state(ct, &st);
+	const struct { const char *action; int64_t t; int code; } what[] = {
+		{ "create", c->created * 1000000000LL, -1 },
+		{ "start", st.started_ns, -1 },
+		{ "die", st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ? st.finished_ns : 0,
+			 st.exit_code },
+	};
+
+	for (unsigned w = 0; w < 3; w++)
+		if (what[w].t)
+			ev[n++] = engine_container_event(ct, what[w].action, what[w].t, what[w].code);
+	return n;
+}
+
 static int by_time(const void *a, const void *b)
 {
 	const struct engine_event *x = a, *y = b;
@@ -242,30 +274,12 @@ static int replay(const char *root, const struct engine_events_opts *o)
 	for (size_t i = 0; ev && i < j.n; i++)
 		ev[k++] = j.ev[i];
 	for (size_t i = 0; ev && i < n; i++) {
-		const struct container_config *c = &list[i]->cfg;
-		struct engine_event base = {
-			.id = c->id, .name = c->name ? c->name : "", .image = c->image_name ? c->image_name : c->image,
-			.labels = c->labels, .exit_code = -1,
-		};
-		struct container_state st;
+		struct engine_event h[3];
+		unsigned nh = engine_container_history(list[i], h);
 
-		container_effective_state(list[i], &st);
-		const struct { const char *action; int64_t t; int code; } what[] = {
-			{ "create", c->created * 1000000000LL, -1 },
-			{ "start", st.started_ns, -1 },
-			{ "die", st.status == CONTAINER_EXITED && st.finished_ns >= st.started_ns ? st.finished_ns : 0,
-				 st.exit_code },
-		};
-
-		for (unsigned w = 0; w < 3; w++) {
-			/* until: inclusive, as docker's */
-			if (!what[w].t || what[w].t < o->since_ns || what[w].t > until_ns)
-				continue;
-			ev[k] = base;
-			ev[k].action = what[w].action;
-			ev[k].exit_code = what[w].code;
-			ev[k++].time_ns = what[w].t;
-		}
+		for (unsigned w = 0; w < nh; w++)
+			if (h[w].time_ns >= o->since_ns && h[w].time_ns <= until_ns)	/* until: inclusive, as docker's */
+				ev[k++] = h[w];
 	}
 	if (ev)
 		qsort(ev, k, sizeof(*ev), by_time);

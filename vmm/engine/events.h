@@ -23,6 +23,17 @@ struct engine_event {
 };
 
 struct filters;
+struct container;
+
+/* An event of ct (its strings point into ct). */
+struct engine_event engine_container_event(const struct container *ct, const char *action, int64_t time_ns,
+					   int exit_code);
+/*
+ * What the store holds of ct's history as events: its create, last start and
+ * last die, those that happened, in time order. How many (at most 3); the
+ * strings point into ct.
+ */
+unsigned engine_container_history(const struct container *ct, struct engine_event ev[3]);
 
 /* The filter keys events take: type, event, container (a name or an ID prefix), image, label. */
 extern const char *const engine_event_filter_keys[];
