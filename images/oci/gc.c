@@ -137,6 +137,19 @@ static void sweep_blobs(struct store *s, const struct digest_set *keep, struct g
 	closedir(dir);
 }
 
+/* "<64 hex>.img" or "<64 hex>-<size>.img" (image_disk_path) */
+static bool disk_name_valid(const char *name)
+{
+	size_t n = strlen(name), i = DIGEST_HEX_LEN;
+
+	if (n < DIGEST_HEX_LEN + 4 || !str_has_suffix(name, ".img"))
+		return false;
+	if (name[i] == '-')
+		for (i++; i < n - 4 && name[i] >= '0' && name[i] <= '9'; i++)
+			;
+	return i == n - 4 && name[DIGEST_HEX_LEN + 1] != '.';
+}
+
 static void sweep_disks(struct store *s, const struct digest_set *keep, struct gc_result *res)
 {
 	char **used = NULL, **ids = NULL, path[4096];
@@ -158,7 +171,7 @@ static void sweep_disks(struct store *s, const struct digest_set *keep, struct g
 		bool in_use = false;
 		struct stat st;
 
-		if (strlen(de->d_name) != DIGEST_HEX_LEN + 4 || !str_has_suffix(de->d_name, ".img"))
+		if (!disk_name_valid(de->d_name))
 			continue;
 		snprintf(digest, sizeof(digest), DIGEST_PREFIX "%.64s", de->d_name);
 		if (!digest_valid(digest) || set_has(keep, digest))

@@ -1,5 +1,6 @@
 /* Resolve names to images and read them: manifest, config, layers; all verified. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,10 +434,14 @@ int image_layer_verify(const struct image *img, size_t i, struct error *e)
 	return 0;
 }
 
-int image_disk_path(const struct image *img, char *buf, size_t len)
+int image_disk_path(const struct image *img, uint64_t size, char *buf, size_t len)
 {
-	if ((size_t)snprintf(buf, len, "%s/disks/%s.img", store_root(img->store),
-			     digest_hex(img->config_digest)) >= len)
+	char suffix[32] = "";
+
+	if (size)
+		snprintf(suffix, sizeof(suffix), "-%" PRIu64, size);
+	if ((size_t)snprintf(buf, len, "%s/disks/%s%s.img", store_root(img->store),
+			     digest_hex(img->config_digest), suffix) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -77,8 +77,11 @@ int image_resolve(struct store *s, const char *name, char digest[DIGEST_BUF], ch
  */
 int image_layer_verify(const struct image *img, size_t i, struct error *e);
 
-/* "$VMM_ROOT/disks/<config hex>.img": where the image's base disk is cached. */
-int image_disk_path(const struct image *img, char *buf, size_t len);
+/*
+ * "$VMM_ROOT/disks/<config hex>.img": where the image's base disk is cached;
+ * "<config hex>-<size>.img" for one of a size asked for (0: the default).
+ */
+int image_disk_path(const struct image *img, uint64_t size, char *buf, size_t len);
 
 /*
  * Whether the manifest (or index) desc describes a complete linux/amd64 image

@@ -183,7 +183,7 @@ static void test_images(struct store *s)
 	ok(img->layers[0].path && str_has_suffix(img->layers[0].path, digest_hex(img->layers[0].digest)) &&
 	   access(img->layers[0].path, R_OK) == 0, "layer path exists");
 	ok(image_layer_verify(img, 0, NULL) == 0, "layer verifies");
-	ok(image_disk_path(img, tag, sizeof(tag)) == 0 && strstr(tag, "/disks/") &&
+	ok(image_disk_path(img, 0, tag, sizeof(tag)) == 0 && strstr(tag, "/disks/") &&
 	   str_has_suffix(tag, ".img"), "disk path %s", tag);
 	image_close(img);
 

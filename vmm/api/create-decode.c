@@ -277,7 +277,7 @@ static int restart_policy(json_object *hc, struct create_config *c, struct error
 	return 0;
 }
 
-/* Memory, NanoCpus, PidsLimit, AutoRemove, ReadonlyRootfs, Init, RestartPolicy. */
+/* Memory, NanoCpus, PidsLimit, StorageOpt, AutoRemove, ReadonlyRootfs, Init, RestartPolicy. */
 static int limits(json_object *hc, struct create_config *c, struct error *e)
 {
 	json_object *pl;
@@ -294,6 +294,16 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 		if (!json_object_is_type(pl, json_type_int))
 			return err_set(e, -EINVAL, "HostConfig.PidsLimit: want an integer");
 		c->pids_limit = json_object_get_int64(pl) > 0 ? json_object_get_int64(pl) : 0;
+	}
+	if (json_object_object_get_ex(hc, "StorageOpt", &pl) && pl) {
+		if (!json_object_is_type(pl, json_type_object))
+			return err_set(e, -EINVAL, "HostConfig.StorageOpt: want an object");
+		json_object_object_foreach(pl, key, val) {
+			if (!json_object_is_type(val, json_type_string))
+				return err_set(e, -EINVAL, "HostConfig.StorageOpt.%s: want a string", key);
+			if ((ret = storage_opt_set(key, json_object_get_string(val), &c->storage_size, e)))
+				return ret;
+		}
 	}
 	if ((ret = jget_bool(hc, "AutoRemove", "HostConfig", &c->auto_remove, e)) ||
 	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)) ||

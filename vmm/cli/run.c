@@ -22,7 +22,8 @@
 #include "vmm/vm.h"
 
 enum { OPT_RM = 256, OPT_NAME, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_CPUS, OPT_PIDS, OPT_HOSTNAME,
-       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT, OPT_TIMEOUT, OPT_LOG_OPT };
+       OPT_READ_ONLY, OPT_COLD, OPT_LABEL, OPT_PULL, OPT_RESTART, OPT_INIT, OPT_TIMEOUT, OPT_LOG_OPT,
+       OPT_STORAGE_OPT };
 
 
 static void usage(const char *cmd)
@@ -50,6 +51,8 @@ static void usage(const char *cmd)
 	       "                           max-size, 1 by default), as docker's json-file\n"
 	       "      --timeout DURATION   stop the VM when the process has run this long (30s, 10m,\n"
 	       "                           1h, or seconds) and exit 124, as timeout(1)\n"
+	       "      --storage-opt size=SIZE  the root disk's size (default 4g); when full, the\n"
+	       "                           container gets ENOSPC and the host disk is untouched\n"
 	       "      --hostname NAME      the container's host name (default: its short ID)\n"
 	       "      --read-only          mount the root filesystem read-only\n"
 	       "      --cold               boot the VM from scratch (no snapshot)\n"
@@ -132,6 +135,17 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 			return cli_usage_error(o->cmd, "%s", e.msg);
 		return 0;
 	}
+	case OPT_STORAGE_OPT: {
+		struct error e = { 0 };
+		const char *eq = strchr(arg, '=');
+		char *key = strndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		int ret = key ? storage_opt_set(key, eq ? eq + 1 : "", &cc->storage_size, &e) : -ENOMEM;
+
+		free(key);
+		if (ret)
+			return cli_usage_error(o->cmd, "%s", e.msg[0] ? e.msg : "out of memory");
+		return 0;
+	}
 	case OPT_TIMEOUT:
 		if (duration_parse(arg, &cc->timeout_ns) || cc->timeout_ns <= 0)
 			return cli_usage_error(o->cmd, "--timeout %s: a duration like 30s, 10m or 1h, or seconds", arg);
@@ -172,6 +186,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{ "pids-limit", required_argument, NULL, OPT_PIDS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+		{ "storage-opt", required_argument, NULL, OPT_STORAGE_OPT },
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "cold", no_argument, NULL, OPT_COLD },

@@ -69,7 +69,7 @@ int build_stage_disk(struct builder *b, struct stage *sg)
 	if (!ret)
 		ret = image_open_digest(b->s, manifest, &img, b->e);
 	if (!ret)
-		ret = engine_image_disk(img, path, sizeof(path), b->e);
+		ret = engine_image_disk(img, 0, path, sizeof(path), b->e);
 	image_close(img);
 	if (ret)
 		return ret;

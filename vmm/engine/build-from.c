@@ -192,7 +192,7 @@ static int from_disk(struct copy *c, const char *from, char *path, size_t len)
 		}
 	if ((ret = build_base_image(b, from, &img)))
 		return copy_err(c, ret, "--from=%s: no such stage or image (%s)", from, b->e->msg);
-	ret = engine_image_disk(img, path, len, b->e);
+	ret = engine_image_disk(img, 0, path, len, b->e);
 	image_close(img);
 	return ret;
 }

@@ -1,4 +1,5 @@
 /* vmm inspect's JSON of a container (docker's shape), for the CLI and the API alike. */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,20 @@ json_object *json_time_ns(int64_t ns)
 }
 
 /* NetworkSettings.Networks: the one network the container is on, as docker names it. */
+/* docker's HostConfig.StorageOpt: {"size": "<bytes>"}, or null for the default disk */
+static json_object *storage_opt_json(uint64_t size)
+{
+	json_object *o;
+	char buf[32];
+
+	if (!size)
+		return NULL;
+	o = json_object_new_object();
+	snprintf(buf, sizeof(buf), "%" PRIu64, size);
+	json_object_object_add(o, "size", json_object_new_string(buf));
+	return o;
+}
+
 static json_object *networks_json(const struct container_config *c, const struct machine_net_info *ni)
 {
 	json_object *o = json_object_new_object(), *ep;
@@ -107,6 +122,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(host, "NanoCpus", json_object_new_int64(c->cpu_quota * 10000));
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	json_object_object_add(host, "VmmTimeout", json_object_new_int64(c->timeout_ns));
+	json_object_object_add(host, "StorageOpt", storage_opt_json(c->storage_size));
 	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));

@@ -121,6 +121,8 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(host, "PidsLimit", json_object_new_int64(c->pids_limit));
 	if (c->timeout_ns)
 		json_object_object_add(host, "VmmTimeout", json_object_new_int64(c->timeout_ns));
+	if (c->storage_size)
+		json_object_object_add(host, "VmmStorageSize", json_object_new_int64(c->storage_size));
 	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
@@ -232,6 +234,9 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	if ((ret = jget_u64(host, "VmmTimeout", false, INT64_MAX, "config.HostConfig", &v, &present, e)))
 		return ret;
 	c->timeout_ns = present ? (int64_t)v : 0;
+	if ((ret = jget_u64(host, "VmmStorageSize", false, STORAGE_SIZE_MAX, "config.HostConfig",
+			    &c->storage_size, &present, e)))
+		return ret;
 	if ((ret = log_opts_parse(host, &c->log, e)))
 		return ret;
 	if ((ret = parse_restart(host, &c->restart, e)) ||

@@ -54,10 +54,14 @@ struct container_config {
 	int64_t pids_limit;	/* 0: no limit */
 	struct log_opts log;	/* --log-opt */
 	int64_t timeout_ns;	/* --timeout: the process's time before the VM is stopped; 0: none */
+	uint64_t storage_size;	/* --storage-opt size: the root disk's bytes; 0: the default */
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
 	unsigned nmounts;
 };
+
+#define STORAGE_SIZE_MIN (16ULL << 20)	/* --storage-opt size: the least root disk */
+#define STORAGE_SIZE_MAX (16ULL << 40)	/* and the most (ext4 without 64-bit block numbers) */
 
 struct container_state {
 	enum container_status status;

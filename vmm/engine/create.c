@@ -1,5 +1,6 @@
 /* Creating a container from an image and the user's flags (create.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,15 +207,26 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->cpu_quota = c->cpus > 0 ? (uint64_t)(c->cpus * 100000) : 0;
 	cc->pids_limit = c->pids_limit;
 	cc->timeout_ns = c->timeout_ns;
+	cc->storage_size = c->storage_size;
 	cc->log = c->log;
 	return engine_net_config(c->net, c->publish_all, ic, &cc->net, e);
 }
 
-int engine_image_disk(const struct image *img, char *path, size_t len, struct error *e)
+int storage_opt_set(const char *key, const char *value, uint64_t *size, struct error *e)
+{
+	if (strcmp(key, "size"))
+		return err_set(e, -EINVAL, "--storage-opt %s: unknown option; size=SIZE (e.g. size=10g) is the one there is",
+			       key);
+	if (parse_size(value, 1, size) || *size < STORAGE_SIZE_MIN || *size > STORAGE_SIZE_MAX)
+		return err_set(e, -EINVAL, "--storage-opt size=%s: want a size from 16m to 16t (e.g. 10g)", value);
+	return 0;
+}
+
+int engine_image_disk(const struct image *img, uint64_t size, char *path, size_t len, struct error *e)
 {
 	struct rootfs_layer *layers;
-	struct rootfs_opts ro = { 0 };
-	int ret = image_disk_path(img, path, len);
+	struct rootfs_opts ro = { .size = size };
+	int ret = image_disk_path(img, size, path, len);
 
 	if (ret)
 		return err_sys(e, ret, "%.19s: its root disk", img->config_digest);
@@ -235,6 +247,8 @@ int engine_image_disk(const struct image *img, char *path, size_t len, struct er
 	}
 	pr_info("building the root disk of %.19s", img->config_digest);
 	ret = rootfs_build(layers, img->n_layers, path, &ro, NULL, e);
+	if (ret == -ENOSPC && size)
+		err_wrap(e, ret, "--storage-opt size=%" PRIu64 "m is too small for the image", size >> 20);
 out:
 	free(layers);
 	return ret;
@@ -288,7 +302,7 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 	/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
 	if (!ret)
 		ret = runner_net_check(p->root, &cfg.net, e);
-	if (!ret && (ret = engine_image_disk(img, base, sizeof(base), e)))
+	if (!ret && (ret = engine_image_disk(img, c->storage_size, base, sizeof(base), e)))
 		err_wrap(e, ret, "%s: cannot build its root disk", c->image);
 	image_close(img);
 	if (store)

@@ -43,6 +43,7 @@ struct create_config {
 	double cpus;			/* 0: no limit */
 	int64_t pids_limit;		/* 0: no limit */
 	int64_t timeout_ns;		/* --timeout; 0: none */
+	uint64_t storage_size;		/* --storage-opt size: the root disk's bytes; 0: the default */
 	struct log_opts log;		/* --log-opt */
 	const struct net_config *net;	/* mode, ports, DNS, hosts as parsed from the flags */
 	bool publish_all;		/* -P: the image's exposed ports on free host ports */
@@ -73,7 +74,13 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 int engine_net_config(const struct net_config *flags, bool publish_all, const struct image_config *ic,
 		      struct net_config *out, struct error *e);
 
-/* The image's base disk, built once per image into $VMM_ROOT/disks/: its path in path. */
-int engine_image_disk(const struct image *img, char *path, size_t len, struct error *e);
+/*
+ * The image's base disk, built once per image (and per size: 0 is the
+ * default) into $VMM_ROOT/disks/: its path in path.
+ */
+int engine_image_disk(const struct image *img, uint64_t size, char *path, size_t len, struct error *e);
+
+/* One --storage-opt (docker's StorageOpt) KEY and VALUE: size=SIZE is the one there is. */
+int storage_opt_set(const char *key, const char *value, uint64_t *size, struct error *e);
 
 #endif
