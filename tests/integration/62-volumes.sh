@@ -35,20 +35,23 @@ bad "a volume option" "vmm: error: volume option 'size=1g' is not supported: vmm
 bad "--volumes-from an unknown container" "vmm: error: --volumes-from: no such container: nosuch" --volumes-from nosuch
 check "bad input: -v did not create its folder for a refused run" test ! -e "$T/a"
 
+cc=musl-gcc
+command -v musl-gcc >/dev/null || cc=cc
 if ! have_kvm; then
 	skip "volumes: guests" "/dev/kvm not accessible on this host"
 	exit 0
 fi
 
 # --- one container, many mounts ----------------------------------------------
-mkdir -p "$T/bind/sub/deeper" "$T/ro"
+mkdir -p "$T/bind/sub/deeper" "$T/ro" "$T/bind/pub"
+chmod 1777 "$T/bind/pub"
 for size in 0 1 4095 4096 65537 1048576 20971520; do head -c $size /dev/urandom > "$T/bind/f$size"; done
 head -c 7000 /dev/urandom > "$T/bind/sub/deeper/nested"
 chmod 640 "$T/bind/f1"; chmod 755 "$T/bind/f4096"
 ln -s sub/deeper/nested "$T/bind/link"
 echo "read only" > "$T/ro/file"
 id=$(v run -d --name vols -v "$T/bind:/bind" -v "$T/ro:/ro:ro" -v data:/data \
-	--mount type=tmpfs,target=/small,tmpfs-size=1m --tmpfs /scratch busybox sleep 3600 2>&1)
+	--mount type=tmpfs,target=/small,tmpfs-size=1m --tmpfs /scratch:size=2m,mode=1770 busybox sleep 3600 2>&1)
 expect_match "run -d with bind, ro bind, named volume and tmpfs mounts" "^[0-9a-f]{64}$" "$id"
 
 sums() { (cd "$1" && find . -type f | sort | xargs md5sum); }
@@ -62,6 +65,31 @@ expect_eq "bind guest -> host: a new tree arrives byte for byte" "$(cat "$T/bind
 expect_eq "bind guest -> host: symlink and mode kept" "x/blob 600" "$(readlink "$T/bind/out/l") $(stat -c %a "$T/bind/out/sum")"
 expect_eq "bind: files the container's root makes belong to root on the host (vmm runs as root)" "0:0" \
 	"$(stat -c %u:%g "$T/bind/out/x/blob")"
+v exec -u 1000:1001 vols sh -c 'echo mine > /bind/pub/owned'
+expect_eq "bind: a file made as -u 1000:1001 belongs to 1000:1001 on the host" "1000:1001" \
+	"$(stat -c %u:%g "$T/bind/pub/owned" 2>&1)"
+
+# Guest -> host, a tree like the one above: nested folders, 0 B to 20 MB files (bytes from
+# the host's random files, at other offsets), modes and symlinks. One listing script runs on
+# both sides: path, type, mode, and the link's target or the file's md5.
+cat > "$T/bind/list.sh" <<'EOF'
+cd "$1" && find . | sort | while read -r f; do
+	if [ -L "$f" ]; then echo "$f link $(readlink "$f")"
+	elif [ -d "$f" ]; then echo "$f dir $(stat -c %a "$f")"
+	else echo "$f file $(stat -c %a "$f") $(md5sum < "$f")"; fi
+done
+EOF
+v exec vols sh -c 'set -e; o=/bind/gtree; mkdir -p $o/a/b/c $o/e
+	: > $o/empty; dd if=/bind/f65537 of=$o/one bs=1 count=1 skip=7 2>/dev/null
+	dd if=/bind/f1048576 of=$o/a/f4095 bs=4095 count=1 skip=3 2>/dev/null
+	dd if=/bind/f1048576 of=$o/a/b/f65537 bs=65537 count=1 skip=2 2>/dev/null
+	tail -c +5 /bind/f1048576 > $o/a/b/c/f1m; cat /bind/f20971520 /bind/f4095 > $o/e/f20m
+	ln -s a/b/c/f1m $o/rel; ln -s /nowhere $o/dangling
+	chmod 640 $o/one; chmod 755 $o/a/f4095; chmod 600 $o/e/f20m; chmod 700 $o/a/b
+	sh /bind/list.sh $o' > "$T/gtree.guest" 2>&1
+expect_eq "bind guest -> host: a tree of 0 B to 20 MB files, folders, modes, symlinks, byte for byte" \
+	"$(cat "$T/gtree.guest")" "$(sh "$T/bind/list.sh" "$T/bind/gtree" 2>&1)"
+expect_match "bind guest -> host: the listing saw the 20 MB file" "^./e/f20m file 600 " "$(cat "$T/gtree.guest")"
 expect_eq ":ro: the guest reads" "read only" "$(v exec vols cat /ro/file)"
 out=$(v exec vols sh -c 'echo x > /ro/new' 2>&1); rc=$?
 expect_match ":ro: writes are refused" "Read-only file system" "$out"
@@ -73,6 +101,8 @@ out=$(v exec vols sh -c 'dd if=/dev/zero of=/small/big bs=64k count=32' 2>&1); r
 expect_match "--mount type=tmpfs,tmpfs-size=1m: a 2 MB write fails" "No space left on device" "$out"
 expect_eq "--mount type=tmpfs,tmpfs-size=1m: the file fills exactly its 1 MiB" 1048576 "$(v exec vols stat -c %s /small/big)"
 expect_match "--tmpfs: a tmpfs in the guest" "^tmpfs /scratch tmpfs" "$(v exec vols grep ' /scratch ' /proc/mounts)"
+expect_eq "--tmpfs /scratch:size=2m,mode=1770: its size and mode" "2048 1770" \
+	"$(v exec vols sh -c 'echo $(df -k /scratch | tail -1 | awk "{print \$2}") $(stat -c %a /scratch)')"
 inspect=$(v inspect vols)
 expect_eq "inspect: Mounts as docker shows them" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true tmpfs::/scratch:true" \
 	"$(echo "$inspect" | jq -r '[.[0].Mounts[] | "\(.Type):\(.Source):\(.Destination):\(.RW)"] | join(" ")')"
@@ -80,8 +110,10 @@ out=$(v volume rm data 2>&1); rc=$?
 expect_eq "volume rm of a volume in use is refused, naming the container" "125 vmm: error: remove data: volume is in use - [$(echo "$id" | cut -c1-12)]" "$rc $out"
 
 # --volumes-from: the same folders, read-only when asked.
-out=$(v run --rm --volumes-from vols:ro busybox sh -c 'cat /data/file; cat /bind/f0 | wc -c; echo x > /data/no' 2>&1)
-expect_match "--volumes-from: the other container's volume" "^persisted" "$out"
+# (the same shares' shape as vols: the snapshot that vols saved serves this run)
+out=$(v --log-level info run --rm --volumes-from vols:ro busybox sh -c 'cat /data/file; cat /bind/f0 | wc -c; echo x > /data/no' 2>&1)
+expect_match "--volumes-from: the other container's volume" "^persisted" "$(echo "$out" | grep -v '^vmm: ')"
+expect_match "warm start with shared folders: the run restored a snapshot" "restored snapshot [0-9a-f]{12}" "$out"
 expect_match "--volumes-from CTR:ro: read-only" "Read-only file system" "$out"
 
 # A root process in the guest tries to reach host files through the bind mount.
@@ -99,6 +131,15 @@ expect_eq "hostile guest: mknod, symlinks out (absolute and ..), a hardlink to a
 check "hostile guest: no device node on the host" test ! -e "$T/bind/sda"
 check "hostile guest: nothing written outside the share" test ! -e "$T/outside/new"
 expect_eq "hostile guest: the host file outside is untouched" "host secret" "$(cat "$T/outside/key")"
+# open_by_handle_at ("shocker"): forged FUSE file handles, among them the outside file's host inode
+if $cc -static -Os -o "$T/handle-probe" tests/helpers/handle-probe.c 2>"$T/cc.log" &&
+	"$VMM" cp "$T/handle-probe" vols:/handle-probe >/dev/null 2>&1; then
+	out=$(v exec vols /handle-probe /bind /bind/f1 "$(stat -c %i "$T/outside/key")" 2>&1)
+	expect_match "hostile guest: open_by_handle_at with forged handles reaches no host file" \
+		"^inside-(ok|refused) forged-refused$" "$(echo $out)"
+else
+	fail "hostile guest: build and copy the handle-probe helper" "$(tail -2 "$T/cc.log")"
+fi
 
 # docker copies the image's content into a new, empty volume: named, or the image's VOLUME.
 mkdir -p "$T/seed/data/sub" "$T/seed/other"
@@ -111,12 +152,13 @@ if v build -q -t seeded "$T/seed" >"$T/seed.log" 2>&1; then
 		"seed nested other" "$(echo $out)"
 	expect_eq "copy-up: on the host, with the image's modes" "seed 600" \
 		"$(cat "$VMM_ROOT/volumes/seedvol/_data/f" 2>&1) $(stat -c %a "$VMM_ROOT/volumes/seedvol/_data/sub/n" 2>&1)"
-	out=$(v run --rm --read-only -v seedvol:/data -v nc:/other:nocopy seeded sh -c \
-		'ls /data; ls -A /other | wc -l; touch /data/w && echo vol-rw; touch /r 2>/dev/null || echo root-ro' 2>&1)
+	out=$(v run --rm --read-only -v seedvol:/data -v nc:/other:nocopy -v seedvol:/data-ro:ro --tmpfs /t seeded sh -c \
+		'ls /data; ls -A /other | wc -l; touch /data/w && echo vol-rw; touch /r 2>/dev/null || echo root-ro
+		 touch /t/x && echo tmpfs-rw; touch /data-ro/x 2>/dev/null || echo vol-ro' 2>&1)
 	expect_eq "copy-up: a volume with data is not filled again; nocopy leaves a new one empty" \
 		"f sub 0" "$(echo $out | cut -d' ' -f1-3)"
-	expect_eq "--read-only: the root refuses writes, a volume takes them" "vol-rw root-ro" \
-		"$(echo $out | cut -d' ' -f4-)"
+	expect_eq "--read-only: the root refuses writes, a volume and a tmpfs take them, NAME:/x:ro refuses" \
+		"vol-rw root-ro tmpfs-rw vol-ro" "$(echo $out | cut -d' ' -f4-)"
 	v volume rm seedvol nc >/dev/null
 else
 	fail "copy-up: build the image" "$(tail -2 "$T/seed.log")"

@@ -328,6 +328,18 @@ static void test_hostile_guest(const char *bin, const char *dir, const char *soc
 	n = fuse_named(&g, FUSE_CREATE, lk.entry.nodeid, &cin, sizeof(cin), "planted", NULL, &cr, sizeof(cr));
 	ok(n > 0 && cr.h.error != 0 && stat(planted, &st) < 0,
 	   "hostile: a create with the symlink's node as the folder is refused (%d)", cr.h.error);
+	/*
+	 * A FIFO in the share (the host, or another container, made it): an
+	 * open for reading with no writer must not hang the daemon for good.
+	 */
+	if (mkfifo("fifo", 0666) == 0) {
+		memset(&lk, 0, sizeof(lk));
+		n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, "fifo", 5, &lk, sizeof(lk));
+		ok(n > 0 && lk.h.error == 0 && S_ISFIFO(lk.entry.attr.mode), "hostile: FUSE_LOOKUP of a FIFO (%d)",
+		   lk.h.error);
+		n = fuse_call(&g, FUSE_OPEN, lk.entry.nodeid, &oin, sizeof(oin), &op, sizeof(op));
+		ok(n > 0, "hostile: FUSE_OPEN of a FIFO with no writer is answered (%d, error %d)", n, op.h.error);
+	}
 	/* Still serving, and the host file is as it was. */
 	n = fuse_call(&g, FUSE_LOOKUP, FUSE_ROOT_ID, "hello.txt", 10, &lk, sizeof(lk));
 	ok(n > 0 && lk.h.error == 0, "hostile: the daemon still answers after all that (%d)", lk.h.error);
@@ -342,6 +354,7 @@ out:
 	unlink(outside);
 	unlink("esc");
 	unlink("sda");
+	unlink("fifo");
 	unlink("d");
 	unlink("d2/planted");
 	rmdir("d2");
