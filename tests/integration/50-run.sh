@@ -327,6 +327,26 @@ expect_eq "logs -f across rotations: lines in order, to the last one" "ordered 9
 expect_eq "--log-opt max-size=4k,max-file=2: two files, each at most 4 KiB" "2 yes" \
 	"$(ls "$VMM_ROOT/containers/$lid"/container.log* | wc -l) $([ "$(cat "$VMM_ROOT/containers/$lid"/container.log* | wc -c)" -le 8192 ] && echo yes)"
 "$VMM" rm lg >/dev/null
+# --storage-opt size: a root disk of that size; when it is full the guest gets ENOSPC, and the
+# host file stays within the size (fallocate fills it without the emulated kernel writing it)
+out=$(v run --name so --storage-opt size=24m busybox sh -c 'df -k / | tail -1 | awk "{print \$2}"
+	fallocate -l 64M /big 2>&1; rm -f /big; a=$(df -k / | tail -1 | awk "{print \$4}")
+	fallocate -l $((a - 64))k /fill; dd if=/dev/zero of=/x bs=64k count=32 2>&1 | head -1' 2>&1); rc=$?
+expect_eq "run --storage-opt size=24m: a smaller root, ENOSPC when full" \
+	"0 fallocate: fallocate '/big': No space left on device dd: error writing '/x': No space left on device" \
+	"$rc $(echo "$out" | sed 1d | tr '\n' ' ' | sed 's/ $//')"
+check "run --storage-opt size=24m: ext4 of about 24 MiB" test "$(echo "$out" | head -1)" -gt 16000 -a "$(echo "$out" | head -1)" -lt 24577
+expect_eq "run --storage-opt: inspect's HostConfig.StorageOpt" '{"size":"25165824"}' \
+	"$("$VMM" inspect -f '{{json .HostConfig.StorageOpt}}' so)"
+sid=$("$VMM" inspect -f '{{.Id}}' so)
+check "run --storage-opt: the host file is below the disk's size" \
+	test "$(du -k "$VMM_ROOT/containers/$sid/disk.qcow2" | cut -f1)" -lt 24576
+"$VMM" rm so >/dev/null
+out=$("$VMM" run --storage-opt size=1k busybox true 2>&1); rc=$?
+expect_eq "run --storage-opt size=1k: too small, named, exit 125" \
+	"125 vmm: error: --storage-opt size=1k: want a size from 16m to 16t (e.g. 10g) (see 'vmm run --help')" "$rc $out"
+out=$("$VMM" run --storage-opt quota=1g busybox true 2>&1); rc=$?
+expect_match "run --storage-opt: an unknown option, exit 125" "^125 vmm: error: --storage-opt quota: unknown option" "$rc $out"
 out=$("$VMM" run --log-opt max-size=1 busybox true 2>&1); rc=$?
 expect_match "run --log-opt: a bad size, named, exit 125" "^125 vmm: error: .*--log-opt max-size=1" "$rc $out"
 out=$("$VMM" run --timeout soon busybox true 2>&1); rc=$?
