@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "devices/net-backend.h"
+#include "devices/net-egress.h"
 #include "devices/net-slirp.h"
 #include "vmm/base/log.h"
 #include "vmm/loop.h"
 
 #define POLL_BATCH	64
+#define MAX_UDP_FORWARDS 256	/* as many as a container may publish */
 
 /* One of slirp's sockets in our epoll set, indexed by descriptor number. */
 struct slirp_fd {
@@ -43,6 +45,11 @@ struct net_slirp {
 	bool in_slirp;		/* inside a libslirp call: no re-entry */
 	bool kicked;
 	bool warned;
+	struct egress_rule *egress;	/* the allow-list; NULL: none */
+	size_t negress;
+	uint16_t udp_ports[MAX_UDP_FORWARDS];	/* published UDP ports: their answers may leave */
+	size_t nudp;
+	uint64_t dropped;		/* frames the allow-list kept in */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -311,6 +318,11 @@ static int slirp_send(struct net_backend *b, const void *frame, size_t len)
 
 	if (s->in_slirp)
 		return 0;	/* cannot happen: the device only sends from guest kicks */
+	if (!egress_allows(s->egress, s->negress, s->udp_ports, s->nudp, frame, len)) {
+		if (!s->dropped++)
+			pr_warn("slirp: dropped a frame that --egress-allow does not allow (more are counted)");
+		return 0;
+	}
 	s->in_slirp = true;
 	slirp_input(s->slirp, frame, len);
 	s->in_slirp = false;
@@ -344,6 +356,9 @@ static void slirp_destroy(struct net_backend *b)
 		loop_remove(s->loop, s->kick_fd);
 		close(s->kick_fd);
 	}
+	if (s->dropped)
+		pr_info("slirp: %llu frames dropped by --egress-allow", (unsigned long long)s->dropped);
+	free(s->egress);
 	free(s->fds);
 	free(s);
 }
@@ -354,7 +369,8 @@ static const struct net_backend_ops slirp_ops = {
 	.destroy = slirp_destroy,
 };
 
-int net_slirp_create(struct event_loop *loop, bool host_loopback, struct net_backend **out)
+int net_slirp_create(struct event_loop *loop, bool host_loopback, const struct egress_rule *rules, size_t n,
+		     struct net_backend **out)
 {
 	SlirpConfig cfg = {
 		.version = 4,
@@ -374,7 +390,16 @@ int net_slirp_create(struct event_loop *loop, bool host_loopback, struct net_bac
 	s->b.mtu = SLIRP_MTU;
 	s->b.csum_valid = true;	/* slirp computes every checksum it sends */
 	s->loop = loop;
-	s->kick_fd = s->timer_fd = -1;
+	s->kick_fd = s->timer_fd = s->epfd = -1;
+	if (n) {
+		s->egress = malloc(n * sizeof(*rules));
+		if (!s->egress) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		memcpy(s->egress, rules, n * sizeof(*rules));
+		s->negress = n;
+	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->epfd < 0 || s->kick_fd < 0) {
@@ -422,6 +447,8 @@ int net_slirp_forward(struct net_backend *b, bool udp, struct in_addr host_addr,
 	ret = slirp_add_hostfwd(s->slirp, udp, host_addr, host_port, guest, guest_port);
 	if (ret < 0)
 		return errno ? -errno : -EADDRINUSE;
+	if (udp && s->nudp < MAX_UDP_FORWARDS)
+		s->udp_ports[s->nudp++] = guest_port;
 	kick(s);
 	return 0;
 }

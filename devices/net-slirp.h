@@ -15,6 +15,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_loop;
@@ -27,8 +28,14 @@ struct net_backend;
 #define SLIRP_DNS	"10.0.2.3"
 #define SLIRP_MTU	65520	/* libslirp's largest, as slirp4netns uses: fewer, larger frames */
 
-/* 0 or -errno. */
-int net_slirp_create(struct event_loop *loop, bool host_loopback, struct net_backend **out);
+struct egress_rule;
+
+/*
+ * 0 or -errno. rules (n of them, copied): the egress allow-list
+ * (net-egress.h); none: the guest may reach anything slirp reaches.
+ */
+int net_slirp_create(struct event_loop *loop, bool host_loopback, const struct egress_rule *rules, size_t n,
+		     struct net_backend **out);
 
 /*
  * Forward host_addr:host_port (TCP or UDP) to the guest's guest_port. The

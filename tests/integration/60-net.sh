@@ -64,6 +64,10 @@ out=$("$VMM" run -d --network bogus busybox true 2>&1)
 expect_match "--network unknown name refused" "network bogus not found" "$out"
 out=$("$VMM" run -d --add-host nocolon busybox true 2>&1)
 expect_match "--add-host malformed refused" "want NAME:IP" "$out"
+out=$("$VMM" run -d --egress-allow 10.0.0.1:0 busybox true 2>&1); rc=$?
+expect_eq "--egress-allow: a bad rule, named, exit 125" "125 vmm: error: --egress-allow 10.0.0.1:0: ports are 1 to 65535, LO-HI with LO <= HI (want CIDR[:PORT[-PORT]][/tcp|/udp] or dns) (see 'vmm run --help')" "$rc $out"
+out=$("$VMM" run -d --network none --egress-allow dns busybox true 2>&1); rc=$?
+expect_match "--egress-allow with --network none refused, exit 125" "^125 vmm: error: --egress-allow: only with slirp networking" "$rc $out"
 out=$("$VMM" run -d --network tap:vmmnosuch0 busybox true 2>&1); rc=$?
 expect_eq "tap: missing device exits 125" 125 "$rc"
 expect_match "tap: missing device named, with the fix" "tap device vmmnosuch0 does not exist.*ip tuntap add" "$out"
@@ -176,6 +180,23 @@ bgpids="$bgpids $!"
 sleep 0.3
 expect_eq "guest -> host loopback is off by default (no --add-host host-gateway)" "" \
 	"$(v exec web2 sh -c "nc -w 5 10.0.2.2 $HP_NC </dev/null" 2>/dev/null | tr -d '\r')"
+
+# --egress-allow: a new connection leaves only for what a rule allows (here one host port)
+HP_OK=$(free_port); HP_NO=$(free_port)
+for p in "$HP_OK" "$HP_NO"; do
+	printf 'from-port-%s\n' "$p" | timeout 300 nc -N -l 127.0.0.1 "$p" >/dev/null &
+	bgpids="$bgpids $!"
+	i=0	# until it listens
+	while [ $i -lt 300 ] && ! ss -Hltn "sport = :$p" | grep -q .; do i=$((i + 1)); sleep 0.1; done
+done
+out=$(v run --rm --network slirp:allow_host_loopback=true --egress-allow "10.0.2.2:$HP_OK/tcp" busybox sh -c \
+	"nc 10.0.2.2 $HP_OK </dev/null; echo .; nc -w 5 10.0.2.2 $HP_NO </dev/null; echo ." 2>"$T/egress.err")
+expect_eq "--egress-allow 10.0.2.2:PORT/tcp: that port answers, another port of the host does not" \
+	"from-port-$HP_OK . ." "$(echo $out | tr -d '\r')"
+check "--egress-allow: no connection reached the other port (its listener still waits)" \
+	sh -c "ss -Hltn 'sport = :$HP_NO' | grep -q ."
+expect_eq "--egress-allow: vmm says once that it dropped frames" 1 \
+	"$(grep -c '^vmm: warning: slirp: dropped a frame that --egress-allow does not allow' "$T/egress.err")"
 
 # stop + start keeps the published ports (config.json)
 check "stop web2" v stop -t 1 web2

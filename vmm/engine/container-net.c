@@ -5,6 +5,7 @@
 
 #include "vmm/base/strv.h"
 #include "vmm/engine/container-net.h"
+#include "vmm/machine/machine.h"
 
 json_object *container_ports_json(const struct port_binding *p, size_t n)
 {
@@ -66,6 +67,8 @@ void container_net_to_json(const struct net_config *n, json_object *host)
 	json_object_object_add(host, "Dns", strv_to_json(n->dns));
 	json_object_object_add(host, "DnsSearch", strv_to_json(n->dns_search));
 	json_object_object_add(host, "ExtraHosts", strv_to_json(n->extra_hosts));
+	if (n->egress_allow)
+		json_object_object_add(host, "VmmEgressAllow", strv_to_json(n->egress_allow));
 	json_object_object_add(host, "MacAddress", json_object_new_string(n->mac));
 	json_object_object_add(host, "IPAddress", n->ip ? json_object_new_string(n->ip) : NULL);
 	json_object_object_add(host, "Gateway", n->gateway ? json_object_new_string(n->gateway) : NULL);
@@ -150,6 +153,7 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	if ((ret = jget_strv(host, "Dns", NETCFG_MAX_LIST, ctx, &n->dns, e)) ||
 	    (ret = jget_strv(host, "DnsSearch", NETCFG_MAX_LIST, ctx, &n->dns_search, e)) ||
 	    (ret = jget_strv(host, "ExtraHosts", NETCFG_MAX_LIST, ctx, &n->extra_hosts, e)) ||
+	    (ret = jget_strv(host, "VmmEgressAllow", NETCFG_MAX_LIST, ctx, &n->egress_allow, e)) ||
 	    (ret = str_opt(host, "IPAddress", &n->ip, e)) ||
 	    (ret = str_opt(host, "Gateway", &n->gateway, e)))
 		return ret;
@@ -163,6 +167,9 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	for (size_t i = 0; n->extra_hosts && n->extra_hosts[i]; i++)
 		if (!netcfg_host_entry_valid(n->extra_hosts[i]))
 			return err_set(e, -EINVAL, "%s.ExtraHosts[%zu]: not NAME:IP", ctx, i);
+	for (size_t i = 0; n->egress_allow && n->egress_allow[i]; i++)
+		if ((ret = machine_net_check_egress(n->egress_allow[i], e)))
+			return err_wrap(e, ret, "%s.VmmEgressAllow[%zu]", ctx, i);
 	if (n->ip && netcfg_parse_cidr(n->ip, cidr, sizeof(cidr)))
 		return err_set(e, -EINVAL, "%s.IPAddress: not A.B.C.D/NN", ctx);
 	if (n->gateway && !netcfg_ipv4_valid(n->gateway))

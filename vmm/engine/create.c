@@ -105,6 +105,10 @@ int engine_net_config(const struct net_config *flags, bool publish_all, const st
 		ret = err_set(e, -EINVAL, "--gateway needs --ip");
 	else if (n.mac[0] && n.mode == NET_MODE_NONE)
 		ret = err_set(e, -EINVAL, "--mac-address: --network none has no interface");
+	else if (n.egress_allow && n.mode != NET_MODE_SLIRP)
+		ret = err_set(e, -EINVAL, "--egress-allow: only with slirp networking, not with --network %s%s", mode,
+			      n.mode == NET_MODE_TAP ? " (a tap's traffic is the host firewall's to filter)" :
+			      " (it has no way out at all)");
 	for (size_t i = 0; !ret && publish_all && ic && i < ic->n_ports; i++) {
 		const struct image_port *p = &ic->ports[i];
 		bool udp = !strcmp(p->proto, "udp");

@@ -323,6 +323,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 	dst->dns = src->dns ? strv_dup(src->dns) : NULL;
 	dst->dns_search = src->dns_search ? strv_dup(src->dns_search) : NULL;
 	dst->extra_hosts = src->extra_hosts ? strv_dup(src->extra_hosts) : NULL;
+	dst->egress_allow = src->egress_allow ? strv_dup(src->egress_allow) : NULL;
 	dst->ports = NULL;
 	if (src->nports) {
 		dst->ports = malloc(src->nports * sizeof(*dst->ports));
@@ -331,6 +332,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 	}
 	if ((src->network && !dst->network) || (src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
 	    (src->dns_search && !dst->dns_search) || (src->extra_hosts && !dst->extra_hosts) ||
+	    (src->egress_allow && !dst->egress_allow) ||
 	    (src->nports && !dst->ports)) {
 		netcfg_free(dst);
 		return -ENOMEM;
@@ -346,6 +348,7 @@ void netcfg_free(struct net_config *c)
 	strv_free(c->dns);
 	strv_free(c->dns_search);
 	strv_free(c->extra_hosts);
+	strv_free(c->egress_allow);
 	free(c->ports);
 	memset(c, 0, sizeof(*c));
 }

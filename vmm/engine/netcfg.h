@@ -36,6 +36,7 @@ struct net_config {
 	char **dns;			/* nameservers, NULL-terminated or NULL */
 	char **dns_search;
 	char **extra_hosts;		/* "NAME:IP" as given to --add-host */
+	char **egress_allow;		/* slirp: --egress-allow rules; NULL: the guest may reach anything */
 	struct port_binding *ports;
 	size_t nports;
 };

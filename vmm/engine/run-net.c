@@ -5,11 +5,13 @@
 #include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/engine/run-net.h"
+#include "vmm/machine/machine.h"
 
 static int push(char ***v, size_t *n, const char *s, struct error *e)
 {
 	if (*n >= NETCFG_MAX_LIST)
-		return err_set(e, -E2BIG, "too many --dns, --dns-search or --add-host entries (at most 64 each)");
+		return err_set(e, -E2BIG, "too many --dns, --dns-search, --add-host or --egress-allow entries "
+			       "(at most 64 each)");
 	if (strv_push(v, s))
 		return err_set(e, -ENOMEM, "out of memory");
 	++*n;
@@ -65,6 +67,10 @@ int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error 
 		if (!netcfg_host_entry_valid(arg))
 			return err_set(e, -EINVAL, "--add-host %s: want NAME:IP (IPv4, or host-gateway)", arg);
 		return push(&n->extra_hosts, &o->nhosts, arg, e);
+	case RUN_NET_OPT_EGRESS:
+		if ((ret = machine_net_check_egress(arg, e)))
+			return ret;
+		return push(&n->egress_allow, &o->negress, arg, e);
 	default:
 		return 1;
 	}

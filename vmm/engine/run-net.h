@@ -13,7 +13,7 @@ struct error;
 
 enum {
 	RUN_NET_OPT_NETWORK = 512, RUN_NET_OPT_PUBLISH_ALL, RUN_NET_OPT_MAC, RUN_NET_OPT_IP,
-	RUN_NET_OPT_GATEWAY, RUN_NET_OPT_DNS, RUN_NET_OPT_DNS_SEARCH, RUN_NET_OPT_ADD_HOST,
+	RUN_NET_OPT_GATEWAY, RUN_NET_OPT_DNS, RUN_NET_OPT_DNS_SEARCH, RUN_NET_OPT_ADD_HOST, RUN_NET_OPT_EGRESS,
 	RUN_NET_OPT_PUBLISH = 'p',
 };
 
@@ -27,7 +27,8 @@ enum {
 	{ "gateway", required_argument, NULL, RUN_NET_OPT_GATEWAY }, \
 	{ "dns", required_argument, NULL, RUN_NET_OPT_DNS }, \
 	{ "dns-search", required_argument, NULL, RUN_NET_OPT_DNS_SEARCH }, \
-	{ "add-host", required_argument, NULL, RUN_NET_OPT_ADD_HOST }
+	{ "add-host", required_argument, NULL, RUN_NET_OPT_ADD_HOST }, \
+	{ "egress-allow", required_argument, NULL, RUN_NET_OPT_EGRESS }
 
 #define RUN_NET_SHORT_OPTIONS "p:P"
 
@@ -40,13 +41,15 @@ enum {
 	"      --gateway A.B.C.D    the default route (tap mode, with --ip)\n" \
 	"      --dns IP             a nameserver (default: 10.0.2.3 with slirp)\n" \
 	"      --dns-search DOMAIN  a search domain\n" \
-	"      --add-host NAME:IP   an /etc/hosts entry (IP may be host-gateway)\n"
+	"      --add-host NAME:IP   an /etc/hosts entry (IP may be host-gateway)\n" \
+	"      --egress-allow RULE  slirp: the guest reaches only what the rules allow:\n" \
+	"                           CIDR[:PORT[-PORT]][/tcp|/udp], or dns (10.0.2.3:53)\n"
 
 struct run_net_opts {
 	struct net_config net;		/* mode, ports, lists as parsed */
 	bool publish_all;
 	bool mode_set, ip_set;
-	size_t ndns, nsearch, nhosts;
+	size_t ndns, nsearch, nhosts, negress;
 };
 
 /*

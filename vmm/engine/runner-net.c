@@ -128,6 +128,7 @@ const struct machine_net_config *runner_net_config(struct runner *r)
 		.backend = n->mode == NET_MODE_TAP ? MACHINE_NET_TAP : MACHINE_NET_SLIRP,
 		.tap = n->tap,
 		.host_loopback = n->host_loopback,
+		.egress_allow = n->egress_allow,
 	};
 	/* docker's --add-host NAME:host-gateway asks to reach the host: its loopback included. */
 	for (char **h = n->extra_hosts; h && *h; h++)

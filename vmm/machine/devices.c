@@ -12,6 +12,7 @@
 #include "devices/exit.h"
 #include "devices/i8042.h"
 #include "devices/net-backend.h"
+#include "devices/net-egress.h"
 #include "devices/net-slirp.h"
 #include "devices/net-tap.h"
 #include "devices/rtc.h"
@@ -192,7 +193,15 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 		if (ret)
 			return ret;
 	} else {
-		ret = net_slirp_create(m->loop, c->host_loopback, &b);
+		struct egress_rule rules[EGRESS_MAX_RULES];
+		size_t n = 0;
+
+		for (; c->egress_allow && c->egress_allow[n]; n++)
+			if (n == EGRESS_MAX_RULES)
+				return err_set(e, -E2BIG, "at most %d --egress-allow rules", EGRESS_MAX_RULES);
+			else if ((ret = egress_rule_parse(c->egress_allow[n], &rules[n], e)))
+				return ret;
+		ret = net_slirp_create(m->loop, c->host_loopback, rules, n, &b);
 		if (ret)
 			return err_sys(e, ret, "user-mode networking");
 	}
@@ -349,4 +358,11 @@ int machine_find_virtiofsd(const char *override, char *path, size_t len, struct 
 int machine_net_check_tap(const char *name, struct error *e)
 {
 	return net_tap_check(name, e);
+}
+
+int machine_net_check_egress(const char *rule, struct error *e)
+{
+	struct egress_rule r;
+
+	return egress_rule_parse(rule, &r, e);
 }

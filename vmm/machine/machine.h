@@ -58,6 +58,7 @@ struct machine_net_config {
 	const char *tap;		/* MACHINE_NET_TAP: an existing tap device */
 	uint8_t mac[6];
 	bool host_loopback;		/* slirp: the gateway reaches the host's loopback too */
+	char *const *egress_allow;	/* slirp: --egress-allow rules, NULL-terminated; NULL: none */
 };
 
 /* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
@@ -192,5 +193,7 @@ void machine_net_info(const struct machine_net_config *cfg, struct machine_net_i
 int machine_find_virtiofsd(const char *override, char *path, size_t len, struct error *e);
 /* Would --network tap:name work? 0, or -errno with e saying what to do. */
 int machine_net_check_tap(const char *name, struct error *e);
+/* One --egress-allow rule (devices/net-egress.h): 0, or -EINVAL with e. */
+int machine_net_check_egress(const char *rule, struct error *e);
 
 #endif
