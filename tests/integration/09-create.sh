@@ -37,6 +37,11 @@ expect_eq "create's usage errors point at create's help" "125 vmm: error: --cpus
 out=$(v create --name c3 busybox true 2>&1); rc=$?
 expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
 expect_eq "create with a name in use exits 125" 125 "$rc"
+out=$(v create --name c3 -v newvol:/x -v "$T/new/dir:/y" busybox true 2>&1); rc=$?
+expect_match "create with a name in use and new mounts: refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
+expect_eq "create with a name in use and new mounts: one line, exit 125" "125 1" "$rc $(printf '%s\n' "$out" | wc -l)"
+check "a refused create makes no volume" sh -c "! '$VMM' volume ls -q | grep -qx newvol"
+check "a refused create makes no -v folder" test ! -e "$T/new"
 
 expect_eq "rm -v: prints the name" "c2" "$(v rm -v c2)"
 expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v volume ls -q)"

@@ -474,12 +474,29 @@ int container_open(const char *root, const char *ref, struct container **out, st
 	return 0;
 }
 
+int container_name_free(const char *root, const char *name, struct error *e)
+{
+	struct container **list;
+	size_t n;
+	int ret = container_list(root, &list, &n, e);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!strcmp(list[i]->cfg.name, name))
+			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s "
+				      "(remove it with 'vmm rm %s' or choose another --name)",
+				      name, list[i]->cfg.id, name);
+	}
+	container_list_free(list, n);
+	return ret;
+}
+
 int container_create(const char *root, const struct container_config *cfg, struct container **out,
 		     struct error *e)
 {
 	char dir[4096], lockpath[4200];
-	struct container **list, *c;
-	size_t n;
+	struct container *c;
 	int lock, ret = containers_dir(root, dir, sizeof(dir));
 
 	if (ret)
@@ -490,16 +507,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 		ret = err_sys(e, -errno, "%s", lockpath);
 		goto out_lock;
 	}
-	ret = container_list(root, &list, &n, e);
-	if (ret)
-		goto out_lock;
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(list[i]->cfg.name, cfg->name))
-			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s "
-				      "(remove it with 'vmm rm %s' or choose another --name)",
-				      cfg->name, list[i]->cfg.id, cfg->name);
-	}
-	container_list_free(list, n);
+	ret = container_name_free(root, cfg->name, e);
 	if (ret)
 		goto out_lock;
 

@@ -96,6 +96,11 @@ void container_new_name(char *buf, size_t len);
 bool container_name_valid(const char *name);
 
 /*
+ * 0 when no container is called name, else -EEXIST with docker's message. A
+ * hint only: container_create checks again under the lock.
+ */
+int container_name_free(const char *root, const char *name, struct error *e);
+/*
  * Create containers/<id>/ with config.json and a "created" state, after
  * checking the name is free (under the containers lock). -EEXIST names a clash.
  */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "images/oci/spec.h"
 #include "vmm/base/util.h"
@@ -143,35 +144,102 @@ int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, un
 	return ret;
 }
 
-int engine_mounts_make(const struct paths *p, struct container_config *cc, struct error *e)
+/* The length of path's first component that does not exist (the first folder mkdir_p makes), 0: none. */
+static size_t first_missing(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (lstat(buf, &st) < 0 && errno == ENOENT)
+			return i;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+static int made_dir(struct mounts_made *made, const char *path, size_t top, struct error *e)
+{
+	if (!top)
+		return 0;
+	if (!(made->dirs[made->ndirs] = strdup(path)))
+		return err_set(e, -ENOMEM, "out of memory");
+	made->dir_top[made->ndirs++] = top;
+	return 0;
+}
+
+int engine_mounts_make(const struct paths *p, struct container_config *cc, struct mounts_made *made,
+		       struct error *e)
 {
 	int ret = 0;
 
+	memset(made, 0, sizeof(*made));
 	for (unsigned i = 0; !ret && i < cc->nmounts; i++) {
 		struct container_mount *m = &cc->mounts[i];
 		struct volume_create_opts o = { .name = m->name, .anonymous = m->anonymous };
 		struct volume v;
+		bool existed;
 
 		if (m->type == MOUNT_BIND) {
 			/* -v creates a missing host folder, as docker does. */
+			size_t top = first_missing(m->source);
+
 			if ((ret = mkdir_p(AT_FDCWD, m->source, 0755)))
 				ret = err_sys(e, ret, "bind source %s", m->source);
+			if (!ret)
+				ret = made_dir(made, m->source, top, e);
 			continue;
 		}
 		if (m->type != MOUNT_VOLUME || m->source)
 			continue;
+		existed = m->name && volume_get(p->root, m->name, &v, NULL) == 0;
+		if (existed)
+			volume_free(&v);
 		if ((ret = volume_create(p->root, &o, &v, e)))
 			break;
 		free(m->name);
 		m->name = strdup(v.name);
 		m->source = strdup(v.mountpoint);
+		if (!existed && !(made->volumes[made->nvolumes++] = strdup(v.name)))
+			ret = err_set(e, -ENOMEM, "out of memory");
 		volume_free(&v);
-		if (!m->name || !m->source)
+		if (!ret && (!m->name || !m->source))
 			ret = err_set(e, -ENOMEM, "out of memory");
 	}
 	if (ret)
-		engine_mounts_drop_anonymous(p, cc);
+		engine_mounts_undo(p, made);
 	return ret;
+}
+
+void engine_mounts_undo(const struct paths *p, struct mounts_made *made)
+{
+	for (unsigned i = made->nvolumes; i-- > 0; )
+		if (made->volumes[i])
+			volume_remove(p->root, made->volumes[i], NULL);
+	/* newest first, each from its leaf up to the first folder this call made; rmdir takes only empty ones */
+	for (unsigned i = made->ndirs; i-- > 0; ) {
+		char *d = made->dirs[i], *slash;
+
+		while (rmdir(d) == 0 && strlen(d) > made->dir_top[i] && (slash = strrchr(d, '/')))
+			*slash = '\0';
+	}
+	engine_mounts_made_free(made);
+}
+
+void engine_mounts_made_free(struct mounts_made *made)
+{
+	for (unsigned i = 0; i < made->nvolumes; i++)
+		free(made->volumes[i]);
+	for (unsigned i = 0; i < made->ndirs; i++)
+		free(made->dirs[i]);
+	memset(made, 0, sizeof(*made));
 }
 
 void engine_mounts_drop_anonymous(const struct paths *p, const struct container_config *cc)
