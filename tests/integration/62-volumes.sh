@@ -74,8 +74,9 @@ expect_match "--mount type=tmpfs,tmpfs-size=1m: a 2 MB write fails" "No space le
 expect_eq "--mount type=tmpfs,tmpfs-size=1m: the file fills exactly its 1 MiB" 1048576 "$(v exec vols stat -c %s /small/big)"
 expect_match "--tmpfs: a tmpfs in the guest" "^tmpfs /scratch tmpfs" "$(v exec vols grep ' /scratch ' /proc/mounts)"
 inspect=$(v inspect vols)
-expect_eq "inspect: Mounts as docker shows them" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true tmpfs::/scratch:true" \
+expect_eq "inspect: Mounts as docker shows them (--mount type=tmpfs is one, --tmpfs is not)" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true" \
 	"$(echo "$inspect" | jq -r '[.[0].Mounts[] | "\(.Type):\(.Source):\(.Destination):\(.RW)"] | join(" ")')"
+expect_eq "inspect: --tmpfs in HostConfig.Tmpfs" '{"/scratch":""}' "$(echo "$inspect" | jq -c '.[0].HostConfig.Tmpfs')"
 out=$(v volume rm data 2>&1); rc=$?
 expect_eq "volume rm of a volume in use is refused, naming the container" "125 vmm: error: remove data: volume is in use - [$(echo "$id" | cut -c1-12)]" "$rc $out"
 

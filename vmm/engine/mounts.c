@@ -30,7 +30,8 @@ static int add(struct container_config *cc, const struct container_mount *m, str
 	cc->mounts[cc->nmounts].name = m->name ? strdup(m->name) : NULL;
 	cc->mounts[cc->nmounts].source = m->source ? strdup(m->source) : NULL;
 	cc->mounts[cc->nmounts].target = strdup(m->target);
-	if (!cc->mounts[cc->nmounts++].target)
+	cc->mounts[cc->nmounts].spec = m->spec ? strdup(m->spec) : NULL;
+	if (!cc->mounts[cc->nmounts++].target || (m->spec && !cc->mounts[cc->nmounts - 1].spec))
 		return err_set(e, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -58,7 +59,7 @@ static int from_spec(const struct mount_spec *s, struct container_config *cc, st
 {
 	struct container_mount m = {
 		.type = s->type, .target = s->target, .read_only = s->read_only, .nocopy = s->nocopy,
-		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode,
+		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode, .flag = s->flag, .spec = s->spec,
 	};
 	int ret;
 
@@ -100,6 +101,9 @@ static int from_container(const struct paths *p, const char *arg, struct contain
 		if (m.type == MOUNT_TMPFS)
 			continue;	/* a tmpfs is the other container's own memory */
 		m.anonymous = false;	/* shared: it goes with its owner, not with us */
+		m.flag = MOUNT_FLAG_NONE;	/* docker shows them under VolumesFrom, not as ours */
+		m.spec = NULL;
+		m.image_volume = false;
 		if (mode >= 0)
 			m.read_only = mode;
 		ret = add(cc, &m, e);
@@ -130,9 +134,10 @@ int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, un
 			break;
 		}
 		for (unsigned j = 0; j < cc->nmounts && !covered; j++)
-			covered = !strcmp(cc->mounts[j].target, s.target);
-		if (!covered)
-			ret = from_spec(&s, cc, e);
+			if ((covered = !strcmp(cc->mounts[j].target, s.target)))
+				cc->mounts[j].image_volume = true;
+		if (!covered && !(ret = from_spec(&s, cc, e)))
+			cc->mounts[cc->nmounts - 1].image_volume = true;
 		mount_spec_free(&s);
 	}
 	for (unsigned i = 0; i < cc->nmounts; i++)
