@@ -53,6 +53,23 @@ expect_eq "create with a name in use and new mounts: one line, exit 125" "125 1"
 check "a refused create makes no volume" sh -c "! '$VMM' volume ls -q | grep -qx newvol"
 check "a refused create makes no -v folder" test ! -e "$T/new"
 
+# --virtiofsd PATH: checked before anything is made, kept for every start of the container
+out=$(v create --virtiofsd /nonexistent -v "$T/fsdx:/y" busybox true 2>&1); rc=$?
+expect_eq "create --virtiofsd of a missing file: one line naming it, exit 125" \
+	"125 vmm: error: virtiofsd /nonexistent: No such file or directory" "$rc $out"
+check "create --virtiofsd of a missing file: no -v folder made" test ! -e "$T/fsdx"
+printf '#!/bin/sh\nexit 1\n' >"$T/fsd"; chmod 755 "$T/fsd"
+fid=$(v create --virtiofsd "$T/fsd" -v "$T/fsdx:/y" busybox true 2>&1)
+expect_eq "create --virtiofsd PATH: kept in the container's config for its starts" "$T/fsd" \
+	"$(jq -r .HostConfig.VmmVirtiofsd "$VMM_ROOT/containers/$fid/config.json" 2>&1)"
+v rm "$fid" >/dev/null
+# vmm check names the virtiofsd it found, and says so when there is none
+expect_match "vmm check: which virtiofsd it found, or that there is none" \
+	"^(ok +virtiofsd +/.* \((QEMU's C|the Rust) virtiofsd\)|warn +virtiofsd +not found)" \
+	"$(v check 2>&1 | grep virtiofsd)"
+expect_match "vmm check: VMM_VIRTIOFSD of a missing file: virtiofsd missing" "^warn +virtiofsd +not found" \
+	"$(VMM_VIRTIOFSD=/nonexistent "$VMM" check 2>&1 | grep virtiofsd)"
+
 expect_eq "rm -v: prints the name" "c2" "$(v rm -v c2)"
 expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v volume ls -q)"
 check "volume rm works once no container uses it" v volume rm named

@@ -58,6 +58,7 @@ struct container_config {
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
 	unsigned nmounts;
+	char *virtiofsd;	/* --virtiofsd: the daemon for its shares (absolute), NULL: found at start */
 };
 
 #define STORAGE_SIZE_MIN (16ULL << 20)	/* --storage-opt size: the least root disk */

@@ -280,6 +280,7 @@ void create_config_options(struct create_config *c, const struct run_net_opts *n
 	c->mounts = mounts->specs;
 	c->nmounts = mounts->nspecs;
 	c->volumes_from = mounts->volumes_from;
+	c->virtiofsd = mounts->virtiofsd;
 }
 
 int engine_create(const struct paths *p, const struct create_config *c, struct container **out,
@@ -302,7 +303,8 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 	if (!ret)
 		ret = container_name_free(p->root, cfg.name, e);
 	if (!ret)
-		ret = engine_mounts_plan(p, c->mounts, c->nmounts, c->volumes_from, &img->config, &cfg, e);
+		ret = engine_mounts_plan(p, c->mounts, c->nmounts, c->volumes_from, c->virtiofsd, &img->config,
+					 &cfg, e);
 	if (!ret)
 		ret = runner_net_check(p->root, &cfg.net, e);
 	if (!ret && (ret = engine_image_disk(img, c->storage_size, base, sizeof(base), e)))

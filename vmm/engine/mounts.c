@@ -113,8 +113,8 @@ static int from_container(const struct paths *p, const char *arg, struct contain
 }
 
 int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, unsigned nspecs,
-		       char *const *volumes_from, const struct image_config *ic, struct container_config *cc,
-		       struct error *e)
+		       char *const *volumes_from, const char *virtiofsd, const struct image_config *ic,
+		       struct container_config *cc, struct error *e)
 {
 	unsigned shares = 0;
 	char fsd[4096];
@@ -144,8 +144,10 @@ int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, un
 		shares += cc->mounts[i].type != MOUNT_TMPFS;
 	if (!ret && shares > MACHINE_MAX_SHARES)
 		ret = err_set(e, -E2BIG, "%u shared folders: at most %d per container", shares, MACHINE_MAX_SHARES);
-	if (!ret && shares)
-		ret = machine_find_virtiofsd(NULL, fsd, sizeof(fsd), e);
+	if (!ret && (shares || virtiofsd))
+		ret = machine_find_virtiofsd(virtiofsd, fsd, sizeof(fsd), e);
+	if (!ret && virtiofsd && !(cc->virtiofsd = realpath(fsd, NULL)))
+		ret = err_sys(e, -errno, "--virtiofsd %s", virtiofsd);
 	return ret;
 }
 

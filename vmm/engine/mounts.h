@@ -17,12 +17,13 @@ struct image_config;
 /*
  * The mounts cc will have, checked: absolute targets used once, bind folders
  * that exist (or that -v will create), volume names, --volumes-from sources,
- * the image's volumes, virtiofsd present. Volumes are not created yet.
+ * the image's volumes, virtiofsd present (virtiofsd: --virtiofsd, kept in cc
+ * as an absolute path for every start). Volumes are not created yet.
  * 0, or -errno with e (docker's messages).
  */
 int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, unsigned nspecs,
-		       char *const *volumes_from, const struct image_config *ic, struct container_config *cc,
-		       struct error *e);
+		       char *const *volumes_from, const char *virtiofsd, const struct image_config *ic,
+		       struct container_config *cc, struct error *e);
 /* What one engine_mounts_make made, so that a failed create removes that and nothing else. */
 struct mounts_made {
 	char *volumes[CONTAINER_MOUNTS_MAX];	/* volumes it created (not those that existed) */

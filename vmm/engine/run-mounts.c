@@ -15,6 +15,11 @@ int run_mount_option(struct run_mount_opts *o, int c, const char *arg, struct er
 	case RUN_MOUNT_OPT_VOLUME: parse = mount_parse_volume; flag = MOUNT_FLAG_VOLUME; break;
 	case RUN_MOUNT_OPT_MOUNT: parse = mount_parse_mount; flag = MOUNT_FLAG_MOUNT; break;
 	case RUN_MOUNT_OPT_TMPFS: parse = mount_parse_tmpfs; flag = MOUNT_FLAG_TMPFS; break;
+	case RUN_MOUNT_OPT_VIRTIOFSD:
+		if (!*arg)
+			return err_set(e, -EINVAL, "--virtiofsd: give the path of a virtiofsd");
+		o->virtiofsd = arg;
+		return 0;
 	case RUN_MOUNT_OPT_VOLUMES_FROM:
 		return strv_push(&o->volumes_from, arg) ? err_set(e, -ENOMEM, "out of memory") : 0;
 	default:

@@ -31,7 +31,7 @@ int runner_mounts_config(struct runner *r, struct machine_config *mc, struct err
 
 		if (m->type == MOUNT_TMPFS)
 			continue;
-		if (n == 0 && (ret = machine_find_virtiofsd(NULL, r->virtiofsd, sizeof(r->virtiofsd), e)))
+		if (n == 0 && (ret = machine_find_virtiofsd(c->virtiofsd, r->virtiofsd, sizeof(r->virtiofsd), e)))
 			return ret;
 		/* The daemons' sockets live beside the control socket. */
 		if (n == 0 && (ret = mkdir_p(AT_FDCWD, r->share_dir, 0700)))
