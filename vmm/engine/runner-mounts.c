@@ -31,6 +31,10 @@ int runner_mounts_config(struct runner *r, struct machine_config *mc, struct err
 
 		if (m->type == MOUNT_TMPFS)
 			continue;
+		/* early and plain, rather than a daemon that exits once the VM is being built */
+		if (n == 0 && geteuid() != 0)
+			return err_set(e, -EPERM, "shared folder %s for %s: virtiofsd's namespace sandbox needs root; "
+				       "run vmm as root (sudo)", m->source, m->target);
 		if (n == 0 && (ret = machine_find_virtiofsd(c->virtiofsd, r->virtiofsd, sizeof(r->virtiofsd), e)))
 			return ret;
 		/* The daemons' sockets live beside the control socket. */
