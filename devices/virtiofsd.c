@@ -1,6 +1,7 @@
 /* virtiofsd, started and stopped with the VM (see virtiofsd.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,18 +45,78 @@ int virtiofsd_find(const char *override, char *path, size_t len, struct error *e
 		       "qemu-system-common; or give --virtiofsd PATH)");
 }
 
-/* QEMU's C daemon takes "-o source=DIR"; the Rust one "--shared-dir DIR". */
-static bool is_qemu_flavour(const char *binary)
-{
-	return strstr(binary, "/qemu/") != NULL;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum virtiofsd_flavour virtiofsd_flavour_of(const char *help, const char *binary)
+{
+	if (help && strstr(help, "--shared-dir"))
+		return VIRTIOFSD_RUST;
+	if (help && strstr(help, "source="))
+		return VIRTIOFSD_QEMU;
+	return strstr(binary, "/qemu/") ? VIRTIOFSD_QEMU : VIRTIOFSD_RUST;
+}
+
+const char *virtiofsd_flavour_name(enum virtiofsd_flavour f)
+{
+	return f == VIRTIOFSD_QEMU ? "QEMU's C virtiofsd" : "the Rust virtiofsd";
+}
+
+/* `binary --help` into buf (both daemons print it and exit), at most PROBE_TIMEOUT_MS. */
+#define PROBE_TIMEOUT_MS	2000
+static void read_help(const char *binary, char *buf, size_t len)
+{
+	uint64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
+	size_t n = 0;
+	int fds[2], status;
+	pid_t pid;
+
+	buf[0] = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		execl(binary, binary, "--help", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (pid > 0 && n + 1 < len) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t r;
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+			break;
+		r = read(fds[0], buf + n, len - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	buf[n] = 0;
+	close(fds[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);	/* done, or too slow: either way it has said what it will */
+		waitpid(pid, &status, 0);
+	}
+}
+
+enum virtiofsd_flavour virtiofsd_probe(const char *binary)
+{
+	char help[16384];
+
+	read_help(binary, help, sizeof(help));
+	return virtiofsd_flavour_of(help[0] ? help : NULL, binary);
 }
 
 /* In the child: never returns. */
@@ -85,7 +146,7 @@ static void __attribute__((noreturn)) exec_daemon(const struct virtiofsd_config 
 		_exit(126);
 	}
 	/* Without CAP_MKNOD, the guest cannot make device nodes in the host's folder. */
-	if (is_qemu_flavour(cfg->binary)) {
+	if (cfg->flavour == VIRTIOFSD_QEMU) {
 		snprintf(source, sizeof(source), "source=%s", cfg->shared_dir);
 		snprintf(sock, sizeof(sock), "--socket-path=%s", cfg->socket_path);
 		execl(cfg->binary, cfg->binary, sock, "-o", source, "-o", "cache=auto",
@@ -112,11 +173,17 @@ static int exit_error(const struct virtiofsd_config *cfg, int status, struct err
 
 int virtiofsd_start(const struct virtiofsd_config *cfg, struct virtiofsd **out, struct error *e)
 {
+	struct virtiofsd_config probed;
 	struct virtiofsd *d;
 	struct stat st;
 	uint64_t deadline;
 	int status;
 
+	if (cfg->flavour == VIRTIOFSD_UNKNOWN) {
+		probed = *cfg;
+		probed.flavour = virtiofsd_probe(cfg->binary);
+		cfg = &probed;
+	}
 	if (stat(cfg->shared_dir, &st) < 0)
 		return err_sys(e, -errno, "shared folder %s", cfg->shared_dir);
 	if (!S_ISDIR(st.st_mode))

@@ -16,8 +16,13 @@ expect_eq "ps -a --format: created, not running" "c1 created" "$(v ps -a --forma
 expect_eq "ps (running only) does not show it" "" "$(v ps -q)"
 expect_eq "inspect -f: status, command, env" "created echo [hi] A=1" \
 	"$(v inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{range .Config.Env}}{{if eq . "A=1"}}{{.}}{{end}}{{end}}' c1)"
-expect_eq "inspect -f: the mounts, as docker shows them" "volume:/anon:true volume:/data:true tmpfs:/t:true bind:/host:false" \
+expect_eq "inspect -f: the mounts, as docker shows them (a --tmpfs is not one)" "volume:/anon:true volume:/data:true bind:/host:false" \
 	"$(v inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}' c1 | sed 's/ $//')"
+expect_eq "inspect: Mounts have docker's keys only" "Destination Driver Mode Name Propagation RW Source Type|Destination Mode Propagation RW Source Type" \
+	"$(v inspect c1 | jq -r '[.[0].Mounts[] | keys | join(" ")] | unique | join("|")')"
+expect_eq "inspect: HostConfig.Binds (-v as given), HostConfig.Tmpfs, Config.Volumes, no HostConfig.Mounts" \
+	"[\"named:/data\",\"$T/host:/host:ro\"] {\"/t\":\"size=1m\"} {\"/anon\":{}} null" \
+	"$(v inspect c1 | jq -c '.[0] | .HostConfig.Binds, .HostConfig.Tmpfs, .Config.Volumes, .HostConfig.Mounts' | tr '\n' ' ' | sed 's/ $//')"
 check "-v created the missing host folder, as docker does" test -d "$T/host"
 expect_eq "the named and the anonymous volume exist" "2" "$(v volume ls -q | wc -l)"
 out=$(v volume rm named 2>&1); rc=$?
@@ -26,7 +31,12 @@ expect_eq "volume ls -f dangling=false lists both" "2" "$(v volume ls -q -f dang
 
 check "rename c1 c2" v rename c1 c2
 expect_eq "renamed" "c2" "$(v ps -a --format '{{.Names}}')"
-v create --name c3 busybox true >/dev/null
+v create --name c3 --mount type=tmpfs,target=/m,tmpfs-size=1m --mount "type=bind,source=$T/host,target=/b,readonly" busybox true >/dev/null
+expect_eq "inspect: --mount type=tmpfs is in Mounts, as docker shows it" "tmpfs:/m bind:/b" \
+	"$(v inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}' c3 | sed 's/ $//')"
+expect_eq "inspect: HostConfig.Mounts (--mount), no Binds or Tmpfs" \
+	"[{\"Type\":\"tmpfs\",\"Target\":\"/m\",\"TmpfsOptions\":{\"SizeBytes\":1048576}},{\"Type\":\"bind\",\"Source\":\"$T/host\",\"Target\":\"/b\",\"ReadOnly\":true}] null null" \
+	"$(v inspect c3 | jq -c '.[0] | .HostConfig.Mounts, .HostConfig.Binds, .HostConfig.Tmpfs' | tr '\n' ' ' | sed 's/ $//')"
 out=$(v rename c2 c3 2>&1); rc=$?
 expect_eq "rename to a name in use is refused" "125 vmm: error: the container name \"c3\" is already in use by container $(v inspect -f '{{.Id}}' c3 | cut -c1-12)" "$rc $out"
 out=$(v rename c2 'bad/name' 2>&1); rc=$?
@@ -37,6 +47,28 @@ expect_eq "create's usage errors point at create's help" "125 vmm: error: --cpus
 out=$(v create --name c3 busybox true 2>&1); rc=$?
 expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
 expect_eq "create with a name in use exits 125" 125 "$rc"
+out=$(v create --name c3 -v newvol:/x -v "$T/new/dir:/y" busybox true 2>&1); rc=$?
+expect_match "create with a name in use and new mounts: refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
+expect_eq "create with a name in use and new mounts: one line, exit 125" "125 1" "$rc $(printf '%s\n' "$out" | wc -l)"
+check "a refused create makes no volume" sh -c "! '$VMM' volume ls -q | grep -qx newvol"
+check "a refused create makes no -v folder" test ! -e "$T/new"
+
+# --virtiofsd PATH: checked before anything is made, kept for every start of the container
+out=$(v create --virtiofsd /nonexistent -v "$T/fsdx:/y" busybox true 2>&1); rc=$?
+expect_eq "create --virtiofsd of a missing file: one line naming it, exit 125" \
+	"125 vmm: error: virtiofsd /nonexistent: No such file or directory" "$rc $out"
+check "create --virtiofsd of a missing file: no -v folder made" test ! -e "$T/fsdx"
+printf '#!/bin/sh\nexit 1\n' >"$T/fsd"; chmod 755 "$T/fsd"
+fid=$(v create --virtiofsd "$T/fsd" -v "$T/fsdx:/y" busybox true 2>&1)
+expect_eq "create --virtiofsd PATH: kept in the container's config for its starts" "$T/fsd" \
+	"$(jq -r .HostConfig.VmmVirtiofsd "$VMM_ROOT/containers/$fid/config.json" 2>&1)"
+v rm "$fid" >/dev/null
+# vmm check names the virtiofsd it found, and says so when there is none
+expect_match "vmm check: which virtiofsd it found, or that there is none" \
+	"^(ok +virtiofsd +/.* \((QEMU's C|the Rust) virtiofsd\)|warn +virtiofsd +not found)" \
+	"$(v check 2>&1 | grep virtiofsd)"
+expect_match "vmm check: VMM_VIRTIOFSD of a missing file: virtiofsd missing" "^warn +virtiofsd +not found" \
+	"$(VMM_VIRTIOFSD=/nonexistent "$VMM" check 2>&1 | grep virtiofsd)"
 
 expect_eq "rm -v: prints the name" "c2" "$(v rm -v c2)"
 expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v volume ls -q)"

@@ -154,9 +154,12 @@ static void check_host(struct report *r)
 		item(r, CHECK_WARN, "/dev/net/tun", strerror(errno),
 		     "needed only for --network tap: modprobe tun, and access to /dev/net/tun");
 	}
-	if (machine_find_virtiofsd(NULL, path, sizeof(path), NULL) == 0)
-		item(r, CHECK_OK, "virtiofsd", path, NULL);
-	else
+	if (machine_find_virtiofsd(NULL, path, sizeof(path), NULL) == 0) {
+		char found[4200];
+
+		snprintf(found, sizeof(found), "%s (%s)", path, machine_virtiofsd_kind(path));
+		item(r, CHECK_OK, "virtiofsd", found, NULL);
+	} else
 		item(r, CHECK_WARN, "virtiofsd", "not found",
 		     "needed only for shared folders: apt-get install qemu-system-common, or $VMM_VIRTIOFSD");
 }

@@ -135,8 +135,9 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(host, "Dns", strv_to_json(c->net.dns));
 	json_object_object_add(host, "DnsSearch", strv_to_json(c->net.dns_search));
 	json_object_object_add(host, "ExtraHosts", strv_to_json(c->net.extra_hosts));
+	container_mounts_docker_config(c->mounts, c->nmounts, host, conf);
 	json_object_object_add(o, "HostConfig", host);
-	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
+	json_object_object_add(o, "Mounts", container_mounts_docker_json(c->mounts, c->nmounts));
 	json_object_object_add(net, "IPAddress", json_object_new_string(
 		c->net.mode == NET_MODE_SLIRP ? ni.ip : c->net.ip ? c->net.ip : ""));
 	json_object_object_add(net, "Gateway", json_object_new_string(

@@ -25,10 +25,22 @@ struct container_mount {
 	bool nocopy;		/* volume: no copy of the image's content into it while empty */
 	uint64_t tmpfs_size;	/* bytes, 0: the guest's default */
 	unsigned tmpfs_mode;	/* 0: 01777 */
+	enum mount_flag flag;	/* -v, --mount, --tmpfs; NONE: the image's VOLUME, --volumes-from, an old config */
+	char *spec;		/* the flag's argument as given (HostConfig.Binds, HostConfig.Tmpfs), or NULL */
+	bool image_volume;	/* the target is one of the image's VOLUMEs (Config.Volumes) */
 };
 
-/* The "Mounts" array of config.json (docker inspect's form). */
+/* The "Mounts" array of config.json: docker inspect's form plus what vmm needs (Anonymous, Vmm...). */
 json_object *container_mounts_to_json(const struct container_mount *m, unsigned n);
+/*
+ * What docker shows for them: "Mounts" (its MountPoint keys only; --tmpfs
+ * mounts are not there), and into host and config, HostConfig.Binds (-v as
+ * given), HostConfig.Mounts (--mount), HostConfig.Tmpfs (--tmpfs) and
+ * Config.Volumes (the image's VOLUMEs and -v /path).
+ */
+json_object *container_mounts_docker_json(const struct container_mount *m, unsigned n);
+void container_mounts_docker_config(const struct container_mount *m, unsigned n, json_object *host,
+				    json_object *config);
 /* Parse it back (absent: none). 0 or -errno with e. */
 int container_mounts_parse(json_object *config, struct container_mount **m, unsigned *n,
 			   struct error *e);

@@ -123,6 +123,8 @@ static json_object *config_json(const struct container_config *c)
 		json_object_object_add(host, "VmmTimeout", json_object_new_int64(c->timeout_ns));
 	if (c->storage_size)
 		json_object_object_add(host, "VmmStorageSize", json_object_new_int64(c->storage_size));
+	if (c->virtiofsd)
+		json_object_object_add(host, "VmmVirtiofsd", json_object_new_string(c->virtiofsd));
 	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
@@ -235,7 +237,8 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 		return ret;
 	c->timeout_ns = present ? (int64_t)v : 0;
 	if ((ret = jget_u64(host, "VmmStorageSize", false, STORAGE_SIZE_MAX, "config.HostConfig",
-			    &c->storage_size, &present, e)))
+			    &c->storage_size, &present, e)) ||
+	    (ret = dup_str(host, "VmmVirtiofsd", false, "config.HostConfig", &c->virtiofsd, e)))
 		return ret;
 	if ((ret = log_opts_parse(host, &c->log, e)))
 		return ret;
@@ -474,12 +477,29 @@ int container_open(const char *root, const char *ref, struct container **out, st
 	return 0;
 }
 
+int container_name_free(const char *root, const char *name, struct error *e)
+{
+	struct container **list;
+	size_t n;
+	int ret = container_list(root, &list, &n, e);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!strcmp(list[i]->cfg.name, name))
+			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s "
+				      "(remove it with 'vmm rm %s' or choose another --name)",
+				      name, list[i]->cfg.id, name);
+	}
+	container_list_free(list, n);
+	return ret;
+}
+
 int container_create(const char *root, const struct container_config *cfg, struct container **out,
 		     struct error *e)
 {
 	char dir[4096], lockpath[4200];
-	struct container **list, *c;
-	size_t n;
+	struct container *c;
 	int lock, ret = containers_dir(root, dir, sizeof(dir));
 
 	if (ret)
@@ -490,16 +510,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 		ret = err_sys(e, -errno, "%s", lockpath);
 		goto out_lock;
 	}
-	ret = container_list(root, &list, &n, e);
-	if (ret)
-		goto out_lock;
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(list[i]->cfg.name, cfg->name))
-			ret = err_set(e, -EEXIST, "the container name \"%s\" is already in use by container %.12s "
-				      "(remove it with 'vmm rm %s' or choose another --name)",
-				      cfg->name, list[i]->cfg.id, cfg->name);
-	}
-	container_list_free(list, n);
+	ret = container_name_free(root, cfg->name, e);
 	if (ret)
 		goto out_lock;
 
@@ -520,6 +531,7 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.workdir = cfg->workdir ? strdup(cfg->workdir) : NULL;
 	c->cfg.user = cfg->user ? strdup(cfg->user) : NULL;
 	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
+	c->cfg.virtiofsd = cfg->virtiofsd ? strdup(cfg->virtiofsd) : NULL;
 	if (netcfg_copy(&c->cfg.net, &cfg->net))
 		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
 	c->cfg.mounts = container_mounts_copy(cfg->mounts, cfg->nmounts);
@@ -687,6 +699,7 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->workdir);
 	free(cfg->user);
 	free(cfg->hostname);
+	free(cfg->virtiofsd);
 	netcfg_free(&cfg->net);
 	container_mounts_free(cfg->mounts, cfg->nmounts);
 	memset(cfg, 0, sizeof(*cfg));

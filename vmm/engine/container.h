@@ -58,6 +58,7 @@ struct container_config {
 	struct net_config net;	/* network mode, published ports, DNS, hosts */
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
 	unsigned nmounts;
+	char *virtiofsd;	/* --virtiofsd: the daemon for its shares (absolute), NULL: found at start */
 };
 
 #define STORAGE_SIZE_MIN (16ULL << 20)	/* --storage-opt size: the least root disk */
@@ -95,6 +96,11 @@ void container_new_name(char *buf, size_t len);
 /* Docker's name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool container_name_valid(const char *name);
 
+/*
+ * 0 when no container is called name, else -EEXIST with docker's message. A
+ * hint only: container_create checks again under the lock.
+ */
+int container_name_free(const char *root, const char *name, struct error *e);
 /*
  * Create containers/<id>/ with config.json and a "created" state, after
  * checking the name is free (under the containers lock). -EEXIST names a clash.

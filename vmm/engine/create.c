@@ -284,12 +284,14 @@ void create_config_options(struct create_config *c, const struct run_net_opts *n
 	c->mounts = mounts->specs;
 	c->nmounts = mounts->nspecs;
 	c->volumes_from = mounts->volumes_from;
+	c->virtiofsd = mounts->virtiofsd;
 }
 
 int engine_create(const struct paths *p, const struct create_config *c, struct container **out,
 		  struct error *e)
 {
 	struct container_config cfg = { 0 };
+	struct mounts_made made = { 0 };
 	struct container *ct = NULL;
 	struct store *store = NULL;
 	struct image *img = NULL;
@@ -301,9 +303,12 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 		ret = image_open(store, c->image, &img, e);
 	if (!ret)
 		ret = build_config(c, img, &cfg, e);
+	/* Before anything exists: a taken name or port, or a missing tap, leaves nothing behind. */
 	if (!ret)
-		ret = engine_mounts_plan(p, c->mounts, c->nmounts, c->volumes_from, &img->config, &cfg, e);
-	/* Before anything exists: a taken port or a missing tap leaves nothing behind. */
+		ret = container_name_free(p->root, cfg.name, e);
+	if (!ret)
+		ret = engine_mounts_plan(p, c->mounts, c->nmounts, c->volumes_from, c->virtiofsd, &img->config,
+					 &cfg, e);
 	if (!ret)
 		ret = runner_net_check(p->root, &cfg.net, e);
 	if (!ret && (ret = engine_image_disk(img, c->storage_size, base, sizeof(base), e)))
@@ -312,16 +317,18 @@ int engine_create(const struct paths *p, const struct create_config *c, struct c
 	if (store)
 		store_close(store);	/* an open store would block blob deletion */
 	if (!ret)
-		ret = engine_mounts_make(p, &cfg, e);
+		ret = engine_mounts_make(p, &cfg, &made, e);
+	/* the name can still be taken meanwhile: then undo what this call made, and only that */
 	if (!ret && (ret = container_create(p->root, &cfg, &ct, e)))
-		engine_mounts_drop_anonymous(p, &cfg);
+		engine_mounts_undo(p, &made);
 	if (!ret && (ret = create_overlay(ct, base, e))) {
 		err_wrap(e, ret, "container %s: cannot create its disk", ct->cfg.name);
 		container_remove(ct);
-		engine_mounts_drop_anonymous(p, &cfg);
+		engine_mounts_undo(p, &made);
 		container_free(ct);
 		ct = NULL;
 	}
+	engine_mounts_made_free(&made);
 	container_config_free(&cfg);
 	*out = ct;
 	return ret;

@@ -50,6 +50,7 @@ struct create_config {
 	const struct mount_spec *mounts;	/* -v, --mount, --tmpfs in order */
 	unsigned nmounts;
 	char *const *volumes_from;	/* --volumes-from CONTAINER[:ro|:rw], NULL-terminated or NULL */
+	const char *virtiofsd;		/* --virtiofsd PATH, or NULL: $VMM_VIRTIOFSD, or found */
 };
 
 struct run_net_opts;

@@ -23,6 +23,7 @@ void mount_spec_free(struct mount_spec *m)
 {
 	free(m->source);
 	free(m->target);
+	free(m->spec);
 	for (char **o = m->volume_opts; *o; o++)
 		free(*o);
 	memset(m, 0, sizeof(*m));

@@ -16,6 +16,8 @@
 #define MOUNT_VOLUME_OPTS_MAX	16
 
 enum mount_type { MOUNT_BIND, MOUNT_VOLUME, MOUNT_TMPFS };
+/* Which flag asked for a mount: docker's inspect shows each in its own place (Binds, Mounts, Tmpfs). */
+enum mount_flag { MOUNT_FLAG_NONE, MOUNT_FLAG_VOLUME, MOUNT_FLAG_MOUNT, MOUNT_FLAG_TMPFS };
 
 struct mount_spec {
 	enum mount_type type;
@@ -27,6 +29,8 @@ struct mount_spec {
 	uint64_t tmpfs_size;	/* bytes, 0: the guest kernel's default (half of RAM) */
 	unsigned tmpfs_mode;	/* 0: 01777 */
 	char *volume_opts[MOUNT_VOLUME_OPTS_MAX + 1];	/* "k=v", NULL-terminated */
+	enum mount_flag flag;	/* set by run_mount_option; NONE: the image's VOLUME */
+	char *spec;		/* the flag's argument as given (run_mount_option), or NULL */
 };
 
 /* -v /host:/ctr[:opts], -v NAME:/ctr[:opts], -v /ctr */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "images/oci/spec.h"
 #include "vmm/base/util.h"
@@ -29,7 +30,8 @@ static int add(struct container_config *cc, const struct container_mount *m, str
 	cc->mounts[cc->nmounts].name = m->name ? strdup(m->name) : NULL;
 	cc->mounts[cc->nmounts].source = m->source ? strdup(m->source) : NULL;
 	cc->mounts[cc->nmounts].target = strdup(m->target);
-	if (!cc->mounts[cc->nmounts++].target)
+	cc->mounts[cc->nmounts].spec = m->spec ? strdup(m->spec) : NULL;
+	if (!cc->mounts[cc->nmounts++].target || (m->spec && !cc->mounts[cc->nmounts - 1].spec))
 		return err_set(e, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -57,7 +59,7 @@ static int from_spec(const struct mount_spec *s, struct container_config *cc, st
 {
 	struct container_mount m = {
 		.type = s->type, .target = s->target, .read_only = s->read_only, .nocopy = s->nocopy,
-		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode,
+		.tmpfs_size = s->tmpfs_size, .tmpfs_mode = s->tmpfs_mode, .flag = s->flag, .spec = s->spec,
 	};
 	int ret;
 
@@ -99,6 +101,9 @@ static int from_container(const struct paths *p, const char *arg, struct contain
 		if (m.type == MOUNT_TMPFS)
 			continue;	/* a tmpfs is the other container's own memory */
 		m.anonymous = false;	/* shared: it goes with its owner, not with us */
+		m.flag = MOUNT_FLAG_NONE;	/* docker shows them under VolumesFrom, not as ours */
+		m.spec = NULL;
+		m.image_volume = false;
 		if (mode >= 0)
 			m.read_only = mode;
 		ret = add(cc, &m, e);
@@ -108,8 +113,8 @@ static int from_container(const struct paths *p, const char *arg, struct contain
 }
 
 int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, unsigned nspecs,
-		       char *const *volumes_from, const struct image_config *ic, struct container_config *cc,
-		       struct error *e)
+		       char *const *volumes_from, const char *virtiofsd, const struct image_config *ic,
+		       struct container_config *cc, struct error *e)
 {
 	unsigned shares = 0;
 	char fsd[4096];
@@ -129,49 +134,119 @@ int engine_mounts_plan(const struct paths *p, const struct mount_spec *specs, un
 			break;
 		}
 		for (unsigned j = 0; j < cc->nmounts && !covered; j++)
-			covered = !strcmp(cc->mounts[j].target, s.target);
-		if (!covered)
-			ret = from_spec(&s, cc, e);
+			if ((covered = !strcmp(cc->mounts[j].target, s.target)))
+				cc->mounts[j].image_volume = true;
+		if (!covered && !(ret = from_spec(&s, cc, e)))
+			cc->mounts[cc->nmounts - 1].image_volume = true;
 		mount_spec_free(&s);
 	}
 	for (unsigned i = 0; i < cc->nmounts; i++)
 		shares += cc->mounts[i].type != MOUNT_TMPFS;
 	if (!ret && shares > MACHINE_MAX_SHARES)
 		ret = err_set(e, -E2BIG, "%u shared folders: at most %d per container", shares, MACHINE_MAX_SHARES);
-	if (!ret && shares)
-		ret = machine_find_virtiofsd(NULL, fsd, sizeof(fsd), e);
+	if (!ret && (shares || virtiofsd))
+		ret = machine_find_virtiofsd(virtiofsd, fsd, sizeof(fsd), e);
+	if (!ret && virtiofsd && !(cc->virtiofsd = realpath(fsd, NULL)))
+		ret = err_sys(e, -errno, "--virtiofsd %s", virtiofsd);
 	return ret;
 }
 
-int engine_mounts_make(const struct paths *p, struct container_config *cc, struct error *e)
+/* The length of path's first component that does not exist (the first folder mkdir_p makes), 0: none. */
+static size_t first_missing(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (lstat(buf, &st) < 0 && errno == ENOENT)
+			return i;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+static int made_dir(struct mounts_made *made, const char *path, size_t top, struct error *e)
+{
+	if (!top)
+		return 0;
+	if (!(made->dirs[made->ndirs] = strdup(path)))
+		return err_set(e, -ENOMEM, "out of memory");
+	made->dir_top[made->ndirs++] = top;
+	return 0;
+}
+
+int engine_mounts_make(const struct paths *p, struct container_config *cc, struct mounts_made *made,
+		       struct error *e)
 {
 	int ret = 0;
 
+	memset(made, 0, sizeof(*made));
 	for (unsigned i = 0; !ret && i < cc->nmounts; i++) {
 		struct container_mount *m = &cc->mounts[i];
 		struct volume_create_opts o = { .name = m->name, .anonymous = m->anonymous };
 		struct volume v;
+		bool existed;
 
 		if (m->type == MOUNT_BIND) {
 			/* -v creates a missing host folder, as docker does. */
+			size_t top = first_missing(m->source);
+
 			if ((ret = mkdir_p(AT_FDCWD, m->source, 0755)))
 				ret = err_sys(e, ret, "bind source %s", m->source);
+			if (!ret)
+				ret = made_dir(made, m->source, top, e);
 			continue;
 		}
 		if (m->type != MOUNT_VOLUME || m->source)
 			continue;
+		existed = m->name && volume_get(p->root, m->name, &v, NULL) == 0;
+		if (existed)
+			volume_free(&v);
 		if ((ret = volume_create(p->root, &o, &v, e)))
 			break;
 		free(m->name);
 		m->name = strdup(v.name);
 		m->source = strdup(v.mountpoint);
+		if (!existed && !(made->volumes[made->nvolumes++] = strdup(v.name)))
+			ret = err_set(e, -ENOMEM, "out of memory");
 		volume_free(&v);
-		if (!m->name || !m->source)
+		if (!ret && (!m->name || !m->source))
 			ret = err_set(e, -ENOMEM, "out of memory");
 	}
 	if (ret)
-		engine_mounts_drop_anonymous(p, cc);
+		engine_mounts_undo(p, made);
 	return ret;
+}
+
+void engine_mounts_undo(const struct paths *p, struct mounts_made *made)
+{
+	for (unsigned i = made->nvolumes; i-- > 0; )
+		if (made->volumes[i])
+			volume_remove(p->root, made->volumes[i], NULL);
+	/* newest first, each from its leaf up to the first folder this call made; rmdir takes only empty ones */
+	for (unsigned i = made->ndirs; i-- > 0; ) {
+		char *d = made->dirs[i], *slash;
+
+		while (rmdir(d) == 0 && strlen(d) > made->dir_top[i] && (slash = strrchr(d, '/')))
+			*slash = '\0';
+	}
+	engine_mounts_made_free(made);
+}
+
+void engine_mounts_made_free(struct mounts_made *made)
+{
+	for (unsigned i = 0; i < made->nvolumes; i++)
+		free(made->volumes[i]);
+	for (unsigned i = 0; i < made->ndirs; i++)
+		free(made->dirs[i]);
+	memset(made, 0, sizeof(*made));
 }
 
 void engine_mounts_drop_anonymous(const struct paths *p, const struct container_config *cc)

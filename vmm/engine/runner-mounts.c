@@ -31,7 +31,11 @@ int runner_mounts_config(struct runner *r, struct machine_config *mc, struct err
 
 		if (m->type == MOUNT_TMPFS)
 			continue;
-		if (n == 0 && (ret = machine_find_virtiofsd(NULL, r->virtiofsd, sizeof(r->virtiofsd), e)))
+		/* early and plain, rather than a daemon that exits once the VM is being built */
+		if (n == 0 && geteuid() != 0)
+			return err_set(e, -EPERM, "shared folder %s for %s: virtiofsd's namespace sandbox needs root; "
+				       "run vmm as root (sudo)", m->source, m->target);
+		if (n == 0 && (ret = machine_find_virtiofsd(c->virtiofsd, r->virtiofsd, sizeof(r->virtiofsd), e)))
 			return ret;
 		/* The daemons' sockets live beside the control socket. */
 		if (n == 0 && (ret = mkdir_p(AT_FDCWD, r->share_dir, 0700)))

@@ -231,6 +231,12 @@ static int add_share(struct machine *m, const struct machine_share_config *c, st
 			       MACHINE_MAX_SHARES);
 	if ((ret = place(m, "virtio-fs", &fc.mmio, e)))
 		return ret;
+	/* asked once per binary, not once per share */
+	if (!m->virtiofsd_probed || strcmp(m->virtiofsd_probed, c->virtiofsd)) {
+		m->virtiofsd_flavour = virtiofsd_probe(c->virtiofsd);
+		m->virtiofsd_probed = c->virtiofsd;
+	}
+	dc.flavour = m->virtiofsd_flavour;
 	if ((ret = virtiofsd_start(&dc, &m->share_daemons[i], e)))
 		return ret;
 	m->nshares++;
@@ -353,6 +359,11 @@ void machine_net_info(const struct machine_net_config *cfg, struct machine_net_i
 int machine_find_virtiofsd(const char *override, char *path, size_t len, struct error *e)
 {
 	return virtiofsd_find(override, path, len, e);
+}
+
+const char *machine_virtiofsd_kind(const char *binary)
+{
+	return virtiofsd_flavour_name(virtiofsd_probe(binary));
 }
 
 int machine_net_check_tap(const char *name, struct error *e)

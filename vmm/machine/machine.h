@@ -133,6 +133,8 @@ struct machine {
 	struct virtio_fs *shares[MACHINE_MAX_SHARES];
 	struct virtiofsd *share_daemons[MACHINE_MAX_SHARES];
 	unsigned nshares;
+	const char *virtiofsd_probed;	/* the daemon binary whose flavour was asked once... */
+	int virtiofsd_flavour;		/* ...and its enum virtiofsd_flavour (devices/virtiofsd.h) */
 	struct virtio_mmio *virtio[MACHINE_MAX_VIRTIO];	/* by slot, for snapshots */
 	unsigned nvirtio;
 	int signal_fd;
@@ -191,6 +193,8 @@ void machine_net_info(const struct machine_net_config *cfg, struct machine_net_i
  * $VMM_VIRTIOFSD, else where Debian puts it. 0, or -ENOENT with e saying what to install.
  */
 int machine_find_virtiofsd(const char *override, char *path, size_t len, struct error *e);
+/* Which daemon binary is (it is asked: an exec), for vmm check: "QEMU's C virtiofsd" or "the Rust virtiofsd". */
+const char *machine_virtiofsd_kind(const char *binary);
 /* Would --network tap:name work? 0, or -errno with e saying what to do. */
 int machine_net_check_tap(const char *name, struct error *e);
 /* One --egress-allow rule (devices/net-egress.h): 0, or -EINVAL with e. */
