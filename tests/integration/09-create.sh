@@ -14,6 +14,12 @@ id=$(v create --name c1 -e A=1 -v /anon -v named:/data --tmpfs /t:size=1m -v "$T
 expect_match "create prints the new container's ID" "^[0-9a-f]{64}$" "$id"
 expect_eq "ps -a --format: created, not running" "c1 created" "$(v ps -a --format '{{.Names}} {{.State}}')"
 expect_eq "ps (running only) does not show it" "" "$(v ps -q)"
+out=$(v ps -a --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "ps --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" "$rc $out"
+out=$(v images --format '{{.Foo}}' 2>&1); rc=$?
+expect_eq "images --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Foo>: can't evaluate field Foo" "$rc $out"
 expect_eq "inspect -f: status, command, env" "created echo [hi] A=1" \
 	"$(v inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{range .Config.Env}}{{if eq . "A=1"}}{{.}}{{end}}{{end}}' c1)"
 expect_eq "inspect -f: the mounts, as docker shows them" "volume:/anon:true volume:/data:true tmpfs:/t:true bind:/host:false" \
@@ -43,6 +49,8 @@ expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v
 check "volume rm works once no container uses it" v volume rm named
 v rm c3 >/dev/null
 expect_eq "nothing left" "" "$(v ps -aq)"
+out=$(v ps -a --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "ps --format with an unknown field and no row: nothing rendered, as docker" "0 " "$rc $out"
 
 # vmm events: what happens to containers, filtered, as docker prints it
 # "$VMM", not v: $! must be vmm itself; killing v's subshell would leave vmm running

@@ -88,7 +88,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		case 'F':
 			template_free(v.t);
 			v.t = NULL;
-			if (template_parse(optarg, &v.t, &e))
+			if (template_parse_rows(optarg, &v.t, &e))
 				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		case 's':

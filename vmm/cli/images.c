@@ -95,7 +95,7 @@ static int print_format(const char *format, const struct row *rows, size_t n, bo
 	struct error e = { 0 };
 	int ret;
 
-	if (template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+	if (template_parse_rows(format, &t, &e)) {
 		json_object_put(all);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}

@@ -141,8 +141,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		filters_free(&filter);
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
 	}
-	/* --format json is {{json .}}; a template is checked before anything is listed. */
-	if (format && !quiet && template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+	/* --format json is {{json .}}; a template is parsed before anything is listed. */
+	if (format && !quiet && template_parse_rows(format, &t, &e)) {
 		filters_free(&filter);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
