@@ -74,6 +74,21 @@ lid=$(v create -l a=b --label c busybox true)
 v create --name plain busybox true >/dev/null
 expect_eq "events --since: replays what the store holds (a create), --until 0s: then ends" "create plain" \
 	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+pid=$(v inspect -f '{{.Id}}' plain)
+expect_eq "events --format: docker's documented example" "Type=container  Status=create  ID=$pid" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format 'Type={{.Type}}  Status={{.Status}}  ID={{.ID}}')"
+expect_eq "events --format: docker's JSON keys and Actor" "create $pid busybox true $pid plain" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain \
+		--format '{{.status}} {{.id}} {{.from}} {{eq .timeNano .TimeNano}} {{.Actor.ID}} {{.Actor.Attributes.name}}')"
+expect_eq "events --format json: docker's JSON, an object a line" "create container create plain local true" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format json |
+		jq -r '"\(.status) \(.Type) \(.Action) \(.Actor.Attributes.name) \(.scope) \(.time == (.timeNano / 1000000000 | floor))"')"
+expect_eq "events --filter type=container --filter event=create: both hold" "create plain" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter type=container --filter event=create \
+		--filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+out=$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "events --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" "$rc $out"
 v create --name gone busybox true >/dev/null && v rm gone >/dev/null
 expect_eq "events --since: a removed container's create and destroy, from the journal" "create gone destroy gone" \
 	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=gone --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' ' ' | sed 's/ $//')"
