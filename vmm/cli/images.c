@@ -197,7 +197,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			return 0;
 		default:
 			filters_free(&f);
-			return cli_usage_error("images", "unknown option");
+			return cli_bad_option("images", argv);
 		}
 	}
 	if (argc - optind > 1) {
