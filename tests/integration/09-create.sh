@@ -40,6 +40,11 @@ expect_eq "rename to an invalid name is refused" "125 vmm: error: invalid contai
 expect_eq "create --help names create, not run" "Usage: vmm create [OPTIONS] IMAGE [COMMAND] [ARG...]" "$(v create --help | head -1)"
 out=$(v create --cpus 0 busybox 2>&1); rc=$?
 expect_eq "create's usage errors point at create's help" "125 vmm: error: --cpus 0: a number of CPUs from 0.01 to 32 (see 'vmm create --help')" "$rc $out"
+out=$(v create --restart sometimes busybox 2>&1); rc=$?
+expect_eq "create --restart with a bad policy: one line, exit 125" "125 vmm: error: --restart: invalid restart policy 'sometimes': no, on-failure[:MAX-RETRIES], always or unless-stopped (see 'vmm create --help')" "$rc $out"
+out=$(v system prune --bogus 2>&1); rc=$?
+expect_eq "system prune with a bad flag: named, one line, exit 125" \
+	"125 vmm: error: invalid option '--bogus' or missing argument (see 'vmm system prune --help')" "$rc $out"
 out=$(v create --name c3 busybox true 2>&1); rc=$?
 expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
 expect_eq "create with a name in use exits 125" 125 "$rc"
@@ -99,6 +104,20 @@ expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
 	"$(v ps --no-trunc -q --filter label=c --filter status=created)"
 expect_eq "ps --filter name=: a substring" "plain" "$(v ps -a --filter name=lai --format '{{.Names}}')"
 expect_eq "ps --filter status=exited: none" "" "$(v ps -aq -f status=exited)"
+expect_eq "ps --filter exited=0: created ones have not exited" "" "$(v ps -aq -f exited=0)"
+out=$(v ps -f status=bogus 2>&1); rc=$?
+expect_eq "ps --filter status= with no such state: one line, exit 125" \
+	"125 vmm: error: invalid filter 'status=bogus' (created, restarting, running, removing, paused, exited or dead)" "$rc $out"
+out=$(v ps -f exited=x 2>&1); rc=$?
+expect_eq "ps --filter exited= not a number: one line, exit 125" \
+	"125 vmm: error: invalid filter 'exited=x' (an exit code)" "$rc $out"
+imgid=$(v images -q busybox)
+for a in busybox busybox:latest docker.io/library/busybox "$imgid" "$(v images -q --no-trunc busybox)"; do
+	expect_eq "ps --filter ancestor=$a: the image by any name or ID" "plain" \
+		"$(v ps -a -f ancestor="$a" -f name=plain --format '{{.Names}}')"
+done
+expect_eq "ps --filter ancestor= of no image: none" "" "$(v ps -aq -f ancestor=nosuch)"
+expect_eq "ps --filter id=PREFIX" "plain" "$(v ps -a -f id="$(echo "$pid" | cut -c1-6)" --format '{{.Names}}')"
 out=$(v ps -f nope=1 2>&1); rc=$?
 expect_eq "ps --filter with an unknown key: one line, exit 125" \
 	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=)" "$rc $out"

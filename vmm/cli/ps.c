@@ -146,6 +146,11 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		filters_free(&filter);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
+	if (container_filter_check(cli->paths.root, &filter, &e)) {
+		filters_free(&filter);
+		template_free(t);
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
 	if (container_list(cli->paths.root, &list, &n, &e)) {
 		filters_free(&filter);
 		template_free(t);
