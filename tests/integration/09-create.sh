@@ -14,6 +14,12 @@ id=$(v create --name c1 -e A=1 -v /anon -v named:/data --tmpfs /t:size=1m -v "$T
 expect_match "create prints the new container's ID" "^[0-9a-f]{64}$" "$id"
 expect_eq "ps -a --format: created, not running" "c1 created" "$(v ps -a --format '{{.Names}} {{.State}}')"
 expect_eq "ps (running only) does not show it" "" "$(v ps -q)"
+expect_eq "ps --format: docker's row fields (.ID short, .Mounts, .LocalVolumes, .Networks, .Labels)" \
+	"$(echo "$id" | cut -c1-12)|named,$(echo "$T/host" | cut -c1-14)…|2|bridge|" \
+	"$(v ps -a --format '{{.ID}}|{{.Mounts}}|{{.LocalVolumes}}|{{.Networks}}|{{.Labels}}' | sed 's/^\([^|]*|\)[0-9a-f]*…,/\1/')"
+expect_eq "ps --format --no-trunc: the full ID" "$id" "$(v ps -a --no-trunc --format '{{.ID}}')"
+expect_match "ps --format: .CreatedAt as docker's (Go's time.String())" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [-+][0-9]{4} [A-Z0-9+-]+$' "$(v ps -a --format '{{.CreatedAt}}')"
 out=$(v ps -a --format '{{.Nope}}' 2>&1); rc=$?
 expect_eq "ps --format with an unknown field: one line, exit 125" \
 	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" "$rc $out"
@@ -100,6 +106,7 @@ expect_eq "events --since: a removed container's create and destroy, from the jo
 out=$(v events --since yesterday 2>&1); rc=$?
 expect_match "events --since: a bad time, named, exit 125" "^125 vmm: error: --since yesterday" "$rc $out"
 expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"
+expect_eq "ps --format .Labels: k=v joined by commas" "a=b,c=" "$(v ps -a -f label=a=b --format '{{.Labels}}')"
 expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
 	"$(v ps --no-trunc -q --filter label=c --filter status=created)"
 expect_eq "ps --filter name=: a substring" "plain" "$(v ps -a --filter name=lai --format '{{.Names}}')"
