@@ -14,6 +14,18 @@ id=$(v create --name c1 -e A=1 -v /anon -v named:/data --tmpfs /t:size=1m -v "$T
 expect_match "create prints the new container's ID" "^[0-9a-f]{64}$" "$id"
 expect_eq "ps -a --format: created, not running" "c1 created" "$(v ps -a --format '{{.Names}} {{.State}}')"
 expect_eq "ps (running only) does not show it" "" "$(v ps -q)"
+expect_eq "ps --format: docker's row fields (.ID short, .Mounts, .LocalVolumes, .Networks, .Labels)" \
+	"$(echo "$id" | cut -c1-12)|named,$(echo "$T/host" | cut -c1-14)…|2|bridge|" \
+	"$(v ps -a --format '{{.ID}}|{{.Mounts}}|{{.LocalVolumes}}|{{.Networks}}|{{.Labels}}' | sed 's/^\([^|]*|\)[0-9a-f]*…,/\1/')"
+expect_eq "ps --format --no-trunc: the full ID" "$id" "$(v ps -a --no-trunc --format '{{.ID}}')"
+expect_match "ps --format: .CreatedAt as docker's (Go's time.String())" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [-+][0-9]{4} [A-Z0-9+-]+$' "$(v ps -a --format '{{.CreatedAt}}')"
+out=$(v ps -a --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "ps --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" "$rc $out"
+out=$(v images --format '{{.Foo}}' 2>&1); rc=$?
+expect_eq "images --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Foo>: can't evaluate field Foo" "$rc $out"
 expect_eq "inspect -f: status, command, env" "created echo [hi] A=1" \
 	"$(v inspect -f '{{.State.Status}} {{.Path}} {{.Args}} {{range .Config.Env}}{{if eq . "A=1"}}{{.}}{{end}}{{end}}' c1)"
 expect_eq "inspect -f: the mounts, as docker shows them (a --tmpfs is not one)" "volume:/anon:true volume:/data:true bind:/host:false" \
@@ -44,6 +56,11 @@ expect_eq "rename to an invalid name is refused" "125 vmm: error: invalid contai
 expect_eq "create --help names create, not run" "Usage: vmm create [OPTIONS] IMAGE [COMMAND] [ARG...]" "$(v create --help | head -1)"
 out=$(v create --cpus 0 busybox 2>&1); rc=$?
 expect_eq "create's usage errors point at create's help" "125 vmm: error: --cpus 0: a number of CPUs from 0.01 to 32 (see 'vmm create --help')" "$rc $out"
+out=$(v create --restart sometimes busybox 2>&1); rc=$?
+expect_eq "create --restart with a bad policy: one line, exit 125" "125 vmm: error: --restart: invalid restart policy 'sometimes': no, on-failure[:MAX-RETRIES], always or unless-stopped (see 'vmm create --help')" "$rc $out"
+out=$(v system prune --bogus 2>&1); rc=$?
+expect_eq "system prune with a bad flag: named, one line, exit 125" \
+	"125 vmm: error: invalid option '--bogus' or missing argument (see 'vmm system prune --help')" "$rc $out"
 out=$(v create --name c3 busybox true 2>&1); rc=$?
 expect_match "create with a name in use is refused" "^vmm: error: the container name \"c3\" is already in use" "$out"
 expect_eq "create with a name in use exits 125" 125 "$rc"
@@ -75,6 +92,8 @@ expect_eq "rm -v removes the anonymous volume, keeps the named one" "named" "$(v
 check "volume rm works once no container uses it" v volume rm named
 v rm c3 >/dev/null
 expect_eq "nothing left" "" "$(v ps -aq)"
+out=$(v ps -a --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "ps --format with an unknown field and no row: nothing rendered, as docker" "0 " "$rc $out"
 
 # vmm events: what happens to containers, filtered, as docker prints it
 # "$VMM", not v: $! must be vmm itself; killing v's subshell would leave vmm running
@@ -98,16 +117,46 @@ lid=$(v create -l a=b --label c busybox true)
 v create --name plain busybox true >/dev/null
 expect_eq "events --since: replays what the store holds (a create), --until 0s: then ends" "create plain" \
 	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+pid=$(v inspect -f '{{.Id}}' plain)
+expect_eq "events --format: docker's documented example" "Type=container  Status=create  ID=$pid" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format 'Type={{.Type}}  Status={{.Status}}  ID={{.ID}}')"
+expect_eq "events --format: docker's JSON keys and Actor" "create $pid busybox true $pid plain" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain \
+		--format '{{.status}} {{.id}} {{.from}} {{eq .timeNano .TimeNano}} {{.Actor.ID}} {{.Actor.Attributes.name}}')"
+expect_eq "events --format json: docker's JSON, an object a line" "create container create plain local true" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format json |
+		jq -r '"\(.status) \(.Type) \(.Action) \(.Actor.Attributes.name) \(.scope) \(.time == (.timeNano / 1000000000 | floor))"')"
+expect_eq "events --filter type=container --filter event=create: both hold" "create plain" \
+	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter type=container --filter event=create \
+		--filter container=plain --format '{{.Action}} {{.Actor.Attributes.name}}')"
+out=$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=plain --format '{{.Nope}}' 2>&1); rc=$?
+expect_eq "events --format with an unknown field: one line, exit 125" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" "$rc $out"
 v create --name gone busybox true >/dev/null && v rm gone >/dev/null
 expect_eq "events --since: a removed container's create and destroy, from the journal" "create gone destroy gone" \
 	"$(timeout 20 "$VMM" events --since 1h --until 0s --filter container=gone --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' ' ' | sed 's/ $//')"
 out=$(v events --since yesterday 2>&1); rc=$?
 expect_match "events --since: a bad time, named, exit 125" "^125 vmm: error: --since yesterday" "$rc $out"
 expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"
+expect_eq "ps --format .Labels: k=v joined by commas" "a=b,c=" "$(v ps -a -f label=a=b --format '{{.Labels}}')"
 expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
 	"$(v ps --no-trunc -q --filter label=c --filter status=created)"
 expect_eq "ps --filter name=: a substring" "plain" "$(v ps -a --filter name=lai --format '{{.Names}}')"
 expect_eq "ps --filter status=exited: none" "" "$(v ps -aq -f status=exited)"
+expect_eq "ps --filter exited=0: created ones have not exited" "" "$(v ps -aq -f exited=0)"
+out=$(v ps -f status=bogus 2>&1); rc=$?
+expect_eq "ps --filter status= with no such state: one line, exit 125" \
+	"125 vmm: error: invalid filter 'status=bogus' (created, restarting, running, removing, paused, exited or dead)" "$rc $out"
+out=$(v ps -f exited=x 2>&1); rc=$?
+expect_eq "ps --filter exited= not a number: one line, exit 125" \
+	"125 vmm: error: invalid filter 'exited=x' (an exit code)" "$rc $out"
+imgid=$(v images -q busybox)
+for a in busybox busybox:latest docker.io/library/busybox "$imgid" "$(v images -q --no-trunc busybox)"; do
+	expect_eq "ps --filter ancestor=$a: the image by any name or ID" "plain" \
+		"$(v ps -a -f ancestor="$a" -f name=plain --format '{{.Names}}')"
+done
+expect_eq "ps --filter ancestor= of no image: none" "" "$(v ps -aq -f ancestor=nosuch)"
+expect_eq "ps --filter id=PREFIX" "plain" "$(v ps -a -f id="$(echo "$pid" | cut -c1-6)" --format '{{.Names}}')"
 out=$(v ps -f nope=1 2>&1); rc=$?
 expect_eq "ps --filter with an unknown key: one line, exit 125" \
 	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=)" "$rc $out"

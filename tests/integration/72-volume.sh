@@ -73,3 +73,9 @@ bad "an unknown filter" "125 vmm: error: invalid filter 'color=red' (dangling=, 
 bad "a bad template" "125 vmm: error: template: function \"nosuch\" not defined" ls --format '{{nosuch .Name}}'
 bad "inspect of a missing volume" "125 vmm: error: no such volume: gone" inspect gone
 expect_eq "bad input: nothing created" "$before" "$(ls "$VMM_ROOT/volumes" | wc -l)"
+v volume create fmt1 >/dev/null
+bad "an unknown field: a row is a struct in docker" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" ls --format '{{.Nope}}'
+expect_eq "ls --format json: a JSON object a line, as ps and images" "fmt1 local" \
+	"$(v volume ls -f name=fmt1 --format json | jq -r '.Name + " " + .Driver')"
+v volume rm fmt1 >/dev/null

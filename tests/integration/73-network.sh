@@ -43,6 +43,11 @@ bad "another driver" "125 vmm: error: driver 'macvlan' is not supported (bridge)
 bad "an unknown network" "125 vmm: error: network nosuch not found" inspect nosuch
 bad "removing bridge" "125 vmm: error: bridge is a pre-defined network and cannot be removed" rm bridge
 bad "an unknown filter" "125 vmm: error: invalid filter 'color=red' (name=, id=, label=, driver= or type=) (see 'vmm network --help')" ls -f color=red
+bad "an unknown field: a row is a struct in docker" \
+	"125 vmm: error: template: executing at <.Nope>: can't evaluate field Nope" ls --format '{{.Nope}}'
+expect_eq "ls --format json: a JSON object a line, as ps and images" "web bridge" \
+	"$(v network ls -f name=web --format json | jq -r '.Name + " " + .Driver')"
+expect_eq "ls --format: docker's .ID, 12 hex" "$(echo "$id" | cut -c1-12)" "$(v network ls -f name=web --format '{{.ID}}')"
 expect_eq "bad input: nothing created" "$before" "$(ls "$VMM_ROOT/networks" | sort | tr '\n' ' ')"
 
 expect_eq "rm prints the name" "db" "$(v network rm db)"

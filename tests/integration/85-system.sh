@@ -41,4 +41,4 @@ out=$("$VMM" system prune -a -f 2>&1)
 expect_match "system prune -a: unused tagged images go too" "deleted: $unused" "$out"
 expect_eq "... the stopped containers gone first, as docker, no image is left" "" "$("$VMM" images -q)"
 out=$("$VMM" system prune --bogus 2>&1); rc=$?
-expect_match "system prune with a bad flag: one line" "unknown option" "$out"
+expect_match "system prune with a bad flag: one line" "^vmm: error: invalid option '--bogus' or missing argument" "$out"

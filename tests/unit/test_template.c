@@ -200,6 +200,62 @@ static void test_print_rows(void)
 	json_object_put(header);
 }
 
+/* Print rows (a JSON array) through src, parsed for a list command; "ERR: message" on failure. */
+static char *print_rows(const char *src, const char *rows_json)
+{
+	json_object *rows = json_tokener_parse(rows_json);
+	json_object *header = json_tokener_parse("{\"Name\":\"NAME\",\"Actor\":\"ACTOR\"}");
+	struct template *t = NULL;
+	struct error e = { 0 };
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+	int ret = template_parse_rows(src, &t, &e);
+
+	if (!ret)
+		ret = template_print(t, header, rows, f, &e);
+	fclose(f);
+	if (ret) {
+		free(out);
+		if (asprintf(&out, "ERR: %s", e.msg) < 0)
+			abort();
+	}
+	template_free(t);
+	json_object_put(rows);
+	json_object_put(header);
+	return out;
+}
+
+static void expect_rows(const char *src, const char *rows, const char *want)
+{
+	char *got = print_rows(src, rows);
+
+	ok(!strcmp(got, want), "rows %s -> '%s' (got '%s')", src, want, got);
+	free(got);
+}
+
+/* ps, images...: a row is a Go struct in docker, so an unknown field is an error, not <no value>. */
+static void test_strict_rows(void)
+{
+	const char *one = "[{\"Name\":\"web\",\"Size\":null,\"Actor\":{\"ID\":\"ab\",\"Attributes\":{}}}]";
+
+	expect_rows("{{.Name}}", one, "web\n");
+	expect_rows("{{.Foo}}", one, "ERR: template: executing at <.Foo>: can't evaluate field Foo");
+	expect_rows("{{$.Foo}}", one, "ERR: template: executing at <.Foo>: can't evaluate field Foo");
+	expect_rows("{{.Name}} {{.Foo.Bar}}", one, "ERR: template: executing at <.Foo>: can't evaluate field Foo");
+	expect_rows("{{.Size}}", one, "<no value>\n");	/* a field that is there, but null */
+	expect_rows("{{.Actor.Attributes.name}}", one, "<no value>\n");	/* nested: a map, as in docker */
+	expect_rows("{{with .Actor}}{{.Nope}}{{end}}", one, "<no value>\n");
+	/* no row, no execution: docker prints nothing and succeeds */
+	expect_rows("{{.Foo}}", "[]", "");
+	/* a table's header is a map in docker: <no value> there, the rows still fail */
+	expect_rows("table {{.Name}}\t{{.Foo}}", "[]", "NAME      <no value>\n");
+	expect_rows("table {{.Name}}\t{{.Foo}}", one, "ERR: template: executing at <.Foo>: can't evaluate field Foo");
+	expect_rows("json", one, "{\"Name\":\"web\",\"Size\":null,\"Actor\":{\"ID\":\"ab\",\"Attributes\":{}}}\n");
+	/* template_parse (inspect's) keeps the map behaviour */
+	expect("{{.Nope}}", "<no value>");
+}
+
 int main(void)
 {
 	test_docker_inspect_examples();
@@ -209,5 +265,6 @@ int main(void)
 	test_errors();
 	test_table();
 	test_print_rows();
+	test_strict_rows();
 	return tap_done();
 }

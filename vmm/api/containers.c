@@ -80,7 +80,8 @@ void api_containers_list(const struct api_ctx *ctx, const struct api_request *r,
 	json_object *out;
 	size_t n;
 
-	if (api_filters(r, &filter, &e) || container_list(ctx->paths.root, &list, &n, &e)) {
+	if (api_filters(r, &filter, &e) || container_filter_check(ctx->paths.root, &filter, &e) ||
+	    container_list(ctx->paths.root, &list, &n, &e)) {
 		filters_free(&filter);
 		api_reply_err(w, &e);
 		return;

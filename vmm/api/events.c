@@ -20,34 +20,13 @@ struct events_job {
 static int emit(void *arg, const struct engine_event *ev)
 {
 	struct events_job *j = arg;
-	json_object *o, *actor, *attrs;
+	json_object *o;
 	const char *s;
 	int ret;
 
 	if (!engine_event_wanted(&j->filter, ev))
 		return 0;
-	o = json_object_new_object();
-	actor = json_object_new_object();
-	attrs = json_object_new_object();
-	json_object_object_add(attrs, "name", json_object_new_string(ev->name));
-	json_object_object_add(attrs, "image", json_object_new_string(ev->image));
-	if (ev->exit_code >= 0) {
-		char code[16];
-
-		snprintf(code, sizeof(code), "%d", ev->exit_code);
-		json_object_object_add(attrs, "exitCode", json_object_new_string(code));
-	}
-	json_object_object_add(actor, "ID", json_object_new_string(ev->id));
-	json_object_object_add(actor, "Attributes", attrs);
-	json_object_object_add(o, "status", json_object_new_string(ev->action));
-	json_object_object_add(o, "id", json_object_new_string(ev->id));
-	json_object_object_add(o, "from", json_object_new_string(ev->image));
-	json_object_object_add(o, "Type", json_object_new_string("container"));
-	json_object_object_add(o, "Action", json_object_new_string(ev->action));
-	json_object_object_add(o, "Actor", actor);
-	json_object_object_add(o, "scope", json_object_new_string("local"));
-	json_object_object_add(o, "time", json_object_new_int64(ev->time_ns / 1000000000));
-	json_object_object_add(o, "timeNano", json_object_new_int64(ev->time_ns));
+	o = engine_event_json(ev);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	ret = write_full(j->out, s, strlen(s)) < 0 || write_full(j->out, "\n", 1) < 0 ? -1 : 0;
 	json_object_put(o);

@@ -49,6 +49,7 @@ struct node {
 struct template {
 	struct node *root;
 	bool table;
+	bool strict;	/* a missing field of the row is an error (docker's struct rows), not <no value> */
 };
 
 struct var {
@@ -59,6 +60,7 @@ struct var {
 struct render {
 	FILE *out;
 	struct error *e;
+	json_object *strict_row;	/* strict templates: the row, whose fields must exist; else NULL */
 	struct var vars[TPL_VARS_MAX];
 	unsigned nvars;
 };

@@ -141,7 +141,10 @@ int tpl_rerr(struct render *r, const char *fmt, ...)
 
 static int eval_pipe(struct render *r, const struct pipe *p, json_object *dot, json_object **out);
 
-/* Follow .A.B from base (a reference, consumed). A missing key on a map is nil, as in Go. */
+/*
+ * Follow .A.B from base (a reference, consumed). A missing key on a map is nil, as in Go;
+ * on a strict template's row (a struct in docker) it is an error, as Go's.
+ */
 static int walk_fields(struct render *r, json_object *base, char *const *fields, unsigned n,
 		       json_object **out)
 {
@@ -153,8 +156,11 @@ static int walk_fields(struct render *r, json_object *base, char *const *fields,
 			return tpl_rerr(r, "can't evaluate field %s in a %s", fields[i],
 				    json_type_to_name(json_object_get_type(base)));
 		}
-		if (base)
-			next = tpl_ref(json_object_object_get(base, fields[i]));
+		if (base && !json_object_object_get_ex(base, fields[i], &next) && base == r->strict_row) {
+			json_object_put(base);
+			return tpl_rerr(r, "executing at <.%s>: can't evaluate field %s", fields[i], fields[i]);
+		}
+		next = tpl_ref(next);
 		json_object_put(base);
 		base = next;
 	}
@@ -369,15 +375,20 @@ static int render_list(struct render *r, const struct node *n, json_object *dot)
 	return ret;
 }
 
-int template_render(const struct template *t, json_object *data, FILE *out, struct error *e)
+static int render_top(const struct template *t, json_object *data, bool strict, FILE *out, struct error *e)
 {
-	struct render r = { .out = out, .e = e };
+	struct render r = { .out = out, .e = e, .strict_row = strict ? data : NULL };
 	int ret = push_var(&r, "", tpl_ref(data));
 
 	if (!ret)
 		ret = render_list(&r, t->root, data);
 	pop_vars(&r, 0);
 	return ret;
+}
+
+int template_render(const struct template *t, json_object *data, FILE *out, struct error *e)
+{
+	return render_top(t, data, t->strict, out, e);
 }
 
 /* ---- tables ---- */
@@ -425,7 +436,8 @@ int template_print(const struct template *t, json_object *header, json_object *r
 		return err_set(e, -ENOMEM, "out of memory");
 	/* docker's header row: the same template, each field giving its column's title. */
 	if (t->table && header) {
-		ret = template_render(t, header, f, e);
+		/* docker's header is a map: an unknown field is <no value> there, even when strict */
+		ret = render_top(t, header, false, f, e);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; !ret && i < json_object_array_length(rows); i++) {

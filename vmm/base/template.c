@@ -510,6 +510,15 @@ int template_parse(const char *src, struct template **out, struct error *e)
 	return 0;
 }
 
+int template_parse_rows(const char *src, struct template **out, struct error *e)
+{
+	int ret = template_parse(strcmp(src, "json") ? src : "{{json .}}", out, e);
+
+	if (!ret)
+		(*out)->strict = true;
+	return ret;
+}
+
 void template_free(struct template *t)
 {
 	if (!t)

@@ -19,6 +19,13 @@ struct template;
 
 /* Parse src. 0, or -EINVAL with e naming the problem ("template: ... "). */
 int template_parse(const char *src, struct template **out, struct error *e);
+/*
+ * A list command's --format (ps, images, stats, events, volume ls, network
+ * ls): "json" is {{json .}}, and the template is strict, as docker's rows are
+ * Go structs: a field the row lacks ({{.Foo}}) is an error when a row is
+ * rendered, not <no value>. Nested objects stay maps (a missing key is nil).
+ */
+int template_parse_rows(const char *src, struct template **out, struct error *e);
 void template_free(struct template *t);
 /* Did the source start with "table"? Then print a header row and align the columns. */
 bool template_is_table(const struct template *t);

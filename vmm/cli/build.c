@@ -115,7 +115,7 @@ static int parse(int argc, char **argv, struct build_cli *bc)
 			usage();
 			return 1;
 		default:
-			return cli_usage_error("build", "unknown option");
+			return cli_bad_option("build", argv);
 		}
 		if (ret)
 			return cli_usage_error("build", "out of memory");

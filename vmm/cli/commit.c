@@ -57,7 +57,7 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 			strv_free(changes);
 			return 0;
 		default:
-			ret = cli_usage_error("commit", "unknown option");
+			ret = cli_bad_option("commit", argv);
 		}
 	}
 	if (!ret && (argc - optind < 1 || argc - optind > 2))

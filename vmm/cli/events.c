@@ -14,21 +14,23 @@
 struct view {
 	const struct filters *filter;
 	struct template *t;	/* --format, or NULL: docker's line */
+	bool json;		/* --format json */
+	bool failed;		/* a row could not be rendered (printed): exit 125 */
 };
 
-static json_object *event_json(const struct engine_event *ev)
+/*
+ * What a template sees: docker's JSON keys (status, id, from, time...) and the
+ * Go field names docker's templates use (Status, ID, From, Time, TimeNano...).
+ */
+static json_object *event_row(const struct engine_event *ev)
 {
-	json_object *o = json_object_new_object(), *actor = json_object_new_object(),
-		    *attrs = json_object_new_object();
+	json_object *o = engine_event_json(ev);
 
-	json_object_object_add(attrs, "name", json_object_new_string(ev->name));
-	json_object_object_add(attrs, "image", json_object_new_string(ev->image));
-	json_object_object_add(actor, "ID", json_object_new_string(ev->id));
-	json_object_object_add(actor, "Attributes", attrs);
-	json_object_object_add(o, "Type", json_object_new_string("container"));
-	json_object_object_add(o, "Action", json_object_new_string(ev->action));
-	json_object_object_add(o, "Actor", actor);
+	json_object_object_add(o, "Status", json_object_new_string(ev->action));
 	json_object_object_add(o, "ID", json_object_new_string(ev->id));
+	json_object_object_add(o, "From", json_object_new_string(ev->image));
+	json_object_object_add(o, "Scope", json_object_new_string("local"));
+	json_object_object_add(o, "Time", json_object_new_int64(ev->time_ns / 1000000000));
 	json_object_object_add(o, "TimeNano", json_object_new_int64(ev->time_ns));
 	return o;
 }
@@ -43,13 +45,22 @@ static int print(void *arg, const struct engine_event *ev)
 
 	if (!engine_event_wanted(v->filter, ev))
 		return 0;
+	if (v->json) {	/* docker's {{json .}}: the JSON form alone */
+		json_object *o = engine_event_json(ev);
+
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return fflush(stdout) ? -1 : 0;
+	}
 	if (v->t) {
-		json_object *o = event_json(ev);
+		json_object *o = event_row(ev);
 		int ret = template_render(v->t, o, stdout, &e);
 
 		json_object_put(o);
-		if (ret)
+		if (ret) {
+			v->failed = true;
 			return cli_fail(&e, -1);
+		}
 		putchar('\n');
 		return fflush(stdout) ? -1 : 0;
 	}
@@ -88,7 +99,8 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		case 'F':
 			template_free(v.t);
 			v.t = NULL;
-			if (template_parse(optarg, &v.t, &e))
+			v.json = !strcmp(optarg, "json");
+			if (!v.json && template_parse_rows(optarg, &v.t, &e))
 				status = cli_fail(&e, EXIT_VMM_ERROR);
 			break;
 		case 's':
@@ -103,13 +115,17 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 				o.until = (t + 999999999) / 1000000000;	/* whole seconds, rounded up */
 			break;
 		case 'h':
-			printf("Usage: vmm events [--filter KEY=VALUE]... [--format TEMPLATE] [--since T] [--until T]\n\n"
-			       "Print container events (create, start, die, destroy) as they happen, whoever acts.\n"
-			       "--since first replays what the store still holds from T on: each container's create,\n"
-			       "last start and last die (no journal is kept). --until stops at T. T is a time\n"
-			       "(2026-12-03T07:00:00Z, unix seconds) or a duration before now (10m, 1h).\n"
+			printf("Usage: vmm events [--filter KEY=VALUE]... [--format json|TEMPLATE] [--since T] [--until T]\n\n"
+			       "Print container events (create, start, die, pause, unpause, destroy) as they happen,\n"
+			       "whoever acts. --since first replays from T on what the store holds (each container's\n"
+			       "create, last start and last die) and, for removed containers, the events journal\n"
+			       "in the store. --until stops at T. T is a time (2026-12-03T07:00:00Z, unix seconds)\n"
+			       "or a duration before now (10m, 1h).\n"
 			       "Filters: type=container, event=E, container=NAME|ID, image=I, label=K[=V].\n"
-			       "Template fields: .Type .Action .ID .TimeNano .Actor.Attributes.name (and .image).\n");
+			       "--format json: docker's JSON, an object a line. Template fields: .Type .Action .Status\n"
+			       ".ID .From .Scope .Time .TimeNano .Actor.ID .Actor.Attributes.name (.image, labels,\n"
+			       ".exitCode), and the JSON keys .status .id .from .time .timeNano; an unknown\n"
+			       "field is an error.\n");
 			goto out;
 		default:
 			status = cli_bad_option("events", argv);
@@ -123,6 +139,8 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	}
 	if (engine_events(cli->paths.root, &o, &e))
 		status = cli_fail(&e, EXIT_VMM_ERROR);
+	else if (v.failed)
+		status = EXIT_VMM_ERROR;
 out:
 	template_free(v.t);
 	filters_free(&filter);

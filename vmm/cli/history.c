@@ -90,7 +90,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			return cli_usage_error("history", "unknown option");
+			return cli_bad_option("history", argv);
 		}
 	}
 	if (argc - optind != 1)

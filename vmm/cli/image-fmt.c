@@ -61,8 +61,8 @@ void fmt_created_at(int64_t created, char *buf, size_t len)
 	time_t t = (time_t)created;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+	localtime_r(&t, &tm);	/* Go's time.Time.String(), in the local zone as docker prints it */
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
 }
 
 

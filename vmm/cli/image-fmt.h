@@ -18,7 +18,7 @@ void fmt_repo_tag(const char *full, char *repo, size_t rlen, char *tag, size_t t
 
 /* "2 weeks ago", "N/A" for 0. */
 void fmt_since(int64_t created, char *buf, size_t len);
-/* "2024-01-02 03:04:05 +0000 UTC" as docker's CreatedAt. */
+/* "2024-01-02 03:04:05 +0100 CET" as docker's CreatedAt (Go's time.String(), local time). */
 void fmt_created_at(int64_t created, char *buf, size_t len);
 
 /* docker's progress line for a layer: "\rID: VERB [=====>    ] 1.2MB/3.4MB", redrawn in place. */

@@ -63,7 +63,7 @@ int cmd_image_inspect(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		}
-		return cli_usage_error("image inspect", "unknown option");
+		return cli_bad_option("image inspect", argv);
 	}
 	if (optind >= argc)
 		return cli_usage_error("image inspect", "missing IMAGE");

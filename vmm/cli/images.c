@@ -95,7 +95,7 @@ static int print_format(const char *format, const struct row *rows, size_t n, bo
 	struct error e = { 0 };
 	int ret;
 
-	if (template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+	if (template_parse_rows(format, &t, &e)) {
 		json_object_put(all);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
@@ -197,7 +197,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
 			return 0;
 		default:
 			filters_free(&f);
-			return cli_usage_error("images", "unknown option");
+			return cli_bad_option("images", argv);
 		}
 	}
 	if (argc - optind > 1) {

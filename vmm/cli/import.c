@@ -55,7 +55,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			strv_free(changes);
 			return 0;
 		default:
-			ret = cli_usage_error("import", "unknown option");
+			ret = cli_bad_option("import", argv);
 		}
 		if (ret) {
 			strv_free(changes);

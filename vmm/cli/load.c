@@ -49,7 +49,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			return cli_usage_error("load", "unknown option");
+			return cli_bad_option("load", argv);
 		}
 	}
 	if (optind < argc)

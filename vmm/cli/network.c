@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		"user-mode network, the default) and none.\n\n"
 		"Commands:\n"
 		"  create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME\n"
-		"  ls [-q] [-f name=N|id=ID|label=K[=V]|driver=D] [--format TEMPLATE]\n"
+		"  ls [-q] [-f name=N|id=ID|label=K[=V]|driver=D] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] NETWORK...\n"
 		"  rm NETWORK...         remove networks no container uses\n"
 		"  prune [-f]            remove every user-defined network no container uses\n");
@@ -141,7 +141,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 	}
 	if (!status && optind < argc)
 		status = cli_usage_error("network", "unexpected argument '%s'", argv[optind]);
-	if (!status && (template_parse(quiet ? (no_trunc ? "{{.Id}}" : "{{truncate .Id 12}}") :
+	if (!status && (template_parse_rows(quiet ? (no_trunc ? "{{.Id}}" : "{{truncate .Id 12}}") :
 				       format ? format : no_trunc ?
 				       "table {{.Id}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" :
 				       "table {{truncate .Id 12}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", &t, &e) ||
@@ -152,13 +152,19 @@ static int ls(struct cli *cli, int argc, char **argv)
 
 		if (network_get(cli->paths.root, *name, &n, NULL))
 			continue;
-		if (matches(&n, filters))
-			json_object_array_add(rows, network_to_json(&n));
+		if (matches(&n, filters)) {
+			json_object *row = network_to_json(&n);
+			int idlen = no_trunc || strlen(n.id) < 12 ? (int)strlen(n.id) : 12;
+
+			/* docker's ls row names it ID (the inspect form, Id, stays) */
+			json_object_object_add(row, "ID", json_object_new_string_len(n.id, idlen));
+			json_object_array_add(rows, row);
+		}
 		network_free(&n);
 	}
 	header = json_tokener_parse("{\"Id\":\"NETWORK ID\",\"Name\":\"NAME\",\"Driver\":\"DRIVER\","
 				    "\"Scope\":\"SCOPE\",\"Internal\":\"INTERNAL\",\"Created\":\"CREATED\","
-				    "\"Labels\":\"LABELS\"}");
+				    "\"Labels\":\"LABELS\",\"ID\":\"NETWORK ID\"}");
 	if (!status && template_print(t, header, rows, stdout, &e))
 		status = cli_fail(&e, EXIT_VMM_ERROR);
 	json_object_put(header);

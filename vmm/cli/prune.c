@@ -46,7 +46,7 @@ int cmd_image_prune(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			return cli_usage_error("image prune", "unknown option");
+			return cli_bad_option("image prune", argv);
 		}
 	}
 	if (optind < argc)

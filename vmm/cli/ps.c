@@ -55,6 +55,59 @@ static void fmt_size(const struct container *ct, struct store *s, char *buf, siz
 	snprintf(buf, len, "%s (virtual %s)", own, virt);
 }
 
+/* docker's Ellipsis: at most n characters, the last one "…" when cut. */
+static void ellipsis(FILE *f, const char *s, size_t n, bool trunc)
+{
+	if (trunc && strlen(s) > n)
+		fprintf(f, "%.*s…", (int)(n - 1), s);
+	else
+		fputs(s, f);
+}
+
+/* Labels (k=v,...) or Mounts (volume names or bind sources, cut at 15 unless --no-trunc), as docker joins them. */
+static json_object *joined(const struct container *ct, bool mounts, bool trunc)
+{
+	char *buf = NULL;
+	size_t len, n = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_object *o;
+
+	if (!f)
+		return NULL;
+	for (char **l = ct->cfg.labels; !mounts && l && *l; l++)
+		fprintf(f, "%s%s", n++ ? "," : "", *l);
+	for (unsigned i = 0; mounts && i < ct->cfg.nmounts; i++) {
+		const struct container_mount *m = &ct->cfg.mounts[i];
+		const char *name = m->name ? m->name : m->source;
+
+		if (!name || !*name)
+			continue;	/* a tmpfs */
+		fputs(n++ ? "," : "", f);
+		ellipsis(f, name, 15, trunc);
+	}
+	fclose(f);
+	o = buf ? json_object_new_string(buf) : NULL;
+	free(buf);
+	return o;
+}
+
+/* The row fields docker's ContainerContext computes: Labels, Mounts, LocalVolumes, Networks. */
+static void add_mount_fields(json_object *o, const struct container *ct, bool trunc)
+{
+	const struct net_config *net = &ct->cfg.net;
+	unsigned volumes = 0;
+	char count[16];
+
+	for (unsigned i = 0; i < ct->cfg.nmounts; i++)
+		volumes += ct->cfg.mounts[i].type == MOUNT_VOLUME;
+	snprintf(count, sizeof(count), "%u", volumes);
+	json_object_object_add(o, "Labels", joined(ct, false, trunc));
+	json_object_object_add(o, "Mounts", joined(ct, true, trunc));
+	json_object_object_add(o, "LocalVolumes", json_object_new_string(count));
+	json_object_object_add(o, "Networks", json_object_new_string(net->network ? net->network :
+				net->mode == NET_MODE_NONE ? "none" : net->mode == NET_MODE_TAP ? net->tap : "bridge"));
+}
+
 /* Newest first, as docker lists them. */
 static int newest_first(const void *a, const void *b)
 {
@@ -141,9 +194,14 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		filters_free(&filter);
 		return cli_usage_error("ps", "unexpected argument '%s'", argv[optind]);
 	}
-	/* --format json is {{json .}}; a template is checked before anything is listed. */
-	if (format && !quiet && template_parse(strcmp(format, "json") ? format : "{{json .}}", &t, &e)) {
+	/* --format json is {{json .}}; a template is parsed before anything is listed. */
+	if (format && !quiet && template_parse_rows(format, &t, &e)) {
 		filters_free(&filter);
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
+	if (container_filter_check(cli->paths.root, &filter, &e)) {
+		filters_free(&filter);
+		template_free(t);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
 	if (container_list(cli->paths.root, &list, &n, &e)) {
@@ -166,7 +224,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct container *ct = list[i];
 		struct container_state st;
-		char status[96], created[64], cmd[512], image[256], ports[1024];
+		char status[96], created[64], created_at[64], cmd[512], image[256], ports[1024];
 
 		container_effective_state(ct, &st);
 		if (!container_wanted(&filter, ct, &st, all))
@@ -187,10 +245,11 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		if (t) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "ID", json_object_new_string(ct->cfg.id));
+			json_object_object_add(o, "ID", json_object_new_string_len(ct->cfg.id, no_trunc ? CONTAINER_ID_LEN : 12));
 			json_object_object_add(o, "Image", json_object_new_string(image));
 			json_object_object_add(o, "Command", json_object_new_string(cmd));
-			json_object_object_add(o, "CreatedAt", json_object_new_int64(ct->cfg.created));
+			fmt_created_at(ct->cfg.created, created_at, sizeof(created_at));
+			json_object_object_add(o, "CreatedAt", json_object_new_string(created_at));
 			json_object_object_add(o, "State", json_object_new_string(container_state_name(&st)));
 			json_object_object_add(o, "Status", json_object_new_string(status));
 			json_object_object_add(o, "ExitCode", json_object_new_int(st.exit_code));
@@ -199,6 +258,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "RunningFor", json_object_new_string(created));
 			if (sizes)
 				json_object_object_add(o, "Size", json_object_new_string(size));
+			add_mount_fields(o, ct, !no_trunc);
 			json_object_array_add(rows, o);
 			continue;
 		}
@@ -217,7 +277,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		header = json_tokener_parse("{\"ID\":\"CONTAINER ID\",\"Image\":\"IMAGE\",\"Command\":\"COMMAND\","
 					    "\"CreatedAt\":\"CREATED AT\",\"RunningFor\":\"CREATED\",\"State\":\"STATE\","
 					    "\"Status\":\"STATUS\",\"ExitCode\":\"EXIT CODE\",\"Names\":\"NAMES\","
-					    "\"Ports\":\"PORTS\",\"Size\":\"SIZE\"}");
+					    "\"Ports\":\"PORTS\",\"Size\":\"SIZE\",\"Labels\":\"LABELS\",\"Mounts\":\"MOUNTS\","
+					    "\"Networks\":\"NETWORKS\",\"LocalVolumes\":\"LOCAL VOLUMES\"}");
 		if (template_print(t, header, rows, stdout, &e))
 			status_code = cli_fail(&e, EXIT_VMM_ERROR);
 		json_object_put(header);

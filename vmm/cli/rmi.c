@@ -43,7 +43,7 @@ int cmd_rmi(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			return cli_usage_error("rmi", "unknown option");
+			return cli_bad_option("rmi", argv);
 		}
 	}
 	if (optind >= argc)

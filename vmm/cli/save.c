@@ -91,7 +91,7 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		default:
-			return cli_usage_error("save", "unknown option");
+			return cli_bad_option("save", argv);
 		}
 	}
 	if (optind >= argc)

@@ -241,7 +241,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		case 'a': r.all = true; break;
 		case 'S': stream = false; break;
 		case 'N': r.no_trunc = true; break;
-		case 'T': format = !strcmp(optarg, "json") ? "{{json .}}" : optarg; break;
+		case 'T': format = optarg; break;
 		case 'h': usage(); return 0;
 		default: return cli_bad_option("stats", argv);
 		}
@@ -250,7 +250,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 		r.refs = argv + optind;
 		r.nrefs = argc - optind;
 	}
-	if (template_parse(format, &t, &e))
+	if (template_parse_rows(format, &t, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	header = json_tokener_parse(header_json);
 	for (;;) {

@@ -125,7 +125,7 @@ int system_prune(struct cli *cli, int argc, char **argv)
 			       "  -h, --help      show this help\n");
 			return 0;
 		default:
-			return cli_usage_error("system prune", "unknown option");
+			return cli_bad_option("system prune", argv);
 		}
 	}
 	if (optind < argc)

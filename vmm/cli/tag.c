@@ -29,7 +29,7 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
 			usage();
 			return 0;
 		}
-		return cli_usage_error("tag", "unknown option");
+		return cli_bad_option("tag", argv);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("tag", "want SOURCE_IMAGE and TARGET_IMAGE");

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		"-v NAME:/path or --mount type=volume (docs/volumes.md).\n\n"
 		"Commands:\n"
 		"  create [--label K=V]... [NAME]   create a volume (a random name when none)\n"
-		"  ls [-q] [-f dangling=true|false|name=N|label=K[=V]] [--format TEMPLATE]\n"
+		"  ls [-q] [-f dangling=true|false|name=N|label=K[=V]] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] VOLUME...  details as JSON\n"
 		"  rm [-f] VOLUME...                remove volumes no container uses\n"
 		"  prune [-a] [-f]                  remove unused anonymous volumes (-a: all unused)\n");
@@ -132,7 +132,7 @@ static int print_rows(struct cli *cli, char **names, char *const *filters, bool 
 	struct error e = { 0 };
 	int status = 0;
 
-	if (template_parse(quiet ? "{{.Name}}" : format ? format : "table {{.Driver}}\t{{.Name}}", &t, &e)) {
+	if (template_parse_rows(quiet ? "{{.Name}}" : format ? format : "table {{.Driver}}\t{{.Name}}", &t, &e)) {
 		json_object_put(rows);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}

@@ -47,6 +47,41 @@ bool engine_event_wanted(const struct filters *f, const struct engine_event *ev)
 	       filters_allow(f, "image", ev->image, FILTER_EXACT) && filters_allow_labels(f, ev->labels);
 }
 
+json_object *engine_event_json(const struct engine_event *ev)
+{
+	json_object *o = json_object_new_object(), *actor = json_object_new_object(),
+		    *attrs = json_object_new_object();
+
+	for (char *const *l = ev->labels; l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		char *key = strndup(*l, eq ? (size_t)(eq - *l) : strlen(*l));
+
+		if (key)
+			json_object_object_add(attrs, key, json_object_new_string(eq ? eq + 1 : ""));
+		free(key);
+	}
+	json_object_object_add(attrs, "name", json_object_new_string(ev->name));
+	json_object_object_add(attrs, "image", json_object_new_string(ev->image));
+	if (ev->exit_code >= 0) {
+		char code[16];
+
+		snprintf(code, sizeof(code), "%d", ev->exit_code);
+		json_object_object_add(attrs, "exitCode", json_object_new_string(code));
+	}
+	json_object_object_add(actor, "ID", json_object_new_string(ev->id));
+	json_object_object_add(actor, "Attributes", attrs);
+	json_object_object_add(o, "status", json_object_new_string(ev->action));
+	json_object_object_add(o, "id", json_object_new_string(ev->id));
+	json_object_object_add(o, "from", json_object_new_string(ev->image));
+	json_object_object_add(o, "Type", json_object_new_string("container"));
+	json_object_object_add(o, "Action", json_object_new_string(ev->action));
+	json_object_object_add(o, "Actor", actor);
+	json_object_object_add(o, "scope", json_object_new_string("local"));
+	json_object_object_add(o, "time", json_object_new_int64(ev->time_ns / 1000000000));
+	json_object_object_add(o, "timeNano", json_object_new_int64(ev->time_ns));
+	return o;
+}
+
 static int emit(struct watch *wt, const struct watched *c, const char *action, int exit_code)
 {
 	struct engine_event ev = {

@@ -9,6 +9,7 @@
 #ifndef VMM_ENGINE_EVENTS_H
 #define VMM_ENGINE_EVENTS_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,13 @@ struct engine_event engine_container_event(const struct container *ct, const cha
  * strings point into ct.
  */
 unsigned engine_container_history(const struct container *ct, struct engine_event ev[3]);
+
+/*
+ * The event as docker's JSON has it (GET /events, docker events --format json):
+ * status, id, from, Type, Action, Actor {ID, Attributes: the labels, name,
+ * image, exitCode}, scope, time, timeNano. A new object.
+ */
+json_object *engine_event_json(const struct engine_event *ev);
 
 /* The filter keys events take: type, event, container (a name or an ID prefix), image, label. */
 extern const char *const engine_event_filter_keys[];
