@@ -296,6 +296,8 @@ static struct agent_proc *stream_new(struct agent_client *c, enum stream_kind ki
 	s->kind = kind;
 	s->window = PROTO_WINDOW_SIZE;
 	s->in.fd = s->out.fd = s->err.fd = -1;
+	/* An io never opened (top's output, cp's stderr) still takes the agent's frames. */
+	s->in.s = s->out.s = s->err.s = s;
 	/* Ids are never 0 (the control stream) and not reused while live. */
 	for (;;) {
 		bool used = false;
