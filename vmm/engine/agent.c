@@ -215,6 +215,8 @@ static void sink_data(struct io *k, const uint8_t *p, size_t n)
 	struct agent_proc *s = k->s;
 	uint8_t *q;
 
+	if (!n)
+		return;	/* realloc(q, 0) would free the queue */
 	if (k->fd < 0 || k->broken) {
 		s->consumed += n;
 		send_window(s, false);
