@@ -1,8 +1,12 @@
-/* The registry client's insides, shared by registry.c and registry_auth.c only. */
+/*
+ * The registry client's insides, shared by registry.c, registry_auth.c and
+ * registry_upload.c, and open to tests/fuzz/fuzz_registry_resp.c.
+ */
 #ifndef VMM_IMAGES_OCI_REGISTRY_INTERNAL_H
 #define VMM_IMAGES_OCI_REGISTRY_INTERNAL_H
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "images/oci/registry.h"
 
@@ -76,6 +80,20 @@ int registry_report_status(struct registry *r, struct xfer *x);
 int registry_authenticate(struct registry *r, const struct auth_challenge *ch, const char *scope);
 /* Log that host refused the credentials (detail: the server's words, or ""); -EACCES. */
 int registry_refused(struct registry *r, const char *host, const char *detail);
+/*
+ * libcurl's header callback: one response header line (the status line
+ * included) into x: status, Content-Type, Docker-Content-Digest,
+ * WWW-Authenticate, Content-Length, Location, Range.
+ */
+size_t registry_on_header(char *p, size_t size, size_t nmemb, void *arg);
+/* A Location (absolute, or relative to base, the URL that answered) made absolute in place. 0 or -EINVAL. */
+int registry_resolve_location(const char *base, char *loc, size_t len);
+/*
+ * The token of a token server's answer in x->buf: {"token": ...} or
+ * {"access_token": ...}, visible ASCII. 0 with *tok inside *root (put it
+ * after use, on failure too), or -EPROTO (r->err says why).
+ */
+int registry_parse_token(struct registry *r, const struct xfer *x, const char **tok, json_object **root);
 /* Whether two URLs share scheme, host and port. */
 bool registry_same_origin(const char *a, const char *b);
 

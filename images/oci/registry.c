@@ -33,7 +33,7 @@ static void sanitize(const char *in, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+size_t registry_on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	size_t len = size * nmemb, nl, vl;
@@ -288,7 +288,7 @@ static CURLcode perform(struct registry *r, struct xfer *x, const char *url, boo
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->creds->pass);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, registry_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
@@ -437,8 +437,7 @@ int registry_report_status(struct registry *r, struct xfer *x)
 	}
 }
 
-/* A Location (absolute, or relative to the URL that answered) as an absolute URL. */
-static int resolve_location(const char *base, char *loc, size_t len)
+int registry_resolve_location(const char *base, char *loc, size_t len)
 {
 	CURLU *u = curl_url();
 	char *out = NULL;
@@ -507,7 +506,7 @@ int registry_request(struct registry *r, const char *path_or_url, struct xfer *x
 			r->scheme_settled = true;
 		if (!is_redirect(x->status)) {
 			/* an upload's next URL; one that is no http(s) URL is as good as none */
-			if (x->location[0] && resolve_location(url, x->location, sizeof(x->location)))
+			if (x->location[0] && registry_resolve_location(url, x->location, sizeof(x->location)))
 				x->location[0] = '\0';
 			return 0;
 		}

@@ -59,9 +59,7 @@ static int add_param(struct registry *r, char *url, size_t len, const char *key,
 	return ret;
 }
 
-/* The token of a token server's answer: {"token": ...} or {"access_token": ...}. */
-static int parse_token(struct registry *r, const struct xfer *x, const char **tok,
-		       json_object **root)
+int registry_parse_token(struct registry *r, const struct xfer *x, const char **tok, json_object **root)
 {
 	const char *t = NULL, *a = NULL;
 	struct error e;
@@ -141,7 +139,7 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 		ret = registry_report_status(r, &x);
 		goto out;
 	}
-	if (!(ret = parse_token(r, &x, &tok, &root)))
+	if (!(ret = registry_parse_token(r, &x, &tok, &root)))
 		ret = set_header(r, AUTH_BEARER, tok);
 out:
 	json_object_put(root);

@@ -165,11 +165,12 @@ static void diff_feed(struct ingest *in, const unsigned char *buf, size_t len, b
 	if (!in->dh && !in->dh_failed) {
 		size_t take = MIN(len, sizeof(in->head) - in->n_head);
 
-		if (take)
+		if (take) {	/* buf is NULL at the end of a member */
 			memcpy(in->head + in->n_head, buf, take);
-		in->n_head += take;
-		buf += take;
-		len -= take;
+			in->n_head += take;
+			buf += take;
+			len -= take;
+		}
 		if (in->n_head < sizeof(in->head) && !eof)
 			return;
 		in->m->compression = layer_sniff(in->head, in->n_head);

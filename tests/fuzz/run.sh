@@ -7,6 +7,7 @@
 # the corpus tests/fuzz/corpus-<name>/ (kept between runs, not committed) seeded
 # from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
 # the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
+# Prints each target's executions and rate, and a table of them at the end.
 set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
@@ -41,6 +42,7 @@ rm -f "$OUT/libvmm-fuzz.a"
 ar rcs "$OUT/libvmm-fuzz.a" $objs
 
 failed=""
+summary=""
 for t in $targets; do
 	name=$(basename "$t" .c)
 	short=${name#fuzz_}
@@ -57,13 +59,19 @@ for t in $targets; do
 	if "$OUT/$name" -max_total_time="$FUZZ_SECONDS" -close_fd_mask=2 -rss_limit_mb=2048 \
 		-timeout=20 -max_len=1048576 -artifact_prefix="$OUT/$name-" \
 		"$corpus" $seeds >"$OUT/$name.log" 2>&1; then
-		echo "ok - fuzz $name ($(grep -Eo 'Done [0-9]+ runs' "$OUT/$name.log" | tail -1))"
+		runs=$(grep -Eo 'Done [0-9]+ runs in [0-9]+' "$OUT/$name.log" | tail -1 | awk '{ print $2, $5 }')
+		set -- $runs
+		rate=$(( ${1:-0} / (${2:-0} > 0 ? ${2:-1} : 1) ))
+		echo "ok - fuzz $name (${1:-?} runs in ${2:-?} s, $rate exec/s)"
+		summary="$summary$(printf '%-24s %12s runs %8s exec/s' "$name" "${1:-?}" "$rate")
+"
 	else
 		echo "not ok - fuzz $name: crash, see $OUT/$name.log and $OUT/$name-*"
 		grep -E 'ERROR|SUMMARY|Test unit written' "$OUT/$name.log" | head -5
 		failed="$failed $name"
 	fi
 done
+printf 'fuzz: executions per target\n%s' "$summary"
 if [ -n "$failed" ]; then
 	echo "fuzz: failed:$failed"
 	exit 1

@@ -215,6 +215,8 @@ static void sink_data(struct io *k, const uint8_t *p, size_t n)
 	struct agent_proc *s = k->s;
 	uint8_t *q;
 
+	if (!n)
+		return;	/* realloc(q, 0) would free the queue */
 	if (k->fd < 0 || k->broken) {
 		s->consumed += n;
 		send_window(s, false);
@@ -296,6 +298,8 @@ static struct agent_proc *stream_new(struct agent_client *c, enum stream_kind ki
 	s->kind = kind;
 	s->window = PROTO_WINDOW_SIZE;
 	s->in.fd = s->out.fd = s->err.fd = -1;
+	/* An io never opened (top's output, cp's stderr) still takes the agent's frames. */
+	s->in.s = s->out.s = s->err.s = s;
 	/* Ids are never 0 (the control stream) and not reused while live. */
 	for (;;) {
 		bool used = false;
