@@ -107,6 +107,8 @@ out=$(v exec -d box nosuchcmd 2>&1); rc=$?
 expect_eq "exec -d: a command not found is 127, with docker's message" \
 	'127 vmm: error: exec: "nosuchcmd": executable file not found in $PATH' "$rc $out"
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
+expect_eq "stats without --no-stream: a table each refresh, until stopped" 2 \
+	"$(timeout "$RUN_TIMEOUT" "$VMM" stats box | grep -m2 -c '^CONTAINER ID')"
 
 # stats: the host's counters (CPU, network, disk) and the guest's (memory, PIDs)
 bytes() {	# docker's sizes back to bytes: 1.5MiB, 12.3kB, 0B
@@ -301,7 +303,17 @@ check "restart always: runs again after a clean exit" test "$("$VMM" inspect -f 
 check "restart always: vmm stop stops it for good" v stop -t 2 r3
 expect_eq "restart always: after vmm stop, no vmm process holds it" "exited false unlocked" \
 	"$("$VMM" inspect -f '{{.State.Status}} {{.State.Restarting}}' r3) $(flock -n "$VMM_ROOT/containers/$("$VMM" inspect -f '{{.Id}}' r3)/lock" true && echo unlocked || echo locked)"
-"$VMM" rm r1 r2 r3 >/dev/null
+# create, then start -a: its output and its status; unless-stopped runs it again until vmm stop
+v create --name cs --restart unless-stopped busybox sh -c 'echo created then started; exit 3' >/dev/null
+out=$(v start -a cs 2>&1); rc=$?
+expect_eq "create, then start -a: its output and its status, as docker start -a" "3 created then started" "$rc $out"
+i=0; while [ "$("$VMM" inspect -f '{{.RestartCount}}' cs)" = 0 ] && [ $i -lt 1200 ]; do i=$((i + 1)); sleep 0.1; done
+check "restart unless-stopped: runs again after it exited" test "$("$VMM" inspect -f '{{.RestartCount}}' cs)" -ge 1
+check "restart unless-stopped: vmm stop stops it" v stop -t 2 cs
+expect_eq "restart unless-stopped: stopped for good" "exited false" "$("$VMM" inspect -f '{{.State.Status}} {{.State.Restarting}}' cs)"
+"$VMM" rm r1 r2 r3 cs >/dev/null
+out=$(v run --rm busybox /etc/passwd 2>&1); rc=$?
+expect_match "run: a command that is not executable exits 126, named" "^126 vmm: error: .*/etc/passwd" "$rc $out"
 # --init: PID 1 is an init; the command its child, which gets the signals
 out=$(v run --rm --init busybox sh -c 'ps -o pid,comm | sed -n "2,3p" | tr -s " " | tr "\n" " "; exit 7' 2>&1); rc=$?
 expect_eq "run --init: PID 1 is init, the command PID 2, its status ours" "7  1 init  2 sh " "$rc $out"
