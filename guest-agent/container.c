@@ -27,6 +27,7 @@
 #include "guest-agent/agent.h"
 
 #define R(path)		AGENT_ROOT path
+#define RO_UPPER	"/ro-upper"	/* read_only_mount_points' tmpfs, in the agent's own root */
 #define MS_SAFE		(MS_NOSUID | MS_NODEV | MS_NOEXEC)
 #define DEVICE_WAIT_MS	10000
 #ifndef BLKFLSBUF
@@ -335,6 +336,32 @@ static void bind_etc(const char *name)
 	mount(src, dst, NULL, MS_BIND, NULL);
 }
 
+/*
+ * --read-only (the disk is read-only, for the guest's kernel too) with a
+ * mount point the image lacks: the root becomes an overlay of itself and a
+ * small tmpfs that takes the new folders, read-only again once the mounts
+ * are made. docker makes them in the container's own layer.
+ */
+static void read_only_mount_points(const struct proto_spec *s, int errpipe)
+{
+	char dst[4096];
+	struct stat st;
+	bool missing = false;
+
+	for (unsigned i = 0; i < s->nmounts && !missing; i++) {
+		scat(dst, sizeof(dst), AGENT_ROOT, s->mounts[i].target, NULL);
+		missing = stat(dst, &st) < 0;
+	}
+	if (!missing)
+		return;
+	mkdir(RO_UPPER, 0755);
+	if (mount("tmpfs", RO_UPPER, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0 ||
+	    mkdir(RO_UPPER "/u", 0755) < 0 || mkdir(RO_UPPER "/w", 0755) < 0 ||
+	    mount("overlay", AGENT_ROOT, "overlay", 0,
+		  "lowerdir=" AGENT_ROOT ",upperdir=" RO_UPPER "/u,workdir=" RO_UPPER "/w") < 0)
+		fail(errpipe, 125, errno, "make the mount points in the read-only root", NULL);
+}
+
 static void mount_volumes(const struct proto_spec *s, int errpipe)
 {
 	for (unsigned i = 0; i < s->nmounts; i++) {
@@ -377,6 +404,8 @@ static void new_container(const struct proto_spec *s, int errpipe)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail(errpipe, 125, errno, "make mounts private", NULL);
 	sethostname(host, strlen(host));
+	if (s->read_only)	/* first: /proc, /dev and the rest are mounted on what it makes */
+		read_only_mount_points(s, errpipe);
 	if (mount_dir("proc", R("/proc"), "proc", MS_SAFE, NULL))
 		fail(errpipe, 125, errno, "mount /proc", NULL);
 	if (mount_dir("sysfs", R("/sys"), "sysfs", MS_SAFE | MS_RDONLY, NULL) == 0)
@@ -386,6 +415,8 @@ static void new_container(const struct proto_spec *s, int errpipe)
 	bind_etc("hostname");
 	bind_etc("resolv.conf");
 	mount_volumes(s, errpipe);
+	if (s->read_only && mount(NULL, AGENT_ROOT, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		fail(errpipe, 125, errno, "make the root read-only", NULL);
 	if (chdir(AGENT_ROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		fail(errpipe, 125, errno, "enter the container root", NULL);
