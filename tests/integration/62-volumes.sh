@@ -31,7 +31,7 @@ bad "--mount without a target" "vmm: error: invalid mount config: target is requ
 bad "--mount of a missing folder" "vmm: error: invalid mount config for type \"bind\": bind source path does not exist: $T/missing" --mount "type=bind,source=$T/missing,target=/x"
 bad "a file, not a folder" "vmm: error: bind source /etc/hostname is not a folder: vmm shares folders with the VM (mount its folder instead)" -v /etc/hostname:/x
 bad "the same target twice" "vmm: error: Duplicate mount point: /x" -v "$T:/x" --tmpfs /x
-bad "a volume option" "vmm: error: volume option 'size=1g' is not supported: vmm's volumes are host folders shared with the VM (see docs/volumes.md)" --mount "source=v9,target=/x,volume-opt=size=1g"
+bad "a volume option on --mount" "vmm: error: volume-opt=size=1g: give it when making the volume: vmm volume create --opt size=1g v9" --mount "source=v9,target=/x,volume-opt=size=1g"
 bad "--volumes-from an unknown container" "vmm: error: --volumes-from: no such container: nosuch" --volumes-from nosuch
 check "bad input: -v did not create its folder for a refused run" test ! -e "$T/a"
 
@@ -179,6 +179,20 @@ kill -9 "$pid" 2>/dev/null
 out=$(v run --rm -v keep:/keep busybox sh -c "tail -n +$last /keep/log | head -1" 2>&1)
 expect_eq "named volume: data written before a kill -9 is there for the next container" "$last" "$out"
 v rm -f writer >/dev/null 2>&1
+
+# A volume of a size: its ext4 disk is mounted on _data at the first use; full, the guest gets
+# ENOSPC (fallocate asks the host's ext4 for the space at once); rm unmounts and frees it.
+v volume create --opt size=24m sized >/dev/null
+out=$(v run --rm -v sized:/s busybox sh -c 'ls -A /s | wc -l; fallocate -l 64M /s/big; rm -f /s/big
+	echo kept > /s/f; df -k /s | tail -1 | awk "{print \$2}"' 2>&1)
+expect_eq "volume create --opt size=24m: empty at first, ENOSPC past its size" \
+	"0 fallocate: fallocate '/s/big': No space left on device" "$(echo $out | cut -d' ' -f1-9)"
+check "volume create --opt size=24m: the guest sees about 24 MiB" test "$(echo $out | cut -d' ' -f10)" -lt 24577
+expect_eq "volume --opt size: its disk is mounted on _data, the data on it" "ext4 kept" \
+	"$(awk -v d="$VMM_ROOT/volumes/sized/_data" '$2 == d { print $3 }' /proc/mounts) $(cat "$VMM_ROOT/volumes/sized/_data/f" 2>&1)"
+v volume rm sized >/dev/null
+expect_eq "volume rm of a sized volume: unmounted, its loop device freed, gone" "0 0 gone" \
+	"$(grep -c "$VMM_ROOT/volumes/sized" /proc/mounts) $(losetup -a | grep -c "$VMM_ROOT/volumes/sized") $(test -e "$VMM_ROOT/volumes/sized" || echo gone)"
 
 # rm -v and --rm take anonymous volumes; named ones stay.
 v run --rm -v /anon busybox true

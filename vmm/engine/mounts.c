@@ -69,8 +69,9 @@ static int from_spec(const struct mount_spec *s, struct container_config *cc, st
 		m.source = s->source;
 	} else if (s->type == MOUNT_VOLUME) {
 		if (s->volume_opts[0])
-			return err_set(e, -EINVAL, "volume option '%s' is not supported: vmm's volumes are host "
-				       "folders shared with the VM (see docs/volumes.md)", s->volume_opts[0]);
+			return err_set(e, -EINVAL, "volume-opt=%s: give it when making the volume: vmm volume "
+				       "create --opt %s %s", s->volume_opts[0], s->volume_opts[0],
+				       s->source ? s->source : "NAME");
 		m.name = s->source;	/* NULL: anonymous, named when made */
 		m.anonymous = !s->source;
 	}

@@ -13,7 +13,22 @@
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/runner-internal.h"
+#include "vmm/engine/volume-disk.h"
 #include "vmm/machine/machine.h"
+
+/* A volume of a size: its disk mounted on its _data folder (source) first. */
+static int sized_volume(const char *source, struct error *e)
+{
+	char dir[4096];
+	const char *slash = strrchr(source, '/');
+
+	if (!slash || (size_t)(slash - source) >= sizeof(dir))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - source), source);
+	if (!volume_disk_present(dir))
+		return 0;
+	return volume_disk_mount(dir, e);
+}
 
 /* The machine's shared folders (after describe_machine). 0 or -errno with e. */
 int runner_mounts_config(struct runner *r, struct machine_config *mc, struct error *e)
@@ -45,6 +60,8 @@ int runner_mounts_config(struct runner *r, struct machine_config *mc, struct err
 				     r->share_dir, n) >= sizeof(r->share_socks[n]))
 			return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
 				       r->paths->runtime);
+		if (m->type == MOUNT_VOLUME && (ret = sized_volume(m->source, e)))
+			return ret;
 		r->shares[n] = (struct machine_share_config){
 			.tag = r->share_tags[n], .host_dir = m->source, .read_only = m->read_only,
 			.virtiofsd = r->virtiofsd, .socket_path = r->share_socks[n],

@@ -16,6 +16,7 @@
 #include "vmm/base/util.h"
 #include "vmm/engine/config-scan.h"
 #include "vmm/engine/mount-spec.h"
+#include "vmm/engine/volume-disk.h"
 #include "vmm/engine/volume.h"
 
 #define VOLUME_JSON_MAX	(64 << 10)
@@ -52,9 +53,44 @@ json_object *volume_to_json(const struct volume *v)
 	json_object_object_add(o, "Mountpoint", json_object_new_string(v->mountpoint));
 	json_object_object_add(o, "Name", json_object_new_string(v->name));
 	json_object_object_add(o, "Options", json_object_new_object());
+	if (v->size[0])
+		json_object_object_add(json_object_object_get(o, "Options"), "size", json_object_new_string(v->size));
 	json_object_object_add(o, "Scope", json_object_new_string("local"));
 	json_object_object_add(o, "Anonymous", json_object_new_boolean(v->anonymous));
 	return o;
+}
+
+/* volume.json's Options.size, as it was given */
+static int size_option(json_object *o, struct volume *v, struct error *e)
+{
+	json_object *opts, *size;
+	uint64_t bytes;
+
+	if (!json_object_object_get_ex(o, "Options", &opts) || !json_object_object_get_ex(opts, "size", &size))
+		return 0;
+	if (!json_object_is_type(size, json_type_string) || parse_size(json_object_get_string(size), 1, &bytes) ||
+	    strlen(json_object_get_string(size)) >= sizeof(v->size))
+		return err_set(e, -EINVAL, "volume.Options.size: not a size");
+	snprintf(v->size, sizeof(v->size), "%s", json_object_get_string(size));
+	return 0;
+}
+
+/* The driver options of volume create: size=SIZE, and nothing else. */
+static int parse_opts(const char *const *opts, char size[32], uint64_t *bytes, struct error *e)
+{
+	for (size_t i = 0; opts && opts[i]; i++) {
+		const char *val = str_has_prefix(opts[i], "size=") ? opts[i] + 5 : NULL;
+
+		if (!val)
+			return err_set(e, -EINVAL, "volume option '%s' is not supported: size=SIZE is the one "
+				       "there is (vmm's volumes are host folders, see docs/volumes.md)", opts[i]);
+		if (parse_size(val, 1, bytes) || *bytes < VOLUME_SIZE_MIN || *bytes > VOLUME_SIZE_MAX ||
+		    strlen(val) >= 32)
+			return err_set(e, -EINVAL, "volume option 'size=%s': want a size from 16m to 16t (e.g. 1g)",
+				       val);
+		snprintf(size, 32, "%s", val);
+	}
+	return 0;
 }
 
 int volume_get(const char *root, const char *name, struct volume *v, struct error *e)
@@ -83,6 +119,8 @@ int volume_get(const char *root, const char *name, struct volume *v, struct erro
 		ret = jget_object(o, "Labels", false, "volume", &labels, e);
 	if (!ret)
 		ret = jget_bool(o, "Anonymous", "volume", &v->anonymous, e);
+	if (!ret)
+		ret = size_option(o, v, e);
 	if (!ret) {
 		snprintf(v->name, sizeof(v->name), "%s", name);
 		volume_dir(root, name, "_data", v->mountpoint, sizeof(v->mountpoint), NULL);
@@ -101,11 +139,12 @@ int volume_create(const char *root, const struct volume_create_opts *o, struct v
 	json_object *labels;
 	uint8_t rnd[32];
 	const char *text;
+	char size[32] = "";
+	uint64_t bytes = 0;
 	int ret;
 
-	if (o->opts && o->opts[0])
-		return err_set(e, -EINVAL, "volume option '%s' is not supported: vmm's volumes are host "
-			       "folders shared with the VM (see docs/volumes.md)", o->opts[0]);
+	if ((ret = parse_opts(o->opts, size, &bytes, e)))
+		return ret;
 	if (!o->name) {
 		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return err_sys(e, -errno, "getrandom");
@@ -125,10 +164,16 @@ int volume_create(const char *root, const struct volume_create_opts *o, struct v
 	v->created = time(NULL);
 	v->anonymous = o->anonymous || !o->name;
 	v->labels = labels;
+	snprintf(v->size, sizeof(v->size), "%s", size);
 	volume_dir(root, name, NULL, dir, sizeof(dir), NULL);
 	volume_dir(root, name, "_data", v->mountpoint, sizeof(v->mountpoint), NULL);
 	volume_dir(root, name, "volume.json", meta, sizeof(meta), NULL);
 	ret = mkdir_p(AT_FDCWD, v->mountpoint, 0755);
+	if (!ret && bytes && (ret = volume_disk_create(dir, bytes, e))) {
+		remove_tree(AT_FDCWD, dir);
+		volume_free(v);
+		return err_wrap(e, ret, "create volume %s", name);
+	}
 	if (!ret) {
 		json_object *j = volume_to_json(v);
 
@@ -219,6 +264,8 @@ int volume_remove(const char *root, const char *name, struct error *e)
 	}
 	strv_free(users);
 	volume_dir(root, name, NULL, dir, sizeof(dir), NULL);
+	if ((ret = volume_disk_unmount(dir, e)))
+		return err_wrap(e, ret, "remove %s", name);
 	ret = remove_tree(AT_FDCWD, dir);
 	return ret ? err_sys(e, ret, "remove volume %s", name) : 0;
 }

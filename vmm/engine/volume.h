@@ -18,13 +18,14 @@ struct volume {
 	char mountpoint[4096];	/* the _data folder */
 	int64_t created;	/* seconds since the epoch */
 	bool anonymous;		/* made for one container (-v /ctr, image VOLUME); rm -v and prune take it */
+	char size[32];		/* --opt size as given ("" : none): a disk of that size behind _data */
 	json_object *labels;	/* object of strings; owned */
 };
 
 struct volume_create_opts {
 	const char *name;	/* NULL: a random 64-hex name (anonymous) */
 	const char *const *labels;	/* "k=v", NULL-terminated, or NULL */
-	const char *const *opts;	/* driver options "k=v": none are supported yet */
+	const char *const *opts;	/* driver options "k=v": size=SIZE (volume-disk.h) */
 	bool anonymous;
 };
 
