@@ -22,7 +22,59 @@ static void usage(FILE *f)
 		"  ls [-q] [-f name=N|id=ID|label=K[=V]|driver=D] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] NETWORK...\n"
 		"  rm NETWORK...         remove networks no container uses\n"
-		"  prune [-f]            remove every user-defined network no container uses\n");
+		"  prune [-f]            remove every user-defined network no container uses\n"
+		"\nRun 'vmm network COMMAND --help' for more on a command.\n");
+}
+
+static void create_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network create [OPTIONS] NAME\n\n"
+		"Create a network and print its ID.\n\n"
+		"Options:\n"
+		"  -d, --driver bridge   the only driver\n"
+		"      --subnet CIDR     the network's subnet (default: a free /24 in 10.89.0.0/16)\n"
+		"      --gateway IP      the gateway's address (default: the subnet's first)\n"
+		"      --internal        mark the network internal (recorded, not enforced yet)\n"
+		"      --label K=V       set a label on the network (repeatable)\n"
+		"  -h, --help            show this help\n");
+}
+
+static void ls_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network ls [OPTIONS]\n\n"
+		"List networks (also: list).\n\n"
+		"Options:\n"
+		"  -q, --quiet          only network IDs\n"
+		"  -f, --filter K=V     name=SUBSTRING, id=PREFIX, label=KEY[=VALUE], driver=D,\n"
+		"                       type=builtin|custom; repeatable\n"
+		"      --format FMT     json (one JSON object per line) or a Go template:\n"
+		"                       '{{.Name}}', 'table {{.ID}}\\t{{.Name}}'\n"
+		"      --no-trunc       full network IDs\n"
+		"  -h, --help           show this help\n");
+}
+
+static void inspect_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network inspect [OPTIONS] NETWORK...\n\n"
+		"Show networks' details as JSON.\n\n"
+		"Options:\n"
+		"  -f, --format TEMPLATE   a Go template for each network: '{{.IPAM.Config}}'\n"
+		"  -h, --help              show this help\n");
+}
+
+static void rm_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network rm NETWORK...\n\n"
+		"Remove networks no container uses (also: remove).\n");
+}
+
+static void prune_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network prune [OPTIONS]\n\n"
+		"Remove every user-defined network no container uses.\n\n"
+		"Options:\n"
+		"  -f, --force   do not prompt for confirmation\n"
+		"  -h, --help    show this help\n");
 }
 
 static int create(struct cli *cli, int argc, char **argv)
@@ -53,7 +105,7 @@ static int create(struct cli *cli, int argc, char **argv)
 			if (strcmp(optarg, "bridge"))
 				status = cli_usage_error("network", "driver '%s' is not supported (bridge)", optarg);
 			break;
-		case 'h': usage(stdout); goto out;
+		case 'h': create_usage(stdout); goto out;
 		default: status = cli_bad_option("network", argv);
 		}
 	}
@@ -135,7 +187,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 				 cli_usage_error("network", "invalid filter '%s' (name=, id=, label=, driver= or "
 						 "type=)", optarg);
 			break;
-		case 'h': usage(stdout); goto out;
+		case 'h': ls_usage(stdout); goto out;
 		default: status = cli_bad_option("network", argv);
 		}
 	}
@@ -190,7 +242,7 @@ static json_object *get_one(struct cli *cli, const char *name, struct error *e)
 
 static int inspect(struct cli *cli, int argc, char **argv)
 {
-	return cli_inspect(cli, "network", argc, argv, get_one, usage);
+	return cli_inspect(cli, "network", argc, argv, get_one, inspect_usage);
 }
 
 static int rm(struct cli *cli, int argc, char **argv)
@@ -198,7 +250,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 	int status = 0;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
+		rm_usage(stdout);
 		return 0;
 	}
 	if (argc < 2)
@@ -227,6 +279,10 @@ static int prune(struct cli *cli, int argc, char **argv)
 	bool force = argc == 2 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force"));
 	int n = 0;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		prune_usage(stdout);
+		return 0;
+	}
 	if (argc > 1 && !force)
 		return cli_usage_error("network", "'network prune' takes only -f");
 	if (!force && !cli_confirm_removal("all custom networks not used by at least one container"))

@@ -22,7 +22,12 @@ static void usage(FILE *f)
 		"  prune     remove stopped containers, unused networks, dangling images, the build cache\n"
 		"  info      the containers by state, the images and the host (vmm info)\n"
 		"  service   serve the Docker Engine API\n\n"
-		"Usage: vmm system service [OPTIONS]\n\n"
+		"Run 'vmm system COMMAND --help' for more on a command.\n");
+}
+
+static void service_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm system service [OPTIONS]\n\n"
 		"Serve the Docker Engine API (%s), so the docker CLI, docker-compose and docker-py\n"
 		"drive vmm: DOCKER_HOST=unix://... docker run --rm busybox echo hi\n\n"
 		"Options:\n"
@@ -64,7 +69,7 @@ static int service(struct cli *cli, int argc, char **argv)
 			if (parse_uint(optarg, 1, UINT32_MAX, &idle))
 				return cli_usage_error("system service", "--time %s: a number of seconds", optarg);
 			break;
-		case 'h': usage(stdout); return 0;
+		case 'h': service_usage(stdout); return 0;
 		default: return cli_bad_option("system service", argv);
 		}
 	}

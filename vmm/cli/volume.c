@@ -23,7 +23,60 @@ static void usage(FILE *f)
 		"  ls [-q] [-f dangling=true|false|name=N|label=K[=V]] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] VOLUME...  details as JSON\n"
 		"  rm [-f] VOLUME...                remove volumes no container uses\n"
-		"  prune [-a] [-f]                  remove unused anonymous volumes (-a: all unused)\n");
+		"  prune [-a] [-f]                  remove unused anonymous volumes (-a: all unused)\n"
+		"\nRun 'vmm volume COMMAND --help' for more on a command.\n");
+}
+
+static void create_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume create [OPTIONS] [NAME]\n\n"
+		"Create a volume (a random name when none is given) and print its name.\n\n"
+		"Options:\n"
+		"  -d, --driver local   the only driver\n"
+		"      --label K=V      set a label on the volume (repeatable)\n"
+		"  -o, --opt K=V        driver options: refused, a volume is a plain folder\n"
+		"  -h, --help           show this help\n");
+}
+
+static void ls_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume ls [OPTIONS]\n\n"
+		"List volumes (also: list).\n\n"
+		"Options:\n"
+		"  -q, --quiet          only volume names\n"
+		"  -f, --filter K=V     dangling=true|false (used by no container or not),\n"
+		"                       name=SUBSTRING, label=KEY[=VALUE]; repeatable\n"
+		"      --format FMT     json (one JSON object per line) or a Go template:\n"
+		"                       '{{.Name}}', 'table {{.Name}}\\t{{.Mountpoint}}'\n"
+		"  -h, --help           show this help\n");
+}
+
+static void inspect_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume inspect [OPTIONS] VOLUME...\n\n"
+		"Show volumes' details as JSON.\n\n"
+		"Options:\n"
+		"  -f, --format TEMPLATE   a Go template for each volume: '{{.Mountpoint}}'\n"
+		"  -h, --help              show this help\n");
+}
+
+static void rm_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume rm [OPTIONS] VOLUME...\n\n"
+		"Remove volumes no container uses (also: remove).\n\n"
+		"Options:\n"
+		"  -f, --force   a volume that does not exist is no error\n"
+		"  -h, --help    show this help\n");
+}
+
+static void prune_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm volume prune [OPTIONS]\n\n"
+		"Remove anonymous volumes no container uses.\n\n"
+		"Options:\n"
+		"  -a, --all     all volumes no container uses, named ones too\n"
+		"  -f, --force   do not prompt for confirmation\n"
+		"  -h, --help    show this help\n");
 }
 
 static int create(struct cli *cli, int argc, char **argv)
@@ -56,7 +109,7 @@ static int create(struct cli *cli, int argc, char **argv)
 							 optarg);
 			break;
 		case 'h':
-			usage(stdout);
+			create_usage(stdout);
 			goto out;
 		default:
 			status = cli_bad_option("volume", argv);
@@ -176,7 +229,7 @@ static int ls(struct cli *cli, int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'f': status = check_filter(optarg) ? EXIT_VMM_ERROR : strv_push(&filters, optarg); break;
 		case 'F': format = optarg; break;
-		case 'h': usage(stdout); goto out;
+		case 'h': ls_usage(stdout); goto out;
 		default: status = cli_bad_option("volume", argv);
 		}
 	}
@@ -206,7 +259,7 @@ static json_object *get_one(struct cli *cli, const char *name, struct error *e)
 
 static int inspect(struct cli *cli, int argc, char **argv)
 {
-	return cli_inspect(cli, "volume", argc, argv, get_one, usage);
+	return cli_inspect(cli, "volume", argc, argv, get_one, inspect_usage);
 }
 
 static int rm(struct cli *cli, int argc, char **argv)
@@ -223,7 +276,7 @@ static int rm(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': rm_usage(stdout); return 0;
 		default: return cli_bad_option("volume", argv);
 		}
 	}
@@ -267,7 +320,7 @@ static int prune(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'f': force = true; break;
 		case 'a': all = true; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': prune_usage(stdout); return 0;
 		default: return cli_bad_option("volume", argv);
 		}
 	}
