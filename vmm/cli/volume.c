@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		"Manage volumes: host folders under the store that containers mount with\n"
 		"-v NAME:/path or --mount type=volume (docs/volumes.md).\n\n"
 		"Commands:\n"
-		"  create [--label K=V]... [NAME]   create a volume (a random name when none)\n"
+		"  create [--label K=V]... [-o size=SIZE] [NAME]  create a volume (a random name when none)\n"
 		"  ls [-q] [-f dangling=true|false|name=N|label=K[=V]] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] VOLUME...  details as JSON\n"
 		"  rm [-f] VOLUME...                remove volumes no container uses\n"
@@ -34,7 +34,7 @@ static void create_usage(FILE *f)
 		"Options:\n"
 		"  -d, --driver local   the only driver\n"
 		"      --label K=V      set a label on the volume (repeatable)\n"
-		"  -o, --opt K=V        driver options: refused, a volume is a plain folder\n"
+		"  -o, --opt size=SIZE  at most SIZE (16m to 16t): an ext4 disk behind the folder\n"
 		"  -h, --help           show this help\n");
 }
 
