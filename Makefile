@@ -42,7 +42,7 @@ AGENT_LIB_OBJS := $(AGENT_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Test and bench programs that drive the library directly (not part of build/vmm).
-HELPER_BINS := $(BUILD)/tests/agent-test $(BUILD)/tests/disk-bench
+HELPER_BINS := $(BUILD)/tests/agent-test $(BUILD)/tests/disk-bench $(BUILD)/tests/confine-probe
 
 # The guest agent is PID 1 in the guest: static musl, small (every initramfs
 # byte costs guest boot time on an emulating host).
@@ -84,6 +84,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent-host.a $(BUILD)/libvmm.a
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent-host.a $(BUILD)/libvmm.a $(LDLIBS)
 
 $(BUILD)/tests/agent-test: tests/helpers/agent-test.c $(BUILD)/libvmm.a
+	@mkdir -p $(dir $@)
+	@echo "  HELPER  $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)
+
+$(BUILD)/tests/confine-probe: tests/helpers/confine-probe.c $(BUILD)/libvmm.a
 	@mkdir -p $(dir $@)
 	@echo "  HELPER  $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvmm.a $(LDLIBS)

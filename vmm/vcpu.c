@@ -11,6 +11,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
+#include "vmm/confine.h"
 #include "vmm/vm.h"
 #include "vmm/x86/quirks-pvm.h"
 
@@ -213,10 +214,16 @@ void *vcpu_thread(void *arg)
 	struct vm *vm = vcpu->vm;
 	sigset_t set;
 
+	struct error e = { 0 };
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-
+	/* before the first guest instruction (docs/sandbox.md) */
+	if (confine_vcpu_thread(&e)) {
+		vm_end(vm, VM_END_ERROR, 0, "vCPU %u: %s", vcpu->id, e.msg);
+		return NULL;
+	}
 	while (vm_end_reason(vm) == VM_END_NONE) {
 		if (atomic_load(&vm->pause_req)) {
 			vcpu_park(vcpu);

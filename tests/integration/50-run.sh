@@ -107,6 +107,15 @@ out=$(v exec -d box nosuchcmd 2>&1); rc=$?
 expect_eq "exec -d: a command not found is 127, with docker's message" \
 	'127 vmm: error: exec: "nosuchcmd": executable file not found in $PATH' "$rc $out"
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
+# confinement (docs/sandbox.md): the running VMM's vCPU thread has no_new_privs and its seccomp
+# filter; the test-only probe shows what that filter refuses a hijacked vCPU thread
+pid=$("$VMM" inspect -f '{{.State.Pid}}' box)
+out=$(for t in /proc/"$pid"/task/*; do [ "$(cat "$t/comm" 2>/dev/null)" = vcpu0 ] &&
+	grep -E '^(NoNewPrivs|Seccomp):' "$t/status"; done | tr -s '\t' ' ' | tr '\n' ' ')
+expect_eq "confinement: the VMM's vcpu0 runs with no_new_privs and a seccomp filter" "NoNewPrivs: 1 Seccomp: 2 " "$out"
+expect_eq "confinement: a vCPU thread's execve, open and socket fail with EPERM; KVM's ioctls pass" \
+	"execve=EPERM open=EPERM socket=EPERM kvm_ioctl=EBADF other_ioctl=EPERM" \
+	"$("$BUILD/tests/confine-probe" | grep -E '^(execve|open|socket|kvm_ioctl|other_ioctl)=' | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "stats without --no-stream: a table each refresh, until stopped" 2 \
 	"$(timeout "$RUN_TIMEOUT" "$VMM" stats box | grep -m2 -c '^CONTAINER ID')"
 
