@@ -106,7 +106,7 @@ expect_eq "--tmpfs /scratch:size=2m,mode=1770: its size and mode" "2048 1770" \
 inspect=$(v inspect vols)
 expect_eq "inspect: Mounts as docker shows them (--mount type=tmpfs is one, --tmpfs is not)" "bind:$T/bind:/bind:true bind:$T/ro:/ro:false volume:$VMM_ROOT/volumes/data/_data:/data:true tmpfs::/small:true" \
 	"$(echo "$inspect" | jq -r '[.[0].Mounts[] | "\(.Type):\(.Source):\(.Destination):\(.RW)"] | join(" ")')"
-expect_eq "inspect: --tmpfs in HostConfig.Tmpfs" '{"/scratch":""}' "$(echo "$inspect" | jq -c '.[0].HostConfig.Tmpfs')"
+expect_eq "inspect: --tmpfs in HostConfig.Tmpfs" '{"/scratch":"size=2m,mode=1770"}' "$(echo "$inspect" | jq -c '.[0].HostConfig.Tmpfs')"
 out=$(v volume rm data 2>&1); rc=$?
 expect_eq "volume rm of a volume in use is refused, naming the container" "125 vmm: error: remove data: volume is in use - [$(echo "$id" | cut -c1-12)]" "$rc $out"
 
