@@ -256,6 +256,20 @@ static void test_strict_rows(void)
 	expect("{{.Nope}}", "<no value>");
 }
 
+/* docker's .Label "KEY" method: ps rows join labels "k=v,...", inspect's are an object */
+static void test_label_method(void)
+{
+	const char *rows = "[{\"Names\":\"web\",\"Labels\":\"com.example.version=1.0,tier=web,x=\"}]";
+
+	expect_rows("{{.Label \"tier\"}}", rows, "web\n");
+	expect_rows("{{.Names}}: {{.Label \"com.example.version\"}}", rows, "web: 1.0\n");
+	expect_rows("[{{.Label \"x\"}}][{{.Label \"missing\"}}][{{.Label \"tie\"}}]", rows, "[][][]\n");
+	expect("{{.Config.Label \"tier\"}}", "web");
+	expect("{{.Config.Label 7}}", "ERR: template: Label: the key must be a string");
+	expect("{{.Config.Label \"a\" \"b\"}}", "ERR: template: wrong number of args for Label: want 1 got 2");
+	expect("{{.Name \"x\"}}", "ERR: template: can't give an argument to a non-function");
+}
+
 int main(void)
 {
 	test_docker_inspect_examples();
@@ -266,5 +280,6 @@ int main(void)
 	test_table();
 	test_print_rows();
 	test_strict_rows();
+	test_label_method();
 	return tap_done();
 }

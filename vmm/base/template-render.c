@@ -212,6 +212,51 @@ static int eval_arg(struct render *r, const struct arg *a, json_object *dot, jso
 	return walk_fields(r, base, a->fields, a->nfields, out);
 }
 
+/* KEY's value in labels: docker's rows join them "k=v,k2=v2"; inspect's are an object. */
+static json_object *label_value(json_object *labels, const char *key)
+{
+	const char *s, *p;
+	size_t klen = strlen(key);
+	json_object *v;
+
+	if (json_object_is_type(labels, json_type_object))
+		return json_object_object_get_ex(labels, key, &v) ? tpl_ref(v) : json_object_new_string("");
+	s = json_object_is_type(labels, json_type_string) ? json_object_get_string(labels) : "";
+	for (p = s; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) {
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			const char *end = strchr(p + klen + 1, ',');
+
+			return json_object_new_string_len(p + klen + 1, end ? (int)(end - p - klen - 1) :
+							  (int)strlen(p + klen + 1));
+		}
+	}
+	return json_object_new_string("");
+}
+
+/* docker's one method with an argument: .Label "KEY" on a row (or .A.Label "KEY"), from its .Labels */
+static int label_method(struct render *r, const struct cmd *c, json_object *dot, json_object **out)
+{
+	const struct arg *a = &c->args[0];
+	json_object *base = NULL, *key = NULL, *labels;
+	int ret;
+
+	if (c->nargs != 2)
+		return tpl_rerr(r, "wrong number of args for Label: want 1 got %u", c->nargs - 1);
+	if ((ret = eval_arg(r, &c->args[1], dot, &key)))
+		return ret;
+	if (!json_object_is_type(key, json_type_string)) {
+		json_object_put(key);
+		return tpl_rerr(r, "Label: the key must be a string");
+	}
+	if (!(ret = walk_fields(r, tpl_ref(dot), a->fields, a->nfields - 1, &base))) {
+		labels = base && json_object_object_get_ex(base, "Labels", &labels) ? labels : NULL;
+		*out = label_value(labels, json_object_get_string(key));
+	}
+	json_object_put(base);
+	json_object_put(key);
+	return ret;
+}
+
 static int eval_cmd(struct render *r, const struct cmd *c, json_object *dot, json_object *piped,
 		    bool has_piped, json_object **out)
 {
@@ -219,6 +264,9 @@ static int eval_cmd(struct render *r, const struct cmd *c, json_object *dot, jso
 	unsigned argc = 0;
 	int ret = 0;
 
+	if (c->args[0].kind == A_FIELD && c->args[0].nfields && c->nargs > 1 && !has_piped &&
+	    !strcmp(c->args[0].fields[c->args[0].nfields - 1], "Label"))
+		return label_method(r, c, dot, out);
 	if (c->args[0].kind != A_FUNC) {
 		if (has_piped)
 			return tpl_rerr(r, "can't give an argument to a non-function");
