@@ -139,6 +139,8 @@ out=$(v events --since yesterday 2>&1); rc=$?
 expect_match "events --since: a bad time, named, exit 125" "^125 vmm: error: --since yesterday" "$rc $out"
 expect_eq "ps --filter label=a=b (docker's -f)" "$lid" "$(v ps -a --no-trunc -q -f label=a=b)"
 expect_eq "ps --format .Labels: k=v joined by commas" "a=b,c=" "$(v ps -a -f label=a=b --format '{{.Labels}}')"
+expect_eq "ps --format .Label KEY (docker's method), and inspect's" "b [] b" \
+	"$(v ps -a -f label=a=b --format '{{.Label "a"}} [{{.Label "c"}}]') $(v inspect -f '{{.Config.Label "a"}}' "$lid")"
 expect_eq "ps --filter label=c --filter status=created: both hold" "$lid" \
 	"$(v ps --no-trunc -q --filter label=c --filter status=created)"
 expect_eq "ps --filter name=: a substring" "plain" "$(v ps -a --filter name=lai --format '{{.Names}}')"
