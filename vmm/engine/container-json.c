@@ -162,9 +162,14 @@ void container_status_text(const struct container_state *st, char *buf, size_t l
 		format_duration(now - st->started_ns / 1000000000, d, sizeof(d));
 		snprintf(buf, len, "Up %s%s", d, st->paused ? " (Paused)" : "");
 		break;
-	default:
-		format_duration(now - st->finished_ns / 1000000000, d, sizeof(d));
-		snprintf(buf, len, "%s (%d) %s ago", st->restarting ? "Restarting" : "Exited", st->exit_code, d);
+	default: {
+		/* a vmm killed before it wrote the end (or the start): the last time known, else none */
+		int64_t when = st->finished_ns ? st->finished_ns : st->started_ns;
+
+		format_duration(now - when / 1000000000, d, sizeof(d));
+		snprintf(buf, len, "%s (%d)%s%s%s", st->restarting ? "Restarting" : "Exited", st->exit_code,
+			 when ? " " : "", when ? d : "", when ? " ago" : "");
 		break;
+	}
 	}
 }
