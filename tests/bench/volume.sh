@@ -13,7 +13,7 @@ T=$(mktemp -d)
 export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
 trap '"$VMM" volume rm benchvol >/dev/null 2>&1; rm -rf "$T"' EXIT
 scripts/build-busybox-image.sh "$VMM" >/dev/null 2>&1 || { echo "volume bench: busybox image failed"; exit 1; }
-mkdir -p "$T/bind" "$T/host" "$T/script"
+mkdir -p "$T/bind" "$T/script"
 
 # The same script runs in the guest (busybox) and on the host (/bin/sh): times in
 # seconds, from date's nanoseconds where it has them, else /proc/uptime (10 ms).
@@ -40,7 +40,7 @@ out=$("$VMM" run --rm -m 1g -v "$T/script:/script:ro" -v "$T/bind:/bind" -v benc
 	--tmpfs /scratch:size=256m busybox sh -c \
 	"sh /script/io.sh /root-disk root; sh /script/io.sh /bind bind; sh /script/io.sh /vol volume;
 	 sh /script/io.sh /scratch tmpfs" 2>&1)
-host=$(sh "$T/script/io.sh" "$T/host" host 2>&1)
+host=$(sh "$T/script/io.sh" "$T/bind" host 2>&1)	# the bind mount's own folder, from the host
 
 # Warm start (a restore from the snapshot) without and with a shared folder: with one, guest
 # RAM is a memfd that the snapshot's data is copied into (docs/volumes.md). One run of each
