@@ -7,6 +7,7 @@
 # the corpus tests/fuzz/corpus-<name>/ (kept between runs, not committed) seeded
 # from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
 # the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
+# FUZZ_RUNS=N runs each target N executions instead (a campaign: FUZZ_RUNS=1000000).
 # Prints each target's executions and rate, and a table of them at the end.
 set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
@@ -55,8 +56,14 @@ for t in $targets; do
 	mkdir -p "$corpus"
 	seeds=""
 	[ -d "tests/fuzz/seeds/$short" ] && seeds="tests/fuzz/seeds/$short"
-	echo "  FUZZ    $name for ${FUZZ_SECONDS}s"
-	if "$OUT/$name" -max_total_time="$FUZZ_SECONDS" -close_fd_mask=2 -rss_limit_mb=2048 \
+	if [ -n "${FUZZ_RUNS:-}" ]; then
+		limit="-runs=$FUZZ_RUNS"
+		echo "  FUZZ    $name for $FUZZ_RUNS runs"
+	else
+		limit="-max_total_time=$FUZZ_SECONDS"
+		echo "  FUZZ    $name for ${FUZZ_SECONDS}s"
+	fi
+	if "$OUT/$name" $limit -close_fd_mask=2 -rss_limit_mb=2048 \
 		-timeout=20 -max_len=1048576 -artifact_prefix="$OUT/$name-" \
 		"$corpus" $seeds >"$OUT/$name.log" 2>&1; then
 		runs=$(grep -Eo 'Done [0-9]+ runs in [0-9]+' "$OUT/$name.log" | tail -1 | awk '{ print $2, $5 }')
