@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vmm/base/template.h"
 
@@ -64,6 +65,14 @@ struct render {
 	struct var vars[TPL_VARS_MAX];
 	unsigned nvars;
 };
+
+/* A field with arguments is a method call; docker's rows have one, .Label KEY (template-render.c). */
+static inline bool tpl_is_label_method(const struct cmd *c)
+{
+	const struct arg *a = &c->args[0];
+
+	return a->kind == A_FIELD && a->nfields && !strcmp(a->fields[a->nfields - 1], "Label");
+}
 
 /* template-funcs.c: is name a function; call it on argv (new reference in *out). */
 bool tpl_func_known(const char *name);

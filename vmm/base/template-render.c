@@ -264,8 +264,7 @@ static int eval_cmd(struct render *r, const struct cmd *c, json_object *dot, jso
 	unsigned argc = 0;
 	int ret = 0;
 
-	if (c->args[0].kind == A_FIELD && c->args[0].nfields && c->nargs > 1 && !has_piped &&
-	    !strcmp(c->args[0].fields[c->args[0].nfields - 1], "Label"))
+	if (c->nargs > 1 && !has_piped && tpl_is_label_method(c))
 		return label_method(r, c, dot, out);
 	if (c->args[0].kind != A_FUNC) {
 		if (has_piped)

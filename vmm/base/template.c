@@ -203,10 +203,7 @@ static int parse_cmd(struct lexer *l, struct cmd *cmd, bool in_paren)
 	}
 	if (!cmd->nargs)
 		return perr(l->e, "missing value in a pipeline");
-	/* a field with arguments is a method: docker's rows have one, .Label KEY (template-render.c) */
-	if (cmd->nargs > 1 && cmd->args[0].kind != A_FUNC &&
-	    !(cmd->args[0].kind == A_FIELD && cmd->args[0].nfields &&
-	      !strcmp(cmd->args[0].fields[cmd->args[0].nfields - 1], "Label")))
+	if (cmd->nargs > 1 && cmd->args[0].kind != A_FUNC && !tpl_is_label_method(cmd))
 		return perr(l->e, "can't give an argument to a non-function");
 	return 0;
 }
