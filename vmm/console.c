@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ static void scan_byte(struct console *con, char c)
 void console_write(struct console *con, const void *buf, size_t len)
 {
 	const char *p = buf;
+	int ret;
 
 	pthread_mutex_lock(&con->lock);
 	for (size_t i = 0; i < len; i++) {
@@ -51,8 +53,12 @@ void console_write(struct console *con, const void *buf, size_t len)
 		con->out_fd = -1;
 		return;
 	}
-	/* A console that cannot be written (closed pipe) must not stop the guest. */
-	if (write_full(con->out_fd, buf, len) < 0)
+	/*
+	 * A console that cannot be written (closed pipe) must not stop the guest.
+	 * A full non-blocking one (a pty nobody reads) drops what does not fit.
+	 */
+	ret = write_full(con->out_fd, buf, len);
+	if (ret < 0 && ret != -EAGAIN)
 		con->out_fd = -1;
 	con->written += len;
 }

@@ -11,22 +11,31 @@
 #include <unistd.h>
 
 #include "vmm/base/log.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
-#include "vmm/domain/run.h"
+#include "vmm/cli/domain.h"
+#include "vmm/domain/lifecycle.h"
 #include "vmm/domain/store.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vmm domain COMMAND [ARGS]\n\n"
-		"libvirt domain XML: keep definitions in the store, and give them back.\n\n"
+		"libvirt domain XML: keep definitions in the store, run them, and give them back.\n\n"
 		"Commands:\n"
 		"  define FILE.xml     check a domain definition and keep it (- reads stdin)\n"
-		"  undefine NAME       forget a defined domain\n"
-		"  list [--all] [--name]  defined domains, as virsh lists them\n"
+		"  undefine NAME       forget a defined domain (not while it runs)\n"
+		"  list [--all|--inactive] [--name]  domains, as virsh lists them\n"
 		"  dumpxml NAME        the definition as domain XML\n"
+		"  start [--console] NAME  boot it in the background (its own vmm process)\n"
+		"  shutdown [--timeout S] NAME  ask it to power off (a container's agent),\n"
+		"                      and power it off after S seconds (10)\n"
+		"  destroy NAME        power it off now\n"
+		"  console NAME        this terminal on its pty console; ^] leaves\n"
 		"  run FILE.xml|NAME   boot it in the foreground (like vmm boot); a pty console\n"
 		"                      is this terminal; exits with the guest's status\n\n"
+		"A domain with vmm's container metadata (vmm inspect --format libvirt) runs as\n"
+		"that container, made again from the metadata when it is gone.\n"
 		"See docs/libvirt.md for the supported elements.\n");
 }
 
@@ -82,7 +91,7 @@ static int undefine(struct cli *cli, int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (domain_store_undefine(cli->paths.root, argv[1], &e))
+	if (domain_forget(&cli->paths, argv[1], &e) || domain_store_undefine(cli->paths.root, argv[1], &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	printf("Domain '%s' has been undefined\n\n", argv[1]);
 	return 0;
@@ -110,47 +119,164 @@ static int dumpxml(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+/* A defined domain's name, else a file of domain XML. */
+static int load(struct cli *cli, const char *what, struct domain_def *d, struct error *e)
 {
-	struct domain_run_opts o = { .runtime = cli->paths.runtime };
-	struct domain_def d;
-	struct error e = { 0 };
 	char *xml;
 	size_t len;
-	int ret = one_arg("run", argc, argv, "FILE.xml or NAME"), status = EXIT_VMM_ERROR;
+	int ret;
+
+	if (!strchr(what, '/') && domain_name_valid(what) && !str_has_suffix(what, ".xml"))
+		return domain_store_load(cli->paths.root, what, d, e);
+	if ((ret = read_input(what, &xml, &len, e)))
+		return ret;
+	ret = domain_parse(xml, len, d, e);
+	free(xml);
+	return ret ? err_wrap(e, ret, "%s", what) : 0;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct domain_def d;
+	struct error e = { 0 };
+	int ret = one_arg("run", argc, argv, "FILE.xml or NAME"), status;
 
 	if (ret >= 0)
 		return ret;
-	/* A defined domain's name, else a file of domain XML. */
-	if (!strchr(argv[1], '/') && domain_name_valid(argv[1]) && !str_has_suffix(argv[1], ".xml"))
-		ret = domain_store_load(cli->paths.root, argv[1], &d, &e);
-	else if (!(ret = read_input(argv[1], &xml, &len, &e))) {
-		ret = domain_parse(xml, len, &d, &e);
-		free(xml);
-		if (ret)
-			err_wrap(&e, ret, "%s", argv[1]);
-	}
-	if (ret)
+	if (load(cli, argv[1], &d, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
-	ret = domain_run(&d, &o, &status, &e);
+	ret = domain_start(&cli->paths, &d, true, &status, &e);
 	domain_free(&d);
 	return ret ? cli_fail(&e, EXIT_VMM_ERROR) : status;
 }
 
-/* virsh's table: columns padded to their widest cell, three spaces apart. */
-static void print_table(char **names, bool all)
-{
-	size_t w = 4, total;
+/* The verbs on a defined domain: VERB [--console] [--timeout S] NAME. */
+struct verb_opts {
+	bool console;
+	uint64_t timeout;
+};
 
-	for (char **n = names; all && *n; n++)
-		w = MAX(w, strlen(*n));
-	total = (2 + 3) + (w + 3) + (all && *names ? 8 + 3 : 5 + 3);
-	printf(" %-2s   %-*s   %s\n", "Id", (int)w, "Name", "State");
-	for (size_t i = 0; i < total; i++)
+static int verb_args(const char *verb, int argc, char **argv, bool console, bool timeout,
+		     struct verb_opts *o)
+{
+	static const struct option opts[] = {
+		{ "console", no_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	*o = (struct verb_opts){ .timeout = 10 };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'c' && console) {
+			o->console = true;
+		} else if (c == 't' && timeout) {
+			errno = 0;
+			o->timeout = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || o->timeout > 86400)
+				return cli_usage_error("domain", "--timeout %s: give whole seconds, 0 to 86400", optarg);
+		} else if (c == 'h') {
+			usage(stdout);
+			return 0;
+		} else {
+			return cli_bad_option("domain", argv);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("domain", "'domain %s' takes one argument: NAME", verb);
+	return -1;
+}
+
+static int start(struct cli *cli, int argc, char **argv)
+{
+	struct verb_opts o;
+	struct domain_def d;
+	struct error e = { 0 };
+	int ret = verb_args("start", argc, argv, true, false, &o), status;
+
+	if (ret >= 0)
+		return ret;
+	if (domain_store_load(cli->paths.root, argv[optind], &d, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	ret = domain_start(&cli->paths, &d, false, &status, &e);
+	if (!ret) {
+		printf("Domain '%s' started\n\n", d.name);
+		fflush(stdout);
+	}
+	status = ret ? cli_fail(&e, EXIT_VMM_ERROR) : o.console ? cli_domain_console(cli, &d) : 0;
+	domain_free(&d);
+	return status;
+}
+
+enum stop_kind { STOP_SHUTDOWN, STOP_DESTROY, STOP_CONSOLE };
+
+static int stop_or_console(struct cli *cli, int argc, char **argv, enum stop_kind kind)
+{
+	static const char *const verbs[] = { "shutdown", "destroy", "console" };
+	struct verb_opts o;
+	struct domain_def d;
+	struct error e = { 0 };
+	int ret = verb_args(verbs[kind], argc, argv, false, kind == STOP_SHUTDOWN, &o), status = 0;
+
+	if (ret >= 0)
+		return ret;
+	if (domain_store_load(cli->paths.root, argv[optind], &d, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	if (kind == STOP_CONSOLE)
+		status = cli_domain_console(cli, &d);
+	else if (kind == STOP_SHUTDOWN ? domain_shutdown(&cli->paths, &d, o.timeout, &e)
+				       : domain_destroy(&cli->paths, &d, &e))
+		status = cli_fail(&e, 1);
+	else
+		printf(kind == STOP_SHUTDOWN ? "Domain '%s' is being shutdown\n\n" : "Domain '%s' destroyed\n\n",
+		       d.name);
+	domain_free(&d);
+	return status;
+}
+
+static int shutdown_cmd(struct cli *cli, int argc, char **argv)
+{
+	return stop_or_console(cli, argc, argv, STOP_SHUTDOWN);
+}
+
+static int destroy(struct cli *cli, int argc, char **argv)
+{
+	return stop_or_console(cli, argc, argv, STOP_DESTROY);
+}
+
+static int console(struct cli *cli, int argc, char **argv)
+{
+	return stop_or_console(cli, argc, argv, STOP_CONSOLE);
+}
+
+struct row {
+	char *name;
+	char id[16];
+	bool running;
+};
+
+/* virsh's table: columns padded to their widest cell, three spaces apart; running ones first. */
+static void print_table(const struct row *rows, size_t n)
+{
+	size_t idw = 2, w = 4, sw = 5;
+
+	for (size_t i = 0; i < n; i++) {
+		idw = MAX(idw, strlen(rows[i].id));
+		w = MAX(w, strlen(rows[i].name));
+		sw = MAX(sw, rows[i].running ? strlen("running") : strlen("shut off"));
+	}
+	printf(" %-*s   %-*s   %s\n", (int)idw, "Id", (int)w, "Name", "State");
+	for (size_t i = 0; i < idw + w + sw + 9; i++)
 		putchar('-');
 	putchar('\n');
-	for (char **n = names; all && *n; n++)
-		printf(" %-2s   %-*s   %s\n", "-", (int)w, *n, "shut off");
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].running == pass)
+				printf(" %-*s   %-*s   %s\n", (int)idw, rows[i].id, (int)w, rows[i].name,
+				       pass ? "running" : "shut off");
 	putchar('\n');
 }
 
@@ -163,8 +289,10 @@ static int list(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool all = false, names_only = false;
+	bool active = true, inactive = false, names_only = false;
 	struct error e = { 0 };
+	struct row *rows;
+	size_t n = 0;
 	char **names;
 	int c;
 
@@ -172,8 +300,11 @@ static int list(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-		case 'i':	/* nothing runs in the background yet: inactive is all */
-			all = true;
+			active = inactive = true;
+			break;
+		case 'i':
+			active = false;
+			inactive = true;
 			break;
 		case 'n':
 			names_only = true;
@@ -189,16 +320,31 @@ static int list(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("domain", "unexpected argument '%s'", argv[optind]);
 	if (domain_store_list(cli->paths.root, &names, &e))
 		return cli_fail(&e, EXIT_VMM_ERROR);
-	if (names_only) {
-		for (char **n = names; all && *n; n++)
-			printf("%s\n", *n);
-		putchar('\n');
-	} else {
-		print_table(names, all);
+	rows = calloc(strv_len(names) + 1, sizeof(*rows));
+	for (char **name = names; rows && *name; name++) {
+		struct domain_state st = { 0 };
+		struct domain_def d;
+		struct error ignored = { 0 };
+
+		if (!domain_store_load(cli->paths.root, *name, &d, &ignored)) {
+			domain_state(&cli->paths, &d, &st);
+			domain_free(&d);
+		}
+		if (st.running ? !active : !inactive)
+			continue;
+		rows[n] = (struct row){ .name = *name, .running = st.running };
+		snprintf(rows[n].id, sizeof(rows[n].id), st.running ? "%d" : "-", st.pid);
+		n++;
 	}
-	for (char **n = names; *n; n++)
-		free(*n);
-	free(names);
+	if (names_only) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", rows[i].name);
+		putchar('\n');
+	} else if (rows) {
+		print_table(rows, n);
+	}
+	free(rows);
+	strv_free(names);
 	return 0;
 }
 
@@ -206,7 +352,8 @@ int cmd_domain(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_verb verbs[] = {
 		{ "define", define }, { "undefine", undefine }, { "list", list }, { "dumpxml", dumpxml },
-		{ "run", run },
+		{ "run", run }, { "start", start }, { "shutdown", shutdown_cmd }, { "destroy", destroy },
+		{ "console", console },
 	};
 
 	return cli_dispatch(cli, "domain", argc, argv, verbs, ARRAY_SIZE(verbs), usage);

@@ -115,9 +115,9 @@ static int publish(struct machine *m, const struct domain_def *d, struct error *
 	return 0;
 }
 
-/* One boot of the domain. *reason: how the guest ended. */
-static int run_once(const struct domain_def *d, struct plan *p, int *status, enum vm_end_reason *reason,
-		    struct error *e)
+/* One boot of the domain (the first tells o->started). *reason: how the guest ended. */
+static int run_once(const struct domain_def *d, const struct domain_run_opts *o, bool first,
+		    struct plan *p, int *status, enum vm_end_reason *reason, struct error *e)
 {
 	struct machine *m = NULL;
 	int ret = machine_create(&p->mc, &m, e);
@@ -130,6 +130,8 @@ static int run_once(const struct domain_def *d, struct plan *p, int *status, enu
 		machine_destroy(m);
 		return ret;
 	}
+	if (first && o->started)
+		o->started(o->opaque);
 	machine_wait(m);
 	*status = machine_report(m);
 	*reason = machine_end_reason(m);
@@ -161,7 +163,7 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 		goto out;
 	}
 	for (unsigned runs = 0;; runs++) {
-		if ((ret = run_once(d, &p, status, &reason, e)))
+		if ((ret = run_once(d, o, runs == 0, &p, status, &reason, e)))
 			break;
 		/* A reboot, or a crash (a kernel panic is one, even when the kernel
 		 * then resets the machine itself), boots again when the definition

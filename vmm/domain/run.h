@@ -7,6 +7,8 @@
 struct domain_run_opts {
 	const char *runtime;	/* where sockets go (the vsock's unix socket) */
 	const char *virtiofsd;	/* unused until <filesystem> is supported */
+	void (*started)(void *opaque);	/* once the first boot began (NULL: nobody asks) */
+	void *opaque;
 };
 
 /*

@@ -26,8 +26,6 @@
 #include "vmm/vm.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define VM_MEMORY_DEFAULT (128 * MiB)
-#define VM_MEMORY_OVERHEAD (96 * MiB)	/* guest kernel and agent besides the container's limit */
 
 /* docker's rules: --entrypoint resets the image's Cmd; arguments after IMAGE replace Cmd. */
 static int resolve_argv(const struct create_config *c, const struct image_config *ic, char ***out)

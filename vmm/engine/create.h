@@ -24,6 +24,8 @@ struct image;
 struct image_config;
 
 #define CREATE_MEMORY_MIN (6ULL << 20)	/* docker's least --memory */
+#define VM_MEMORY_DEFAULT (128ULL << 20)	/* a container VM's RAM without --memory */
+#define VM_MEMORY_OVERHEAD (96ULL << 20)	/* guest kernel and agent besides the container's limit */
 
 /* What the user asked for; strings are borrowed. */
 struct create_config {
