@@ -104,9 +104,13 @@ static int parse_args(const char *verb, const char *flag, int argc, char **argv,
 			return cli_bad_option("domain", argv);
 		}
 	}
+	if (!*uri && strcmp(verb, "define"))	/* export: libvirt is the only place it goes */
+		return cli_usage_error("domain", "'domain %s' needs --%s URI", verb, flag);
+	if (argc - optind != 1 && *uri)
+		return cli_usage_error("domain", "'domain %s --%s URI NAME' takes one NAME", verb, flag);
 	if (argc - optind != 1)
 		return cli_usage_error("domain", "'domain %s' takes one argument: %s", verb,
-				       *uri ? "NAME" : !strcmp(verb, "define") ? "FILE.xml" : "NAME");
+				       !strcmp(verb, "define") ? "FILE.xml" : "NAME");
 	*arg = argv[optind];
 	return 0;
 }
@@ -160,8 +164,6 @@ static int export_domain(struct cli *cli, int argc, char **argv)
 
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	if (!uri)
-		return cli_usage_error("domain", "'domain export' needs --to-libvirt URI");
 	if ((ret = domain_libvirt_version(NULL, 0, &e))) {
 		err_wrap(&e, ret, "domain export --to-libvirt");
 		return cli_fail(&e, EXIT_VMM_ERROR);
