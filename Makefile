@@ -20,6 +20,14 @@ endif
 
 CC ?= cc
 PKGS := libarchive zlib slirp ext2fs com_err json-c libcurl libseccomp libzstd libcrypto libxml-2.0 libmicrohttpd
+# libvirt is optional: with its -dev package, `vmm domain define --from-libvirt` and
+# `export --to-libvirt` talk to libvirt itself; without it they say how to get it.
+# LIBVIRT=no builds without it even when it is there.
+LIBVIRT ?= $(shell pkg-config --exists libvirt 2>/dev/null && echo yes || echo no)
+LIBVIRT := $(LIBVIRT)
+ifeq ($(LIBVIRT),yes)
+PKGS += libvirt
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -68,6 +76,16 @@ $(BUILD)/libvmm.a: $(LIB_OBJS)
 	@ar rcs $@ $^
 
 $(BUILD)/obj/vmm/engine/version.o: ALL_CFLAGS += -DVMM_VERSION='"$(VMM_VERSION)"'
+
+# Only this file knows whether libvirt is linked; it is rebuilt when that changes.
+ifeq ($(LIBVIRT),yes)
+$(BUILD)/obj/vmm/domain/libvirt-conn.o: ALL_CFLAGS += -DHAVE_LIBVIRT
+endif
+$(BUILD)/obj/vmm/domain/libvirt-conn.o: $(BUILD)/libvirt.cfg
+$(BUILD)/libvirt.cfg: FORCE
+	@mkdir -p $(BUILD)
+	@echo $(LIBVIRT) | cmp -s - $@ || echo $(LIBVIRT) > $@
+FORCE:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

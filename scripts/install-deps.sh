@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install everything vmm needs to build, test and benchmark on Debian 12.
 # Idempotent: packages already present are left alone.
+# libvirt-dev is optional for the build (vmm domain --from-libvirt/--to-libvirt);
+# libvirt-daemon is only the libvirtd binary a test runs privately: no service
+# is set up or started (that would be libvirt-daemon-system).
 set -eu
 
 PKGS="
@@ -11,6 +14,7 @@ libmicrohttpd-dev python3-docker docker-compose
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
 busybox-static
 qemu-utils qemu-system-x86 skopeo umoci buildah docker-registry runc libvirt-clients libxml2-utils
+libvirt-dev libvirt-daemon
 curl netcat-openbsd iproute2 tmux util-linux bsdutils procps jq
 zstd libcap2-bin python3
 clang llvm libclang-rt-14-dev

@@ -239,6 +239,132 @@ else
 	fail "inspect --format libvirt: busybox image" "$(tail -2 "$T/img.log")"
 fi
 
+# --from-libvirt / --to-libvirt: vmm talks to libvirt itself. The libvirtd is the test's own:
+# a session daemon whose sockets, state and config are all under $T/lv, with no driver module
+# loaded (an empty LIBVIRT_DRIVER_DIR), so only libvirt's built-in test driver answers.
+LIBVIRTD=$(command -v libvirtd || echo /usr/sbin/libvirtd)
+LV_PID="" LV_HOLD=""
+lv_stop() {
+	[ -n "$LV_HOLD" ] && { exec 9>&-; wait "$LV_HOLD" 2>/dev/null; }
+	[ -n "$LV_PID" ] && { kill "$LV_PID" 2>/dev/null; wait "$LV_PID" 2>/dev/null; }
+	LV_PID="" LV_HOLD=""
+}
+cleanup_hook() { lv_stop; }
+# lv_start: libvirtd up and its socket there (at most 30 s). root's libvirtd is always the
+# system one (/run/libvirt), so as root the daemon runs as nobody, in session mode.
+lv_start() {
+	mkdir -p "$T/lv/run" "$T/lv/home" "$T/lv/config" "$T/lv/cache" "$T/lv/drivers"
+	as=""
+	if [ "$(id -u)" = 0 ]; then
+		chmod 711 "$T" && chown -R 65534:65534 "$T/lv" || return 1
+		as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	fi
+	$as env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$T/lv/home" XDG_RUNTIME_DIR="$T/lv/run" \
+		XDG_CONFIG_HOME="$T/lv/config" XDG_CACHE_HOME="$T/lv/cache" \
+		LIBVIRT_DRIVER_DIR="$T/lv/drivers" "$LIBVIRTD" >"$T/libvirtd.log" 2>&1 &
+	LV_PID=$!
+	i=0
+	while [ ! -S "$T/lv/run/libvirt/libvirt-sock" ]; do
+		i=$((i + 1))
+		if [ $i -ge 300 ] || ! kill -0 "$LV_PID" 2>/dev/null; then return 1; fi
+		sleep 0.1
+	done
+}
+# wait_text FILE TEXT: until FILE holds TEXT (at most 30 s)
+wait_text() {
+	i=0
+	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 300 ] && return 1
+		sleep 0.1
+	done
+}
+lv_skip=""
+if "$VMM" check 2>/dev/null | grep -Eq '^warn +libvirt +not built in'; then
+	for flag in "define --from-libvirt" "export --to-libvirt"; do
+		out=$(v domain $flag test:///default demo 2>&1); rc=$?
+		expect_match "built without libvirt: domain $flag says so in one line, exit 125" \
+			"^125 1 vmm: error: domain $flag: this vmm was built without libvirt \(install libvirt-dev" \
+			"$rc $(echo "$out" | wc -l) $out"
+	done
+	lv_skip="vmm was built without libvirt (scripts/install-deps.sh: libvirt-dev, and rebuild)"
+elif [ ! -x "$LIBVIRTD" ]; then
+	lv_skip="libvirtd not installed (scripts/install-deps.sh: libvirt-daemon)"
+fi
+if [ -n "$lv_skip" ]; then
+	skip "domain --from-libvirt/--to-libvirt with libvirtd" "$lv_skip"
+elif ! lv_start; then
+	fail "a private libvirtd starts" "$(tail -3 "$T/libvirtd.log" | tr '\n' ' ')"
+else
+	LVURI="test+unix:///default?socket=$T/lv/run/libvirt/libvirt-sock"
+	# The test driver forgets its domains when its last client leaves: one virsh stays
+	# connected (reading commands from a FIFO) until the end, and defines the domains.
+	mkfifo "$T/virsh.in"
+	virsh -c "$LVURI" <"$T/virsh.in" >"$T/virsh.out" 2>&1 &
+	LV_HOLD=$!
+	exec 9>"$T/virsh.in"
+	sed "s:<name>demo</name>:<name>lvdemo</name>:" "$T/demo.xml" > "$T/lvdemo.xml"
+	echo "define $T/lvdemo.xml" >&9
+	check "virsh -c URI define: a domain in the private libvirtd" wait_text "$T/virsh.out" "Domain 'lvdemo' defined"
+	export VMM_ROOT="$T/lvroot"
+	out=$(v domain define --from-libvirt "$LVURI" lvdemo 2>&1); rc=$?
+	expect_eq "define --from-libvirt: virsh's message, exit 0" "0 Domain 'lvdemo' defined from $LVURI" "$rc $(echo "$out" | head -1)"
+	virsh -c "$LVURI" dumpxml lvdemo > "$T/lvdemo-virsh.xml"
+	"$VMM" --root "$T/lvfile" domain define "$T/lvdemo-virsh.xml" >/dev/null
+	v domain dumpxml lvdemo > "$T/lvdemo-vmm.xml"
+	check "define --from-libvirt: the definition libvirt's XML in a file gives" \
+		sh -c "'$VMM' --root '$T/lvfile' domain dumpxml lvdemo | cmp - '$T/lvdemo-vmm.xml'"
+	check "define --from-libvirt: libvirt's UUID kept" \
+		grep -qF "$(sed -n 's:.*\(<uuid>.*</uuid>\).*:\1:p' "$T/lvdemo-virsh.xml")" "$T/lvdemo-vmm.xml"
+
+	sed "s:<name>demo</name>:<name>lvexport</name>:" "$T/demo.xml" > "$T/lvexport.xml"
+	v domain define "$T/lvexport.xml" >/dev/null
+	v domain dumpxml lvexport > "$T/lvexport-vmm.xml"
+	out=$(v domain export --to-libvirt "$LVURI" lvexport 2>&1); rc=$?
+	expect_eq "export --to-libvirt: virsh-like message, exit 0" "0 Domain 'lvexport' defined in $LVURI" "$rc $(echo "$out" | head -1)"
+	virsh -c "$LVURI" dumpxml lvexport > "$T/lvexport-virsh.xml" 2>&1
+	check "export --to-libvirt: libvirt has the domain" grep -q "<name>lvexport</name>" "$T/lvexport-virsh.xml"
+	"$VMM" --root "$T/lvback" domain define "$T/lvexport-virsh.xml" >/dev/null
+	check "export --to-libvirt: libvirt's dumpxml of it defines back into vmm the same" \
+		sh -c "'$VMM' --root '$T/lvback' domain dumpxml lvexport | cmp - '$T/lvexport-vmm.xml'"
+
+	# Failures: one line naming the flag, the URI and the domain, with libvirt's reason; exit 125.
+	bad_lv() {	# NAME WANT-REGEX CMD...
+		name=$1 want=$2
+		shift 2
+		out=$("$@" 2>&1); rc=$?
+		expect_match "$name" "^125 1 vmm: error: $want" "$rc $(echo "$out" | wc -l) $out"
+	}
+	store=$(ls "$VMM_ROOT/domains" | tr '\n' ' ')
+	bad_lv "define --from-libvirt: no daemon at the URI" \
+		"domain define --from-libvirt: test\+unix:///default\?socket=$T/nosock: Failed to connect socket to '$T/nosock'" \
+		"$VMM" domain define --from-libvirt "test+unix:///default?socket=$T/nosock" lvdemo
+	bad_lv "define --from-libvirt: a URI libvirt has no driver for" \
+		"domain define --from-libvirt: nosuchdriver\+unix:///x\?socket=$T/lv/run/libvirt/libvirt-sock: " \
+		"$VMM" domain define --from-libvirt "nosuchdriver+unix:///x?socket=$T/lv/run/libvirt/libvirt-sock" lvdemo
+	bad_lv "define --from-libvirt: a name libvirt does not have" \
+		"domain define --from-libvirt: test\+unix:///default\?socket=$T/lv/run/libvirt/libvirt-sock: domain 'nosuch': Domain not found" \
+		"$VMM" domain define --from-libvirt "$LVURI" nosuch
+	# libvirt's XML is checked as a file's is: the test driver's default arch is i686.
+	printf '<domain type="kvm"><name>lvi686</name><memory>131072</memory><os><type>hvm</type><kernel>/k</kernel></os></domain>\n' > "$T/lvi686.xml"
+	echo "define $T/lvi686.xml" >&9
+	wait_text "$T/virsh.out" "Domain 'lvi686' defined"
+	bad_lv "define --from-libvirt: what vmm refuses in a file it refuses from libvirt" \
+		"test\+unix:///default\?socket=$T/lv/run/libvirt/libvirt-sock: domain 'lvi686': /domain/os/type: arch 'i686': vmm runs x86_64 guests" \
+		"$VMM" domain define --from-libvirt "$LVURI" lvi686
+	expect_eq "define --from-libvirt: refusals leave the store as it was" "$store" "$(ls "$VMM_ROOT/domains" | tr '\n' ' ')"
+	bad_lv "export --to-libvirt: a domain vmm does not have" \
+		"no domain named 'nosuch'" "$VMM" domain export --to-libvirt "$LVURI" nosuch
+	# The same name with another UUID: libvirt refuses it, as vmm does.
+	sed "s:<name>demo</name>:<name>lvdemo</name><uuid>00000000-0000-4000-8000-0000000000aa</uuid>:" "$T/demo.xml" > "$T/lvclash.xml"
+	"$VMM" --root "$T/lvclash" domain define "$T/lvclash.xml" >/dev/null
+	bad_lv "export --to-libvirt: libvirt's refusal" \
+		"domain export --to-libvirt: test\+unix:///default\?socket=$T/lv/run/libvirt/libvirt-sock: domain 'lvdemo': .*already exists with uuid" \
+		"$VMM" --root "$T/lvclash" domain export --to-libvirt "$LVURI" lvdemo
+	lv_stop
+	export VMM_ROOT="$T/root"
+fi
+
 # vmm domain run: the definition boots. Bad input first (refused before /dev/kvm).
 cat > "$T/nokernel.xml" <<XML
 <domain type='kvm'><name>nokernel</name><memory unit='MiB'>128</memory>

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
+#include "vmm/domain/libvirt-conn.h"
 #include "vmm/machine/machine.h"
 #include "vmm/kvm.h"
 #include "vmm/base/util.h"
@@ -164,6 +165,20 @@ static void check_host(struct report *r)
 		     "needed only for shared folders: apt-get install qemu-system-common, or $VMM_VIRTIOFSD");
 }
 
+/* Optional: only domain define --from-libvirt and export --to-libvirt need it. */
+static void check_libvirt(struct report *r)
+{
+	char version[32], detail[64];
+
+	if (domain_libvirt_version(version, sizeof(version), NULL) == 0) {
+		snprintf(detail, sizeof(detail), "linked (libvirt %s)", version);
+		item(r, CHECK_OK, "libvirt", detail, NULL);
+	} else {
+		item(r, CHECK_WARN, "libvirt", "not built in",
+		     "needed only for vmm domain --from-libvirt/--to-libvirt: apt-get install libvirt-dev, rebuild vmm");
+	}
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -183,7 +198,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			printf("Usage: vmm check [--json]\n\n"
 			       "Report /dev/kvm access, KVM API and capabilities, CPU virtualization\n"
 			       "flags, nested virtualization, PVM host detection, cgroup v2 and\n"
-			       "/dev/net/tun. Exits 0 when vmm can run VMs on this host.\n");
+			       "/dev/net/tun, virtiofsd and libvirt support. Exits 0 when vmm can\n"
+			       "run VMs on this host.\n");
 			return 0;
 		default:
 			return cli_bad_option("check", argv);
@@ -197,6 +213,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	check_kvm(&r);
 	check_cpu(&r);
 	check_host(&r);
+	check_libvirt(&r);
 	if (r.json) {
 		json_object *o = json_object_new_object();
 

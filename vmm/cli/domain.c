@@ -1,6 +1,7 @@
 /*
  * vmm domain: libvirt domain XML in and out (docs/libvirt.md). Verbs and
- * output follow virsh: define, undefine, list, dumpxml.
+ * output follow virsh: define, undefine, list, dumpxml; --from-libvirt and
+ * --to-libvirt talk to libvirt itself (vmm/domain/libvirt-conn.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/domain.h"
+#include "vmm/domain/libvirt-conn.h"
 #include "vmm/domain/lifecycle.h"
 #include "vmm/domain/store.h"
 
@@ -24,9 +26,13 @@ static void usage(FILE *f)
 		"libvirt domain XML: keep definitions in the store, run them, and give them back.\n\n"
 		"Commands:\n"
 		"  define FILE.xml     check a domain definition and keep it (- reads stdin)\n"
+		"  define --from-libvirt URI NAME\n"
+		"                      the same with libvirt's definition of NAME (virsh -c URI)\n"
 		"  undefine NAME       forget a defined domain (not while it runs)\n"
 		"  list [--all|--inactive] [--name]  domains, as virsh lists them\n"
 		"  dumpxml NAME        the definition as domain XML\n"
+		"  export --to-libvirt URI NAME\n"
+		"                      define the domain NAME in libvirt at URI\n"
 		"  start [--console] NAME  boot it in the background (its own vmm process)\n"
 		"  shutdown [--timeout S] NAME  ask it to power off (a container's agent),\n"
 		"                      and power it off after S seconds (10)\n"
@@ -36,6 +42,8 @@ static void usage(FILE *f)
 		"                      is this terminal; exits with the guest's status\n\n"
 		"A domain with vmm's container metadata (vmm inspect --format libvirt) runs as\n"
 		"that container, made again from the metadata when it is gone.\n"
+		"URI is libvirt's (qemu:///system, test+unix:///default?socket=PATH, ...);\n"
+		"the libvirt flags need a vmm built with libvirt ('vmm check' says).\n"
 		"See docs/libvirt.md for the supported elements.\n");
 }
 
@@ -61,26 +69,126 @@ static int read_input(const char *path, char **xml, size_t *len, struct error *e
 	return ret ? err_sys(e, ret, "%s", path) : 0;
 }
 
-static int define(struct cli *cli, int argc, char **argv)
+/* Keep xml as a definition; from names its source in the message, what in errors. */
+static int define_xml(struct cli *cli, const char *xml, size_t len, const char *from,
+		      const char *what)
 {
 	struct domain_def d;
 	struct error e = { 0 };
-	char *xml;
-	size_t len;
-	int ret = one_arg("define", argc, argv, "FILE.xml");
+	int ret = domain_store_define(cli->paths.root, xml, len, &d, &e);
 
-	if (ret >= 0)
-		return ret;
-	if (read_input(argv[1], &xml, &len, &e))
-		return cli_fail(&e, EXIT_VMM_ERROR);
-	ret = domain_store_define(cli->paths.root, xml, len, &d, &e);
-	free(xml);
 	if (ret) {
-		err_wrap(&e, ret, "%s", argv[1]);
+		err_wrap(&e, ret, "%s", what);
 		return cli_fail(&e, EXIT_VMM_ERROR);
 	}
-	printf("Domain '%s' defined from %s\n\n", d.name, argv[1]);
+	printf("Domain '%s' defined from %s\n\n", d.name, from);
 	domain_free(&d);
+	return 0;
+}
+
+/*
+ * argv's --from-libvirt / --to-libvirt URI (flag without the dashes) into *uri,
+ * and its one argument into *arg. 0, 1 after --help, or a usage error's status.
+ */
+static int parse_args(const char *verb, const char *flag, int argc, char **argv, const char **uri,
+		      const char **arg)
+{
+	const struct option opts[] = {
+		{ flag, required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			*uri = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			return cli_bad_option("domain", argv);
+		}
+	}
+	if (!*uri && strcmp(verb, "define"))	/* export: libvirt is the only place it goes */
+		return cli_usage_error("domain", "'domain %s' needs --%s URI", verb, flag);
+	if (argc - optind != 1 && *uri)
+		return cli_usage_error("domain", "'domain %s --%s URI NAME' takes one NAME", verb, flag);
+	if (argc - optind != 1)
+		return cli_usage_error("domain", "'domain %s' takes one argument: %s", verb,
+				       !strcmp(verb, "define") ? "FILE.xml" : "NAME");
+	*arg = argv[optind];
+	return 0;
+}
+
+/* The domain NAME as libvirt at uri defines it, checked and kept as a file's would be. */
+static int define_from_libvirt(struct cli *cli, const char *uri, const char *name)
+{
+	struct error e = { 0 };
+	char *xml, what[4200];
+	size_t len;
+	int ret;
+
+	if ((ret = domain_libvirt_version(NULL, 0, &e)) ||
+	    (ret = domain_libvirt_get_xml(uri, name, &xml, &len, &e))) {
+		err_wrap(&e, ret, "domain define --from-libvirt");
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
+	snprintf(what, sizeof(what), "%s: domain '%s'", uri, name);
+	ret = define_xml(cli, xml, len, uri, what);
+	free(xml);
+	return ret;
+}
+
+static int define(struct cli *cli, int argc, char **argv)
+{
+	const char *uri = NULL, *arg;
+	struct error e = { 0 };
+	char *xml;
+	size_t len;
+	int ret = parse_args("define", "from-libvirt", argc, argv, &uri, &arg);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (uri)
+		return define_from_libvirt(cli, uri, arg);
+	if (read_input(arg, &xml, &len, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	ret = define_xml(cli, xml, len, arg, arg);
+	free(xml);
+	return ret;
+}
+
+/* vmm's definition of NAME defined in libvirt at URI (virsh -c URI define). */
+static int export_domain(struct cli *cli, int argc, char **argv)
+{
+	const char *uri = NULL, *name;
+	struct domain_def d;
+	struct error e = { 0 };
+	char *xml;
+	int ret = parse_args("export", "to-libvirt", argc, argv, &uri, &name);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if ((ret = domain_libvirt_version(NULL, 0, &e))) {
+		err_wrap(&e, ret, "domain export --to-libvirt");
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	}
+	if (domain_store_load(cli->paths.root, name, &d, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	xml = domain_format(&d);
+	domain_free(&d);
+	if (!xml)
+		ret = err_set(&e, -ENOMEM, "out of memory");
+	else if ((ret = domain_libvirt_define(uri, name, xml, &e)))
+		err_wrap(&e, ret, "domain export --to-libvirt");
+	free(xml);
+	if (ret)
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	printf("Domain '%s' defined in %s\n\n", name, uri);
 	return 0;
 }
 
@@ -353,7 +461,7 @@ int cmd_domain(struct cli *cli, int argc, char **argv)
 	static const struct cli_verb verbs[] = {
 		{ "define", define }, { "undefine", undefine }, { "list", list }, { "dumpxml", dumpxml },
 		{ "run", run }, { "start", start }, { "shutdown", shutdown_cmd }, { "destroy", destroy },
-		{ "console", console },
+		{ "console", console }, { "export", export_domain },
 	};
 
 	return cli_dispatch(cli, "domain", argc, argv, verbs, ARRAY_SIZE(verbs), usage);
