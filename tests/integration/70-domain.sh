@@ -406,3 +406,129 @@ timeout "$BOOT_TIMEOUT" "$VMM" domain run "$T/crash.xml" </dev/null >"$T/crash.o
 expect_eq "run: a guest panic ends the domain with 125 (on_crash destroy)" 125 "$rc"
 expect_eq "run: ... booted once, not restarted" 1 "$(grep -c 'domain guest: marker=panic' "$T/crash-console.log")"
 expect_match "run: ... reported as a panic" "guest kernel panic" "$(cat "$T/crash.out")"
+
+# --- A domain's life in the background: start, list, console, shutdown, destroy ---------
+export VMM_RUNTIME="$T/run"
+cat > "$T/con.init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc; mount -t devtmpfs dev /dev
+echo "console guest up"
+while read line </dev/ttyS0; do
+	echo "got: $line" >/dev/ttyS0
+	[ "$line" = off ] && devmem 0xd0000000 8 0
+done
+EOF
+APPLETS="sh mount echo devmem" scripts/mkinitramfs.sh "$T/con.cpio" "$T/con.init"
+cat > "$T/con.xml" <<XML
+<domain type='kvm'><name>con</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><kernel>$KERNEL</kernel><initrd>$T/con.cpio</initrd><cmdline>quiet loglevel=1</cmdline></os>
+<devices><serial type='pty'/><console type='pty'/></devices></domain>
+XML
+v domain define "$T/con.xml" >/dev/null
+# state: NAME -> "ID STATE" from vmm domain list --all
+state() { v domain list --all | awk -v n="$1" '$2 == n { print $1, $3 ($4 ? " " $4 : "") }'; }
+out=$(v domain start con 2>&1); rc=$?
+expect_eq "start: virsh's line, exit 0" "0 Domain 'con' started" "$rc $(echo "$out" | head -1)"
+pid=$(cat "$T/run/domains/con/pid" 2>/dev/null)
+expect_eq "list: running, its Id the pid of its own vmm process" "$pid running" "$(state con)"
+check "... and that process is vmm" grep -q vmm "/proc/$pid/cmdline"
+expect_eq "list (no --all): the running one" "con" "$(v domain list --name | head -1)"
+expect_eq "list --inactive: not it" 0 "$(v domain list --inactive --name | grep -cx con)"
+out=$(v domain start con 2>&1); rc=$?
+expect_eq "start: a running domain is refused" "125 vmm: error: domain con is already running" "$rc $out"
+out=$(v domain undefine con 2>&1); rc=$?
+expect_eq "undefine: refused while it runs" "125 vmm: error: domain con is running; 'vmm domain destroy con' first" "$rc $out"
+
+# console: our input reaches the guest's serial port, its output comes back; one session at a time
+# console_open NAME OUT: a console session fed from fd 7, its output in OUT, until the guest is up
+console_open() {
+	rm -f "$T/con.in"
+	mkfifo "$T/con.in"
+	(timeout "$BOOT_TIMEOUT" "$VMM" domain console "$1" <"$T/con.in" >"$2" 2>&1; echo "rc=$?" >>"$2") &
+	conpid=$!
+	exec 7>"$T/con.in"
+	i=0	# the guest's first line waits in the pty for the first session
+	while ! grep -q "console guest up" "$2" && [ $i -lt $((BOOT_TIMEOUT * 10)) ]; do i=$((i + 1)); sleep 0.1; done
+}
+console_open con "$T/con.out"
+check "console: the guest's first line, kept for the first session" grep -q "console guest up" "$T/con.out"
+printf 'hello\n' >&7
+check "console: the guest got our line and answered" wait_text "$T/con.out" "got: hello"
+expect_match "console: virsh's banner" "^Connected to domain 'con'" "$(head -1 "$T/con.out")"
+out=$(v domain console con 2>&1); rc=$?
+expect_eq "console: a second session is refused" "125 vmm: error: domain con: its console is in use by another session" "$rc $out"
+printf '\035' >&7	# ^]
+wait $conpid
+exec 7>&-
+expect_eq "console: ^] leaves, exit 0" "rc=0" "$(tail -1 "$T/con.out")"
+expect_eq "... and the domain runs on" "$pid running" "$(state con)"
+
+out=$(v domain shutdown con 2>&1); rc=$?
+expect_eq "shutdown: a plain VM has no power button to press: one line, exit 1" \
+	"1 vmm: error: domain con: a micro-VM has no ACPI power button and runs no vmm agent to ask; power it off from inside, or 'vmm domain destroy con'" "$rc $out"
+out=$(v domain destroy con 2>&1); rc=$?
+expect_eq "destroy: virsh's line, exit 0" "0 Domain 'con' destroyed" "$rc $(echo "$out" | head -1)"
+expect_eq "... shut off at once" "- shut off" "$(state con)"
+# gone, or a zombie until whoever adopted it reaps it
+check "... its vmm process is gone" sh -c "! grep -q '^State:[^Z]*\$' /proc/$pid/status 2>/dev/null"
+out=$(v domain destroy con 2>&1); rc=$?
+expect_eq "destroy: not running" "1 vmm: error: domain con is not running" "$rc $out"
+
+# A guest that powers itself off ends its domain, and the console session with it.
+v domain start con >/dev/null
+console_open con "$T/con2.out"
+printf 'off\n' >&7
+wait $conpid
+exec 7>&-
+expect_eq "console: the session ends with the domain" "rc=0" "$(tail -1 "$T/con2.out")"
+i=0	# the lock goes with the process, a moment after the pty
+while [ "$(state con)" != "- shut off" ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+expect_eq "a guest that powers off ends its domain" "- shut off" "$(state con)"
+check "... and leaves no state behind" test ! -e "$T/run/domains/con/pid"
+v domain undefine con >/dev/null
+
+# --- A container defined from its own dump runs that container again ------------------
+if scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	out1=$(v run --name rt busybox sh -c 'echo hi from rt; exit 3' 2>&1); rc1=$?
+	v inspect --format libvirt rt >"$T/rt.xml"
+	v rm rt >/dev/null
+	v domain define "$T/rt.xml" >/dev/null
+	out2=$(v domain run rt 2>&1); rc2=$?
+	expect_eq "container -> XML -> domain run: the same output and exit code" "$rc1 $out1" "$rc2 $out2"
+	expect_eq "... as a container again, under its name and image" "rt busybox" \
+		"$(v ps -a --filter name=rt --format '{{.Names}} {{.Image}}')"
+	out=$(v domain start rt 2>&1); rc=$?
+	expect_eq "domain start of a container domain" "0 Domain 'rt' started" "$rc $(echo "$out" | head -1)"
+	expect_eq "... vmm wait gives its exit code" 3 "$(v wait rt)"
+	expect_eq "... the same container, not a new one" 1 "$(v ps -aq --filter name=rt | wc -l)"
+	out=$(v domain console rt 2>&1); rc=$?
+	expect_eq "console of a container domain: one line pointing to attach" \
+		"125 vmm: error: domain rt is a container: its console is its process's; use 'vmm attach' or 'vmm logs'" "$rc $out"
+	v domain undefine rt >/dev/null
+	v rm rt >/dev/null
+
+	# shutdown asks the container's process (SIGTERM through the agent): a trap exits 0
+	v run -d --name sl busybox sh -c 'trap "exit 0" TERM; echo up; while :; do sleep 1; done' >/dev/null
+	v inspect --format libvirt sl | v domain define - >/dev/null
+	i=0	# its trap is set once it said so
+	while [ $i -lt 600 ] && ! "$VMM" logs sl | grep -q up; do i=$((i + 1)); sleep 0.2; done
+	expect_match "list: a running container is a running domain" "^[0-9]+ running" "$(state sl)"
+	out=$(v domain shutdown --timeout 60 sl 2>&1); rc=$?
+	expect_eq "shutdown: virsh's line, exit 0" "0 Domain 'sl' is being shutdown" "$rc $(echo "$out" | head -1)"
+	expect_eq "... the process got SIGTERM and exited 0 (not killed)" 0 "$(v inspect -f '{{.State.ExitCode}}' sl)"
+	expect_eq "... shut off" "- shut off" "$(state sl)"
+	v domain undefine sl >/dev/null
+	v rm sl >/dev/null
+	# metadata that is not a container's: one line naming its XPath
+	sed 's|<vmm:id>[0-9a-f]*</vmm:id>|<vmm:id>xyz</vmm:id>|' "$T/rt.xml" >"$T/badid.xml"
+	out=$(v domain run "$T/badid.xml" 2>&1); rc=$?
+	expect_eq "domain run: bad container metadata is one line, exit 125" \
+		"125 vmm: error: domain rt: /domain/metadata/vmm:container: needs <vmm:id>, the container's 64 hex digit ID" "$rc $out"
+	sed 's|<vmm:var>PATH=|<vmm:var>HOME</vmm:var><vmm:var>PATH=|' "$T/rt.xml" >"$T/badenv.xml"
+	out=$(v domain run "$T/badenv.xml" 2>&1); rc=$?
+	expect_eq "domain run: a variable without a value (the host's) is refused" \
+		"125 vmm: error: domain rt: /domain/metadata/vmm:container: <vmm:var>HOME</vmm:var>: not KEY=VALUE" "$rc $out"
+	check "... and no container was made" test -z "$(v ps -aq)"
+else
+	fail "container domains: busybox image" "$(tail -2 "$T/img.log")"
+fi

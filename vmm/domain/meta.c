@@ -178,7 +178,7 @@ int domain_container_read(const struct domain_def *d, struct domain_container *c
 	memset(c, 0, sizeof(*c));
 	if (!d->metadata || !strstr(d->metadata, DOMAIN_CONTAINER_XMLNS))
 		return -ENOENT;
-	if (asprintf(&wrapped, "<metadata>%s</metadata>", d->metadata) < 0)
+	if (asprintf(&wrapped, "<domain><metadata>%s</metadata></domain>", d->metadata) < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	/* No network, no entities, no DTD: the same rules as the domain's own parse. */
 	doc = xmlReadMemory(wrapped, (int)strlen(wrapped), "metadata.xml", NULL,
@@ -189,7 +189,7 @@ int domain_container_read(const struct domain_def *d, struct domain_container *c
 		xmlFreeDoc(doc);
 		return err_set(e, -EINVAL, "/domain/metadata: not well-formed XML");
 	}
-	for (xmlNode *n = root->children; n; n = n->next)
+	for (xmlNode *n = root->children ? root->children->children : NULL; n; n = n->next)
 		if (ours(n, "container"))
 			found = n;
 	ret = found ? 0 : -ENOENT;
