@@ -398,6 +398,14 @@ timeout "$BOOT_TIMEOUT" "$VMM" domain run runner </dev/null >"$T/run.out" 2>&1; 
 expect_eq "run: the guest's exit status is vmm's" 7 "$rc"
 expect_match "run: the file console got the guest's output, with the XML's cmdline" "domain guest: marker=fromxml" "$(cat "$T/dom-console.log")"
 
+# libvirt's own XML for it (virsh dumpxml on the test driver, with what libvirt adds) boots the same.
+v domain dumpxml runner >"$T/run-vmm.xml"
+tvirsh "define $T/run-vmm.xml; dumpxml runner" | domain_xml | sed 's/<name>runner</<name>fromvirsh</' >"$T/virsh-run.xml"
+: >"$T/dom-console.log"
+timeout "$BOOT_TIMEOUT" "$VMM" domain run "$T/virsh-run.xml" </dev/null >"$T/virsh-run.out" 2>&1; rc=$?
+expect_eq "run: libvirt-written XML (virsh dumpxml) boots, the guest's status" 7 "$rc"
+expect_match "... its console, with the cmdline" "domain guest: marker=fromxml" "$(cat "$T/dom-console.log")"
+
 # A guest kernel panic is a crash: <on_crash> (libvirt's default destroy) applies, not
 # <on_reboot>, even though the kernel resets the machine after it (panic=-1).
 sed -e 's/<name>runner</<name>crasher</' -e 's/marker=fromxml/marker=panic/' \
@@ -485,6 +493,8 @@ i=0	# the lock goes with the process, a moment after the pty
 while [ "$(state con)" != "- shut off" ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
 expect_eq "a guest that powers off ends its domain" "- shut off" "$(state con)"
 check "... and leaves no state behind" test ! -e "$T/run/domains/con/pid"
+expect_match "... its log says how each run went" "started .*ended: exit status 143.*started .*ended: exit status 0" \
+	"$(tr '\n' ' ' <"$T/root/domains/con.log")"
 v domain undefine con >/dev/null
 
 # --- A container defined from its own dump runs that container again ------------------

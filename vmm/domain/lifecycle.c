@@ -156,8 +156,12 @@ static void background_child(const struct paths *p, const struct domain_def *d, 
 	int status = EXIT_VMM_ERROR;
 
 	if (!detach(p, d, &e)) {
+		if (log_get_level() < LOG_INFO)	/* the log says how the domain went */
+			log_set_level(LOG_INFO);
 		mark(p, d->name, lock_fd, true);
-		domain_run(d, &o, &status, &e);
+		dev_info(d->name, "started (vmm pid %d)", (int)getpid());
+		if (!domain_run(d, &o, &status, &e))
+			dev_info(d->name, "ended: exit status %d", status);
 	}
 	if (err_is_set(&e)) {
 		if (ready >= 0)
