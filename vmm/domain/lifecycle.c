@@ -20,6 +20,8 @@
 #include "vmm/base/util.h"
 #include "vmm/domain/lifecycle-internal.h"
 #include "vmm/domain/run.h"
+#include "vmm/engine/client.h"
+#include "vmm/engine/ctl.h"
 
 #define DESTROY_WAIT_MS	30000	/* for the VM to go after SIGTERM, before SIGKILL */
 
@@ -72,7 +74,7 @@ static int lock(const struct paths *p, const struct domain_def *d, struct error 
 	return fd;
 }
 
-/* Once this process runs the VM: its pid in the lock file. At the end: no pid, no pty. */
+/* Once this process runs the VM: its pid in the lock file. At the end: no pid, pty or socket. */
 static void mark(const struct paths *p, const char *name, int fd, bool running)
 {
 	char buf[16], path[4096];
@@ -84,6 +86,8 @@ static void mark(const struct paths *p, const char *name, int fd, bool running)
 		return;
 	}
 	if (!state_path(p, name, "pty", path, sizeof(path)))
+		unlink(path);
+	if (!state_path(p, name, "ctl.sock", path, sizeof(path)))
 		unlink(path);
 	if (!state_path(p, name, "pid", path, sizeof(path)))
 		unlink(path);	/* still locked: a start that opened it meanwhile finds it running */
@@ -140,6 +144,23 @@ static int detach(const struct paths *p, const struct domain_def *d, struct erro
 	return d->serial == DOMAIN_CHR_PTY ? open_pty(p, d->name, e) : 0;
 }
 
+/* Run d in this process, which holds its lock: marked, with its control socket, then cleared. */
+static int run_locked(const struct paths *p, const struct domain_def *d, int lock_fd,
+		      struct domain_run_opts *o, int *status, struct error *e)
+{
+	char path[4096];
+	int ret;
+
+	if (state_path(p, d->name, "ctl.sock", path, sizeof(path)) || (o->ctl_fd = ctl_listen(path)) < 0)
+		return err_sys(e, o->ctl_fd < 0 ? o->ctl_fd : -ENAMETOOLONG, "domain %s: control socket %s",
+			       d->name, path);
+	mark(p, d->name, lock_fd, true);
+	ret = domain_run(d, o, status, e);
+	close(o->ctl_fd);
+	mark(p, d->name, lock_fd, false);
+	return ret;
+}
+
 static void tell_started(void *opaque)
 {
 	int *fd = opaque;
@@ -151,16 +172,16 @@ static void tell_started(void *opaque)
 
 static void background_child(const struct paths *p, const struct domain_def *d, int lock_fd, int ready)
 {
-	struct domain_run_opts o = { .runtime = p->runtime, .started = tell_started, .opaque = &ready };
+	struct domain_run_opts o = { .runtime = p->runtime, .started = tell_started, .opaque = &ready,
+				     .ctl_fd = -1 };
 	struct error e = { 0 };
 	int status = EXIT_VMM_ERROR;
 
 	if (!detach(p, d, &e)) {
 		if (log_get_level() < LOG_INFO)	/* the log says how the domain went */
 			log_set_level(LOG_INFO);
-		mark(p, d->name, lock_fd, true);
 		dev_info(d->name, "started (vmm pid %d)", (int)getpid());
-		if (!domain_run(d, &o, &status, &e))
+		if (!run_locked(p, d, lock_fd, &o, &status, &e))
 			dev_info(d->name, "ended: exit status %d", status);
 	}
 	if (err_is_set(&e)) {
@@ -168,14 +189,13 @@ static void background_child(const struct paths *p, const struct domain_def *d, 
 			write_full(ready, e.msg, strlen(e.msg));
 		err_print(&e);	/* into the log */
 	}
-	mark(p, d->name, lock_fd, false);
 	_exit(status);
 }
 
 static int start_plain(const struct paths *p, const struct domain_def *d, bool foreground, int *status,
 		       struct error *e)
 {
-	struct domain_run_opts o = { .runtime = p->runtime };
+	struct domain_run_opts o = { .runtime = p->runtime, .ctl_fd = -1 };
 	int lock_fd = lock(p, d, e), pipefd[2], ret;
 	char line[ERR_MSG_MAX];
 	pid_t pid;
@@ -184,9 +204,7 @@ static int start_plain(const struct paths *p, const struct domain_def *d, bool f
 	if (lock_fd < 0)
 		return lock_fd;
 	if (foreground) {
-		mark(p, d->name, lock_fd, true);
-		ret = domain_run(d, &o, status, e);
-		mark(p, d->name, lock_fd, false);
+		ret = run_locked(p, d, lock_fd, &o, status, e);
 		close(lock_fd);
 		return ret;
 	}
@@ -269,6 +287,24 @@ int domain_shutdown(const struct paths *p, const struct domain_def *d, uint64_t 
 	return ret;
 }
 
+/* One request on the domain's control socket: 0 once it answered, or -errno. */
+static int ask(const struct paths *p, const char *name, const char *op)
+{
+	json_object *req = json_object_new_object(), *got = NULL;
+	char path[4096];
+	int fd, ret;
+
+	json_object_object_add(req, "op", json_object_new_string(op));
+	if ((ret = state_path(p, name, "ctl.sock", path, sizeof(path))) || (fd = ret = ctl_connect(path)) < 0) {
+		json_object_put(req);
+		return ret;
+	}
+	ret = engine_call(fd, req, NULL, 0, &got, NULL);
+	close(fd);
+	json_object_put(got);
+	return ret;
+}
+
 /* Until the lock is free (the process gone), for at most ms. */
 static bool wait_gone(const struct paths *p, const char *name, int ms)
 {
@@ -290,7 +326,9 @@ int domain_destroy(const struct paths *p, const struct domain_def *d, struct err
 	if (ret == -ENOENT) {
 		if (!(pid = plain_pid(p, d->name)))
 			return err_set(e, -ESRCH, "domain %s is not running", d->name);
-		kill(pid, SIGTERM);	/* the machine ends the VM at once, with no restart */
+		/* Asked on its control socket; SIGTERM does the same when that does not answer. */
+		if (ask(p, d->name, "destroy"))
+			kill(pid, SIGTERM);
 		if (!wait_gone(p, d->name, DESTROY_WAIT_MS)) {
 			kill(pid, SIGKILL);
 			wait_gone(p, d->name, DESTROY_WAIT_MS);

@@ -7,14 +7,65 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 #include "vmm/domain/run.h"
+#include "vmm/engine/ctl.h"
+#include "vmm/loop.h"
 #include "vmm/machine/machine.h"
 
 #define DOMAIN_RESTARTS_MAX	100	/* a guest that reboots forever is stopped */
+#define CTL_CLIENT_TIMEOUT_S	2	/* a client that sends nothing is dropped */
+
+/* One boot, as the control socket sees it. */
+struct boot {
+	struct machine *m;
+	int ctl_fd;
+};
+
+static void reply(int fd, json_object *msg)
+{
+	ctl_send(fd, msg, NULL, 0);
+	json_object_put(msg);
+}
+
+/* One request per connection, read with a timeout: the socket is in our private folder. */
+static void on_ctl(void *opaque, uint32_t events)
+{
+	struct boot *b = opaque;
+	struct timeval tv = { .tv_sec = CTL_CLIENT_TIMEOUT_S };
+	struct ctl_reader rd = { 0 };
+	json_object *req = NULL, *op, *out;
+	int fd = accept4(b->ctl_fd, NULL, NULL, SOCK_CLOEXEC), fds[CTL_MAX_FDS];
+	unsigned nfds = 0;
+	const char *what;
+
+	(void)events;
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (ctl_recv(fd, &rd, &req, fds, &nfds) == 1) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		what = json_object_object_get_ex(req, "op", &op) ? json_object_get_string(op) : "";
+		out = json_object_new_object();
+		if (!strcmp(what, "destroy")) {
+			vm_end(b->m->vm, VM_END_HOST, 0, "destroyed (vmm domain destroy)");
+			json_object_object_add(out, "ok", json_object_new_boolean(true));
+		} else {
+			json_object_object_add(out, "error", json_object_new_string("unknown request"));
+		}
+		reply(fd, out);
+		json_object_put(req);
+	}
+	ctl_reader_free(&rd);
+	close(fd);
+}
 
 struct plan {
 	struct machine_config mc;
@@ -115,22 +166,26 @@ static int publish(struct machine *m, const struct domain_def *d, struct error *
 	return 0;
 }
 
-/* One boot of the domain (the first tells o->started). *reason: how the guest ended. */
-static int run_once(const struct domain_def *d, const struct domain_run_opts *o, bool first,
+/* Boot number runs + 1 of the domain (the first tells o->started). *reason: how the guest ended. */
+static int run_once(const struct domain_def *d, const struct domain_run_opts *o, unsigned runs,
 		    struct plan *p, int *status, enum vm_end_reason *reason, struct error *e)
 {
 	struct machine *m = NULL;
+	struct boot b = { .ctl_fd = o->ctl_fd };
 	int ret = machine_create(&p->mc, &m, e);
 
+	b.m = m;
 	if (!ret)
 		ret = publish(m, d, e);
+	if (!ret && o->ctl_fd >= 0 && (ret = loop_add(m->loop, o->ctl_fd, EPOLLIN, on_ctl, &b)))
+		err_sys(e, ret, "domain %s: its control socket", d->name);
 	if (!ret)
 		ret = machine_boot(m, e);
 	if (ret) {
 		machine_destroy(m);
 		return ret;
 	}
-	if (first && o->started)
+	if (!runs && o->started)
 		o->started(o->opaque);
 	machine_wait(m);
 	*status = machine_report(m);
@@ -163,7 +218,7 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 		goto out;
 	}
 	for (unsigned runs = 0;; runs++) {
-		if ((ret = run_once(d, o, runs == 0, &p, status, &reason, e)))
+		if ((ret = run_once(d, o, runs, &p, status, &reason, e)))
 			break;
 		/* A reboot, or a crash (a kernel panic is one, even when the kernel
 		 * then resets the machine itself), boots again when the definition

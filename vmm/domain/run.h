@@ -9,6 +9,12 @@ struct domain_run_opts {
 	const char *virtiofsd;	/* unused until <filesystem> is supported */
 	void (*started)(void *opaque);	/* once the first boot began (NULL: nobody asks) */
 	void *opaque;
+	/*
+	 * A listening control socket (engine/ctl.h framing) served while the
+	 * domain runs, or -1: {"op":"destroy"} ends the VM at once, with no
+	 * restart, and answers {"ok":true}.
+	 */
+	int ctl_fd;
 };
 
 /*
