@@ -474,8 +474,8 @@ expect_eq "... and the domain runs on" "$pid running" "$(state con)"
 out=$(v domain shutdown con 2>&1); rc=$?
 expect_eq "shutdown: a plain VM has no power button to press: one line, exit 1" \
 	"1 vmm: error: domain con: a micro-VM has no ACPI power button and runs no vmm agent to ask; power it off from inside, or 'vmm domain destroy con'" "$rc $out"
+check "its vmm process serves a control socket" test -S "$T/run/domains/con/ctl.sock"
 out=$(v domain destroy con 2>&1); rc=$?
-check "... with its control socket" test -S "$T/run/domains/con/ctl.sock"
 expect_eq "destroy: virsh's line, exit 0" "0 Domain 'con' destroyed" "$rc $(echo "$out" | head -1)"
 expect_eq "... shut off at once" "- shut off" "$(state con)"
 # gone, or a zombie until whoever adopted it reaps it
