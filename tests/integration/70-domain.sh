@@ -372,6 +372,18 @@ cat > "$T/nokernel.xml" <<XML
 XML
 out=$(v domain run "$T/nokernel.xml" 2>&1); rc=$?
 expect_eq "run: a missing kernel is one line, exit 125" "125 vmm: error: domain nokernel: kernel $T/missing-vmlinux: No such file or directory" "$rc $out"
+v domain define "$T/nokernel.xml" >/dev/null
+out=$(v domain start nokernel 2>&1); rc=$?
+expect_eq "start: a missing kernel is one line from the background process, exit 125" \
+	"125 vmm: error: domain nokernel: kernel $T/missing-vmlinux: No such file or directory" "$rc $out"
+expect_eq "... and it is not running" "shut off" "$(v domain list --all | awk '$2 == "nokernel" { print $3, $4 }')"
+v domain undefine nokernel >/dev/null
+for verb in destroy shutdown console; do
+	out=$(v domain $verb nosuch 2>&1); rc=$?
+	expect_eq "$verb: an unknown domain" "125 vmm: error: no domain named 'nosuch' (see 'vmm domain list --all')" "$rc $out"
+done
+out=$(v domain shutdown --timeout x demo 2>&1); rc=$?
+expect_match "shutdown --timeout: whole seconds" "^vmm: error: --timeout x: give whole seconds, 0 to 86400" "$out"
 out=$(v domain run nosuch 2>&1); rc=$?
 expect_eq "run: an unknown domain" "125 vmm: error: no domain named 'nosuch' (see 'vmm domain list --all')" "$rc $out"
 

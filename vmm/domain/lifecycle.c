@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "vmm/domain/run.h"
 #include "vmm/engine/client.h"
 #include "vmm/engine/ctl.h"
+#include "vmm/engine/lifecycle.h"
 
 #define DESTROY_WAIT_MS	30000	/* for the VM to go after SIGTERM, before SIGKILL */
 
@@ -199,7 +199,6 @@ static int start_plain(const struct paths *p, const struct domain_def *d, bool f
 	int lock_fd = lock(p, d, e), pipefd[2], ret;
 	char line[ERR_MSG_MAX];
 	pid_t pid;
-	ssize_t n;
 
 	if (lock_fd < 0)
 		return lock_fd;
@@ -208,9 +207,16 @@ static int start_plain(const struct paths *p, const struct domain_def *d, bool f
 		close(lock_fd);
 		return ret;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		close(lock_fd);
-		return err_sys(e, -errno, "domain %s: fork", d->name);
+		return err_sys(e, -errno, "domain %s: pipe", d->name);
+	}
+	if ((pid = fork()) < 0) {
+		ret = err_sys(e, -errno, "domain %s: fork", d->name);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(lock_fd);
+		return ret;
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
@@ -218,15 +224,8 @@ static int start_plain(const struct paths *p, const struct domain_def *d, bool f
 	}
 	close(pipefd[1]);
 	close(lock_fd);	/* the child holds the lock now */
-	n = read(pipefd[0], line, sizeof(line) - 1);
-	close(pipefd[0]);
-	line[n > 0 ? n : 0] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line, "ok")) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (engine_child_ready(pipefd[0], pid, line, sizeof(line)))
 		return err_set(e, -EIO, "%s", *line ? line : "domain did not start: its vmm process died");
-	}
 	*status = 0;
 	return 0;
 }

@@ -136,7 +136,6 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 	char line[600];
 	int pipefd[2];
 	pid_t pid;
-	ssize_t n;
 
 	*status = EXIT_VMM_ERROR;
 	if (container_lock(ct))
@@ -167,19 +166,26 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 	close(pipefd[1]);
 	close(ct->lock_fd);	/* the child holds the run lock now */
 	ct->lock_fd = -1;
-	n = read(pipefd[0], line, sizeof(line) - 1);
-	close(pipefd[0]);
-	line[n > 0 ? n : 0] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line, "ok")) {
-		/* The child removes a container that never started: return once that is done. */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	/* The child removes a container that never started: we return once that is done. */
+	if (engine_child_ready(pipefd[0], pid, line, sizeof(line)))
 		return err_set(e, -EIO, "container %s did not start: %s", ct->cfg.name,
 			       *line ? line : "the vmm process died");
-	}
 	*status = 0;
 	return 0;
+}
+
+int engine_child_ready(int fd, pid_t pid, char *why, size_t len)
+{
+	ssize_t n = read(fd, why, len - 1);
+
+	close(fd);
+	why[n > 0 ? n : 0] = '\0';
+	why[strcspn(why, "\n")] = '\0';
+	if (!strcmp(why, "ok"))
+		return 0;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -EIO;
 }
 
 int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e)

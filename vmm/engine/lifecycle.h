@@ -8,6 +8,8 @@
 #define VMM_ENGINE_LIFECYCLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "vmm/engine/paths.h"
 
@@ -30,6 +32,13 @@ struct start_opts {
  */
 int engine_start(const struct paths *p, struct container *ct, const struct start_opts *o,
 		 int *status, struct error *e);
+
+/*
+ * A detached child's first words on fd (which is closed): 0 when it said
+ * "ok"; else -EIO with why it did not start in why ("" when it died
+ * silently), once the child is gone.
+ */
+int engine_child_ready(int fd, pid_t pid, char *why, size_t len);
 
 /* Block until the container ref stops; *exit_code is its exit status. 0 or -errno with e. */
 int engine_wait(const struct paths *p, const char *ref, int *exit_code, struct error *e);
