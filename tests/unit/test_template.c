@@ -270,6 +270,16 @@ static void test_label_method(void)
 	expect("{{.Name \"x\"}}", "ERR: template: can't give an argument to a non-function");
 }
 
+/* A failed parse leaves NULL behind, whatever the caller's pointer held: template_free takes it. */
+static void test_failed_parse_leaves_null(void)
+{
+	struct template *t = (struct template *)0x34;
+	struct error e = { 0 };
+
+	ok(template_parse("{{.Nope", &t, &e) < 0 && t == NULL, "a failed parse sets its result to NULL");
+	template_free(t);
+}
+
 int main(void)
 {
 	test_docker_inspect_examples();
@@ -281,5 +291,6 @@ int main(void)
 	test_print_rows();
 	test_strict_rows();
 	test_label_method();
+	test_failed_parse_leaves_null();
 	return tap_done();
 }

@@ -475,6 +475,7 @@ int template_parse(const char *src, struct template **out, struct error *e)
 	struct action a;
 	int ret;
 
+	*out = NULL;	/* what a failed parse leaves: template_free takes it */
 	if (!t)
 		return err_set(e, -ENOMEM, "out of memory");
 	if (!strncmp(src, "table", 5) && (!src[5] || isspace((unsigned char)src[5]))) {

@@ -41,7 +41,7 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("version", "unexpected argument '%s'", argv[optind]);
 	v = engine_version_json();
 	if (format) {
-		struct template *t;
+		struct template *t = NULL;
 		struct error e = { 0 };
 
 		if (template_parse(format, &t, &e) || template_render(t, v, stdout, &e)) {
