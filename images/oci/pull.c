@@ -461,7 +461,7 @@ int image_pull(struct store *s, const char *name, const struct pull_opts *o,
 {
 	struct puller p = { .s = s, .o = o, .label = name, .e = e };
 	struct registry_opts ro = { .label = name, .insecure = o->insecure,
-				    .stall_timeout = o->stall_timeout };
+				    .stall_timeout = o->stall_timeout, .login_cmd = o->login_cmd };
 	char host[AUTH_HOST_MAX];
 	struct creds creds;
 	const char *why;
@@ -471,7 +471,9 @@ int image_pull(struct store *s, const char *name, const struct pull_opts *o,
 	if (ref_parse(name, REF_DEFAULT_TAG, &p.ref, &why))
 		return err_set(e, -EINVAL, "%s: invalid reference format: %s", name, why);
 	raise_fd_limit();
-	if (o->auth_files && registry_host_normalize(p.ref.domain, host, sizeof(host)) == 0 &&
+	if (o->creds)
+		ro.creds = o->creds;
+	else if (o->auth_files && registry_host_normalize(p.ref.domain, host, sizeof(host)) == 0 &&
 	    creds_lookup(o->auth_files, host, &creds) == 0) {
 		pr_debug("%s: using the credentials of %s from %s", host, creds.user, creds.file);
 		ro.creds = &creds;

@@ -38,6 +38,8 @@ enum pull_event {
 	PULL_LAYER_DONE,	/* arrived and verified (committed later, with the rest) */
 };
 
+struct creds;
+
 struct pull_progress {
 	enum pull_event event;
 	const char *digest;	/* of the layer */
@@ -48,6 +50,8 @@ struct pull_progress {
 struct pull_opts {
 	bool insecure;			/* --tls-verify=false */
 	const char *const *auth_files;	/* credential files, first match wins; NULL-terminated or NULL */
+	const struct creds *creds;	/* given credentials (the API's X-Registry-Auth): auth_files unread */
+	const char *login_cmd;		/* named in "authentication required" hints; NULL: "vmm login" */
 	unsigned stall_timeout;		/* seconds; 0: the registry client's default */
 	void (*progress)(void *arg, const struct pull_progress *p);	/* or NULL */
 	void *progress_arg;

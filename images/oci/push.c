@@ -270,7 +270,7 @@ int image_push(struct store *s, const char *name, const struct push_opts *o,
 	struct pusher p = { .s = s, .o = o, .label = name, .res = res, .e = e,
 			    .chunk = o->chunk_size ? MAX(o->chunk_size, PUSH_CHUNK_MIN) : PUSH_CHUNK_SIZE };
 	struct registry_opts ro = { .label = name, .insecure = o->insecure,
-				    .stall_timeout = o->stall_timeout };
+				    .stall_timeout = o->stall_timeout, .login_cmd = o->login_cmd };
 	struct descriptor top = { 0 };
 	char host[AUTH_HOST_MAX], *scope = NULL;
 	struct creds creds;
@@ -285,7 +285,9 @@ int image_push(struct store *s, const char *name, const struct push_opts *o,
 		goto out;
 	}
 	ro.scope = scope;
-	if (o->auth_files && registry_host_normalize(p.ref.domain, host, sizeof(host)) == 0 &&
+	if (o->creds)
+		ro.creds = o->creds;
+	else if (o->auth_files && registry_host_normalize(p.ref.domain, host, sizeof(host)) == 0 &&
 	    creds_lookup(o->auth_files, host, &creds) == 0) {
 		pr_debug("%s: using the credentials of %s from %s", host, creds.user, creds.file);
 		ro.creds = &creds;

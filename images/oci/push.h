@@ -45,6 +45,8 @@ enum push_event {
 	PUSH_LAYER_DONE,	/* uploaded */
 };
 
+struct creds;
+
 struct push_progress {
 	enum push_event event;
 	const char *digest;	/* of the layer blob (of the index for PUSH_INDEX_PARTIAL) */
@@ -57,6 +59,8 @@ struct push_progress {
 struct push_opts {
 	bool insecure;			/* --tls-verify=false */
 	const char *const *auth_files;	/* credential files, first match wins; NULL-terminated or NULL */
+	const struct creds *creds;	/* given credentials (the API's X-Registry-Auth): auth_files unread */
+	const char *login_cmd;		/* named in "authentication required" hints; NULL: "vmm login" */
 	unsigned stall_timeout;		/* seconds; 0: the registry client's default */
 	uint64_t chunk_size;		/* 0: PUSH_CHUNK_SIZE; at least PUSH_CHUNK_MIN */
 	void (*progress)(void *arg, const struct push_progress *p);	/* or NULL */

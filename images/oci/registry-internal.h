@@ -19,6 +19,7 @@ struct registry {
 	const struct creds *creds;
 	bool insecure;
 	bool login;
+	const char *login_cmd;		/* named in "run LOGIN_CMD HOST" hints: "vmm login" or the caller's */
 	bool scheme_settled;		/* the registry answered: no more https -> http fallback */
 	unsigned stall_timeout;
 	const char *scope;		/* extra token scopes for every request (a push's), or NULL */

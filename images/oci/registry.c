@@ -403,9 +403,9 @@ int registry_refused(struct registry *r, const char *host, const char *detail)
 	if (r->login)
 		return err_set(&r->err, -EACCES, "%s: %s refused the credentials of user %s%s (check the user "
 			       "name and password)", r->label, host, r->creds->user, detail);
-	return err_set(&r->err, -EACCES, "%s: %s refused the credentials of user %s (from %s)%s: run vmm login %s",
+	return err_set(&r->err, -EACCES, "%s: %s refused the credentials of user %s (from %s)%s: run %s %s",
 		       r->label, host, r->creds->user, r->creds->file ? r->creds->file : "?",
-		       detail, r->domain);
+		       detail, r->login_cmd, r->domain);
 }
 
 /* A status the request cannot go on with: log it. */
@@ -422,8 +422,8 @@ int registry_report_status(struct registry *r, struct xfer *x)
 		if (r->creds && r->auth_kind != AUTH_NONE)
 			return registry_refused(r, host, x->status == 403 ? detail : "");
 		/* docker hub answers so for repositories that do not exist, too */
-		return err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s%s", r->label,
-			       r->domain, r->auth_kind == AUTH_BEARER ? " (or the repository does not exist)" :
+		return err_set(&r->err, -EACCES, "%s: authentication required: run %s %s%s", r->label,
+			       r->login_cmd, r->domain, r->auth_kind == AUTH_BEARER ? " (or the repository does not exist)" :
 			       x->status == 403 ? " (access denied)" : "");
 	case 429:
 		return err_set(&r->err, -EAGAIN, "%s: %s: too many requests%s (rate limited; try again later)", r->label, host,
@@ -574,6 +574,7 @@ int registry_open(const char *domain, const struct registry_opts *o, struct regi
 	r->label = o->label;
 	r->creds = o->creds;
 	r->login = o->login;
+	r->login_cmd = o->login_cmd ? o->login_cmd : "vmm login";
 	r->scope = o->scope;
 	r->insecure = o->insecure || registry_host_is_loopback(r->api_host);
 	r->stall_timeout = o->stall_timeout ? o->stall_timeout : REGISTRY_STALL_TIMEOUT;

@@ -55,6 +55,7 @@ struct registry_opts {
 	const struct creds *creds;	/* NULL: anonymous */
 	unsigned stall_timeout;		/* seconds; 0: REGISTRY_STALL_TIMEOUT */
 	bool login;			/* vmm login: refused credentials need no "run vmm login" hint */
+	const char *login_cmd;		/* the command hints name ("docker login" for the API); NULL: "vmm login" */
 	/*
 	 * Token scopes asked for with every token, besides the request's own
 	 * (space-separated: a push's "repository:a:pull,push repository:b:pull"

@@ -34,7 +34,8 @@ static int basic(struct registry *r)
 	int n, ret;
 
 	if (!r->creds)
-		return err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s", r->label, r->domain);
+		return err_set(&r->err, -EACCES, "%s: authentication required: run %s %s", r->label, r->login_cmd,
+			      r->domain);
 	n = snprintf(raw, sizeof(raw), "%s:%s", r->creds->user, r->creds->pass);
 	ret = (n < 0 || (size_t)n >= sizeof(raw) || base64_encode(raw, n, b64, sizeof(b64)) < 0) ?
 	      -EINVAL : set_header(r, AUTH_BASIC, b64);
@@ -130,8 +131,8 @@ static int bearer(struct registry *r, const struct auth_challenge *ch, const cha
 		if (r->creds) {
 			ret = registry_refused(r, host, "");
 		} else {
-			ret = err_set(&r->err, -EACCES, "%s: authentication required: run vmm login %s", r->label,
-				      r->domain);
+			ret = err_set(&r->err, -EACCES, "%s: authentication required: run %s %s", r->label,
+				      r->login_cmd, r->domain);
 		}
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the Engine API's request side (a socket anyone in the
  * docker group can write to): an input starting with '/' is a request path
- * (version prefix, then the route table); anything else is a create body.
+ * (version prefix, then the route table); one starting with '@' is an
+ * X-Registry-Auth header after the '@'; anything else is a create body.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "vmm/api/api.h"
 #include "vmm/api/create-decode.h"
+#include "vmm/api/registry-auth.h"
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
 
@@ -36,6 +38,21 @@ static void fuzz_path(const char *url)
 	}
 }
 
+static void fuzz_auth(const char *hdr, size_t len)
+{
+	struct error e = { 0 };
+	struct api_auth a;
+
+	if (api_auth_decode(hdr, len, &a, &e)) {
+		if (e.code >= 0 || !e.msg[0] || a.given || a.creds.pass[0])
+			abort();
+		return;
+	}
+	if (a.given && (!a.creds.user[0] || !a.creds.pass[0] || strchr(a.creds.user, ':')))
+		abort();
+	api_auth_clear(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct error e = { 0 };
@@ -47,6 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(s = strndup((const char *)data, size)))
 			return 0;
 		fuzz_path(s);
+		free(s);
+		return 0;
+	}
+	if (size && data[0] == '@') {
+		if (!(s = strndup((const char *)data + 1, size - 1)))
+			return 0;
+		fuzz_auth(s, strlen(s));	/* a header holds no NUL */
 		free(s);
 		return 0;
 	}

@@ -41,7 +41,9 @@ struct api_request {
 	const char *(*query)(const struct api_request *r, const char *key);	/* NULL when absent */
 	/* Every value of a repeated key (?names=a&names=b): how many, at most max into out. */
 	size_t (*query_all)(const struct api_request *r, const char *key, const char **out, size_t max);
-	void *conn;			/* for query() */
+	/* A request header (the name in any case), NULL when absent. */
+	const char *(*header)(const struct api_request *r, const char *name);
+	void *conn;			/* for query() and header() */
 	int conn_fd;			/* the client's connection, to notice it leave */
 	const char *body;
 	size_t body_len;
@@ -128,7 +130,7 @@ bool api_query_bool(const struct api_request *r, const char *key, bool dflt);
 int api_filters(const struct api_request *r, struct filters *out, struct error *e);
 
 /* The handlers, by area. */
-api_handler api_ping, api_version, api_info, api_events;
+api_handler api_ping, api_version, api_info, api_events, api_auth;
 api_handler api_containers_list, api_container_create, api_container_inspect, api_container_start,
 	api_container_stop, api_container_restart, api_container_kill, api_container_wait,
 	api_container_pause, api_container_unpause,

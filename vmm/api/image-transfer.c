@@ -12,6 +12,7 @@
 #include "images/oci/ref.h"
 #include "images/oci/save.h"
 #include "vmm/api/api.h"
+#include "vmm/api/registry-auth.h"
 #include "vmm/base/error.h"
 
 /* docker's JSON message stream: one object per line, kept until the reply is sent. */
@@ -95,6 +96,26 @@ static void on_progress(void *arg, const struct pull_progress *p)
 	stream_status(arg, words[p->event], id);
 }
 
+/*
+ * The client's X-Registry-Auth: as dockerd, only the header counts (the
+ * docker CLI sends what docker login saved); none is anonymous. false with
+ * a 400 when it is bad. Hints then name docker login, the client's command.
+ */
+static bool client_auth(const struct api_request *r, struct api_auth *a, const struct creds **creds,
+			const char **login_cmd, struct api_response *w)
+{
+	const char *h = r->header(r, "X-Registry-Auth");
+	struct error e = { 0 };
+
+	if (api_auth_decode(h, h ? strlen(h) : 0, a, &e)) {
+		api_reply_error(w, 400, "%s", e.msg);
+		return false;
+	}
+	*creds = a->given ? &a->creds : NULL;
+	*login_cmd = "docker login";
+	return true;
+}
+
 /* fromImage=NAME[:TAG] and tag=TAG|sha256:...: the reference to pull. */
 static int pull_name(const struct api_request *r, char *out, size_t len, struct error *e)
 {
@@ -118,6 +139,7 @@ void api_image_pull(const struct api_ctx *ctx, const struct api_request *r, stru
 	struct pull_result res;
 	struct error e = { 0 };
 	struct image_ref ref;
+	struct api_auth auth;
 	const char *why;
 	struct store *s;
 
@@ -133,7 +155,10 @@ void api_image_pull(const struct api_ctx *ctx, const struct api_request *r, stru
 		api_reply_error(w, 400, "%s: invalid reference format: %s", name, why);
 		return;
 	}
+	if (!client_auth(r, &auth, &po.creds, &po.login_cmd, w))
+		return;
 	if (store_open(ctx->paths.root, &s, &e)) {
+		api_auth_clear(&auth);
 		api_reply_err(w, &e);
 		return;
 	}
@@ -153,6 +178,7 @@ void api_image_pull(const struct api_ctx *ctx, const struct api_request *r, stru
 		stream_status(&st, line, NULL);
 		stream_reply(&st, w);
 	}
+	api_auth_clear(&auth);
 	store_close(s);
 }
 
@@ -184,7 +210,7 @@ static void on_push_progress(void *arg, const struct push_progress *p)
 
 /*
  * POST /images/{name}/push?tag=TAG (latest when none): the CLI's vmm push,
- * anonymous like the pull route. docker's lines, then its aux object.
+ * with the client's credentials like the pull route. docker's lines, then its aux object.
  */
 void api_image_push(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
@@ -195,6 +221,7 @@ void api_image_push(const struct api_ctx *ctx, const struct api_request *r, stru
 	struct push_result res;
 	struct error e = { 0 };
 	struct image_ref ref;
+	struct api_auth auth;
 	json_object *aux, *o;
 	const char *why;
 	struct store *s;
@@ -209,7 +236,10 @@ void api_image_push(const struct api_ctx *ctx, const struct api_request *r, stru
 		api_reply_error(w, 400, "%s: invalid reference format: %s", name, why);
 		return;
 	}
+	if (!client_auth(r, &auth, &po.creds, &po.login_cmd, w))
+		return;
 	if (store_open(ctx->paths.root, &s, &e)) {
+		api_auth_clear(&auth);
 		api_reply_err(w, &e);
 		return;
 	}
@@ -234,6 +264,7 @@ void api_image_push(const struct api_ctx *ctx, const struct api_request *r, stru
 		stream_put(&st, o);
 		stream_reply(&st, w);
 	}
+	api_auth_clear(&auth);
 	store_close(s);
 }
 

@@ -13,6 +13,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/version", api_version, 0 },
 	{ "GET", "/info", api_info, 0 },
 	{ "GET", "/events", api_events, 0 },
+	{ "POST", "/auth", api_auth, 0 },
 	{ "GET", "/containers/json", api_containers_list, 0 },
 	{ "POST", "/containers/create", api_container_create, 0 },
 	{ "POST", "/containers/prune", api_containers_prune, 0 },

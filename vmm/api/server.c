@@ -64,6 +64,11 @@ static const char *query(const struct api_request *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static const char *header(const struct api_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 struct query_all {
 	const char *key;
 	const char **out;
@@ -271,6 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		u->r = (struct api_request){ .method = method, .query = query, .query_all = query_all,
+					     .header = header,
 					     .conn = c, .conn_fd = ci ? ci->connect_fd : -1, .body_fd = -1,
 					     .tmp_dir = s->tmp_dir };
 		route_request(u, url);
