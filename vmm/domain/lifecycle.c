@@ -385,6 +385,8 @@ int domain_forget(const struct paths *p, const char *name, struct error *e)
 {
 	char path[4096];
 
+	if (!domain_name_valid(name))	/* no path of ours from it; the store says why */
+		return 0;
 	if (plain_pid(p, name))
 		return err_set(e, -EBUSY, "domain %s is running; 'vmm domain destroy %s' first", name, name);
 	if ((size_t)snprintf(path, sizeof(path), "%s/domains/%s.log", p->root, name) < sizeof(path))
