@@ -378,6 +378,10 @@ expect_eq "start: a missing kernel is one line from the background process, exit
 	"125 vmm: error: domain nokernel: kernel $T/missing-vmlinux: No such file or directory" "$rc $out"
 expect_eq "... and it is not running" "shut off" "$(v domain list --all | awk '$2 == "nokernel" { print $3, $4 }')"
 v domain undefine nokernel >/dev/null
+: >"$VMM_ROOT/x.log"
+out=$(v domain undefine ../x 2>&1); rc=$?
+expect_eq "undefine: a name that is a path is refused" "125 vmm: error: '../x' is not a domain name (A-Z a-z 0-9 _ . + -)" "$rc $out"
+check "... and touches nothing outside the store's domains" test -f "$VMM_ROOT/x.log"
 for verb in destroy shutdown console; do
 	out=$(v domain $verb nosuch 2>&1); rc=$?
 	expect_eq "$verb: an unknown domain" "125 vmm: error: no domain named 'nosuch' (see 'vmm domain list --all')" "$rc $out"
