@@ -2,6 +2,7 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 
 #include "vmm/base/error.h"
 #include "vmm/confine.h"
@@ -46,4 +47,13 @@ int confine_vcpu_thread(struct error *e)
 	if (ctx)
 		seccomp_release(ctx);
 	return ret ? err_set(e, ret, "seccomp filter for a vCPU thread: %s", strerror(-ret)) : 0;
+}
+
+int confine_process_limits(struct error *e)
+{
+	const struct rlimit no_core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return err_set(e, -errno, "no core dumps (RLIMIT_CORE): %s", strerror(errno));
+	return 0;
 }

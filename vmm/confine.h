@@ -15,4 +15,10 @@ struct error;
  */
 int confine_vcpu_thread(struct error *e);
 
+/*
+ * The whole process, once it holds a VM: no core dump (it would write the
+ * guest's memory to the host's disk). 0 or -errno with e.
+ */
+int confine_process_limits(struct error *e);
+
 #endif

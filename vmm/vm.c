@@ -14,6 +14,7 @@
 #include "vmm/base/log.h"
 #include "vmm/kvm.h"
 #include "vmm/loop.h"
+#include "vmm/confine.h"
 #include "vmm/vm.h"
 #include "vmm/x86/arch.h"
 #include "vmm/x86/quirks-pvm.h"
@@ -58,6 +59,8 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 
+	if ((ret = confine_process_limits(e)))
+		goto fail;
 	vm->kvm_fd = kvm_open(&why, &cap);
 	if (vm->kvm_fd < 0) {
 		ret = err_set(e, vm->kvm_fd, "%s: %s%s%s", KVM_DEV_PATH, why, cap ? ": " : "", cap ? cap : "");

@@ -113,6 +113,8 @@ pid=$("$VMM" inspect -f '{{.State.Pid}}' box)
 out=$(for t in /proc/"$pid"/task/*; do [ "$(cat "$t/comm" 2>/dev/null)" = vcpu0 ] &&
 	grep -E '^(NoNewPrivs|Seccomp):' "$t/status"; done | tr -s '\t' ' ' | tr '\n' ' ')
 expect_eq "confinement: the VMM's vcpu0 runs with no_new_privs and a seccomp filter" "NoNewPrivs: 1 Seccomp: 2 " "$out"
+expect_eq "confinement: the VMM dumps no core (the guest's memory stays off the disk)" "0 0" \
+	"$(awk '/^Max core file size/ { print $5, $6 }' "/proc/$pid/limits")"
 expect_eq "confinement: a vCPU thread's execve, open and socket fail with EPERM; KVM's ioctls pass" \
 	"execve=EPERM open=EPERM socket=EPERM kvm_ioctl=EBADF other_ioctl=EPERM" \
 	"$("$BUILD/tests/confine-probe" | grep -E '^(execve|open|socket|kvm_ioctl|other_ioctl)=' | tr '\n' ' ' | sed 's/ $//')"
