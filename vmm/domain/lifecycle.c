@@ -1,7 +1,8 @@
 /*
  * A domain's life (lifecycle.h). A plain VM's vmm process holds
  * $VMM_RUNTIME/domains/NAME/pid locked (flock) while it runs, with its pid
- * in it: the lock is the truth, the pid is what destroy signals. A domain
+ * in it, and serves ctl.sock beside it: the lock is the truth, the socket is
+ * what destroy asks (the pid what it signals when that fails). A domain
  * with container metadata goes to lifecycle-container.c.
  */
 #include <errno.h>
