@@ -2,10 +2,11 @@
 # Stress: a real build as a CI job does it (docs/sandbox.md). A Debian image with gcc, make
 # and libc6-dev (scripts/build-debian-image.sh: mmdebstrap downloads ~100 MB of packages the
 # first time, then its tar is cached) builds a small C project from a read-only source folder
-# in the guest's /tmp and copies the binary to an output folder; it runs on the host (bookworm
-# too: a static link, or a link onto the share, did not end within 10 minutes here). Then hostile jobs, each
-# in a VM of its own, and after each the host is checked unchanged: its files, its processes,
-# the store's disk use, its listening sockets. Out of make check: it downloads, it takes minutes.
+# in the guest's /tmp and copies the binary to an output folder; it runs on the host
+# (bookworm too: a static link written onto the share did not end within 10 minutes here).
+# Then hostile jobs, each in a VM of its own, and after each the host is checked unchanged:
+# its files, its processes, the store's disk use, its listening sockets. Out of make check:
+# it downloads, it takes minutes.
 . tests/integration/lib.sh
 
 guest_suite "ci job"
