@@ -40,7 +40,7 @@ if [ ! -s "$tarball" ]; then
 	if ! mmdebstrap --variant="$VARIANT" --include="$PACKAGES" --format=tar \
 		"$SUITE" "$tarball.part" "$MIRROR" >"$log" 2>&1; then
 		rm -f "$tarball.part"
-		die "mmdebstrap $SUITE failed: $(grep -E '^(E:|W:)' "$log" | tail -1 || tail -1 "$log") (log: $log)"
+		die "mmdebstrap $SUITE failed: $(grep -m1 '^E:' "$log" || tail -1 "$log") (log: $log)"
 	fi
 	mv "$tarball.part" "$tarball"
 	echo "debian image: mmdebstrap $SUITE +$PACKAGES: $(($(date +%s) - start))s," \
