@@ -12,7 +12,7 @@ libarchive-dev zlib1g-dev libzstd-dev libslirp-dev libfdt-dev libext2fs-dev e2fs
 libjson-c-dev libcurl4-openssl-dev libseccomp-dev libglib2.0-dev musl-tools libxml2-dev help2man
 libmicrohttpd-dev python3-docker docker-compose
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
-busybox-static
+busybox-static mmdebstrap
 qemu-utils qemu-system-x86 skopeo umoci buildah docker-registry runc libvirt-clients libxml2-utils
 libvirt-dev libvirt-daemon
 curl netcat-openbsd iproute2 tmux util-linux bsdutils procps jq
