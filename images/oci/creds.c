@@ -70,34 +70,36 @@ static int copy_field(json_object *o, const char *key, char *dst, size_t len)
 	return 0;
 }
 
-/* An entry's user and password: "auth" (base64 user:pass), or "username" + "password". */
-static int decode_entry(json_object *ent, struct creds *c)
+int creds_from_auth(const char *b64, struct creds *c)
 {
-	char raw[sizeof(c->user) + sizeof(c->pass) + 2];
-	json_object *v;
-	const char *s;
-	char *colon;
-	int n;
+	char raw[sizeof(c->user) + sizeof(c->pass) + 2], *colon;
+	int n = base64_decode(b64, strlen(b64), raw, sizeof(raw) - 1), ret = 0;
 
-	if (json_object_object_get_ex(ent, "auth", &v) && json_object_is_type(v, json_type_string) &&
-	    json_object_get_string_len(v) > 0) {
-		s = json_object_get_string(v);
-		n = base64_decode(s, strlen(s), raw, sizeof(raw) - 1);
-		if (n < 0)
-			return -EINVAL;
-		raw[n] = '\0';
-		colon = strchr(raw, ':');
-		if (!colon || strlen(raw) != (size_t)n || (size_t)(colon - raw) >= sizeof(c->user) ||
-		    strlen(colon + 1) >= sizeof(c->pass)) {
-			explicit_bzero(raw, sizeof(raw));
-			return -EINVAL;
-		}
+	if (n < 0)
+		return -EINVAL;
+	raw[n] = '\0';
+	colon = strchr(raw, ':');
+	if (!colon || strlen(raw) != (size_t)n)
+		ret = -EINVAL;
+	else if ((size_t)(colon - raw) >= sizeof(c->user) || strlen(colon + 1) >= sizeof(c->pass))
+		ret = -ENAMETOOLONG;
+	else {
 		*colon = '\0';
 		strcpy(c->user, raw);
 		strcpy(c->pass, colon + 1);
-		explicit_bzero(raw, sizeof(raw));
-		return 0;
 	}
+	explicit_bzero(raw, sizeof(raw));
+	return ret;
+}
+
+/* An entry's user and password: "auth" (base64 user:pass), or "username" + "password". */
+static int decode_entry(json_object *ent, struct creds *c)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(ent, "auth", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0)
+		return creds_from_auth(json_object_get_string(v), c) ? -EINVAL : 0;
 	if (copy_field(ent, "username", c->user, sizeof(c->user)) == 0 &&
 	    copy_field(ent, "password", c->pass, sizeof(c->pass)) == 0)
 		return 0;

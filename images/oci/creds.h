@@ -22,6 +22,12 @@ struct creds {
 };
 
 /*
+ * docker's "auth" value, base64 of "user:password", into c's user and pass.
+ * 0, -EINVAL (not base64 of user:password) or -ENAMETOOLONG (a part too long);
+ * the decoded bytes are wiped.
+ */
+int creds_from_auth(const char *b64, struct creds *c);
+/*
  * Hosts are normalized here (registry_host_normalize) before they are compared or filed.
  *
  * Look host up in files (NULL-terminated; entries may be NULL

@@ -314,6 +314,22 @@ static void test_creds(void)
 	rmdir(dir);
 }
 
+/* docker's "auth" value, shared by config files and the Engine API's X-Registry-Auth. */
+static void test_creds_from_auth(void)
+{
+	char user[300], b64[512];
+	struct creds c;
+
+	ok(creds_from_auth("dXNlcjpwYTpzcw==", &c) == 0 && !strcmp(c.user, "user") && !strcmp(c.pass, "pa:ss"),
+	   "auth: user and password split at the first colon");
+	ok(creds_from_auth("dXNlcg==", &c) == -EINVAL, "auth: no colon is refused");
+	ok(creds_from_auth("!!!!", &c) == -EINVAL, "auth: not base64 is refused");
+	memset(user, 'u', 256);
+	strcpy(user + 256, ":p");
+	base64_encode(user, strlen(user), b64, sizeof(b64));
+	ok(creds_from_auth(b64, &c) == -ENAMETOOLONG, "auth: a user name over 255 bytes is too long");
+}
+
 int main(void)
 {
 	test_challenges();
@@ -323,5 +339,6 @@ int main(void)
 	test_paths();
 	test_origins();
 	test_creds();
+	test_creds_from_auth();
 	return tap_done();
 }

@@ -28,28 +28,14 @@ static int field(json_object *o, const char *ctx, const char *key, char *dst, si
 	return 0;
 }
 
-/* "auth": base64 of "user:password". */
+/* "auth": base64 of "user:password" (creds_from_auth), with the message for each failure. */
 static int split_auth(const char *ctx, const char *b64, struct creds *c, struct error *e)
 {
-	char raw[sizeof(c->user) + sizeof(c->pass) + 2], *colon;
-	int n = base64_decode(b64, strlen(b64), raw, sizeof(raw) - 1);
-	int ret = 0;
+	int ret = creds_from_auth(b64, c);
 
-	if (n < 0)
-		return err_set(e, -EINVAL, "%s: auth is not base64 of user:password", ctx);
-	raw[n] = '\0';
-	colon = strchr(raw, ':');
-	if (!colon || strlen(raw) != (size_t)n)
-		ret = err_set(e, -EINVAL, "%s: auth is not base64 of user:password", ctx);
-	else if ((size_t)(colon - raw) >= sizeof(c->user) || strlen(colon + 1) >= sizeof(c->pass))
-		ret = err_set(e, -EINVAL, "%s: auth is too long", ctx);
-	else {
-		*colon = '\0';
-		strcpy(c->user, raw);
-		strcpy(c->pass, colon + 1);
-	}
-	explicit_bzero(raw, sizeof(raw));
-	return ret;
+	if (ret == -ENAMETOOLONG)
+		return err_set(e, -EINVAL, "%s: auth is too long", ctx);
+	return ret ? err_set(e, -EINVAL, "%s: auth is not base64 of user:password", ctx) : 0;
 }
 
 int api_auth_from_json(json_object *o, const char *ctx, struct api_auth *out, struct error *e)
