@@ -264,8 +264,9 @@ struct verb_opts {
 	uint64_t timeout;
 };
 
-static int verb_args(const char *verb, int argc, char **argv, bool console, bool timeout,
-		     struct verb_opts *o)
+/* VERB [--console] [--timeout S] NAME: the options, and NAME's definition in d. -1 to go on, else vmm's exit status. */
+static int verb_domain(struct cli *cli, const char *verb, int argc, char **argv, bool console, bool timeout,
+		       struct verb_opts *o, struct domain_def *d)
 {
 	static const struct option opts[] = {
 		{ "console", no_argument, NULL, 'c' },
@@ -273,6 +274,7 @@ static int verb_args(const char *verb, int argc, char **argv, bool console, bool
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct error e = { 0 };
 	char *end;
 	int c;
 
@@ -295,6 +297,8 @@ static int verb_args(const char *verb, int argc, char **argv, bool console, bool
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("domain", "'domain %s' takes one argument: NAME", verb);
+	if (domain_store_load(cli->paths.root, argv[optind], d, &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
 	return -1;
 }
 
@@ -303,12 +307,10 @@ static int start(struct cli *cli, int argc, char **argv)
 	struct verb_opts o;
 	struct domain_def d;
 	struct error e = { 0 };
-	int ret = verb_args("start", argc, argv, true, false, &o), status;
+	int ret = verb_domain(cli, "start", argc, argv, true, false, &o, &d), status;
 
 	if (ret >= 0)
 		return ret;
-	if (domain_store_load(cli->paths.root, argv[optind], &d, &e))
-		return cli_fail(&e, EXIT_VMM_ERROR);
 	ret = domain_start(&cli->paths, &d, false, &status, &e);
 	if (!ret) {
 		printf("Domain '%s' started\n\n", d.name);
@@ -319,45 +321,49 @@ static int start(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
-enum stop_kind { STOP_SHUTDOWN, STOP_DESTROY, STOP_CONSOLE };
-
-static int stop_or_console(struct cli *cli, int argc, char **argv, enum stop_kind kind)
+static int shutdown_cmd(struct cli *cli, int argc, char **argv)
 {
-	static const char *const verbs[] = { "shutdown", "destroy", "console" };
 	struct verb_opts o;
 	struct domain_def d;
 	struct error e = { 0 };
-	int ret = verb_args(verbs[kind], argc, argv, false, kind == STOP_SHUTDOWN, &o), status = 0;
+	int ret = verb_domain(cli, "shutdown", argc, argv, false, true, &o, &d);
 
 	if (ret >= 0)
 		return ret;
-	if (domain_store_load(cli->paths.root, argv[optind], &d, &e))
-		return cli_fail(&e, EXIT_VMM_ERROR);
-	if (kind == STOP_CONSOLE)
-		status = cli_domain_console(cli, &d);
-	else if (kind == STOP_SHUTDOWN ? domain_shutdown(&cli->paths, &d, o.timeout, &e)
-				       : domain_destroy(&cli->paths, &d, &e))
-		status = cli_fail(&e, 1);
-	else
-		printf(kind == STOP_SHUTDOWN ? "Domain '%s' is being shutdown\n\n" : "Domain '%s' destroyed\n\n",
-		       d.name);
+	ret = domain_shutdown(&cli->paths, &d, o.timeout, &e) ? cli_fail(&e, 1) : 0;
+	if (!ret)
+		printf("Domain '%s' is being shutdown\n\n", d.name);
 	domain_free(&d);
-	return status;
-}
-
-static int shutdown_cmd(struct cli *cli, int argc, char **argv)
-{
-	return stop_or_console(cli, argc, argv, STOP_SHUTDOWN);
+	return ret;
 }
 
 static int destroy(struct cli *cli, int argc, char **argv)
 {
-	return stop_or_console(cli, argc, argv, STOP_DESTROY);
+	struct verb_opts o;
+	struct domain_def d;
+	struct error e = { 0 };
+	int ret = verb_domain(cli, "destroy", argc, argv, false, false, &o, &d);
+
+	if (ret >= 0)
+		return ret;
+	ret = domain_destroy(&cli->paths, &d, &e) ? cli_fail(&e, 1) : 0;
+	if (!ret)
+		printf("Domain '%s' destroyed\n\n", d.name);
+	domain_free(&d);
+	return ret;
 }
 
 static int console(struct cli *cli, int argc, char **argv)
 {
-	return stop_or_console(cli, argc, argv, STOP_CONSOLE);
+	struct verb_opts o;
+	struct domain_def d;
+	int ret = verb_domain(cli, "console", argc, argv, false, false, &o, &d);
+
+	if (ret >= 0)
+		return ret;
+	ret = cli_domain_console(cli, &d);
+	domain_free(&d);
+	return ret;
 }
 
 struct row {
