@@ -75,23 +75,25 @@ static int lock(const struct paths *p, const struct domain_def *d, struct error 
 	return fd;
 }
 
-/* Once this process runs the VM: its pid in the lock file. At the end: no pid, pty or socket. */
-static void mark(const struct paths *p, const char *name, int fd, bool running)
+/* This process runs the VM: its pid in the lock file it holds. */
+static void mark_running(int lock_fd)
 {
-	char buf[16], path[4096];
+	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 
-	if (running) {
-		if (ftruncate(fd, 0) == 0)
-			pwrite_full(fd, buf, n, 0);
-		return;
-	}
-	if (!state_path(p, name, "pty", path, sizeof(path)))
-		unlink(path);
-	if (!state_path(p, name, "ctl.sock", path, sizeof(path)))
-		unlink(path);
-	if (!state_path(p, name, "pid", path, sizeof(path)))
-		unlink(path);	/* still locked: a start that opened it meanwhile finds it running */
+	if (ftruncate(lock_fd, 0) == 0)
+		pwrite_full(lock_fd, buf, n, 0);
+}
+
+/* At its end: no pty, no socket, no pid file (unlinked still locked: a start that opened it meanwhile finds it running). */
+static void clear_state(const struct paths *p, const char *name)
+{
+	static const char *const files[] = { "pty", "ctl.sock", "pid" };
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!state_path(p, name, files[i], path, sizeof(path)))
+			unlink(path);
 }
 
 /*
@@ -155,10 +157,10 @@ static int run_locked(const struct paths *p, const struct domain_def *d, int loc
 	if (state_path(p, d->name, "ctl.sock", path, sizeof(path)) || (o->ctl_fd = ctl_listen(path)) < 0)
 		return err_sys(e, o->ctl_fd < 0 ? o->ctl_fd : -ENAMETOOLONG, "domain %s: control socket %s",
 			       d->name, path);
-	mark(p, d->name, lock_fd, true);
+	mark_running(lock_fd);
 	ret = domain_run(d, o, status, e);
 	close(o->ctl_fd);
-	mark(p, d->name, lock_fd, false);
+	clear_state(p, d->name);
 	return ret;
 }
 
@@ -345,13 +347,19 @@ int domain_destroy(const struct paths *p, const struct domain_def *d, struct err
 int domain_console_open(const struct paths *p, const struct domain_def *d, char *buf, size_t len,
 			int *lock_fd, struct error *e)
 {
+	struct domain_container m;
 	char path[4096], *pty = NULL;
 	size_t n;
-	int fd, ret;
+	int fd, ret = as_container(d, &m, e);
 
-	if (d->metadata && strstr(d->metadata, DOMAIN_CONTAINER_XMLNS))
-		return err_set(e, -EOPNOTSUPP, "domain %s is a container: its console is its process's; "
-			       "use 'vmm attach' or 'vmm logs'", d->name);
+	if (ret != -ENOENT) {	/* a container, or bad metadata */
+		if (!ret) {
+			domain_container_free(&m);
+			ret = err_set(e, -EOPNOTSUPP, "domain %s is a container: its console is its process's; "
+				      "use 'vmm attach' or 'vmm logs'", d->name);
+		}
+		return ret;
+	}
 	if (d->serial != DOMAIN_CHR_PTY)
 		return err_set(e, -EOPNOTSUPP, "domain %s has no pty console%s%s", d->name,
 			       d->serial == DOMAIN_CHR_FILE ? ": it writes to " : "",
