@@ -55,7 +55,7 @@ static const struct cli_command commands[] = {
 	{ "tag", cmd_tag, "Create a tag that refers to an image" },
 	{ "rootfs", cmd_rootfs, "Build an ext4 root disk from layer tarballs (debugging)" },
 	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
-	{ "domain", cmd_domain, "libvirt domain XML: define, list, dumpxml, undefine, export" },
+	{ "domain", cmd_domain, "libvirt domain XML: define, start, console, shutdown, destroy, list, dumpxml, export" },
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
 	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
 	{ "system", cmd_system, "Disk usage, prune, info, and the Docker Engine API (system df|prune|info|service)" },
