@@ -44,12 +44,14 @@ struct net_slirp {
 	bool paused;		/* the device holds too much: do not read host sockets */
 	bool in_slirp;		/* inside a libslirp call: no re-entry */
 	bool kicked;
+	bool poll_soon;		/* run slirp's output queue at once, not at its next timeout */
 	bool warned;
 	struct egress_rule *egress;	/* the allow-list; NULL: none */
 	size_t negress;
 	uint16_t udp_ports[MAX_UDP_FORWARDS];	/* published UDP ports: their answers may leave */
 	size_t nudp;
 	uint64_t dropped;		/* frames the allow-list kept in */
+	struct in_addr guest;		/* where published ports lead */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -182,7 +184,10 @@ static void refill(struct net_slirp *s)
 			s->fds[fd].events = 0;
 		}
 	}
-	if (timeout == UINT32_MAX)
+	if (s->poll_soon) {
+		s->poll_soon = false;
+		loop_timer_set(s->timer_fd, 1, 0);
+	} else if (timeout == UINT32_MAX)
 		loop_timer_set(s->timer_fd, 0, 0);
 	else
 		loop_timer_set(s->timer_fd, (uint64_t)(timeout ? timeout : 1) * 1000000, 0);
@@ -326,6 +331,13 @@ static int slirp_send(struct net_backend *b, const void *frame, size_t len)
 	s->in_slirp = true;
 	slirp_input(s->slirp, frame, len);
 	s->in_slirp = false;
+	/*
+	 * An ARP answer lets slirp send what waits for it (a published port's
+	 * first packet to the guest), but only in its next poll: make that now,
+	 * before the waiting packet's one second runs out.
+	 */
+	if (len >= 14 && ((const uint8_t *)frame)[12] == 0x08 && ((const uint8_t *)frame)[13] == 0x06)
+		s->poll_soon = true;
 	kick(s);	/* slirp may want new sockets watched, or a TCP timer */
 	return 0;
 }
@@ -369,8 +381,8 @@ static const struct net_backend_ops slirp_ops = {
 	.destroy = slirp_destroy,
 };
 
-int net_slirp_create(struct event_loop *loop, bool host_loopback, const struct egress_rule *rules, size_t n,
-		     struct net_backend **out)
+int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, bool host_loopback,
+		     const struct egress_rule *rules, size_t n, struct net_backend **out)
 {
 	SlirpConfig cfg = {
 		.version = 4,
@@ -406,11 +418,20 @@ int net_slirp_create(struct event_loop *loop, bool host_loopback, const struct e
 		ret = -errno;
 		goto fail;
 	}
-	inet_pton(AF_INET, SLIRP_NET, &cfg.vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
-	inet_pton(AF_INET, SLIRP_GATEWAY, &cfg.vhost);
-	inet_pton(AF_INET, SLIRP_GUEST, &cfg.vdhcp_start);
-	inet_pton(AF_INET, SLIRP_DNS, &cfg.vnameserver);
+	if (addrs) {
+		cfg.vnetwork = addrs->net;
+		cfg.vnetmask = addrs->mask;
+		cfg.vhost = addrs->host;
+		cfg.vdhcp_start = addrs->guest;
+		cfg.vnameserver = addrs->dns;
+	} else {
+		inet_pton(AF_INET, SLIRP_NET, &cfg.vnetwork);
+		inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
+		inet_pton(AF_INET, SLIRP_GATEWAY, &cfg.vhost);
+		inet_pton(AF_INET, SLIRP_GUEST, &cfg.vdhcp_start);
+		inet_pton(AF_INET, SLIRP_DNS, &cfg.vnameserver);
+	}
+	s->guest = cfg.vdhcp_start;
 	s->slirp = slirp_new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		ret = -ENOMEM;
@@ -439,12 +460,10 @@ int net_slirp_forward(struct net_backend *b, bool udp, struct in_addr host_addr,
 		      uint16_t guest_port)
 {
 	struct net_slirp *s = (struct net_slirp *)b;
-	struct in_addr guest;
 	int ret;
 
-	inet_pton(AF_INET, SLIRP_GUEST, &guest);
 	errno = 0;
-	ret = slirp_add_hostfwd(s->slirp, udp, host_addr, host_port, guest, guest_port);
+	ret = slirp_add_hostfwd(s->slirp, udp, host_addr, host_port, s->guest, guest_port);
 	if (ret < 0)
 		return errno ? -errno : -EADDRINUSE;
 	if (udp && s->nudp < MAX_UDP_FORWARDS)

@@ -30,12 +30,21 @@ struct net_backend;
 
 struct egress_rule;
 
+/* The virtual network's addresses, when not the default 10.0.2.0/24 above. */
+struct slirp_addrs {
+	struct in_addr net, mask;
+	struct in_addr host;	/* the router: the host's addresses */
+	struct in_addr guest;	/* where published ports lead */
+	struct in_addr dns;	/* the DNS forwarder (may be the router itself) */
+};
+
 /*
- * 0 or -errno. rules (n of them, copied): the egress allow-list
- * (net-egress.h); none: the guest may reach anything slirp reaches.
+ * 0 or -errno. addrs: NULL for the default network. rules (n of them,
+ * copied): the egress allow-list (net-egress.h); none: the guest may reach
+ * anything slirp reaches.
  */
-int net_slirp_create(struct event_loop *loop, bool host_loopback, const struct egress_rule *rules, size_t n,
-		     struct net_backend **out);
+int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, bool host_loopback,
+		     const struct egress_rule *rules, size_t n, struct net_backend **out);
 
 /*
  * Forward host_addr:host_port (TCP or UDP) to the guest's guest_port. The

@@ -536,7 +536,7 @@ static void test_slirp(bool host_loopback)
 	socklen_t sl = sizeof(sa);
 	int us, ret;
 
-	if (loop_create(&loop) || net_slirp_create(loop, host_loopback, NULL, 0, &b)) {
+	if (loop_create(&loop) || net_slirp_create(loop, NULL, host_loopback, NULL, 0, &b)) {
 		ok(0, "slirp: backend created");
 		return;
 	}
