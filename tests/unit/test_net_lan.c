@@ -1,0 +1,272 @@
+/*
+ * Ports on a container network (devices/net-lan.c), three of them in one process on a real event
+ * loop and real unix sockets: unicast, broadcast, a MAC nobody has, spoofed sources, the
+ * gateway's ARP and DNS answers, hostile datagrams, published ports through the NAT, cleanup.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "devices/net-backend.h"
+#include "devices/net-dns.h"
+#include "devices/net-lan.h"
+#include "vmm/base/error.h"
+#include "vmm/loop.h"
+#include "tests/unit/tap.h"
+
+struct guest {
+	struct net_backend *b;
+	uint8_t mac[6];
+	uint8_t last[70000];
+	size_t len;
+	unsigned frames;
+};
+
+static void got(void *opaque, const void *frame, size_t len)
+{
+	struct guest *g = opaque;
+
+	g->frames++;
+	g->len = len < sizeof(g->last) ? len : sizeof(g->last);
+	memcpy(g->last, frame, g->len);
+}
+
+static bool resolve(void *opaque, const char *name, struct in_addr *out)
+{
+	(void)opaque;
+	if (strcmp(name, "bravo") && strcmp(name, "b-alias"))
+		return false;
+	return inet_pton(AF_INET, "10.89.0.3", out) == 1;
+}
+
+static int port(struct event_loop *loop, const char *dir, struct guest *g, uint8_t last, const char *ip,
+		bool internal)
+{
+	struct net_lan_config c = { .dir = dir, .internal = internal, .resolve = resolve };
+	struct error e = { 0 };
+	int ret;
+
+	memcpy(g->mac, "\x02\x42\xac\x11\x00", 5);
+	g->mac[5] = last;
+	memcpy(c.mac, g->mac, 6);
+	inet_pton(AF_INET, ip, &c.ip);
+	inet_pton(AF_INET, "255.255.255.0", &c.mask);
+	inet_pton(AF_INET, "10.89.0.1", &c.gateway);
+	ret = net_lan_create(loop, &c, &g->b, &e);
+	if (ret)
+		printf("# net_lan_create: %s\n", e.msg);
+	else
+		g->b->peer = (struct net_backend_peer){ .receive = got, .opaque = g };
+	return ret;
+}
+
+static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type, const char *payload)
+{
+	size_t n = strlen(payload);
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+	memcpy(f + 14, payload, n);
+	return 14 + n;
+}
+
+/* Run the loop until g has more than before frames, or timeout_ms passed. */
+static bool wait_frames(struct event_loop *loop, struct guest *g, unsigned before, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms / 10 && g->frames <= before; i++)
+		loop_run_once(loop, 10);
+	return g->frames > before;
+}
+
+static size_t dns_query(uint8_t *f, const uint8_t *src, const char *label)
+{
+	static const uint8_t gw[6] = { 0x52, 0x55, 10, 89, 0, 1 };
+	uint8_t *ip = f + 14, *udp = ip + 20, *dns = udp + 8, *p = dns + 12;
+	size_t l = strlen(label), dlen;
+
+	memset(f, 0, 200);
+	memcpy(f, gw, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;
+	dns[5] = 1;
+	*p++ = (uint8_t)l;
+	memcpy(p, label, l);
+	p += l;
+	*p++ = 0;
+	*p++ = 0, *p++ = DNS_TYPE_A, *p++ = 0, *p++ = 1;
+	dlen = (size_t)(p - dns);
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)(28 + dlen);
+	ip[8] = 64;
+	ip[9] = 17;
+	inet_pton(AF_INET, "10.89.0.2", ip + 12);
+	inet_pton(AF_INET, "10.89.0.1", ip + 16);
+	udp[0] = 0x9c, udp[1] = 0x40;
+	udp[3] = 53;
+	udp[5] = (uint8_t)(8 + dlen);
+	return 14 + 28 + dlen;
+}
+
+static void test_ports(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t nobody[6] = { 2, 0x42, 0xac, 0x11, 0, 0x99 };
+	char dir[] = "/tmp/vmm-lan.XXXXXX", path[300];
+	struct event_loop *loop;
+	struct guest *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	uint8_t f[2048];
+	size_t n;
+	unsigned before;
+	struct stat st;
+
+	if (!mkdtemp(dir) || loop_create(&loop) || port(loop, dir, a, 2, "10.89.0.2", true) ||
+	    port(loop, dir, b, 3, "10.89.0.3", true) || port(loop, dir, c, 4, "10.89.0.4", true)) {
+		ok(0, "three ports on one network");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/0242ac110002", dir);
+	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "a port is a socket named by its MAC");
+
+	n = eth(f, b->mac, a->mac, 0x0800, "unicast to bravo");
+	before = b->frames;
+	a->b->ops->send(a->b, f, n);
+	ok(wait_frames(loop, b, before, 2000) && b->len == n && !memcmp(b->last, f, n),
+	   "a frame for B's MAC reaches B, byte for byte");
+	ok(c->frames == 0 && a->frames == 0, "... and nobody else");
+
+	n = eth(f, bcast, a->mac, 0x0806, "a broadcast");
+	a->b->ops->send(a->b, f, n);
+	wait_frames(loop, b, 1, 2000);
+	wait_frames(loop, c, 0, 2000);
+	ok(b->frames == 2 && c->frames == 1 && !memcmp(c->last, f, n), "a broadcast reaches every other port");
+	ok(a->frames == 0, "... but not its sender");
+
+	n = eth(f, nobody, a->mac, 0x0800, "to nobody");
+	a->b->ops->send(a->b, f, n);
+	n = eth(f, b->mac, nobody, 0x0800, "spoofed source");
+	a->b->ops->send(a->b, f, n);
+	ok(!wait_frames(loop, b, 2, 300) && c->frames == 1, "a frame for a MAC nobody has, and one with a "
+	   "source that is not the guest's, go nowhere");
+
+	/* hostile datagrams straight into B's socket: too short, or for someone else */
+	{
+		int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/0242ac110003", dir);
+		sendto(s, "short", 5, 0, (struct sockaddr *)&sa, sizeof(sa));
+		n = eth(f, c->mac, a->mac, 0x0800, "for C, sent to B");
+		sendto(s, f, n, 0, (struct sockaddr *)&sa, sizeof(sa));
+		ok(!wait_frames(loop, b, 2, 300), "a port drops runts and frames for other MACs");
+		close(s);
+	}
+
+	/* the gateway: ARP and DNS, answered by the port itself on an internal network */
+	n = eth(f, bcast, a->mac, 0x0806, "");
+	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(f + 22, a->mac, 6);
+	inet_pton(AF_INET, "10.89.0.2", f + 28);
+	memset(f + 32, 0, 6);
+	inet_pton(AF_INET, "10.89.0.1", f + 38);
+	before = a->frames;
+	a->b->ops->send(a->b, f, 42);
+	ok(a->frames == before + 1 && a->last[21] == 2 && !memcmp(a->last + 22, "\x52\x55\x0a\x59\x00\x01", 6) &&
+	   !memcmp(a->last, a->mac, 6), "ARP for the gateway: answered with 52:55:0a:59:00:01");
+	n = dns_query(f, a->mac, "Bravo");
+	a->b->ops->send(a->b, f, n);
+	ok(a->frames == before + 2 && a->len == n + 16 && (a->last[45] & 0x0f) == 0 &&
+	   !memcmp(a->last + a->len - 4, "\x0a\x59\x00\x03", 4), "DNS: a name of the network is its address");
+	n = dns_query(f, a->mac, "b-alias");
+	a->b->ops->send(a->b, f, n);
+	ok(a->frames == before + 3 && !memcmp(a->last + a->len - 4, "\x0a\x59\x00\x03", 4), "DNS: an alias too");
+	n = dns_query(f, a->mac, "nobody");
+	a->b->ops->send(a->b, f, n);
+	ok(a->frames == before + 4 && (a->last[45] & 0x0f) == DNS_RCODE_NXDOMAIN,
+	   "DNS: any other name is NXDOMAIN on an internal network");
+
+	net_backend_destroy(a->b);
+	snprintf(path, sizeof(path), "%s/0242ac110002", dir);
+	ok(stat(path, &st) < 0, "a port's socket is gone with it");
+	n = eth(f, a->mac, b->mac, 0x0800, "to a port that left");
+	b->b->ops->send(b->b, f, n);
+	n = eth(f, c->mac, b->mac, 0x0800, "still there");
+	before = c->frames;
+	b->b->ops->send(b->b, f, n);
+	ok(wait_frames(loop, c, before, 2000) && !memcmp(c->last + 14, "still there", 11),
+	   "after a frame to a port that left, the others still talk");
+	net_backend_destroy(b->b);
+	net_backend_destroy(c->b);
+	ok(rmdir(dir) == 0, "nothing is left in the network's folder");
+	loop_destroy(loop);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* A port with a NAT: a published UDP port reaches the guest's own address on the network. */
+static void test_uplink(void)
+{
+	char dir[] = "/tmp/vmm-lan.XXXXXX";
+	struct event_loop *loop;
+	struct guest *g = calloc(1, sizeof(*g));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int us;
+	uint8_t f[256];
+	size_t n;
+
+	if (!mkdtemp(dir) || loop_create(&loop) || port(loop, dir, g, 2, "10.89.0.2", false)) {
+		ok(0, "a port with a NAT");
+		return;
+	}
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bind(us, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(us, (struct sockaddr *)&sa, &sl);
+	close(us);	/* a port that was free a moment ago */
+	ok(net_lan_forward(g->b, true, sa.sin_addr, ntohs(sa.sin_port), 5353) == 0, "a UDP port published");
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* slirp asks who has 10.89.0.2 first, then sends; answer its ARP as a guest would */
+	sendto(us, "to-guest", 8, 0, (struct sockaddr *)&sa, sizeof(sa));
+	for (int i = 0; i < 3 && g->frames < 1; i++)
+		wait_frames(loop, g, 0, 1000);
+	if (g->frames && g->last[12] == 0x08 && g->last[13] == 0x06) {
+		uint8_t req[64];
+
+		memcpy(req, g->last, 42);
+		n = eth(f, req + 6, g->mac, 0x0806, "");
+		memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x02", 8);
+		memcpy(f + 22, g->mac, 6);
+		memcpy(f + 28, req + 38, 4);
+		memcpy(f + 32, req + 22, 10);
+		g->b->ops->send(g->b, f, 42);
+		ok(!memcmp(req + 38, "\x0a\x59\x00\x02", 4), "the NAT asks for the guest's address on the network");
+		/* the datagram waits in slirp's queue until its next round */
+		for (int i = 0; i < 10 && g->last[12] == 0x08 && g->last[13] == 0x06; i++)
+			wait_frames(loop, g, g->frames, 1000);
+	}
+	ok(g->len == 42 + 8 && !memcmp(g->last + 42, "to-guest", 8) && !memcmp(g->last + 30, "\x0a\x59\x00\x02", 4) &&
+	   g->last[36] == 5353 >> 8 && g->last[37] == (5353 & 0xff),
+	   "the datagram arrives at 10.89.0.2:5353 (%zu bytes)", g->len);
+	n = dns_query(f, g->mac, "bravo");
+	g->b->ops->send(g->b, f, n);
+	ok(!memcmp(g->last + g->len - 4, "\x0a\x59\x00\x03", 4), "DNS: the network's names before the host's");
+	close(us);
+	net_backend_destroy(g->b);
+	ok(rmdir(dir) == 0, "nothing is left in the network's folder");
+	loop_destroy(loop);
+	free(g);
+}
+
+int main(void)
+{
+	test_ports();
+	test_uplink();
+	return tap_done();
+}
