@@ -13,6 +13,7 @@
 #include "devices/i8042.h"
 #include "devices/net-backend.h"
 #include "devices/net-egress.h"
+#include "devices/net-lan.h"
 #include "devices/net-slirp.h"
 #include "devices/net-tap.h"
 #include "devices/rtc.h"
@@ -192,6 +193,18 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 		ret = net_tap_create(m->loop, c->tap, &b, e);
 		if (ret)
 			return ret;
+	} else if (c->backend == MACHINE_NET_LAN) {
+		struct net_lan_config lc = {
+			.dir = c->lan.dir, .ip = c->lan.ip, .gateway = c->lan.gateway,
+			.mask = { htonl(c->lan.prefix ? ~0u << (32 - c->lan.prefix) : 0) },
+			.internal = c->lan.internal,
+			.resolve = c->lan.resolve, .resolve_opaque = c->lan.resolve_opaque,
+		};
+
+		memcpy(lc.mac, c->mac, sizeof(lc.mac));
+		ret = net_lan_create(m->loop, &lc, &b, e);
+		if (ret)
+			return ret;
 	} else {
 		struct egress_rule rules[EGRESS_MAX_RULES];
 		size_t n = 0;
@@ -201,7 +214,7 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 				return err_set(e, -E2BIG, "at most %d --egress-allow rules", EGRESS_MAX_RULES);
 			else if ((ret = egress_rule_parse(c->egress_allow[n], &rules[n], e)))
 				return ret;
-		ret = net_slirp_create(m->loop, c->host_loopback, rules, n, &b);
+		ret = net_slirp_create(m->loop, NULL, c->host_loopback, rules, n, &b);
 		if (ret)
 			return err_sys(e, ret, "user-mode networking");
 	}
@@ -338,10 +351,12 @@ int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16
 {
 	struct in_addr addr = { .s_addr = htonl(INADDR_ANY) };
 
-	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_SLIRP)
+	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend == MACHINE_NET_TAP)
 		return -ENODEV;
 	if (host_ip && *host_ip && inet_pton(AF_INET, host_ip, &addr) != 1)
 		return -EINVAL;
+	if (m->cfg.net->backend == MACHINE_NET_LAN)
+		return net_lan_forward(m->net_backend, udp, addr, host_port, guest_port);
 	return net_slirp_forward(m->net_backend, udp, addr, host_port, guest_port);
 }
 

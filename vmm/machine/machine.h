@@ -9,6 +9,7 @@
 #ifndef VMM_MACHINE_MACHINE_H
 #define VMM_MACHINE_MACHINE_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,7 +52,18 @@ struct machine_vsock_config {
 	const char *uds_path;		/* host programs' unix socket (docs/vsock.md); NULL: none */
 };
 
-enum machine_net_backend { MACHINE_NET_SLIRP, MACHINE_NET_TAP };
+enum machine_net_backend { MACHINE_NET_SLIRP, MACHINE_NET_TAP, MACHINE_NET_LAN };
+
+/* MACHINE_NET_LAN: a port on a container network (devices/net-lan.h). */
+struct machine_lan_config {
+	const char *dir;		/* the network's port folder */
+	struct in_addr ip, gateway;	/* network order */
+	unsigned prefix;
+	bool internal;			/* no way out, no published ports */
+	/* The network's names (lower case) to addresses: true when known. */
+	bool (*resolve)(void *opaque, const char *name, struct in_addr *out);
+	void *resolve_opaque;
+};
 
 struct machine_net_config {
 	enum machine_net_backend backend;
@@ -59,6 +71,7 @@ struct machine_net_config {
 	uint8_t mac[6];
 	bool host_loopback;		/* slirp: the gateway reaches the host's loopback too */
 	char *const *egress_allow;	/* slirp: --egress-allow rules, NULL-terminated; NULL: none */
+	struct machine_lan_config lan;
 };
 
 /* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
