@@ -202,6 +202,32 @@ static int port_bindings(json_object *hc, struct api_create *a, struct error *e)
 	return 0;
 }
 
+/* The endpoint's settings on a user network: Aliases (compose's service names), IPAMConfig.IPv4Address. */
+static int endpoint(json_object *eps, const char *net, struct api_create *a, struct error *e)
+{
+	json_object *ep = NULL, *aliases = NULL, *ipam = NULL;
+	const char *ip = NULL;
+	int ret;
+
+	if (!eps || !json_object_object_get_ex(eps, net, &ep) || !json_object_is_type(ep, json_type_object))
+		return 0;
+	if ((ret = jget_array(ep, "Aliases", false, NETCFG_MAX_LIST, "EndpointsConfig", &aliases, e)) ||
+	    (ret = jget_object(ep, "IPAMConfig", false, "EndpointsConfig", &ipam, e)) ||
+	    (ipam && (ret = jget_string(ipam, "IPv4Address", false, "IPAMConfig", &ip, e))))
+		return ret;
+	for (size_t i = 0; aliases && i < json_object_array_length(aliases); i++) {
+		json_object *v = json_object_array_get_idx(aliases, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			return err_set(e, -EINVAL, "EndpointsConfig.Aliases[%zu]: not a string", i);
+		if ((ret = run_net_option(&a->net, RUN_NET_OPT_ALIAS, json_object_get_string(v), e)))
+			return err_wrap(e, ret, "EndpointsConfig.Aliases");
+	}
+	if (ip && *ip && (ret = run_net_option(&a->net, RUN_NET_OPT_IP, ip, e)))
+		return err_wrap(e, ret, "EndpointsConfig.IPAMConfig");
+	return 0;
+}
+
 /* NetworkMode, or the one network of NetworkingConfig.EndpointsConfig. */
 static int network_mode(json_object *body, json_object *hc, struct api_create *a, struct error *e)
 {
@@ -225,7 +251,9 @@ static int network_mode(json_object *body, json_object *hc, struct api_create *a
 	if (!strcmp(mode, "host") || !strncmp(mode, "container:", 10))
 		return err_set(e, -EINVAL, "HostConfig.NetworkMode %s: a micro-VM has its own kernel and network "
 			       "stack; use a network (bridge, none, or one from POST /networks/create)", mode);
-	return run_net_option(&a->net, RUN_NET_OPT_NETWORK, mode, e) ? err_wrap(e, e->code, "HostConfig.NetworkMode") : 0;
+	if (run_net_option(&a->net, RUN_NET_OPT_NETWORK, mode, e))
+		return err_wrap(e, e->code, "HostConfig.NetworkMode");
+	return endpoint(ep, mode, a, e);
 }
 
 /* Host settings that cross the VM boundary have no meaning here: refuse rather than ignore. */

@@ -27,7 +27,6 @@ json_object *json_time_ns(int64_t ns)
 	return json_object_new_string(buf);
 }
 
-/* NetworkSettings.Networks: the one network the container is on, as docker names it. */
 /* docker's HostConfig.StorageOpt: {"size": "<bytes>"}, or null for the default disk */
 static json_object *storage_opt_json(uint64_t size)
 {
@@ -42,7 +41,27 @@ static json_object *storage_opt_json(uint64_t size)
 	return o;
 }
 
-static json_object *networks_json(const struct container_config *c, const struct machine_net_info *ni)
+/* The address inspect shows: slirp's fixed one, tap's --ip, a user network's while it runs. */
+static void addresses(const struct container_config *c, const struct container_state *st,
+		      const struct machine_net_info *ni, const char **ip, const char **gw)
+{
+	*ip = *gw = "";
+	if (c->net.network) {
+		if (st->status == CONTAINER_RUNNING) {
+			*ip = st->ip;
+			*gw = st->gateway;
+		}
+	} else if (c->net.mode == NET_MODE_SLIRP) {
+		*ip = ni->ip;
+		*gw = ni->gateway;
+	} else if (c->net.mode == NET_MODE_TAP) {
+		*ip = c->net.ip ? c->net.ip : "";
+		*gw = c->net.gateway ? c->net.gateway : "";
+	}
+}
+
+/* NetworkSettings.Networks: the one network the container is on, as docker names it. */
+static json_object *networks_json(const struct container_config *c, const char *ip, const char *gw)
 {
 	json_object *o = json_object_new_object(), *ep;
 	const char *name = c->net.network ? c->net.network : c->net.mode == NET_MODE_NONE ? "none" :
@@ -56,15 +75,15 @@ static json_object *networks_json(const struct container_config *c, const struct
 
 		snprintf(short_id, sizeof(short_id), "%.12s", c->id);
 		json_object_array_add(aliases, json_object_new_string(short_id));
+		for (char **a = c->net.aliases; a && *a; a++)
+			json_object_array_add(aliases, json_object_new_string(*a));
 		json_object_object_add(ep, "Aliases", aliases);
 	} else {
 		json_object_object_add(ep, "Aliases", NULL);
 	}
 	if (c->net.mode != NET_MODE_NONE) {
-		json_object_object_add(ep, "IPAddress", json_object_new_string(
-			c->net.mode == NET_MODE_SLIRP ? ni->ip : c->net.ip ? c->net.ip : ""));
-		json_object_object_add(ep, "Gateway", json_object_new_string(
-			c->net.mode == NET_MODE_SLIRP ? ni->gateway : c->net.gateway ? c->net.gateway : ""));
+		json_object_object_add(ep, "IPAddress", json_object_new_string(ip));
+		json_object_object_add(ep, "Gateway", json_object_new_string(gw));
 		json_object_object_add(ep, "MacAddress", json_object_new_string(c->net.mac));
 	}
 	json_object_object_add(o, name, ep);
@@ -81,6 +100,7 @@ json_object *container_to_json(const struct container *ct)
 	struct machine_net_config slirp = { .backend = MACHINE_NET_SLIRP };
 	struct machine_net_info ni;
 	char name[160], mode[32];
+	const char *ip, *gw;
 
 	machine_net_info(&slirp, &ni);
 	container_effective_state(ct, &st);
@@ -138,13 +158,12 @@ json_object *container_to_json(const struct container *ct)
 	container_mounts_docker_config(c->mounts, c->nmounts, host, conf);
 	json_object_object_add(o, "HostConfig", host);
 	json_object_object_add(o, "Mounts", container_mounts_docker_json(c->mounts, c->nmounts));
-	json_object_object_add(net, "IPAddress", json_object_new_string(
-		c->net.mode == NET_MODE_SLIRP ? ni.ip : c->net.ip ? c->net.ip : ""));
-	json_object_object_add(net, "Gateway", json_object_new_string(
-		c->net.mode == NET_MODE_SLIRP ? ni.gateway : c->net.gateway ? c->net.gateway : ""));
+	addresses(c, &st, &ni, &ip, &gw);
+	json_object_object_add(net, "IPAddress", json_object_new_string(ip));
+	json_object_object_add(net, "Gateway", json_object_new_string(gw));
 	json_object_object_add(net, "MacAddress", json_object_new_string(c->net.mac));
 	json_object_object_add(net, "Ports", container_ports_docker_json(st.ports, st.nports));
-	json_object_object_add(net, "Networks", networks_json(c, &ni));
+	json_object_object_add(net, "Networks", networks_json(c, ip, gw));
 	json_object_object_add(o, "NetworkSettings", net);
 	return o;
 }

@@ -67,6 +67,10 @@ void container_net_to_json(const struct net_config *n, json_object *host)
 	json_object_object_add(host, "Dns", strv_to_json(n->dns));
 	json_object_object_add(host, "DnsSearch", strv_to_json(n->dns_search));
 	json_object_object_add(host, "ExtraHosts", strv_to_json(n->extra_hosts));
+	if (n->aliases)
+		json_object_object_add(host, "VmmNetworkAliases", strv_to_json(n->aliases));
+	if (n->links)
+		json_object_object_add(host, "VmmLinks", strv_to_json(n->links));
 	if (n->egress_allow)
 		json_object_object_add(host, "VmmEgressAllow", strv_to_json(n->egress_allow));
 	json_object_object_add(host, "MacAddress", json_object_new_string(n->mac));
@@ -153,6 +157,8 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	if ((ret = jget_strv(host, "Dns", NETCFG_MAX_LIST, ctx, &n->dns, e)) ||
 	    (ret = jget_strv(host, "DnsSearch", NETCFG_MAX_LIST, ctx, &n->dns_search, e)) ||
 	    (ret = jget_strv(host, "ExtraHosts", NETCFG_MAX_LIST, ctx, &n->extra_hosts, e)) ||
+	    (ret = jget_strv(host, "VmmNetworkAliases", NETCFG_MAX_LIST, ctx, &n->aliases, e)) ||
+	    (ret = jget_strv(host, "VmmLinks", NETCFG_MAX_LIST, ctx, &n->links, e)) ||
 	    (ret = jget_strv(host, "VmmEgressAllow", NETCFG_MAX_LIST, ctx, &n->egress_allow, e)) ||
 	    (ret = str_opt(host, "IPAddress", &n->ip, e)) ||
 	    (ret = str_opt(host, "Gateway", &n->gateway, e)))
@@ -164,6 +170,12 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	for (size_t i = 0; n->dns_search && n->dns_search[i]; i++)
 		if (!netcfg_domain_valid(n->dns_search[i]))
 			return err_set(e, -EINVAL, "%s.DnsSearch[%zu]: not a domain name", ctx, i);
+	for (size_t i = 0; n->links && n->links[i]; i++)
+		if (!netcfg_link_valid(n->links[i]))
+			return err_set(e, -EINVAL, "%s.VmmLinks[%zu]: not CONTAINER[:ALIAS]", ctx, i);
+	for (size_t i = 0; n->aliases && n->aliases[i]; i++)
+		if (!netcfg_domain_valid(n->aliases[i]))
+			return err_set(e, -EINVAL, "%s.VmmNetworkAliases[%zu]: not a host name", ctx, i);
 	for (size_t i = 0; n->extra_hosts && n->extra_hosts[i]; i++)
 		if (!netcfg_host_entry_valid(n->extra_hosts[i]))
 			return err_set(e, -EINVAL, "%s.ExtraHosts[%zu]: not NAME:IP", ctx, i);

@@ -269,6 +269,10 @@ static json_object *state_json(const struct container_state *s)
 	add_str(o, "Error", s->error);
 	if (s->nports)
 		json_object_object_add(o, "Ports", container_ports_json(s->ports, s->nports));
+	if (s->ip[0]) {
+		add_str(o, "IPAddress", s->ip);
+		add_str(o, "Gateway", s->gateway);
+	}
 	return o;
 }
 
@@ -305,6 +309,17 @@ static int parse_state(json_object *o, struct container_state *s, struct error *
 		return ret;
 	s->restart_count = v;
 	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
+	{
+		const char *ip = NULL, *gw = NULL;
+
+		if ((ret = jget_string(o, "IPAddress", false, "state", &ip, e)) ||
+		    (ret = jget_string(o, "Gateway", false, "state", &gw, e)))
+			return ret;
+		if (ip && gw && netcfg_ipv4_valid(ip) && netcfg_ipv4_valid(gw)) {
+			snprintf(s->ip, sizeof(s->ip), "%s", ip);
+			snprintf(s->gateway, sizeof(s->gateway), "%s", gw);
+		}
+	}
 	{
 		json_object *ports;
 		size_t n = 0;

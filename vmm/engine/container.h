@@ -78,6 +78,7 @@ struct container_state {
 	/* While running: the published ports as bound (free ports picked at start). */
 	struct port_binding ports[NETCFG_MAX_PORTS];
 	unsigned nports;
+	char ip[16], gateway[16];	/* on a user network: its address (or its last) and gateway */
 };
 
 struct container {

@@ -95,7 +95,17 @@ int engine_net_config(const struct net_config *flags, bool publish_all, const st
 	else if (publish_all && n.mode != NET_MODE_SLIRP)
 		ret = err_set(e, -EINVAL, "-P: ports are published only with slirp networking, not with --network %s",
 			      mode);
-	else if ((n.ip || n.gateway) && n.mode != NET_MODE_TAP)
+	else if (n.links && !n.network)
+		ret = err_set(e, -EINVAL, "--link: only between containers on a network of 'vmm network create' "
+			      "(on the default network each container is alone behind its own NAT)");
+	else if (n.aliases && !n.network)
+		ret = err_set(e, -EINVAL, "--network-alias: only for a container on a network of 'vmm network create'");
+	else if (n.network && n.gateway)
+		ret = err_set(e, -EINVAL, "--gateway: the network %s has its own gateway", n.network);
+	else if (n.network && n.egress_allow)
+		ret = err_set(e, -EINVAL, "--egress-allow: only with the default slirp network, not on network %s",
+			      n.network);
+	else if ((n.ip || n.gateway) && n.mode != NET_MODE_TAP && !n.network)
 		ret = err_set(e, -EINVAL, "--ip/--gateway: only with --network tap:NAME (%s)",
 			      n.mode == NET_MODE_SLIRP ? "slirp gives the guest 10.0.2.15/24, gateway 10.0.2.2" :
 			      "--network none has no interface");

@@ -305,6 +305,14 @@ bool netcfg_domain_valid(const char *s)
 	return name_chars_valid(s, strlen(s));
 }
 
+bool netcfg_link_valid(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	return n && name_chars_valid(s, n) && (!colon || (colon[1] && name_chars_valid(colon + 1, strlen(colon + 1))));
+}
+
 bool netcfg_host_entry_valid(const char *s)
 {
 	const char *colon = strchr(s, ':');
@@ -323,6 +331,8 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 	dst->dns = src->dns ? strv_dup(src->dns) : NULL;
 	dst->dns_search = src->dns_search ? strv_dup(src->dns_search) : NULL;
 	dst->extra_hosts = src->extra_hosts ? strv_dup(src->extra_hosts) : NULL;
+	dst->aliases = src->aliases ? strv_dup(src->aliases) : NULL;
+	dst->links = src->links ? strv_dup(src->links) : NULL;
 	dst->egress_allow = src->egress_allow ? strv_dup(src->egress_allow) : NULL;
 	dst->ports = NULL;
 	if (src->nports) {
@@ -332,6 +342,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 	}
 	if ((src->network && !dst->network) || (src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
 	    (src->dns_search && !dst->dns_search) || (src->extra_hosts && !dst->extra_hosts) ||
+	    (src->aliases && !dst->aliases) || (src->links && !dst->links) ||
 	    (src->egress_allow && !dst->egress_allow) ||
 	    (src->nports && !dst->ports)) {
 		netcfg_free(dst);
@@ -348,6 +359,8 @@ void netcfg_free(struct net_config *c)
 	strv_free(c->dns);
 	strv_free(c->dns_search);
 	strv_free(c->extra_hosts);
+	strv_free(c->aliases);
+	strv_free(c->links);
 	strv_free(c->egress_allow);
 	free(c->ports);
 	memset(c, 0, sizeof(*c));

@@ -36,6 +36,8 @@ struct net_config {
 	char **dns;			/* nameservers, NULL-terminated or NULL */
 	char **dns_search;
 	char **extra_hosts;		/* "NAME:IP" as given to --add-host */
+	char **aliases;			/* a user network's names for the container (--network-alias) */
+	char **links;			/* --link CONTAINER[:ALIAS] on a user network, as given */
 	char **egress_allow;		/* slirp: --egress-allow rules; NULL: the guest may reach anything */
 	struct port_binding *ports;
 	size_t nports;
@@ -68,6 +70,8 @@ void netcfg_random_mac(char out[18]);
 /* "A.B.C.D" or "A.B.C.D/NN" (/24 when omitted) into "A.B.C.D/NN". 0 or -EINVAL. */
 int netcfg_parse_cidr(const char *s, char *out, size_t len);
 bool netcfg_ipv4_valid(const char *s);
+/* --link CONTAINER[:ALIAS] */
+bool netcfg_link_valid(const char *s);
 /* --add-host NAME:IP (IP may be "host-gateway"). */
 bool netcfg_host_entry_valid(const char *s);
 /* --dns-search DOMAIN */

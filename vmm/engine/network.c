@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,24 @@ int network_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix, struct e
 static int json_path(const char *root, const char *name, char *buf, size_t len)
 {
 	return (size_t)snprintf(buf, len, "%s/networks/%s.json", root, name) >= len ? -ENAMETOOLONG : 0;
+}
+
+int network_lock(const char *root, const struct network *n)
+{
+	char path[4096];
+	int fd, ret = json_path(root, n->name, path, sizeof(path));
+
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 void network_free(struct network *n)

@@ -67,6 +67,14 @@ int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error 
 		if (!netcfg_host_entry_valid(arg))
 			return err_set(e, -EINVAL, "--add-host %s: want NAME:IP (IPv4, or host-gateway)", arg);
 		return push(&n->extra_hosts, &o->nhosts, arg, e);
+	case RUN_NET_OPT_ALIAS:
+		if (!netcfg_domain_valid(arg))
+			return err_set(e, -EINVAL, "--network-alias %s: not a host name", arg);
+		return push(&n->aliases, &o->naliases, arg, e);
+	case RUN_NET_OPT_LINK:
+		if (!netcfg_link_valid(arg))
+			return err_set(e, -EINVAL, "--link %s: want CONTAINER[:ALIAS]", arg);
+		return push(&n->links, &o->nlinks, arg, e);
 	case RUN_NET_OPT_EGRESS:
 		if ((ret = machine_net_check_egress(arg, e)))
 			return ret;

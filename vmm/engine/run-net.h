@@ -14,6 +14,7 @@ struct error;
 enum {
 	RUN_NET_OPT_NETWORK = 512, RUN_NET_OPT_PUBLISH_ALL, RUN_NET_OPT_MAC, RUN_NET_OPT_IP,
 	RUN_NET_OPT_GATEWAY, RUN_NET_OPT_DNS, RUN_NET_OPT_DNS_SEARCH, RUN_NET_OPT_ADD_HOST, RUN_NET_OPT_EGRESS,
+	RUN_NET_OPT_ALIAS, RUN_NET_OPT_LINK,
 	RUN_NET_OPT_PUBLISH = 'p',
 };
 
@@ -28,16 +29,22 @@ enum {
 	{ "dns", required_argument, NULL, RUN_NET_OPT_DNS }, \
 	{ "dns-search", required_argument, NULL, RUN_NET_OPT_DNS_SEARCH }, \
 	{ "add-host", required_argument, NULL, RUN_NET_OPT_ADD_HOST }, \
-	{ "egress-allow", required_argument, NULL, RUN_NET_OPT_EGRESS }
+	{ "egress-allow", required_argument, NULL, RUN_NET_OPT_EGRESS }, \
+	{ "network-alias", required_argument, NULL, RUN_NET_OPT_ALIAS }, \
+	{ "net-alias", required_argument, NULL, RUN_NET_OPT_ALIAS }, \
+	{ "link", required_argument, NULL, RUN_NET_OPT_LINK }
 
 #define RUN_NET_SHORT_OPTIONS "p:P"
 
 #define RUN_NET_USAGE \
-	"      --network MODE       slirp (default: user-mode NAT, 10.0.2.15), none, or tap:NAME\n" \
+	"      --network MODE       slirp (default: user-mode NAT, 10.0.2.15), none, tap:NAME,\n" \
+	"                           or a network of 'vmm network create'\n" \
+	"      --network-alias NAME another name of the container on its network\n" \
+	"      --link CTR[:ALIAS]   on a network: CTR's address as ALIAS in /etc/hosts\n" \
 	"  -p, --publish SPEC       publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]\n" \
 	"  -P, --publish-all        publish the image's exposed ports on free host ports\n" \
 	"      --mac-address MAC    the guest's MAC address (default: random 02:xx:...)\n" \
-	"      --ip A.B.C.D[/NN]    a static address for eth0 (tap mode)\n" \
+	"      --ip A.B.C.D[/NN]    a static address for eth0 (tap mode, or on a network)\n" \
 	"      --gateway A.B.C.D    the default route (tap mode, with --ip)\n" \
 	"      --dns IP             a nameserver (default: 10.0.2.3 with slirp)\n" \
 	"      --dns-search DOMAIN  a search domain\n" \
@@ -49,7 +56,7 @@ struct run_net_opts {
 	struct net_config net;		/* mode, ports, lists as parsed */
 	bool publish_all;
 	bool mode_set, ip_set;
-	size_t ndns, nsearch, nhosts, negress;
+	size_t ndns, nsearch, nhosts, negress, naliases, nlinks;
 };
 
 /*

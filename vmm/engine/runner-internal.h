@@ -7,6 +7,7 @@
 
 #include "guest-agent/protocol.h"
 #include "vmm/engine/container-mounts.h"
+#include "vmm/engine/lan.h"
 #include "vmm/engine/logfile.h"
 #include "vmm/machine/machine.h"
 #include "vmm/engine/runner.h"
@@ -42,6 +43,8 @@ struct runner {
 	struct proto_mount mounts[CONTAINER_MOUNTS_MAX];
 	char mount_opts[CONTAINER_MOUNTS_MAX][64];
 	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
+	struct lan_endpoint lan;	/* on a user network while we run; lan.fd -1: not */
+	char **lan_links;		/* --link's /etc/hosts lines */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
 	int main_pid;
@@ -77,6 +80,9 @@ void runner_send_winsize(struct runner *r);
  */
 const struct machine_net_config *runner_net_config(struct runner *r);
 int runner_net_publish(struct runner *r, struct error *e);
+/* A user network: join it before the machine is made (address, names), leave it after. */
+int runner_net_join(struct runner *r, struct error *e);
+void runner_net_leave(struct runner *r);
 void runner_net_spec(struct runner *r, struct proto_spec *spec);
 void runner_net_free(struct runner *r);
 

@@ -15,6 +15,7 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
+#include "vmm/engine/lan.h"
 #include "vmm/machine/machine.h"
 #include "vmm/engine/netcfg.h"
 #include "vmm/engine/netport.h"
@@ -73,13 +74,97 @@ static int port_error(const char *root, const struct port_binding *b, int err, s
 		       ip, b->host_port, b->container_port, proto, b->host_port);
 }
 
-int runner_net_startable(const struct net_config *n, struct error *e)
+/* A user network: it exists, --ip is one of its hosts, an internal one publishes nothing. */
+static int check_network(const char *root, const struct net_config *n, struct error *e)
 {
-	if (n->network)
-		return err_set(e, -ENOTSUP, "network %s: containers on networks of 'vmm network create' cannot start "
-			       "yet: vmm has no data plane for them (the default network, none and tap:NAME work)",
-			       n->network);
-	return 0;
+	struct network net;
+	int ret = network_get(root, n->network, &net, e);
+
+	if (ret)
+		return ret;
+	if (n->ip) {
+		struct in_addr a;
+		char ip[20];
+
+		snprintf(ip, sizeof(ip), "%s", n->ip);
+		ip[strcspn(ip, "/")] = '\0';
+		uint32_t h = inet_pton(AF_INET, ip, &a) == 1 ? ntohl(a.s_addr) : 0;
+		uint32_t mask = net.prefix ? ~0u << (32 - net.prefix) : 0;
+
+		if ((h & mask) != net.subnet || h == net.subnet || h == (net.subnet | ~mask) || h == net.gateway) {
+			char sub[16];
+
+			network_format_ip(net.subnet, sub);
+			ret = err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s/%u, gateway excluded)",
+				      ip, net.name, sub, net.prefix);
+		}
+	}
+	for (size_t i = 0; !ret && n->links && n->links[i]; i++) {
+		char name[256];
+		struct container *t;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(n->links[i], ":"), n->links[i]);
+		if (!(ret = container_open(root, name, &t, e)))
+			container_free(t);
+		else
+			err_wrap(e, ret, "--link %s", n->links[i]);
+	}
+	if (!ret && net.internal && n->nports)
+		ret = err_set(e, -EINVAL, "-p: network %s is internal: nothing is published from it", net.name);
+	network_free(&net);
+	return ret;
+}
+
+/* --link CTR[:ALIAS]: CTR runs on our network; its address as ALIAS and its name, for /etc/hosts. */
+static int link_host(struct runner *r, const char *link, struct error *e)
+{
+	const char *colon = strchr(link, ':');
+	char name[256], ip[16], *line = NULL;
+	struct container *t;
+	int ret;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(link, ":"), link);
+	if ((ret = container_open(r->paths->root, name, &t, e)))
+		return err_wrap(e, ret, "--link %s", link);
+	ret = lan_address(r->paths->runtime, &r->lan.net, t->cfg.id, ip);
+	if (ret)
+		err_set(e, ret, "--link %s: container %s is not running on network %s (start it first)", link,
+			t->cfg.name, r->lan.net.name);
+	else if (asprintf(&line, "%s\t%s %s", ip, colon ? colon + 1 : name, t->cfg.name) < 0)
+		ret = err_set(e, -ENOMEM, "out of memory");
+	else {
+		if (strv_push(&r->lan_links, line))
+			ret = err_set(e, -ENOMEM, "out of memory");
+		free(line);
+	}
+	container_free(t);
+	return ret;
+}
+
+/* Join the container's network, if it is on one: its address, its names (lan.c), its links. */
+int runner_net_join(struct runner *r, struct error *e)
+{
+	const struct container_config *c = &r->ct->cfg;
+	int ret;
+
+	r->lan.fd = -1;
+	if (!c->net.network)
+		return 0;
+	if ((ret = check_network(r->paths->root, &c->net, e)) ||
+	    (ret = lan_join(r->paths, c, r->ct->state.ip[0] ? r->ct->state.ip : NULL, &r->lan, e)))
+		return ret;
+	for (size_t i = 0; !ret && c->net.links && c->net.links[i]; i++)
+		ret = link_host(r, c->net.links[i], e);
+	if (ret)
+		runner_net_leave(r);
+	return ret;
+}
+
+void runner_net_leave(struct runner *r)
+{
+	lan_leave(r->paths, &r->lan);
+	strv_free(r->lan_links);
+	r->lan_links = NULL;
 }
 
 int runner_net_check(const char *root, const struct net_config *n, struct error *e)
@@ -87,12 +172,10 @@ int runner_net_check(const char *root, const struct net_config *n, struct error 
 	const struct port_binding *a, *b;
 
 	if (n->network) {
-		struct network net;
-		int ret = network_get(root, n->network, &net, e);
+		int ret = check_network(root, n, e);
 
 		if (ret)
 			return ret;
-		network_free(&net);
 	}
 	if (n->mode == NET_MODE_TAP)
 		return machine_net_check_tap(n->tap, e);
@@ -130,6 +213,15 @@ const struct machine_net_config *runner_net_config(struct runner *r)
 		.host_loopback = n->host_loopback,
 		.egress_allow = n->egress_allow,
 	};
+	if (r->lan.fd >= 0) {
+		r->net_cfg.backend = MACHINE_NET_LAN;
+		r->net_cfg.lan = (struct machine_lan_config){
+			.dir = r->lan.dir, .ip = r->lan.ip, .gateway = { htonl(r->lan.net.gateway) },
+			.prefix = r->lan.net.prefix, .internal = r->lan.net.internal,
+			.resolve = lan_resolve, .resolve_opaque = &r->lan,
+		};
+		r->net_cfg.host_loopback = false;
+	}
 	/* docker's --add-host NAME:host-gateway asks to reach the host: its loopback included. */
 	for (char **h = n->extra_hosts; h && *h; h++)
 		r->net_cfg.host_loopback |= str_has_suffix(*h, ":host-gateway");
@@ -197,7 +289,10 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	runner_net_free(r);
 	if (n->mode != NET_MODE_NONE)
 		s->net_mac = n->mac;
-	switch (n->mode) {
+	if (r->lan.fd >= 0) {
+		s->net_addr = r->lan.cidr;
+		s->net_gateway = gw = r->lan.gateway;
+	} else switch (n->mode) {
 	case NET_MODE_SLIRP:
 		machine_net_info(&r->net_cfg, &info);
 		s->net_addr = info.cidr;
@@ -212,6 +307,11 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	}
 	if (n->dns && n->dns[0]) {
 		s->dns = n->dns;
+	} else if (r->lan.fd >= 0) {
+		r->net_dns = calloc(2, sizeof(char *));	/* the network's names, then the host's resolvers */
+		if (r->net_dns)
+			r->net_dns[0] = strdup(gw);
+		s->dns = r->net_dns;
 	} else if (n->mode == NET_MODE_SLIRP) {
 		r->net_dns = calloc(2, sizeof(char *));
 		if (r->net_dns)
@@ -224,7 +324,10 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	s->ndns = s->dns ? strv_len(s->dns) : 0;
 	s->dns_search = n->dns_search;
 	s->ndns_search = n->dns_search ? strv_len(n->dns_search) : 0;
-	r->net_hosts = calloc(strv_len(n->extra_hosts) + 1, sizeof(char *));
+	r->net_hosts = calloc(strv_len(n->extra_hosts) + strv_len(r->lan_links) + 1, sizeof(char *));
+	for (size_t i = 0; r->net_hosts && r->lan_links && r->lan_links[i]; i++)
+		if ((r->net_hosts[nh] = strdup(r->lan_links[i])))
+			nh++;
 	for (size_t i = 0; r->net_hosts && n->extra_hosts && n->extra_hosts[i]; i++) {
 		const char *e = n->extra_hosts[i], *colon = strchr(e, ':');
 		const char *ip = colon + 1;

@@ -454,7 +454,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
-	if (runner_net_startable(&ct->cfg.net, &e)) {
+	if (runner_net_join(&r, &e)) {
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
@@ -472,6 +472,10 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
 		.restart_count = ct->state.restart_count,
 	};
+	if (r.lan.fd >= 0) {
+		snprintf(ct->state.ip, sizeof(ct->state.ip), "%s", r.lan.ip_str);
+		snprintf(ct->state.gateway, sizeof(ct->state.gateway), "%s", r.lan.gateway);
+	}
 	ret = container_save_state(ct);
 	if (ret)
 		err_sys(&e, ret, "container %.12s: cannot save its state", ct->cfg.id);
@@ -519,5 +523,6 @@ out:
 	logfile_close(&r.log);
 	if (mc.console_fd >= 0)
 		close(mc.console_fd);
+	runner_net_leave(&r);
 	return status;
 }

@@ -37,7 +37,6 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
  */
 int runner_net_check(const char *root, const struct net_config *n, struct error *e);
 /* Can a container with this network config start at all? -ENOTSUP with e saying why not. */
-int runner_net_startable(const struct net_config *n, struct error *e);
 
 /* Paths of the guest payloads: next to the vmm binary, or $VMM_KERNEL / $VMM_AGENT_INITRD. */
 int runner_kernel_path(char *buf, size_t len);

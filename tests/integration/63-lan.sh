@@ -1,0 +1,104 @@
+#!/bin/sh
+# Container networks on real guests (docs/network.md): containers of one network reach each other
+# by name, alias, short ID and address; a name follows its container to a new address; another
+# network cannot reach them; an internal network has no way out; -p works from a network; bad
+# input is refused before anything exists; nothing is left in the runtime folder at the end.
+. tests/integration/lib.sh
+
+guest_suite "lan"
+cleanup_hook() {
+	for id in $("$VMM" ps -aq 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
+	true
+}
+containers_left() { ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.' | wc -l; }
+wait_http() {	# URL SECONDS: until the URL answers
+	i=0
+	while [ $i -lt "$2" ]; do
+		curl -sf -m 5 -o /dev/null "$1" && return 0
+		i=$((i + 1)); sleep 1
+	done
+	return 1
+}
+ip_of() { "$VMM" inspect -f '{{.NetworkSettings.IPAddress}}' "$1" 2>&1; }
+
+v network create --subnet 10.89.7.0/24 webnet >/dev/null &&
+	v network create --subnet 10.89.8.0/24 othernet >/dev/null &&
+	v network create --subnet 10.89.9.0/24 --internal intnet >/dev/null ||
+	fail "lan: networks created" "vmm network create failed"
+
+# --- bad input: refused before anything exists (no boot) ---------------------
+out=$("$VMM" run -d --network webnet --ip 10.89.8.5 busybox true 2>&1); rc=$?
+expect_eq "--ip outside the network's subnet: exit 125, one line naming both" \
+	"125 vmm: error: --ip 10.89.8.5: not a host address of network webnet (10.89.7.0/24, gateway excluded)" "$rc $out"
+out=$("$VMM" run -d --network webnet --ip 10.89.7.1 busybox true 2>&1); rc=$?
+expect_match "--ip of the gateway refused" "^125 .*--ip 10\\.89\\.7\\.1: not a host address" "$rc $out"
+out=$("$VMM" run -d --network-alias db busybox true 2>&1); rc=$?
+expect_match "--network-alias on the default network refused" \
+	"^125 vmm: error: --network-alias: only for a container on a network" "$rc $out"
+out=$("$VMM" run -d --network intnet -p 8080:80 busybox true 2>&1); rc=$?
+expect_match "-p on an internal network refused" "^125 vmm: error: -p: network intnet is internal" "$rc $out"
+out=$("$VMM" run -d --network webnet --gateway 10.89.7.9 busybox true 2>&1); rc=$?
+expect_match "--gateway on a network refused" "^125 .*network webnet has its own gateway" "$rc $out"
+out=$("$VMM" run -d --network webnet --network-alias 'bad name' busybox true 2>&1); rc=$?
+expect_match "a bad alias refused" "^125 vmm: error: --network-alias bad name: not a host name" "$rc $out"
+expect_eq "bad input: no container left behind" 0 "$(containers_left)"
+
+# --- a server and a client on one network ------------------------------------
+HP=$(free_port)
+v run -d --name catserver --network webnet --network-alias cats -p "127.0.0.1:$HP:80" busybox \
+	sh -c 'mkdir /w && hostname > /w/index.html && exec httpd -f -p 80 -h /w' >"$T/srv" 2>"$T/err"
+expect_eq "server on webnet starts" "0" "$?"
+srv=$(cut -c1-12 "$T/srv")
+expect_eq "the first free address, the gateway's excluded" "10.89.7.2" "$(ip_of catserver)"
+expect_eq "inspect: the network, its gateway and the alias" "10.89.7.2 10.89.7.1 [$srv cats]" \
+	"$("$VMM" inspect -f '{{.NetworkSettings.Networks.webnet.IPAddress}} {{.NetworkSettings.Networks.webnet.Gateway}} {{.NetworkSettings.Networks.webnet.Aliases}}' catserver 2>&1)"
+if wait_http "http://127.0.0.1:$HP/" 120; then pass "-p from a network: the host reaches the server"; else
+	fail "-p from a network: the host reaches the server" "no answer on $HP: $(cat "$T/err")"; fi
+out=$("$VMM" run -d --network webnet --link nosuch busybox true 2>&1); rc=$?
+expect_match "--link to no container: refused" "^125 vmm: error: --link nosuch: .*nosuch" "$rc $out"
+v run -d --name client --network webnet --link catserver:kitty busybox sleep 3600 >/dev/null 2>"$T/err"
+expect_eq "client on webnet starts" "0" "$?"
+expect_eq "the next address" "10.89.7.3" "$(ip_of client)"
+expect_match "--link: the linked container's address as its alias in /etc/hosts" "10\\.89\\.7\\.2	kitty catserver" \
+	"$(v exec client cat /etc/hosts 2>&1)"
+host=$(curl -s -m 10 "http://127.0.0.1:$HP/")
+for name in catserver cats "$srv" 10.89.7.2; do
+	expect_eq "client reaches the server as $name" "$host" \
+		"$(v exec client wget -T 10 -qO- "http://$name/" 2>&1)"
+done
+out=$(v exec client sh -c 'cat /etc/resolv.conf; ip route' 2>&1)
+expect_match "the client asks the gateway for names" "nameserver 10\\.89\\.7\\.1" "$out"
+expect_match "... and routes through it" "default via 10\\.89\\.7\\.1" "$out"
+out=$(v exec client nslookup nosuchname.invalid 10.89.7.1 2>&1)
+expect_match "an unknown name is not the network's" "can't find|NXDOMAIN|server can't" "$out"
+
+out=$("$VMM" network rm webnet 2>&1); rc=$?
+expect_match "network rm of a network in use: refused, naming its containers" \
+	"^1 .*network webnet id [0-9a-f]{12} has active endpoints \\(containers .*catserver" "$rc $out"
+
+# --- a name follows its container to a new address -----------------------------
+v stop -t 1 catserver >/dev/null 2>&1
+v run -d --name squatter --network webnet --ip 10.89.7.2 busybox sleep 3600 >/dev/null 2>"$T/err"
+expect_eq "--ip on a network: the address asked for" "10.89.7.2" "$(ip_of squatter)"
+out=$("$VMM" run -d --network webnet --ip 10.89.7.2 busybox true 2>&1); rc=$?
+expect_match "--ip already in use: refused" "the address is already in use on network webnet" "$out"
+v start catserver >/dev/null 2>"$T/err"
+new=$(ip_of catserver)
+if [ "$new" != 10.89.7.2 ] && [ -n "$new" ]; then pass "catserver restarted with another address ($new)"; else
+	fail "catserver restarted with another address" "got '$new': $(cat "$T/err")"; fi
+expect_eq "... and its name follows it" "$host" \
+	"$(v exec client sh -c 'for i in $(seq 60); do wget -T 5 -qO- http://catserver/ && exit; sleep 1; done' 2>&1)"
+
+# --- another network cannot reach it; an internal one has no way out ----------
+out=$(v run --rm --network othernet busybox sh -c \
+	"wget -T 5 -qO- http://$new/ || echo no-route; wget -T 5 -qO- http://catserver/ || echo no-name" 2>&1)
+expect_match "othernet: the address is unreachable" "no-route" "$out"
+expect_match "othernet: the name is unknown" "no-name" "$out"
+out=$(v run --rm --name lonely --network intnet busybox sh -c \
+	'nslookup lonely 10.89.9.1; wget -T 5 -qO- http://10.89.9.1:80/ || echo no-way-out' 2>&1)
+expect_match "internal: its own name resolves" "10\\.89\\.9\\.2" "$out"
+expect_match "internal: nothing is reached through the gateway" "no-way-out" "$out"
+
+for c in catserver client squatter; do "$VMM" rm -f "$c" >/dev/null 2>&1; done
+expect_eq "after the last container: nothing left in the runtime folder" "" "$(ls "$VMM_RUNTIME/networks" 2>&1 | grep -v 'No such')"
+check "network rm once no container uses it" "$VMM" network rm webnet othernet intnet

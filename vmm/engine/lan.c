@@ -1,0 +1,330 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/base/error.h"
+#include "vmm/base/util.h"
+#include "vmm/engine/container.h"
+#include "vmm/engine/lan.h"
+#include "vmm/engine/paths.h"
+
+#define RECORD_MAX	4096
+#define HOSTS_MAX	65536	/* addresses looked at in one network */
+
+static bool is_record_name(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]) || isupper((unsigned char)s[n]))
+			return false;
+	return n == CONTAINER_ID_LEN;
+}
+
+/*
+ * A live record's text (its vmm holds its lock) in buf; false for a stale
+ * one, which is removed with its port when remove is set.
+ */
+static bool read_record(int dirfd, const char *name, bool remove, char *buf, size_t len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {	/* nobody holds it: its vmm is gone */
+		if (remove) {
+			n = read(fd, buf, len - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			char ip[16], mac[13];
+
+			if (sscanf(buf, "%15s %12s", ip, mac) == 2 && strlen(mac) == 12)
+				unlinkat(dirfd, mac, 0);
+			unlinkat(dirfd, name, 0);
+		}
+		close(fd);
+		return false;
+	}
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+/* Every live record's text, one callback each; stop when it returns true. */
+static bool each_record(int dirfd, bool remove_stale, bool (*fn)(void *arg, char *text), void *arg)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	char buf[RECORD_MAX];
+	bool found = false;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	rewinddir(d);
+	while (!found && (de = readdir(d)))
+		if (is_record_name(de->d_name) && read_record(dirfd, de->d_name, remove_stale, buf, sizeof(buf)))
+			found = fn(arg, buf);
+	closedir(d);
+	return found;
+}
+
+struct used {
+	const struct lan_endpoint *ep;
+	const char *mac;
+	uint8_t *bits;		/* host numbers in use */
+	uint32_t hosts;
+	bool mac_taken;
+};
+
+static bool mark_used(void *arg, char *text)
+{
+	struct used *u = arg;
+	char ip[16], mac[18];
+	struct in_addr a;
+
+	if (sscanf(text, "%15s %17s", ip, mac) != 2 || inet_pton(AF_INET, ip, &a) != 1)
+		return false;
+	if (!strcmp(mac, u->mac))
+		u->mac_taken = true;
+	uint32_t h = ntohl(a.s_addr) - u->ep->net.subnet;
+
+	if (h < u->hosts)
+		u->bits[h / 8] |= (uint8_t)(1u << (h % 8));
+	return false;
+}
+
+static bool host_free(const struct used *u, uint32_t h, uint32_t gw)
+{
+	return h > 0 && h < u->hosts - 1 && h != gw && !(u->bits[h / 8] & (1u << (h % 8)));
+}
+
+/* The address: asked for, else the last one when free, else the lowest free. */
+static int pick(struct lan_endpoint *ep, const struct container_config *c, const char *last_ip,
+		struct used *u, uint32_t *out, struct error *e)
+{
+	uint32_t size = ep->net.prefix <= 16 ? HOSTS_MAX : 1u << (32 - ep->net.prefix);
+	uint32_t gw = ep->net.gateway - ep->net.subnet;
+	struct in_addr a;
+	char ip[20];
+
+	if (c->net.ip) {
+		snprintf(ip, sizeof(ip), "%s", c->net.ip);
+		ip[strcspn(ip, "/")] = '\0';
+		if (inet_pton(AF_INET, ip, &a) != 1)
+			return err_set(e, -EINVAL, "--ip %s: not an IPv4 address", c->net.ip);
+		uint32_t h = ntohl(a.s_addr) - ep->net.subnet;
+
+		if (h >= size || !h || h == size - 1 || h == gw)
+			return err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s)", ip,
+				       ep->net.name, ep->cidr);
+		if (!host_free(u, h, gw))
+			return err_set(e, -EADDRINUSE, "--ip %s: the address is already in use on network %s",
+				       ip, ep->net.name);
+		*out = ep->net.subnet + h;
+		return 0;
+	}
+	if (last_ip && inet_pton(AF_INET, last_ip, &a) == 1) {
+		uint32_t h = ntohl(a.s_addr) - ep->net.subnet;
+
+		if (h < size && host_free(u, h, gw)) {
+			*out = ep->net.subnet + h;
+			return 0;
+		}
+	}
+	for (uint32_t h = 1; h + 1 < size; h++)
+		if (host_free(u, h, gw)) {
+			*out = ep->net.subnet + h;
+			return 0;
+		}
+	return err_set(e, -ENOSPC, "network %s (%s) has no free address: remove a container from it, or "
+		       "use a larger --subnet", ep->net.name, ep->cidr);
+}
+
+static int write_record(struct lan_endpoint *ep, int dirfd, const struct container_config *c, struct error *e)
+{
+	char text[RECORD_MAX], tmp[80];
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s ", ep->ip_str);
+
+	/* the MAC without colons: the port's name */
+	for (const char *m = c->net.mac; *m && n < 40; m++)
+		if (*m != ':')
+			text[n++] = *m;
+	n += (size_t)snprintf(text + n, sizeof(text) - n, " %s %s", c->id, c->name);
+	for (char **a = c->net.aliases; a && *a && n < sizeof(text); a++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " %s", *a);
+	if (n >= sizeof(text) - 1)
+		return err_set(e, -E2BIG, "network %s: too many aliases", ep->net.name);
+	text[n++] = '\n';
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", c->id);
+	ep->fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (ep->fd < 0)
+		return err_sys(e, -errno, "network %s: %s/%s", ep->net.name, ep->dir, tmp);
+	if (flock(ep->fd, LOCK_EX) < 0 || write(ep->fd, text, n) != (ssize_t)n ||
+	    renameat(dirfd, tmp, dirfd, c->id) < 0) {
+		int ret = -errno;
+
+		unlinkat(dirfd, tmp, 0);
+		close(ep->fd);
+		ep->fd = -1;
+		return err_sys(e, ret ? ret : -EIO, "network %s: cannot write %s", ep->net.name, ep->record);
+	}
+	return 0;
+}
+
+int lan_join(const struct paths *p, const struct container_config *c, const char *last_ip,
+	     struct lan_endpoint *ep, struct error *e)
+{
+	struct used u = { .ep = ep };
+	char mac[13] = "", subnet[16];
+	uint32_t addr = 0;
+	int lock = -1, dirfd = -1, ret;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->fd = -1;
+	if ((ret = network_get(p->root, c->net.network, &ep->net, e)))
+		return ret;
+	network_format_ip(ep->net.subnet, subnet);
+	snprintf(ep->cidr, sizeof(ep->cidr), "%s/%u", subnet, ep->net.prefix);
+	network_format_ip(ep->net.gateway, ep->gateway);
+	snprintf(ep->dir, sizeof(ep->dir), "%s/networks/%.12s", p->runtime, ep->net.id);
+	snprintf(ep->record, sizeof(ep->record), "%s/%s", ep->dir, c->id);
+	for (size_t i = 0, n = 0; c->net.mac[i] && n < 12; i++)
+		if (c->net.mac[i] != ':')
+			mac[n++] = c->net.mac[i];
+	u.mac = mac;
+	u.hosts = ep->net.prefix <= 16 ? HOSTS_MAX : 1u << (32 - ep->net.prefix);
+	u.bits = calloc(u.hosts / 8 + 1, 1);
+	lock = network_lock(p->root, &ep->net);
+	if (!u.bits || lock < 0) {
+		ret = err_sys(e, lock < 0 ? lock : -ENOMEM, "network %s: cannot lock it", ep->net.name);
+		goto out;
+	}
+	if ((ret = mkdir_p(AT_FDCWD, ep->dir, 0700)) ||
+	    (dirfd = open(ep->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		ret = err_sys(e, ret ? ret : -errno, "network %s: %s", ep->net.name, ep->dir);
+		goto out;
+	}
+	unlinkat(dirfd, c->id, 0);	/* ours, from a run that crashed */
+	each_record(dirfd, true, mark_used, &u);
+	if (u.mac_taken) {
+		ret = err_set(e, -EADDRINUSE, "--mac-address %s: a running container on network %s has it",
+			      c->net.mac, ep->net.name);
+		goto out;
+	}
+	if ((ret = pick(ep, c, last_ip, &u, &addr, e)))
+		goto out;
+	ep->ip.s_addr = htonl(addr);
+	network_format_ip(addr, ep->ip_str);
+	snprintf(ep->cidr, sizeof(ep->cidr), "%s/%u", ep->ip_str, ep->net.prefix);
+	ret = write_record(ep, dirfd, c, e);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	if (lock >= 0)
+		close(lock);
+	free(u.bits);
+	if (ret)
+		network_free(&ep->net);
+	return ret;
+}
+
+void lan_leave(const struct paths *p, struct lan_endpoint *ep)
+{
+	char top[4096];
+	int lock;
+
+	if (ep->fd < 0)
+		return;
+	lock = network_lock(p->root, &ep->net);
+	unlink(ep->record);
+	close(ep->fd);
+	ep->fd = -1;
+	rmdir(ep->dir);	/* when we were the last: nothing left behind */
+	snprintf(top, sizeof(top), "%s/networks", p->runtime);
+	rmdir(top);
+	if (lock >= 0)
+		close(lock);
+	network_free(&ep->net);
+}
+
+struct lookup {
+	const char *name;
+	struct in_addr *out;
+};
+
+/* "IP MAC ID NAME ALIAS...": the ID, its first 12, the name and every alias. */
+static bool match(void *arg, char *text)
+{
+	struct lookup *l = arg;
+	char *save = NULL, *ip = strtok_r(text, " \n", &save), *tok;
+	int field = 0;
+
+	while (ip && (tok = strtok_r(NULL, " \n", &save))) {
+		field++;
+		if (field == 1)
+			continue;	/* the MAC */
+		if (!strcasecmp(tok, l->name) || (field == 2 && strlen(l->name) == 12 && !strncmp(tok, l->name, 12)))
+			return inet_pton(AF_INET, ip, l->out) == 1;
+	}
+	return false;
+}
+
+bool lan_resolve(void *opaque, const char *name, struct in_addr *out)
+{
+	const struct lan_endpoint *ep = opaque;
+	struct lookup l = { .name = name, .out = out };
+	int dirfd = open(ep->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	bool found;
+
+	if (dirfd < 0)
+		return false;
+	found = each_record(dirfd, false, match, &l);
+	close(dirfd);
+	return found;
+}
+
+struct by_id {
+	const char *id;
+	char *ip;
+};
+
+static bool match_id(void *arg, char *text)
+{
+	struct by_id *b = arg;
+	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1];
+
+	if (sscanf(text, "%15s %12s %64s", ip, mac, id) != 3 || strcmp(id, b->id))
+		return false;
+	memcpy(b->ip, ip, sizeof(ip));
+	return true;
+}
+
+int lan_address(const char *runtime, const struct network *n, const char *id, char ip[16])
+{
+	char dir[4096];
+	struct by_id b = { .id = id, .ip = ip };
+	int dirfd;
+	bool found;
+
+	snprintf(dir, sizeof(dir), "%s/networks/%.12s", runtime, n->id);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0)
+		return -ENOENT;
+	found = each_record(dirfd, false, match_id, &b);
+	close(dirfd);
+	return found ? 0 : -ENOENT;
+}
