@@ -61,6 +61,9 @@ expect_eq "client on webnet starts" "0" "$?"
 expect_eq "the next address" "10.89.7.3" "$(ip_of client)"
 expect_match "--link: the linked container's address as its alias in /etc/hosts" "10\\.89\\.7\\.2	kitty catserver" \
 	"$(v exec client cat /etc/hosts 2>&1)"
+out=$("$VMM" network inspect webnet 2>&1)
+expect_match "network inspect: its running containers, with their addresses" \
+	"\"Name\": ?\"catserver\".*\"IPv4Address\": ?\"10\\.89\\.7\\.2.?/24\"" "$(echo "$out" | tr -d '\n')"
 host=$(curl -s -m 10 "http://127.0.0.1:$HP/")
 for name in catserver cats "$srv" 10.89.7.2; do
 	expect_eq "client reaches the server as $name" "$host" \

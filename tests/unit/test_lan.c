@@ -106,6 +106,17 @@ int main(void)
 		lan_leave(&p, &ex);
 	}
 
+	{
+		json_object *eps = lan_endpoints_json(runtime, &net), *ep = NULL;
+		const char *text;
+
+		json_object_object_get_ex(eps, a.id, &ep);
+		text = ep ? json_object_to_json_string_ext(ep, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "";
+		ok(json_object_object_length(eps) == 4 && !strcmp(text, "{\"Name\":\"alpha\",\"MacAddress\":"
+		   "\"02:00:00:00:00:0a\",\"IPv4Address\":\"10.89.40.2/29\",\"IPv6Address\":\"\"}"),
+		   "network inspect's Containers: each running one, as docker shows it (%s)", text);
+		json_object_put(eps);
+	}
 	/* B's vmm crashes: its record stays, unlocked; the next join reclaims its address */
 	close(eb.fd);
 	ok(!strcmp(resolve(&ea, "bravo"), "none"), "a crashed container's name no longer resolves");

@@ -9,6 +9,7 @@
 #include "vmm/engine/filters.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
+#include "vmm/engine/lan.h"
 #include "vmm/engine/network.h"
 #include "vmm/engine/volume.h"
 
@@ -212,7 +213,10 @@ void api_network_inspect(const struct api_ctx *ctx, const struct api_request *r,
 		api_reply_err(w, &e);
 		return;
 	}
-	api_reply_json(w, 200, network_to_json(&n));
+	json_object *o = network_to_json(&n);
+
+	json_object_object_add(o, "Containers", lan_endpoints_json(ctx->paths.runtime, &n));
+	api_reply_json(w, 200, o);
 	network_free(&n);
 }
 

@@ -10,6 +10,7 @@
 #include "vmm/base/template.h"
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
+#include "vmm/engine/lan.h"
 #include "vmm/engine/network.h"
 
 static void usage(FILE *f)
@@ -34,7 +35,7 @@ static void create_usage(FILE *f)
 		"  -d, --driver bridge   the only driver\n"
 		"      --subnet CIDR     the network's subnet (default: a free /24 in 10.89.0.0/16)\n"
 		"      --gateway IP      the gateway's address (default: the subnet's first)\n"
-		"      --internal        mark the network internal (recorded, not enforced yet)\n"
+		"      --internal        no way out: its containers reach only each other\n"
 		"      --label K=V       set a label on the network (repeatable)\n"
 		"  -h, --help            show this help\n");
 }
@@ -236,6 +237,7 @@ static json_object *get_one(struct cli *cli, const char *name, struct error *e)
 	if (network_get(cli->paths.root, name, &x, e))
 		return NULL;
 	o = network_to_json(&x);
+	json_object_object_add(o, "Containers", lan_endpoints_json(cli->paths.runtime, &x));
 	network_free(&x);
 	return o;
 }

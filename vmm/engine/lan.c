@@ -82,6 +82,22 @@ static bool each_record(int dirfd, bool remove_stale, bool (*fn)(void *arg, char
 	return found;
 }
 
+/* Every live record of network n's folder, one callback each, until one returns true. */
+static bool each_of(const char *runtime, const struct network *n, bool (*fn)(void *arg, char *text), void *arg)
+{
+	char dir[4096];
+	int dirfd;
+	bool found;
+
+	snprintf(dir, sizeof(dir), "%s/networks/%.12s", runtime, n->id);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0)
+		return false;
+	found = each_record(dirfd, false, fn, arg);
+	close(dirfd);
+	return found;
+}
+
 struct used {
 	const struct lan_endpoint *ep;
 	const char *mac;
@@ -195,6 +211,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 
 	memset(ep, 0, sizeof(*ep));
 	ep->fd = -1;
+	ep->runtime = p->runtime;
 	if ((ret = network_get(p->root, c->net.network, &ep->net, e)))
 		return ret;
 	network_format_ip(ep->net.subnet, subnet);
@@ -287,14 +304,8 @@ bool lan_resolve(void *opaque, const char *name, struct in_addr *out)
 {
 	const struct lan_endpoint *ep = opaque;
 	struct lookup l = { .name = name, .out = out };
-	int dirfd = open(ep->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	bool found;
 
-	if (dirfd < 0)
-		return false;
-	found = each_record(dirfd, false, match, &l);
-	close(dirfd);
-	return found;
+	return each_of(ep->runtime, &ep->net, match, &l);
 }
 
 struct by_id {
@@ -315,16 +326,42 @@ static bool match_id(void *arg, char *text)
 
 int lan_address(const char *runtime, const struct network *n, const char *id, char ip[16])
 {
-	char dir[4096];
 	struct by_id b = { .id = id, .ip = ip };
-	int dirfd;
-	bool found;
 
-	snprintf(dir, sizeof(dir), "%s/networks/%.12s", runtime, n->id);
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0)
-		return -ENOENT;
-	found = each_record(dirfd, false, match_id, &b);
-	close(dirfd);
-	return found ? 0 : -ENOENT;
+	return each_of(runtime, n, match_id, &b) ? 0 : -ENOENT;
+}
+
+struct endpoints {
+	json_object *o;
+	unsigned prefix;
+};
+
+/* docker's Containers entry: {"<id>": {"Name", "MacAddress", "IPv4Address", "IPv6Address"}} */
+static bool add_endpoint(void *arg, char *text)
+{
+	struct endpoints *eps = arg;
+	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1], name[256], cidr[24], colons[18];
+	json_object *ep;
+
+	if (sscanf(text, "%15s %12s %64s %255s", ip, mac, id, name) != 4 || strlen(mac) != 12)
+		return false;
+	snprintf(cidr, sizeof(cidr), "%s/%u", ip, eps->prefix);
+	snprintf(colons, sizeof(colons), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac, mac + 2, mac + 4, mac + 6, mac + 8,
+		 mac + 10);
+	ep = json_object_new_object();
+	json_object_object_add(ep, "Name", json_object_new_string(name));
+	json_object_object_add(ep, "MacAddress", json_object_new_string(colons));
+	json_object_object_add(ep, "IPv4Address", json_object_new_string(cidr));
+	json_object_object_add(ep, "IPv6Address", json_object_new_string(""));
+	json_object_object_add(eps->o, id, ep);
+	return false;
+}
+
+json_object *lan_endpoints_json(const char *runtime, const struct network *n)
+{
+	struct endpoints eps = { .o = json_object_new_object(), .prefix = n->prefix };
+
+	if (!n->predefined)
+		each_of(runtime, n, add_endpoint, &eps);
+	return eps.o;
 }

@@ -22,6 +22,7 @@ struct error;
 struct paths;
 
 struct lan_endpoint {
+	const char *runtime;	/* $VMM_RUNTIME */
 	char dir[4096];		/* the network's runtime folder */
 	char record[4200];	/* ours in it */
 	int fd;			/* the record, locked while we are on the network; -1: not on it */
@@ -43,5 +44,7 @@ void lan_leave(const struct paths *p, struct lan_endpoint *ep);
 bool lan_resolve(void *opaque, const char *name, struct in_addr *out);
 /* A container's address on its network while it runs (ip 16 bytes): 0 or -ENOENT. */
 int lan_address(const char *runtime, const struct network *n, const char *id, char ip[16]);
+/* network inspect's Containers: the running containers on n, by ID. */
+json_object *lan_endpoints_json(const char *runtime, const struct network *n);
 
 #endif
