@@ -137,6 +137,12 @@ int main(void)
 	ok(stat(netdir, &st) < 0, "the last one out removes the network's folder");
 	snprintf(netdir, sizeof(netdir), "%s/networks", runtime);
 	ok(stat(netdir, &st) < 0, "... and the networks folder");
+	/* a vmm killed with SIGKILL leaves its record: vmm rm -f reaps it */
+	ok(lan_join(&p, &a, NULL, &ea, &e) == 0, "joined again");
+	close(ea.fd);
+	lan_reap(&p, "appnet");
+	ok(stat(netdir, &st) < 0, "a killed container's record is reaped, and the folders with it");
+	network_free(&ea.net);
 	network_free(&net);
 	return tap_done();
 }

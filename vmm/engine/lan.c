@@ -259,9 +259,18 @@ out:
 	return ret;
 }
 
-void lan_leave(const struct paths *p, struct lan_endpoint *ep)
+/* The network's folder and the networks folder go when they are empty (under the network's lock). */
+static void remove_empty(const struct paths *p, const char *dir)
 {
 	char top[4096];
+
+	rmdir(dir);
+	snprintf(top, sizeof(top), "%s/networks", p->runtime);
+	rmdir(top);
+}
+
+void lan_leave(const struct paths *p, struct lan_endpoint *ep)
+{
 	int lock;
 
 	if (ep->fd < 0)
@@ -270,12 +279,38 @@ void lan_leave(const struct paths *p, struct lan_endpoint *ep)
 	unlink(ep->record);
 	close(ep->fd);
 	ep->fd = -1;
-	rmdir(ep->dir);	/* when we were the last: nothing left behind */
-	snprintf(top, sizeof(top), "%s/networks", p->runtime);
-	rmdir(top);
+	remove_empty(p, ep->dir);	/* when we were the last: nothing left behind */
 	if (lock >= 0)
 		close(lock);
 	network_free(&ep->net);
+}
+
+static bool keep_going(void *arg, char *text)
+{
+	(void)arg;
+	(void)text;
+	return false;
+}
+
+void lan_reap(const struct paths *p, const char *network)
+{
+	struct network n;
+	char dir[4096];
+	int lock, dirfd;
+
+	if (network_get(p->root, network, &n, NULL))
+		return;
+	lock = network_lock(p->root, &n);
+	snprintf(dir, sizeof(dir), "%s/networks/%.12s", p->runtime, n.id);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd >= 0) {
+		each_record(dirfd, true, keep_going, NULL);
+		close(dirfd);
+		remove_empty(p, dir);
+	}
+	if (lock >= 0)
+		close(lock);
+	network_free(&n);
 }
 
 struct lookup {

@@ -40,6 +40,8 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	     struct lan_endpoint *ep, struct error *e);
 /* Drop the record, and the folder when we were the last. */
 void lan_leave(const struct paths *p, struct lan_endpoint *ep);
+/* After a vmm was killed: drop the records and ports nobody holds, and the folder when empty. */
+void lan_reap(const struct paths *p, const char *network);
 /* The network's name (container name, alias, ID or its first 12) to an address (opaque: ep). */
 bool lan_resolve(void *opaque, const char *name, struct in_addr *out);
 /* A container's address on its network while it runs (ip 16 bytes): 0 or -ENOENT. */

@@ -13,6 +13,7 @@
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/events-journal.h"
+#include "vmm/engine/lan.h"
 #include "vmm/engine/lifecycle.h"
 #include "vmm/engine/mounts.h"
 #include "vmm/engine/runner.h"
@@ -281,6 +282,8 @@ int engine_remove(const struct paths *p, const char *ref, bool force, bool volum
 				       "'vmm rm -f'", ref, ref);
 		}
 		container_kill(ct);
+		if (ct->cfg.net.network)
+			lan_reap(p, ct->cfg.net.network);	/* its vmm could not leave the network itself */
 	}
 	events_journal_removed(p->root, ct);
 	ret = container_remove(ct);
