@@ -343,6 +343,36 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 		"$(v network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' n1)"
 	expect_match "docker network ls lists it" "n1" "$(docker network ls --format '{{.Name}}' 2>&1)"
 	expect_eq "docker network inspect" "n1 bridge" "$(docker network inspect -f '{{.Name}} {{.Driver}}' n1 2>&1)"
+	# connect and disconnect, through docker and through vmm's CLI, on stopped containers
+	docker create --name nc1 busybox true >/dev/null 2>&1
+	out=$(docker network connect --alias web --ip 10.77.0.9 n1 nc1 2>&1); rc=$?
+	expect_eq "docker network connect --alias --ip" "0 " "$rc $out"
+	expect_eq "... the container is on n1 with its alias and address" "n1 web 10.77.0.9/24" \
+		"$(jq -r '.HostConfig | "\(.NetworkMode) \(.VmmNetworkAliases[0]) \(.IPAddress)"' \
+			"$VMM_ROOT/containers/$(v inspect -f '{{.Id}}' nc1)/config.json" 2>&1)"
+	expect_match "... inspect shows the alias" "web" \
+		"$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.Aliases}}{{end}}' nc1 2>&1)"
+	out=$(docker network connect n1 nc1 2>&1); rc=$?
+	expect_match "connect again: refused" "^1 .*container nc1 is already connected to network n1" "$rc $out"
+	out=$(docker network rm n1 2>&1)
+	expect_match "network rm while a container is connected: refused" "has active endpoints" "$out"
+	v network create n3 >/dev/null
+	out=$(v network connect n3 nc1 2>&1); rc=$?
+	expect_eq "vmm network connect to a second network: refused, one line" \
+		"125 vmm: error: container nc1 is on network n1: a micro-VM has one interface, so disconnect it from there first" "$rc $out"
+	out=$(v network disconnect n3 nc1 2>&1); rc=$?
+	expect_eq "disconnect from a network it is not on" "125 vmm: error: container nc1 is not connected to network n3" "$rc $out"
+	out=$(v network connect bridge nc1 2>&1); rc=$?
+	expect_match "connect to a predefined network: refused" "^125 vmm: error: network bridge is predefined" "$rc $out"
+	out=$(docker network disconnect n1 nc1 2>&1); rc=$?
+	expect_eq "docker network disconnect" "0 " "$rc $out"
+	expect_eq "... it is on no network now, as docker leaves it" "none" "$(v inspect -f '{{.HostConfig.NetworkMode}}' nc1)"
+	out=$(v network connect --ip 10.1.2.3 n3 nc1 2>&1); rc=$?
+	expect_match "vmm network connect --ip outside the subnet: refused" "^125 vmm: error: --ip 10\\.1\\.2\\.3: not a host address of network n3" "$rc $out"
+	out=$(v network connect --alias db n3 nc1 2>&1); rc=$?
+	expect_eq "vmm network connect" "0 n3" "$rc $out$(v inspect -f '{{.HostConfig.NetworkMode}}' nc1)"
+	docker rm nc1 >/dev/null 2>&1
+	v network rm n3 >/dev/null
 	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"
 
 	# prune: what docker's prune commands remove, and what they keep

@@ -10,6 +10,8 @@
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
 #include "vmm/engine/lan.h"
+#include "vmm/engine/netcfg.h"
+#include "vmm/engine/network-connect.h"
 #include "vmm/engine/network.h"
 #include "vmm/engine/volume.h"
 
@@ -228,4 +230,53 @@ void api_network_delete(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_err(w, &e);
 	else
 		api_reply_empty(w, 204);
+}
+
+/* {"Container": ID, "EndpointConfig": {"Aliases": [...], "IPAMConfig": {"IPv4Address": ...}}} */
+void api_network_connect(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	json_object *body = api_body_object(r, w), *ep = NULL, *ipam = NULL;
+	struct network_connect_opts o = { 0 };
+	const char *ctr = NULL;
+	struct error e = { 0 };
+	char **aliases = NULL;
+
+	if (!body)
+		return;
+	if (jget_string(body, "Container", true, "", &ctr, &e) ||
+	    jget_object(body, "EndpointConfig", false, "", &ep, &e) ||
+	    (ep && (jget_strv(ep, "Aliases", NETCFG_MAX_LIST, "EndpointConfig", &aliases, &e) ||
+		    jget_object(ep, "IPAMConfig", false, "EndpointConfig", &ipam, &e))) ||
+	    (ipam && jget_string(ipam, "IPv4Address", false, "IPAMConfig", &o.ip, &e))) {
+		api_reply_err(w, &e);
+		goto out;
+	}
+	if (o.ip && !*o.ip)
+		o.ip = NULL;
+	o.aliases = aliases;
+	if (engine_network_connect(&ctx->paths, r->args[0], ctr, &o, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 200);
+out:
+	strv_free(aliases);
+	json_object_put(body);
+}
+
+/* {"Container": ID, "Force": bool} */
+void api_network_disconnect(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	json_object *body = api_body_object(r, w);
+	const char *ctr = NULL;
+	struct error e = { 0 };
+	bool force = false;
+
+	if (!body)
+		return;
+	if (jget_string(body, "Container", true, "", &ctr, &e) || jget_bool(body, "Force", "", &force, &e) ||
+	    engine_network_disconnect(&ctx->paths, r->args[0], ctr, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 200);
+	json_object_put(body);
 }

@@ -63,6 +63,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/networks/prune", api_networks_prune, 0 },
 	{ "GET", "/networks/{}", api_network_inspect, 0 },
 	{ "DELETE", "/networks/{}", api_network_delete, 0 },
+	{ "POST", "/networks/{}/connect", api_network_connect, 0 },
+	{ "POST", "/networks/{}/disconnect", api_network_disconnect, 0 },
 };
 
 int api_split_version(const char *url, const char **path, char ver[16], struct error *e)

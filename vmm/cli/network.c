@@ -11,6 +11,7 @@
 #include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/lan.h"
+#include "vmm/engine/network-connect.h"
 #include "vmm/engine/network.h"
 
 static void usage(FILE *f)
@@ -22,6 +23,8 @@ static void usage(FILE *f)
 		"  create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]... NAME\n"
 		"  ls [-q] [-f name=N|id=ID|label=K[=V]|driver=D] [--format json|TEMPLATE]\n"
 		"  inspect [-f TEMPLATE] NETWORK...\n"
+		"  connect [--alias A]... [--ip IP] NETWORK CONTAINER\n"
+		"  disconnect [-f] NETWORK CONTAINER\n"
 		"  rm NETWORK...         remove networks no container uses\n"
 		"  prune [-f]            remove every user-defined network no container uses\n"
 		"\nRun 'vmm network COMMAND --help' for more on a command.\n");
@@ -67,6 +70,26 @@ static void rm_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmm network rm NETWORK...\n\n"
 		"Remove networks no container uses (also: remove).\n");
+}
+
+static void connect_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network connect [OPTIONS] NETWORK CONTAINER\n\n"
+		"Put a stopped container on a network, from its next start (a micro-VM has one\n"
+		"interface: one network at a time).\n\n"
+		"Options:\n"
+		"      --alias NAME   another name of the container on the network (repeatable)\n"
+		"      --ip IP        its address on the network (default: one given at each start)\n"
+		"  -h, --help         show this help\n");
+}
+
+static void disconnect_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm network disconnect [OPTIONS] NETWORK CONTAINER\n\n"
+		"Take a stopped container off its network: it starts with no network.\n\n"
+		"Options:\n"
+		"  -f, --force   accepted, as docker does\n"
+		"  -h, --help    show this help\n");
 }
 
 static void prune_usage(FILE *f)
@@ -268,6 +291,68 @@ static int rm(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+static int net_connect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "alias", required_argument, NULL, 'a' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct network_connect_opts o = { 0 };
+	char **aliases = NULL;
+	struct error e = { 0 };
+	int c, status = 0;
+
+	optind = 1;
+	while (!status && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (strv_push(&aliases, optarg))
+				status = cli_usage_error("network", "out of memory");
+			break;
+		case 'i': o.ip = optarg; break;
+		case 'h': connect_usage(stdout); goto out;
+		default: status = cli_bad_option("network", argv);
+		}
+	}
+	if (!status && argc - optind != 2)
+		status = cli_usage_error("network", "'network connect' takes a NETWORK and a CONTAINER");
+	if (status)
+		goto out;
+	o.aliases = aliases;
+	if (engine_network_connect(&cli->paths, argv[optind], argv[optind + 1], &o, &e))
+		status = cli_fail(&e, EXIT_VMM_ERROR);
+out:
+	strv_free(aliases);
+	return status;
+}
+
+static int net_disconnect(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct error e = { 0 };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': break;
+		case 'h': disconnect_usage(stdout); return 0;
+		default: return cli_bad_option("network", argv);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("network", "'network disconnect' takes a NETWORK and a CONTAINER");
+	if (engine_network_disconnect(&cli->paths, argv[optind], argv[optind + 1], &e))
+		return cli_fail(&e, EXIT_VMM_ERROR);
+	return 0;
+}
+
 static void report(void *arg, const char *name)
 {
 	int *n = arg;
@@ -299,6 +384,7 @@ int cmd_network(struct cli *cli, int argc, char **argv)
 	static const struct cli_verb verbs[] = {
 		{ "create", create }, { "ls", ls }, { "list", ls }, { "inspect", inspect },
 		{ "rm", rm }, { "remove", rm }, { "prune", prune },
+		{ "connect", net_connect }, { "disconnect", net_disconnect },
 	};
 
 	return cli_dispatch(cli, "network", argc, argv, verbs, ARRAY_SIZE(verbs), usage);

@@ -731,6 +731,11 @@ void container_free(struct container *c)
 	free(c);
 }
 
+int container_save_config(struct container *c)
+{
+	return write_json(c, CONFIG_FILE, config_json(&c->cfg));
+}
+
 int container_rename(const char *root, const char *ref, const char *name, struct error *e)
 {
 	struct container **list, *c = NULL;
@@ -754,7 +759,7 @@ int container_rename(const char *root, const char *ref, const char *name, struct
 		c->cfg.name = strdup(name);
 		if (!c->cfg.name)
 			ret = err_set(e, -ENOMEM, "out of memory");
-		else if ((ret = write_json(c, CONFIG_FILE, config_json(&c->cfg))))
+		else if ((ret = container_save_config(c)))
 			err_sys(e, ret, "container %s: cannot write its configuration", ref);
 		free(old);
 	}

@@ -128,6 +128,8 @@ bool container_is_running(const struct container *c);
 /* The state to show: a "running" state without a live vmm becomes exited (137). */
 void container_effective_state(const struct container *c, struct container_state *st);
 int container_save_state(struct container *c);
+/* Write config.json again after a change (network connect): 0 or -errno. */
+int container_save_config(struct container *c);
 /* SIGKILL the vmm process running it and wait until its run lock is free. */
 int container_kill(struct container *c);
 /* Block until no vmm process runs it (the run lock is free). */
