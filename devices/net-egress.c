@@ -106,6 +106,24 @@ static bool udp_published(const uint16_t *ports, size_t n, uint16_t sport)
 	return false;
 }
 
+bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len)
+{
+	const uint8_t *ip = frame + ETH_HLEN;
+	size_t ihl;
+
+	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4)
+		return false;
+	if (((uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19]) != dns)
+		return false;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ip[9] == IPPROTO_ICMP)
+		return false;
+	if ((ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP) || (be16(ip + 6) & 0x1fff) || ihl < 20 ||
+	    len < ETH_HLEN + ihl + 4)
+		return true;	/* another protocol, a later fragment (no ports) or a cut header */
+	return be16(ip + ihl + 2) != 53;
+}
+
 bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *udp_ports, size_t nudp,
 		   const uint8_t *frame, size_t len)
 {

@@ -41,4 +41,12 @@ int egress_rule_parse(const char *s, struct egress_rule *r, struct error *e);
 bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *udp_ports, size_t nudp,
 		   const uint8_t *frame, size_t len);
 
+/*
+ * Is the frame IPv4 for dns (host byte order) and anything but DNS (TCP or
+ * UDP port 53)? libslirp sends every port of its DNS forwarder's address to
+ * the host's resolver: when that is a loopback address (127.0.0.53), this
+ * would open the host's loopback services to the guest.
+ */
+bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len);
+
 #endif

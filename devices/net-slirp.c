@@ -52,6 +52,7 @@ struct net_slirp {
 	size_t nudp;
 	uint64_t dropped;		/* frames the allow-list kept in */
 	struct in_addr guest;		/* where published ports lead */
+	uint32_t dns;			/* the DNS forwarder's address, host order; 0 when the host's loopback is open */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -323,6 +324,8 @@ static int slirp_send(struct net_backend *b, const void *frame, size_t len)
 
 	if (s->in_slirp)
 		return 0;	/* cannot happen: the device only sends from guest kicks */
+	if (s->dns && egress_dns_abuse(s->dns, frame, len))
+		return 0;	/* the resolver's other ports may be the host's loopback */
 	if (!egress_allows(s->egress, s->negress, s->udp_ports, s->nudp, frame, len)) {
 		if (!s->dropped++)
 			pr_warn("slirp: dropped a frame that --egress-allow does not allow (more are counted)");
@@ -432,6 +435,7 @@ int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, b
 		inet_pton(AF_INET, SLIRP_DNS, &cfg.vnameserver);
 	}
 	s->guest = cfg.vdhcp_start;
+	s->dns = host_loopback ? 0 : ntohl(cfg.vnameserver.s_addr);
 	s->slirp = slirp_new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		ret = -ENOMEM;

@@ -120,9 +120,36 @@ static void test_frames(void)
 	ok(1, "every cut of a frame is looked at without reading past it (ASan build)");
 }
 
+/* slirp's DNS forwarder (10.0.2.3) takes DNS only: its other ports may be the host's loopback resolver's. */
+static void test_dns_only(void)
+{
+	static const uint8_t dns[4] = { 10, 0, 2, 3 }, other[4] = { 10, 0, 2, 4 };
+	const uint32_t a = 0x0a000203;
+	uint8_t f[128];
+	size_t n;
+
+	n = frame(f, dns, IPPROTO_UDP, 40000, 53, 0, 0);
+	ok(!egress_dns_abuse(a, f, n), "UDP to the forwarder's port 53: DNS");
+	n = frame(f, dns, IPPROTO_TCP, 40000, 53, 0x02, 0);
+	ok(!egress_dns_abuse(a, f, n), "TCP to its port 53: DNS too");
+	n = frame(f, dns, IPPROTO_TCP, 40000, 8000, 0x02, 0);
+	ok(egress_dns_abuse(a, f, n), "TCP to its port 8000: refused");
+	n = frame(f, dns, IPPROTO_UDP, 40000, 5353, 0, 0);
+	ok(egress_dns_abuse(a, f, n), "UDP to its port 5353: refused");
+	n = frame(f, dns, IPPROTO_UDP, 40000, 53, 0, 0x0010);
+	ok(egress_dns_abuse(a, f, n), "a later fragment to it (no ports to check): refused");
+	n = frame(f, dns, IPPROTO_ICMP, 0, 0, 0, 0);
+	ok(!egress_dns_abuse(a, f, n), "ICMP to it: let through");
+	n = frame(f, other, IPPROTO_TCP, 40000, 8000, 0x02, 0);
+	ok(!egress_dns_abuse(a, f, n), "another address: not its business");
+	n = frame(f, dns, IPPROTO_TCP, 40000, 8000, 0x02, 0);
+	ok(egress_dns_abuse(a, f, 14 + 20 + 2), "a header cut before the port: refused");
+}
+
 int main(void)
 {
 	test_parse();
 	test_frames();
+	test_dns_only();
 	return tap_done();
 }
