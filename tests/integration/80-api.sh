@@ -182,6 +182,15 @@ else
 		expect_eq "docker exec -i: stdin reaches it" "piped" "$(echo piped | timeout "$BOOT_TIMEOUT" docker exec -i "$did" cat 2>&1)"
 		expect_eq "docker exec: stderr apart" "oops" "$(timeout "$BOOT_TIMEOUT" docker exec "$did" sh -c 'echo oops >&2' 2>&1 >/dev/null)"
 		expect_match "docker top: the guest's processes" "sleep 600" "$(docker top "$did" 2>&1)"
+		# container resize: the size reaches the process's terminal, which says so on SIGWINCH
+		tid=$(timeout "$BOOT_TIMEOUT" docker run -d -t busybox sh -c \
+			'trap "stty size" WINCH; echo ready; while :; do sleep 1; done' 2>&1)
+		timeout 120 docker logs -f "$tid" 2>&1 | grep -m1 -q ready
+		expect_eq "POST /containers/{id}/resize on a tty container" "200" \
+			"$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST "http://d/v1.41/containers/$tid/resize?h=33&w=101")"
+		expect_eq "... its process sees the new size" "33 101" \
+			"$(timeout 120 docker logs -f "$tid" 2>&1 | tr -d '\r' | grep -m1 '^33 101$')"
+		docker rm -f "$tid" >/dev/null 2>&1
 		# docker cp: HEAD (stat), GET and PUT /containers/{id}/archive
 		head -c 70000 /dev/urandom >"$T/cp-in.bin"
 		check "docker cp host -> container" timeout "$BOOT_TIMEOUT" docker cp "$T/cp-in.bin" "$did:/tmp/"
@@ -371,6 +380,12 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 	expect_match "vmm network connect --ip outside the subnet: refused" "^125 vmm: error: --ip 10\\.1\\.2\\.3: not a host address of network n3" "$rc $out"
 	out=$(v network connect --alias db n3 nc1 2>&1); rc=$?
 	expect_eq "vmm network connect" "0 n3" "$rc $out$(v inspect -f '{{.HostConfig.NetworkMode}}' nc1)"
+	rs() { curl -s -o "$T/rs.out" -w '%{http_code}' --unix-socket "$SOCK" -X POST "http://d/v1.41/containers/$1/resize?$2"; }
+	expect_eq "container resize of a stopped container: 409, not running" "409 container nc1 is not running" \
+		"$(rs nc1 'h=30&w=100') $(jq -r .message "$T/rs.out")"
+	expect_eq "container resize of no container: 404" "404" "$(rs nosuch 'h=30&w=100')"
+	expect_eq "container resize without a size: 400" "400" "$(rs nc1 'h=30')"
+	expect_eq "container resize with a bad size: 400" "400" "$(rs nc1 'h=30&w=1x')"
 	docker rm nc1 >/dev/null 2>&1
 	v network rm n3 >/dev/null
 	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"

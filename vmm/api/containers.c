@@ -226,6 +226,24 @@ void api_container_kill(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_empty(w, 204);
 }
 
+/* ?h=ROWS&w=COLS: the terminal of the container's process (a tty container's). */
+void api_container_resize(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	const char *hs = r->query(r, "h"), *ws = r->query(r, "w");
+	struct error e = { 0 };
+	unsigned long h, wd;
+	char *end1 = NULL, *end2 = NULL;
+
+	h = hs ? strtoul(hs, &end1, 10) : 0;
+	wd = ws ? strtoul(ws, &end2, 10) : 0;
+	if (!hs || !ws || !*hs || !*ws || *end1 || *end2 || h > 65535 || wd > 65535)
+		api_reply_error(w, 400, "resize: want h and w, the rows and columns (0 to 65535)");
+	else if (engine_resize(&ctx->paths, r->args[0], (unsigned)h, (unsigned)wd, &e))
+		api_reply_err(w, &e);
+	else
+		api_reply_empty(w, 200);
+}
+
 static void pause_reply(const struct api_ctx *ctx, const struct api_request *r,
 			struct api_response *w, bool pause)
 {

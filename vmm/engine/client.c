@@ -182,6 +182,20 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 	return ret;
 }
 
+int engine_resize(const struct paths *p, const char *ref, unsigned rows, unsigned cols, struct error *e)
+{
+	json_object *req = json_object_new_object();
+	struct container *ct = NULL;
+	int ret;
+
+	json_object_object_add(req, "op", json_object_new_string("winsize"));
+	json_object_object_add(req, "rows", json_object_new_int((int)rows));
+	json_object_object_add(req, "cols", json_object_new_int((int)cols));
+	ret = simple_call(p, ref, req, NULL, 0, &ct, e);
+	container_free(ct);
+	return ret;
+}
+
 int engine_attach_stdin(const struct paths *p, const char *ref, int fd, bool close_at_eof,
 			struct error *e)
 {

@@ -29,6 +29,8 @@ int engine_call(int fd, json_object *req, const int *fds, unsigned nfds, json_ob
 int engine_stop(const struct paths *p, const char *ref, uint64_t timeout, struct error *e);
 /* Send sig to the container's main process. */
 int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e);
+/* The running container's main process's terminal size (docker's container resize). */
+int engine_resize(const struct paths *p, const char *ref, unsigned rows, unsigned cols, struct error *e);
 /*
  * vmm attach: what is read from fd goes to the main process's stdin, which
  * create -i holds open. fd's EOF leaves it open, or closes it with

@@ -475,6 +475,17 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 			reply_error(c, "kill: the agent is not connected");
 		else
 			reply_ok(c);
+	} else if (!strcmp(op, "winsize")) {	/* the main process's terminal (docker's container resize) */
+		jget_u64(req, "rows", true, 65535, "winsize", &v, &present, &e);
+		jget_u64(req, "cols", true, 65535, "winsize", &cols, &present, &e);
+		if (err_is_set(&e))
+			reply_error(c, "%s", e.msg);
+		else if (!r->main)
+			reply_error(c, "the container's process is not running");
+		else if (agent_proc_resize(r->main, v, cols))
+			reply_error(c, "resize: the agent is not connected");
+		else
+			reply_ok(c);
 	} else if (!strcmp(op, "signal") || !strcmp(op, "resize")) {
 		if (!c->proc) {
 			reply_error(c, "no process on this connection");
