@@ -191,6 +191,11 @@ else
 		expect_eq "... its process sees the new size" "33 101" \
 			"$(timeout 120 docker logs -f "$tid" 2>&1 | tr -d '\r' | grep -m1 '^33 101$')"
 		docker rm -f "$tid" >/dev/null 2>&1
+		out=$(docker update --memory 64m "$did" 2>&1); rc=$?
+		expect_match "docker update --memory of a running container: refused with what to do" \
+			"is running: its micro-VM's memory, CPUs and process limit are fixed while it runs; stop it" "$rc $out"
+		expect_eq "docker update --restart of a running container: at once" "$did unless-stopped" \
+			"$(docker update --restart unless-stopped "$did" 2>&1) $(v inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$did")"
 		# docker cp: HEAD (stat), GET and PUT /containers/{id}/archive
 		head -c 70000 /dev/urandom >"$T/cp-in.bin"
 		check "docker cp host -> container" timeout "$BOOT_TIMEOUT" docker cp "$T/cp-in.bin" "$did:/tmp/"
@@ -386,6 +391,23 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 	expect_eq "container resize of no container: 404" "404" "$(rs nosuch 'h=30&w=100')"
 	expect_eq "container resize without a size: 400" "400" "$(rs nc1 'h=30')"
 	expect_eq "container resize with a bad size: 400" "400" "$(rs nc1 'h=30&w=1x')"
+	# update: the restart policy and the limits of a stopped container
+	out=$(docker update --restart on-failure:3 --memory 64m --cpus 1.5 --pids-limit 50 nc1 2>&1); rc=$?
+	expect_eq "docker update: prints the container" "0 nc1" "$rc $out"
+	expect_eq "... inspect shows the new policy and limits, and the VM sized to them" \
+		"on-failure 3 67108864 1500000000 50 167772160 2" \
+		"$(v inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.VmMemory}} {{.HostConfig.Vcpus}}' nc1 2>&1)"
+	out=$(v update --restart no --pids-limit -1 nc1 2>&1); rc=$?
+	expect_eq "vmm update --restart no --pids-limit -1" "0 nc1 [] 0 67108864" \
+		"$rc $out $(v inspect -f '[{{.HostConfig.RestartPolicy.Name}}] {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}}' nc1)"
+	out=$(v update nc1 2>&1); rc=$?
+	expect_match "vmm update with nothing to change: a usage error" "^125 vmm: error: nothing to change" "$rc $out"
+	out=$(v update --memory 1k nc1 2>&1); rc=$?
+	expect_match "vmm update --memory too small" "^125 .*--memory 1k: not a size of at least 6m" "$rc $out"
+	out=$(docker update --cpu-shares 512 nc1 2>&1); rc=$?
+	expect_match "docker update of a limit a micro-VM does not have: refused, named" "CpuShares: not served" "$out"
+	out=$(v update --restart always nosuch 2>&1); rc=$?
+	expect_match "vmm update of no container" "^125 vmm: error: .*nosuch" "$rc $out"
 	docker rm nc1 >/dev/null 2>&1
 	v network rm n3 >/dev/null
 	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"

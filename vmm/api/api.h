@@ -142,7 +142,7 @@ api_handler api_images_list, api_image_inspect, api_image_history, api_image_tag
 	api_container_changes, api_container_export, api_commit;
 api_handler api_volumes_list, api_volume_create, api_volume_inspect, api_volume_delete;
 api_handler api_networks_list, api_network_create, api_network_inspect, api_network_delete;
-api_handler api_network_connect, api_network_disconnect, api_container_resize;
+api_handler api_network_connect, api_network_disconnect, api_container_resize, api_container_update;
 api_handler api_exec_create, api_exec_start, api_exec_inspect, api_exec_resize;
 api_handler api_containers_prune, api_images_prune, api_volumes_prune, api_networks_prune;
 

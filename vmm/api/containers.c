@@ -1,6 +1,7 @@
 /* /containers: list, create, inspect, start, stop, restart, kill, pause, unpause, wait, remove, rename. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "vmm/api/create-decode.h"
 #include "vmm/api/spawn.h"
 #include "vmm/base/error.h"
+#include "vmm/base/json.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/client.h"
 #include "vmm/engine/container-filter.h"
@@ -15,7 +17,10 @@
 #include "vmm/engine/config-scan.h"
 #include "vmm/engine/container-json.h"
 #include "vmm/engine/container.h"
+#include "vmm/engine/create.h"
 #include "vmm/engine/lifecycle.h"
+#include "vmm/engine/update.h"
+#include "vmm/vm.h"
 
 /* docker ps's Ports: what is bound while it runs. */
 static json_object *ports_json(const struct container_state *st)
@@ -224,6 +229,62 @@ void api_container_kill(const struct api_ctx *ctx, const struct api_request *r, 
 		api_reply_err(w, &e);
 	else
 		api_reply_empty(w, 204);
+}
+
+/*
+ * docker update: {"RestartPolicy", "Memory", "NanoCpus", "PidsLimit", ...}. The docker CLI sends
+ * every resource with 0 for "unchanged"; the others (CpuShares, Blkio...) have no meaning in a
+ * micro-VM and are ignored when 0, refused otherwise.
+ */
+void api_container_update(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
+{
+	static const char *const unsupported[] = {
+		"CpuShares", "CpuPeriod", "CpuRealtimePeriod", "CpuRealtimeRuntime", "BlkioWeight",
+		"MemoryReservation", "MemorySwap", "KernelMemory", "CpusetCpus", "CpusetMems",
+	};
+	json_object *body = api_body_object(r, w), *v, *out;
+	struct update_opts o = { 0 };
+	struct error e = { 0 };
+	uint64_t n;
+	bool present;
+
+	if (!body)
+		return;
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (json_object_object_get_ex(body, unsupported[i], &v) && v &&
+		    !(json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0) &&
+		    !(json_object_is_type(v, json_type_string) && !*json_object_get_string(v))) {
+			err_set(&e, -EINVAL, "%s: not served: a micro-VM's limits are Memory, NanoCpus and PidsLimit",
+				unsupported[i]);
+			goto fail;
+		}
+	if (api_restart_policy(body, &o.restart, &o.restart_set, &e) ||
+	    jget_u64(body, "Memory", false, INT64_MAX, "", &o.memory, &present, &e) ||
+	    jget_u64(body, "NanoCpus", false, (uint64_t)VM_MAX_CPUS * 1000000000ULL, "", &n, &present, &e))
+		goto fail;
+	if (o.memory && o.memory < CREATE_MEMORY_MIN) {
+		err_set(&e, -EINVAL, "Memory: the least is 6 MiB");
+		goto fail;
+	}
+	o.cpus = present ? (double)n / 1e9 : 0;
+	if (json_object_object_get_ex(body, "PidsLimit", &v) && v) {
+		if (!json_object_is_type(v, json_type_int)) {
+			err_set(&e, -EINVAL, "PidsLimit: want an integer");
+			goto fail;
+		}
+		o.pids_set = true;
+		o.pids_limit = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
+	}
+	if (engine_update(&ctx->paths, r->args[0], &o, &e))
+		goto fail;
+	out = json_object_new_object();
+	json_object_object_add(out, "Warnings", json_object_new_array());
+	api_reply_json(w, 200, out);
+	json_object_put(body);
+	return;
+fail:
+	api_reply_err(w, &e);
+	json_object_put(body);
 }
 
 /* ?h=ROWS&w=COLS: the terminal of the container's process (a tty container's). */

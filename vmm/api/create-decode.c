@@ -282,8 +282,7 @@ static int refuse_host_modes(json_object *hc, struct error *e)
 	return 0;
 }
 
-/* RestartPolicy: {"Name": "on-failure", "MaximumRetryCount": 3} (compose's restart:). */
-static int restart_policy(json_object *hc, struct create_config *c, struct error *e)
+int api_restart_policy(json_object *o, struct restart_policy *out, bool *given, struct error *e)
 {
 	const char *name = NULL;
 	json_object *rp;
@@ -291,17 +290,21 @@ static int restart_policy(json_object *hc, struct create_config *c, struct error
 	bool present;
 	int ret;
 
-	if ((ret = jget_object(hc, "RestartPolicy", false, "HostConfig", &rp, e)) || !rp ||
-	    (ret = jget_string(rp, "Name", false, "HostConfig.RestartPolicy", &name, e)) ||
-	    (ret = jget_u64(rp, "MaximumRetryCount", false, 1u << 30, "HostConfig.RestartPolicy", &n, &present, e)))
+	*given = false;
+	if ((ret = jget_object(o, "RestartPolicy", false, "", &rp, e)) || !rp ||
+	    (ret = jget_string(rp, "Name", false, "RestartPolicy", &name, e)) ||
+	    (ret = jget_u64(rp, "MaximumRetryCount", false, 1u << 30, "RestartPolicy", &n, &present, e)))
 		return ret;
-	if (name && restart_mode_parse(name, &c->restart.mode))
-		return err_set(e, -EINVAL, "invalid restart policy '%s': no, on-failure, always or unless-stopped",
-			       name);
-	if (n && c->restart.mode != RESTART_ON_FAILURE)
+	if (name && *name) {
+		if (restart_mode_parse(name, &out->mode))
+			return err_set(e, -EINVAL, "invalid restart policy '%s': no, on-failure, always or "
+				       "unless-stopped", name);
+		*given = true;
+	}
+	if (n && (!*given || out->mode != RESTART_ON_FAILURE))
 		return err_set(e, -EINVAL, "invalid restart policy: maximum retry count can only be used "
 			       "with 'on-failure'");
-	c->restart.max_retries = n;
+	out->max_retries = n;
 	return 0;
 }
 
@@ -310,7 +313,7 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 {
 	json_object *pl;
 	uint64_t v;
-	bool present;
+	bool present, given;
 	int ret;
 
 	if ((ret = jget_u64(hc, "Memory", false, UINT64_MAX / 2, "HostConfig", &c->memory, &present, e)) ||
@@ -337,7 +340,7 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 	    (ret = jget_bool(hc, "ReadonlyRootfs", "HostConfig", &c->read_only, e)) ||
 	    (ret = jget_bool(hc, "Init", "HostConfig", &c->init, e)))
 		return ret;
-	return restart_policy(hc, c, e);
+	return api_restart_policy(hc, &c->restart, &given, e);
 }
 
 static int host_config(json_object *hc, struct api_create *a, struct error *e)

@@ -27,4 +27,11 @@ struct api_create {
 int api_decode_create(json_object *body, const char *name, struct api_create *out, struct error *e);
 void api_create_free(struct api_create *a);
 
+/*
+ * RestartPolicy {"Name", "MaximumRetryCount"} of o (HostConfig, an update's body) into out;
+ * given: a Name was there (not ""). 0, or -EINVAL with e.
+ */
+struct restart_policy;
+int api_restart_policy(json_object *o, struct restart_policy *out, bool *given, struct error *e);
+
 #endif

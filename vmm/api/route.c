@@ -65,6 +65,7 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/networks/{}", api_network_delete, 0 },
 	{ "POST", "/networks/{}/connect", api_network_connect, 0 },
 	{ "POST", "/containers/{}/resize", api_container_resize, 0 },
+	{ "POST", "/containers/{}/update", api_container_update, 0 },
 	{ "POST", "/networks/{}/disconnect", api_network_disconnect, 0 },
 };
 

@@ -133,6 +133,7 @@ int cmd_network(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);
 int cmd_rename(struct cli *cli, int argc, char **argv);
+int cmd_update(struct cli *cli, int argc, char **argv);
 /* "vmm version X" for vmm --version. */
 void cli_print_version(void);
 

@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
 	{ "pause", cmd_pause, "Pause containers: their VMs' vCPUs stop" },
 	{ "unpause", cmd_unpause, "Let paused containers run again" },
 	{ "rename", cmd_rename, "Rename a container" },
+	{ "update", cmd_update, "Change containers' restart policy and limits" },
 	{ "rm", cmd_rm, "Remove containers" },
 	{ "exec", cmd_exec, "Run a command in a running container" },
 	{ "attach", cmd_attach, "Follow a running container's output, pass it our signals" },

@@ -71,23 +71,48 @@ static int parse_memory_limit(const char *s, uint64_t *out)
 	return 0;
 }
 
+int run_limit_option(const char *cmd, enum run_limit which, const char *arg, struct create_config *cc)
+{
+	struct error e = { 0 };
+	char *end;
+	uint64_t v;
+
+	switch (which) {
+	case RUN_LIMIT_RESTART:
+		if (restart_policy_parse(arg, &cc->restart, &e))
+			return cli_usage_error(cmd, "--restart: %s", e.msg);
+		return 0;
+	case RUN_LIMIT_MEMORY:
+		if (parse_memory_limit(arg, &cc->memory))
+			return cli_usage_error(cmd, "--memory %s: not a size of at least 6m (e.g. 64m, 1g)", arg);
+		return 0;
+	case RUN_LIMIT_CPUS:
+		errno = 0;
+		cc->cpus = strtod(arg, &end);
+		if (errno || *end || !(cc->cpus > 0) || cc->cpus > VM_MAX_CPUS)
+			return cli_usage_error(cmd, "--cpus %s: a number of CPUs from 0.01 to %d", arg, VM_MAX_CPUS);
+		return 0;
+	case RUN_LIMIT_PIDS:
+		if (!strcmp(arg, "-1"))
+			cc->pids_limit = 0;
+		else if (parse_uint(arg, 1, 1u << 22, &v))
+			return cli_usage_error(cmd, "--pids-limit %s: a positive number (or -1: unlimited)", arg);
+		else
+			cc->pids_limit = v;
+		return 0;
+	}
+	return EXIT_VMM_ERROR;
+}
+
 /* One option of ours (not a network one): 0 taken, 1 --help, else the usage error's exit status. */
 static int option(struct run_opts *o, int c, const char *arg, char **argv)
 {
 	struct create_config *cc = &o->c;
-	char *end;
-	uint64_t v;
 
 	switch (c) {
 	case OPT_RM: cc->auto_remove = true; return 0;
 	case OPT_INIT: cc->init = true; return 0;
-	case OPT_RESTART: {
-		struct error e = { 0 };
-
-		if (restart_policy_parse(arg, &cc->restart, &e))
-			return cli_usage_error(o->cmd, "--restart: %s", e.msg);
-		return 0;
-	}
+	case OPT_RESTART: return run_limit_option(o->cmd, RUN_LIMIT_RESTART, arg, cc);
 	case 'd': o->detach = true; return 0;
 	case OPT_NAME:
 		if (!container_name_valid(arg))
@@ -110,24 +135,9 @@ static int option(struct run_opts *o, int c, const char *arg, char **argv)
 	case OPT_ENTRYPOINT: cc->entrypoint = arg; return 0;
 	case 'i': cc->interactive = true; return 0;
 	case 't': cc->tty = true; return 0;
-	case 'm':
-		if (parse_memory_limit(arg, &cc->memory))
-			return cli_usage_error(o->cmd, "--memory %s: not a size of at least 6m (e.g. 64m, 1g)", arg);
-		return 0;
-	case OPT_CPUS:
-		errno = 0;
-		cc->cpus = strtod(arg, &end);
-		if (errno || *end || !(cc->cpus > 0) || cc->cpus > VM_MAX_CPUS)
-			return cli_usage_error(o->cmd, "--cpus %s: a number of CPUs from 0.01 to %d", arg, VM_MAX_CPUS);
-		return 0;
-	case OPT_PIDS:
-		if (!strcmp(arg, "-1"))
-			cc->pids_limit = 0;
-		else if (parse_uint(arg, 1, 1u << 22, &v))
-			return cli_usage_error(o->cmd, "--pids-limit %s: a positive number (or -1: unlimited)", arg);
-		else
-			cc->pids_limit = v;
-		return 0;
+	case 'm': return run_limit_option(o->cmd, RUN_LIMIT_MEMORY, arg, cc);
+	case OPT_CPUS: return run_limit_option(o->cmd, RUN_LIMIT_CPUS, arg, cc);
+	case OPT_PIDS: return run_limit_option(o->cmd, RUN_LIMIT_PIDS, arg, cc);
 	case OPT_LOG_OPT: {
 		struct error e = { 0 };
 

@@ -23,6 +23,10 @@ struct run_opts {
 	struct run_mount_opts mounts;
 };
 
+/* --restart, --memory, --cpus, --pids-limit, shared with vmm update: into cc. 0, else the usage error's status. */
+enum run_limit { RUN_LIMIT_RESTART, RUN_LIMIT_MEMORY, RUN_LIMIT_CPUS, RUN_LIMIT_PIDS };
+int run_limit_option(const char *cmd, enum run_limit which, const char *arg, struct create_config *cc);
+
 /* Parse the options before IMAGE: 0, 1 after --help, else the usage error's exit status. */
 int run_parse_args(int argc, char **argv, struct run_opts *o);
 /* With IMAGE at argv[optind]: the engine's config and the start options. */

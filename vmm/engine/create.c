@@ -79,6 +79,18 @@ static bool published(const struct net_config *n, uint16_t port, bool udp)
 	return false;
 }
 
+void create_set_memory(struct container_config *cc, uint64_t memory)
+{
+	cc->memory = memory;
+	cc->vm_memory = memory ? MAX(VM_MEMORY_DEFAULT, ALIGN_UP(memory, MiB) + VM_MEMORY_OVERHEAD) : VM_MEMORY_DEFAULT;
+}
+
+void create_set_cpus(struct container_config *cc, double cpus)
+{
+	cc->vcpus = cpus > 0 ? (unsigned)(cpus + 0.999) : 1;
+	cc->cpu_quota = cpus > 0 ? (uint64_t)(cpus * 100000) : 0;
+}
+
 int engine_net_config(const struct net_config *flags, bool publish_all, const struct image_config *ic,
 		      struct net_config *out, struct error *e)
 {
@@ -212,11 +224,8 @@ static int build_config(const struct create_config *c, const struct image *img,
 	cc->auto_remove = c->auto_remove;
 	cc->restart = c->restart;
 	cc->init = c->init;
-	cc->memory = c->memory;
-	cc->vm_memory = c->memory ? MAX(VM_MEMORY_DEFAULT, ALIGN_UP(c->memory, MiB) + VM_MEMORY_OVERHEAD)
-				  : VM_MEMORY_DEFAULT;
-	cc->vcpus = c->cpus > 0 ? (unsigned)(c->cpus + 0.999) : 1;
-	cc->cpu_quota = c->cpus > 0 ? (uint64_t)(c->cpus * 100000) : 0;
+	create_set_memory(cc, c->memory);
+	create_set_cpus(cc, c->cpus);
 	cc->pids_limit = c->pids_limit;
 	cc->timeout_ns = c->timeout_ns;
 	cc->storage_size = c->storage_size;

@@ -69,6 +69,11 @@ void create_config_options(struct create_config *c, const struct run_net_opts *n
 int engine_create(const struct paths *p, const struct create_config *c, struct container **out,
 		  struct error *e);
 
+/* --memory (0: no limit) and --cpus (0: no limit): the limits and the VM's size that follow from them. */
+struct container_config;
+void create_set_memory(struct container_config *cc, uint64_t memory);
+void create_set_cpus(struct container_config *cc, double cpus);
+
 /*
  * The container's network config from the flags: checked against each
  * other, -P expanded from the image's ExposedPorts (ic may be NULL), a MAC

@@ -65,6 +65,18 @@ static bool restart_wait(uint64_t ms)
 	return true;
 }
 
+/* Does ct's policy want another run? The policy on disk counts: vmm update may have changed it meanwhile. */
+static bool again(const struct paths *p, struct container *ct, int status)
+{
+	struct container *now;
+
+	if (container_open(p->root, ct->cfg.id, &now, NULL) == 0) {
+		ct->cfg.restart = now->cfg.restart;
+		container_free(now);
+	}
+	return restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count);
+}
+
 /*
  * --restart: run ct again, in this (detached) process, while its policy says
  * so. Returns the last run's status.
@@ -73,7 +85,7 @@ static int restart_loop(const struct paths *p, struct container *ct, const struc
 {
 	uint64_t delay = 0;
 
-	while (restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count)) {
+	while (again(p, ct, status)) {
 		struct runner_opts ro = { .ready_fd = -1, .cold = o->cold };
 
 		delay = restart_delay_ms(delay, ct->state.finished_ns - ct->state.started_ns);
@@ -99,7 +111,7 @@ static bool restart_in_background(const struct paths *p, struct container *ct, c
 {
 	pid_t pid;
 
-	if (!restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count))
+	if (!again(p, ct, status))
 		return false;
 	pid = fork();
 	if (pid < 0)
