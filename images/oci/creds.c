@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "images/oci/auth.h"
@@ -172,7 +171,7 @@ static int lock_dir(const char *file, const char **base)
 {
 	char dir[4096];
 	const char *slash = strrchr(file, '/');
-	int fd, ret;
+	int ret;
 
 	if (!slash) {
 		snprintf(dir, sizeof(dir), ".");
@@ -190,15 +189,7 @@ static int lock_dir(const char *file, const char **base)
 		return -EINVAL;
 	if ((ret = mkdir_p(AT_FDCWD, dir, 0700)))
 		return ret;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return open_locked(dir, O_RDONLY | O_DIRECTORY);
 }
 
 /* Read-modify-write under the directory lock: set host to c, or remove it when c is NULL. */

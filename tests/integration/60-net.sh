@@ -19,15 +19,6 @@ containers_left() { ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.' | wc -
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# wait_http URL SECONDS: until the URL answers
-wait_http() {
-	i=0
-	while [ $i -lt "$2" ]; do
-		curl -sf -m 5 -o /dev/null "$1" && return 0
-		i=$((i + 1)); sleep 1
-	done
-	return 1
-}
 udp_ask() {	# PORT MESSAGE: send, print the answer (retries while the server starts)
 	python3 - "$1" "$2" <<'EOF'
 import socket, sys

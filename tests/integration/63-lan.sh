@@ -11,14 +11,6 @@ cleanup_hook() {
 	true
 }
 containers_left() { ls "$VMM_ROOT/containers" 2>/dev/null | grep -v '^\.' | wc -l; }
-wait_http() {	# URL SECONDS: until the URL answers
-	i=0
-	while [ $i -lt "$2" ]; do
-		curl -sf -m 5 -o /dev/null "$1" && return 0
-		i=$((i + 1)); sleep 1
-	done
-	return 1
-}
 ip_of() { "$VMM" inspect -f '{{.NetworkSettings.IPAddress}}' "$1" 2>&1; }
 
 v network create --subnet 10.89.7.0/24 webnet >/dev/null &&

@@ -81,6 +81,16 @@ expect_match() {
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
+# wait_http URL SECONDS: until the URL answers (a server starting in a guest)
+wait_http() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		curl -sf -m 5 -o /dev/null "$1" && return 0
+		i=$((i + 1)); sleep 1
+	done
+	return 1
+}
+
 # Generous upper bound for one guest boot: the PVM host emulates the guest kernel.
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 

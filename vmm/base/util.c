@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -500,4 +501,18 @@ int64_t monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int open_locked(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }

@@ -65,6 +65,8 @@ int read_file(int dirfd, const char *path, size_t max, char **data, size_t *len)
  */
 int write_file_atomic(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 
+/* open(path, flags | O_CLOEXEC) and take an exclusive flock, waiting for it: the fd, or -errno. */
+int open_locked(const char *path, int flags);
 /* mkdir -p relative to dirfd (AT_FDCWD for the cwd). Returns 0 or -errno. */
 int mkdir_p(int dirfd, const char *path, mode_t mode);
 /* mkdir -p of the directory holding path. Returns 0 or -errno. */

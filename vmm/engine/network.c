@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,19 +79,9 @@ static int json_path(const char *root, const char *name, char *buf, size_t len)
 int network_lock(const char *root, const struct network *n)
 {
 	char path[4096];
-	int fd, ret = json_path(root, n->name, path, sizeof(path));
+	int ret = json_path(root, n->name, path, sizeof(path));
 
-	if (ret)
-		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return ret ? ret : open_locked(path, O_RDONLY | O_NOFOLLOW);
 }
 
 void network_free(struct network *n)
