@@ -5,7 +5,12 @@
 # input is refused before anything exists; nothing is left in the runtime folder at the end.
 . tests/integration/lib.sh
 
-guest_suite "lan"
+# the bad input needs no guest: the store and the image only
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
+	fail "lan: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
 cleanup_hook() {
 	for id in $("$VMM" ps -aq 2>/dev/null); do "$VMM" rm -f "$id" >/dev/null 2>&1; done
 	true
@@ -34,11 +39,15 @@ expect_match "--gateway on a network refused" "^125 .*network webnet has its own
 out=$("$VMM" run -d --network webnet --network-alias 'bad name' busybox true 2>&1); rc=$?
 expect_match "a bad alias refused" "^125 vmm: error: --network-alias bad name: not a host name" "$rc $out"
 expect_eq "bad input: no container left behind" 0 "$(containers_left)"
+out=$("$VMM" network connect --ip 10.89.9.300 intnet nosuch 2>&1); rc=$?
+expect_match "network connect of no container" "^125 vmm: error: .*nosuch" "$rc $out"
+
+guest_suite "lan"
 
 # --- a server and a client on one network ------------------------------------
 HP=$(free_port)
 v run -d --name catserver --network webnet --network-alias cats -p "127.0.0.1:$HP:80" busybox \
-	sh -c 'mkdir /w && hostname > /w/index.html && exec httpd -f -p 80 -h /w' >"$T/srv" 2>"$T/err"
+	sh -c 'mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 80 -h /w' >"$T/srv" 2>"$T/err"
 expect_eq "server on webnet starts" "0" "$?"
 srv=$(cut -c1-12 "$T/srv")
 expect_eq "the first free address, the gateway's excluded" "10.89.7.2" "$(ip_of catserver)"
@@ -69,7 +78,7 @@ expect_match "an unknown name is not the network's" "can't find|NXDOMAIN|server 
 
 out=$("$VMM" network rm webnet 2>&1); rc=$?
 expect_match "network rm of a network in use: refused, naming its containers" \
-	"^1 .*network webnet id [0-9a-f]{12} has active endpoints \\(containers .*catserver" "$rc $out"
+	"^125 .*network webnet id [0-9a-f]{12} has active endpoints \\(containers .*catserver" "$rc $out"
 
 # --- a name follows its container to a new address -----------------------------
 v stop -t 1 catserver >/dev/null 2>&1
