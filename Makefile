@@ -193,11 +193,12 @@ install: all kernel man
 	install -m 0644 "$$(readlink -f build/vmlinux)" $(LIBDIR)/vmlinux
 	install -m 0644 build/guest/agent.cpio $(LIBDIR)/guest/agent.cpio
 	ln -sfn ../lib/vmm/vmm $(DESTDIR)$(PREFIX)/bin/vmm
+	ln -sfn ../lib/vmm/vmm $(DESTDIR)$(PREFIX)/bin/vmm-runtime
 	install -m 0644 $(BUILD)/man/*.1 $(MANDIR)/
 	install -m 0644 scripts/vmm.bash-completion $(COMPDIR)/vmm
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/vmm $(COMPDIR)/vmm $(MANDIR)/vmm.1 $(MANDIR)/vmm-*.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/vmm $(DESTDIR)$(PREFIX)/bin/vmm-runtime $(COMPDIR)/vmm $(MANDIR)/vmm.1 $(MANDIR)/vmm-*.1
 	rm -rf $(LIBDIR)
 
 clean:

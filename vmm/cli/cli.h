@@ -134,6 +134,7 @@ int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);
 int cmd_rename(struct cli *cli, int argc, char **argv);
 int cmd_update(struct cli *cli, int argc, char **argv);
+int cmd_oci(struct cli *cli, int argc, char **argv);
 /* "vmm version X" for vmm --version. */
 void cli_print_version(void);
 

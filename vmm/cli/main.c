@@ -58,7 +58,8 @@ static const struct cli_command commands[] = {
 	{ "disk", cmd_disk, "Create, inspect, check, convert and resize disk images" },
 	{ "domain", cmd_domain, "libvirt domain XML: define, start, console, shutdown, destroy, list, dumpxml, export" },
 	{ "volume", cmd_volume, "Manage volumes: create, ls, inspect, rm, prune" },
-	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
+	{ "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune, connect, disconnect" },
+	{ "oci", cmd_oci, "The OCI runtime command line for podman, CRI-O, containerd (also: vmm-runtime)" },
 	{ "system", cmd_system, "Disk usage, prune, info, and the Docker Engine API (system df|prune|info|service)" },
 	{ "generate", cmd_generate, "Generate a systemd unit that starts a container at boot" },
 	{ "info", cmd_info, "Show the containers by state, the images and the host" },
@@ -120,7 +121,14 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = { .prog = argv[0] };
 	char *root = NULL, *owned_root = NULL, *runtime;
+	const char *base = strrchr(argv[0], '/');
 	int c, ret;
+
+	/* Engines call a runtime binary with runc's arguments: vmm-runtime is vmm oci. */
+	if (!strcmp(base ? base + 1 : argv[0], "vmm-runtime")) {
+		opterr = 0;
+		return cmd_oci(&cli, argc, argv);
+	}
 
 	/* '+': stop at the first non-option, the subcommand. */
 	while ((c = getopt_long(argc, argv, "+Dh", opts, NULL)) != -1) {

@@ -541,3 +541,42 @@ void oci_spec_free(struct oci_spec *s)
 	strv_free(s->ignored);
 	memset(s, 0, sizeof(*s));
 }
+
+static json_object *names(const char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+json_object *oci_features_json(void)
+{
+	static const char *const ns[] = { "cgroup", "ipc", "mount", "network", "pid", "uts" };
+	static const char *const options[] = {
+		"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "relatime", "strictatime", "mode", "size",
+	};
+	json_object *o = json_object_new_object(), *lx = json_object_new_object(), *cg = json_object_new_object();
+	json_object *off = json_object_new_object(), *ann = json_object_new_object();
+
+	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
+	json_object_object_add(o, "ociVersionMax", json_object_new_string(OCI_SPEC_VERSION));
+	json_object_object_add(o, "hooks", names(hook_names, OCI_HOOK_KINDS));
+	json_object_object_add(o, "mountOptions", names(options, sizeof(options) / sizeof(options[0])));
+	json_object_object_add(lx, "namespaces", names(ns, sizeof(ns) / sizeof(ns[0])));
+	json_object_object_add(lx, "capabilities", names(cap_names, sizeof(cap_names) / sizeof(cap_names[0])));
+	json_object_object_add(cg, "v1", json_object_new_boolean(false));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
+	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
+	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
+	json_object_object_add(lx, "cgroup", cg);
+	json_object_object_add(off, "enabled", json_object_new_boolean(false));
+	json_object_object_add(lx, "seccomp", json_object_get(off));
+	json_object_object_add(lx, "apparmor", json_object_get(off));
+	json_object_object_add(lx, "selinux", off);
+	json_object_object_add(o, "linux", lx);
+	json_object_object_add(ann, "io.github.vmm.isolation", json_object_new_string("micro-VM"));
+	json_object_object_add(o, "annotations", ann);
+	return o;
+}

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 struct error;
 
 #define OCI_SPEC_MAX		(1 << 20)	/* config.json bytes */
@@ -82,6 +84,11 @@ struct oci_spec {
 	char *netns;		/* the network namespace's path to join; NULL: the VM's own */
 	char **ignored;		/* what the rules above ignored, by field name */
 };
+
+#define OCI_SPEC_VERSION	"1.1.0"	/* the runtime spec version vmm follows */
+
+/* `features` (runtime-spec features.md): what this runtime honours, from the tables the reader uses. */
+json_object *oci_features_json(void);
 
 /* Parse buf (len bytes) into out. 0, or -EINVAL (-E2BIG) with e naming the field; out is freed then. */
 int oci_spec_parse(const char *buf, size_t len, struct oci_spec *out, struct error *e);
