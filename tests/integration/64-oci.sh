@@ -8,7 +8,7 @@ ln -s "$VMM" "$T/vmm-runtime"
 out=$("$VMM" oci --version); rc=$?
 expect_match "vmm oci --version: ours and the runtime spec's" "^vmm-runtime version .+
 spec: 1\\.1\\.0$" "$rc
-$out" 
+$out"
 expect_eq "vmm-runtime (a link to vmm) is vmm oci" "$out" "$("$T/vmm-runtime" --version 2>&1)"
 "$VMM" oci features >"$T/features.json"
 expect_eq "features: the spec versions" "1.0.0 1.1.0" "$(jq -r '"\(.ociVersionMin) \(.ociVersionMax)"' "$T/features.json")"
