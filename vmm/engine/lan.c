@@ -43,10 +43,10 @@ static bool read_record(int dirfd, const char *name, bool remove, char *buf, siz
 		return false;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {	/* nobody holds it: its vmm is gone */
 		if (remove) {
-			n = read(fd, buf, len - 1);
-			buf[n > 0 ? n : 0] = '\0';
 			char ip[16], mac[13];
 
+			n = read(fd, buf, len - 1);
+			buf[n > 0 ? n : 0] = '\0';
 			if (sscanf(buf, "%15s %12s", ip, mac) == 2 && strlen(mac) == 12)
 				unlinkat(dirfd, mac, 0);
 			unlinkat(dirfd, name, 0);
@@ -111,13 +111,13 @@ static bool mark_used(void *arg, char *text)
 	struct used *u = arg;
 	char ip[16], mac[18];
 	struct in_addr a;
+	uint32_t h;
 
 	if (sscanf(text, "%15s %17s", ip, mac) != 2 || inet_pton(AF_INET, ip, &a) != 1)
 		return false;
 	if (!strcmp(mac, u->mac))
 		u->mac_taken = true;
-	uint32_t h = ntohl(a.s_addr) - u->ep->net.subnet;
-
+	h = ntohl(a.s_addr) - u->ep->net.subnet;
 	if (h < u->hosts)
 		u->bits[h / 8] |= (uint8_t)(1u << (h % 8));
 	return false;
@@ -133,7 +133,7 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 		struct used *u, uint32_t *out, struct error *e)
 {
 	uint32_t size = ep->net.prefix <= 16 ? HOSTS_MAX : 1u << (32 - ep->net.prefix);
-	uint32_t gw = ep->net.gateway - ep->net.subnet;
+	uint32_t gw = ep->net.gateway - ep->net.subnet, h;
 	struct in_addr a;
 	char ip[20];
 
@@ -142,8 +142,7 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 		ip[strcspn(ip, "/")] = '\0';
 		if (inet_pton(AF_INET, ip, &a) != 1)
 			return err_set(e, -EINVAL, "--ip %s: not an IPv4 address", c->net.ip);
-		uint32_t h = ntohl(a.s_addr) - ep->net.subnet;
-
+		h = ntohl(a.s_addr) - ep->net.subnet;
 		if (h >= size || !h || h == size - 1 || h == gw)
 			return err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s)", ip,
 				       ep->net.name, ep->cidr);
@@ -154,14 +153,13 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 		return 0;
 	}
 	if (last_ip && inet_pton(AF_INET, last_ip, &a) == 1) {
-		uint32_t h = ntohl(a.s_addr) - ep->net.subnet;
-
+		h = ntohl(a.s_addr) - ep->net.subnet;
 		if (h < size && host_free(u, h, gw)) {
 			*out = ep->net.subnet + h;
 			return 0;
 		}
 	}
-	for (uint32_t h = 1; h + 1 < size; h++)
+	for (h = 1; h + 1 < size; h++)
 		if (host_free(u, h, gw)) {
 			*out = ep->net.subnet + h;
 			return 0;
