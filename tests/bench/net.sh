@@ -1,6 +1,7 @@
 #!/bin/sh
-# TCP throughput into and out of a container VM, through slirp (the default)
-# and through a tap device, against host loopback measured in the same run.
+# TCP throughput into and out of a container VM, through slirp (the default),
+# between two containers on a network of `vmm network create`, and through a tap
+# device, against host loopback measured in the same run.
 #   host loopback         nc -> nc on 127.0.0.1 (1 GiB)
 #   host -> guest         a host sender to `tcp-bulk recv` in the guest (slirp: via -p; tap: 192.168.77.2)
 #   guest -> host         `tcp-bulk send` in the guest to a host receiver (slirp: 10.0.2.2, the
@@ -165,6 +166,35 @@ if "$VMM" run -d --name bs -p "127.0.0.1:$HP:5001" -p "127.0.0.1:$HP2:5002" busy
 	"$VMM" rm -f bs >/dev/null
 else
 	echo "slirp: the container did not start"
+fi
+
+# --- a network of vmm network create: container -> container ----------------------------
+# tcp-bulk from one container to the other, timed on the host around `vmm exec ... send` (which
+# returns after the receiver's EOF; the exec's start-up is counted, a fraction of a second), and
+# ping's average round trip next to the NAT's (the gateway) and the host's loopback.
+avg_ms() { sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p'; }
+if "$VMM" network create --subnet 10.89.77.0/24 benchnet >/dev/null &&
+	"$VMM" run -d --name na --network benchnet --ip 10.89.77.2 busybox sleep 100000 >/dev/null &&
+	"$VMM" run -d --name nb --network benchnet --ip 10.89.77.3 busybox sleep 100000 >/dev/null &&
+	"$VMM" cp "$T/tcp-bulk" na:/tcp-bulk >/dev/null && "$VMM" cp "$T/tcp-bulk" nb:/tcp-bulk >/dev/null; then
+	"$VMM" exec na sh -c '/tcp-bulk recv 5001 >/dev/shm/rx.count 2>&1 </dev/null &
+		i=0; while [ $i -lt 100 ] && ! netstat -ltn 2>/dev/null | grep -q ":5001 "; do i=$((i + 1)); sleep 0.2; done'
+	t0=$(date +%s.%N)
+	"$VMM" exec nb /tcp-bulk send 10.89.77.2 5001 "$BYTES" >/dev/null 2>&1
+	t1=$(date +%s.%N)
+	got=$("$VMM" exec na cat /dev/shm/rx.count)
+	if [ "$got" = "$BYTES" ]; then
+		row "network container -> container" "$(awk -v b="$BYTES" -v a="$t0" -v c="$t1" 'BEGIN { printf "%.3f", b / (c - a) / 1e6 }')"
+	else
+		echo "bench: the container received ${got:-nothing}, expected $BYTES bytes" >&2
+	fi
+	echo "# ping, average of 20: container -> container $("$VMM" exec nb ping -c 20 -q 10.89.77.2 | avg_ms) ms," \
+		"container -> its gateway (the NAT) $("$VMM" exec nb ping -c 20 -q 10.89.77.1 | avg_ms) ms," \
+		"host loopback $(command -v ping >/dev/null && ping -c 20 -q 127.0.0.1 2>/dev/null | avg_ms || echo '(no ping here)') ms"
+	"$VMM" rm -f na nb >/dev/null
+	"$VMM" network rm benchnet >/dev/null
+else
+	echo "network: the containers did not start"
 fi
 
 # --- tap in a private network namespace ---------------------------------------------
