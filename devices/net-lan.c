@@ -98,7 +98,7 @@ static void answer_dns(struct net_lan *l, const uint8_t *frame, const struct dns
 static bool dns(struct net_lan *l, const uint8_t *frame, size_t len)
 {
 	struct dns_query q;
-	struct in_addr addr;
+	struct in_addr addr = { 0 };
 	bool known;
 
 	if (!dns_query_parse(frame, len, l->gateway, &q))
