@@ -39,6 +39,13 @@ expect_match "--gateway on a network refused" "^125 .*network webnet has its own
 out=$("$VMM" run -d --network webnet --network-alias 'bad name' busybox true 2>&1); rc=$?
 expect_match "a bad alias refused" "^125 vmm: error: --network-alias bad name: not a host name" "$rc $out"
 expect_eq "bad input: no container left behind" 0 "$(containers_left)"
+cid=$("$VMM" create --name made --network webnet --network-alias db --ip 10.89.7.50 busybox true 2>&1)
+expect_eq "create on a network: its aliases in inspect (short ID first), no address until it runs" \
+	"[$(echo "$cid" | cut -c1-12) db] ||" \
+	"$("$VMM" inspect -f '{{.NetworkSettings.Networks.webnet.Aliases}} |{{.NetworkSettings.IPAddress}}|' made 2>&1)"
+expect_eq "... and the address it asked for, kept for its start" "10.89.7.50/24" \
+	"$(jq -r .HostConfig.IPAddress "$VMM_ROOT/containers/$cid/config.json" 2>&1)"
+"$VMM" rm made >/dev/null 2>&1
 out=$("$VMM" network connect --ip 10.89.9.300 intnet nosuch 2>&1); rc=$?
 expect_match "network connect of no container" "^125 vmm: error: .*nosuch" "$rc $out"
 
