@@ -161,7 +161,9 @@ expect_eq "ps --filter ancestor= of no image: none" "" "$(v ps -aq -f ancestor=n
 expect_eq "ps --filter id=PREFIX" "plain" "$(v ps -a -f id="$(echo "$pid" | cut -c1-6)" --format '{{.Names}}')"
 out=$(v ps -f nope=1 2>&1); rc=$?
 expect_eq "ps --filter with an unknown key: one line, exit 125" \
-	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=)" "$rc $out"
+	"125 vmm: error: invalid filter 'nope=1' (status=, name=, id=, exited=, ancestor=, label=, network=)" "$rc $out"
+expect_eq "ps --filter network=bridge: the default network's" "plain" "$(v ps -a -f network=bridge -f name=plain --format '{{.Names}}')"
+expect_eq "ps --filter network= of another network: none" "" "$(v ps -aq -f network=none -f name=plain)"
 expect_eq "ps -n 1: one container, stopped ones included" "1" "$(v ps -q -n 1 | wc -l)"
 expect_eq "ps -l: the latest one" "1" "$(v ps -q -l | wc -l)"
 expect_eq "ps -n 5: all there are (two)" "$(printf '%s\n' "$lid" "$(v inspect -f '{{.Id}}' plain)" | sort | tr '\n' ' ')" \

@@ -366,6 +366,8 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 			"$VMM_ROOT/containers/$(v inspect -f '{{.Id}}' nc1)/config.json" 2>&1)"
 	expect_match "... inspect shows the alias" "web" \
 		"$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.Aliases}}{{end}}' nc1 2>&1)"
+	expect_eq "docker ps --filter network=n1: the rows' networks, as docker lists them" "nc1 n1" \
+		"$(docker ps -a --filter network=n1 --format '{{.Names}} {{.Networks}}' 2>&1)"
 	out=$(docker network connect n1 nc1 2>&1); rc=$?
 	expect_match "connect again: refused" "^1 .*container nc1 is already connected to network n1" "$rc $out"
 	out=$(docker network rm n1 2>&1)

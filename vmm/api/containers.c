@@ -68,7 +68,7 @@ static json_object *summary_json(const struct container *ct, const struct contai
 	json_object_object_add(o, "Status", json_object_new_string(status));
 	json_object_object_add(host, "NetworkMode", json_object_new_string(mode));
 	json_object_object_add(o, "HostConfig", host);
-	json_object_object_add(net, "Networks", json_object_new_object());
+	json_object_object_add(net, "Networks", container_networks_json(ct, st));
 	json_object_object_add(o, "NetworkSettings", net);
 	json_object_object_add(o, "Mounts", container_mounts_docker_json(c->mounts, c->nmounts));
 	return o;

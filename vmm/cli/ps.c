@@ -104,8 +104,7 @@ static void add_mount_fields(json_object *o, const struct container *ct, bool tr
 	json_object_object_add(o, "Labels", joined(ct, false, trunc));
 	json_object_object_add(o, "Mounts", joined(ct, true, trunc));
 	json_object_object_add(o, "LocalVolumes", json_object_new_string(count));
-	json_object_object_add(o, "Networks", json_object_new_string(net->network ? net->network :
-				net->mode == NET_MODE_NONE ? "none" : net->mode == NET_MODE_TAP ? net->tap : "bridge"));
+	json_object_object_add(o, "Networks", json_object_new_string(netcfg_network_name(net)));
 }
 
 /* Newest first, as docker lists them. */
@@ -131,7 +130,8 @@ static void usage(void)
 	       "  -s, --size         SIZE: the container's own disk (the overlay's blocks), and\n"
 	       "                     with its image's layers (virtual)\n"
 	       "  -f, --filter K=V   status=, name= (a substring), id= (a prefix), exited=CODE,\n"
-	       "                     ancestor=IMAGE, label=KEY[=VALUE]; repeatable\n"
+	       "                     ancestor=IMAGE, label=KEY[=VALUE], network=NAME;\n"
+	       "                     repeatable\n"
 	       "      --format FMT   json (one JSON object per line) or a Go template:\n"
 	       "                     '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'\n");
 }

@@ -12,7 +12,9 @@
 #include "vmm/engine/container.h"
 #include "vmm/engine/filters.h"
 
-const char *const container_filter_keys[] = { "status", "name", "id", "exited", "ancestor", "label", NULL };
+const char *const container_filter_keys[] = {
+	"status", "name", "id", "exited", "ancestor", "label", "network", NULL,
+};
 
 /* docker's container states, the values status= takes. */
 static const char *const states[] = { "created", "restarting", "running", "removing", "paused", "exited", "dead" };
@@ -85,5 +87,6 @@ bool container_wanted(const struct filters *f, const struct container *ct, const
 	       filters_allow(f, "exited", code, FILTER_EXACT) && filters_allow(f, "id", ct->cfg.id, FILTER_PREFIX) &&
 	       (filters_allow(f, "ancestor", ct->cfg.image, FILTER_EXACT) ||
 		filters_allow(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", FILTER_EXACT)) &&
-	       filters_allow_labels(f, ct->cfg.labels) && filters_allow(f, "name", ct->cfg.name, FILTER_SUBSTRING);
+	       filters_allow_labels(f, ct->cfg.labels) && filters_allow(f, "name", ct->cfg.name, FILTER_SUBSTRING) &&
+	       filters_allow(f, "network", netcfg_network_name(&ct->cfg.net), FILTER_EXACT);
 }

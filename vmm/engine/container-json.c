@@ -64,8 +64,7 @@ static void addresses(const struct container_config *c, const struct container_s
 static json_object *networks_json(const struct container_config *c, const char *ip, const char *gw)
 {
 	json_object *o = json_object_new_object(), *ep;
-	const char *name = c->net.network ? c->net.network : c->net.mode == NET_MODE_NONE ? "none" :
-			   c->net.mode == NET_MODE_TAP ? c->net.tap : "bridge";
+	const char *name = netcfg_network_name(&c->net);
 
 	ep = json_object_new_object();
 	json_object_object_add(ep, "NetworkID", json_object_new_string(name));
@@ -88,6 +87,17 @@ static json_object *networks_json(const struct container_config *c, const char *
 	}
 	json_object_object_add(o, name, ep);
 	return o;
+}
+
+json_object *container_networks_json(const struct container *ct, const struct container_state *st)
+{
+	struct machine_net_config slirp = { .backend = MACHINE_NET_SLIRP };
+	struct machine_net_info ni;
+	const char *ip, *gw;
+
+	machine_net_info(&slirp, &ni);
+	addresses(&ct->cfg, st, &ni, &ip, &gw);
+	return networks_json(&ct->cfg, ip, gw);
 }
 
 json_object *container_to_json(const struct container *ct)

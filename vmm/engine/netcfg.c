@@ -322,6 +322,11 @@ bool netcfg_host_entry_valid(const char *s)
 	return !strcmp(colon + 1, "host-gateway") || netcfg_ipv4_valid(colon + 1);
 }
 
+const char *netcfg_network_name(const struct net_config *n)
+{
+	return n->network ? n->network : n->mode == NET_MODE_NONE ? "none" : n->mode == NET_MODE_TAP ? n->tap : "bridge";
+}
+
 int netcfg_copy(struct net_config *dst, const struct net_config *src)
 {
 	*dst = *src;

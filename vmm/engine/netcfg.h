@@ -77,6 +77,9 @@ bool netcfg_host_entry_valid(const char *s);
 /* --dns-search DOMAIN */
 bool netcfg_domain_valid(const char *s);
 
+/* The network docker names for it: a user network's name, "none", the tap device, else "bridge". */
+const char *netcfg_network_name(const struct net_config *n);
+
 /* Deep copy / free. */
 int netcfg_copy(struct net_config *dst, const struct net_config *src);
 void netcfg_free(struct net_config *c);
