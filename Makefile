@@ -39,7 +39,7 @@ VMM_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread
 
-LIB_DIRS := vmm/base vmm vmm/x86 vmm/machine vmm/engine vmm/domain vmm/api vmm/cli devices devices/virtio \
+LIB_DIRS := vmm/base vmm vmm/x86 vmm/machine vmm/engine vmm/domain vmm/api vmm/oci vmm/cli devices devices/virtio \
 	images images/disk images/oci images/rootfs
 LIB_SRCS := $(filter-out vmm/cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))) \
 	$(wildcard guest-agent/protocol*.c)

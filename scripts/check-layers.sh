@@ -4,13 +4,14 @@
 # Exit status 0 only when every rule holds.  Run from the top of the tree, or pass it.
 #
 #   base         vmm/base/            includes only vmm/base
-#   core         vmm/*.c, vmm/x86/    no machine, engine, cli, devices, images, guest-agent
+#   core         vmm/*.c, vmm/x86/    no machine, engine, front doors, devices, images, guest-agent
 #   devices      devices/             only vmm/base and core headers
 #   images       images/              from vmm/ only vmm/base; no devices, guest-agent
-#   machine      vmm/machine/         no engine, cli
-#   engine       vmm/engine/          no cli, no devices
+#   machine      vmm/machine/         no engine, no front door
+#   engine       vmm/engine/          no front door (cli, domain, api, oci), no devices
 #   domain       vmm/domain/          a front door like the CLI: no cli, no devices
 #   api          vmm/api/             the Docker Engine API, a front door too: no cli, no devices
+#   oci          vmm/oci/             the OCI runtime command line, a front door too: no cli, no devices
 #   guest-agent  guest-agent/         only vmm/base and guest-agent
 set -u
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -46,18 +47,19 @@ files() {	# files DIR...: the .c and .h files under DIR
 
 core=$(ls vmm/*.c vmm/*.h 2>/dev/null; files vmm/x86)
 
-echo "1..9"
+echo "1..10"
 # shellcheck disable=SC2046
 rule "base includes nothing but base" '.' '^vmm/base/' $(files vmm/base)
-rule "core does not include machine, engine, cli, devices, images or guest-agent" \
-	'^(vmm/(machine|engine|cli)/|devices/|images/|guest-agent/)' '^$' $core
+rule "core does not include machine, engine, the front doors, devices, images or guest-agent" \
+	'^(vmm/(machine|engine|cli|domain|api|oci)/|devices/|images/|guest-agent/)' '^$' $core
 rule "devices include only base and core headers (no x86 layout)" \
 	'.' '^(vmm/base/|vmm/[a-z0-9_-]+\.h$|devices/)' $(files devices)
 rule "images include only base from vmm/" '.' '^(vmm/base/|images/)' $(files images)
-rule "machine does not include engine or cli" '^vmm/(engine|cli)/' '^$' $(files vmm/machine)
-rule "engine does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/engine)
+rule "machine does not include engine or the front doors" '^vmm/(engine|cli|domain|api|oci)/' '^$' $(files vmm/machine)
+rule "engine does not include the front doors or devices" '^(vmm/(cli|domain|api|oci)/|devices/)' '^$' $(files vmm/engine)
 rule "domain does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/domain)
 rule "api does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/api)
+rule "oci does not include cli or devices" '^(vmm/cli/|devices/)' '^$' $(files vmm/oci)
 rule "guest-agent includes only base and its own files" \
 	'.' '^(vmm/base/|guest-agent/)' $(files guest-agent)
 

@@ -1,6 +1,6 @@
 /*
  * An OCI bundle's config.json from a hostile engine or user, through
- * vmm/engine/oci-spec.c. Input: the file. Checked: a spec that parses has a
+ * vmm/oci/spec.c. Input: the file. Checked: a spec that parses has a
  * command, an absolute cwd, mounts with absolute destinations, hooks with
  * absolute paths, and limits within their bounds; ASan/UBSan and the leak
  * checker do the rest (every failure path frees what it built).
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "vmm/base/error.h"
-#include "vmm/engine/oci-spec.h"
+#include "vmm/oci/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

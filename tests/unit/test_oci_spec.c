@@ -1,5 +1,5 @@
 /*
- * config.json of an OCI bundle (vmm/engine/oci-spec.c): runc's own default spec (from `runc spec`,
+ * config.json of an OCI bundle (vmm/oci/spec.c): runc's own default spec (from `runc spec`,
  * when runc is installed) and a full one map to what vmm honours; then one malformed or refused
  * input per field kind, each an error that names its field.
  */
@@ -14,7 +14,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
-#include "vmm/engine/oci-spec.h"
+#include "vmm/oci/spec.h"
 #include "tests/unit/tap.h"
 
 /* A full spec; %s is spliced into "linux" (namespaces and the rest come after it). */

@@ -7,7 +7,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
-#include "vmm/engine/oci-spec.h"
+#include "vmm/oci/spec.h"
 
 /* Capabilities by number (linux/capability.h), as config.json names them. */
 static const char *const cap_names[] = {

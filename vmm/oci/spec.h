@@ -16,8 +16,8 @@
  * mappings, cgroup device rules, cpu shares and cpusets, memory swap and
  * reservation, a missing uts/ipc/mount/cgroup namespace.
  */
-#ifndef VMM_ENGINE_OCI_SPEC_H
-#define VMM_ENGINE_OCI_SPEC_H
+#ifndef VMM_OCI_SPEC_H
+#define VMM_OCI_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

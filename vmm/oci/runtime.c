@@ -1,0 +1,120 @@
+/* The OCI runtime command line (runtime.h, docs/oci-runtime.md). */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm/base/log.h"
+#include "vmm/oci/runtime.h"
+#include "vmm/oci/spec.h"
+#include "vmm/engine/version.h"
+
+struct oci_cli {
+	const char *log;	/* --log: where errors go besides stderr; NULL: stderr only */
+	bool json;		/* --log-format json */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm oci [GLOBAL OPTIONS] COMMAND [ARGS...]   (or: vmm-runtime ...)\n\n"
+		"The OCI runtime command line (runc's), for podman, CRI-O and containerd.\n\n"
+		"Commands:\n"
+		"  features        what this runtime honours, as JSON (runtime-spec features)\n"
+		"  create, start, state, kill, delete, exec, ps: not built yet (docs/oci-runtime.md)\n\n"
+		"Global options:\n"
+		"      --root DIR            the state folder (accepted; used by the container commands)\n"
+		"      --log FILE            write errors to FILE too\n"
+		"      --log-format FORMAT   text (default) or json\n"
+		"      --systemd-cgroup      accepted: the guest runs its own cgroups\n"
+		"      --debug               more on stderr\n"
+		"  -v, --version             the version, and the runtime spec's\n"
+		"  -h, --help                show this help\n");
+}
+
+/* One error: on stderr, and in --log as logrus writes it (runc's format), text or JSON. */
+static int fail(const struct oci_cli *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const struct oci_cli *o, const char *fmt, ...)
+{
+	char msg[1024], when[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vmm: error: %s\n", msg);
+	if (!o->log || !(f = fopen(o->log, "ae")))
+		return 1;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (o->json) {
+		json_object *line = json_object_new_object();
+
+		json_object_object_add(line, "level", json_object_new_string("error"));
+		json_object_object_add(line, "msg", json_object_new_string(msg));
+		json_object_object_add(line, "time", json_object_new_string(when));
+		fprintf(f, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(line);
+	} else {
+		fprintf(f, "time=\"%s\" level=error msg=\"", when);
+		for (const char *c = msg; *c; c++)
+			fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		fprintf(f, "\"\n");
+	}
+	fclose(f);
+	return 1;
+}
+
+int oci_runtime_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "systemd-cgroup", no_argument, NULL, 's' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const later[] = { "create", "start", "state", "kill", "delete", "exec", "ps", "run" };
+	struct oci_cli o = { 0 };
+	const char *format = "text";
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': case 's': break;
+		case 'l': o.log = optarg; break;
+		case 'f': format = optarg; break;
+		case 'd': log_set_level(LOG_DEBUG); break;
+		case 'v':
+			printf("vmm-runtime version %s\nspec: %s\n", engine_version(), OCI_SPEC_VERSION);
+			return 0;
+		case 'h': usage(stdout); return 0;
+		default: return fail(&o, "%s: unknown option (see 'vmm oci --help')", argv[optind - 1]);
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return fail(&o, "--log-format %s: want text or json", format);
+	o.json = !strcmp(format, "json");
+	if (optind >= argc)
+		return fail(&o, "a command is needed (see 'vmm oci --help')");
+	if (!strcmp(argv[optind], "features")) {
+		json_object *f = oci_features_json();
+
+		printf("%s\n", json_object_to_json_string_ext(f, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(f);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (!strcmp(argv[optind], later[i]))
+			return fail(&o, "vmm oci %s: not built yet: vmm runs no OCI bundle so far (docs/oci-runtime.md)",
+				    later[i]);
+	return fail(&o, "unknown command '%.64s' (see 'vmm oci --help')", argv[optind]);
+}
