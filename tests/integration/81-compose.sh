@@ -80,7 +80,7 @@ if have_kvm && [ -f "$KERNEL" ] && [ -f "$BUILD/guest/agent.cpio" ]; then
 		"$(timeout 600 docker wait app_client_1 2>&1)"
 	expect_match "... by the service's name, on the project's network" "hello-from-web" "$(dc logs client 2>&1)"
 	expect_match "docker-compose ps: web is up" "app_web_1 .* Up " "$(dc ps 2>&1 | tr '\n' ' ')"
-	expect_match "both are on the project's network, with addresses from its subnet" \
+	expect_match "web is on the project's network, with an address of its subnet" \
 		"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$" "$(docker inspect -f '{{.NetworkSettings.Networks.app_default.IPAddress}}' app_web_1 2>&1)"
 else
 	skip "docker-compose up -d" "no /dev/kvm or guest payloads on this host: the containers cannot boot"
