@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -21,6 +23,18 @@ const struct kvm_cap_req kvm_required_caps[] = {
 };
 const unsigned kvm_required_caps_count = ARRAY_SIZE(kvm_required_caps);
 
+bool kvm_device_registered(void)
+{
+	char *misc = NULL;
+	bool found;
+
+	if (read_file(AT_FDCWD, "/proc/misc", 1 << 16, &misc, NULL))
+		return true;	/* cannot tell: assume so, and blame nothing else */
+	found = strstr(misc, " kvm\n") != NULL;
+	free(misc);
+	return found;
+}
+
 int kvm_open(const char **why, const char **cap_name)
 {
 	int fd, ret;
@@ -29,7 +43,11 @@ int kvm_open(const char **why, const char **cap_name)
 	fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		*why = ret == -ENOENT ? "not present (load kvm_intel or kvm_amd; in a VM, enable nested virtualization)"
+		*why = ret == -ENOENT && kvm_host_is_pvm() && !kvm_device_registered() ?
+			"not present, although kvm_pvm is loaded: it makes no /dev/kvm when this kernel is itself a "
+			"PVM guest (dmesg: 'kvm-pvm: ... not binding'); run vmm on a host with hardware KVM or "
+			"a PVM host that is not nested"
+		     : ret == -ENOENT ? "not present (load kvm_intel or kvm_amd; in a VM, enable nested virtualization)"
 		     : ret == -EACCES ? "permission denied (add your user to group 'kvm': sudo usermod -aG kvm $USER, then log in again)"
 		     : "cannot be opened";
 		return ret;

@@ -24,5 +24,7 @@ int kvm_open(const char **why, const char **cap_name);
 
 /* True when this host's KVM is the nested "PVM" implementation (HOST-PVM.md). */
 bool kvm_host_is_pvm(void);
+/* Did a KVM module register its device (/proc/misc), whether or not /dev shows it? */
+bool kvm_device_registered(void);
 
 #endif

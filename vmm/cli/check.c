@@ -110,6 +110,9 @@ static void check_cpu(struct report *r)
 
 	if (vmx || svm)
 		item(r, CHECK_OK, "cpu virtualization", vmx ? "vmx (Intel VT-x)" : "svm (AMD-V)", NULL);
+	else if (pvm && access("/dev/kvm", F_OK) && !kvm_device_registered())
+		item(r, CHECK_FAIL, "cpu virtualization", "no vmx/svm flag, and kvm_pvm provides no /dev/kvm",
+		     "see the /dev/kvm line");
 	else if (pvm)
 		item(r, CHECK_OK, "cpu virtualization", "no vmx/svm flag, KVM provided by kvm_pvm", NULL);
 	else
