@@ -365,10 +365,25 @@ static int sysctls(json_object *lx, struct oci_spec *s, struct error *e)
 	return 0;
 }
 
+/* A limit that may be negative (-1: none): its positive value, or 0. */
+static int positive(json_object *o, const char *key, const char *ctx, int64_t *out, struct error *e)
+{
+	json_object *v;
+
+	*out = 0;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return err_set(e, -EINVAL, "%s.%s: want an integer", ctx, key);
+	*out = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
+	return 0;
+}
+
 static int resources(json_object *lx, struct oci_spec *s, struct error *e)
 {
 	json_object *r, *mem, *cpu, *pids;
-	uint64_t quota = 0, period = 0;
+	int64_t memory, quota;
+	uint64_t period = 0;
 	bool present;
 	int ret;
 
@@ -378,32 +393,17 @@ static int resources(json_object *lx, struct oci_spec *s, struct error *e)
 	    (ret = jget_object(r, "cpu", false, "linux.resources", &cpu, e)) ||
 	    (ret = jget_object(r, "pids", false, "linux.resources", &pids, e)))
 		return ret;
-	if (mem) {
-		json_object *v;
-
-		if (json_object_object_get_ex(mem, "limit", &v) && v) {
-			int64_t n = json_object_get_int64(v);
-
-			if (!json_object_is_type(v, json_type_int))
-				return err_set(e, -EINVAL, "linux.resources.memory.limit: want an integer");
-			if (n > 0 && (uint64_t)n < MIN_MEMORY)
-				return err_set(e, -EINVAL, "linux.resources.memory.limit: the least is 6 MiB");
-			s->memory = n > 0 ? (uint64_t)n : 0;
-		}
-		if ((json_object_object_get_ex(mem, "swap", NULL) || json_object_object_get_ex(mem, "reservation", NULL)) &&
-		    (ret = note(s, "linux.resources.memory.swap/reservation", e)))
-			return ret;
-	}
+	if ((ret = positive(mem, "limit", "linux.resources.memory", &memory, e)) ||
+	    (ret = positive(cpu, "quota", "linux.resources.cpu", &quota, e)) ||
+	    (ret = positive(pids, "limit", "linux.resources.pids", &s->pids, e)))
+		return ret;
+	if (memory && (uint64_t)memory < MIN_MEMORY)
+		return err_set(e, -EINVAL, "linux.resources.memory.limit: the least is 6 MiB");
+	s->memory = (uint64_t)memory;
+	if (mem && (json_object_object_get_ex(mem, "swap", NULL) || json_object_object_get_ex(mem, "reservation", NULL)) &&
+	    (ret = note(s, "linux.resources.memory.swap/reservation", e)))
+		return ret;
 	if (cpu) {
-		json_object *q;
-
-		if (json_object_object_get_ex(cpu, "quota", &q) && q) {
-			int64_t n = json_object_get_int64(q);
-
-			if (!json_object_is_type(q, json_type_int))
-				return err_set(e, -EINVAL, "linux.resources.cpu.quota: want an integer");
-			quota = n > 0 ? (uint64_t)n : 0;
-		}
 		if ((ret = jget_u64(cpu, "period", false, 1000000, "linux.resources.cpu", &period, &present, e)))
 			return ret;
 		if (quota) {
@@ -418,15 +418,6 @@ static int resources(json_object *lx, struct oci_spec *s, struct error *e)
 		if ((json_object_object_get_ex(cpu, "shares", NULL) || json_object_object_get_ex(cpu, "cpus", NULL)) &&
 		    (ret = note(s, "linux.resources.cpu.shares/cpus", e)))
 			return ret;
-	}
-	if (pids) {
-		json_object *v;
-
-		if (json_object_object_get_ex(pids, "limit", &v) && v) {
-			if (!json_object_is_type(v, json_type_int))
-				return err_set(e, -EINVAL, "linux.resources.pids.limit: want an integer");
-			s->pids = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
-		}
 	}
 	if (json_object_object_get_ex(r, "devices", NULL) && (ret = note(s, "linux.resources.devices", e)))
 		return ret;
