@@ -36,6 +36,9 @@ out=$("$VMM" run -d --network intnet -p 8080:80 busybox true 2>&1); rc=$?
 expect_match "-p on an internal network refused" "^125 vmm: error: -p: network intnet is internal" "$rc $out"
 out=$("$VMM" run -d --network webnet --gateway 10.89.7.9 busybox true 2>&1); rc=$?
 expect_match "--gateway on a network refused" "^125 .*network webnet has its own gateway" "$rc $out"
+out=$("$VMM" run -d --network webnet --network othernet busybox true 2>&1); rc=$?
+expect_eq "two networks: refused, one line (one interface per VM)" \
+	"125 vmm: error: --network othernet after --network webnet: a container is on one network (its micro-VM has one interface) (see 'vmm run --help')" "$rc $out"
 out=$("$VMM" run -d --network webnet --network-alias 'bad name' busybox true 2>&1); rc=$?
 expect_match "a bad alias refused" "^125 vmm: error: --network-alias bad name: not a host name" "$rc $out"
 expect_eq "bad input: no container left behind" 0 "$(containers_left)"

@@ -184,6 +184,14 @@ static void test_hostile_bodies(void)
 		expect_refused(body, "too long");
 	}
 	expect_refused("{\"Image\":\"b\",\"MacAddress\":\"zz\"}", "MacAddress");
+	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{},\"n2\":{}}}}",
+		       "one network");
+	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"Aliases\":[\"a b\"]}}}}",
+		       "Aliases");
+	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"Aliases\":[3]}}}}",
+		       "Aliases[0]");
+	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"IPAMConfig\":"
+		       "{\"IPv4Address\":\"1.2.3\"}}}}}", "IPAMConfig");
 }
 
 static void test_entrypoint_forms(void)

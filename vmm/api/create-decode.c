@@ -239,6 +239,9 @@ static int network_mode(json_object *body, json_object *hc, struct api_create *a
 	    (ret = jget_object(body, "NetworkingConfig", false, "", &nc, e)) ||
 	    (nc && (ret = jget_object(nc, "EndpointsConfig", false, "NetworkingConfig", &ep, e))))
 		return ret;
+	if (ep && json_object_object_length(ep) > 1)
+		return err_set(e, -EINVAL, "NetworkingConfig.EndpointsConfig: a container is on one network (its "
+			       "micro-VM has one interface)");
 	if ((!mode || !*mode) && ep) {
 		json_object_object_foreach(ep, net, cfg) {
 			(void)cfg;

@@ -24,11 +24,23 @@ int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error 
 	int ret;
 
 	switch (c) {
-	case RUN_NET_OPT_NETWORK:
+	case RUN_NET_OPT_NETWORK: {
+		char was[80];
+
+		netcfg_mode_string(n, was, sizeof(was));
 		if ((ret = netcfg_parse_mode(arg, n, e)))
 			return ret;
+		if (o->mode_set) {
+			char now[80];
+
+			netcfg_mode_string(n, now, sizeof(now));
+			if (strcmp(was, now))
+				return err_set(e, -EINVAL, "--network %s after --network %s: a container is on one "
+					       "network (its micro-VM has one interface)", arg, was);
+		}
 		o->mode_set = true;
 		return 0;
+	}
 	case RUN_NET_OPT_PUBLISH:
 		return netcfg_parse_port(arg, &n->ports, &n->nports, e);
 	case 'P':
