@@ -191,6 +191,11 @@ else
 		expect_eq "... its process sees the new size" "33 101" \
 			"$(timeout 120 docker logs -f "$tid" 2>&1 | tr -d '\r' | grep -m1 '^33 101$')"
 		docker rm -f "$tid" >/dev/null 2>&1
+		# exec resize: docker exec -it sends its terminal's size, which must reach the process's
+		out=$(timeout "$BOOT_TIMEOUT" script -qec "stty rows 33 cols 101; docker exec -it $did sh -c \
+			'for i in \$(seq 100); do s=\$(stty size); [ \"\$s\" = \"33 101\" ] && break; sleep 0.1; done; echo \$s'" \
+			/dev/null 2>&1 | tr -d '\r' | tail -1)
+		expect_eq "docker exec -it: the terminal's size reaches the process (exec resize)" "33 101" "$out"
 		out=$(docker update --memory 64m "$did" 2>&1); rc=$?
 		expect_match "docker update --memory of a running container: refused with what to do" \
 			"is running: its micro-VM's memory, CPUs and process limit are fixed while it runs; stop it" "$rc $out"
@@ -272,6 +277,10 @@ else
 		"$(api -w ' %{http_code}' http://d/v1.41/exec/nope/json)"
 	expect_match "exec start of an unknown instance: 404" ' 404$' \
 		"$(api -o /dev/null -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' http://d/v1.41/exec/nope/start)"
+	expect_eq "exec resize of an unknown instance: 404; without a size: 400" "404 400" \
+		"$(api -o /dev/null -w '%{http_code}' -X POST 'http://d/v1.41/exec/nope/resize?h=3&w=4') $(api -o /dev/null -w '%{http_code}' -X POST 'http://d/v1.41/exec/nope/resize?h=3')"
+	out=$(v exec --size-fd 1 c2 true 2>&1); rc=$?
+	expect_match "vmm exec --size-fd of stdio: refused" "^125 vmm: error: --size-fd 1: a descriptor above 2" "$rc $out"
 	expect_match "docker kill of a stopped container: 409 not running" "is not running" "$(docker kill c2 2>&1)"
 	expect_eq "docker rm -v c2" "c2" "$(docker rm -v c2 2>&1)"
 	expect_eq "gone for vmm too, with its anonymous volume" " 0" "$(v ps -aq) $(v volume ls -q | wc -l)"

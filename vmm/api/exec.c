@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct api_exec {
 	bool started, running;
 	int exit_code;
 	pid_t pid;
+	int size_wr;		/* a tty exec's window sizes to its vmm exec (--size-fd); -1: none */
 	struct api_exec *next;
 };
 
@@ -41,6 +43,8 @@ void api_execs_init(struct api_execs *x)
 
 static void exec_free(struct api_exec *x)
 {
+	if (x->size_wr >= 0)
+		close(x->size_wr);
 	strv_free(x->args);
 	strv_free(x->cmd);
 	free(x->user);
@@ -115,8 +119,8 @@ static int exec_args(json_object *body, const char *container, struct api_exec *
 	ret = strv_push(&x->args, "exec");
 	if (!ret && x->in)
 		ret = strv_push(&x->args, "-i");
-	if (!ret && x->tty)
-		ret = strv_push(&x->args, "-t");
+	if (!ret && x->tty && !(ret = strv_push(&x->args, "-t")) && !(ret = strv_push(&x->args, "--size-fd")))
+		ret = strv_push(&x->args, "3");	/* exec_stream's pipe: the sizes of POST /exec/{id}/resize */
 	if (!ret && user && *user && !(ret = strv_push(&x->args, "-u")))
 		ret = strv_push(&x->args, user);
 	if (!ret && dir && *dir && !(ret = strv_push(&x->args, "-w")))
@@ -158,6 +162,7 @@ void api_exec_create(const struct api_ctx *ctx, const struct api_request *r, str
 		api_reply_error(w, 500, "out of memory");
 		goto out;
 	}
+	x->size_wr = -1;
 	memcpy(x->container, ct->cfg.id, sizeof(x->container));
 	if (exec_args(body, ct->cfg.id, x, &e)) {
 		api_reply_err(w, &e);
@@ -193,17 +198,25 @@ static void finish(struct exec_job *j, int code)
 	if ((x = find(j->ctx->execs, j->id))) {
 		x->running = false;
 		x->exit_code = code;
+		if (x->size_wr >= 0)
+			close(x->size_wr);
+		x->size_wr = -1;
 	}
 	pthread_mutex_unlock(&j->ctx->execs->lock);
 }
 
-static void started(struct exec_job *j, pid_t pid)
+/* The child runs: its pid, and where its window sizes go (size_wr: ours now, or closed). */
+static void started(struct exec_job *j, pid_t pid, int size_wr)
 {
 	struct api_exec *x;
 
 	pthread_mutex_lock(&j->ctx->execs->lock);
-	if ((x = find(j->ctx->execs, j->id)))
+	if ((x = find(j->ctx->execs, j->id))) {
 		x->pid = pid;
+		x->size_wr = size_wr;
+	} else if (size_wr >= 0) {
+		close(size_wr);
+	}
 	pthread_mutex_unlock(&j->ctx->execs->lock);
 }
 
@@ -248,9 +261,13 @@ static void exec_stream(void *arg, int sock)
 {
 	struct exec_job *j = arg;
 	struct error e = { 0 };
-	int pfd[2][2] = { { -1, -1 }, { -1, -1 } }, fds[3], code = -1;
+	int pfd[2][2] = { { -1, -1 }, { -1, -1 } }, size[2] = { -1, -1 }, fds[4], code = -1;
 	pid_t pid;
 
+	/* a tty's window sizes: written by POST /exec/{id}/resize, never blocking it */
+	if (j->tty && pipe2(size, O_CLOEXEC) == 0)
+		fcntl(size[1], F_SETFL, O_NONBLOCK);
+	fds[3] = size[0];
 	fds[0] = j->in ? sock : -1;
 	if (j->tty) {
 		fds[1] = fds[2] = sock;
@@ -261,7 +278,8 @@ static void exec_stream(void *arg, int sock)
 		fds[2] = j->err ? pfd[1][1] : -1;
 	}
 	if (api_spawn(j->ctx, j->args, fds, &pid, &e) == 0) {
-		started(j, pid);
+		started(j, pid, size[1]);
+		size[1] = -1;
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i][1] >= 0)
 				close(pfd[i][1]);
@@ -282,6 +300,9 @@ out:
 		for (int k = 0; k < 2; k++)
 			if (pfd[i][k] >= 0)
 				close(pfd[i][k]);
+	for (int k = 0; k < 2; k++)
+		if (size[k] >= 0)
+			close(size[k]);
 	finish(j, code);
 }
 
@@ -405,13 +426,26 @@ void api_exec_inspect(const struct api_ctx *ctx, const struct api_request *r, st
 
 void api_exec_resize(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
+	const char *hs = r->query(r, "h"), *ws = r->query(r, "w");
+	unsigned long h = 0, wd = 0;
+	char *end1 = NULL, *end2 = NULL;
 	struct api_exec *x;
 
+	if (hs && ws) {
+		h = strtoul(hs, &end1, 10);
+		wd = strtoul(ws, &end2, 10);
+	}
+	if (!hs || !ws || !*hs || !*ws || *end1 || *end2 || h > 65535 || wd > 65535) {
+		api_reply_error(w, 400, "resize: want h and w, the rows and columns (0 to 65535)");
+		return;
+	}
 	pthread_mutex_lock(&ctx->execs->lock);
 	x = find(ctx->execs, r->args[0]);
+	if (x && x->size_wr >= 0)	/* one short line: a pipe takes it whole or not at all */
+		dprintf(x->size_wr, "%lu %lu\n", h, wd);
 	pthread_mutex_unlock(&ctx->execs->lock);
 	if (!x)
 		api_reply_error(w, 404, "No such exec instance: %s", r->args[0]);
 	else
-		api_reply_empty(w, 200);	/* the window size does not reach the process yet */
+		api_reply_empty(w, 200);
 }

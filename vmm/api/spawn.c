@@ -31,7 +31,7 @@ static void last_line(char *buf, size_t n, char *out, size_t len)
 	out[n] = 0;
 }
 
-int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[3], pid_t *pid, struct error *e)
+int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[4], pid_t *pid, struct error *e)
 {
 	size_t n = 0;
 	char **argv;
@@ -53,6 +53,8 @@ int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[3], pi
 		else
 			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
 	}
+	if (fds[3] >= 0)
+		posix_spawn_file_actions_adddup2(&fa, fds[3], 3);
 	ret = posix_spawn(pid, ctx->self_exe, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
@@ -80,7 +82,7 @@ int api_spawn_vmm(const struct api_ctx *ctx, const char *verb, const char *ref, 
 
 	if (pipe2(pipefd, O_CLOEXEC))
 		return err_sys(e, -errno, "pipe");
-	ret = api_spawn(ctx, args, (int[3]){ -1, -1, pipefd[1] }, &pid, e);
+	ret = api_spawn(ctx, args, (int[4]){ -1, -1, pipefd[1], -1 }, &pid, e);
 	close(pipefd[1]);
 	if (ret) {
 		close(pipefd[0]);

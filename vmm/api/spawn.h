@@ -9,9 +9,10 @@ struct error;
 
 /*
  * Start `vmm --root ROOT ARGS...` with fds as its stdin, stdout and stderr
- * (-1: /dev/null). 0 with *pid, or -errno with e.
+ * (-1: /dev/null), and fds[3] as its descriptor 3 (-1: none). 0 with *pid,
+ * or -errno with e.
  */
-int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[3], pid_t *pid, struct error *e);
+int api_spawn(const struct api_ctx *ctx, char *const *args, const int fds[4], pid_t *pid, struct error *e);
 /* Reap it: its exit status (128 + the signal that killed it), -1 when it cannot be waited for. */
 int api_spawn_wait(pid_t pid);
 

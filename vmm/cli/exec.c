@@ -1,9 +1,12 @@
 /* vmm exec: run another process in a running container (same namespaces, cgroup, disk). */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "vmm/base/log.h"
 #include "vmm/base/strv.h"
+#include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/engine/client.h"
 
@@ -16,6 +19,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "size-fd", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -37,10 +41,22 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 			break;
 		case 'w': ec.workdir = optarg; break;
 		case 'u': ec.user = optarg; break;
+		case 's': {
+			uint64_t v;
+
+			if (parse_uint(optarg, STDERR_FILENO + 1, 1024, &v)) {
+				strv_free(env);
+				return cli_usage_error("exec", "--size-fd %s: a descriptor above 2", optarg);
+			}
+			ec.size_fd = (int)v;
+			break;
+		}
 		case 'h':
 			printf("Usage: vmm exec [-d] [-i] [-t] [-e K[=V]] [-w DIR] [-u USER] CONTAINER COMMAND [ARG...]\n\n"
 			       "Run a command in a running container (its namespaces, cgroup and disk).\n"
-			       "-d: in the background, its output dropped; vmm returns once it started.\n");
+			       "-d: in the background, its output dropped; vmm returns once it started.\n"
+			       "--size-fd N: with -t, window sizes come as 'ROWS COLS' lines on descriptor N\n"
+			       "(the Engine API's exec resize) instead of from this terminal.\n");
 			strv_free(env);
 			return 0;
 		default:

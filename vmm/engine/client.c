@@ -339,19 +339,45 @@ int engine_stats(const struct paths *p, const char *ref, struct engine_stats *ou
 
 /* ---- exec ---- */
 
+static void send_size(int fd, unsigned rows, unsigned cols)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", json_object_new_string("resize"));
+	json_object_object_add(o, "rows", json_object_new_int((int)rows));
+	json_object_object_add(o, "cols", json_object_new_int((int)cols));
+	ctl_send(fd, o, NULL, 0);
+	json_object_put(o);
+}
+
 static void send_resize(int fd)
 {
 	struct winsize ws;
-	json_object *o;
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "op", json_object_new_string("resize"));
-	json_object_object_add(o, "rows", json_object_new_int(ws.ws_row));
-	json_object_object_add(o, "cols", json_object_new_int(ws.ws_col));
-	ctl_send(fd, o, NULL, 0);
-	json_object_put(o);
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		send_size(fd, ws.ws_row, ws.ws_col);
+}
+
+/*
+ * Window sizes from size_fd ("ROWS COLS" lines): the last whole one goes to the
+ * process. false at the end of the stream.
+ */
+static bool forward_sizes(int fd, int size_fd)
+{
+	char buf[256], *line, *save = NULL;
+	ssize_t n = read(size_fd, buf, sizeof(buf) - 1);
+	unsigned rows = 0, cols = 0;
+	bool got = false;
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%u %u", &rows, &cols) == 2 && rows <= 65535 && cols <= 65535)
+			got = true;
+	if (got)
+		send_size(fd, rows, cols);
+	return true;
 }
 
 static void forward_signal(int fd, int sig, bool tty)
@@ -416,7 +442,7 @@ static int wait_started(int fd, int *status, struct error *e)
 }
 
 /* Wait for the exec's events; forward our signals (and window size) meanwhile. */
-static int wait_exit(int fd, bool tty, int *status, struct error *e)
+static int wait_exit(int fd, bool tty, int size_fd, int *status, struct error *e)
 {
 	struct ctl_reader rd = { 0 };
 	sigset_t set;
@@ -431,12 +457,13 @@ static int wait_exit(int fd, bool tty, int *status, struct error *e)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
-		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd pf[3] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
+					{ .fd = size_fd, .events = POLLIN } };
 		json_object *msg;
 		int got[CTL_MAX_FDS], r;
 		unsigned ngot;
 
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		if (poll(pf, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -444,6 +471,8 @@ static int wait_exit(int fd, bool tty, int *status, struct error *e)
 			if (read(sfd, &si, sizeof(si)) == sizeof(si))
 				forward_signal(fd, si.ssi_signo, tty);
 		}
+		if ((pf[2].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) && !forward_sizes(fd, size_fd))
+			size_fd = -1;	/* its writer is gone: poll ignores a negative descriptor */
 		if (!(pf[0].revents & (POLLIN | POLLHUP)))
 			continue;
 		while ((r = ctl_recv(fd, &rd, &msg, got, &ngot)) == 1) {
@@ -549,7 +578,7 @@ int engine_exec(const struct paths *p, const char *ref, const struct exec_config
 	if (ret)
 		err_sys(e, ret, "the container's vmm process");
 	else
-		ret = wait_exit(fd, c->tty, status, e);
+		ret = wait_exit(fd, c->tty, c->tty && c->size_fd > STDERR_FILENO ? c->size_fd : -1, status, e);
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 	close(fd);

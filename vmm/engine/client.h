@@ -80,6 +80,8 @@ struct exec_config {
 	const char *user;	/* NULL: the container's */
 	bool tty, interactive;
 	bool detach;		/* exec -d: return once it started; its stdio is /dev/null */
+	int size_fd;		/* tty: "ROWS COLS" lines of window sizes come here (the Engine API's
+				 * resize); only a descriptor above stderr counts */
 };
 /*
  * Run a process in the running container with our stdio, forwarding our
