@@ -273,6 +273,8 @@ else
 		"$(api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}' http://d/v1.41/containers/create)"
 	expect_match "docker exec in a container that is not running: docker's 409" \
 		"Error response from daemon: Container c2 is not running" "$(docker exec c2 true 2>&1)"
+	expect_match "image inspect of a missing image: docker's 404 words, which compose looks for" \
+		'"message":"No such image: nosuch:1"} 404$' "$(api -w ' %{http_code}' http://d/v1.41/images/nosuch:1/json)"
 	expect_match "exec inspect of an unknown instance: 404" '"message":"No such exec instance: nope"} 404$' \
 		"$(api -w ' %{http_code}' http://d/v1.41/exec/nope/json)"
 	expect_match "exec start of an unknown instance: 404" ' 404$' \

@@ -1,8 +1,8 @@
 #!/bin/sh
 # docker-compose (Debian's 1.29) against vmm system service: a project's network, named volume,
-# containers with labels, env_file, port ranges and depends_on are created, listed, run and taken
-# down through the real client: the client service reaches the web service by its name on the
-# project's network (docs/network.md).
+# containers with labels, env_file, port ranges, depends_on and a build: service are created,
+# listed, run and taken down through the real client: the client service reaches the web service
+# by its name on the project's network (docs/network.md), and compose exec reaches into web.
 . tests/integration/lib.sh
 
 if ! command -v docker-compose >/dev/null 2>&1; then
@@ -45,20 +45,27 @@ services:
     command: ["sh", "-c", "for i in $$(seq 120); do wget -qO- http://web:8000/ && exit 0; sleep 1; done; exit 1"]
     depends_on: [web]
     env_file: client.env
+  greeter:
+    build: ./greeter
+    depends_on: [web]
 volumes:
   data:
 EOF
 echo "GREETING=hello from env_file" >"$T/app/client.env"
+mkdir -p "$T/app/greeter"
+printf 'FROM busybox\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n' >"$T/app/greeter/Dockerfile"
+echo "hello from a build" >"$T/app/greeter/hello.txt"
 dc() { (cd "$T/app" && timeout 120 docker-compose "$@"); }
 
 out=$(dc up --no-start 2>&1); rc=$?
 expect_eq "docker-compose up --no-start" "0" "$rc"
-expect_eq "... the project's containers, as vmm sees them" "app_client_1 created app_web_1 created" \
+expect_eq "... the project's containers, as vmm sees them" "app_client_1 created app_greeter_1 created app_web_1 created" \
 	"$(v ps -a --format '{{.Names}} {{.State}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "... its network, labelled for compose" "app" \
 	"$(v network inspect -f '{{index .Labels "com.docker.compose.project"}}' app_default 2>&1)"
 expect_eq "... its named volume" "app_data" "$(v volume ls -q)"
-expect_match "docker-compose ps lists both services (found by their labels)" "app_client_1 .*app_web_1 " \
+expect_eq "... the build: service's image, built through /build" "app_greeter" "$(v images --format '{{.Repository}}' | grep greeter)"
+expect_match "docker-compose ps lists the services (found by their labels)" "app_client_1 .*app_greeter_1 .*app_web_1 " \
 	"$(dc ps 2>&1 | tr '\n' ' ')"
 expect_eq "the compose labels are on the containers" "app web" \
 	"$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}}' app_web_1 2>&1)"
@@ -80,6 +87,10 @@ if have_kvm && [ -f "$KERNEL" ] && [ -f "$BUILD/guest/agent.cpio" ]; then
 		"$(timeout 600 docker wait app_client_1 2>&1)"
 	expect_match "... by the service's name, on the project's network" "hello-from-web" "$(dc logs client 2>&1)"
 	expect_match "docker-compose ps: web is up" "app_web_1 .* Up " "$(dc ps 2>&1 | tr '\n' ' ')"
+	expect_eq "the build: service ran its image's CMD" "0 hello from a build" \
+		"$(timeout 600 docker wait app_greeter_1 2>&1) $(dc logs --no-color greeter 2>&1 | sed -n 's/^[^|]*| //p' | tr -d '\r')"
+	expect_eq "docker-compose exec: a process in the running web service" "hello-from-web" \
+		"$(dc exec -T web cat /data/index.html 2>&1 | tr -d '\r')"
 	expect_match "web is on the project's network, with an address of its subnet" \
 		"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$" "$(docker inspect -f '{{.NetworkSettings.Networks.app_default.IPAddress}}' app_web_1 2>&1)"
 else

@@ -116,7 +116,11 @@ static void reply_image(const struct api_ctx *ctx, const struct api_request *r, 
 	if (!s)
 		return;
 	if (image_open(s, r->args[0], &img, &e)) {
-		api_reply_err(w, &e);
+		/* docker's words: clients (compose) tell a missing image by "No such image" */
+		if (e.code == -ENOENT)
+			api_reply_error(w, 404, "No such image: %s", r->args[0]);
+		else
+			api_reply_err(w, &e);
 	} else {
 		api_reply_json(w, 200, fn(img));
 		image_close(img);
