@@ -196,6 +196,15 @@ else
 			'for i in \$(seq 100); do s=\$(stty size); [ \"\$s\" = \"33 101\" ] && break; sleep 0.1; done; echo \$s'" \
 			/dev/null 2>&1 | tr -d '\r' | tail -1)
 		expect_eq "docker exec -it: the terminal's size reaches the process (exec resize)" "33 101" "$out"
+		# docker network create, and two containers on it that reach each other by name
+		docker network create dn >/dev/null 2>&1
+		timeout "$BOOT_TIMEOUT" docker run -d --network dn --name dsrv busybox \
+			sh -c 'mkdir -p /w && echo from-dsrv > /w/i && exec httpd -f -p 80 -h /w' >/dev/null 2>&1
+		expect_eq "docker run --network: a container reaches another by its name" "from-dsrv" \
+			"$(timeout "$BOOT_TIMEOUT" docker run --rm --network dn busybox \
+				sh -c 'for i in $(seq 60); do wget -qO- http://dsrv/i && exit; sleep 1; done' 2>&1)"
+		docker rm -f dsrv >/dev/null 2>&1
+		expect_eq "... and the network goes once they are gone" "dn" "$(docker network rm dn 2>&1)"
 		out=$(docker update --memory 64m "$did" 2>&1); rc=$?
 		expect_match "docker update --memory of a running container: refused with what to do" \
 			"is running: its micro-VM's memory, CPUs and process limit are fixed while it runs; stop it" "$rc $out"
