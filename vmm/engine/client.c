@@ -182,16 +182,22 @@ int engine_kill(const struct paths *p, const char *ref, int sig, struct error *e
 	return ret;
 }
 
+/* {"op": OP, "rows": R, "cols": C}: a terminal's size, the main process's or an exec's. */
+static json_object *size_request(const char *op, unsigned rows, unsigned cols)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", json_object_new_string(op));
+	json_object_object_add(o, "rows", json_object_new_int((int)rows));
+	json_object_object_add(o, "cols", json_object_new_int((int)cols));
+	return o;
+}
+
 int engine_resize(const struct paths *p, const char *ref, unsigned rows, unsigned cols, struct error *e)
 {
-	json_object *req = json_object_new_object();
 	struct container *ct = NULL;
-	int ret;
+	int ret = simple_call(p, ref, size_request("winsize", rows, cols), NULL, 0, &ct, e);
 
-	json_object_object_add(req, "op", json_object_new_string("winsize"));
-	json_object_object_add(req, "rows", json_object_new_int((int)rows));
-	json_object_object_add(req, "cols", json_object_new_int((int)cols));
-	ret = simple_call(p, ref, req, NULL, 0, &ct, e);
 	container_free(ct);
 	return ret;
 }
@@ -341,11 +347,8 @@ int engine_stats(const struct paths *p, const char *ref, struct engine_stats *ou
 
 static void send_size(int fd, unsigned rows, unsigned cols)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = size_request("resize", rows, cols);
 
-	json_object_object_add(o, "op", json_object_new_string("resize"));
-	json_object_object_add(o, "rows", json_object_new_int((int)rows));
-	json_object_object_add(o, "cols", json_object_new_int((int)cols));
 	ctl_send(fd, o, NULL, 0);
 	json_object_put(o);
 }
