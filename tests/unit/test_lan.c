@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/base/error.h"
+#include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lan.h"
 #include "vmm/engine/network.h"
@@ -144,5 +146,6 @@ int main(void)
 	ok(stat(netdir, &st) < 0, "a killed container's record is reaped, and the folders with it");
 	network_free(&ea.net);
 	network_free(&net);
+	remove_tree(AT_FDCWD, dir);
 	return tap_done();
 }
