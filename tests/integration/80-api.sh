@@ -431,6 +431,11 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 	out=$(v update --restart always nosuch 2>&1); rc=$?
 	expect_match "vmm update of no container" "^125 vmm: error: .*nosuch" "$rc $out"
 	docker rm nc1 >/dev/null 2>&1
+	v create --name eg --egress-allow dns busybox true >/dev/null 2>&1
+	out=$(v network connect n3 eg 2>&1); rc=$?
+	expect_eq "network connect of a container with an egress allow-list: refused, not dropped" \
+		"125 vmm: error: container eg has --egress-allow rules, which only the default network enforces: it cannot join network n3" "$rc $out"
+	v rm eg >/dev/null 2>&1
 	v network rm n3 >/dev/null
 	expect_eq "docker network rm" "n1" "$(docker network rm n1 2>&1)"
 

@@ -65,6 +65,9 @@ int engine_network_connect(const struct paths *p, const char *network, const cha
 	else if (ct->cfg.net.network)
 		ret = err_set(e, -EBUSY, "container %s is on network %s: a micro-VM has one interface, so "
 			      "disconnect it from there first", ref, ct->cfg.net.network);
+	else if (ct->cfg.net.egress_allow)	/* they would be dropped without a word */
+		ret = err_set(e, -EINVAL, "container %s has --egress-allow rules, which only the default network "
+			      "enforces: it cannot join network %s", ref, n.name);
 	else if (ct->cfg.net.mode == NET_MODE_TAP)
 		ret = err_set(e, -EINVAL, "container %s uses the tap device %s: it cannot join a network", ref,
 			      ct->cfg.net.tap);
