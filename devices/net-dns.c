@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "devices/net-dns.h"
+#include "devices/virtio/net-core.h"
 
 #define ETH_HLEN	14
 #define IP_HLEN		20
@@ -82,17 +83,6 @@ bool dns_query_parse(const uint8_t *f, size_t len, struct in_addr server, struct
 	return true;
 }
 
-static uint16_t ip_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 size_t dns_reply(const uint8_t *f, const struct dns_query *q, const uint8_t server_mac[6],
 		 struct in_addr server, int rcode, const struct in_addr *addr, uint8_t *out, size_t cap)
 {
@@ -100,6 +90,7 @@ size_t dns_reply(const uint8_t *f, const struct dns_query *q, const uint8_t serv
 	bool answer = addr && q->type == DNS_TYPE_A;
 	size_t dlen = q->len + (answer ? 16 : 0), total = ETH_HLEN + IP_HLEN + UDP_HLEN + dlen;
 	uint8_t *ip = out + ETH_HLEN, *udp = ip + IP_HLEN, *dns = udp + UDP_HLEN;
+	uint16_t sum;
 
 	if (total > cap)
 		return 0;
@@ -114,7 +105,8 @@ size_t dns_reply(const uint8_t *f, const struct dns_query *q, const uint8_t serv
 	ip[9] = IPPROTO_UDP;
 	memcpy(ip + 12, &server, 4);
 	memcpy(ip + 16, qip + 12, 4);	/* to the sender's address */
-	put16(ip + 10, ip_checksum(ip, IP_HLEN));
+	sum = (uint16_t)~net_csum_fold(ip, IP_HLEN);	/* over the header, its checksum field zero */
+	memcpy(ip + 10, &sum, 2);
 	put16(udp, DNS_PORT);
 	memcpy(udp + 2, qudp, 2);	/* to the sender's port */
 	put16(udp + 4, (uint16_t)(UDP_HLEN + dlen));
