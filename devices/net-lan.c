@@ -31,7 +31,7 @@ struct net_lan {
 	int fd;			/* our port */
 	char self[13];		/* its name: our MAC in hex */
 	uint8_t mac[6], gw_mac[6];
-	struct in_addr ip, gateway;
+	struct in_addr gateway;
 	bool (*resolve)(void *opaque, const char *name, struct in_addr *out);
 	void *resolve_opaque;
 	bool paused, reading;
@@ -276,7 +276,6 @@ int net_lan_create(struct event_loop *loop, const struct net_lan_config *c, stru
 	l->fd = l->dirfd = -1;
 	memcpy(l->mac, c->mac, 6);
 	mac_name(l->mac, l->self);
-	l->ip = c->ip;
 	l->gateway = c->gateway;
 	l->gw_mac[0] = 0x52;	/* libslirp's router MAC: 52:55 and its address */
 	l->gw_mac[1] = 0x55;
