@@ -1,5 +1,4 @@
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/base/error.h"
+#include "vmm/base/hex.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/container.h"
 #include "vmm/engine/lan.h"
@@ -22,12 +22,13 @@
 
 static bool is_record_name(const char *s)
 {
-	size_t n = 0;
+	return strlen(s) == CONTAINER_ID_LEN && hex_valid(s, CONTAINER_ID_LEN);
+}
 
-	for (; s[n]; n++)
-		if (!isxdigit((unsigned char)s[n]) || isupper((unsigned char)s[n]))
-			return false;
-	return n == CONTAINER_ID_LEN;
+/* $VMM_RUNTIME/networks/<short network ID>: the ports and records of n's running containers. */
+static void net_dir(const char *runtime, const struct network *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/networks/%.12s", runtime, n->id);
 }
 
 /*
@@ -38,26 +39,22 @@ static bool read_record(int dirfd, const char *name, bool remove, char *buf, siz
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	ssize_t n;
+	bool stale;
 
 	if (fd < 0)
 		return false;
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {	/* nobody holds it: its vmm is gone */
-		if (remove) {
-			char ip[16], mac[13];
-
-			n = read(fd, buf, len - 1);
-			buf[n > 0 ? n : 0] = '\0';
-			if (sscanf(buf, "%15s %12s", ip, mac) == 2 && strlen(mac) == 12)
-				unlinkat(dirfd, mac, 0);
-			unlinkat(dirfd, name, 0);
-		}
-		close(fd);
-		return false;
-	}
 	n = read(fd, buf, len - 1);
-	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	return n > 0;
+	stale = flock(fd, LOCK_SH | LOCK_NB) == 0;	/* nobody holds it: its vmm is gone */
+	close(fd);
+	if (stale && remove) {
+		char ip[16], mac[13];
+
+		if (sscanf(buf, "%15s %12s", ip, mac) == 2 && strlen(mac) == 12)
+			unlinkat(dirfd, mac, 0);
+		unlinkat(dirfd, name, 0);
+	}
+	return !stale && n > 0;
 }
 
 /* Every live record's text, one callback each; stop when it returns true. */
@@ -89,7 +86,7 @@ static bool each_of(const char *runtime, const struct network *n, bool (*fn)(voi
 	int dirfd;
 	bool found;
 
-	snprintf(dir, sizeof(dir), "%s/networks/%.12s", runtime, n->id);
+	net_dir(runtime, n, dir, sizeof(dir));
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dirfd < 0)
 		return false;
@@ -215,7 +212,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	network_format_ip(ep->net.subnet, subnet);
 	snprintf(ep->cidr, sizeof(ep->cidr), "%s/%u", subnet, ep->net.prefix);
 	network_format_ip(ep->net.gateway, ep->gateway);
-	snprintf(ep->dir, sizeof(ep->dir), "%s/networks/%.12s", p->runtime, ep->net.id);
+	net_dir(p->runtime, &ep->net, ep->dir, sizeof(ep->dir));
 	snprintf(ep->record, sizeof(ep->record), "%s/%s", ep->dir, c->id);
 	for (size_t i = 0, n = 0; c->net.mac[i] && n < 12; i++)
 		if (c->net.mac[i] != ':')
@@ -299,7 +296,7 @@ void lan_reap(const struct paths *p, const char *network)
 	if (network_get(p->root, network, &n, NULL))
 		return;
 	lock = network_lock(p->root, &n);
-	snprintf(dir, sizeof(dir), "%s/networks/%.12s", p->runtime, n.id);
+	net_dir(p->runtime, &n, dir, sizeof(dir));
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dirfd >= 0) {
 		each_record(dirfd, true, keep_going, NULL);
