@@ -97,9 +97,10 @@ static bool each_of(const char *runtime, const struct network *n, bool (*fn)(voi
 
 struct used {
 	const struct lan_endpoint *ep;
-	const char *mac;
+	char mac[13];		/* ours, as ports and records name it: hex without colons */
+	char subnet[24];	/* the network's CIDR, for the errors */
 	uint8_t *bits;		/* host numbers in use */
-	uint32_t hosts;
+	uint32_t hosts;		/* the subnet's addresses (the first HOSTS_MAX of a larger one) */
 	bool mac_taken;
 };
 
@@ -129,8 +130,7 @@ static bool host_free(const struct used *u, uint32_t h, uint32_t gw)
 static int pick(struct lan_endpoint *ep, const struct container_config *c, const char *last_ip,
 		struct used *u, uint32_t *out, struct error *e)
 {
-	uint32_t size = ep->net.prefix <= 16 ? HOSTS_MAX : 1u << (32 - ep->net.prefix);
-	uint32_t gw = ep->net.gateway - ep->net.subnet, h;
+	uint32_t size = u->hosts, gw = ep->net.gateway - ep->net.subnet, h;
 	struct in_addr a;
 	char ip[20];
 
@@ -142,7 +142,7 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 		h = ntohl(a.s_addr) - ep->net.subnet;
 		if (h >= size || !h || h == size - 1 || h == gw)
 			return err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s)", ip,
-				       ep->net.name, ep->cidr);
+				       ep->net.name, u->subnet);
 		if (!host_free(u, h, gw))
 			return err_set(e, -EADDRINUSE, "--ip %s: the address is already in use on network %s",
 				       ip, ep->net.name);
@@ -162,19 +162,15 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 			return 0;
 		}
 	return err_set(e, -ENOSPC, "network %s (%s) has no free address: remove a container from it, or "
-		       "use a larger --subnet", ep->net.name, ep->cidr);
+		       "use a larger --subnet", ep->net.name, u->subnet);
 }
 
-static int write_record(struct lan_endpoint *ep, int dirfd, const struct container_config *c, struct error *e)
+static int write_record(struct lan_endpoint *ep, int dirfd, const struct container_config *c, const char *mac,
+			struct error *e)
 {
 	char text[RECORD_MAX], tmp[80];
-	size_t n = (size_t)snprintf(text, sizeof(text), "%s ", ep->ip_str);
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s %s %s %s", ep->ip_str, mac, c->id, c->name);
 
-	/* the MAC without colons: the port's name */
-	for (const char *m = c->net.mac; *m && n < 40; m++)
-		if (*m != ':')
-			text[n++] = *m;
-	n += (size_t)snprintf(text + n, sizeof(text) - n, " %s %s", c->id, c->name);
 	for (char **a = c->net.aliases; a && *a && n < sizeof(text); a++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, " %s", *a);
 	if (n >= sizeof(text) - 1)
@@ -200,7 +196,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	     struct lan_endpoint *ep, struct error *e)
 {
 	struct used u = { .ep = ep };
-	char mac[13] = "", subnet[16];
+	char subnet[16];
 	uint32_t addr = 0;
 	int lock = -1, dirfd = -1, ret;
 
@@ -210,14 +206,13 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	if ((ret = network_get(p->root, c->net.network, &ep->net, e)))
 		return ret;
 	network_format_ip(ep->net.subnet, subnet);
-	snprintf(ep->cidr, sizeof(ep->cidr), "%s/%u", subnet, ep->net.prefix);
+	snprintf(u.subnet, sizeof(u.subnet), "%s/%u", subnet, ep->net.prefix);
 	network_format_ip(ep->net.gateway, ep->gateway);
 	net_dir(p->runtime, &ep->net, ep->dir, sizeof(ep->dir));
 	snprintf(ep->record, sizeof(ep->record), "%s/%s", ep->dir, c->id);
 	for (size_t i = 0, n = 0; c->net.mac[i] && n < 12; i++)
 		if (c->net.mac[i] != ':')
-			mac[n++] = c->net.mac[i];
-	u.mac = mac;
+			u.mac[n++] = c->net.mac[i];
 	u.hosts = ep->net.prefix <= 16 ? HOSTS_MAX : 1u << (32 - ep->net.prefix);
 	u.bits = calloc(u.hosts / 8 + 1, 1);
 	lock = network_lock(p->root, &ep->net);
@@ -242,7 +237,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	ep->ip.s_addr = htonl(addr);
 	network_format_ip(addr, ep->ip_str);
 	snprintf(ep->cidr, sizeof(ep->cidr), "%s/%u", ep->ip_str, ep->net.prefix);
-	ret = write_record(ep, dirfd, c, e);
+	ret = write_record(ep, dirfd, c, u.mac, e);
 out:
 	if (dirfd >= 0)
 		close(dirfd);
