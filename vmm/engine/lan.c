@@ -140,7 +140,7 @@ static int pick(struct lan_endpoint *ep, const struct container_config *c, const
 		if (inet_pton(AF_INET, ip, &a) != 1)
 			return err_set(e, -EINVAL, "--ip %s: not an IPv4 address", c->net.ip);
 		h = ntohl(a.s_addr) - ep->net.subnet;
-		if (h >= size || !h || h == size - 1 || h == gw)
+		if (!network_is_host(&ep->net, ntohl(a.s_addr)) || h >= size)	/* beyond the first HOSTS_MAX: not given */
 			return err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s)", ip,
 				       ep->net.name, u->subnet);
 		if (!host_free(u, h, gw))

@@ -76,6 +76,13 @@ static int json_path(const char *root, const char *name, char *buf, size_t len)
 	return (size_t)snprintf(buf, len, "%s/networks/%s.json", root, name) >= len ? -ENAMETOOLONG : 0;
 }
 
+bool network_is_host(const struct network *n, uint32_t addr)
+{
+	uint32_t m = mask(n->prefix);
+
+	return (addr & m) == n->subnet && addr != n->subnet && addr != (n->subnet | ~m) && addr != n->gateway;
+}
+
 int network_lock(const char *root, const struct network *n)
 {
 	char path[4096];

@@ -51,6 +51,8 @@ int network_remove(const char *root, const char *name, struct error *e);
 int network_users(const char *root, const struct network *n, char ***ids, struct error *e);
 /* docker network prune: remove the user-defined networks no container joins, telling removed each name. */
 int network_prune(const char *root, void (*removed)(void *arg, const char *name), void *arg, struct error *e);
+/* addr (host byte order) is one a container may have: in the subnet, not its first or last, not the gateway. */
+bool network_is_host(const struct network *n, uint32_t addr);
 /* Hold the network's lock (its record, flock'ed): a descriptor to close, or -errno. */
 int network_lock(const char *root, const struct network *n);
 json_object *network_to_json(const struct network *n);

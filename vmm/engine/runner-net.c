@@ -83,15 +83,12 @@ static int check_network(const char *root, const struct net_config *n, struct er
 	if (ret)
 		return ret;
 	if (n->ip) {
-		uint32_t mask = net.prefix ? ~0u << (32 - net.prefix) : 0, h = 0;
 		struct in_addr a;
 		char ip[20];
 
 		snprintf(ip, sizeof(ip), "%s", n->ip);
 		ip[strcspn(ip, "/")] = '\0';
-		if (inet_pton(AF_INET, ip, &a) == 1)
-			h = ntohl(a.s_addr);
-		if ((h & mask) != net.subnet || h == net.subnet || h == (net.subnet | ~mask) || h == net.gateway) {
+		if (inet_pton(AF_INET, ip, &a) != 1 || !network_is_host(&net, ntohl(a.s_addr))) {
 			char sub[16];
 
 			network_format_ip(net.subnet, sub);
