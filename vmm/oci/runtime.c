@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "vmm/base/log.h"
+#include "vmm/base/util.h"
 #include "vmm/oci/runtime.h"
 #include "vmm/oci/spec.h"
 #include "vmm/engine/version.h"
@@ -112,7 +113,7 @@ int oci_runtime_main(int argc, char **argv)
 		json_object_put(f);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
 		if (!strcmp(argv[optind], later[i]))
 			return fail(&o, "vmm oci %s: not built yet: vmm runs no OCI bundle so far (docs/oci-runtime.md)",
 				    later[i]);

@@ -7,6 +7,7 @@
 #include "vmm/base/error.h"
 #include "vmm/base/json.h"
 #include "vmm/base/strv.h"
+#include "vmm/base/util.h"
 #include "vmm/oci/spec.h"
 
 /* Capabilities by number (linux/capability.h), as config.json names them. */
@@ -60,6 +61,16 @@ static int note(struct oci_spec *s, const char *what, struct error *e)
 	return strv_push(&s->ignored, what) ? err_set(e, -ENOMEM, "out of memory") : 0;
 }
 
+/* s's place in a table of n names, or n when it is not there. */
+static size_t index_of(const char *s, const char *const *names, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && strcmp(names[i], s))
+		i++;
+	return i;
+}
+
 static int strings(json_object *o, const char *key, size_t max, const char *ctx, char ***out, struct error *e)
 {
 	*out = NULL;
@@ -104,13 +115,11 @@ static int capabilities(json_object *p, struct oci_spec *s, struct error *e)
 			break;
 		for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 			const char *name;
-			size_t c = 0;
+			size_t c;
 
 			if ((ret = jstring(json_object_array_get_idx(list, i), "process.capabilities", &name, e)))
 				return ret;
-			while (c < sizeof(cap_names) / sizeof(cap_names[0]) && strcmp(cap_names[c], name))
-				c++;
-			if (c == sizeof(cap_names) / sizeof(cap_names[0]))
+			if ((c = index_of(name, cap_names, ARRAY_SIZE(cap_names))) == ARRAY_SIZE(cap_names))
 				return err_set(e, -EINVAL, "process.capabilities.%s[%zu]: unknown capability %.64s",
 					       cap_sets[set], i, name);
 			s->caps[set] |= 1ULL << c;
@@ -139,9 +148,9 @@ static int rlimits(json_object *p, struct oci_spec *s, struct error *e)
 		    (ret = jget_u64(r, "soft", true, UINT64_MAX, ctx, &l->soft, &present, e)) ||
 		    (ret = jget_u64(r, "hard", true, UINT64_MAX, ctx, &l->hard, &present, e)))
 			return ret;
-		while (k < sizeof(rlimit_names) / sizeof(rlimit_names[0]) && strcmp(rlimit_names[k].name, type))
+		while (k < ARRAY_SIZE(rlimit_names) && strcmp(rlimit_names[k].name, type))
 			k++;
-		if (k == sizeof(rlimit_names) / sizeof(rlimit_names[0]))
+		if (k == ARRAY_SIZE(rlimit_names))
 			return err_set(e, -EINVAL, "%s.type: unknown resource %.64s", ctx, type);
 		if (l->soft > l->hard)
 			return err_set(e, -EINVAL, "%s: soft %llu above hard %llu", ctx, (unsigned long long)l->soft,
@@ -183,14 +192,6 @@ static int process(json_object *root, struct oci_spec *s, struct error *e)
 	return 0;
 }
 
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
 static int mount_one(json_object *m, size_t i, struct oci_mount *out, struct error *e)
 {
 	const char *dest, *type = NULL, *source = NULL;
@@ -214,7 +215,7 @@ static int mount_one(json_object *m, size_t i, struct oci_mount *out, struct err
 	if (!type || !*type)
 		type = out->bind ? "bind" : "";
 	out->bind |= !strcmp(type, "bind");
-	if (!in_list(type, mount_types, sizeof(mount_types) / sizeof(mount_types[0])))
+	if (index_of(type, mount_types, ARRAY_SIZE(mount_types)) == ARRAY_SIZE(mount_types))
 		return err_set(e, -EINVAL, "%s: type '%.32s' cannot be mounted in a micro-VM (bind, tmpfs, proc, "
 			       "sysfs, devpts, mqueue, cgroup, cgroup2)", ctx, type);
 	if (out->bind && (!source || !*source || strstr(source, "..")))
@@ -288,14 +289,14 @@ static int namespaces(json_object *lx, struct oci_spec *s, struct error *e)
 {
 	static const char *const types[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
 	json_object *list;
-	bool seen[8] = { false };
+	bool seen[ARRAY_SIZE(types)] = { false };
 	int ret = jget_array(lx, "namespaces", false, 16, "linux", &list, e);
 
 	for (size_t i = 0; !ret && list && i < json_object_array_length(list); i++) {
 		json_object *ns = json_object_array_get_idx(list, i);
 		const char *type, *path = NULL;
 		char ctx[40];
-		size_t t = 0;
+		size_t t;
 
 		snprintf(ctx, sizeof(ctx), "linux.namespaces[%zu]", i);
 		if (!json_object_is_type(ns, json_type_object))
@@ -303,9 +304,7 @@ static int namespaces(json_object *lx, struct oci_spec *s, struct error *e)
 		if ((ret = jget_string(ns, "type", true, ctx, &type, e)) ||
 		    (ret = jget_string(ns, "path", false, ctx, &path, e)))
 			return ret;
-		while (t < 8 && strcmp(types[t], type))
-			t++;
-		if (t == 8)
+		if ((t = index_of(type, types, ARRAY_SIZE(types))) == ARRAY_SIZE(types))
 			return err_set(e, -EINVAL, "%s.type: unknown namespace %.32s", ctx, type);
 		seen[t] = true;
 		if (path && *path && t == 1) {
@@ -326,12 +325,13 @@ static int namespaces(json_object *lx, struct oci_spec *s, struct error *e)
 	if (!seen[1])
 		return err_set(e, -EINVAL, "linux.namespaces: no network namespace asks for the host's "
 			       "(--network host), which a micro-VM cannot share");
-	for (size_t t = 2; t < 8; t++)
-		if (!seen[t] && t != 5 && t != 7 && (ret = note(s, t == 2 ? "linux.namespaces (no mount: the VM's own)" :
-				t == 3 ? "linux.namespaces (no ipc: the VM's own)" :
-				t == 4 ? "linux.namespaces (no uts: the VM's own)" :
-				"linux.namespaces (no cgroup: the VM's own)", e)))
+	for (size_t t = 2; t < ARRAY_SIZE(types); t++) {	/* user and time: none is the host's */
+		char what[64];
+
+		snprintf(what, sizeof(what), "linux.namespaces (no %s: the VM's own)", types[t]);
+		if (!seen[t] && strcmp(types[t], "user") && strcmp(types[t], "time") && (ret = note(s, what, e)))
 			return ret;
+	}
 	return 0;
 }
 
@@ -348,7 +348,7 @@ static int sysctls(json_object *lx, struct oci_spec *s, struct error *e)
 
 		if (!json_object_is_type(val, json_type_string))
 			return err_set(e, -EINVAL, "linux.sysctl.%.64s: want a string", key);
-		for (size_t i = 0; i < sizeof(sysctl_prefixes) / sizeof(sysctl_prefixes[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(sysctl_prefixes); i++)
 			ours |= !strncmp(key, sysctl_prefixes[i], strlen(sysctl_prefixes[i]));
 		ours |= !strcmp(key, "kernel.sem");
 		if (!ours || strchr(key, '/') || strstr(key, ".."))
@@ -440,7 +440,7 @@ static int linux_section(json_object *root, struct oci_spec *s, struct error *e)
 		return err_set(e, -EINVAL, "linux.devices: a micro-VM passes no host device through");
 	if ((ret = namespaces(lx, s, e)) || (ret = sysctls(lx, s, e)) || (ret = resources(lx, s, e)))
 		return ret;
-	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++) {
 		char what[48];
 
 		snprintf(what, sizeof(what), "linux.%s", ignored[i]);
@@ -554,9 +554,9 @@ json_object *oci_features_json(void)
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string(OCI_SPEC_VERSION));
 	json_object_object_add(o, "hooks", names(hook_names, OCI_HOOK_KINDS));
-	json_object_object_add(o, "mountOptions", names(options, sizeof(options) / sizeof(options[0])));
-	json_object_object_add(lx, "namespaces", names(ns, sizeof(ns) / sizeof(ns[0])));
-	json_object_object_add(lx, "capabilities", names(cap_names, sizeof(cap_names) / sizeof(cap_names[0])));
+	json_object_object_add(o, "mountOptions", names(options, ARRAY_SIZE(options)));
+	json_object_object_add(lx, "namespaces", names(ns, ARRAY_SIZE(ns)));
+	json_object_object_add(lx, "capabilities", names(cap_names, ARRAY_SIZE(cap_names)));
 	json_object_object_add(cg, "v1", json_object_new_boolean(false));
 	json_object_object_add(cg, "v2", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
