@@ -45,18 +45,24 @@ static int str_slice(json_object *o, const char *key, const char *ctx, char ***o
 	return 0;
 }
 
-/* Give each string of the array field key to fn as option c (a run flag). */
-static int each_string(json_object *o, const char *key, int c, void *opts,
-		       int (*fn)(void *opts, int c, const char *arg, struct error *e), struct error *e)
+/* Give each string of the array field ctx.key to fn as option c (a run flag). */
+static int each_string_in(json_object *o, const char *ctx, const char *key, int c, void *opts,
+			  int (*fn)(void *opts, int c, const char *arg, struct error *e), struct error *e)
 {
 	char **v;
-	int ret = jget_strv(o, key, LIST_MAX, "HostConfig", &v, e);
+	int ret = jget_strv(o, key, LIST_MAX, ctx, &v, e);
 
 	for (size_t i = 0; !ret && v && v[i]; i++)
 		if ((ret = fn(opts, c, v[i], e)))
-			err_wrap(e, ret, "HostConfig.%s[%zu]", key, i);
+			err_wrap(e, ret, "%s.%s[%zu]", ctx, key, i);
 	strv_free(v);
 	return ret;
+}
+
+static int each_string(json_object *hc, const char *key, int c, void *opts,
+		       int (*fn)(void *opts, int c, const char *arg, struct error *e), struct error *e)
+{
+	return each_string_in(hc, "HostConfig", key, c, opts, fn, e);
 }
 
 static int net_opt(void *opts, int c, const char *arg, struct error *e)
@@ -205,24 +211,16 @@ static int port_bindings(json_object *hc, struct api_create *a, struct error *e)
 /* The endpoint's settings on a user network: Aliases (compose's service names), IPAMConfig.IPv4Address. */
 static int endpoint(json_object *eps, const char *net, struct api_create *a, struct error *e)
 {
-	json_object *ep = NULL, *aliases = NULL, *ipam = NULL;
+	json_object *ep = NULL, *ipam = NULL;
 	const char *ip = NULL;
 	int ret;
 
 	if (!eps || !json_object_object_get_ex(eps, net, &ep) || !json_object_is_type(ep, json_type_object))
 		return 0;
-	if ((ret = jget_array(ep, "Aliases", false, NETCFG_MAX_LIST, "EndpointsConfig", &aliases, e)) ||
+	if ((ret = each_string_in(ep, "EndpointsConfig", "Aliases", RUN_NET_OPT_ALIAS, &a->net, net_opt, e)) ||
 	    (ret = jget_object(ep, "IPAMConfig", false, "EndpointsConfig", &ipam, e)) ||
 	    (ipam && (ret = jget_string(ipam, "IPv4Address", false, "IPAMConfig", &ip, e))))
 		return ret;
-	for (size_t i = 0; aliases && i < json_object_array_length(aliases); i++) {
-		json_object *v = json_object_array_get_idx(aliases, i);
-
-		if (!json_object_is_type(v, json_type_string))
-			return err_set(e, -EINVAL, "EndpointsConfig.Aliases[%zu]: not a string", i);
-		if ((ret = run_net_option(&a->net, RUN_NET_OPT_ALIAS, json_object_get_string(v), e)))
-			return err_wrap(e, ret, "EndpointsConfig.Aliases");
-	}
 	if (ip && *ip && (ret = run_net_option(&a->net, RUN_NET_OPT_IP, ip, e)))
 		return err_wrap(e, ret, "EndpointsConfig.IPAMConfig");
 	return 0;
