@@ -250,7 +250,7 @@ void api_container_update(const struct api_ctx *ctx, const struct api_request *r
 
 	if (!body)
 		return;
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
 		if (json_object_object_get_ex(body, unsupported[i], &v) && v &&
 		    !(json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0) &&
 		    !(json_object_is_type(v, json_type_string) && !*json_object_get_string(v))) {
@@ -267,15 +267,8 @@ void api_container_update(const struct api_ctx *ctx, const struct api_request *r
 		goto fail;
 	}
 	o.cpus = present ? (double)n / 1e9 : 0;
-	if (json_object_object_get_ex(body, "PidsLimit", &v) && v) {
-		if (!json_object_is_type(v, json_type_int)) {
-			err_set(&e, -EINVAL, "PidsLimit: want an integer");
-			goto fail;
-		}
-		o.pids_set = true;
-		o.pids_limit = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
-	}
-	if (engine_update(&ctx->paths, r->args[0], &o, &e))
+	if (api_pids_limit(body, "", &o.pids_limit, &o.pids_set, &e) ||
+	    engine_update(&ctx->paths, r->args[0], &o, &e))
 		goto fail;
 	out = json_object_new_object();
 	json_object_object_add(out, "Warnings", json_object_new_array());

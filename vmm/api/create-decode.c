@@ -309,6 +309,19 @@ int api_restart_policy(json_object *o, struct restart_policy *out, bool *given, 
 	return 0;
 }
 
+int api_pids_limit(json_object *o, const char *ctx, int64_t *out, bool *given, struct error *e)
+{
+	json_object *v;
+
+	*given = json_object_object_get_ex(o, "PidsLimit", &v) && v;
+	if (!*given)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return err_set(e, -EINVAL, "%s%sPidsLimit: want an integer", ctx, *ctx ? "." : "");
+	*out = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
+	return 0;
+}
+
 /* Memory, NanoCpus, PidsLimit, StorageOpt, AutoRemove, ReadonlyRootfs, Init, RestartPolicy. */
 static int limits(json_object *hc, struct create_config *c, struct error *e)
 {
@@ -322,11 +335,8 @@ static int limits(json_object *hc, struct create_config *c, struct error *e)
 		return ret;
 	if (present)
 		c->cpus = (double)v / 1e9;
-	if (json_object_object_get_ex(hc, "PidsLimit", &pl) && pl) {
-		if (!json_object_is_type(pl, json_type_int))
-			return err_set(e, -EINVAL, "HostConfig.PidsLimit: want an integer");
-		c->pids_limit = json_object_get_int64(pl) > 0 ? json_object_get_int64(pl) : 0;
-	}
+	if ((ret = api_pids_limit(hc, "HostConfig", &c->pids_limit, &given, e)))
+		return ret;
 	if (json_object_object_get_ex(hc, "StorageOpt", &pl) && pl) {
 		if (!json_object_is_type(pl, json_type_object))
 			return err_set(e, -EINVAL, "HostConfig.StorageOpt: want an object");

@@ -34,4 +34,7 @@ void api_create_free(struct api_create *a);
 struct restart_policy;
 int api_restart_policy(json_object *o, struct restart_policy *out, bool *given, struct error *e);
 
+/* PidsLimit of o (HostConfig, an update's body; ctx names it): a positive limit, else 0 (none). */
+int api_pids_limit(json_object *o, const char *ctx, int64_t *out, bool *given, struct error *e);
+
 #endif
