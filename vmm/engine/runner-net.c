@@ -164,20 +164,11 @@ void runner_net_leave(struct runner *r)
 	r->lan_links = NULL;
 }
 
-int runner_net_check(const char *root, const struct net_config *n, struct error *e)
+/* Published ports: none twice, each host port free to bind now. */
+static int check_ports(const char *root, const struct net_config *n, struct error *e)
 {
 	const struct port_binding *a, *b;
 
-	if (n->network) {
-		int ret = check_network(root, n, e);
-
-		if (ret)
-			return ret;
-	}
-	if (n->mode == NET_MODE_TAP)
-		return machine_net_check_tap(n->tap, e);
-	if (n->mode != NET_MODE_SLIRP)
-		return 0;
 	a = netcfg_port_clash(n->ports, n->nports, &b);
 	if (a)
 		return err_set(e, -EINVAL, "-p: host port %s:%u/%s is published twice (for container ports %u and %u)",
@@ -193,6 +184,17 @@ int runner_net_check(const char *root, const struct net_config *n, struct error 
 			return port_error(root, &n->ports[i], ret, e);
 	}
 	return 0;
+}
+
+int runner_net_check(const char *root, const struct net_config *n, struct error *e)
+{
+	int ret;
+
+	if (n->network && (ret = check_network(root, n, e)))
+		return ret;
+	if (n->mode == NET_MODE_TAP)
+		return machine_net_check_tap(n->tap, e);
+	return n->mode == NET_MODE_SLIRP ? check_ports(root, n, e) : 0;
 }
 
 const struct machine_net_config *runner_net_config(struct runner *r)
@@ -236,7 +238,7 @@ int runner_net_publish(struct runner *r, struct error *e)
 	st->nports = 0;
 	if (n->mode != NET_MODE_SLIRP)
 		return 0;
-	ret = runner_net_check(r->paths->root, n, e);
+	ret = check_ports(r->paths->root, n, e);	/* the network itself was checked when it was joined */
 	for (size_t i = 0; !ret && i < n->nports; i++) {
 		struct port_binding p = n->ports[i];
 
