@@ -31,39 +31,58 @@ static void net_dir(const char *runtime, const struct network *n, char *buf, siz
 	snprintf(buf, len, "%s/networks/%.12s", runtime, n->id);
 }
 
+/* A record, "IP MAC ID NAME [ALIAS...]": its fields, the aliases left as one string. */
+struct record {
+	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1], name[256];
+	const char *aliases;	/* space-separated, maybe "" */
+};
+
+typedef bool (*record_fn)(void *arg, const struct record *r);
+
+static bool parse_record(const char *text, struct record *r)
+{
+	int end = 0;
+
+	if (sscanf(text, "%15s %12s %64s %255s%n", r->ip, r->mac, r->id, r->name, &end) != 4 ||
+	    strlen(r->mac) != 12)
+		return false;
+	r->aliases = text + end;
+	return true;
+}
+
 /*
- * A live record's text (its vmm holds its lock) in buf; false for a stale
+ * A live record (its vmm holds its lock) parsed into r; false for a stale
  * one, which is removed with its port when remove is set.
  */
-static bool read_record(int dirfd, const char *name, bool remove, char *buf, size_t len)
+static bool read_record(int dirfd, const char *name, bool remove, struct record *r)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[RECORD_MAX];
+	bool stale, parsed;
 	ssize_t n;
-	bool stale;
 
 	if (fd < 0)
 		return false;
-	n = read(fd, buf, len - 1);
+	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	stale = flock(fd, LOCK_SH | LOCK_NB) == 0;	/* nobody holds it: its vmm is gone */
 	close(fd);
+	parsed = parse_record(buf, r);
 	if (stale && remove) {
-		char ip[16], mac[13];
-
-		if (sscanf(buf, "%15s %12s", ip, mac) == 2 && strlen(mac) == 12)
-			unlinkat(dirfd, mac, 0);
+		if (parsed)
+			unlinkat(dirfd, r->mac, 0);
 		unlinkat(dirfd, name, 0);
 	}
-	return !stale && n > 0;
+	return !stale && parsed;
 }
 
-/* Every live record's text, one callback each; stop when it returns true. */
-static bool each_record(int dirfd, bool remove_stale, bool (*fn)(void *arg, char *text), void *arg)
+/* Every live record, one callback each; stop when it returns true. */
+static bool each_record(int dirfd, bool remove_stale, record_fn fn, void *arg)
 {
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	char buf[RECORD_MAX];
+	struct record r;
 	bool found = false;
 
 	if (!d) {
@@ -73,14 +92,14 @@ static bool each_record(int dirfd, bool remove_stale, bool (*fn)(void *arg, char
 	}
 	rewinddir(d);
 	while (!found && (de = readdir(d)))
-		if (is_record_name(de->d_name) && read_record(dirfd, de->d_name, remove_stale, buf, sizeof(buf)))
-			found = fn(arg, buf);
+		if (is_record_name(de->d_name) && read_record(dirfd, de->d_name, remove_stale, &r))
+			found = fn(arg, &r);
 	closedir(d);
 	return found;
 }
 
 /* Every live record of network n's folder, one callback each, until one returns true. */
-static bool each_of(const char *runtime, const struct network *n, bool (*fn)(void *arg, char *text), void *arg)
+static bool each_of(const char *runtime, const struct network *n, record_fn fn, void *arg)
 {
 	char dir[4096];
 	int dirfd;
@@ -104,16 +123,15 @@ struct used {
 	bool mac_taken;
 };
 
-static bool mark_used(void *arg, char *text)
+static bool mark_used(void *arg, const struct record *r)
 {
 	struct used *u = arg;
-	char ip[16], mac[18];
 	struct in_addr a;
 	uint32_t h;
 
-	if (sscanf(text, "%15s %17s", ip, mac) != 2 || inet_pton(AF_INET, ip, &a) != 1)
+	if (inet_pton(AF_INET, r->ip, &a) != 1)
 		return false;
-	if (!strcmp(mac, u->mac))
+	if (!strcmp(r->mac, u->mac))
 		u->mac_taken = true;
 	h = ntohl(a.s_addr) - u->ep->net.subnet;
 	if (h < u->hosts)
@@ -275,10 +293,10 @@ void lan_leave(const struct paths *p, struct lan_endpoint *ep)
 	network_free(&ep->net);
 }
 
-static bool keep_going(void *arg, char *text)
+static bool keep_going(void *arg, const struct record *r)
 {
 	(void)arg;
-	(void)text;
+	(void)r;
 	return false;
 }
 
@@ -308,21 +326,19 @@ struct lookup {
 	struct in_addr *out;
 };
 
-/* "IP MAC ID NAME ALIAS...": the ID, its first 12, the name and every alias. */
-static bool match(void *arg, char *text)
+/* A container's names: its ID, the ID's first 12, its name and every alias. */
+static bool match(void *arg, const struct record *r)
 {
 	struct lookup *l = arg;
-	char *save = NULL, *ip = strtok_r(text, " \n", &save), *tok;
-	int field = 0;
+	size_t n = strlen(l->name);
+	bool named = !strcasecmp(r->id, l->name) || (n == 12 && !strncmp(r->id, l->name, 12)) ||
+		     !strcasecmp(r->name, l->name);
 
-	while (ip && (tok = strtok_r(NULL, " \n", &save))) {
-		field++;
-		if (field == 1)
-			continue;	/* the MAC */
-		if (!strcasecmp(tok, l->name) || (field == 2 && strlen(l->name) == 12 && !strncmp(tok, l->name, 12)))
-			return inet_pton(AF_INET, ip, l->out) == 1;
+	for (const char *a = r->aliases; !named && *a; a += strcspn(a, " \n")) {
+		a += strspn(a, " \n");
+		named = n && !strncasecmp(a, l->name, n) && (!a[n] || a[n] == ' ' || a[n] == '\n');
 	}
-	return false;
+	return named && inet_pton(AF_INET, r->ip, l->out) == 1;
 }
 
 bool lan_resolve(void *opaque, const char *name, struct in_addr *out)
@@ -338,14 +354,13 @@ struct by_id {
 	char *ip;
 };
 
-static bool match_id(void *arg, char *text)
+static bool match_id(void *arg, const struct record *r)
 {
 	struct by_id *b = arg;
-	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1];
 
-	if (sscanf(text, "%15s %12s %64s", ip, mac, id) != 3 || strcmp(id, b->id))
+	if (strcmp(r->id, b->id))
 		return false;
-	memcpy(b->ip, ip, sizeof(ip));
+	memcpy(b->ip, r->ip, sizeof(r->ip));
 	return true;
 }
 
@@ -362,23 +377,22 @@ struct endpoints {
 };
 
 /* docker's Containers entry: {"<id>": {"Name", "MacAddress", "IPv4Address", "IPv6Address"}} */
-static bool add_endpoint(void *arg, char *text)
+static bool add_endpoint(void *arg, const struct record *r)
 {
 	struct endpoints *eps = arg;
-	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1], name[256], cidr[24], colons[18];
+	const char *mac = r->mac;
+	char cidr[24], colons[18];
 	json_object *ep;
 
-	if (sscanf(text, "%15s %12s %64s %255s", ip, mac, id, name) != 4 || strlen(mac) != 12)
-		return false;
-	snprintf(cidr, sizeof(cidr), "%s/%u", ip, eps->prefix);
+	snprintf(cidr, sizeof(cidr), "%s/%u", r->ip, eps->prefix);
 	snprintf(colons, sizeof(colons), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac, mac + 2, mac + 4, mac + 6, mac + 8,
 		 mac + 10);
 	ep = json_object_new_object();
-	json_object_object_add(ep, "Name", json_object_new_string(name));
+	json_object_object_add(ep, "Name", json_object_new_string(r->name));
 	json_object_object_add(ep, "MacAddress", json_object_new_string(colons));
 	json_object_object_add(ep, "IPv4Address", json_object_new_string(cidr));
 	json_object_object_add(ep, "IPv6Address", json_object_new_string(""));
-	json_object_object_add(eps->o, id, ep);
+	json_object_object_add(eps->o, r->id, ep);
 	return false;
 }
 
