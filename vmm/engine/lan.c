@@ -33,20 +33,21 @@ static void net_dir(const char *runtime, const struct network *n, char *buf, siz
 
 /* A record, "IP MAC ID NAME [ALIAS...]": its fields, the aliases left as one string. */
 struct record {
+	char text[RECORD_MAX];	/* the line as read */
 	char ip[16], mac[13], id[CONTAINER_ID_LEN + 1], name[256];
-	const char *aliases;	/* space-separated, maybe "" */
+	const char *aliases;	/* in text: space-separated, maybe "" */
 };
 
 typedef bool (*record_fn)(void *arg, const struct record *r);
 
-static bool parse_record(const char *text, struct record *r)
+static bool parse_record(struct record *r)
 {
 	int end = 0;
 
-	if (sscanf(text, "%15s %12s %64s %255s%n", r->ip, r->mac, r->id, r->name, &end) != 4 ||
+	if (sscanf(r->text, "%15s %12s %64s %255s%n", r->ip, r->mac, r->id, r->name, &end) != 4 ||
 	    strlen(r->mac) != 12)
 		return false;
-	r->aliases = text + end;
+	r->aliases = r->text + end;
 	return true;
 }
 
@@ -57,17 +58,16 @@ static bool parse_record(const char *text, struct record *r)
 static bool read_record(int dirfd, const char *name, bool remove, struct record *r)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char buf[RECORD_MAX];
 	bool stale, parsed;
 	ssize_t n;
 
 	if (fd < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
+	n = read(fd, r->text, sizeof(r->text) - 1);
+	r->text[n > 0 ? n : 0] = '\0';
 	stale = flock(fd, LOCK_SH | LOCK_NB) == 0;	/* nobody holds it: its vmm is gone */
 	close(fd);
-	parsed = parse_record(buf, r);
+	parsed = parse_record(r);
 	if (stale && remove) {
 		if (parsed)
 			unlinkat(dirfd, r->mac, 0);
