@@ -46,7 +46,7 @@ guest_suite() {
 		exit 0
 	fi
 	if ! have_kvm; then
-		skip "$1: containers" "/dev/kvm not accessible on this host"
+		skip "$1: containers" "/dev/kvm not accessible on this host (VMM_TCG_KVM=all make check runs this in a VM with KVM under qemu's TCG)"
 		exit 0
 	fi
 	export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
