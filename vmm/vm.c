@@ -177,6 +177,9 @@ static void watchdog(void *opaque, uint32_t events)
 	struct vm *vm = opaque;
 	unsigned halted = 0;
 
+	/* Parked vCPUs run nothing: waking them would only spend CPU time on a paused VM. */
+	if (atomic_load(&vm->pause_req))
+		return;
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		halted += atomic_load(&vm->vcpus[i].halted);
 	if (halted == vm->ncpus) {
