@@ -121,7 +121,16 @@ bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len)
 	if ((ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP) || (be16(ip + 6) & 0x1fff) || ihl < 20 ||
 	    len < ETH_HLEN + ihl + 4)
 		return true;	/* another protocol, a later fragment (no ports) or a cut header */
-	return be16(ip + ihl + 2) != 53;
+	if (be16(ip + ihl + 2) == 53)
+		return false;
+	/*
+	 * slirp opens a connection to the resolver only for a bare SYN (no ACK, FIN, RST or
+	 * URG); any other segment belongs to one it has (a published port's, on a network whose
+	 * gateway is also its DNS) or is answered with a reset.
+	 */
+	if (ip[9] == IPPROTO_TCP)
+		return len < ETH_HLEN + ihl + 14 || (ip[ihl + 13] & 0x37) == 0x02;
+	return true;
 }
 
 bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *udp_ports, size_t nudp,

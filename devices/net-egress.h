@@ -45,7 +45,9 @@ bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *ud
  * Is the frame IPv4 for dns (host byte order) and anything but DNS (TCP or
  * UDP port 53)? libslirp sends every port of its DNS forwarder's address to
  * the host's resolver: when that is a loopback address (127.0.0.53), this
- * would open the host's loopback services to the guest.
+ * would open the host's loopback services to the guest. A TCP segment other
+ * than a bare SYN opens nothing and is let through: on a network whose gateway
+ * is also its DNS, a published port's connections use that address.
  */
 bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len);
 

@@ -134,6 +134,13 @@ static void test_dns_only(void)
 	ok(!egress_dns_abuse(a, f, n), "TCP to its port 53: DNS too");
 	n = frame(f, dns, IPPROTO_TCP, 40000, 8000, 0x02, 0);
 	ok(egress_dns_abuse(a, f, n), "TCP to its port 8000: refused");
+	n = frame(f, dns, IPPROTO_TCP, 80, 40000, 0x02, 0);
+	ok(egress_dns_abuse(a, f, n), "a bare SYN, even from a published port: refused (slirp would open it)");
+	n = frame(f, dns, IPPROTO_TCP, 80, 40000, 0x12, 0);
+	ok(!egress_dns_abuse(a, f, n), "a SYN+ACK from a published port: let through (it opens nothing)");
+	n = frame(f, dns, IPPROTO_TCP, 80, 40000, 0x10, 0);
+	ok(!egress_dns_abuse(a, f, n), "an ACK: let through");
+	ok(egress_dns_abuse(a, f, 14 + 20 + 13), "a TCP header cut before its flags: refused");
 	n = frame(f, dns, IPPROTO_UDP, 40000, 5353, 0, 0);
 	ok(egress_dns_abuse(a, f, n), "UDP to its port 5353: refused");
 	n = frame(f, dns, IPPROTO_UDP, 40000, 53, 0, 0x0010);

@@ -258,6 +258,21 @@ static void test_uplink(void)
 	g->b->ops->send(g->b, f, n);
 	ok(!memcmp(g->last + g->len - 4, "\x0a\x59\x00\x03", 4), "DNS: the network's names before the host's");
 	close(us);
+	/* a published TCP port: the host's connect becomes a SYN to the guest's address */
+	us = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bind(us, (struct sockaddr *)&sa, sizeof(sa));
+	sl = sizeof(sa);
+	getsockname(us, (struct sockaddr *)&sa, &sl);
+	close(us);
+	ok(net_lan_forward(g->b, false, sa.sin_addr, ntohs(sa.sin_port), 80) == 0, "a TCP port published");
+	us = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	connect(us, (struct sockaddr *)&sa, sizeof(sa));
+	for (int i = 0; i < 5 && !(g->len >= 54 && g->last[23] == 6); i++)
+		wait_frames(loop, g, g->frames, 1000);
+	ok(g->len >= 54 && g->last[23] == 6 && !memcmp(g->last + 30, "\x0a\x59\x00\x02", 4) && g->last[37] == 80 &&
+	   (g->last[47] & 0x12) == 0x02, "the connect arrives as a SYN to 10.89.0.2:80 (%zu bytes, proto %u)",
+	   g->len, g->len > 23 ? g->last[23] : 0);
+	close(us);
 	net_backend_destroy(g->b);
 	ok(rmdir(dir) == 0, "nothing is left in the network's folder");
 	loop_destroy(loop);
