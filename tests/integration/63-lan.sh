@@ -83,12 +83,13 @@ done
 out=$(v exec client sh -c 'cat /etc/resolv.conf; ip route' 2>&1)
 expect_match "the client asks the gateway for names" "nameserver 10\\.89\\.7\\.1" "$out"
 expect_match "... and routes through it" "default via 10\\.89\\.7\\.1" "$out"
+# not ours: forwarded to the host's resolvers, which say NXDOMAIN (or, on a host without any, nothing)
 out=$(v exec client nslookup nosuchname.invalid 10.89.7.1 2>&1)
-expect_match "an unknown name is not the network's" "can't find|NXDOMAIN|server can't" "$out"
+expect_match "an unknown name is not the network's" "can't find|NXDOMAIN|server can't|timed out" "$out"
 
 out=$("$VMM" network rm webnet 2>&1); rc=$?
 expect_match "network rm of a network in use: refused, naming its containers" \
-	"^125 .*network webnet id [0-9a-f]{12} has active endpoints \\(containers .*catserver" "$rc $out"
+	"^125 .*network webnet id [0-9a-f]{12} has active endpoints \\(.*name:\"catserver\" id:\"[0-9a-f]{12}\"" "$rc $out"
 
 # --- a name follows its container to a new address -----------------------------
 v stop -t 1 catserver >/dev/null 2>&1

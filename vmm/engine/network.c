@@ -16,6 +16,7 @@
 #include "vmm/base/strv.h"
 #include "vmm/base/util.h"
 #include "vmm/engine/config-scan.h"
+#include "vmm/engine/container.h"
 #include "vmm/engine/network.h"
 
 #define NETWORK_JSON_MAX	(64 << 10)
@@ -407,6 +408,22 @@ int network_users(const char *root, const struct network *n, char ***ids, struct
 	return config_scan(root, joins, n, ids, e);
 }
 
+/* moby's list of a network's users: name:"web" id:"0123456789ab", ... */
+static void users_line(const char *root, char *const *ids, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (char *const *id = ids; *id; id++) {
+		struct container *c = NULL;
+		struct error ignored = { 0 };
+
+		container_open(root, *id, &c, &ignored);
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sname:\"%s\" id:\"%.12s\"",
+			 id == ids ? "" : ", ", c && c->cfg.name ? c->cfg.name : "", *id);
+		if (c)
+			container_free(c);
+	}
+}
+
 int network_remove(const char *root, const char *name, struct error *e)
 {
 	struct network n;
@@ -421,9 +438,9 @@ int network_remove(const char *root, const char *name, struct error *e)
 	}
 	ret = network_users(root, &n, &users, e);
 	if (!ret && users[0]) {
-		config_ids_line(users, list, sizeof(list));
+		users_line(root, users, list, sizeof(list));
 		ret = err_set(e, -EBUSY, "error while removing network: network %s id %.12s has active "
-			      "endpoints (containers %s)", n.name, n.id, list);
+			      "endpoints (%s)", n.name, n.id, list);
 	}
 	if (!ret) {
 		json_path(root, n.name, path, sizeof(path));
