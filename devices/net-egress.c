@@ -98,6 +98,12 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* A TCP segment that would make slirp connect somewhere: a SYN without ACK. */
+static bool tcp_opens(const uint8_t *tcp)
+{
+	return (tcp[13] & TCP_SYN) && !(tcp[13] & TCP_ACK);
+}
+
 static bool udp_published(const uint16_t *ports, size_t n, uint16_t sport)
 {
 	for (size_t i = 0; i < n; i++)
@@ -124,13 +130,64 @@ bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len)
 	if (be16(ip + ihl + 2) == 53)
 		return false;
 	/*
-	 * slirp opens a connection to the resolver only for a bare SYN (no ACK, FIN, RST or
-	 * URG); any other segment belongs to one it has (a published port's, on a network whose
-	 * gateway is also its DNS) or is answered with a reset.
+	 * slirp opens a connection to the resolver only for a SYN; any other segment belongs
+	 * to one it has (a published port's, on a network whose gateway is also its DNS) or is
+	 * answered with a reset.
 	 */
 	if (ip[9] == IPPROTO_TCP)
-		return len < ETH_HLEN + ihl + 14 || (ip[ihl + 13] & 0x37) == 0x02;
+		return len < ETH_HLEN + ihl + 14 || tcp_opens(ip + ihl);
 	return true;
+}
+
+bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct udp_peer *peers, size_t npeers,
+			const uint8_t *frame, size_t len)
+{
+	const uint8_t *ip = frame + ETH_HLEN, *l4;
+	uint32_t dst;
+	size_t ihl;
+
+	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4)
+		return false;
+	dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	if ((dst & mask) != net || dst == dns)
+		return false;	/* not slirp's network, or its resolver (egress_dns_abuse) */
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	l4 = ip + ihl;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || (be16(ip + 6) & 0x3fff) ||
+	    (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP) || len < ETH_HLEN + ihl + (ip[9] == IPPROTO_TCP ? 14 : 4))
+		return true;	/* ICMP, another protocol, a fragment or a cut header */
+	if (ip[9] == IPPROTO_TCP)
+		return tcp_opens(l4);
+	for (size_t i = 0; i < npeers; i++)
+		if (peers[i].port && peers[i].addr == dst && peers[i].port == be16(l4 + 2) &&
+		    peers[i].guest_port == be16(l4))
+			return false;
+	return true;
+}
+
+void egress_note_peer(struct udp_peer *peers, size_t npeers, size_t *next, uint32_t net, uint32_t mask,
+		      const uint16_t *udp_ports, size_t nudp, const uint8_t *frame, size_t len)
+{
+	const uint8_t *ip = frame + ETH_HLEN, *l4;
+	struct udp_peer p;
+	size_t ihl;
+
+	if (!npeers || len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4 || ip[9] != IPPROTO_UDP)
+		return;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	l4 = ip + ihl;
+	if (ihl < 20 || (be16(ip + 6) & 0x1fff) || len < ETH_HLEN + ihl + 4)
+		return;
+	p.addr = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	p.port = be16(l4);
+	p.guest_port = be16(l4 + 2);
+	if (!p.port || (p.addr & mask) != net || !udp_published(udp_ports, nudp, p.guest_port))
+		return;	/* port 0 marks a free slot */
+	for (size_t i = 0; i < npeers; i++)
+		if (!memcmp(&peers[i], &p, sizeof(p)))
+			return;
+	peers[*next % npeers] = p;
+	*next = (*next + 1) % npeers;
 }
 
 bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *udp_ports, size_t nudp,
@@ -166,7 +223,7 @@ bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *ud
 			return false;
 		sport = be16(l4);
 		dport = be16(l4 + 2);
-		if (proto == IPPROTO_TCP && !((l4[13] & TCP_SYN) && !(l4[13] & TCP_ACK)))
+		if (proto == IPPROTO_TCP && !tcp_opens(l4))
 			return true;	/* opens nothing: slirp resets what it did not open */
 		if (proto == IPPROTO_UDP && udp_published(udp_ports, nudp, sport))
 			return true;

@@ -46,9 +46,36 @@ bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *ud
  * UDP port 53)? libslirp sends every port of its DNS forwarder's address to
  * the host's resolver: when that is a loopback address (127.0.0.53), this
  * would open the host's loopback services to the guest. A TCP segment other
- * than a bare SYN opens nothing and is let through: on a network whose gateway
- * is also its DNS, a published port's connections use that address.
+ * than a SYN opens nothing and is let through: on a network whose gateway is
+ * also its DNS, a published port's connections use that address.
  */
 bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len);
+
+/* A client that wrote to a published UDP port, as slirp shows it to the guest (host order). */
+struct udp_peer {
+	uint32_t addr;
+	uint16_t port, guest_port;
+};
+
+/*
+ * The host's loopback, kept closed here rather than by libslirp: its switch
+ * (disable_host_loopback) also drops a published UDP port's answers to a
+ * client on the host's loopback. To slirp, every address of its network
+ * (net/mask, host order) but its resolver's (dns) is the host's loopback.
+ * Is the frame for one of them, and able to reach a service there? A TCP
+ * segment other than a SYN opens nothing, and a UDP datagram may answer one
+ * of peers (from the port it wrote to, to its address and port); everything
+ * else (a SYN, other UDP, ICMP, fragments, other protocols) is refused.
+ */
+bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct udp_peer *peers, size_t npeers,
+			const uint8_t *frame, size_t len);
+
+/*
+ * A frame slirp gives the guest: a UDP datagram from slirp's network to one
+ * of the published udp_ports is a peer, kept in the ring peers (npeers
+ * slots, *next the one to fill).
+ */
+void egress_note_peer(struct udp_peer *peers, size_t npeers, size_t *next, uint32_t net, uint32_t mask,
+		      const uint16_t *udp_ports, size_t nudp, const uint8_t *frame, size_t len);
 
 #endif

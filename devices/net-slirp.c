@@ -16,6 +16,7 @@
 
 #define POLL_BATCH	64
 #define MAX_UDP_FORWARDS 256	/* as many as a container may publish */
+#define MAX_UDP_PEERS	64	/* clients of published UDP ports the guest may answer */
 
 /* One of slirp's sockets in our epoll set, indexed by descriptor number. */
 struct slirp_fd {
@@ -53,6 +54,10 @@ struct net_slirp {
 	uint64_t dropped;		/* frames the allow-list kept in */
 	struct in_addr guest;		/* where published ports lead */
 	uint32_t dns;			/* the DNS forwarder's address, host order; 0 when the host's loopback is open */
+	bool host_loopback;		/* open: else closed by egress_to_loopback */
+	uint32_t net, mask, resolver;	/* slirp's network and its DNS forwarder, host order */
+	struct udp_peer peers[MAX_UDP_PEERS];	/* who wrote to published UDP ports lately */
+	size_t next_peer;
 };
 
 static int64_t clock_ns(void *opaque)
@@ -68,6 +73,9 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct net_slirp *s = opaque;
 
+	if (!s->host_loopback)
+		egress_note_peer(s->peers, MAX_UDP_PEERS, &s->next_peer, s->net, s->mask, s->udp_ports, s->nudp,
+				 buf, len);
 	net_backend_deliver(&s->b, buf, len);
 	return len;
 }
@@ -326,6 +334,9 @@ static int slirp_send(struct net_backend *b, const void *frame, size_t len)
 		return 0;	/* cannot happen: the device only sends from guest kicks */
 	if (s->dns && egress_dns_abuse(s->dns, frame, len))
 		return 0;	/* the resolver's other ports may be the host's loopback */
+	if (!s->host_loopback &&
+	    egress_to_loopback(s->net, s->mask, s->resolver, s->peers, MAX_UDP_PEERS, frame, len))
+		return 0;
 	if (!egress_allows(s->egress, s->negress, s->udp_ports, s->nudp, frame, len)) {
 		if (!s->dropped++)
 			pr_warn("slirp: dropped a frame that --egress-allow does not allow (more are counted)");
@@ -392,8 +403,12 @@ int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, b
 		.in_enabled = true,
 		.if_mtu = SLIRP_MTU,
 		.if_mru = SLIRP_MTU,
-		/* 10.0.2.2 is the host; its loopback services only when asked for (podman's default) */
-		.disable_host_loopback = !host_loopback,
+		/*
+		 * 10.0.2.2 is the host; its loopback services only when asked for (podman's
+		 * default). slirp's own switch would also drop a published UDP port's answers to
+		 * a client on the host's loopback: slirp_send closes it instead.
+		 */
+		.disable_host_loopback = false,
 	};
 	struct net_slirp *s = calloc(1, sizeof(*s));
 	int ret;
@@ -436,6 +451,10 @@ int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, b
 	}
 	s->guest = cfg.vdhcp_start;
 	s->dns = host_loopback ? 0 : ntohl(cfg.vnameserver.s_addr);
+	s->host_loopback = host_loopback;
+	s->net = ntohl(cfg.vnetwork.s_addr) & ntohl(cfg.vnetmask.s_addr);
+	s->mask = ntohl(cfg.vnetmask.s_addr);
+	s->resolver = ntohl(cfg.vnameserver.s_addr);
 	s->slirp = slirp_new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		ret = -ENOMEM;

@@ -1,8 +1,8 @@
 /*
  * A container network's gateway from a hostile guest: any frame through the
  * DNS query parser and, when it is a query, the reply builder
- * (devices/net-dns.c), and through the DNS forwarder's port check
- * (devices/net-egress.c). Input: the frame. Checked: a parsed name is plain
+ * (devices/net-dns.c), and through the DNS forwarder's port check and the
+ * host-loopback filter, both ways (devices/net-egress.c). Input: the frame. Checked: a parsed name is plain
  * lower-case labels within bounds; the question lies inside the frame; the
  * reply fits its buffer and is as long as it says; ASan/UBSan do the rest.
  */
@@ -22,7 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dns_query q;
 	size_t n;
 
+	static const uint16_t published[1] = { 5353 };
+	struct udp_peer peers[4] = { { 0 } };
+	size_t next = 0;
+
 	egress_dns_abuse(0x0a590001, data, size);
+	egress_note_peer(peers, 4, &next, 0x0a590000, 0xffffff00, published, 1, data, size);
+	if (next > 1)
+		__builtin_trap();
+	egress_to_loopback(0x0a590000, 0xffffff00, 0x0a590003, peers, 4, data, size);
 	if (!dns_query_parse(data, size, gw, &q))
 		return 0;
 	n = strlen(q.name);
