@@ -153,9 +153,11 @@ bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct 
 		return false;	/* not slirp's network, or its resolver (egress_dns_abuse) */
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	l4 = ip + ihl;
+	if (ip[9] == IPPROTO_ICMP)
+		return false;	/* echo: slirp answers for its router, and a ping reaches no service */
 	if ((ip[0] >> 4) != 4 || ihl < 20 || (be16(ip + 6) & 0x3fff) ||
 	    (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP) || len < ETH_HLEN + ihl + (ip[9] == IPPROTO_TCP ? 14 : 4))
-		return true;	/* ICMP, another protocol, a fragment or a cut header */
+		return true;	/* another protocol, a fragment or a cut header */
 	if (ip[9] == IPPROTO_TCP)
 		return tcp_opens(l4);
 	for (size_t i = 0; i < npeers; i++)

@@ -64,8 +64,9 @@ struct udp_peer {
  * (net/mask, host order) but its resolver's (dns) is the host's loopback.
  * Is the frame for one of them, and able to reach a service there? A TCP
  * segment other than a SYN opens nothing, and a UDP datagram may answer one
- * of peers (from the port it wrote to, to its address and port); everything
- * else (a SYN, other UDP, ICMP, fragments, other protocols) is refused.
+ * of peers (from the port it wrote to, to its address and port); ICMP (echo)
+ * reaches no service; everything else (a SYN, other UDP, fragments, other
+ * protocols) is refused.
  */
 bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct udp_peer *peers, size_t npeers,
 			const uint8_t *frame, size_t len);
