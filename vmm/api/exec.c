@@ -31,6 +31,7 @@ struct api_exec {
 	int exit_code;
 	pid_t pid;
 	int size_wr;		/* a tty exec's window sizes to its vmm exec (--size-fd); -1: none */
+	unsigned long rows, cols;	/* a size asked for before it started: given when it does */
 	struct api_exec *next;
 };
 
@@ -214,6 +215,9 @@ static void started(struct exec_job *j, pid_t pid, int size_wr)
 	if ((x = find(j->ctx->execs, j->id))) {
 		x->pid = pid;
 		x->size_wr = size_wr;
+		/* docker exec -it resizes as soon as its stream is up, which may be before this */
+		if (size_wr >= 0 && (x->rows || x->cols))
+			dprintf(size_wr, "%lu %lu\n", x->rows, x->cols);
 	} else if (size_wr >= 0) {
 		close(size_wr);
 	}
@@ -443,6 +447,8 @@ void api_exec_resize(const struct api_ctx *ctx, const struct api_request *r, str
 	x = find(ctx->execs, r->args[0]);
 	if (x && x->size_wr >= 0)	/* one short line: a pipe takes it whole or not at all */
 		dprintf(x->size_wr, "%lu %lu\n", h, wd);
+	else if (x)
+		x->rows = h, x->cols = wd;	/* not started yet: started() gives it */
 	pthread_mutex_unlock(&ctx->execs->lock);
 	if (!x)
 		api_reply_error(w, 404, "No such exec instance: %s", r->args[0]);
