@@ -149,6 +149,8 @@ bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct 
 	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4)
 		return false;
 	dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	if ((dst >> 24) == 127 || (dst >> 24) == 0)
+		return true;	/* the host's loopback named outright: slirp would connect there as asked */
 	if ((dst & mask) != net || dst == dns)
 		return false;	/* not slirp's network, or its resolver (egress_dns_abuse) */
 	ihl = (size_t)(ip[0] & 0x0f) * 4;

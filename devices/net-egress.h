@@ -61,8 +61,10 @@ struct udp_peer {
  * The host's loopback, kept closed here rather than by libslirp: its switch
  * (disable_host_loopback) also drops a published UDP port's answers to a
  * client on the host's loopback. To slirp, every address of its network
- * (net/mask, host order) but its resolver's (dns) is the host's loopback.
- * Is the frame for one of them, and able to reach a service there? A TCP
+ * (net/mask, host order) but its resolver's (dns) is the host's loopback;
+ * and a frame for 127.0.0.0/8 or 0.0.0.0/8 itself, which slirp would send
+ * there as it is, is always refused. Is the frame for one of them, and able
+ * to reach a service there? A TCP
  * segment other than a SYN opens nothing, and a UDP datagram may answer one
  * of peers (from the port it wrote to, to its address and port); ICMP (echo)
  * reaches no service; everything else (a SYN, other UDP, fragments, other

@@ -186,6 +186,8 @@ static void test_closed_and_open(struct event_loop *loop)
 	ok(!reached(loop, closed, SOCK_DGRAM, "10.0.2.2"), "closed: a datagram to 10.0.2.2 reaches nothing");
 	ok(!reached(loop, closed, SOCK_STREAM, "10.0.2.77"), "closed: nor to another address of slirp's network");
 	ok(!reached(loop, closed, SOCK_DGRAM, "10.0.2.255"), "closed: nor a datagram to its broadcast address");
+	ok(!reached(loop, closed, SOCK_STREAM, "127.0.0.1"), "closed: nor a TCP connect to 127.0.0.1 itself");
+	ok(!reached(loop, closed, SOCK_DGRAM, "127.0.0.1"), "closed: nor a datagram to 127.0.0.1 itself");
 	net_backend_destroy(open->b);
 	net_backend_destroy(closed->b);
 	free(open);
