@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,13 @@ static void *write_tar(void *arg)
 	struct archive *disk = archive_read_disk_new(), *out = archive_write_new();
 	struct archive_entry *e;
 	size_t srclen = strlen(j->src);
+	sigset_t pipe_sig;
 	int r;
 
+	/* The reader may give up first (the destination is not a folder): EPIPE here, not SIGPIPE's death */
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
 	archive_write_set_format_pax_restricted(out);
 	archive_read_disk_set_standard_lookup(disk);
 	archive_read_disk_set_symlink_physical(disk);
