@@ -2,6 +2,7 @@
 # Run a command where /dev/kvm works, on a host that has none.
 #
 # Usage: scripts/tcg-kvm.sh COMMAND [ARG...]
+#        scripts/tcg-kvm.sh --prepare      (fetch and cache the kernel only; exit 0 when ready)
 #
 # A test harness, not part of vmm. Some hosts give no /dev/kvm at all (a PVM kernel that is
 # itself a PVM guest, docs/host-pvm.md). There, qemu's TCG emulates a CPU with AMD-V
@@ -18,7 +19,7 @@
 # TCG_KVM_CPUS (default: the host's), TCG_KVM_TIMEOUT (seconds, default 5400).
 set -eu
 
-[ $# -gt 0 ] || { echo "usage: scripts/tcg-kvm.sh COMMAND [ARG...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: scripts/tcg-kvm.sh COMMAND [ARG...] | --prepare" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "tcg-kvm: qemu-system-x86_64 not found: install qemu-system-x86" >&2; exit 2; }
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx insmod || {
@@ -29,7 +30,11 @@ WORK=$(pwd -P)
 case "$WORK" in *[[:space:]]*) echo "tcg-kvm: the current directory has a space: $WORK" >&2; exit 2 ;; esac
 
 # The kernel package, fetched and unpacked once.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1; }
+pkg=$(kernel_pkg)
+if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+	apt-get update -qq >/dev/null 2>&1 && pkg=$(kernel_pkg)
+fi
 [ -n "$pkg" ] || { echo "tcg-kvm: apt knows no linux-image-amd64: run apt-get update" >&2; exit 2; }
 kver=${pkg#linux-image-}
 K=$CACHE/$kver
@@ -74,6 +79,7 @@ EOF
 	(cd "$K/ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$K/initrd.gz.tmp"
 	mv "$K/initrd.gz.tmp" "$K/initrd.gz"
 fi
+[ "$1" != --prepare ] || exit 0
 
 RUN=$(mktemp -d /tmp/tcg-kvm.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT

@@ -37,6 +37,9 @@ tcg=${VMM_TCG_KVM:-quick}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] || [ "$tcg" = 0 ] || [ "$(uname -m)" != x86_64 ] ||
 	! command -v qemu-system-x86_64 >/dev/null 2>&1; then
 	tcg=0
+elif ! why=$(scripts/tcg-kvm.sh --prepare 2>&1); then
+	echo "# no VM with KVM under TCG either: the guest scripts skip ($(echo "$why" | tail -n1))"
+	tcg=0
 fi
 in_vm() {	# script: does it run in the TCG VM?
 	[ "$tcg" != 0 ] && grep -qE '^[^#]*(guest_suite|have_kvm)' "$1" || return 1
