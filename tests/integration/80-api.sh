@@ -288,6 +288,9 @@ else
 		"$(api -w ' %{http_code}' http://d/v1.41/exec/nope/json)"
 	expect_match "exec start of an unknown instance: 404" ' 404$' \
 		"$(api -o /dev/null -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' http://d/v1.41/exec/nope/start)"
+	expect_match "exec start with a ConsoleSize that is not [rows, cols]: 400, saying so" \
+		'"message":"ConsoleSize: want \[rows, cols\], each 0 to 65535"} 400$' \
+		"$(api -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -d '{"ConsoleSize":[24,-1]}' http://d/v1.41/exec/nope/start)"
 	expect_eq "exec resize of an unknown instance: 404; without a size: 400" "404 400" \
 		"$(api -o /dev/null -w '%{http_code}' -X POST 'http://d/v1.41/exec/nope/resize?h=3&w=4') $(api -o /dev/null -w '%{http_code}' -X POST 'http://d/v1.41/exec/nope/resize?h=3')"
 	out=$(v exec --size-fd 1 c2 true 2>&1); rc=$?

@@ -325,6 +325,26 @@ static void *detached_exec(void *arg)
 	return NULL;
 }
 
+/* The start's optional ConsoleSize: [rows, cols], the terminal's first size (API 1.42). */
+static int console_size(json_object *body, unsigned long size[2], struct error *e)
+{
+	json_object *cs;
+
+	if (!json_object_object_get_ex(body, "ConsoleSize", &cs) || json_object_is_type(cs, json_type_null))
+		return 0;
+	if (!json_object_is_type(cs, json_type_array) || json_object_array_length(cs) != 2)
+		return err_set(e, -EINVAL, "ConsoleSize: want [rows, cols]");
+	for (size_t i = 0; i < 2; i++) {
+		json_object *v = json_object_array_get_idx(cs, i);
+		int64_t n = json_object_get_int64(v);
+
+		if (!json_object_is_type(v, json_type_int) || n < 0 || n > 65535)
+			return err_set(e, -EINVAL, "ConsoleSize: want [rows, cols], each 0 to 65535");
+		size[i] = (unsigned long)n;
+	}
+	return 0;
+}
+
 void api_exec_start(const struct api_ctx *ctx, const struct api_request *r, struct api_response *w)
 {
 	json_object *body = r->body_len ? api_body_object(r, w) : json_object_new_object();
@@ -332,10 +352,11 @@ void api_exec_start(const struct api_ctx *ctx, const struct api_request *r, stru
 	struct api_exec *x;
 	struct error e = { 0 };
 	bool detach = false;
+	unsigned long size[2] = { 0, 0 };
 
 	if (!body)
 		return;
-	if (jget_bool(body, "Detach", "", &detach, &e)) {
+	if (jget_bool(body, "Detach", "", &detach, &e) || console_size(body, size, &e)) {
 		json_object_put(body);
 		api_reply_err(w, &e);
 		return;
@@ -356,6 +377,8 @@ void api_exec_start(const struct api_ctx *ctx, const struct api_request *r, stru
 		j->in = x->in && !detach;
 		j->out = x->out && !detach;
 		j->err = x->err && !detach;
+		if (size[0] || size[1])
+			x->rows = size[0], x->cols = size[1];	/* given when it starts */
 		if (!j->args)	/* out of memory: it may be started again */
 			x->started = x->running = false;
 	}
