@@ -103,7 +103,9 @@ new=$(ip_of catserver)
 if [ "$new" != 10.89.7.2 ] && [ -n "$new" ]; then pass "catserver restarted with another address ($new)"; else
 	fail "catserver restarted with another address" "got '$new': $(cat "$T/err")"; fi
 expect_eq "... and its name follows it" "$srv" \
-	"$(v exec client sh -c 'for i in $(seq 60); do timeout 5 wget -qO- http://catserver/ 2>/dev/null && exit; sleep 1; done' 2>&1 | tail -n1)"
+	"$(v exec client sh -c 'for i in $(seq 60); do
+		p=$(timeout 5 wget -qO- http://catserver/ 2>/dev/null) && [ -n "$p" ] && { echo "$p"; exit; }; sleep 1
+	done; echo "no page in 60 tries"' 2>&1 | tail -n1)"
 
 # --- another network cannot reach it; an internal one has no way out ----------
 out=$(v run --rm --network othernet busybox sh -c \
