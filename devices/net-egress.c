@@ -98,6 +98,11 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* A TCP segment that would make slirp connect somewhere: a SYN without ACK. */
 static bool tcp_opens(const uint8_t *tcp)
 {
@@ -119,7 +124,7 @@ bool egress_dns_abuse(uint32_t dns, const uint8_t *frame, size_t len)
 
 	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4)
 		return false;
-	if (((uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19]) != dns)
+	if (be32(ip + 16) != dns)
 		return false;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if (ip[9] == IPPROTO_ICMP)
@@ -148,7 +153,7 @@ bool egress_to_loopback(uint32_t net, uint32_t mask, uint32_t dns, const struct 
 
 	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4)
 		return false;
-	dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	dst = be32(ip + 16);
 	if ((dst >> 24) == 127 || (dst >> 24) == 0)
 		return true;	/* the host's loopback named outright: slirp would connect there as asked */
 	if ((dst & mask) != net || dst == dns)
@@ -176,13 +181,13 @@ void egress_note_peer(struct udp_peer *peers, size_t npeers, size_t *next, uint3
 	struct udp_peer p;
 	size_t ihl;
 
-	if (!npeers || len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4 || ip[9] != IPPROTO_UDP)
-		return;
+	if (!npeers || !nudp || len < ETH_HLEN + 20 || be16(frame + 12) != ETH_P_IPV4 || ip[9] != IPPROTO_UDP)
+		return;	/* every frame to the guest comes here: no published UDP port, nothing to note */
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	l4 = ip + ihl;
 	if (ihl < 20 || (be16(ip + 6) & 0x1fff) || len < ETH_HLEN + ihl + 4)
 		return;
-	p.addr = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	p.addr = be32(ip + 12);
 	p.port = be16(l4);
 	p.guest_port = be16(l4 + 2);
 	if (!p.port || (p.addr & mask) != net || !udp_published(udp_ports, nudp, p.guest_port))
@@ -218,7 +223,7 @@ bool egress_allows(const struct egress_rule *rules, size_t n, const uint16_t *ud
 	if (be16(ip + 6) & 0x3fff)	/* more fragments, or an offset */
 		return false;
 	proto = ip[9];
-	dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	dst = be32(ip + 16);
 	l4 = ip + ihl;
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		uint16_t sport, dport;

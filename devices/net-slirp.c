@@ -53,7 +53,6 @@ struct net_slirp {
 	size_t nudp;
 	uint64_t dropped;		/* frames the allow-list kept in */
 	struct in_addr guest;		/* where published ports lead */
-	uint32_t dns;			/* the DNS forwarder's address, host order; 0 when the host's loopback is open */
 	bool host_loopback;		/* open: else closed by egress_to_loopback */
 	uint32_t net, mask, resolver;	/* slirp's network and its DNS forwarder, host order */
 	struct udp_peer peers[MAX_UDP_PEERS];	/* who wrote to published UDP ports lately */
@@ -332,7 +331,7 @@ static int slirp_send(struct net_backend *b, const void *frame, size_t len)
 
 	if (s->in_slirp)
 		return 0;	/* cannot happen: the device only sends from guest kicks */
-	if (s->dns && egress_dns_abuse(s->dns, frame, len))
+	if (!s->host_loopback && egress_dns_abuse(s->resolver, frame, len))
 		return 0;	/* the resolver's other ports may be the host's loopback */
 	if (!s->host_loopback &&
 	    egress_to_loopback(s->net, s->mask, s->resolver, s->peers, MAX_UDP_PEERS, frame, len))
@@ -450,7 +449,6 @@ int net_slirp_create(struct event_loop *loop, const struct slirp_addrs *addrs, b
 		inet_pton(AF_INET, SLIRP_DNS, &cfg.vnameserver);
 	}
 	s->guest = cfg.vdhcp_start;
-	s->dns = host_loopback ? 0 : ntohl(cfg.vnameserver.s_addr);
 	s->host_loopback = host_loopback;
 	s->net = ntohl(cfg.vnetwork.s_addr) & ntohl(cfg.vnetmask.s_addr);
 	s->mask = ntohl(cfg.vnetmask.s_addr);
