@@ -199,6 +199,20 @@ static void do_shutdown(struct agent *a, uint16_t stream)
 	agent_result(a, stream, 0, NULL);
 }
 
+/* The container joined or left a network while it runs: eth0's other addresses. */
+static void net_addrs(struct agent *a, const struct proto_frame *f)
+{
+	char list[256];
+	struct error e = { 0 };
+	int ret = proto_path_decode(f->payload, f->len, list, sizeof(list));
+
+	if (ret)
+		err_cat(&e, ret, "network: a bad address list", NULL);
+	else
+		ret = net_set_extra(list, &e);
+	agent_result(a, f->stream, ret, ret ? e.msg : NULL);
+}
+
 static void reseed(const struct proto_frame *f)
 {
 	struct { int entropy_count, buf_size; uint8_t buf[512]; } e;
@@ -265,6 +279,9 @@ static void dispatch(struct agent *a, const struct proto_frame *f)
 		break;
 	case PROTO_SHUTDOWN:
 		do_shutdown(a, f->stream);
+		break;
+	case PROTO_NET_ADDRS:
+		net_addrs(a, f);
 		break;
 	default:
 		break;	/* a newer host's frame */

@@ -1,7 +1,8 @@
 /*
  * The guest's network, before the container's first process: lo up, and
  * eth0 (the virtio-net device, absent with --network none) up with the
- * spec's address and default route. Plain ioctls keep the agent small; the
+ * spec's address and default route, and an address on each more network
+ * the container is on (eth0:1, eth0:2...). Plain ioctls keep the agent small; the
  * container shares this network namespace (the VM is the isolation).
  */
 #include <arpa/inet.h>
@@ -87,12 +88,12 @@ static int parse_cidr(const char *s, in_addr_t *addr, in_addr_t *mask)
 	return 0;
 }
 
-static int set_addr(int sock, in_addr_t addr, in_addr_t mask)
+static int set_addr(int sock, const char *ifname, in_addr_t addr, in_addr_t mask)
 {
 	struct ifreq ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
-	scat(ifr.ifr_name, sizeof(ifr.ifr_name), ETH, NULL);
+	scat(ifr.ifr_name, sizeof(ifr.ifr_name), ifname, NULL);
 	sin_set(&ifr.ifr_addr, addr);
 	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
 		return -errno;
@@ -114,6 +115,71 @@ static int add_default_route(int sock, const char *gw)
 	rt.rt_flags = RTF_UP | RTF_GATEWAY;
 	rt.rt_dev = (char *)ETH;
 	return ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* An alias's address goes when the alias is set down. */
+static void drop_alias(int sock, const char *ifname)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	scat(ifr.ifr_name, sizeof(ifr.ifr_name), ifname, NULL);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		return;	/* none */
+	ifr.ifr_flags &= ~IFF_UP;
+	ioctl(sock, SIOCSIFFLAGS, &ifr);
+}
+
+/*
+ * eth0's addresses on the container's other networks: list is "A.B.C.D/NN" or
+ * "-" for eth0:1, eth0:2... (space-separated); the aliases it does not name go.
+ */
+static int set_extra(int sock, const char *list, struct error *e)
+{
+	const char *p = list;
+
+	for (int slot = 1; slot <= NET_EXTRA_MAX; slot++) {
+		char ifname[IFNAMSIZ], tok[24], num[24];
+		size_t n;
+		in_addr_t addr, mask;
+		int ret;
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		scat(tok, sizeof(tok), "", NULL);
+		if (n && n < sizeof(tok)) {
+			memcpy(tok, p, n);
+			tok[n] = '\0';
+		} else if (n) {
+			return err_cat(e, -EINVAL, "network: not an address: ", p, NULL);
+		}
+		p += n;
+		scat(ifname, sizeof(ifname), ETH ":", utoa((uint64_t)slot, num), NULL);
+		if (!tok[0] || !strcmp(tok, "-")) {
+			drop_alias(sock, ifname);
+			continue;
+		}
+		ret = parse_cidr(tok, &addr, &mask);
+		if (!ret)
+			ret = set_addr(sock, ifname, addr, mask);
+		if (!ret)
+			ret = if_up(sock, ifname);
+		if (ret)
+			return err_cat(e, ret, "network: address ", tok, " on ", ifname, ": ", strerror(-ret), NULL);
+	}
+	return *p && p[strspn(p, " ")] ? err_cat(e, -E2BIG, "network: too many addresses: ", list, NULL) : 0;
+}
+
+int net_set_extra(const char *list, struct error *e)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (sock < 0)
+		return err_cat(e, -errno, "network: socket: ", strerror(errno), NULL);
+	ret = if_nametoindex(ETH) ? set_extra(sock, list, e) :
+	      err_cat(e, -ENODEV, "network: no " ETH " (--network none)", NULL);
+	close(sock);
+	return ret;
 }
 
 int net_setup(const struct proto_spec *s, struct error *e)
@@ -144,7 +210,7 @@ int net_setup(const struct proto_spec *s, struct error *e)
 	if (s->net_addr) {
 		ret = parse_cidr(s->net_addr, &addr, &mask);
 		if (!ret)
-			ret = set_addr(sock, addr, mask);
+			ret = set_addr(sock, ETH, addr, mask);
 		if (ret) {
 			err_cat(e, ret, "network: address ", s->net_addr, " on " ETH ": ", strerror(-ret), NULL);
 			goto out;
@@ -157,9 +223,13 @@ int net_setup(const struct proto_spec *s, struct error *e)
 	}
 	if (s->net_addr && s->net_gateway) {
 		ret = add_default_route(sock, s->net_gateway);
-		if (ret)
+		if (ret) {
 			err_cat(e, ret, "network: default route via ", s->net_gateway, ": ", strerror(-ret), NULL);
+			goto out;
+		}
 	}
+	if (s->net_extra && (ret = set_extra(sock, s->net_extra, e)))
+		goto out;
 	trace("network: " ETH " configured");
 out:
 	close(sock);

@@ -101,6 +101,7 @@ int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const
 	proto_put_str(b, TAG_NET_ADDR, s->net_addr);
 	proto_put_str(b, TAG_NET_GATEWAY, s->net_gateway);
 	proto_put_str(b, TAG_NET_MAC, s->net_mac);
+	proto_put_str(b, TAG_NET_EXTRA, s->net_extra);
 	return proto_end(b);
 }
 
@@ -221,6 +222,7 @@ static int spec_pass(struct spec_ctx *c, const void *p, size_t n, struct proto_s
 		case TAG_NET_ADDR: ret = spec_str(c, val, len, &s->net_addr); break;
 		case TAG_NET_GATEWAY: ret = spec_str(c, val, len, &s->net_gateway); break;
 		case TAG_NET_MAC: ret = spec_str(c, val, len, &s->net_mac); break;
+		case TAG_NET_EXTRA: ret = spec_str(c, val, len, &s->net_extra); break;
 		case TAG_TTY: ret = spec_bool(val, len, &s->tty); break;
 		case TAG_STDIN: ret = spec_bool(val, len, &s->stdin); break;
 		case TAG_READ_ONLY: ret = spec_bool(val, len, &s->read_only); break;
@@ -624,7 +626,7 @@ const char *proto_type_name(uint16_t type)
 		[PROTO_TAR_END] = "TAR_END", [PROTO_RESULT] = "RESULT", [PROTO_TOP] = "TOP",
 		[PROTO_TOP_RESULT] = "TOP_RESULT", [PROTO_TIME_SYNC] = "TIME_SYNC",
 		[PROTO_RESEED] = "RESEED", [PROTO_SHUTDOWN] = "SHUTDOWN", [PROTO_STATS] = "STATS",
-		[PROTO_STATS_RESULT] = "STATS_RESULT",
+		[PROTO_STATS_RESULT] = "STATS_RESULT", [PROTO_NET_ADDRS] = "NET_ADDRS",
 	};
 
 	return type < PROTO_TYPE_MAX && names[type] ? names[type] : "UNKNOWN";

@@ -63,6 +63,7 @@ enum proto_type {
 	PROTO_SHUTDOWN,		/* host->agent: kill everything, sync, unmount; answered by RESULT */
 	PROTO_STATS,		/* host->agent: the container cgroup's usage */
 	PROTO_STATS_RESULT,	/* agent->host: struct proto_stats */
+	PROTO_NET_ADDRS,	/* host->agent: path: eth0's other addresses (spec's net_extra); answered by RESULT */
 	PROTO_TYPE_MAX
 };
 
@@ -83,7 +84,7 @@ enum proto_tag {
 	TAG_ARGV = 16, TAG_ENV, TAG_CWD, TAG_USER, TAG_GROUPS, TAG_TTY, TAG_ROWS, TAG_COLS,
 	TAG_STDIN, TAG_MEMORY_MAX, TAG_PIDS_MAX, TAG_CPU_QUOTA, TAG_CPU_PERIOD, TAG_HOSTNAME,
 	TAG_READ_ONLY, TAG_ROOT, TAG_ROOT_FSTYPE, TAG_MOUNT, TAG_HOSTS, TAG_DNS, TAG_DNS_SEARCH,
-	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC, TAG_INIT,
+	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC, TAG_INIT, TAG_NET_EXTRA,
 	/* nested in TAG_MOUNT */
 	TAG_MNT_SOURCE = 64, TAG_MNT_TARGET, TAG_MNT_FSTYPE, TAG_MNT_OPTIONS, TAG_MNT_READ_ONLY,
 	TAG_MNT_COPY_UP,
@@ -230,6 +231,9 @@ struct proto_spec {
 	const char *net_addr;	/* "10.0.2.15/24" */
 	const char *net_gateway;
 	const char *net_mac;	/* "02:42:..": eth0's address (a restored guest has the snapshot's) */
+	/* eth0's addresses on more networks, "A.B.C.D/NN" or "-" (none) for eth0:1, eth0:2...,
+	 * space-separated */
+	const char *net_extra;
 	void *arena;		/* owner of the decoded strings */
 };
 

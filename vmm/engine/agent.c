@@ -27,7 +27,7 @@
 #define QUEUE_MAX	(4 * PROTO_WINDOW_SIZE)	/* more than the agent may send us */
 #define WINDOW_CAP	(64u << 20)
 
-enum stream_kind { S_PROC, S_COPY_IN, S_COPY_OUT, S_TOP, S_STATS, S_SHUTDOWN };
+enum stream_kind { S_PROC, S_COPY_IN, S_COPY_OUT, S_TOP, S_STATS, S_REQUEST };
 enum io_kind { IO_NONE, IO_FILE, IO_SOCKET, IO_NONBLOCK };
 
 struct io {
@@ -349,7 +349,7 @@ static void maybe_finish(struct agent_proc *s)
 		break;
 	case S_COPY_IN:
 	case S_COPY_OUT:
-	case S_SHUTDOWN:
+	case S_REQUEST:
 		if (s->done)
 			s->done(s->opaque, s->result, s->message[0] ? s->message : NULL);
 		break;
@@ -786,7 +786,12 @@ int agent_stats(struct agent_client *c, agent_stats_fn done, void *opaque)
 
 int agent_shutdown(struct agent_client *c, agent_done_fn done, void *opaque)
 {
-	return request(c, S_SHUTDOWN, PROTO_SHUTDOWN, NULL, -1, done, NULL, NULL, opaque);
+	return request(c, S_REQUEST, PROTO_SHUTDOWN, NULL, -1, done, NULL, NULL, opaque);
+}
+
+int agent_net_addrs(struct agent_client *c, const char *list, agent_done_fn done, void *opaque)
+{
+	return request(c, S_REQUEST, PROTO_NET_ADDRS, list, -1, done, NULL, NULL, opaque);
 }
 
 int agent_time_sync(struct agent_client *c)

@@ -103,5 +103,7 @@ int agent_stats(struct agent_client *c, agent_stats_fn done, void *opaque);
 int agent_time_sync(struct agent_client *c);
 /* Kill the container, sync and unmount its disk; done when safe to end the VM. */
 int agent_shutdown(struct agent_client *c, agent_done_fn done, void *opaque);
+/* eth0's other addresses (proto_spec.net_extra's form) while the container runs; done when set. */
+int agent_net_addrs(struct agent_client *c, const char *list, agent_done_fn done, void *opaque);
 
 #endif
