@@ -23,19 +23,28 @@
 #define SOCK_BUF	(4 << 20)
 #define ARP_LEN		28
 
+/* One network the guest is on: its port there, and its gateway. */
+struct lan_att {
+	struct net_lan *l;
+	struct net_backend *uplink;	/* slirp; NULL on an internal network */
+	char *dir;		/* the network's port folder, as given: what detach names */
+	int dirfd;
+	int fd;			/* our port; -1: none */
+	uint8_t gw_mac[6];
+	struct in_addr ip, mask, gateway;	/* network order */
+	bool reading;
+};
+
 struct net_lan {
 	struct net_backend b;	/* first: the device sees only this */
 	struct event_loop *loop;
-	struct net_backend *uplink;	/* slirp; NULL on an internal network */
-	int dirfd;		/* the network's port folder */
-	int fd;			/* our port */
-	char self[13];		/* its name: our MAC in hex */
-	uint8_t mac[6], gw_mac[6];
-	struct in_addr gateway;
+	char self[13];		/* our ports' name: our MAC in hex */
+	uint8_t mac[6];
 	bool (*resolve)(void *opaque, const char *name, struct in_addr *out);
 	void *resolve_opaque;
-	bool paused, reading;
+	bool paused;
 	uint64_t spoofed, dropped;
+	struct lan_att *att[NET_LAN_MAX];	/* the first is the one -p publishes through */
 	uint8_t rx[FRAME_MAX], tx[FRAME_MAX];
 };
 
@@ -45,99 +54,124 @@ static void mac_name(const uint8_t mac[6], char out[13])
 }
 
 /* A name in the port folder, reached through our descriptor: short, whatever the folder's path. */
-static void port_addr(const struct net_lan *l, const char *name, struct sockaddr_un *sa)
+static void port_addr(const struct lan_att *a, const char *name, struct sockaddr_un *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", l->dirfd, name);
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", a->dirfd, name);
 }
 
-static void to_port(struct net_lan *l, const char *name, const void *frame, size_t len)
+/* false when the network has no such port (the frame may be for another of ours). */
+static bool to_port(struct lan_att *a, const char *name, const void *frame, size_t len)
 {
 	struct sockaddr_un sa;
 
-	port_addr(l, name, &sa);
-	if (sendto(l->fd, frame, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-	    errno != ECONNREFUSED && errno != ENOENT)
-		l->dropped++;	/* the peer's queue is full: dropped, as a busy switch does */
+	port_addr(a, name, &sa);
+	if (sendto(a->fd, frame, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return true;
+	if (errno == ENOENT)
+		return false;
+	if (errno != ECONNREFUSED)
+		a->l->dropped++;	/* the peer's queue is full: dropped, as a busy switch does */
+	return true;
 }
 
-/* A broadcast or multicast frame: every other port. */
-static void flood(struct net_lan *l, const void *frame, size_t len)
+/* A broadcast or multicast frame: every other port of a's network, and its gateway. */
+static void flood(struct lan_att *a, const void *frame, size_t len)
 {
-	int fd = dup(l->dirfd);
+	int fd = dup(a->dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
+	if (a->uplink)
+		a->uplink->ops->send(a->uplink, frame, len);
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		l->dropped++;
+		a->l->dropped++;
 		return;
 	}
 	rewinddir(d);
 	while ((de = readdir(d)))
-		if (strlen(de->d_name) == 12 && strcmp(de->d_name, l->self))
-			to_port(l, de->d_name, frame, len);
+		if (strlen(de->d_name) == 12 && strcmp(de->d_name, a->l->self))
+			to_port(a, de->d_name, frame, len);
 	closedir(d);
+}
+
+/* The network an IPv4 address is on (of those we are on), or NULL. */
+static struct lan_att *att_of(struct net_lan *l, const uint8_t *addr)
+{
+	struct in_addr ip;
+
+	memcpy(&ip, addr, 4);
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i] && !((ip.s_addr ^ l->att[i]->gateway.s_addr) & l->att[i]->mask.s_addr))
+			return l->att[i];
+	return NULL;
 }
 
 /* ---- what the gateway answers itself ---- */
 
-static void answer_dns(struct net_lan *l, const uint8_t *frame, const struct dns_query *q, bool known,
-		       struct in_addr addr)
+/* A query to a gateway: the names of our networks here, the rest to the host's resolvers (or nowhere). */
+static bool dns(struct lan_att *a, const uint8_t *frame, size_t len)
 {
-	size_t n = dns_reply(frame, q, l->gw_mac, l->gateway, known ? DNS_RCODE_OK : DNS_RCODE_NXDOMAIN,
-			     known ? &addr : NULL, l->tx, sizeof(l->tx));
-
-	if (n)
-		net_backend_deliver(&l->b, l->tx, n);
-}
-
-/* A query to the gateway: our names here, the rest to the host's resolvers (or nowhere). */
-static bool dns(struct net_lan *l, const uint8_t *frame, size_t len)
-{
+	struct net_lan *l = a->l;
 	struct dns_query q;
 	struct in_addr addr = { 0 };
 	bool known;
+	size_t n;
 
-	if (!dns_query_parse(frame, len, l->gateway, &q))
+	if (!dns_query_parse(frame, len, a->gateway, &q))
 		return false;
 	known = l->resolve && l->resolve(l->resolve_opaque, q.name, &addr);
-	if (!known && l->uplink)
+	if (!known && a->uplink)
 		return false;
-	answer_dns(l, frame, &q, known, addr);
+	n = dns_reply(frame, &q, a->gw_mac, a->gateway, known ? DNS_RCODE_OK : DNS_RCODE_NXDOMAIN,
+		      known ? &addr : NULL, l->tx, sizeof(l->tx));
+	if (n)
+		net_backend_deliver(&l->b, l->tx, n);
 	return true;
 }
 
 /* Without slirp nobody else answers ARP for the gateway (whose DNS still answers). */
-static bool arp(struct net_lan *l, const uint8_t *f, size_t len)
+static bool arp(struct lan_att *a, const uint8_t *f, size_t len)
 {
 	static const uint8_t req[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
-	uint8_t *r = l->tx, *a = r + ETH_HLEN;
+	uint8_t *r = a->l->tx, *p = r + ETH_HLEN;
 
-	if (l->uplink || len < ETH_HLEN + ARP_LEN || f[12] != 0x08 || f[13] != 0x06 ||
-	    memcmp(f + ETH_HLEN, req, sizeof(req)) || memcmp(f + ETH_HLEN + 24, &l->gateway, 4))
+	if (a->uplink || len < ETH_HLEN + ARP_LEN || f[12] != 0x08 || f[13] != 0x06 ||
+	    memcmp(f + ETH_HLEN, req, sizeof(req)) || memcmp(f + ETH_HLEN + 24, &a->gateway, 4))
 		return false;	/* not ours to answer: the other ports see it */
 	memcpy(r, f + 6, 6);
-	memcpy(r + 6, l->gw_mac, 6);
+	memcpy(r + 6, a->gw_mac, 6);
 	r[12] = 0x08;
 	r[13] = 0x06;
-	memcpy(a, req, sizeof(req));
-	a[7] = 2;	/* reply */
-	memcpy(a + 8, l->gw_mac, 6);
-	memcpy(a + 14, &l->gateway, 4);
-	memcpy(a + 18, f + ETH_HLEN + 8, 10);	/* the asker's MAC and address */
-	net_backend_deliver(&l->b, r, ETH_HLEN + ARP_LEN);
+	memcpy(p, req, sizeof(req));
+	p[7] = 2;	/* reply */
+	memcpy(p + 8, a->gw_mac, 6);
+	memcpy(p + 14, &a->gateway, 4);
+	memcpy(p + 18, f + ETH_HLEN + 8, 10);	/* the asker's MAC and address */
+	net_backend_deliver(&a->l->b, r, ETH_HLEN + ARP_LEN);
 	return true;
 }
 
 /* ---- backend ops ---- */
 
+static bool is_ipv4(const uint8_t *f, size_t len)
+{
+	return len >= ETH_HLEN + 20 && f[12] == 0x08 && f[13] == 0x00;
+}
+
+static bool is_arp(const uint8_t *f, size_t len)
+{
+	return len >= ETH_HLEN + ARP_LEN && f[12] == 0x08 && f[13] == 0x06;
+}
+
 static int lan_send(struct net_backend *b, const void *frame, size_t len)
 {
 	struct net_lan *l = (struct net_lan *)b;
 	const uint8_t *f = frame;
+	struct lan_att *to;
 	char dst[13];
 
 	if (len < ETH_HLEN)
@@ -147,32 +181,45 @@ static int lan_send(struct net_backend *b, const void *frame, size_t len)
 			pr_warn("network: dropped a frame from a MAC that is not the guest's (more are counted)");
 		return 0;
 	}
-	if (dns(l, f, len) || arp(l, f, len))
-		return 0;
-	if (f[0] & 1) {
-		flood(l, f, len);
-		if (l->uplink)
-			l->uplink->ops->send(l->uplink, f, len);
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i] && (dns(l->att[i], f, len) || arp(l->att[i], f, len)))
+			return 0;
+	if (f[0] & 1) {	/* ARP asks on the network of the address asked for; the rest goes everywhere */
+		if (is_arp(f, len) && (to = att_of(l, f + ETH_HLEN + 24))) {
+			flood(to, f, len);
+			return 0;
+		}
+		for (size_t i = 0; i < NET_LAN_MAX; i++)
+			if (l->att[i])
+				flood(l->att[i], f, len);
 		return 0;
 	}
-	if (!memcmp(f, l->gw_mac, 6)) {
-		if (l->uplink)
-			l->uplink->ops->send(l->uplink, f, len);
-		return 0;
-	}
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i] && !memcmp(f, l->att[i]->gw_mac, 6)) {
+			if (l->att[i]->uplink)
+				l->att[i]->uplink->ops->send(l->att[i]->uplink, f, len);
+			return 0;
+		}
 	mac_name(f, dst);
-	to_port(l, dst, f, len);
+	/* the destination's network first (a guest on two of ours has a port in each) */
+	to = is_ipv4(f, len) ? att_of(l, f + ETH_HLEN + 16) : NULL;
+	if (to && to_port(to, dst, f, len))
+		return 0;
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i] && l->att[i] != to && to_port(l->att[i], dst, f, len))
+			return 0;
 	return 0;
 }
 
 /* Frames from the other ports: ours and broadcasts only, each checked for size. */
 static void on_port(void *opaque, uint32_t events)
 {
-	struct net_lan *l = opaque;
+	struct lan_att *a = opaque;
+	struct net_lan *l = a->l;
 
 	(void)events;
 	for (int i = 0; i < READ_BATCH && !l->paused; i++) {
-		ssize_t n = recv(l->fd, l->rx, sizeof(l->rx), MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv(a->fd, l->rx, sizeof(l->rx), MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0)
 			break;
@@ -184,20 +231,20 @@ static void on_port(void *opaque, uint32_t events)
 
 static void from_uplink(void *opaque, const void *frame, size_t len)
 {
-	struct net_lan *l = opaque;
+	struct lan_att *a = opaque;
 
-	net_backend_deliver(&l->b, frame, len);
+	net_backend_deliver(&a->l->b, frame, len);
 }
 
-static void set_reading(struct net_lan *l, bool on)
+static void set_reading(struct lan_att *a, bool on)
 {
-	if (on == l->reading)
+	if (on == a->reading)
 		return;
 	if (on)
-		on = !loop_add(l->loop, l->fd, EPOLLIN, on_port, l);
+		on = !loop_add(a->l->loop, a->fd, EPOLLIN, on_port, a);
 	else
-		loop_remove(l->loop, l->fd);
-	l->reading = on;
+		loop_remove(a->l->loop, a->fd);
+	a->reading = on;
 }
 
 static void lan_pause(struct net_backend *b, bool paused)
@@ -205,23 +252,38 @@ static void lan_pause(struct net_backend *b, bool paused)
 	struct net_lan *l = (struct net_lan *)b;
 
 	l->paused = paused;
-	set_reading(l, !paused);
-	if (l->uplink)
-		l->uplink->ops->pause_rx(l->uplink, paused);
+	for (size_t i = 0; i < NET_LAN_MAX; i++) {
+		struct lan_att *a = l->att[i];
+
+		if (!a)
+			continue;
+		set_reading(a, !paused);
+		if (a->uplink)
+			a->uplink->ops->pause_rx(a->uplink, paused);
+	}
+}
+
+static void att_free(struct lan_att *a)
+{
+	if (a->fd >= 0) {
+		set_reading(a, false);
+		close(a->fd);
+		unlinkat(a->dirfd, a->l->self, 0);
+	}
+	net_backend_destroy(a->uplink);
+	if (a->dirfd >= 0)
+		close(a->dirfd);
+	free(a->dir);
+	free(a);
 }
 
 static void lan_destroy(struct net_backend *b)
 {
 	struct net_lan *l = (struct net_lan *)b;
 
-	if (l->fd >= 0) {
-		set_reading(l, false);
-		close(l->fd);
-		unlinkat(l->dirfd, l->self, 0);
-	}
-	net_backend_destroy(l->uplink);
-	if (l->dirfd >= 0)
-		close(l->dirfd);
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i])
+			att_free(l->att[i]);
 	if (l->spoofed || l->dropped)
 		pr_info("network: %llu frames with another MAC and %llu to full or missing ports dropped",
 			(unsigned long long)l->spoofed, (unsigned long long)l->dropped);
@@ -234,37 +296,37 @@ static const struct net_backend_ops lan_ops = {
 	.destroy = lan_destroy,
 };
 
-static int open_port(struct net_lan *l, const struct net_lan_config *c, struct error *e)
+static int open_port(struct lan_att *a, struct error *e)
 {
 	struct sockaddr_un sa;
 	int buf = SOCK_BUF;
 
-	l->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->dirfd < 0)
-		return err_sys(e, -errno, "network folder %s", c->dir);
-	l->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (l->fd < 0)
+	a->dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->dirfd < 0)
+		return err_sys(e, -errno, "network folder %s", a->dir);
+	a->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (a->fd < 0)
 		return err_sys(e, -errno, "network port socket");
-	setsockopt(l->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	unlinkat(l->dirfd, l->self, 0);	/* a port of ours a crashed vmm left */
-	port_addr(l, l->self, &sa);
-	if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	setsockopt(a->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	setsockopt(a->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	unlinkat(a->dirfd, a->l->self, 0);	/* a port of ours a crashed vmm left */
+	port_addr(a, a->l->self, &sa);
+	if (bind(a->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int ret = -errno;
 
-		close(l->fd);
-		l->fd = -1;
-		return err_sys(e, ret, "network port %s/%s", c->dir, l->self);
+		close(a->fd);
+		a->fd = -1;
+		return err_sys(e, ret, "network port %s/%s", a->dir, a->l->self);
 	}
-	set_reading(l, true);
-	return l->reading ? 0 : err_set(e, -ENOMEM, "network port: cannot watch it");
+	set_reading(a, !a->l->paused);
+	return a->reading || a->l->paused ? 0 : err_set(e, -ENOMEM, "network port: cannot watch it");
 }
 
-int net_lan_create(struct event_loop *loop, const struct net_lan_config *c, struct net_backend **out,
-		   struct error *e)
+int net_lan_create(struct event_loop *loop, const uint8_t mac[6],
+		   bool (*resolve)(void *opaque, const char *name, struct in_addr *out), void *resolve_opaque,
+		   struct net_backend **out, struct error *e)
 {
 	struct net_lan *l = calloc(1, sizeof(*l));
-	int ret;
 
 	if (!l)
 		return err_set(e, -ENOMEM, "out of memory");
@@ -273,35 +335,76 @@ int net_lan_create(struct event_loop *loop, const struct net_lan_config *c, stru
 	l->b.mtu = SLIRP_MTU;
 	l->b.csum_valid = true;	/* other devices and slirp complete every checksum */
 	l->loop = loop;
-	l->fd = l->dirfd = -1;
-	memcpy(l->mac, c->mac, 6);
+	memcpy(l->mac, mac, 6);
 	mac_name(l->mac, l->self);
-	l->gateway = c->gateway;
-	l->gw_mac[0] = 0x52;	/* libslirp's router MAC: 52:55 and its address */
-	l->gw_mac[1] = 0x55;
-	memcpy(l->gw_mac + 2, &c->gateway, 4);
-	l->resolve = c->resolve;
-	l->resolve_opaque = c->resolve_opaque;
+	l->resolve = resolve;
+	l->resolve_opaque = resolve_opaque;
+	*out = &l->b;
+	return 0;
+}
+
+int net_lan_attach(struct net_backend *b, const struct net_lan_config *c, struct error *e)
+{
+	struct net_lan *l = (struct net_lan *)b;
+	struct lan_att *a;
+	size_t slot = NET_LAN_MAX;
+	int ret;
+
+	for (size_t i = NET_LAN_MAX; i-- > 0;)
+		if (!l->att[i])
+			slot = i;
+		else if (!strcmp(l->att[i]->dir, c->dir))
+			return err_set(e, -EEXIST, "network %s: the guest is on it already", c->dir);
+	if (slot == NET_LAN_MAX)
+		return err_set(e, -ENOSPC, "a container is on %d networks at most", NET_LAN_MAX);
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->dir = strdup(c->dir))) {
+		free(a);
+		return err_set(e, -ENOMEM, "out of memory");
+	}
+	a->l = l;
+	a->fd = a->dirfd = -1;
+	a->ip = c->ip;
+	a->mask = c->mask;
+	a->gateway = c->gateway;
+	a->gw_mac[0] = 0x52;	/* libslirp's router MAC: 52:55 and its address */
+	a->gw_mac[1] = 0x55;
+	memcpy(a->gw_mac + 2, &c->gateway, 4);
 	if (!c->internal) {
-		struct slirp_addrs a = {
+		struct slirp_addrs s = {
 			.net = { c->ip.s_addr & c->mask.s_addr }, .mask = c->mask,
 			.host = c->gateway, .guest = c->ip, .dns = c->gateway,
 		};
 
-		ret = net_slirp_create(loop, &a, false, NULL, 0, &l->uplink);
+		ret = net_slirp_create(l->loop, &s, false, NULL, 0, &a->uplink);
 		if (ret) {
-			lan_destroy(&l->b);
+			att_free(a);
 			return err_sys(e, ret, "network: user-mode NAT");
 		}
-		l->uplink->peer = (struct net_backend_peer){ .receive = from_uplink, .opaque = l };
+		a->uplink->peer = (struct net_backend_peer){ .receive = from_uplink, .opaque = a };
+		if (l->paused)
+			a->uplink->ops->pause_rx(a->uplink, true);
 	}
-	ret = open_port(l, c, e);
+	ret = open_port(a, e);
 	if (ret) {
-		lan_destroy(&l->b);
+		att_free(a);
 		return ret;
 	}
-	*out = &l->b;
+	l->att[slot] = a;
 	return 0;
+}
+
+int net_lan_detach(struct net_backend *b, const char *dir)
+{
+	struct net_lan *l = (struct net_lan *)b;
+
+	for (size_t i = 0; i < NET_LAN_MAX; i++)
+		if (l->att[i] && !strcmp(l->att[i]->dir, dir)) {
+			att_free(l->att[i]);
+			l->att[i] = NULL;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 int net_lan_forward(struct net_backend *b, bool udp, struct in_addr host_addr, uint16_t host_port,
@@ -309,7 +412,7 @@ int net_lan_forward(struct net_backend *b, bool udp, struct in_addr host_addr, u
 {
 	struct net_lan *l = (struct net_lan *)b;
 
-	if (!l->uplink)
+	if (!l->att[0] || !l->att[0]->uplink)
 		return -ENODEV;
-	return net_slirp_forward(l->uplink, udp, host_addr, host_port, guest_port);
+	return net_slirp_forward(l->att[0]->uplink, udp, host_addr, host_port, guest_port);
 }

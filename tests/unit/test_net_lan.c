@@ -1,9 +1,11 @@
 /*
  * Ports on a container network (devices/net-lan.c), three of them in one process on a real event
  * loop and real unix sockets: unicast, broadcast, a MAC nobody has, spoofed sources, the
- * gateway's ARP and DNS answers, hostile datagrams, published ports through the NAT, cleanup.
+ * gateway's ARP and DNS answers, hostile datagrams, published ports through the NAT, cleanup;
+ * and a guest on two networks, joining and leaving one while it runs.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +46,37 @@ static bool resolve(void *opaque, const char *name, struct in_addr *out)
 	return inet_pton(AF_INET, "10.89.0.3", out) == 1;
 }
 
+/* g on one more network: ip's /24, its gateway .1. */
+static int join(struct guest *g, const char *dir, const char *ip, bool internal)
+{
+	struct net_lan_config c = { .dir = dir, .internal = internal };
+	struct error e = { 0 };
+	int ret;
+
+	inet_pton(AF_INET, ip, &c.ip);
+	inet_pton(AF_INET, "255.255.255.0", &c.mask);
+	c.gateway.s_addr = (c.ip.s_addr & c.mask.s_addr) | htonl(1);
+	ret = net_lan_attach(g->b, &c, &e);
+	if (ret)
+		printf("# net_lan_attach: %s\n", e.msg);
+	return ret;
+}
+
 static int port(struct event_loop *loop, const char *dir, struct guest *g, uint8_t last, const char *ip,
 		bool internal)
 {
-	struct net_lan_config c = { .dir = dir, .internal = internal, .resolve = resolve };
 	struct error e = { 0 };
 	int ret;
 
 	memcpy(g->mac, "\x02\x42\xac\x11\x00", 5);
 	g->mac[5] = last;
-	memcpy(c.mac, g->mac, 6);
-	inet_pton(AF_INET, ip, &c.ip);
-	inet_pton(AF_INET, "255.255.255.0", &c.mask);
-	inet_pton(AF_INET, "10.89.0.1", &c.gateway);
-	ret = net_lan_create(loop, &c, &g->b, &e);
-	if (ret)
+	ret = net_lan_create(loop, g->mac, resolve, NULL, &g->b, &e);
+	if (ret) {
 		printf("# net_lan_create: %s\n", e.msg);
-	else
-		g->b->peer = (struct net_backend_peer){ .receive = got, .opaque = g };
-	return ret;
+		return ret;
+	}
+	g->b->peer = (struct net_backend_peer){ .receive = got, .opaque = g };
+	return join(g, dir, ip, internal);
 }
 
 static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type, const char *payload)
@@ -279,9 +293,91 @@ static void test_uplink(void)
 	free(g);
 }
 
+/* An IPv4 header's worth: what the port reads to find the destination's network. */
+static size_t ipv4(uint8_t *f, const uint8_t *dst, const uint8_t *src, const char *to)
+{
+	memset(f, 0, 64);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	inet_pton(AF_INET, to, f + 30);
+	memcpy(f + 34, "payload", 7);
+	return 41;
+}
+
+/* X is on networks A and B; Y on A only, Z on B only. */
+static void test_two_networks(void)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	char da[] = "/tmp/vmm-lan.XXXXXX", db[] = "/tmp/vmm-lan.XXXXXX", path[300];
+	struct event_loop *loop;
+	struct guest *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y)), *z = calloc(1, sizeof(*z));
+	struct error e = { 0 };
+	struct net_lan_config again = { .dir = da, .internal = true };
+	uint8_t f[128];
+	size_t n;
+	struct stat st;
+
+	if (!mkdtemp(da) || !mkdtemp(db) || loop_create(&loop) || port(loop, da, x, 2, "10.89.0.2", true) ||
+	    join(x, db, "10.90.0.2", true) || port(loop, da, y, 3, "10.89.0.3", true) ||
+	    port(loop, db, z, 4, "10.90.0.4", true)) {
+		ok(0, "a guest on two networks");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/0242ac110002", db);
+	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "a guest on two networks has a port in each folder");
+	ok(net_lan_attach(x->b, &again, &e) == -EEXIST, "joining a network it is on: refused");
+
+	n = ipv4(f, z->mac, x->mac, "10.90.0.4");
+	x->b->ops->send(x->b, f, n);
+	ok(wait_frames(loop, z, 0, 2000) && z->len == n && !memcmp(z->last, f, n),
+	   "X reaches Z on their common network B");
+	n = ipv4(f, x->mac, z->mac, "10.90.0.2");
+	z->b->ops->send(z->b, f, n);
+	ok(wait_frames(loop, x, 0, 2000) && !memcmp(x->last, f, n), "... and Z reaches X");
+	n = ipv4(f, z->mac, y->mac, "10.90.0.4");
+	y->b->ops->send(y->b, f, n);
+	ok(!wait_frames(loop, z, 1, 300), "Y, on A only, does not reach Z on B");
+
+	/* ARP asks on the network of the address asked for */
+	n = eth(f, bcast, x->mac, 0x0806, "");
+	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(f + 22, x->mac, 6);
+	inet_pton(AF_INET, "10.90.0.2", f + 28);
+	memset(f + 32, 0, 6);
+	inet_pton(AF_INET, "10.90.0.4", f + 38);
+	x->b->ops->send(x->b, f, 42);
+	ok(wait_frames(loop, z, 1, 2000) && z->last[12] == 0x08 && z->last[13] == 0x06, "X's ARP for 10.90.0.4 "
+	   "reaches Z");
+	ok(!wait_frames(loop, y, 0, 300), "... and not Y, on the other network");
+	n = dns_query(f, x->mac, "bravo");	/* to A's gateway: the names of both networks answer */
+	x->b->ops->send(x->b, f, n);
+	ok(x->frames == 2 && !memcmp(x->last + x->len - 4, "\x0a\x59\x00\x03", 4), "DNS on a guest of two networks");
+
+	ok(net_lan_detach(x->b, db) == 0 && stat(path, &st) < 0, "leaving B while running: its port there goes");
+	ok(net_lan_detach(x->b, db) == -ENOENT, "... once");
+	n = ipv4(f, x->mac, z->mac, "10.90.0.2");
+	z->b->ops->send(z->b, f, n);
+	ok(!wait_frames(loop, x, 2, 300), "Z no longer reaches X");
+	ok(join(x, db, "10.90.0.2", true) == 0, "joining B again");
+	z->b->ops->send(z->b, f, n);
+	ok(wait_frames(loop, x, 2, 2000) && !memcmp(x->last, f, n), "... and Z reaches X again");
+
+	net_backend_destroy(x->b);
+	net_backend_destroy(y->b);
+	net_backend_destroy(z->b);
+	ok(rmdir(da) == 0 && rmdir(db) == 0, "nothing is left in either folder");
+	loop_destroy(loop);
+	free(x);
+	free(y);
+	free(z);
+}
+
 int main(void)
 {
 	test_ports();
 	test_uplink();
+	test_two_networks();
 	return tap_done();
 }

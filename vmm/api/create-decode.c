@@ -208,8 +208,11 @@ static int port_bindings(json_object *hc, struct api_create *a, struct error *e)
 	return 0;
 }
 
-/* The endpoint's settings on a user network: Aliases (compose's service names), IPAMConfig.IPv4Address. */
-static int endpoint(json_object *eps, const char *net, struct api_create *a, struct error *e)
+/*
+ * The endpoint's settings on a user network: Aliases (compose's service names), IPAMConfig.IPv4Address
+ * (--ip on the first network, NAME=IP in net.more on another).
+ */
+static int endpoint(json_object *eps, const char *net, bool first, struct api_create *a, struct error *e)
 {
 	json_object *ep = NULL, *ipam = NULL;
 	const char *ip = NULL;
@@ -221,12 +224,26 @@ static int endpoint(json_object *eps, const char *net, struct api_create *a, str
 	    (ret = jget_object(ep, "IPAMConfig", false, "EndpointsConfig", &ipam, e)) ||
 	    (ipam && (ret = jget_string(ipam, "IPv4Address", false, "IPAMConfig", &ip, e))))
 		return ret;
-	if (ip && *ip && (ret = run_net_option(&a->net, RUN_NET_OPT_IP, ip, e)))
-		return err_wrap(e, ret, "EndpointsConfig.IPAMConfig");
+	if (!ip || !*ip)
+		return 0;
+	if (first)
+		return (ret = run_net_option(&a->net, RUN_NET_OPT_IP, ip, e)) ?
+		       err_wrap(e, ret, "EndpointsConfig.IPAMConfig") : 0;
+	if (!netcfg_ipv4_valid(ip))
+		return err_set(e, -EINVAL, "EndpointsConfig.%s.IPAMConfig.IPv4Address %s: not an IPv4 address", net, ip);
+	for (char **m = a->net.net.more; m && *m; m++)
+		if (!strcmp(*m, net)) {
+			char *entry;
+
+			if (asprintf(&entry, "%s=%s", net, ip) < 0)
+				return err_set(e, -ENOMEM, "out of memory");
+			free(*m);
+			*m = entry;
+		}
 	return 0;
 }
 
-/* NetworkMode, or the one network of NetworkingConfig.EndpointsConfig. */
+/* NetworkMode, or the first network of NetworkingConfig.EndpointsConfig; its other networks (API 1.44). */
 static int network_mode(json_object *body, json_object *hc, struct api_create *a, struct error *e)
 {
 	const char *mode = NULL;
@@ -237,9 +254,6 @@ static int network_mode(json_object *body, json_object *hc, struct api_create *a
 	    (ret = jget_object(body, "NetworkingConfig", false, "", &nc, e)) ||
 	    (nc && (ret = jget_object(nc, "EndpointsConfig", false, "NetworkingConfig", &ep, e))))
 		return ret;
-	if (ep && json_object_object_length(ep) > 1)
-		return err_set(e, -EINVAL, "NetworkingConfig.EndpointsConfig: a container is on one network (its "
-			       "micro-VM has one interface)");
 	if ((!mode || !*mode) && ep) {
 		json_object_object_foreach(ep, net, cfg) {
 			(void)cfg;
@@ -254,7 +268,19 @@ static int network_mode(json_object *body, json_object *hc, struct api_create *a
 			       "stack; use a network (bridge, none, or one from POST /networks/create)", mode);
 	if (run_net_option(&a->net, RUN_NET_OPT_NETWORK, mode, e))
 		return err_wrap(e, e->code, "HostConfig.NetworkMode");
-	return endpoint(ep, mode, a, e);
+	if ((ret = endpoint(ep, mode, true, a, e)))
+		return ret;
+	if (ep) {
+		json_object_object_foreach(ep, net, cfg) {
+			(void)cfg;
+			if (!strcmp(net, mode))
+				continue;
+			if ((ret = run_net_option(&a->net, RUN_NET_OPT_NETWORK, net, e)) ||
+			    (ret = endpoint(ep, net, false, a, e)))
+				return err_wrap(e, ret, "NetworkingConfig.EndpointsConfig");
+		}
+	}
+	return 0;
 }
 
 /* Host settings that cross the VM boundary have no meaning here: refuse rather than ignore. */

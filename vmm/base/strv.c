@@ -73,6 +73,15 @@ int strv_add_once(char ***v, const char *s)
 	return strv_contains(*v, s) ? 0 : strv_push(v, s);
 }
 
+char *strv_remove(char **v, size_t i)
+{
+	char *s = v[i];
+
+	for (; v[i]; i++)
+		v[i] = v[i + 1];
+	return s;
+}
+
 json_object *strv_to_json(char *const *v)
 {
 	json_object *a = json_object_new_array();

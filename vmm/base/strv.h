@@ -15,6 +15,8 @@ int strv_push(char ***v, const char *s);
 /* The same unless s is there already. */
 bool strv_contains(char *const *v, const char *s);
 int strv_add_once(char ***v, const char *s);
+/* Take out v[i] (i < strv_len(v)), the rest moving up: it is the caller's now. */
+char *strv_remove(char **v, size_t i);
 /* A JSON array of the strings (an empty array for NULL). */
 json_object *strv_to_json(char *const *v);
 

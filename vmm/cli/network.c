@@ -75,8 +75,8 @@ static void rm_usage(FILE *f)
 static void connect_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmm network connect [OPTIONS] NETWORK CONTAINER\n\n"
-		"Put a stopped container on a network, from its next start (a micro-VM has one\n"
-		"interface: one network at a time).\n\n"
+		"Put a container on one more network: at once when it runs on a network already\n"
+		"(an address of it on eth0:N), and at every start from now on.\n\n"
 		"Options:\n"
 		"      --alias NAME   another name of the container on the network (repeatable)\n"
 		"      --ip IP        its address on the network (default: one given at each start)\n"
@@ -86,7 +86,8 @@ static void connect_usage(FILE *f)
 static void disconnect_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmm network disconnect [OPTIONS] NETWORK CONTAINER\n\n"
-		"Take a stopped container off its network: it starts with no network.\n\n"
+		"Take a container off a network: at once when it runs (not its first network),\n"
+		"and from its next start. Off its last network it starts with no network.\n\n"
 		"Options:\n"
 		"  -f, --force   accepted, as docker does\n"
 		"  -h, --help    show this help\n");

@@ -60,15 +60,14 @@ static void addresses(const struct container_config *c, const struct container_s
 	}
 }
 
-/* NetworkSettings.Networks: the one network the container is on, as docker names it. */
-static json_object *networks_json(const struct container_config *c, const char *ip, const char *gw)
+/* One network's endpoint, as docker shows it (ip NULL: no interface). */
+static json_object *endpoint_json(const struct container_config *c, const char *name, bool user, const char *ip,
+				  const char *gw)
 {
-	json_object *o = json_object_new_object(), *ep;
-	const char *name = netcfg_network_name(&c->net);
+	json_object *ep = json_object_new_object();
 
-	ep = json_object_new_object();
 	json_object_object_add(ep, "NetworkID", json_object_new_string(name));
-	if (c->net.network) {	/* on a user network docker names a container by its short ID too */
+	if (user) {	/* on a user network docker names a container by its short ID too */
 		json_object *aliases = json_object_new_array();
 		char short_id[13];
 
@@ -80,12 +79,35 @@ static json_object *networks_json(const struct container_config *c, const char *
 	} else {
 		json_object_object_add(ep, "Aliases", NULL);
 	}
-	if (c->net.mode != NET_MODE_NONE) {
+	if (ip) {
 		json_object_object_add(ep, "IPAddress", json_object_new_string(ip));
 		json_object_object_add(ep, "Gateway", json_object_new_string(gw));
 		json_object_object_add(ep, "MacAddress", json_object_new_string(c->net.mac));
 	}
-	json_object_object_add(o, name, ep);
+	return ep;
+}
+
+/* NetworkSettings.Networks: each network the container is on, as docker names it. */
+static json_object *networks_json(const struct container_config *c, const struct container_state *st,
+				  const char *ip, const char *gw)
+{
+	json_object *o = json_object_new_object();
+	const char *name = netcfg_network_name(&c->net);
+
+	json_object_object_add(o, name, endpoint_json(c, name, c->net.network, c->net.mode == NET_MODE_NONE ?
+						      NULL : ip, gw));
+	for (char **m = c->net.more; m && *m; m++) {
+		const char *mip = "", *mgw = "";
+		char more[65];
+
+		netcfg_more_split(*m, more);
+		for (unsigned i = 0; st->status == CONTAINER_RUNNING && i < st->nlans; i++)
+			if (!strcmp(st->lans[i].network, more)) {
+				mip = st->lans[i].ip;
+				mgw = st->lans[i].gateway;
+			}
+		json_object_object_add(o, more, endpoint_json(c, more, true, mip, mgw));
+	}
 	return o;
 }
 
@@ -97,7 +119,7 @@ json_object *container_networks_json(const struct container *ct, const struct co
 
 	machine_net_info(&slirp, &ni);
 	addresses(&ct->cfg, st, &ni, &ip, &gw);
-	return networks_json(&ct->cfg, ip, gw);
+	return networks_json(&ct->cfg, st, ip, gw);
 }
 
 json_object *container_to_json(const struct container *ct)
@@ -173,7 +195,7 @@ json_object *container_to_json(const struct container *ct)
 	json_object_object_add(net, "Gateway", json_object_new_string(gw));
 	json_object_object_add(net, "MacAddress", json_object_new_string(c->net.mac));
 	json_object_object_add(net, "Ports", container_ports_docker_json(st.ports, st.nports));
-	json_object_object_add(net, "Networks", networks_json(c, ip, gw));
+	json_object_object_add(net, "Networks", networks_json(c, &st, ip, gw));
 	json_object_object_add(o, "NetworkSettings", net);
 	return o;
 }

@@ -67,6 +67,8 @@ void container_net_to_json(const struct net_config *n, json_object *host)
 	json_object_object_add(host, "Dns", strv_to_json(n->dns));
 	json_object_object_add(host, "DnsSearch", strv_to_json(n->dns_search));
 	json_object_object_add(host, "ExtraHosts", strv_to_json(n->extra_hosts));
+	if (n->more)
+		json_object_object_add(host, "VmmMoreNetworks", strv_to_json(n->more));
 	if (n->aliases)
 		json_object_object_add(host, "VmmNetworkAliases", strv_to_json(n->aliases));
 	if (n->links)
@@ -157,6 +159,7 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	if ((ret = jget_strv(host, "Dns", NETCFG_MAX_LIST, ctx, &n->dns, e)) ||
 	    (ret = jget_strv(host, "DnsSearch", NETCFG_MAX_LIST, ctx, &n->dns_search, e)) ||
 	    (ret = jget_strv(host, "ExtraHosts", NETCFG_MAX_LIST, ctx, &n->extra_hosts, e)) ||
+	    (ret = jget_strv(host, "VmmMoreNetworks", NETCFG_MAX_NETWORKS - 1, ctx, &n->more, e)) ||
 	    (ret = jget_strv(host, "VmmNetworkAliases", NETCFG_MAX_LIST, ctx, &n->aliases, e)) ||
 	    (ret = jget_strv(host, "VmmLinks", NETCFG_MAX_LIST, ctx, &n->links, e)) ||
 	    (ret = jget_strv(host, "VmmEgressAllow", NETCFG_MAX_LIST, ctx, &n->egress_allow, e)) ||
@@ -170,6 +173,17 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 	for (size_t i = 0; n->dns_search && n->dns_search[i]; i++)
 		if (!netcfg_domain_valid(n->dns_search[i]))
 			return err_set(e, -EINVAL, "%s.DnsSearch[%zu]: not a domain name", ctx, i);
+	for (size_t i = 0; n->more && n->more[i]; i++) {
+		struct net_config t = { 0 };
+		char name[65];
+		const char *ip = netcfg_more_split(n->more[i], name);
+		bool ok = n->network && !netcfg_parse_mode(name, &t, NULL) && t.network && (!ip || netcfg_ipv4_valid(ip));
+
+		netcfg_free(&t);
+		if (!ok)
+			return err_set(e, -EINVAL, "%s.VmmMoreNetworks[%zu]: not a network's NAME[=IP] after a first one",
+				       ctx, i);
+	}
 	for (size_t i = 0; n->links && n->links[i]; i++)
 		if (!netcfg_link_valid(n->links[i]))
 			return err_set(e, -EINVAL, "%s.VmmLinks[%zu]: not CONTAINER[:ALIAS]", ctx, i);

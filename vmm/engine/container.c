@@ -135,8 +135,13 @@ static json_object *config_json(const struct container_config *c)
 	json_object_object_add(o, "HostConfig", host);
 	if (c->net.network) {	/* what network_users looks for */
 		json_object *nets = json_object_new_array();
+		char name[65];
 
 		json_object_array_add(nets, json_object_new_string(c->net.network));
+		for (char **m = c->net.more; m && *m; m++) {
+			netcfg_more_split(*m, name);
+			json_object_array_add(nets, json_object_new_string(name));
+		}
 		json_object_object_add(o, "Networks", nets);
 	}
 	json_object_object_add(o, "Mounts", container_mounts_to_json(c->mounts, c->nmounts));
@@ -273,7 +278,46 @@ static json_object *state_json(const struct container_state *s)
 		add_str(o, "IPAddress", s->ip);
 		add_str(o, "Gateway", s->gateway);
 	}
+	if (s->nlans) {
+		json_object *a = json_object_new_array();
+
+		for (unsigned i = 0; i < s->nlans; i++) {
+			json_object *l = json_object_new_object();
+
+			add_str(l, "Name", s->lans[i].network);
+			add_str(l, "IPAddress", s->lans[i].ip);
+			add_str(l, "Gateway", s->lans[i].gateway);
+			json_object_array_add(a, l);
+		}
+		json_object_object_add(o, "Networks", a);
+	}
 	return o;
+}
+
+/* state.Networks: [{"Name", "IPAddress", "Gateway"}], the more networks it runs on. */
+static int parse_lans(json_object *o, struct container_state *s, struct error *e)
+{
+	json_object *a;
+	int ret = jget_array(o, "Networks", false, NETCFG_MAX_NETWORKS - 1, "state", &a, e);
+
+	for (size_t i = 0; !ret && a && i < json_object_array_length(a); i++) {
+		json_object *l = json_object_array_get_idx(a, i);
+		const char *name = NULL, *ip = NULL, *gw = NULL;
+
+		if (!json_object_is_type(l, json_type_object))
+			return err_set(e, -EINVAL, "state.Networks[%zu]: want an object", i);
+		if ((ret = jget_string(l, "Name", true, "state.Networks", &name, e)) ||
+		    (ret = jget_string(l, "IPAddress", true, "state.Networks", &ip, e)) ||
+		    (ret = jget_string(l, "Gateway", true, "state.Networks", &gw, e)))
+			return ret;
+		if (strlen(name) > 64 || !netcfg_ipv4_valid(ip) || !netcfg_ipv4_valid(gw))
+			return err_set(e, -EINVAL, "state.Networks[%zu]: not a network's name and addresses", i);
+		snprintf(s->lans[s->nlans].network, sizeof(s->lans[0].network), "%s", name);
+		snprintf(s->lans[s->nlans].ip, sizeof(s->lans[0].ip), "%s", ip);
+		snprintf(s->lans[s->nlans].gateway, sizeof(s->lans[0].gateway), "%s", gw);
+		s->nlans++;
+	}
+	return ret;
 }
 
 static int parse_state(json_object *o, struct container_state *s, struct error *e)
@@ -320,6 +364,8 @@ static int parse_state(json_object *o, struct container_state *s, struct error *
 			snprintf(s->gateway, sizeof(s->gateway), "%s", gw);
 		}
 	}
+	if ((ret = parse_lans(o, s, e)))
+		return ret;
 	{
 		json_object *ports;
 		size_t n = 0;

@@ -79,6 +79,11 @@ struct container_state {
 	struct port_binding ports[NETCFG_MAX_PORTS];
 	unsigned nports;
 	char ip[16], gateway[16];	/* on a user network: its address (or its last) and gateway */
+	/* While running: its place on each more network (net.more), by the name configured */
+	struct container_lan {
+		char network[65], ip[16], gateway[16];
+	} lans[NETCFG_MAX_NETWORKS - 1];
+	unsigned nlans;
 };
 
 struct container {

@@ -145,18 +145,18 @@ static bool host_free(const struct used *u, uint32_t h, uint32_t gw)
 }
 
 /* The address: asked for, else the last one when free, else the lowest free. */
-static int pick(struct lan_endpoint *ep, const struct container_config *c, const char *last_ip,
-		struct used *u, uint32_t *out, struct error *e)
+static int pick(struct lan_endpoint *ep, const char *want, const char *last_ip, struct used *u, uint32_t *out,
+		struct error *e)
 {
 	uint32_t size = u->hosts, gw = ep->net.gateway - ep->net.subnet, h;
 	struct in_addr a;
 	char ip[20];
 
-	if (c->net.ip) {
-		snprintf(ip, sizeof(ip), "%s", c->net.ip);
+	if (want) {
+		snprintf(ip, sizeof(ip), "%s", want);
 		ip[strcspn(ip, "/")] = '\0';
 		if (inet_pton(AF_INET, ip, &a) != 1)
-			return err_set(e, -EINVAL, "--ip %s: not an IPv4 address", c->net.ip);
+			return err_set(e, -EINVAL, "--ip %s: not an IPv4 address", want);
 		h = ntohl(a.s_addr) - ep->net.subnet;
 		if (!network_is_host(&ep->net, ntohl(a.s_addr)) || h >= size)	/* beyond the first HOSTS_MAX: not given */
 			return err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s)", ip,
@@ -213,6 +213,12 @@ static int write_record(struct lan_endpoint *ep, int dirfd, const struct contain
 int lan_join(const struct paths *p, const struct container_config *c, const char *last_ip,
 	     struct lan_endpoint *ep, struct error *e)
 {
+	return lan_join_to(p, c, c->net.network, c->net.ip, last_ip, ep, e);
+}
+
+int lan_join_to(const struct paths *p, const struct container_config *c, const char *network, const char *ip,
+		const char *last_ip, struct lan_endpoint *ep, struct error *e)
+{
 	struct used u = { .ep = ep };
 	char subnet[16];
 	uint32_t addr = 0;
@@ -221,7 +227,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 	memset(ep, 0, sizeof(*ep));
 	ep->fd = -1;
 	ep->runtime = p->runtime;
-	if ((ret = network_get(p->root, c->net.network, &ep->net, e)))
+	if ((ret = network_get(p->root, network, &ep->net, e)))
 		return ret;
 	network_format_ip(ep->net.subnet, subnet);
 	snprintf(u.subnet, sizeof(u.subnet), "%s/%u", subnet, ep->net.prefix);
@@ -250,7 +256,7 @@ int lan_join(const struct paths *p, const struct container_config *c, const char
 			      c->net.mac, ep->net.name);
 		goto out;
 	}
-	if ((ret = pick(ep, c, last_ip, &u, &addr, e)))
+	if ((ret = pick(ep, ip, last_ip, &u, &addr, e)))
 		goto out;
 	ep->ip.s_addr = htonl(addr);
 	network_format_ip(addr, ep->ip_str);

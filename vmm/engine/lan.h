@@ -38,6 +38,9 @@ struct lan_endpoint {
  */
 int lan_join(const struct paths *p, const struct container_config *c, const char *last_ip,
 	     struct lan_endpoint *ep, struct error *e);
+/* The same on network (a name or ID) with the address ip asked for (NULL: none). */
+int lan_join_to(const struct paths *p, const struct container_config *c, const char *network, const char *ip,
+		const char *last_ip, struct lan_endpoint *ep, struct error *e);
 /* Drop the record, and the folder when we were the last. */
 void lan_leave(const struct paths *p, struct lan_endpoint *ep);
 /* After a vmm was killed: drop the records and ports nobody holds, and the folder when empty. */

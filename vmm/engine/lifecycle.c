@@ -65,13 +65,20 @@ static bool restart_wait(uint64_t ms)
 	return true;
 }
 
-/* Does ct's policy want another run? The policy on disk counts: vmm update may have changed it meanwhile. */
+/*
+ * Does ct's policy want another run? The policy on disk counts: vmm update may have changed it
+ * meanwhile, and vmm network connect and disconnect its networks.
+ */
 static bool again(const struct paths *p, struct container *ct, int status)
 {
 	struct container *now;
 
 	if (container_open(p->root, ct->cfg.id, &now, NULL) == 0) {
+		struct net_config swap = ct->cfg.net;
+
 		ct->cfg.restart = now->cfg.restart;
+		ct->cfg.net = now->cfg.net;
+		now->cfg.net = swap;
 		container_free(now);
 	}
 	return restart_wanted(&ct->cfg.restart, status, ct->state.manual_stop, ct->state.restart_count);

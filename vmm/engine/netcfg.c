@@ -327,10 +327,19 @@ const char *netcfg_network_name(const struct net_config *n)
 	return n->network ? n->network : n->mode == NET_MODE_NONE ? "none" : n->mode == NET_MODE_TAP ? n->tap : "bridge";
 }
 
+const char *netcfg_more_split(const char *entry, char name[65])
+{
+	const char *eq = strchr(entry, '=');
+
+	snprintf(name, 65, "%.*s", (int)(eq ? eq - entry : (long)strlen(entry)), entry);
+	return eq ? eq + 1 : NULL;
+}
+
 int netcfg_copy(struct net_config *dst, const struct net_config *src)
 {
 	*dst = *src;
 	dst->network = src->network ? strdup(src->network) : NULL;
+	dst->more = src->more ? strv_dup(src->more) : NULL;
 	dst->ip = src->ip ? strdup(src->ip) : NULL;
 	dst->gateway = src->gateway ? strdup(src->gateway) : NULL;
 	dst->dns = src->dns ? strv_dup(src->dns) : NULL;
@@ -345,7 +354,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 		if (dst->ports)
 			memcpy(dst->ports, src->ports, src->nports * sizeof(*dst->ports));
 	}
-	if ((src->network && !dst->network) || (src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
+	if ((src->network && !dst->network) || (src->more && !dst->more) || (src->ip && !dst->ip) || (src->gateway && !dst->gateway) || (src->dns && !dst->dns) ||
 	    (src->dns_search && !dst->dns_search) || (src->extra_hosts && !dst->extra_hosts) ||
 	    (src->aliases && !dst->aliases) || (src->links && !dst->links) ||
 	    (src->egress_allow && !dst->egress_allow) ||
@@ -359,6 +368,7 @@ int netcfg_copy(struct net_config *dst, const struct net_config *src)
 void netcfg_free(struct net_config *c)
 {
 	free(c->network);
+	strv_free(c->more);
 	free(c->ip);
 	free(c->gateway);
 	strv_free(c->dns);

@@ -15,6 +15,7 @@ struct error;
 
 #define NETCFG_MAX_PORTS	256	/* published ports per container */
 #define NETCFG_MAX_LIST		64	/* --dns, --dns-search, --add-host entries */
+#define NETCFG_MAX_NETWORKS	8	/* user networks per container (devices/net-lan.h: NET_LAN_MAX) */
 
 enum net_mode { NET_MODE_SLIRP, NET_MODE_NONE, NET_MODE_TAP };
 
@@ -30,6 +31,8 @@ struct net_config {
 	bool host_loopback;		/* slirp: 10.0.2.2 reaches the host's loopback too (opt-in) */
 	char tap[16];			/* NET_MODE_TAP: the interface */
 	char *network;			/* a network of vmm network create (slirp mode meanwhile), NULL: none */
+	char **more;			/* more such networks (--network again, network connect): "NAME" or
+					 * "NAME=IP"; NULL: none */
 	char mac[18];			/* "02:xx:xx:xx:xx:xx"; "" until generated */
 	char *ip;			/* "A.B.C.D/NN" (tap only), NULL: none */
 	char *gateway;			/* "A.B.C.D" (tap only), NULL: none */
@@ -49,6 +52,8 @@ struct net_config {
  * 0 or -EINVAL with e.
  */
 int netcfg_parse_mode(const char *s, struct net_config *c, struct error *e);
+/* An entry of net_config.more, "NAME" or "NAME=IP": the name (at most 64 bytes) and the address, or NULL. */
+const char *netcfg_more_split(const char *entry, char name[65]);
 /*
  * docker's -p: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ports or equal-length
  * ranges (8000-8009:80-89), IP:: for a free host port on IP. Appends to

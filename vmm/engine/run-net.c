@@ -18,6 +18,17 @@ static int push(char ***v, size_t *n, const char *s, struct error *e)
 	return 0;
 }
 
+/* One more user network, once. */
+static int more_network(struct net_config *n, const char *name, struct error *e)
+{
+	if (!strcmp(name, n->network) || strv_contains(n->more, name))
+		return 0;
+	if (strv_len(n->more) + 1 >= NETCFG_MAX_NETWORKS)
+		return err_set(e, -E2BIG, "--network %s: a container is on %d networks at most", name,
+			       NETCFG_MAX_NETWORKS);
+	return strv_push(&n->more, name) ? err_set(e, -ENOMEM, "out of memory") : 0;
+}
+
 int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error *e)
 {
 	struct net_config *n = &o->net;
@@ -25,9 +36,19 @@ int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error 
 
 	switch (c) {
 	case RUN_NET_OPT_NETWORK: {
+		struct net_config t = { 0 };
 		char was[80];
 
 		netcfg_mode_string(n, was, sizeof(was));
+		if (o->mode_set && n->network) {	/* docker 25's --network a --network b: one more network */
+			if ((ret = netcfg_parse_mode(arg, &t, e)))
+				return ret;
+			ret = t.network ? more_network(n, t.network, e) :
+			      err_set(e, -EINVAL, "--network %s after --network %s: a container on several networks is on "
+				      "networks of 'vmm network create' only", arg, was);
+			netcfg_free(&t);
+			return ret;
+		}
 		if ((ret = netcfg_parse_mode(arg, n, e)))
 			return ret;
 		if (o->mode_set) {
@@ -35,8 +56,8 @@ int run_net_option(struct run_net_opts *o, int c, const char *arg, struct error 
 
 			netcfg_mode_string(n, now, sizeof(now));
 			if (strcmp(was, now))
-				return err_set(e, -EINVAL, "--network %s after --network %s: a container is on one "
-					       "network (its micro-VM has one interface)", arg, was);
+				return err_set(e, -EINVAL, "--network %s after --network %s: a container on several networks is "
+					       "on networks of 'vmm network create' only", arg, was);
 		}
 		o->mode_set = true;
 		return 0;

@@ -38,7 +38,7 @@ enum {
 
 #define RUN_NET_USAGE \
 	"      --network MODE       slirp (default: user-mode NAT, 10.0.2.15), none, tap:NAME,\n" \
-	"                           or a network of 'vmm network create'\n" \
+	"                           or a network of 'vmm network create' (repeat it for more)\n" \
 	"      --network-alias NAME another name of the container on its network\n" \
 	"      --link CTR[:ALIAS]   on a network: CTR's address as ALIAS in /etc/hosts\n" \
 	"  -p, --publish SPEC       publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]\n" \

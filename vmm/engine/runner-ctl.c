@@ -31,6 +31,7 @@ struct ctl_client {
 	bool detached;			/* exec -d: it outlives the connection */
 	int io[3];			/* its stdio, ours to close */
 	int xfer_fd;			/* a cp tar stream */
+	int lan_slot;			/* a network joined, until the guest has its address; -1: none */
 	struct ctl_client *next;
 };
 
@@ -411,6 +412,54 @@ static void do_pause(struct ctl_client *c, bool pause)
 	reply_ok(c);
 }
 
+/* The guest set eth0's addresses (or could not: a network it joined is left again). */
+static void net_done(void *opaque, int err, const char *message)
+{
+	struct ctl_client *c = opaque;
+
+	if (err && c->lan_slot >= 0) {
+		runner_lan_leave_slot(c->r, c->lan_slot);
+		runner_net_state(c->r);
+		container_save_state(c->r->ct);
+	}
+	c->lan_slot = -1;
+	if (err)
+		reply_error(c, "container %s: %s", c->r->ct->cfg.name, message ? message : strerror(err));
+	else
+		reply_ok(c);
+}
+
+/* vmm network connect and disconnect of a running container. */
+static void do_network(struct ctl_client *c, json_object *req, bool join)
+{
+	struct runner *r = c->r;
+	struct error e = { 0 };
+	const char *network = NULL, *ip = NULL;
+	char **aliases = NULL;
+	int ret, slot = -1;
+
+	if ((ret = jget_string(req, "network", true, "request", &network, &e)) ||
+	    (ret = jget_string(req, "ip", false, "request", &ip, &e)) ||
+	    (ret = jget_strv(req, "aliases", NETCFG_MAX_LIST, "request", &aliases, &e))) {
+		reply_error(c, "%s", e.msg);
+		return;
+	}
+	if (!r->main || r->ct->state.paused)
+		ret = err_set(&e, -EBUSY, "container %s is %s", r->ct->cfg.name, r->main ? "paused" : "not running");
+	else if (join)
+		ret = runner_lan_connect(r, network, ip, aliases, &slot, &e);
+	else
+		ret = runner_lan_disconnect(r, network, &e);
+	strv_free(aliases);
+	if (ret) {
+		reply_error(c, "%s", e.msg);
+		return;
+	}
+	c->lan_slot = slot;
+	if (agent_net_addrs(r->agent, runner_net_extra(r), net_done, c))
+		net_done(c, ENOTCONN, "the agent is not connected");
+}
+
 /* docker stops and kills a paused container: it runs again to take the signal. */
 static void unpause_for_signal(struct runner *r)
 {
@@ -450,6 +499,8 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 		do_pause(c, !strcmp(op, "pause"));
 	} else if (!strcmp(op, "exec")) {
 		do_exec(c, req, fds, nfds);
+	} else if (!strcmp(op, "net_connect") || !strcmp(op, "net_disconnect")) {
+		do_network(c, req, !strcmp(op, "net_connect"));
 	} else if (!strcmp(op, "cp_in") || !strcmp(op, "cp_out")) {
 		do_copy(c, req, !strcmp(op, "cp_in"), fds, nfds);
 	} else if (!strcmp(op, "stdin")) {
@@ -549,7 +600,7 @@ static void on_accept(void *opaque, uint32_t events)
 	}
 	c->r = r;
 	c->fd = fd;
-	c->io[0] = c->io[1] = c->io[2] = c->xfer_fd = -1;
+	c->io[0] = c->io[1] = c->io[2] = c->xfer_fd = c->lan_slot = -1;
 	if (loop_add(r->m->loop, fd, EPOLLIN, on_client, c)) {
 		close(fd);
 		free(c);

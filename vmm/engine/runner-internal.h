@@ -43,7 +43,11 @@ struct runner {
 	struct proto_mount mounts[CONTAINER_MOUNTS_MAX];
 	char mount_opts[CONTAINER_MOUNTS_MAX][64];
 	char **net_hosts, **net_dns;	/* spec strings we made (runner-net.c) */
-	struct lan_endpoint lan;	/* on a user network while we run; lan.fd -1: not */
+	/* On user networks while we run (lan[i].fd -1: not): the first is net.network, then the
+	 * more ones; a network joined while running takes a free slot (eth0:i in the guest). */
+	struct lan_endpoint lan[NETCFG_MAX_NETWORKS];
+	struct machine_lan_config lan_cfg[NETCFG_MAX_NETWORKS];
+	char net_extra[NETCFG_MAX_NETWORKS * 20];	/* the agent's net_extra */
 	char **lan_links;		/* --link's /etc/hosts lines */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
@@ -83,6 +87,21 @@ int runner_net_publish(struct runner *r, struct error *e);
 /* A user network: join it before the machine is made (address, names), leave it after. */
 int runner_net_join(struct runner *r, struct error *e);
 void runner_net_leave(struct runner *r);
+/*
+ * runner-lan.c, while the container runs: join network (a free slot, whose
+ * number is *slot: the agent is told next), leave one (not the first), or
+ * undo a join the guest refused. 0, or -errno with e.
+ */
+int runner_lan_connect(struct runner *r, const char *network, const char *ip, char *const *aliases, int *slot,
+		       struct error *e);
+int runner_lan_disconnect(struct runner *r, const char *network, struct error *e);
+void runner_lan_leave_slot(struct runner *r, int slot);
+/* state.json's addresses on the networks we are on now. */
+void runner_net_state(struct runner *r);
+/* One network's place, as the machine takes it. */
+void runner_lan_config(const struct lan_endpoint *ep, struct machine_lan_config *out);
+/* The agent's net_extra for lan[1...]: eth0:1, eth0:2... */
+const char *runner_net_extra(struct runner *r);
 void runner_net_spec(struct runner *r, struct proto_spec *spec);
 void runner_net_free(struct runner *r);
 

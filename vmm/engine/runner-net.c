@@ -74,19 +74,19 @@ static int port_error(const char *root, const struct port_binding *b, int err, s
 		       ip, b->host_port, b->container_port, proto, b->host_port);
 }
 
-/* A user network: it exists, --ip is one of its hosts, an internal one publishes nothing. */
-static int check_network(const char *root, const struct net_config *n, struct error *e)
+/* A user network: it exists, ip (NULL: none) is one of its hosts, an internal one publishes nothing. */
+static int check_one(const char *root, const char *network, const char *want, size_t nports, struct error *e)
 {
 	struct network net;
-	int ret = network_get(root, n->network, &net, e);
+	int ret = network_get(root, network, &net, e);
 
 	if (ret)
 		return ret;
-	if (n->ip) {
+	if (want) {
 		struct in_addr a;
 		char ip[20];
 
-		snprintf(ip, sizeof(ip), "%s", n->ip);
+		snprintf(ip, sizeof(ip), "%s", want);
 		ip[strcspn(ip, "/")] = '\0';
 		if (inet_pton(AF_INET, ip, &a) != 1 || !network_is_host(&net, ntohl(a.s_addr))) {
 			char sub[16];
@@ -95,6 +95,28 @@ static int check_network(const char *root, const struct net_config *n, struct er
 			ret = err_set(e, -EINVAL, "--ip %s: not a host address of network %s (%s/%u, gateway excluded)",
 				      ip, net.name, sub, net.prefix);
 		}
+	}
+	if (!ret && net.internal && nports)
+		ret = err_set(e, -EINVAL, "-p: network %s is internal: nothing is published from it", net.name);
+	network_free(&net);
+	return ret;
+}
+
+int runner_net_check_one(const char *root, const char *network, const char *ip, struct error *e)
+{
+	return check_one(root, network, ip, 0, e);
+}
+
+/* Every user network of n (the first publishes the ports), and the containers --link names. */
+static int check_network(const char *root, const struct net_config *n, struct error *e)
+{
+	int ret = check_one(root, n->network, n->ip, n->nports, e);
+
+	for (size_t i = 0; !ret && n->more && n->more[i]; i++) {
+		char name[65];
+		const char *ip = netcfg_more_split(n->more[i], name);
+
+		ret = check_one(root, name, ip, 0, e);
 	}
 	for (size_t i = 0; !ret && n->links && n->links[i]; i++) {
 		char name[256];
@@ -106,9 +128,6 @@ static int check_network(const char *root, const struct net_config *n, struct er
 		else
 			err_wrap(e, ret, "--link %s", n->links[i]);
 	}
-	if (!ret && net.internal && n->nports)
-		ret = err_set(e, -EINVAL, "-p: network %s is internal: nothing is published from it", net.name);
-	network_free(&net);
 	return ret;
 }
 
@@ -123,10 +142,13 @@ static int link_host(struct runner *r, const char *link, struct error *e)
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(link, ":"), link);
 	if ((ret = container_open(r->paths->root, name, &t, e)))
 		return err_wrap(e, ret, "--link %s", link);
-	ret = lan_address(r->paths->runtime, &r->lan.net, t->cfg.id, ip);
+	ret = -ENOENT;
+	for (size_t i = 0; ret && i < NETCFG_MAX_NETWORKS; i++)
+		if (r->lan[i].fd >= 0)
+			ret = lan_address(r->paths->runtime, &r->lan[i].net, t->cfg.id, ip);
 	if (ret)
 		err_set(e, ret, "--link %s: container %s is not running on network %s (start it first)", link,
-			t->cfg.name, r->lan.net.name);
+			t->cfg.name, r->lan[0].net.name);
 	else if (asprintf(&line, "%s\t%s %s", ip, colon ? colon + 1 : name, t->cfg.name) < 0)
 		ret = err_set(e, -ENOMEM, "out of memory");
 	else {
@@ -138,18 +160,25 @@ static int link_host(struct runner *r, const char *link, struct error *e)
 	return ret;
 }
 
-/* Join the container's network, if it is on one: its address, its names (lan.c), its links. */
+/* Join the container's networks, if it is on any: its addresses, its names (lan.c), its links. */
 int runner_net_join(struct runner *r, struct error *e)
 {
 	const struct container_config *c = &r->ct->cfg;
 	int ret;
 
-	r->lan.fd = -1;
+	for (size_t i = 0; i < NETCFG_MAX_NETWORKS; i++)
+		r->lan[i].fd = -1;
 	if (!c->net.network)
 		return 0;
 	if ((ret = check_network(r->paths->root, &c->net, e)) ||
-	    (ret = lan_join(r->paths, c, r->ct->state.ip[0] ? r->ct->state.ip : NULL, &r->lan, e)))
+	    (ret = lan_join(r->paths, c, r->ct->state.ip[0] ? r->ct->state.ip : NULL, &r->lan[0], e)))
 		return ret;
+	for (size_t i = 0; !ret && c->net.more && c->net.more[i] && i + 1 < NETCFG_MAX_NETWORKS; i++) {
+		char name[65];
+		const char *ip = netcfg_more_split(c->net.more[i], name);
+
+		ret = lan_join_to(r->paths, c, name, ip, NULL, &r->lan[i + 1], e);
+	}
 	for (size_t i = 0; !ret && c->net.links && c->net.links[i]; i++)
 		ret = link_host(r, c->net.links[i], e);
 	if (ret)
@@ -159,9 +188,68 @@ int runner_net_join(struct runner *r, struct error *e)
 
 void runner_net_leave(struct runner *r)
 {
-	lan_leave(r->paths, &r->lan);
+	for (size_t i = 0; i < NETCFG_MAX_NETWORKS; i++)
+		lan_leave(r->paths, &r->lan[i]);
 	strv_free(r->lan_links);
 	r->lan_links = NULL;
+}
+
+/* Where the container is, for state.json: its first network, then the others. */
+void runner_net_state(struct runner *r)
+{
+	struct container_state *st = &r->ct->state;
+
+	st->nlans = 0;
+	st->ip[0] = st->gateway[0] = '\0';
+	if (r->lan[0].fd >= 0) {
+		snprintf(st->ip, sizeof(st->ip), "%s", r->lan[0].ip_str);
+		snprintf(st->gateway, sizeof(st->gateway), "%s", r->lan[0].gateway);
+	}
+	for (size_t i = 1; i < NETCFG_MAX_NETWORKS; i++) {
+		struct container_lan *l = &st->lans[st->nlans];
+
+		if (r->lan[i].fd < 0)
+			continue;
+		snprintf(l->network, sizeof(l->network), "%s", r->lan[i].net.name);
+		snprintf(l->ip, sizeof(l->ip), "%s", r->lan[i].ip_str);
+		snprintf(l->gateway, sizeof(l->gateway), "%s", r->lan[i].gateway);
+		st->nlans++;
+	}
+}
+
+/* The names of every network we are on, for the gateways' DNS. */
+static bool resolve_any(void *opaque, const char *name, struct in_addr *out)
+{
+	struct runner *r = opaque;
+
+	for (size_t i = 0; i < NETCFG_MAX_NETWORKS; i++)
+		if (r->lan[i].fd >= 0 && lan_resolve(&r->lan[i], name, out))
+			return true;
+	return false;
+}
+
+void runner_lan_config(const struct lan_endpoint *ep, struct machine_lan_config *out)
+{
+	*out = (struct machine_lan_config){
+		.dir = ep->dir, .ip = ep->ip, .gateway = { htonl(ep->net.gateway) },
+		.prefix = ep->net.prefix, .internal = ep->net.internal,
+	};
+}
+
+/* The guest's addresses on its networks after the first: eth0:1, eth0:2... ("-": none). */
+const char *runner_net_extra(struct runner *r)
+{
+	size_t n = 0, end = 0;
+
+	r->net_extra[0] = '\0';
+	for (size_t i = 1; i < NETCFG_MAX_NETWORKS; i++) {
+		n += (size_t)snprintf(r->net_extra + n, sizeof(r->net_extra) - n, "%s%s", i > 1 ? " " : "",
+				      r->lan[i].fd >= 0 ? r->lan[i].cidr : "-");
+		if (r->lan[i].fd >= 0)
+			end = n;
+	}
+	r->net_extra[end ? end : 1] = '\0';	/* "-" when there is none */
+	return r->net_extra;
 }
 
 /* Published ports: none twice, each host port free to bind now. */
@@ -212,13 +300,17 @@ const struct machine_net_config *runner_net_config(struct runner *r)
 		.host_loopback = n->host_loopback,
 		.egress_allow = n->egress_allow,
 	};
-	if (r->lan.fd >= 0) {
+	if (r->lan[0].fd >= 0) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < NETCFG_MAX_NETWORKS; i++)
+			if (r->lan[i].fd >= 0)
+				runner_lan_config(&r->lan[i], &r->lan_cfg[k++]);
 		r->net_cfg.backend = MACHINE_NET_LAN;
-		r->net_cfg.lan = (struct machine_lan_config){
-			.dir = r->lan.dir, .ip = r->lan.ip, .gateway = { htonl(r->lan.net.gateway) },
-			.prefix = r->lan.net.prefix, .internal = r->lan.net.internal,
-			.resolve = lan_resolve, .resolve_opaque = &r->lan,
-		};
+		r->net_cfg.lan = r->lan_cfg;
+		r->net_cfg.nlan = k;
+		r->net_cfg.resolve = resolve_any;
+		r->net_cfg.resolve_opaque = r;
 		r->net_cfg.host_loopback = false;
 	}
 	/* docker's --add-host NAME:host-gateway asks to reach the host: its loopback included. */
@@ -288,9 +380,10 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	runner_net_free(r);
 	if (n->mode != NET_MODE_NONE)
 		s->net_mac = n->mac;
-	if (r->lan.fd >= 0) {
-		s->net_addr = r->lan.cidr;
-		s->net_gateway = gw = r->lan.gateway;
+	if (r->lan[0].fd >= 0) {
+		s->net_addr = r->lan[0].cidr;
+		s->net_gateway = gw = r->lan[0].gateway;
+		s->net_extra = runner_net_extra(r);
 	} else switch (n->mode) {
 	case NET_MODE_SLIRP:
 		machine_net_info(&r->net_cfg, &info);
@@ -306,7 +399,7 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	}
 	if (n->dns && n->dns[0]) {
 		s->dns = n->dns;
-	} else if (r->lan.fd >= 0) {
+	} else if (r->lan[0].fd >= 0) {
 		r->net_dns = calloc(2, sizeof(char *));	/* the network's names, then the host's resolvers */
 		if (r->net_dns)
 			r->net_dns[0] = strdup(gw);

@@ -472,10 +472,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
 		.restart_count = ct->state.restart_count,
 	};
-	if (r.lan.fd >= 0) {
-		snprintf(ct->state.ip, sizeof(ct->state.ip), "%s", r.lan.ip_str);
-		snprintf(ct->state.gateway, sizeof(ct->state.gateway), "%s", r.lan.gateway);
-	}
+	runner_net_state(&r);
 	ret = container_save_state(ct);
 	if (ret)
 		err_sys(&e, ret, "container %.12s: cannot save its state", ct->cfg.id);

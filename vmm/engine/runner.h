@@ -36,6 +36,8 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
  * -errno with e naming the port and its holder, or the device and what to do.
  */
 int runner_net_check(const char *root, const struct net_config *n, struct error *e);
+/* One more network to join: it exists, ip (NULL: none) is one of its hosts. */
+int runner_net_check_one(const char *root, const char *network, const char *ip, struct error *e);
 /* Can a container with this network config start at all? -ENOTSUP with e saying why not. */
 
 /* Paths of the guest payloads: next to the vmm binary, or $VMM_KERNEL / $VMM_AGENT_INITRD. */

@@ -181,6 +181,16 @@ static int add_rng(struct machine *m, struct error *e)
 	return 0;
 }
 
+static int lan_attach(struct net_backend *b, const struct machine_lan_config *c, struct error *e)
+{
+	struct net_lan_config lc = {
+		.dir = c->dir, .ip = c->ip, .gateway = c->gateway,
+		.mask = { htonl(c->prefix ? ~0u << (32 - c->prefix) : 0) }, .internal = c->internal,
+	};
+
+	return net_lan_attach(b, &lc, e);
+}
+
 static int add_net(struct machine *m, const struct machine_net_config *c, struct error *e)
 {
 	struct virtio_net_config nc;
@@ -194,17 +204,13 @@ static int add_net(struct machine *m, const struct machine_net_config *c, struct
 		if (ret)
 			return ret;
 	} else if (c->backend == MACHINE_NET_LAN) {
-		struct net_lan_config lc = {
-			.dir = c->lan.dir, .ip = c->lan.ip, .gateway = c->lan.gateway,
-			.mask = { htonl(c->lan.prefix ? ~0u << (32 - c->lan.prefix) : 0) },
-			.internal = c->lan.internal,
-			.resolve = c->lan.resolve, .resolve_opaque = c->lan.resolve_opaque,
-		};
-
-		memcpy(lc.mac, c->mac, sizeof(lc.mac));
-		ret = net_lan_create(m->loop, &lc, &b, e);
-		if (ret)
+		ret = net_lan_create(m->loop, c->mac, c->resolve, c->resolve_opaque, &b, e);
+		for (size_t i = 0; !ret && i < c->nlan; i++)
+			ret = lan_attach(b, &c->lan[i], e);
+		if (ret) {
+			net_backend_destroy(b);
 			return ret;
+		}
 	} else {
 		struct egress_rule rules[EGRESS_MAX_RULES];
 		size_t n = 0;
@@ -358,6 +364,20 @@ int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16
 	if (m->cfg.net->backend == MACHINE_NET_LAN)
 		return net_lan_forward(m->net_backend, udp, addr, host_port, guest_port);
 	return net_slirp_forward(m->net_backend, udp, addr, host_port, guest_port);
+}
+
+int machine_net_attach(struct machine *m, const struct machine_lan_config *c, struct error *e)
+{
+	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_LAN)
+		return err_set(e, -ENODEV, "the VM's network interface is not on container networks");
+	return lan_attach(m->net_backend, c, e);
+}
+
+int machine_net_detach(struct machine *m, const char *dir)
+{
+	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_LAN)
+		return -ENODEV;
+	return net_lan_detach(m->net_backend, dir);
 }
 
 void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out)

@@ -54,15 +54,12 @@ struct machine_vsock_config {
 
 enum machine_net_backend { MACHINE_NET_SLIRP, MACHINE_NET_TAP, MACHINE_NET_LAN };
 
-/* MACHINE_NET_LAN: a port on a container network (devices/net-lan.h). */
+/* MACHINE_NET_LAN: one of the container networks the guest is on (devices/net-lan.h). */
 struct machine_lan_config {
 	const char *dir;		/* the network's port folder */
 	struct in_addr ip, gateway;	/* network order */
 	unsigned prefix;
 	bool internal;			/* no way out, no published ports */
-	/* The network's names (lower case) to addresses: true when known. */
-	bool (*resolve)(void *opaque, const char *name, struct in_addr *out);
-	void *resolve_opaque;
 };
 
 struct machine_net_config {
@@ -71,7 +68,13 @@ struct machine_net_config {
 	uint8_t mac[6];
 	bool host_loopback;		/* slirp: the gateway reaches the host's loopback too */
 	char *const *egress_allow;	/* slirp: --egress-allow rules, NULL-terminated; NULL: none */
-	struct machine_lan_config lan;
+	/* MACHINE_NET_LAN: the networks at boot (the first publishes the ports); more come and go
+	 * with machine_net_attach and machine_net_detach */
+	const struct machine_lan_config *lan;
+	size_t nlan;
+	/* Their names (lower case) to addresses: true when known. */
+	bool (*resolve)(void *opaque, const char *name, struct in_addr *out);
+	void *resolve_opaque;
 };
 
 /* The guest's side of the user-mode network (NULLs with a tap: the user's network). */
@@ -200,6 +203,13 @@ void machine_vsock_reset(struct machine *m);
  */
 int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16_t host_port,
 			uint16_t guest_port);
+/*
+ * A running guest on container networks (MACHINE_NET_LAN) joins one more
+ * (loop thread; 0 or -errno with e), or leaves the one of port folder dir
+ * (0 or -ENOENT).
+ */
+int machine_net_attach(struct machine *m, const struct machine_lan_config *c, struct error *e);
+int machine_net_detach(struct machine *m, const char *dir);
 void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out);
 /*
  * The virtiofsd that serves shared folders: override (--virtiofsd), else
