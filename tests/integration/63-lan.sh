@@ -1,8 +1,9 @@
 #!/bin/sh
 # Container networks on real guests (docs/network.md): containers of one network reach each other
 # by name, alias, short ID and address; a name follows its container to a new address; another
-# network cannot reach them; an internal network has no way out; -p works from a network; bad
-# input is refused before anything exists; nothing is left in the runtime folder at the end.
+# network cannot reach them; an internal network has no way out; -p works from a network; a
+# container on two networks reaches both; a running one joins and leaves a network; bad input is
+# refused before anything exists; nothing is left in the runtime folder at the end.
 . tests/integration/lib.sh
 
 # the bad input needs no guest: the store and the image only
@@ -36,9 +37,11 @@ out=$("$VMM" run -d --network intnet -p 8080:80 busybox true 2>&1); rc=$?
 expect_match "-p on an internal network refused" "^125 vmm: error: -p: network intnet is internal" "$rc $out"
 out=$("$VMM" run -d --network webnet --gateway 10.89.7.9 busybox true 2>&1); rc=$?
 expect_match "--gateway on a network refused" "^125 .*network webnet has its own gateway" "$rc $out"
-out=$("$VMM" run -d --network webnet --network othernet busybox true 2>&1); rc=$?
-expect_eq "two networks: refused, one line (one interface per VM)" \
-	"125 vmm: error: --network othernet after --network webnet: a container is on one network (its micro-VM has one interface) (see 'vmm run --help')" "$rc $out"
+out=$("$VMM" run -d --network webnet --network slirp busybox true 2>&1); rc=$?
+expect_eq "a user network and the default one: refused, one line" \
+	"125 vmm: error: --network slirp after --network webnet: a container on several networks is on networks of 'vmm network create' only (see 'vmm run --help')" "$rc $out"
+out=$("$VMM" run -d --network webnet --network nosuchnet busybox true 2>&1); rc=$?
+expect_match "a second network that does not exist: refused, named" "^125 vmm: error: .*nosuchnet" "$rc $out"
 out=$("$VMM" run -d --network webnet --network-alias 'bad name' busybox true 2>&1); rc=$?
 expect_match "a bad alias refused" "^125 vmm: error: --network-alias bad name: not a host name" "$rc $out"
 expect_eq "bad input: no container left behind" 0 "$(containers_left)"
@@ -117,6 +120,34 @@ out=$(v run --rm --name lonely --network intnet busybox sh -c \
 expect_match "internal: its own name resolves" "10\\.89\\.9\\.2" "$out"
 expect_match "internal: nothing is reached through the gateway" "no-way-out" "$out"
 
-for c in catserver client squatter; do "$VMM" rm -f "$c" >/dev/null 2>&1; done
+# --- one container on two networks; a running one joins and leaves a network --
+v run -d --name dogserver --network othernet busybox \
+	sh -c 'mkdir -p /w && echo woof > /w/index.html && exec httpd -f -p 80 -h /w' >/dev/null 2>"$T/err"
+expect_eq "a server on othernet starts" "0" "$?"
+v run -d --name both --network webnet --network othernet busybox sleep 3600 >/dev/null 2>"$T/err"
+expect_eq "run --network twice starts" "0" "$?"
+expect_match "... inspect: an address on each network" "^othernet=10\.89\.8\.[0-9]+ webnet=10\.89\.7\.[0-9]+ $" \
+	"$(v inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' both 2>&1)"
+expect_eq "... it reaches a server of each network by name" "$srv woof" \
+	"$(v exec both sh -c 'timeout 10 wget -qO- http://catserver/; timeout 10 wget -qO- http://dogserver/' 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+out=$(v exec client sh -c 'timeout 5 wget -qO- http://dogserver/ || echo no-name' 2>&1)
+expect_match "webnet's client does not know dogserver" "no-name" "$out"
+out=$(v network connect --alias kit othernet client 2>&1); rc=$?
+expect_eq "network connect of a running container" "0 " "$rc $out"
+cip=$(v inspect -f '{{.NetworkSettings.Networks.othernet.IPAddress}}' client 2>&1)
+expect_match "... inspect: its address on othernet" "^10\.89\.8\.[0-9]+$" "$cip"
+expect_match "... the guest has it on eth0:1" "inet $cip/24 .*eth0:1" "$(v exec client ip addr show eth0 2>&1)"
+expect_eq "... it reaches dogserver by name at once" "woof" "$(v exec client timeout 10 wget -qO- http://dogserver/ 2>&1)"
+expect_match "... and othernet finds it by its new alias" "Address.*$cip" "$(v exec both nslookup kit 2>&1)"
+out=$(v network disconnect webnet client 2>&1); rc=$?
+expect_match "disconnect of a running container from its first network: refused, saying what to do" \
+	"^125 vmm: error: network webnet is container client's first network, .*stop it" "$rc $out"
+out=$(v network disconnect othernet client 2>&1); rc=$?
+expect_eq "network disconnect of a running container" "0 " "$rc $out"
+dip=$(ip_of dogserver)
+expect_eq "... it reaches dogserver no more, by name or address" "cut cut" \
+	"$(v exec client sh -c "timeout 5 wget -qO- http://dogserver/ || echo cut; timeout 5 wget -qO- http://$dip/ || echo cut" 2>&1 | grep -x cut | tr '\n' ' ' | sed 's/ $//')"
+
+for c in catserver client squatter dogserver both; do "$VMM" rm -f "$c" >/dev/null 2>&1; done
 expect_eq "after the last container: nothing left in the runtime folder" "" "$(ls "$VMM_RUNTIME/networks" 2>&1 | grep -v 'No such')"
 check "network rm once no container uses it" "$VMM" network rm webnet othernet intnet

@@ -396,9 +396,15 @@ $(v image inspect -f '{{index .RootFS.Layers 0}}' busybox | cut -c8-19): Mounted
 	out=$(docker network rm n1 2>&1)
 	expect_match "network rm while a container is connected: refused" "has active endpoints" "$out"
 	v network create n3 >/dev/null
-	out=$(v network connect n3 nc1 2>&1); rc=$?
-	expect_eq "vmm network connect to a second network: refused, one line" \
-		"125 vmm: error: container nc1 is on network n1: a micro-VM has one interface, so disconnect it from there first" "$rc $out"
+	nets() { v inspect -f '{{range $k, $v := .NetworkSettings.Networks}} {{$k}}{{end}}' "$1" 2>&1; }
+	out=$(v network connect --alias second n3 nc1 2>&1); rc=$?
+	expect_eq "vmm network connect to a second network: the container is on both from its next start" \
+		"0  n1 n3" "$rc $out$(nets nc1)"
+	expect_eq "... kept in its configuration after the first" '["n3"] second' \
+		"$(jq -c -r '.HostConfig | "\(.VmmMoreNetworks) \(.VmmNetworkAliases[1])"' \
+			"$VMM_ROOT/containers/$(v inspect -f '{{.Id}}' nc1)/config.json" 2>&1)"
+	out=$(v network disconnect n3 nc1 2>&1); rc=$?
+	expect_eq "vmm network disconnect from the second network" "0  n1" "$rc $out$(nets nc1)"
 	out=$(v network disconnect n3 nc1 2>&1); rc=$?
 	expect_eq "disconnect from a network it is not on" "125 vmm: error: container nc1 is not connected to network n3" "$rc $out"
 	out=$(v network connect bridge nc1 2>&1); rc=$?
