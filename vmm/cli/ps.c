@@ -96,7 +96,13 @@ static void add_mount_fields(json_object *o, const struct container *ct, bool tr
 {
 	const struct net_config *net = &ct->cfg.net;
 	unsigned volumes = 0;
-	char count[16];
+	char count[16], nets[600], name[65];
+	size_t n = (size_t)snprintf(nets, sizeof(nets), "%s", netcfg_network_name(net));
+
+	for (char **m = net->more; m && *m && n < sizeof(nets); m++) {	/* docker joins them with commas */
+		netcfg_more_split(*m, name);
+		n += (size_t)snprintf(nets + n, sizeof(nets) - n, ",%s", name);
+	}
 
 	for (unsigned i = 0; i < ct->cfg.nmounts; i++)
 		volumes += ct->cfg.mounts[i].type == MOUNT_VOLUME;
@@ -104,7 +110,7 @@ static void add_mount_fields(json_object *o, const struct container *ct, bool tr
 	json_object_object_add(o, "Labels", joined(ct, false, trunc));
 	json_object_object_add(o, "Mounts", joined(ct, true, trunc));
 	json_object_object_add(o, "LocalVolumes", json_object_new_string(count));
-	json_object_object_add(o, "Networks", json_object_new_string(netcfg_network_name(net)));
+	json_object_object_add(o, "Networks", json_object_new_string(nets));
 }
 
 /* Newest first, as docker lists them. */

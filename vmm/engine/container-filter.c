@@ -72,6 +72,21 @@ int container_filter_check(const char *root, struct filters *f, struct error *e)
 	return 0;
 }
 
+/* network=N: its first network or one of the others. */
+static bool on_network(const struct filters *f, const struct net_config *n)
+{
+	char name[65];
+
+	if (filters_allow(f, "network", netcfg_network_name(n), FILTER_EXACT))
+		return true;
+	for (char **m = n->more; m && *m; m++) {
+		netcfg_more_split(*m, name);
+		if (filters_allow(f, "network", name, FILTER_EXACT))
+			return true;
+	}
+	return false;
+}
+
 bool container_wanted(const struct filters *f, const struct container *ct, const struct container_state *st,
 		      bool all)
 {
@@ -88,5 +103,5 @@ bool container_wanted(const struct filters *f, const struct container *ct, const
 	       (filters_allow(f, "ancestor", ct->cfg.image, FILTER_EXACT) ||
 		filters_allow(f, "ancestor", ct->cfg.image_name ? ct->cfg.image_name : "", FILTER_EXACT)) &&
 	       filters_allow_labels(f, ct->cfg.labels) && filters_allow(f, "name", ct->cfg.name, FILTER_SUBSTRING) &&
-	       filters_allow(f, "network", netcfg_network_name(&ct->cfg.net), FILTER_EXACT);
+	       on_network(f, &ct->cfg.net);
 }

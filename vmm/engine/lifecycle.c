@@ -287,6 +287,21 @@ int engine_wait_exit(const struct paths *p, const char *ref, bool next, bool (*g
 	return ret;
 }
 
+/* A killed vmm could not leave its networks itself: those of its config, and those it joined running. */
+static void reap_networks(const struct paths *p, const struct container *ct)
+{
+	char name[65];
+
+	if (ct->cfg.net.network)
+		lan_reap(p, ct->cfg.net.network);
+	for (char **m = ct->cfg.net.more; m && *m; m++) {
+		netcfg_more_split(*m, name);
+		lan_reap(p, name);
+	}
+	for (unsigned i = 0; i < ct->state.nlans; i++)
+		lan_reap(p, ct->state.lans[i].network);
+}
+
 int engine_remove(const struct paths *p, const char *ref, bool force, bool volumes, struct error *e)
 {
 	struct container *ct;
@@ -301,8 +316,7 @@ int engine_remove(const struct paths *p, const char *ref, bool force, bool volum
 				       "'vmm rm -f'", ref, ref);
 		}
 		container_kill(ct);
-		if (ct->cfg.net.network)
-			lan_reap(p, ct->cfg.net.network);	/* its vmm could not leave the network itself */
+		reap_networks(p, ct);
 	}
 	events_journal_removed(p->root, ct);
 	ret = container_remove(ct);
