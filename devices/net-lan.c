@@ -67,7 +67,7 @@ static bool to_port(struct lan_att *a, const char *name, const void *frame, size
 	struct sockaddr_un sa;
 
 	port_addr(a, name, &sa);
-	if (sendto(a->fd, frame, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+	if (sendto(a->fd, frame, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) >= 0)
 		return true;
 	if (errno == ENOENT)
 		return false;

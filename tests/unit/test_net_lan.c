@@ -351,6 +351,24 @@ static void test_two_networks(void)
 	ok(wait_frames(loop, z, 1, 2000) && z->last[12] == 0x08 && z->last[13] == 0x06, "X's ARP for 10.90.0.4 "
 	   "reaches Z");
 	ok(!wait_frames(loop, y, 0, 300), "... and not Y, on the other network");
+	{	/* W is on both too: a frame for it arrives once, even after one to a MAC nobody has */
+		static const uint8_t nobody[6] = { 2, 0x42, 0xac, 0x11, 0, 0x99 };
+		struct guest *w = calloc(1, sizeof(*w));
+
+		if (w && !port(loop, da, w, 5, "10.89.0.5", true) && !join(w, db, "10.90.0.5", true)) {
+			n = ipv4(f, nobody, x->mac, "10.90.0.9");
+			x->b->ops->send(x->b, f, n);
+			n = ipv4(f, w->mac, x->mac, "10.90.0.5");
+			x->b->ops->send(x->b, f, n);
+			wait_frames(loop, w, 0, 2000);
+			ok(!wait_frames(loop, w, 1, 300) && w->frames == 1, "a frame for a guest on both networks "
+			   "arrives once (%u)", w->frames);
+			net_backend_destroy(w->b);
+		} else {
+			ok(0, "a fourth guest on both networks");
+		}
+		free(w);
+	}
 	n = dns_query(f, x->mac, "bravo");	/* to A's gateway: the names of both networks answer */
 	x->b->ops->send(x->b, f, n);
 	ok(x->frames == 2 && !memcmp(x->last + x->len - 4, "\x0a\x59\x00\x03", 4), "DNS on a guest of two networks");
