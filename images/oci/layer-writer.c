@@ -153,7 +153,8 @@ static int copy_member(struct layer_writer *lw, struct archive *in, struct archi
 			return archive_fail(lw, name, e);
 	}
 	if (r != ARCHIVE_EOF)
-		return err_set(e, -EINVAL, "%s: member '%s': %s", label, orig, archive_error_string(in));
+		return err_set(e, -EINVAL, "%s: truncated or corrupt tar: member '%s': %s", label, orig,
+			       archive_error_string(in));
 	return 0;
 }
 

@@ -69,6 +69,11 @@ echo "not a tar" >"$T/bad.tar"
 refused "import of a non-tar" "import $T/bad.tar: $T/bad.tar: not a tar archive" "$VMM" import "$T/bad.tar"
 head -c 3000 "$T/r.tar" >"$T/trunc.tar"
 refused "import of a truncated tar" "truncated or corrupt tar" "$VMM" import "$T/trunc.tar"
+python3 -c 'import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("big"); i.size = 8192; t.addfile(i, io.BytesIO(b"b" * 8192))' "$T/one.tar"
+head -c 4608 "$T/one.tar" >"$T/cut.tar"
+refused "import of a tar cut inside a member's data" "truncated or corrupt tar: member 'big'" "$VMM" import "$T/cut.tar"
 python3 - "$T/climb.tar" <<'PY'
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w") as t:
