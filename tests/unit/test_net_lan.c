@@ -91,6 +91,20 @@ static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t t
 	return 14 + n;
 }
 
+/* A broadcast "who has target? tell sender" from src. */
+static size_t arp_request(uint8_t *f, const uint8_t *src, const char *sender, const char *target)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	eth(f, bcast, src, 0x0806, "");
+	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(f + 22, src, 6);
+	inet_pton(AF_INET, sender, f + 28);
+	memset(f + 32, 0, 6);
+	inet_pton(AF_INET, target, f + 38);
+	return 42;
+}
+
 /* Run the loop until g has more than before frames, or timeout_ms passed. */
 static bool wait_frames(struct event_loop *loop, struct guest *g, unsigned before, int timeout_ms)
 {
@@ -183,14 +197,9 @@ static void test_ports(void)
 	}
 
 	/* the gateway: ARP and DNS, answered by the port itself on an internal network */
-	n = eth(f, bcast, a->mac, 0x0806, "");
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, a->mac, 6);
-	inet_pton(AF_INET, "10.89.0.2", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.89.0.1", f + 38);
+	n = arp_request(f, a->mac, "10.89.0.2", "10.89.0.1");
 	before = a->frames;
-	a->b->ops->send(a->b, f, 42);
+	a->b->ops->send(a->b, f, n);
 	ok(a->frames == before + 1 && a->last[21] == 2 && !memcmp(a->last + 22, "\x52\x55\x0a\x59\x00\x01", 6) &&
 	   !memcmp(a->last, a->mac, 6), "ARP for the gateway: answered with 52:55:0a:59:00:01");
 	n = dns_query(f, a->mac, "Bravo");
@@ -309,7 +318,6 @@ static size_t ipv4(uint8_t *f, const uint8_t *dst, const uint8_t *src, const cha
 /* X is on networks A and B; Y on A only, Z on B only. */
 static void test_two_networks(void)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	char da[] = "/tmp/vmm-lan.XXXXXX", db[] = "/tmp/vmm-lan.XXXXXX", path[300];
 	struct event_loop *loop;
 	struct guest *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y)), *z = calloc(1, sizeof(*z));
@@ -341,13 +349,8 @@ static void test_two_networks(void)
 	ok(!wait_frames(loop, z, 1, 300), "Y, on A only, does not reach Z on B");
 
 	/* ARP asks on the network of the address asked for */
-	n = eth(f, bcast, x->mac, 0x0806, "");
-	memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
-	memcpy(f + 22, x->mac, 6);
-	inet_pton(AF_INET, "10.90.0.2", f + 28);
-	memset(f + 32, 0, 6);
-	inet_pton(AF_INET, "10.90.0.4", f + 38);
-	x->b->ops->send(x->b, f, 42);
+	n = arp_request(f, x->mac, "10.90.0.2", "10.90.0.4");
+	x->b->ops->send(x->b, f, n);
 	ok(wait_frames(loop, z, 1, 2000) && z->last[12] == 0x08 && z->last[13] == 0x06, "X's ARP for 10.90.0.4 "
 	   "reaches Z");
 	ok(!wait_frames(loop, y, 0, 300), "... and not Y, on the other network");
