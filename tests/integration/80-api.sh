@@ -191,10 +191,26 @@ else
 		expect_eq "... its process sees the new size" "33 101" \
 			"$(timeout 120 docker logs -f "$tid" 2>&1 | tr -d '\r' | grep -m1 '^33 101$')"
 		docker rm -f "$tid" >/dev/null 2>&1
-		# exec resize: docker exec -it sends its terminal's size, which must reach the process's
-		out=$(timeout "$BOOT_TIMEOUT" script -qec "stty rows 33 cols 101; docker exec -it $did sh -c \
-			'for i in \$(seq 100); do s=\$(stty size); [ \"\$s\" = \"33 101\" ] && break; sleep 0.1; done; echo \$s'" \
-			/dev/null 2>&1 | tr -d '\r' | tail -1)
+		# exec resize: docker exec -it sends its terminal's size, which must reach the process's.
+		# The terminal is a pty of python's, sized 33x101 and never written to: script(1) writes
+		# a byte into its terminal when its own stdin ends, which the guest's tty echoes as ^@.
+		out=$(timeout "$BOOT_TIMEOUT" python3 -c '
+import fcntl, os, pty, struct, sys, termios
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    os.execvp(sys.argv[1], sys.argv[1:])
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+os.waitpid(pid, 0)' docker exec -it "$did" sh -c \
+			'for i in $(seq 100); do s=$(stty size); [ "$s" = "33 101" ] && break; sleep 0.1; done; echo $s' \
+			2>&1 | tr -d '\r' | tail -1)
 		expect_eq "docker exec -it: the terminal's size reaches the process (exec resize)" "33 101" "$out"
 		# docker network create, and two containers on it that reach each other by name
 		docker network create dn >/dev/null 2>&1
