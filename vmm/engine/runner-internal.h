@@ -48,7 +48,7 @@ struct runner {
 	struct lan_endpoint lan[NETCFG_MAX_NETWORKS];
 	struct machine_lan_config lan_cfg[NETCFG_MAX_NETWORKS];
 	char net_extra[NETCFG_MAX_NETWORKS * 20];	/* the agent's net_extra */
-	char **lan_links;		/* --link's /etc/hosts lines */
+	char **lan_links;		/* --link's aliases for our DNS: "ALIAS ID" */
 	struct agent_client *agent;
 	struct agent_proc *main;	/* the container's main process, while it runs */
 	int main_pid;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vmm/base/error.h"
 #include "vmm/base/log.h"
@@ -131,7 +132,10 @@ static int check_network(const char *root, const struct net_config *n, struct er
 	return ret;
 }
 
-/* --link CTR[:ALIAS]: CTR runs on our network; its address as ALIAS and its name, for /etc/hosts. */
+/*
+ * --link CTR[:ALIAS]: CTR runs on one of our networks; ALIAS is a name of it for our DNS alone
+ * (docker's links on user networks), which follows it to a new address as its own name does.
+ */
 static int link_host(struct runner *r, const char *link, struct error *e)
 {
 	const char *colon = strchr(link, ':');
@@ -149,7 +153,7 @@ static int link_host(struct runner *r, const char *link, struct error *e)
 	if (ret)
 		err_set(e, ret, "--link %s: container %s is not running on network %s (start it first)", link,
 			t->cfg.name, r->lan[0].net.name);
-	else if (asprintf(&line, "%s\t%s %s", ip, colon ? colon + 1 : name, t->cfg.name) < 0)
+	else if (asprintf(&line, "%s %s", colon ? colon + 1 : name, t->cfg.id) < 0)
 		ret = err_set(e, -ENOMEM, "out of memory");
 	else {
 		if (strv_push(&r->lan_links, line))
@@ -217,11 +221,17 @@ void runner_net_state(struct runner *r)
 	}
 }
 
-/* The names of every network we are on, for the gateways' DNS. */
+/* The names of every network we are on, and our links' aliases, for the gateways' DNS. */
 static bool resolve_any(void *opaque, const char *name, struct in_addr *out)
 {
 	struct runner *r = opaque;
+	size_t n = strlen(name);
 
+	for (char **l = r->lan_links; l && *l; l++)	/* "ALIAS ID" */
+		if (!strncasecmp(*l, name, n) && (*l)[n] == ' ') {
+			name = *l + n + 1;
+			break;
+		}
 	for (size_t i = 0; i < NETCFG_MAX_NETWORKS; i++)
 		if (r->lan[i].fd >= 0 && lan_resolve(&r->lan[i], name, out))
 			return true;
@@ -416,10 +426,7 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	s->ndns = s->dns ? strv_len(s->dns) : 0;
 	s->dns_search = n->dns_search;
 	s->ndns_search = n->dns_search ? strv_len(n->dns_search) : 0;
-	r->net_hosts = calloc(strv_len(n->extra_hosts) + strv_len(r->lan_links) + 1, sizeof(char *));
-	for (size_t i = 0; r->net_hosts && r->lan_links && r->lan_links[i]; i++)
-		if ((r->net_hosts[nh] = strdup(r->lan_links[i])))
-			nh++;
+	r->net_hosts = calloc(strv_len(n->extra_hosts) + 1, sizeof(char *));
 	for (size_t i = 0; r->net_hosts && n->extra_hosts && n->extra_hosts[i]; i++) {
 		const char *e = n->extra_hosts[i], *colon = strchr(e, ':');
 		const char *ip = colon + 1;
