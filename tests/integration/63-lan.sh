@@ -84,7 +84,7 @@ expect_match "network inspect: its running containers, with their addresses" \
 expect_eq "-p from a network: the page is the server's" "$srv" "$(curl -s -m 10 "http://127.0.0.1:$HP/")"
 for name in catserver cats "$srv" 10.89.7.2; do
 	expect_eq "client reaches the server as $name" "$srv" \
-		"$(v exec client timeout 10 wget -qO- "http://$name/" 2>&1)"
+		"$(v exec client timeout 60 wget -qO- "http://$name/" 2>&1)"
 done
 out=$(v exec client sh -c 'cat /etc/resolv.conf; ip route' 2>&1)
 expect_match "the client asks the gateway for names" "nameserver 10\\.89\\.7\\.1" "$out"
@@ -133,7 +133,7 @@ expect_eq "run --network twice starts" "0" "$?"
 expect_match "... inspect: an address on each network" "^othernet=10\.89\.8\.[0-9]+ webnet=10\.89\.7\.[0-9]+ $" \
 	"$(v inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' both 2>&1)"
 expect_eq "... it reaches a server of each network by name" "$srv woof" \
-	"$(v exec both sh -c 'timeout 10 wget -qO- http://catserver/; timeout 10 wget -qO- http://dogserver/' 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+	"$(v exec both sh -c 'timeout 60 wget -qO- http://catserver/; timeout 60 wget -qO- http://dogserver/' 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 out=$(v exec client sh -c 'timeout 5 wget -qO- http://dogserver/ || echo no-name' 2>&1)
 expect_match "webnet's client does not know dogserver" "no-name" "$out"
 out=$(v network connect --alias kit othernet client 2>&1); rc=$?
@@ -141,7 +141,7 @@ expect_eq "network connect of a running container" "0 " "$rc $out"
 cip=$(v inspect -f '{{.NetworkSettings.Networks.othernet.IPAddress}}' client 2>&1)
 expect_match "... inspect: its address on othernet" "^10\.89\.8\.[0-9]+$" "$cip"
 expect_match "... the guest has it on eth0:1" "inet $cip/24 .*eth0:1" "$(v exec client ip addr show eth0 2>&1)"
-expect_eq "... it reaches dogserver by name at once" "woof" "$(v exec client timeout 10 wget -qO- http://dogserver/ 2>&1)"
+expect_eq "... it reaches dogserver by name at once" "woof" "$(v exec client timeout 60 wget -qO- http://dogserver/ 2>&1)"
 expect_match "... and othernet finds it by its new alias" "Address.*$cip" "$(v exec both nslookup kit 2>&1)"
 out=$(v network disconnect webnet client 2>&1); rc=$?
 expect_match "disconnect of a running container from its first network: refused, saying what to do" \

@@ -59,7 +59,9 @@ int runner_lan_connect(struct runner *r, const char *network, const char *ip, ch
 		return err_set(e, -ENOSPC, "container %s is on %d networks, the most it can be on", c->name,
 			       NETCFG_MAX_NETWORKS);
 	for (size_t k = 0; aliases && aliases[k]; k++)	/* its record on the network names them */
-		if (strv_add_once(&c->net.aliases, aliases[k]))
+		if (!netcfg_domain_valid(aliases[k]))
+			return err_set(e, -EINVAL, "--alias %s: not a host name", aliases[k]);
+		else if (strv_add_once(&c->net.aliases, aliases[k]))
 			return err_set(e, -ENOMEM, "out of memory");
 	if ((ret = runner_net_check_one(r->paths->root, network, ip, e)) ||
 	    (ret = lan_join_to(r->paths, c, network, ip, NULL, &r->lan[i], e)))

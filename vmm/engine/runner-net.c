@@ -393,7 +393,8 @@ void runner_net_spec(struct runner *r, struct proto_spec *s)
 	if (r->lan[0].fd >= 0) {
 		s->net_addr = r->lan[0].cidr;
 		s->net_gateway = gw = r->lan[0].gateway;
-		s->net_extra = runner_net_extra(r);
+		if (strcmp(runner_net_extra(r), "-"))	/* a guest on one network is told nothing more */
+			s->net_extra = r->net_extra;
 	} else switch (n->mode) {
 	case NET_MODE_SLIRP:
 		machine_net_info(&r->net_cfg, &info);
