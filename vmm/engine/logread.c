@@ -160,15 +160,32 @@ static int read_tail(const char *path, const struct log_read_opts *o, off_t *end
  */
 static int await_start(struct container *ct, int64_t started_ns, const struct log_read_opts *o)
 {
+	/* woken by the state the run renames in (a second covers a missed event) */
+	int in = inotify_init1(IN_CLOEXEC), ret = 0;
+	struct pollfd p = { .fd = in, .events = POLLIN };
+	char ev[4096];
+
+	if (in >= 0 && inotify_add_watch(in, ct->dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(in);
+		p.fd = in = -1;
+	}
 	for (;;) {
 		if (container_reload_state(ct) == 0 &&
 		    (ct->state.started_ns != started_ns ||
 		     (ct->state.status == CONTAINER_RUNNING && container_is_running(ct))))
-			return 0;
-		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0)
-			return -1;
-		poll(NULL, 0, 100);
+			break;
+		if (o->sink(o->arg, LOG_STDOUT, NULL, NULL, 0) < 0) {
+			ret = -1;
+			break;
+		}
+		if (in < 0)
+			poll(NULL, 0, 100);
+		else if (poll(&p, 1, 1000) > 0 && read(in, ev, sizeof(ev)) < 0)
+			poll(NULL, 0, 100);
 	}
+	if (in >= 0)
+		close(in);
+	return ret;
 }
 
 /*
@@ -222,6 +239,11 @@ static int follow(struct container *ct, const char *path, off_t off, const struc
 	bool last = false;
 
 	snprintf(next, sizeof(next), "%s", path);
+	/* the run's end wakes us too: its vmm closes the lock it held open for writing, and
+	 * renames its last state in; without it, a run that ends without a last line is seen a
+	 * poll's timeout later (docker run --rm true waited a second more through the API) */
+	if (in >= 0)
+		inotify_add_watch(in, ct->dir, IN_CLOSE_WRITE | IN_MOVED_TO);
 	while (ret >= 0) {
 		ssize_t n = 0;
 
