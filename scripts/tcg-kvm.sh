@@ -9,7 +9,8 @@
 # (`-cpu max` has svm and npt), Debian's own kernel boots on it, kvm_amd loads, and vmm's
 # guests run nested inside. COMMAND runs in that VM, as root, in the current directory:
 #   - the host's / is seen read-only, under a tmpfs overlay (writes are lost at the end);
-#   - the current directory is shared read-write at the same path;
+#   - the current directory is shared read-write at the same path (cached in the VM: do not
+#     rebuild in it while the VM runs, whose processes may keep seeing the old files);
 #   - /tmp, /run and /dev/shm are fresh tmpfs; lo is up; kvm_amd, tun, vhost_vsock and loop loaded.
 # Its output streams here and its exit status is this script's. Nothing of the host but the
 # current directory is written.
