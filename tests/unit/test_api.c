@@ -8,6 +8,7 @@
 #include "vmm/api/api.h"
 #include "vmm/api/create-decode.h"
 #include "vmm/base/error.h"
+#include "vmm/base/strv.h"
 #include "vmm/base/json.h"
 
 static void test_versions(void)
@@ -184,14 +185,31 @@ static void test_hostile_bodies(void)
 		expect_refused(body, "too long");
 	}
 	expect_refused("{\"Image\":\"b\",\"MacAddress\":\"zz\"}", "MacAddress");
-	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{},\"n2\":{}}}}",
-		       "one network");
+	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{},\"n2\":"
+		       "{\"IPAMConfig\":{\"IPv4Address\":\"10.1.0.300\"}}}}}", "n2.IPAMConfig.IPv4Address");
+	expect_refused("{\"Image\":\"b\",\"HostConfig\":{\"NetworkMode\":\"n1\"},\"NetworkingConfig\":"
+		       "{\"EndpointsConfig\":{\"n1\":{},\"bridge\":{}}}}", "bridge");
 	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"Aliases\":[\"a b\"]}}}}",
 		       "Aliases");
 	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"Aliases\":[3]}}}}",
 		       "Aliases[0]");
 	expect_refused("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"IPAMConfig\":"
 		       "{\"IPv4Address\":\"1.2.3\"}}}}}", "IPAMConfig");
+}
+
+/* API 1.44: several EndpointsConfig entries put the container on several networks. */
+static void test_networks(void)
+{
+	struct error e = { 0 };
+	struct api_create a;
+	int ret = decode("{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{\"Aliases\":[\"web\"]},"
+			 "\"n2\":{\"Aliases\":[\"api\"],\"IPAMConfig\":{\"IPv4Address\":\"10.1.0.5\"}}}}}", &a, &e);
+
+	ok(ret == 0 && a.c.net->network && !strcmp(a.c.net->network, "n1") && a.c.net->more &&
+	   !strcmp(a.c.net->more[0], "n2=10.1.0.5") && !a.c.net->more[1] && !a.c.net->ip,
+	   "two endpoints: the first network, then n2 with its address (%s)", ret ? e.msg : "");
+	ok(ret == 0 && strv_len(a.c.net->aliases) == 2, "... with both endpoints' aliases");
+	api_create_free(&a);
 }
 
 static void test_entrypoint_forms(void)
@@ -229,6 +247,7 @@ int main(void)
 	test_routes();
 	test_docker_cli_body();
 	test_hostile_bodies();
+	test_networks();
 	test_entrypoint_forms();
 	return tap_done();
 }

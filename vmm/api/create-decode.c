@@ -230,7 +230,7 @@ static int endpoint(json_object *eps, const char *net, bool first, struct api_cr
 		return (ret = run_net_option(&a->net, RUN_NET_OPT_IP, ip, e)) ?
 		       err_wrap(e, ret, "EndpointsConfig.IPAMConfig") : 0;
 	if (!netcfg_ipv4_valid(ip))
-		return err_set(e, -EINVAL, "EndpointsConfig.%s.IPAMConfig.IPv4Address %s: not an IPv4 address", net, ip);
+		return err_set(e, -EINVAL, "%s.IPAMConfig.IPv4Address %s: not an IPv4 address", net, ip);
 	for (char **m = a->net.net.more; m && *m; m++)
 		if (!strcmp(*m, net)) {
 			char *entry;
