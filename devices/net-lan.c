@@ -110,6 +110,16 @@ static struct lan_att *att_of(struct net_lan *l, const uint8_t *addr)
 	return NULL;
 }
 
+static bool is_ipv4(const uint8_t *f, size_t len)
+{
+	return len >= ETH_HLEN + 20 && f[12] == 0x08 && f[13] == 0x00;
+}
+
+static bool is_arp(const uint8_t *f, size_t len)
+{
+	return len >= ETH_HLEN + ARP_LEN && f[12] == 0x08 && f[13] == 0x06;
+}
+
 /* ---- what the gateway answers itself ---- */
 
 /* A query to a gateway: the names of our networks here, the rest to the host's resolvers (or nowhere). */
@@ -139,8 +149,8 @@ static bool arp(struct lan_att *a, const uint8_t *f, size_t len)
 	static const uint8_t req[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
 	uint8_t *r = a->l->tx, *p = r + ETH_HLEN;
 
-	if (a->uplink || len < ETH_HLEN + ARP_LEN || f[12] != 0x08 || f[13] != 0x06 ||
-	    memcmp(f + ETH_HLEN, req, sizeof(req)) || memcmp(f + ETH_HLEN + 24, &a->gateway, 4))
+	if (a->uplink || !is_arp(f, len) || memcmp(f + ETH_HLEN, req, sizeof(req)) ||
+	    memcmp(f + ETH_HLEN + 24, &a->gateway, 4))
 		return false;	/* not ours to answer: the other ports see it */
 	memcpy(r, f + 6, 6);
 	memcpy(r + 6, a->gw_mac, 6);
@@ -156,16 +166,6 @@ static bool arp(struct lan_att *a, const uint8_t *f, size_t len)
 }
 
 /* ---- backend ops ---- */
-
-static bool is_ipv4(const uint8_t *f, size_t len)
-{
-	return len >= ETH_HLEN + 20 && f[12] == 0x08 && f[13] == 0x00;
-}
-
-static bool is_arp(const uint8_t *f, size_t len)
-{
-	return len >= ETH_HLEN + ARP_LEN && f[12] == 0x08 && f[13] == 0x06;
-}
 
 static int lan_send(struct net_backend *b, const void *frame, size_t len)
 {

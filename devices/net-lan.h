@@ -23,7 +23,7 @@ struct error;
 struct event_loop;
 struct net_backend;
 
-#define NET_LAN_MAX	8	/* networks one guest is on */
+#define NET_LAN_MAX	8	/* networks one guest is on (MACHINE_LAN_MAX, vmm/machine/devices.c checks) */
 
 /* One network: the guest's address on it, its gateway and its folder of ports. */
 struct net_lan_config {

@@ -93,7 +93,6 @@ void container_teardown(bool keep_data);
 /* ---- net.c ---- */
 /* lo up; eth0 (when there is one) up with the spec's address and default route. */
 int net_setup(const struct proto_spec *s, struct error *e);
-#define NET_EXTRA_MAX	7	/* eth0:1 to eth0:7: the networks after the first */
 /* eth0's other addresses, as spec's net_extra says, while the container runs (PROTO_NET_ADDRS). */
 int net_set_extra(const char *list, struct error *e);
 

@@ -138,7 +138,7 @@ static int set_extra(int sock, const char *list, struct error *e)
 {
 	const char *p = list;
 
-	for (int slot = 1; slot <= NET_EXTRA_MAX; slot++) {
+	for (int slot = 1; slot <= PROTO_NET_EXTRA_MAX; slot++) {
 		char ifname[IFNAMSIZ], tok[24], num[24];
 		size_t n;
 		in_addr_t addr, mask;

@@ -67,6 +67,8 @@ enum proto_type {
 	PROTO_TYPE_MAX
 };
 
+#define PROTO_NET_EXTRA_MAX	7	/* eth0:1 to eth0:7: a container's networks after the first */
+
 /* HELLO capabilities */
 #define PROTO_CAP_TTY		(1u << 0)
 #define PROTO_CAP_EXEC		(1u << 1)
@@ -231,8 +233,8 @@ struct proto_spec {
 	const char *net_addr;	/* "10.0.2.15/24" */
 	const char *net_gateway;
 	const char *net_mac;	/* "02:42:..": eth0's address (a restored guest has the snapshot's) */
-	/* eth0's addresses on more networks, "A.B.C.D/NN" or "-" (none) for eth0:1, eth0:2...,
-	 * space-separated */
+	/* eth0's addresses on more networks, "A.B.C.D/NN" or "-" (none) for eth0:1, eth0:2...
+	 * (PROTO_NET_EXTRA_MAX at most), space-separated */
 	const char *net_extra;
 	void *arena;		/* owner of the decoded strings */
 };

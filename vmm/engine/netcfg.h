@@ -15,7 +15,7 @@ struct error;
 
 #define NETCFG_MAX_PORTS	256	/* published ports per container */
 #define NETCFG_MAX_LIST		64	/* --dns, --dns-search, --add-host entries */
-#define NETCFG_MAX_NETWORKS	8	/* user networks per container (devices/net-lan.h: NET_LAN_MAX) */
+#define NETCFG_MAX_NETWORKS	8	/* user networks per container (MACHINE_LAN_MAX, runner-net.c checks) */
 
 enum net_mode { NET_MODE_SLIRP, NET_MODE_NONE, NET_MODE_TAP };
 

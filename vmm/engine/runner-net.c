@@ -26,6 +26,9 @@
 
 #define MAX_HOST_DNS	3
 
+_Static_assert(NETCFG_MAX_NETWORKS == MACHINE_LAN_MAX && NETCFG_MAX_NETWORKS - 1 == PROTO_NET_EXTRA_MAX,
+	       "a container's network limit is the machine's and the agent's");
+
 /* Who holds a port, for the error line: a container of ours, or a host process. */
 static void describe_holder(const char *root, const struct port_binding *b, char *buf, size_t len)
 {

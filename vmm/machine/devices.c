@@ -181,6 +181,8 @@ static int add_rng(struct machine *m, struct error *e)
 	return 0;
 }
 
+_Static_assert(MACHINE_LAN_MAX == NET_LAN_MAX, "the machine's and the port's network limits differ");
+
 static int lan_attach(struct net_backend *b, const struct machine_lan_config *c, struct error *e)
 {
 	struct net_lan_config lc = {
@@ -366,18 +368,22 @@ int machine_net_forward(struct machine *m, bool udp, const char *host_ip, uint16
 	return net_slirp_forward(m->net_backend, udp, addr, host_port, guest_port);
 }
 
+/* Is the VM's interface a port on container networks? */
+static bool on_lans(const struct machine *m)
+{
+	return m->net_backend && m->cfg.net && m->cfg.net->backend == MACHINE_NET_LAN;
+}
+
 int machine_net_attach(struct machine *m, const struct machine_lan_config *c, struct error *e)
 {
-	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_LAN)
+	if (!on_lans(m))
 		return err_set(e, -ENODEV, "the VM's network interface is not on container networks");
 	return lan_attach(m->net_backend, c, e);
 }
 
 int machine_net_detach(struct machine *m, const char *dir)
 {
-	if (!m->net_backend || !m->cfg.net || m->cfg.net->backend != MACHINE_NET_LAN)
-		return -ENODEV;
-	return net_lan_detach(m->net_backend, dir);
+	return on_lans(m) ? net_lan_detach(m->net_backend, dir) : -ENODEV;
 }
 
 void machine_net_info(const struct machine_net_config *cfg, struct machine_net_info *out)

@@ -54,6 +54,8 @@ struct machine_vsock_config {
 
 enum machine_net_backend { MACHINE_NET_SLIRP, MACHINE_NET_TAP, MACHINE_NET_LAN };
 
+#define MACHINE_LAN_MAX	8	/* container networks one guest is on (devices/net-lan.h) */
+
 /* MACHINE_NET_LAN: one of the container networks the guest is on (devices/net-lan.h). */
 struct machine_lan_config {
 	const char *dir;		/* the network's port folder */
