@@ -417,11 +417,8 @@ static void net_done(void *opaque, int err, const char *message)
 {
 	struct ctl_client *c = opaque;
 
-	if (err && c->lan_slot >= 0) {
-		runner_lan_leave_slot(c->r, c->lan_slot);
-		runner_net_state(c->r);
-		container_save_state(c->r->ct);
-	}
+	if (err && c->lan_slot >= 0)
+		runner_lan_leave_slot(c->r, c->lan_slot, NULL);
 	c->lan_slot = -1;
 	if (err)
 		reply_error(c, "container %s: %s", c->r->ct->cfg.name, message ? message : strerror(err));

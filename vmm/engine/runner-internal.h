@@ -95,7 +95,7 @@ void runner_net_leave(struct runner *r);
 int runner_lan_connect(struct runner *r, const char *network, const char *ip, char *const *aliases, int *slot,
 		       struct error *e);
 int runner_lan_disconnect(struct runner *r, const char *network, struct error *e);
-void runner_lan_leave_slot(struct runner *r, int slot);
+int runner_lan_leave_slot(struct runner *r, int slot, struct error *e);
 /* state.json's addresses on the networks we are on now. */
 void runner_net_state(struct runner *r);
 /* One network's place, as the machine takes it. */

@@ -63,8 +63,7 @@ int runner_lan_connect(struct runner *r, const char *network, const char *ip, ch
 			return err_set(e, -EINVAL, "--alias %s: not a host name", aliases[k]);
 		else if (strv_add_once(&c->net.aliases, aliases[k]))
 			return err_set(e, -ENOMEM, "out of memory");
-	if ((ret = runner_net_check_one(r->paths->root, network, ip, e)) ||
-	    (ret = lan_join_to(r->paths, c, network, ip, NULL, &r->lan[i], e)))
+	if ((ret = lan_join_to(r->paths, c, network, ip, NULL, &r->lan[i], e)))	/* it checks ip too */
 		return ret;
 	runner_lan_config(&r->lan[i], &mc);
 	if ((ret = machine_net_attach(r->m, &mc, e))) {
@@ -92,12 +91,12 @@ int runner_lan_disconnect(struct runner *r, const char *network, struct error *e
 	network_free(&n);
 	if (ret)
 		return ret;
-	runner_lan_leave_slot(r, i);
-	return save_state(r, e);
+	return runner_lan_leave_slot(r, i, e);
 }
 
-void runner_lan_leave_slot(struct runner *r, int slot)
+int runner_lan_leave_slot(struct runner *r, int slot, struct error *e)
 {
 	machine_net_detach(r->m, r->lan[slot].dir);
 	lan_leave(r->paths, &r->lan[slot]);
+	return save_state(r, e);
 }
