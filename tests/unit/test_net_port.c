@@ -162,6 +162,42 @@ static void test_values(void)
 	   "--dns-search domains");
 }
 
+/* HostConfig.VmmMoreNetworks: a user network's NAME[=IP] after a first one, kept through the round trip. */
+static void test_more_networks(void)
+{
+	static const char *const bad[][2] = {
+		{ "{\"NetworkMode\":\"bridge\",\"VmmMoreNetworks\":[\"b\"]}", "without a first network" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"host\"]}", "host" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"none\"]}", "none" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"b=1.2.3\"]}", "a bad address" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"b c\"]}", "a bad name" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[5]}", "not a string" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"n2345678901234567890123456789012345678901234567890123456789012345\"]}",
+		  "a name of 65 characters (not cut to 64)" },
+		{ "{\"NetworkMode\":\"a\",\"VmmMoreNetworks\":[\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}",
+		  "eight more" },
+	};
+	char *more[] = { "b", "c=10.1.0.5", NULL };
+	struct net_config c = { .mode = NET_MODE_SLIRP, .network = "a", .more = more }, back;
+	json_object *host = json_object_new_object();
+	struct error e = { 0 };
+
+	container_net_to_json(&c, host);
+	ok(container_net_parse(host, &back, &e) == 0 && !strcmp(back.network, "a") && back.more &&
+	   !strcmp(back.more[0], "b") && !strcmp(back.more[1], "c=10.1.0.5") && !back.more[2],
+	   "more networks: the round trip keeps them (%s)", e.msg);
+	netcfg_free(&back);
+	json_object_put(host);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		host = json_tokener_parse(bad[i][0]);
+		err_clear(&e);
+		ok(container_net_parse(host, &back, &e) == -EINVAL && strstr(e.msg, "VmmMoreNetworks"),
+		   "VmmMoreNetworks %s: refused, named (%s)", bad[i][1], e.msg);
+		netcfg_free(&back);
+		json_object_put(host);
+	}
+}
+
 static void test_json(void)
 {
 	struct net_config c = { 0 }, back;
@@ -198,6 +234,7 @@ static void test_json(void)
 	   "a forged nameserver line in config.json refused: %s", e.msg);
 	netcfg_free(&back);
 	json_object_put(host);
+	test_more_networks();
 }
 
 static void test_host_ports(void)

@@ -177,7 +177,8 @@ int container_net_parse(json_object *host, struct net_config *n, struct error *e
 		struct net_config t = { 0 };
 		char name[65];
 		const char *ip = netcfg_more_split(n->more[i], name);
-		bool ok = n->network && !netcfg_parse_mode(name, &t, NULL) && t.network && (!ip || netcfg_ipv4_valid(ip));
+		bool ok = n->network && strcspn(n->more[i], "=") < sizeof(name) && !netcfg_parse_mode(name, &t, NULL) &&
+			  t.network && (!ip || netcfg_ipv4_valid(ip));
 
 		netcfg_free(&t);
 		if (!ok)
