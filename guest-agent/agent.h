@@ -57,6 +57,14 @@ struct user_info {
  * image's /etc/passwd and /etc/group (relative to the current root), plus
  * extra groups by name or number. 0, or -errno with err filled.
  */
+/*
+ * privs.c: an OCI process's rlimits and bounding set (before the user
+ * switch), then its capability sets and no_new_privs (after). 0, or -errno
+ * with *what naming the step.
+ */
+int privs_before_user(const struct proto_spec *s, const char **what);
+int privs_after_user(const struct proto_spec *s, const char **what);
+
 int user_resolve(const char *spec, char *const *extra, unsigned nextra, struct user_info *u,
 		 struct error *e);
 /* The name of uid in a passwd file under dirfd, or its number. */

@@ -77,6 +77,10 @@ static int mount_root(const struct proto_spec *s, struct error *e)
 	} else if (!strcmp(root, "tmpfs")) {
 		if (mount("tmpfs", AGENT_ROOT, "tmpfs", ro, "mode=0755") < 0)
 			ret = -errno;
+	} else if (s->root_fstype && !strcmp(s->root_fstype, "virtiofs")) {
+		/* an OCI bundle's root folder: a shared folder's tag, no device to wait for */
+		if (mount(root, AGENT_ROOT, "virtiofs", ro, NULL) < 0)
+			ret = -errno;
 	} else {
 		ret = wait_for(root);
 		if (!ret)
@@ -597,8 +601,10 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	struct stdio_fds io = *stdio;
 	struct error e = { 0 };
 	struct user_info u;
+	const char *what = "";
 	char **env;
 	sigset_t none;
+	int ret;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -620,8 +626,12 @@ static void __attribute__((noreturn)) child(const struct proto_spec *s, pid_t ct
 	if (s->cwd && *s->cwd) {
 		mkdir_p(AT_FDCWD, s->cwd, 0755);	/* docker creates a missing working directory */
 	}
+	if ((ret = privs_before_user(s, &what)))
+		fail(errpipe, 125, -ret, "set ", what);
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0)
 		fail(errpipe, 125, errno, "set user ", s->user ? s->user : "0");
+	if ((ret = privs_after_user(s, &what)))
+		fail(errpipe, 125, -ret, "set ", what);
 	if (s->cwd && *s->cwd && chdir(s->cwd) < 0)
 		fail(errpipe, 125, errno, "chdir to cwd ", s->cwd);
 	if (s->init && !ctr)

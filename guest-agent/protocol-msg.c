@@ -102,6 +102,11 @@ int proto_spec_encode(struct proto_buf *b, uint16_t type, uint16_t stream, const
 	proto_put_str(b, TAG_NET_GATEWAY, s->net_gateway);
 	proto_put_str(b, TAG_NET_MAC, s->net_mac);
 	proto_put_str(b, TAG_NET_EXTRA, s->net_extra);
+	put_nonzero(b, TAG_CAPS_SET, s->caps_set);
+	for (int i = 0; s->caps_set && i < PROTO_CAP_SETS; i++)
+		proto_put_u64(b, TAG_CAP_SET0 + i, s->caps[i]);
+	put_list(b, TAG_RLIMITS, s->rlimits, s->nrlimits);
+	put_nonzero(b, TAG_NO_NEW_PRIVS, s->no_new_privs);
 	return proto_end(b);
 }
 
@@ -113,7 +118,7 @@ struct spec_ctx {
 	bool fill;
 	size_t strings;		/* bytes of string storage needed / used */
 	char *strpool;
-	unsigned nargv, nenv, ngroups, nmounts, nhosts, ndns, nsearch;
+	unsigned nargv, nenv, ngroups, nmounts, nhosts, ndns, nsearch, nrlimits;
 };
 
 static int spec_str(struct spec_ctx *c, const uint8_t *val, uint32_t len, const char **out)
@@ -211,6 +216,12 @@ static int spec_pass(struct spec_ctx *c, const void *p, size_t n, struct proto_s
 		case TAG_HOSTS: ret = spec_list(c, val, len, s->hosts, &c->nhosts); break;
 		case TAG_DNS: ret = spec_list(c, val, len, s->dns, &c->ndns); break;
 		case TAG_DNS_SEARCH: ret = spec_list(c, val, len, s->dns_search, &c->nsearch); break;
+		case TAG_RLIMITS:
+			ret = c->nrlimits >= PROTO_RLIMITS_MAX ? -E2BIG : spec_list(c, val, len, s->rlimits, &c->nrlimits);
+			break;
+		case TAG_CAPS_SET: ret = spec_bool(val, len, &s->caps_set); break;
+		case TAG_NO_NEW_PRIVS: ret = spec_bool(val, len, &s->no_new_privs); break;
+		case TAG_CAP_SET0 ... TAG_CAP_SET4: ret = proto_get_u64(val, len, &s->caps[tag - TAG_CAP_SET0]); break;
 		case TAG_CWD: ret = spec_str(c, val, len, &s->cwd); break;
 		case TAG_USER: ret = spec_str(c, val, len, &s->user); break;
 		case TAG_HOSTNAME:
@@ -268,7 +279,7 @@ int proto_spec_decode(const void *p, size_t n, struct proto_spec *s)
 	if (s->cpu_period_us && s->cpu_period_us < 1000)
 		return -EINVAL;
 	/* Pointer arrays (each NULL-terminated), mounts, then the strings. */
-	ptrs = (size_t)c.nargv + c.nenv + c.ngroups + c.nhosts + c.ndns + c.nsearch + 6;
+	ptrs = (size_t)c.nargv + c.nenv + c.ngroups + c.nhosts + c.ndns + c.nsearch + c.nrlimits + 7;
 	size = ptrs * sizeof(char *) + (size_t)c.nmounts * sizeof(struct proto_mount) + c.strings;
 	arena = calloc(1, size);
 	if (!arena)
@@ -281,6 +292,7 @@ int proto_spec_decode(const void *p, size_t n, struct proto_spec *s)
 	s->hosts = pp; pp += c.nhosts + 1;
 	s->dns = pp; pp += c.ndns + 1;
 	s->dns_search = pp; pp += c.nsearch + 1;
+	s->rlimits = pp; pp += c.nrlimits + 1;
 	s->mounts = (struct proto_mount *)pp;
 	s->arena = arena;
 	c = (struct spec_ctx){ .fill = true, .strpool = (char *)(s->mounts + c.nmounts) };
@@ -295,6 +307,7 @@ int proto_spec_decode(const void *p, size_t n, struct proto_spec *s)
 	s->nhosts = c.nhosts;
 	s->ndns = c.ndns;
 	s->ndns_search = c.nsearch;
+	s->nrlimits = c.nrlimits;
 	s->nmounts = c.nmounts;
 	return 0;
 }

@@ -78,6 +78,9 @@ enum proto_type {
 #define PROTO_CAP_DISK_ROOT	(1u << 5)
 #define PROTO_CAP_STATS		(1u << 6)
 
+#define PROTO_CAP_SETS	5	/* bounding, effective, inheritable, permitted, ambient */
+#define PROTO_RLIMITS_MAX	16
+
 /* Field tags. Unknown tags are skipped, so either side can add fields. */
 enum proto_tag {
 	/* HELLO */
@@ -87,6 +90,7 @@ enum proto_tag {
 	TAG_STDIN, TAG_MEMORY_MAX, TAG_PIDS_MAX, TAG_CPU_QUOTA, TAG_CPU_PERIOD, TAG_HOSTNAME,
 	TAG_READ_ONLY, TAG_ROOT, TAG_ROOT_FSTYPE, TAG_MOUNT, TAG_HOSTS, TAG_DNS, TAG_DNS_SEARCH,
 	TAG_NET_ADDR, TAG_NET_GATEWAY, TAG_NAME, TAG_EPHEMERAL, TAG_NET_MAC, TAG_INIT, TAG_NET_EXTRA,
+	TAG_CAPS_SET, TAG_CAP_SET0, TAG_CAP_SET4 = TAG_CAP_SET0 + 4, TAG_RLIMITS, TAG_NO_NEW_PRIVS,
 	/* nested in TAG_MOUNT */
 	TAG_MNT_SOURCE = 64, TAG_MNT_TARGET, TAG_MNT_FSTYPE, TAG_MNT_OPTIONS, TAG_MNT_READ_ONLY,
 	TAG_MNT_COPY_UP,
@@ -220,7 +224,8 @@ struct proto_spec {
 	uint64_t cpu_quota_us, cpu_period_us;	/* cpu.max; quota 0: no limit */
 	const char *hostname;
 	const char *name;	/* container name, informational */
-	const char *root;	/* "/dev/vda", "dir:/path" (a directory of the initramfs), "tmpfs" */
+	const char *root;	/* "/dev/vda", "dir:/path" (a directory of the initramfs), "tmpfs", or
+				 * a virtio-fs tag (root_fstype "virtiofs") */
 	const char *root_fstype;	/* "ext4" when NULL */
 	struct proto_mount *mounts;
 	unsigned nmounts;
@@ -236,6 +241,14 @@ struct proto_spec {
 	/* eth0's addresses on more networks, "A.B.C.D/NN" or "-" (none) for eth0:1, eth0:2...
 	 * (PROTO_NET_EXTRA_MAX at most), space-separated */
 	const char *net_extra;
+	/* An OCI process's (vmm oci): its capability sets when caps_set (bounding, effective,
+	 * inheritable, permitted, ambient; bit n is capability n), rlimits ("RESOURCE SOFT HARD",
+	 * numbers), no_new_privs. A docker container sets none: root with the guest's defaults. */
+	bool caps_set;
+	uint64_t caps[PROTO_CAP_SETS];
+	char **rlimits;
+	unsigned nrlimits;
+	bool no_new_privs;
 	void *arena;		/* owner of the decoded strings */
 };
 
