@@ -125,6 +125,21 @@ static json_object *config_json(const struct container_config *c)
 		json_object_object_add(host, "VmmStorageSize", json_object_new_int64(c->storage_size));
 	if (c->virtiofsd)
 		json_object_object_add(host, "VmmVirtiofsd", json_object_new_string(c->virtiofsd));
+	if (c->rootfs)
+		json_object_object_add(host, "VmmRootfs", json_object_new_string(c->rootfs));
+	if (c->groups)
+		json_object_object_add(host, "GroupAdd", strv_to_json(c->groups));
+	if (c->caps_set) {
+		json_object *caps = json_object_new_array();
+
+		for (int i = 0; i < PROTO_CAP_SETS; i++)
+			json_object_array_add(caps, json_object_new_uint64(c->caps[i]));
+		json_object_object_add(host, "VmmCapSets", caps);
+	}
+	if (c->rlimits)
+		json_object_object_add(host, "VmmRlimits", strv_to_json(c->rlimits));
+	if (c->no_new_privs)
+		json_object_object_add(host, "VmmNoNewPrivileges", json_object_new_boolean(true));
 	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
 	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
@@ -191,6 +206,26 @@ static int parse_restart(json_object *host, struct restart_policy *p, struct err
 	return 0;
 }
 
+/* HostConfig.VmmCapSets: an OCI process's five capability sets, as numbers (absent: none set). */
+static int cap_sets(json_object *host, struct container_config *c, struct error *e)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(host, "VmmCapSets", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) != PROTO_CAP_SETS)
+		return err_set(e, -EINVAL, "config.HostConfig.VmmCapSets: want %d numbers", PROTO_CAP_SETS);
+	for (int i = 0; i < PROTO_CAP_SETS; i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(v, json_type_int))
+			return err_set(e, -EINVAL, "config.HostConfig.VmmCapSets[%d]: want a number", i);
+		c->caps[i] = json_object_get_uint64(v);
+	}
+	c->caps_set = true;
+	return 0;
+}
+
 static int parse_config(json_object *o, struct container_config *c, struct error *e)
 {
 	json_object *conf, *host;
@@ -243,8 +278,16 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	c->timeout_ns = present ? (int64_t)v : 0;
 	if ((ret = jget_u64(host, "VmmStorageSize", false, STORAGE_SIZE_MAX, "config.HostConfig",
 			    &c->storage_size, &present, e)) ||
-	    (ret = dup_str(host, "VmmVirtiofsd", false, "config.HostConfig", &c->virtiofsd, e)))
+	    (ret = dup_str(host, "VmmVirtiofsd", false, "config.HostConfig", &c->virtiofsd, e)) ||
+	    (ret = dup_str(host, "VmmRootfs", false, "config.HostConfig", &c->rootfs, e)))
 		return ret;
+	if ((ret = jget_strv(host, "GroupAdd", 64, "config.HostConfig", &c->groups, e)) ||
+	    (ret = jget_strv(host, "VmmRlimits", PROTO_RLIMITS_MAX, "config.HostConfig", &c->rlimits, e)) ||
+	    (ret = jget_bool(host, "VmmNoNewPrivileges", "config.HostConfig", &c->no_new_privs, e)) ||
+	    (ret = cap_sets(host, c, e)))
+		return ret;
+	if (c->rootfs && c->rootfs[0] != '/')
+		return err_set(e, -EINVAL, "config.HostConfig.VmmRootfs: want an absolute path");
 	if ((ret = log_opts_parse(host, &c->log, e)))
 		return ret;
 	if ((ret = parse_restart(host, &c->restart, e)) ||
@@ -593,6 +636,9 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.user = cfg->user ? strdup(cfg->user) : NULL;
 	c->cfg.hostname = cfg->hostname ? strdup(cfg->hostname) : NULL;
 	c->cfg.virtiofsd = cfg->virtiofsd ? strdup(cfg->virtiofsd) : NULL;
+	c->cfg.rootfs = cfg->rootfs ? strdup(cfg->rootfs) : NULL;
+	c->cfg.groups = cfg->groups ? strv_dup(cfg->groups) : NULL;
+	c->cfg.rlimits = cfg->rlimits ? strv_dup(cfg->rlimits) : NULL;
 	if (netcfg_copy(&c->cfg.net, &cfg->net))
 		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
 	c->cfg.mounts = container_mounts_copy(cfg->mounts, cfg->nmounts);
@@ -761,6 +807,9 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->user);
 	free(cfg->hostname);
 	free(cfg->virtiofsd);
+	free(cfg->rootfs);
+	strv_free(cfg->groups);
+	strv_free(cfg->rlimits);
 	netcfg_free(&cfg->net);
 	container_mounts_free(cfg->mounts, cfg->nmounts);
 	memset(cfg, 0, sizeof(*cfg));

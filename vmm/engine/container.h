@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "guest-agent/protocol.h"
 #include "vmm/engine/container-mounts.h"
 #include "vmm/engine/logfile.h"
 #include "vmm/engine/netcfg.h"
@@ -38,6 +39,7 @@ struct container_config {
 	char **env;		/* KEY=VALUE, NULL-terminated */
 	char *workdir;
 	char *user;
+	char **groups;		/* supplementary groups (docker's --group-add), NULL-terminated or NULL */
 	char *hostname;
 	char **labels;		/* "KEY=VALUE", NULL-terminated or NULL */
 	bool tty;
@@ -59,6 +61,14 @@ struct container_config {
 	struct container_mount *mounts;	/* volumes, bind mounts, tmpfs (container-mounts.h) */
 	unsigned nmounts;
 	char *virtiofsd;	/* --virtiofsd: the daemon for its shares (absolute), NULL: found at start */
+	char *rootfs;		/* an OCI bundle's root folder (absolute), shared into the guest as its
+				 * root (virtio-fs); NULL: the image's disk (disk.qcow2) */
+	/* An OCI process's privileges (proto_spec's): capability sets when caps_set, rlimits
+	 * ("RESOURCE SOFT HARD"; NULL: none), no_new_privs. */
+	bool caps_set;
+	uint64_t caps[PROTO_CAP_SETS];
+	char **rlimits;
+	bool no_new_privs;
 };
 
 #define STORAGE_SIZE_MIN (16ULL << 20)	/* --storage-opt size: the least root disk */

@@ -56,6 +56,8 @@ void runner_spec(struct runner *r, struct proto_spec *s)
 	s->nenv = count(c->env);
 	s->cwd = c->workdir;
 	s->user = c->user;
+	s->groups = c->groups;
+	s->ngroups = count(c->groups);
 	s->tty = c->tty;
 	s->stdin = r->opts.attach && r->opts.interactive;
 	s->read_only = c->read_only;
@@ -71,8 +73,13 @@ void runner_spec(struct runner *r, struct proto_spec *s)
 	s->cpu_period_us = CPU_PERIOD_US;
 	s->hostname = c->hostname;
 	s->name = c->name;
-	s->root = "/dev/vda";
-	s->root_fstype = "ext4";
+	s->caps_set = c->caps_set;
+	memcpy(s->caps, c->caps, sizeof(s->caps));
+	s->rlimits = c->rlimits;
+	s->nrlimits = count(c->rlimits);
+	s->no_new_privs = c->no_new_privs;
+	s->root = c->rootfs ? RUNNER_ROOT_TAG : "/dev/vda";
+	s->root_fstype = c->rootfs ? "virtiofs" : "ext4";
 }
 
 void runner_spec_free(struct proto_spec *s)
@@ -513,11 +520,22 @@ static void handle(struct ctl_client *c, json_object *req, int *fds, unsigned nf
 		unpause_for_signal(r);
 		r->ct->state.manual_stop = true;	/* no --restart after it */
 		do_stop(c, req);
+	} else if (!strcmp(op, "start")) {	/* `vmm oci start` of a held (created) container */
+		if (!r->held) {
+			reply_error(c, "container %s is not waiting to start", r->ct->cfg.name);
+			return;
+		}
+		runner_begin(r);
+		reply_ok(c);
 	} else if (!strcmp(op, "kill")) {
 		unpause_for_signal(r);
 		r->ct->state.manual_stop = true;
 		jget_u64(req, "signal", true, 64, "kill", &v, &present, &e);
-		if (!v || !r->main)
+		if (v && r->held) {	/* created, not started: the process-to-be dies with its VM */
+			reply_ok(c);
+			r->status = 128 + (int)v;
+			vm_end(r->m->vm, VM_END_HOST, 128 + (int)v, "killed before it started (signal %d)", (int)v);
+		} else if (!v || !r->main)
 			reply_error(c, !v ? "kill: bad signal" : "the container's process is not running");
 		else if (agent_proc_signal(r->main, v))
 			reply_error(c, "kill: the agent is not connected");

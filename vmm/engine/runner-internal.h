@@ -12,6 +12,9 @@
 #include "vmm/machine/machine.h"
 #include "vmm/engine/runner.h"
 
+/* An OCI bundle's root folder: the first shared folder, by this tag */
+#define RUNNER_ROOT_TAG		"vmmfs0"
+
 /* console.log: the guest kernel's messages; more is a flood, kept out of the store */
 #define RUNNER_CONSOLE_MAX	(8ULL << 20)
 
@@ -54,6 +57,7 @@ struct runner {
 	int main_pid;
 	bool main_started;
 	bool run_sent;
+	bool held;			/* opts.hold: booted, the process not sent yet */
 	char snap_key[65];
 	bool snap_save;		/* cold boot: save a snapshot at the agent's first HELLO */
 	bool signalled;
@@ -72,6 +76,8 @@ struct runner {
 
 /* End the VM with status after a failure, telling a waiting `run -d` why. */
 void runner_fail(struct runner *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send the agent the container's process (the agent is ready; with opts.hold, at "start"). */
+void runner_begin(struct runner *r);
 /* The RUN spec of the container (strings borrowed from its config; free the arrays only). */
 void runner_spec(struct runner *r, struct proto_spec *spec);
 void runner_spec_free(struct proto_spec *spec);

@@ -1,5 +1,5 @@
 /*
- * The container's mounts in its VM: each bind mount and volume is a shared
+ * The container's mounts in its VM: an OCI bundle's root folder, and each bind mount and volume, is a shared
  * folder (a virtio-fs device with its own virtiofsd, tagged by slot: the
  * snapshot key counts shares, never paths), mounted by the agent at its
  * target; a tmpfs is made by the agent inside the guest.
@@ -30,7 +30,43 @@ static int sized_volume(const char *source, struct error *e)
 	return volume_disk_mount(dir, e);
 }
 
-/* The machine's shared folders (after describe_machine). 0 or -errno with e. */
+/* The next shared folder: host_dir at target (for the messages). 0 or -errno with e. */
+static int add_share(struct runner *r, const char *host_dir, const char *target, bool read_only,
+		     struct error *e)
+{
+	const struct container_config *c = &r->ct->cfg;
+	unsigned n = r->nshares;
+	int ret;
+
+	if (n >= MACHINE_MAX_SHARES)
+		return err_set(e, -E2BIG, "shared folder %s for %s: at most %d shared folders", host_dir, target,
+			       MACHINE_MAX_SHARES);
+	/* early and plain, rather than a daemon that exits once the VM is being built */
+	if (n == 0 && geteuid() != 0)
+		return err_set(e, -EPERM, "shared folder %s for %s: virtiofsd's namespace sandbox needs root; "
+			       "run vmm as root (sudo)", host_dir, target);
+	if (n == 0 && (ret = machine_find_virtiofsd(c->virtiofsd, r->virtiofsd, sizeof(r->virtiofsd), e)))
+		return ret;
+	/* The daemons' sockets live beside the control socket. */
+	if (n == 0 && (ret = mkdir_p(AT_FDCWD, r->share_dir, 0700)))
+		return err_sys(e, ret, "runtime directory %s", r->share_dir);
+	snprintf(r->share_tags[n], sizeof(r->share_tags[n]), "vmmfs%u", n);
+	if ((size_t)snprintf(r->share_socks[n], sizeof(r->share_socks[n]), "%s/fs%u.sock",
+			     r->share_dir, n) >= sizeof(r->share_socks[n]))
+		return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
+			       r->paths->runtime);
+	r->shares[n] = (struct machine_share_config){
+		.tag = r->share_tags[n], .host_dir = host_dir, .read_only = read_only,
+		.virtiofsd = r->virtiofsd, .socket_path = r->share_socks[n],
+	};
+	r->nshares++;
+	return 0;
+}
+
+/*
+ * The machine's shared folders (after describe_machine): an OCI bundle's
+ * root folder first (RUNNER_ROOT_TAG), then the mounts'. 0 or -errno with e.
+ */
 int runner_mounts_config(struct runner *r, struct machine_config *mc, struct error *e)
 {
 	const struct container_config *c = &r->ct->cfg;
@@ -40,34 +76,18 @@ int runner_mounts_config(struct runner *r, struct machine_config *mc, struct err
 	if ((size_t)snprintf(r->share_dir, sizeof(r->share_dir), "%s/%s", r->paths->runtime, c->id) >=
 	    sizeof(r->share_dir))
 		return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long", r->paths->runtime);
+	if (c->rootfs && (ret = add_share(r, c->rootfs, "/", c->read_only, e)))
+		return ret;
 	for (unsigned i = 0; i < c->nmounts; i++) {
 		const struct container_mount *m = &c->mounts[i];
-		unsigned n = r->nshares;
 
 		if (m->type == MOUNT_TMPFS)
 			continue;
-		/* early and plain, rather than a daemon that exits once the VM is being built */
-		if (n == 0 && geteuid() != 0)
-			return err_set(e, -EPERM, "shared folder %s for %s: virtiofsd's namespace sandbox needs root; "
-				       "run vmm as root (sudo)", m->source, m->target);
-		if (n == 0 && (ret = machine_find_virtiofsd(c->virtiofsd, r->virtiofsd, sizeof(r->virtiofsd), e)))
-			return ret;
-		/* The daemons' sockets live beside the control socket. */
-		if (n == 0 && (ret = mkdir_p(AT_FDCWD, r->share_dir, 0700)))
-			return err_sys(e, ret, "runtime directory %s", r->share_dir);
-		snprintf(r->share_tags[n], sizeof(r->share_tags[n]), "vmmfs%u", n);
-		if ((size_t)snprintf(r->share_socks[n], sizeof(r->share_socks[n]), "%s/fs%u.sock",
-				     r->share_dir, n) >= sizeof(r->share_socks[n]))
-			return err_set(e, -ENAMETOOLONG, "runtime directory %s: too long for a socket path",
-				       r->paths->runtime);
 		if (m->type == MOUNT_VOLUME && (ret = sized_volume(m->source, e)))
 			return ret;
-		r->shares[n] = (struct machine_share_config){
-			.tag = r->share_tags[n], .host_dir = m->source, .read_only = m->read_only,
-			.virtiofsd = r->virtiofsd, .socket_path = r->share_socks[n],
-		};
-		r->share_of[i] = n;
-		r->nshares++;
+		r->share_of[i] = r->nshares;
+		if ((ret = add_share(r, m->source, m->target, m->read_only, e)))
+			return ret;
 	}
 	mc->shares = r->shares;
 	mc->nshares = r->nshares;

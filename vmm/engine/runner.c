@@ -105,7 +105,8 @@ static int pump_output(struct runner *r, int fd, enum log_stream s)
 		return -1;
 	logfile_write(&r->log, s, buf, n);
 	if (r->opts.attach)
-		write_full(s == LOG_STDOUT ? STDOUT_FILENO : STDERR_FILENO, buf, n);
+		write_full(r->opts.out_fds[s] > 0 ? r->opts.out_fds[s] : s == LOG_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
+			   buf, n);
 	return 1;
 }
 
@@ -194,6 +195,29 @@ static const struct agent_proc_ops main_ops = {
 static void agent_ready(void *opaque, const struct proto_hello *hello)
 {
 	struct runner *r = opaque;
+
+	dev_info(r->ct->cfg.name, "agent ready after %.3f s", machine_uptime_ns(r->m) / 1e9);
+	if (r->run_sent || r->held)
+		return;		/* a reconnect: the container is already there, or waits for start */
+	if (r->snap_save) {
+		struct error e = { 0 };
+
+		/* Agent-ready and nothing container-specific sent yet: the point to save. */
+		r->snap_save = false;
+		if (snapshot_save(r->m, r->paths->root, r->snap_key, &e))
+			pr_warn("could not save a snapshot for faster starts: %s", e.msg);
+	}
+	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
+	if (r->opts.hold) {	/* `vmm oci create`: booted; the process waits for start */
+		r->held = true;
+		report_ready(r, NULL);
+		return;
+	}
+	runner_begin(r);
+}
+
+void runner_begin(struct runner *r)
+{
 	struct agent_stdio io = {
 		.in = r->opts.attach && r->opts.interactive ? STDIN_FILENO : -1,
 		.out = r->pipe_wr[LOG_STDOUT],
@@ -204,19 +228,13 @@ static void agent_ready(void *opaque, const struct proto_hello *hello)
 	struct proto_spec spec;
 	int ret;
 
-	dev_info(r->ct->cfg.name, "agent ready after %.3f s", machine_uptime_ns(r->m) / 1e9);
-	if (r->run_sent)
-		return;		/* a reconnect: the container is already there */
-	if (r->snap_save) {
-		struct error e = { 0 };
-
-		/* Agent-ready and nothing container-specific sent yet: the point to save. */
-		r->snap_save = false;
-		if (snapshot_save(r->m, r->paths->root, r->snap_key, &e))
-			pr_warn("could not save a snapshot for faster starts: %s", e.msg);
-	}
-	agent_time_sync(r->agent);	/* a restored guest's clock is the snapshot's */
+	r->held = false;
 	r->run_sent = true;
+	if (r->opts.hold) {	/* created until now */
+		r->ct->state.status = CONTAINER_RUNNING;
+		r->ct->state.started_ns = realtime_ns();
+		container_save_state(r->ct);
+	}
 	runner_spec(r, &spec);
 	runner_net_spec(r, &spec);
 	runner_mounts_spec(r, &spec);
@@ -376,7 +394,7 @@ static bool plan_snapshot(struct runner *r, const struct machine_config *mc)
 	return false;
 }
 
-/* The container's VM: its root disk, the agent's vsock, an RNG and eth0 (unless --network none). */
+/* The container's VM: its root disk (or none: an OCI bundle's root folder), the agent's vsock, an RNG and eth0 (unless --network none). */
 static void describe_machine(struct runner *r, struct machine_config *mc)
 {
 	const struct container *ct = r->ct;
@@ -391,7 +409,7 @@ static void describe_machine(struct runner *r, struct machine_config *mc)
 	};
 	r->vsock_cfg = (struct machine_vsock_config){ .guest_cid = 0 };
 	mc->disks = &r->disk;
-	mc->ndisks = 1;
+	mc->ndisks = ct->cfg.rootfs ? 0 : 1;	/* a bundle's root is a shared folder (runner-mounts.c) */
 	mc->vsock = &r->vsock_cfg;
 	mc->rng = true;
 	mc->net = runner_net_config(r);
@@ -469,7 +487,8 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 	}
 
 	ct->state = (struct container_state){
-		.status = CONTAINER_RUNNING, .pid = getpid(), .started_ns = realtime_ns(),
+		.status = opts->hold ? CONTAINER_CREATED : CONTAINER_RUNNING, .pid = getpid(),
+		.started_ns = opts->hold ? 0 : realtime_ns(),
 		.restart_count = ct->state.restart_count,
 	};
 	runner_net_state(&r);

@@ -21,6 +21,9 @@ struct runner_opts {
 	bool interactive;	/* forward our stdin (-i) */
 	int ready_fd;		/* -d: write "ok\n" or the error line here once started; else -1 */
 	bool cold;		/* never use a snapshot */
+	int out_fds[2];		/* attached: where stdout and stderr go; 0: our own 1 and 2 */
+	bool hold;		/* boot, say ready, then wait for the control socket's "start" to run the
+				 * process (`vmm oci create`); the state says created, with our pid */
 };
 
 /*
