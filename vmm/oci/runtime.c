@@ -7,13 +7,17 @@
 
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
+#include "vmm/oci/oci.h"
 #include "vmm/oci/runtime.h"
 #include "vmm/oci/spec.h"
 #include "vmm/engine/version.h"
 
-struct oci_cli {
-	const char *log;	/* --log: where errors go besides stderr; NULL: stderr only */
-	bool json;		/* --log-format json */
+static const struct {
+	const char *name;
+	int (*fn)(struct oci_cli *o, int argc, char **argv);
+} verbs[] = {
+	{ "create", oci_create }, { "start", oci_start }, { "state", oci_state }, { "kill", oci_kill },
+	{ "delete", oci_delete }, { "exec", oci_exec }, { "ps", oci_ps },
 };
 
 static void usage(FILE *f)
@@ -21,10 +25,20 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: vmm oci [GLOBAL OPTIONS] COMMAND [ARGS...]   (or: vmm-runtime ...)\n\n"
 		"The OCI runtime command line (runc's), for podman, CRI-O and containerd.\n\n"
 		"Commands:\n"
-		"  features        what this runtime honours, as JSON (runtime-spec features)\n"
-		"  create, start, state, kill, delete, exec, ps: not built yet (docs/oci-runtime.md)\n\n"
+		"  create [--bundle DIR] [--pid-file F] [--console-socket S] ID\n"
+		"                  boot the container's VM from the bundle; its process waits for start\n"
+		"  start ID        run the created container's process\n"
+		"  state ID        its state, as JSON (runtime-spec state)\n"
+		"  kill ID [SIG]   signal its process (default TERM)\n"
+		"  delete [--force] ID\n"
+		"                  remove it (--force: a running one too)\n"
+		"  exec [--process F | ...] [--detach] [--pid-file F] [--tty] ID [ARGS]\n"
+		"                  another process in it\n"
+		"  ps [--format table|json] ID\n"
+		"                  its processes (the guest's pids)\n"
+		"  features        what this runtime honours, as JSON (runtime-spec features)\n\n"
 		"Global options:\n"
-		"      --root DIR            the state folder (accepted; used by the container commands)\n"
+		"      --root DIR            the state folder (default " OCI_ROOT_DEFAULT ")\n"
 		"      --log FILE            write errors to FILE too\n"
 		"      --log-format FORMAT   text (default) or json\n"
 		"      --systemd-cgroup      accepted: the guest runs its own cgroups\n"
@@ -34,8 +48,7 @@ static void usage(FILE *f)
 }
 
 /* One error: on stderr, and in --log as logrus writes it (runc's format), text or JSON. */
-static int fail(const struct oci_cli *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(const struct oci_cli *o, const char *fmt, ...)
+int oci_fail(const struct oci_cli *o, const char *fmt, ...)
 {
 	char msg[1024], when[40];
 	time_t now = time(NULL);
@@ -82,15 +95,15 @@ int oci_runtime_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const later[] = { "create", "start", "state", "kill", "delete", "exec", "ps", "run" };
-	struct oci_cli o = { 0 };
+	struct oci_cli o = { .paths.root = OCI_ROOT_DEFAULT };
 	const char *format = "text";
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': case 's': break;
+		case 'r': o.paths.root = optarg; break;
+		case 's': break;
 		case 'l': o.log = optarg; break;
 		case 'f': format = optarg; break;
 		case 'd': log_set_level(LOG_DEBUG); break;
@@ -98,14 +111,14 @@ int oci_runtime_main(int argc, char **argv)
 			printf("vmm-runtime version %s\nspec: %s\n", engine_version(), OCI_SPEC_VERSION);
 			return 0;
 		case 'h': usage(stdout); return 0;
-		default: return fail(&o, "%s: unknown option (see 'vmm oci --help')", argv[optind - 1]);
+		default: return oci_fail(&o, "%s: unknown option (see 'vmm oci --help')", argv[optind - 1]);
 		}
 	}
 	if (strcmp(format, "text") && strcmp(format, "json"))
-		return fail(&o, "--log-format %s: want text or json", format);
+		return oci_fail(&o, "--log-format %s: want text or json", format);
 	o.json = !strcmp(format, "json");
 	if (optind >= argc)
-		return fail(&o, "a command is needed (see 'vmm oci --help')");
+		return oci_fail(&o, "a command is needed (see 'vmm oci --help')");
 	if (!strcmp(argv[optind], "features")) {
 		json_object *f = oci_features_json();
 
@@ -113,9 +126,13 @@ int oci_runtime_main(int argc, char **argv)
 		json_object_put(f);
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
-		if (!strcmp(argv[optind], later[i]))
-			return fail(&o, "vmm oci %s: not built yet: vmm runs no OCI bundle so far (docs/oci-runtime.md)",
-				    later[i]);
-	return fail(&o, "unknown command '%.64s' (see 'vmm oci --help')", argv[optind]);
+	if (o.paths.root[0] != '/')
+		return oci_fail(&o, "--root %s: want an absolute path", o.paths.root);
+	if ((size_t)snprintf(o.runtime, sizeof(o.runtime), "%s/run", o.paths.root) >= sizeof(o.runtime))
+		return oci_fail(&o, "--root %s: too long", o.paths.root);
+	o.paths.runtime = o.runtime;
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (!strcmp(argv[optind], verbs[i].name))
+			return verbs[i].fn(&o, argc - optind, argv + optind);
+	return oci_fail(&o, "unknown command '%.64s' (see 'vmm oci --help')", argv[optind]);
 }

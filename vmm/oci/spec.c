@@ -90,6 +90,8 @@ static int process_user(json_object *p, struct oci_spec *s, struct error *e)
 	    (ret = jget_u64(u, "umask", false, 0777, "process.user", &umask, &present, e)) ||
 	    (ret = jget_array(u, "additionalGids", false, OCI_MAX_GIDS, "process.user", &gids, e)))
 		return ret;
+	if (present && umask != 022 && (ret = note(s, "process.user.umask", e)))	/* the guest's 022 */
+		return ret;
 	s->uid = (uint32_t)uid;
 	s->gid = (uint32_t)gid;
 	for (size_t i = 0; gids && i < json_object_array_length(gids); i++) {
@@ -108,6 +110,7 @@ static int capabilities(json_object *p, struct oci_spec *s, struct error *e)
 	json_object *caps;
 	int ret = jget_object(p, "capabilities", false, "process", &caps, e);
 
+	s->has_caps = caps != NULL;
 	for (int set = 0; !ret && caps && set < OCI_CAP_SETS; set++) {
 		json_object *list;
 
@@ -161,14 +164,12 @@ static int rlimits(json_object *p, struct oci_spec *s, struct error *e)
 	return ret;
 }
 
-static int process(json_object *root, struct oci_spec *s, struct error *e)
+static int process_fields(json_object *p, struct oci_spec *s, struct error *e)
 {
-	json_object *p;
 	const char *cwd;
 	int ret;
 
-	if ((ret = jget_object(root, "process", true, "", &p, e)) ||
-	    (ret = strings(p, "args", OCI_MAX_ARGS, "process", &s->args, e)) ||
+	if ((ret = strings(p, "args", OCI_MAX_ARGS, "process", &s->args, e)) ||
 	    (ret = strings(p, "env", OCI_MAX_ARGS, "process", &s->env, e)) ||
 	    (ret = jget_string(p, "cwd", true, "process", &cwd, e)) ||
 	    (ret = jget_bool(p, "terminal", "process", &s->terminal, e)) ||
@@ -189,6 +190,33 @@ static int process(json_object *root, struct oci_spec *s, struct error *e)
 		return ret;
 	if (json_object_object_get_ex(p, "selinuxLabel", NULL) && (ret = note(s, "process.selinuxLabel", e)))
 		return ret;
+	return 0;
+}
+
+static int process(json_object *root, struct oci_spec *s, struct error *e)
+{
+	json_object *p;
+	int ret = jget_object(root, "process", true, "", &p, e);
+
+	return ret ? ret : process_fields(p, s, e);
+}
+
+int oci_process_parse(const char *buf, size_t len, struct oci_spec *out, struct error *e)
+{
+	json_object *o;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (len > OCI_SPEC_MAX)
+		return err_set(e, -E2BIG, "process.json: over %d bytes", OCI_SPEC_MAX);
+	if (!(o = json_parse_object(buf, len, e)))
+		return err_wrap(e, -EINVAL, "process.json");
+	ret = process_fields(o, out, e);
+	json_object_put(o);
+	if (ret) {
+		oci_spec_free(out);
+		return err_wrap(e, ret, "--process");
+	}
 	return 0;
 }
 

@@ -68,6 +68,7 @@ struct oci_spec {
 	uint32_t uid, gid;
 	uint32_t gids[OCI_MAX_GIDS];
 	size_t ngids;
+	bool has_caps;		/* process.capabilities is there (else: the guest's root, all of them) */
 	uint64_t caps[OCI_CAP_SETS];	/* bit n: capability n */
 	bool no_new_privileges;
 	struct oci_rlimit rlimits[OCI_MAX_RLIMITS];
@@ -92,6 +93,8 @@ json_object *oci_features_json(void);
 
 /* Parse buf (len bytes) into out. 0, or -EINVAL (-E2BIG) with e naming the field; out is freed then. */
 int oci_spec_parse(const char *buf, size_t len, struct oci_spec *out, struct error *e);
+/* `exec --process F`: a process object alone, into out's process fields. The same contract. */
+int oci_process_parse(const char *buf, size_t len, struct oci_spec *out, struct error *e);
 void oci_spec_free(struct oci_spec *s);
 
 #endif
