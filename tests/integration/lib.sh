@@ -37,10 +37,8 @@ lib_no_stray_processes() {
 	kill -9 $left 2>/dev/null
 }
 
-# guest_suite NAME: the start of a script that runs containers on real guests. Fails (no
-# guest payloads) or skips (no /dev/kvm) the whole script; else gives it a store of its
-# own holding the busybox image. v: vmm with a timeout.
-guest_suite() {
+# need_guests NAME: fail (no guest payloads) or skip (no /dev/kvm) the whole script.
+need_guests() {
 	if [ ! -f "$KERNEL" ] || [ ! -f "$BUILD/guest/agent.cpio" ]; then
 		fail "$1: guest payloads" "build/vmlinux or $BUILD/guest/agent.cpio missing (make all kernel)"
 		exit 0
@@ -49,11 +47,31 @@ guest_suite() {
 		skip "$1: containers" "/dev/kvm not accessible on this host (VMM_TCG_KVM=all make check runs this in a VM with KVM under qemu's TCG)"
 		exit 0
 	fi
+}
+
+# guest_suite NAME: the start of a script that runs containers on real guests. Fails (no
+# guest payloads) or skips (no /dev/kvm) the whole script; else gives it a store of its
+# own holding the busybox image. v: vmm with a timeout.
+guest_suite() {
+	need_guests "$1"
 	export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
 	if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1; then
 		fail "$1: busybox image" "$(tail -2 "$T/img.log")"
 		exit 0
 	fi
+}
+# oci_guest_suite NAME: the start of a script that runs OCI bundles on guests (vmm oci): the
+# payloads, /dev/kvm, root and virtiofsd (a bundle's root is a shared folder), else it fails or
+# skips the whole script. RT: vmm-runtime (a link to vmm), S: its --root.
+oci_guest_suite() {
+	need_guests "$1"
+	if [ "$(id -u)" -ne 0 ] || [ -z "$("$VMM" check --json | jq -r '.items[] | select(.item == "virtiofsd" and .status == "ok") | .detail')" ]; then
+		skip "$1: containers" "a bundle's root is a shared folder: virtiofsd and root are needed"
+		exit 0
+	fi
+	RT="$T/vmm-runtime"
+	ln -s "$VMM" "$RT"
+	S="$T/state"
 }
 RUN_TIMEOUT=${RUN_TIMEOUT:-400}
 v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }

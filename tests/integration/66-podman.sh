@@ -1,0 +1,75 @@
+#!/bin/sh
+# podman (Debian's 4.3, rootful, its own conmon) with --runtime vmm-runtime: every container
+# it starts is a micro-VM. run --rm, exit codes, -d with logs, exec, stop and rm, -v, -it
+# through a pty. Its networking (a netns per container) is not joined yet: --network none.
+. tests/integration/lib.sh
+
+oci_guest_suite "podman"
+if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then
+	skip "podman: containers" "podman or conmon not installed (apt-get install podman)"
+	exit 0
+fi
+export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1 || ! "$VMM" save -o "$T/busybox.tar" busybox >>"$T/img.log" 2>&1; then
+	fail "podman: busybox image" "$(tail -2 "$T/img.log")"
+	exit 0
+fi
+# A store of its own on the scratch folder (vfs: no overlay on whatever holds it), no systemd.
+p() {
+	timeout 600 podman --root "$T/storage" --runroot "$T/runroot" --storage-driver vfs --cgroup-manager cgroupfs \
+		--events-backend file --runtime "$RT" --runtime-flag "root=$S" "$@"
+}
+cleanup_hook() { p rm -af -t 0 >/dev/null 2>&1; }
+out=$(p load -i "$T/busybox.tar" 2>&1); rc=$?
+expect_match "podman load of vmm's busybox" "Loaded image" "$rc $out"
+
+out=$(p run --rm --network none busybox echo hi from a micro-VM 2>&1); rc=$?
+expect_eq "podman run --rm: the output, exit 0" "0 hi from a micro-VM" "$rc $out"
+out=$(p run --rm --network none busybox sh -c 'cat /proc/version; exit 3' 2>&1); rc=$?
+expect_match "podman run: the guest's own kernel, and the exit code" "^3 Linux version 6\\.1" "$rc $out"
+out=$(p run --rm --network none busybox nosuchcommand 2>&1); rc=$?
+expect_eq "podman run of a missing command: 127" "127" "$rc"
+
+mkdir -p "$T/share" && echo "host file" >"$T/share/in"
+out=$(p run --rm --network none -v "$T/share:/ctr" busybox sh -c 'cat /ctr/in; echo back >/ctr/out' 2>&1); rc=$?
+expect_eq "podman run -v: the host folder both ways" "0 host file back" "$rc $out $(cat "$T/share/out" 2>&1)"
+
+id=$(p run -d --network none --name d1 busybox sh -c 'echo started; trap "echo bye; exit 0" TERM; while :; do sleep 1; done' 2>&1); rc=$?
+expect_match "podman run -d: an ID" "^0 [0-9a-f]{64}$" "$rc $id"
+timeout 120 sh -c 'until podman --root "$1" --runroot "$2" --storage-driver vfs logs d1 2>/dev/null | grep -q started; do :; done' \
+	- "$T/storage" "$T/runroot"
+expect_eq "podman logs" "started" "$(p logs d1 2>&1)"
+out=$(p exec d1 sh -c 'echo in $(hostname); exit 4' 2>&1); rc=$?
+expect_eq "podman exec: its output and exit code" "4 in $(printf '%.12s' "$id")" "$rc $out"
+expect_eq "podman ps: running" "Up" "$(p ps --filter name=d1 --format '{{.Status}}' | cut -c1-2)"
+out=$(p stop -t 20 d1 2>&1); rc=$?
+expect_eq "podman stop: the process got TERM" "0 d1" "$rc $out"
+expect_eq "podman inspect: exited 0 after the trap" "exited 0" "$(p inspect d1 --format '{{.State.Status}} {{.State.ExitCode}}')"
+expect_match "podman logs after the stop" "bye" "$(p logs d1 2>&1)"
+check "podman rm" p rm d1
+
+# -it: conmon's pty comes over --console-socket
+out=$(printf 'echo typed-$((6*7))\nexit 5\n' | python3 -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+data = sys.stdin.read()
+out = b""
+os.write(fd, data.encode())
+while True:
+    try:
+        c = os.read(fd, 4096)
+    except OSError:
+        break
+    if not c:
+        break
+    out += c
+_, st = os.waitpid(pid, 0)
+print(out.decode(errors="replace").replace("\r", ""))
+print("rc", os.waitstatus_to_exitcode(st))' timeout 600 podman --root "$T/storage" --runroot "$T/runroot" --storage-driver vfs \
+	--cgroup-manager cgroupfs --events-backend file --runtime "$RT" --runtime-flag "root=$S" run --rm -it --network none busybox sh)
+expect_match "podman run -it: a shell on a pty" "typed-42" "$out"
+expect_match "podman run -it: its exit code" "rc 5$" "$out"
+left=$(ls "$S/containers" 2>/dev/null)
+expect_eq "nothing left in vmm-runtime's state" "" "$left"
