@@ -138,6 +138,10 @@ static json_object *config_json(const struct container_config *c)
 	}
 	if (c->rlimits)
 		json_object_object_add(host, "VmmRlimits", strv_to_json(c->rlimits));
+	if (c->netns) {
+		json_object_object_add(host, "VmmNetns", json_object_new_string(c->netns));
+		json_object_object_add(host, "VmmNetnsIf", json_object_new_string(c->netns_if ? c->netns_if : ""));
+	}
 	if (c->no_new_privs)
 		json_object_object_add(host, "VmmNoNewPrivileges", json_object_new_boolean(true));
 	json_object_object_add(host, "LogConfig", log_opts_to_json(&c->log));
@@ -284,7 +288,9 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	if ((ret = jget_strv(host, "GroupAdd", 64, "config.HostConfig", &c->groups, e)) ||
 	    (ret = jget_strv(host, "VmmRlimits", PROTO_RLIMITS_MAX, "config.HostConfig", &c->rlimits, e)) ||
 	    (ret = jget_bool(host, "VmmNoNewPrivileges", "config.HostConfig", &c->no_new_privs, e)) ||
-	    (ret = cap_sets(host, c, e)))
+	    (ret = cap_sets(host, c, e)) ||
+	    (ret = dup_str(host, "VmmNetns", false, "config.HostConfig", &c->netns, e)) ||
+	    (ret = dup_str(host, "VmmNetnsIf", c->netns != NULL, "config.HostConfig", &c->netns_if, e)))
 		return ret;
 	if (c->rootfs && c->rootfs[0] != '/')
 		return err_set(e, -EINVAL, "config.HostConfig.VmmRootfs: want an absolute path");
@@ -293,7 +299,12 @@ static int parse_config(json_object *o, struct container_config *c, struct error
 	if ((ret = parse_restart(host, &c->restart, e)) ||
 	    (ret = container_mounts_parse(o, &c->mounts, &c->nmounts, e)))
 		return ret;
-	return container_net_parse(host, &c->net, e);
+	if ((ret = container_net_parse(host, &c->net, e)))
+		return ret;
+	if (c->netns && (c->netns[0] != '/' || !c->netns_if[0] || strlen(c->netns_if) >= 16 || strchr(c->netns_if, '/') ||
+			 c->net.mode != NET_MODE_TAP))
+		return err_set(e, -EINVAL, "config.HostConfig.VmmNetns: want an absolute path, its interface and a tap");
+	return 0;
 }
 
 static json_object *state_json(const struct container_state *s)
@@ -639,6 +650,8 @@ int container_create(const char *root, const struct container_config *cfg, struc
 	c->cfg.rootfs = cfg->rootfs ? strdup(cfg->rootfs) : NULL;
 	c->cfg.groups = cfg->groups ? strv_dup(cfg->groups) : NULL;
 	c->cfg.rlimits = cfg->rlimits ? strv_dup(cfg->rlimits) : NULL;
+	c->cfg.netns = cfg->netns ? strdup(cfg->netns) : NULL;
+	c->cfg.netns_if = cfg->netns_if ? strdup(cfg->netns_if) : NULL;
 	if (netcfg_copy(&c->cfg.net, &cfg->net))
 		memset(&c->cfg.net, 0, sizeof(c->cfg.net));
 	c->cfg.mounts = container_mounts_copy(cfg->mounts, cfg->nmounts);
@@ -810,6 +823,8 @@ void container_config_free(struct container_config *cfg)
 	free(cfg->rootfs);
 	strv_free(cfg->groups);
 	strv_free(cfg->rlimits);
+	free(cfg->netns);
+	free(cfg->netns_if);
 	netcfg_free(&cfg->net);
 	container_mounts_free(cfg->mounts, cfg->nmounts);
 	memset(cfg, 0, sizeof(*cfg));

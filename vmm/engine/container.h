@@ -65,6 +65,8 @@ struct container_config {
 				 * root (virtio-fs); NULL: the image's disk (disk.qcow2) */
 	/* An OCI process's privileges (proto_spec's): capability sets when caps_set, rlimits
 	 * ("RESOURCE SOFT HARD"; NULL: none), no_new_privs. */
+	char *netns;		/* an engine's network namespace to run in (absolute path), NULL: ours */
+	char *netns_if;		/* its interface the VM's tap is redirected to and from (net.tap) */
 	bool caps_set;
 	uint64_t caps[PROTO_CAP_SETS];
 	char **rlimits;

@@ -111,6 +111,9 @@ const char *runner_net_extra(struct runner *r);
 void runner_net_spec(struct runner *r, struct proto_spec *spec);
 void runner_net_free(struct runner *r);
 
+/* runner-netns.c: enter config.netns (if any) with our tap redirected to its interface. 0 or -errno with e. */
+int runner_netns_enter(struct runner *r, struct error *e);
+
 /* runner-mounts.c: the machine's shared folders for the mounts, and the spec's mounts. */
 int runner_mounts_config(struct runner *r, struct machine_config *mc, struct error *e);
 void runner_mounts_spec(struct runner *r, struct proto_spec *spec);

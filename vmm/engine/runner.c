@@ -472,7 +472,7 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
-	if (runner_net_join(&r, &e)) {
+	if (runner_netns_enter(&r, &e) || runner_net_join(&r, &e)) {
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}

@@ -247,9 +247,6 @@ int oci_bundle_config(const char *bundle, const struct oci_spec *s, struct conta
 		return ret;
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_set(e, -ENOTDIR, "root.path %s: want the bundle's root folder", root);
-	if (s->netns)
-		return err_set(e, -ENOTSUP, "linux.namespaces: joining the network namespace %s is not built yet; "
-			       "give the container its own (no path)", s->netns);
 	c->rootfs = strdup(root);
 	c->image = strdup("");
 	c->image_name = strdup(bundle);	/* the bundle, for state */
@@ -267,6 +264,8 @@ int oci_bundle_config(const char *bundle, const struct oci_spec *s, struct conta
 	c->log.max_size = 1 << 20;	/* the engine keeps the logs; ours is a bounded copy */
 	c->log.max_file = 1;
 	c->net.mode = NET_MODE_NONE;	/* a namespace of its own: loopback only, as runc makes it */
+	if (s->netns)			/* the engine's: the guest takes its interface's place */
+		ret = oci_netns_config(s->netns, c, e);
 	for (size_t i = 0; i < s->nmounts && !ret; i++)
 		ret = add_mount(bundle, &s->mounts[i], i, c, e);
 	if (ret) {

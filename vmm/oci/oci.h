@@ -43,6 +43,12 @@ int oci_bundle_spec(const char *bundle, struct oci_spec *s, struct error *e);
  */
 int oci_bundle_config(const char *bundle, const struct oci_spec *s, struct container_config *c,
 		      struct error *e);
+/*
+ * linux.namespaces' network path: c runs in that namespace, the guest in place
+ * of its interface (a tap redirected to it, that interface's address, MAC and
+ * gateway in c->net). 0, or -errno with e.
+ */
+int oci_netns_config(const char *path, struct container_config *c, struct error *e);
 /* Run the spec's hooks of kind k with state on their stdin (hooks.c). 0, or -errno with e. */
 int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, json_object *state, struct error *e);
 
