@@ -14,6 +14,7 @@ libmicrohttpd-dev python3-docker docker-compose
 linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils kmod cpio
 busybox-static mmdebstrap
 qemu-utils qemu-system-x86 skopeo umoci buildah docker-registry runc libvirt-clients libxml2-utils
+podman conmon netavark aardvark-dns iptables containerd
 libvirt-dev libvirt-daemon
 curl netcat-openbsd iproute2 tmux util-linux bsdutils procps jq
 zstd libcap2-bin python3

@@ -1,7 +1,7 @@
 #!/bin/sh
 # podman (Debian's 4.3, rootful, its own conmon) with --runtime vmm-runtime: every container
 # it starts is a micro-VM. run --rm, exit codes, -d with logs, exec, stop and rm, -v, -it
-# through a pty. Its networking (a netns per container) is not joined yet: --network none.
+# through a pty, and its own networking (a netns per container) with -p.
 . tests/integration/lib.sh
 
 oci_guest_suite "podman"
@@ -47,6 +47,17 @@ expect_eq "podman stop: the process got TERM" "0 d1" "$rc $out"
 expect_eq "podman inspect: exited 0 after the trap" "exited 0" "$(p inspect d1 --format '{{.State.Status}} {{.State.ExitCode}}')"
 expect_match "podman logs after the stop" "bye" "$(p logs d1 2>&1)"
 check "podman rm" p rm d1
+
+# podman's own networking: its netns, joined through a tap (tc redirect), its published port
+port=$(free_port)
+id=$(p run -d --name web -p "127.0.0.1:$port:80" busybox sh -c 'mkdir -p /www && echo served-from-a-vm >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1); rc=$?
+expect_match "podman run -d -p: on podman's network" "^0 [0-9a-f]{64}$" "$rc $id"
+out=$(timeout 120 sh -c 'until curl -sf --max-time 5 "http://127.0.0.1:$1/"; do :; done' - "$port" 2>&1)
+expect_eq "podman -p: the host reaches the guest's server through podman's own port forwarding" "served-from-a-vm" "$out"
+ip=$(p inspect web --format '{{.NetworkSettings.IPAddress}}')
+expect_eq "the guest has the address podman gave its namespace" "$ip" \
+	"$(p exec web sh -c 'ip addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/\1/p"' 2>&1)"
+check "podman rm -f (networked)" p rm -f -t 0 web
 
 # -it: conmon's pty comes over --console-socket
 out=$(printf 'echo typed-$((6*7))\nexit 5\n' | python3 -c '
