@@ -107,8 +107,8 @@ int oci_start(struct oci_cli *o, int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	json_object_put(reply);
-	/* poststart: reported, not fatal (the process runs) */
-	if (!ret && ct && !oci_bundle_spec(ct->cfg.image_name, &spec, &e)) {
+	/* poststart: reported, not fatal (the process runs); the state as start left it */
+	if (!ret && ct && !container_reload_state(ct) && !oci_bundle_spec(ct->cfg.image_name, &spec, &e)) {
 		state = oci_state_json(ct);
 		if (oci_hooks_run(&spec, OCI_HOOK_POSTSTART, state, &e))
 			oci_fail(o, "%s", e.msg);
