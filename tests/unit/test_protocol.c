@@ -10,6 +10,8 @@
 static char *argv_in[] = { "sh", "-c", "echo hi", NULL };
 static char *env_in[] = { "PATH=/bin", "FOO=bar baz", NULL };
 
+static char *rlimits[] = { "7 100 200", "3 8388608 18446744073709551615", NULL };
+
 static void fill_spec(struct proto_spec *s)
 {
 	static struct proto_mount mounts[] = {
@@ -48,6 +50,12 @@ static void fill_spec(struct proto_spec *s)
 	s->nhosts = 1;
 	s->dns = dns;
 	s->ndns = 1;
+	s->caps_set = true;
+	s->caps[0] = 0x21;
+	s->caps[4] = 1ULL << 40;
+	s->rlimits = rlimits;
+	s->nrlimits = 2;
+	s->no_new_privs = true;
 }
 
 /* Encode one frame and return its payload (static copy) via the rx path. */
@@ -97,6 +105,9 @@ static void test_spec_round_trip(void)
 	ok(out.nmounts == 2 && !strcmp(out.mounts[0].target, "/data") && out.mounts[0].read_only &&
 	   !strcmp(out.mounts[1].options, "size=1m") && !out.mounts[1].read_only &&
 	   !out.mounts[0].copy_up && out.mounts[1].copy_up, "mounts");
+	ok(out.caps_set && out.caps[0] == 0x21 && out.caps[1] == 0 && out.caps[4] == 1ULL << 40 &&
+	   out.nrlimits == 2 && !strcmp(out.rlimits[1], "3 8388608 18446744073709551615") && !out.rlimits[2] &&
+	   out.no_new_privs, "an OCI process's capability sets, rlimits, no_new_privs");
 	ok(out.nhosts == 1 && out.ndns == 1 && !strcmp(out.dns[0], "10.0.2.3") && out.ndns_search == 0,
 	   "hosts, dns");
 	proto_spec_free(&out);
