@@ -74,8 +74,8 @@ nameserver 10.88.0.1
 67108864
 99
 2048
-CapBnd: 0000000000000021
 CapEff: 0000000000000000
+CapBnd: 0000000000000021
 NoNewPrivs: 1
 nofile=100/200"
 expect_eq "stdout: stdin read, hostname, cwd, uid:gid, groups, env, the bind mount, the engine's hosts and resolv.conf, memory and pids limits, the tmpfs size, capabilities, no_new_privs, rlimits" \
