@@ -117,8 +117,8 @@ def main():
     for t in threads:
         t.start()
     if during:
-        p = subprocess.run(["sh", "-c", during], env=dict(os.environ, ID=cid), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=600)
+        p = subprocess.run(["sh", "-c", during], env=dict(os.environ, ID=cid), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
         res["during"] = p.stdout.decode(errors="replace")
     _, status = os.waitpid(pid, 0)
     res["exit"] = os.waitstatus_to_exitcode(status)

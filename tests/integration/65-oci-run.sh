@@ -104,7 +104,7 @@ res=$($CONMON "$RT" "$S" "$T/b2" c2 --during '
 	$r exec $ID sh -c "exit 5"; echo "exec-status: $?"
 	out=$($r exec --process '"$T"'/proc.json $ID 2>&1); echo "process: $out rc=$?"
 	$r exec --detach --pid-file '"$T"'/exec.pid $ID sh -c "echo detached >/tmp/d"; echo "detach: $? pidfile=$(test -s '"$T"'/exec.pid && echo yes)"
-	while ! $r exec $ID cat /tmp/d 2>/dev/null; do :; done | head -1
+	timeout 120 sh -c "until $r exec $ID cat /tmp/d 2>/dev/null; do :; done"
 	echo "ps: $($r ps --format json $ID | jq length) $($r ps $ID | head -1 | tr -s " ")"
 	echo "start-again: $($r start $ID 2>&1)"
 	echo "delete-running: $($r delete $ID 2>&1)"
