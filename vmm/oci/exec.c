@@ -100,7 +100,7 @@ static int run(struct oci_cli *o, const char *eid, const struct exec_config *c, 
 		ret = engine_exec(&o->paths, eid, c, &status, e);
 		if (!x->detach)
 			return ret ? ret : status;
-		_exit(ret ? EXIT_VMM_ERROR : status);
+		_exit(ret ? oci_fail(o, "%s", e->msg), EXIT_VMM_ERROR : status);	/* said in --log too */
 	}
 	return x->pid_file ? oci_pid_file(x->pid_file, pid, e) : 0;
 }
