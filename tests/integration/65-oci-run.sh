@@ -152,3 +152,5 @@ expect_eq "create of an ID in use: one line" "1 vmm: error: container c4 exists"
 check "delete of a created container (no --force needed)" rt delete c4
 timeout 60 tail --pid="$pid" -f /dev/null
 expect_eq "... and its vmm process is gone" "gone" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)"
+expect_eq "delete leaves no container and no control socket folder in --root" "" \
+	"$(ls "$S/containers" "$S/run" 2>/dev/null | grep -v '^/\|^$')"

@@ -1,5 +1,6 @@
 /* vmm oci start, state, kill, delete and ps (oci.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +166,14 @@ int oci_kill(struct oci_cli *o, int argc, char **argv)
 	return ret ? oci_fail(o, "%s", e.msg) : 0;
 }
 
+static void remove_runtime_dir(const struct oci_cli *o, const struct container *ct)
+{
+	char dir[4096];
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", o->paths.runtime, ct->cfg.id) < sizeof(dir))
+		remove_tree(AT_FDCWD, dir);
+}
+
 int oci_delete(struct oci_cli *o, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
@@ -195,6 +204,8 @@ int oci_delete(struct oci_cli *o, int argc, char **argv)
 		err_sys(&e, ret, "container %s: cannot stop its vmm process", id);
 	if (!ret && (ret = container_remove(ct)))
 		err_sys(&e, ret, "container %s: cannot remove %s", id, ct->dir);
+	if (!ret)	/* its control socket's folder, which a killed vmm process left */
+		remove_runtime_dir(o, ct);
 	if (!ret && !oci_bundle_spec(ct->cfg.image_name, &spec, &e)) {
 		state = oci_state_json(ct);
 		if (oci_hooks_run(&spec, OCI_HOOK_POSTSTOP, state, &e))
