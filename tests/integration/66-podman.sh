@@ -82,5 +82,6 @@ print("rc", os.waitstatus_to_exitcode(st))' timeout 600 podman --root "$T/storag
 	--cgroup-manager cgroupfs --events-backend file --runtime "$RT" --runtime-flag "root=$S" run --rm -it --network none busybox sh)
 expect_match "podman run -it: a shell on a pty" "typed-42" "$out"
 expect_match "podman run -it: its exit code" "rc 5$" "$out"
-left=$(ls "$S/containers" 2>/dev/null)
-expect_eq "nothing left in vmm-runtime's state" "" "$left"
+left=$(for d in "$S"/containers/*/; do [ -d "$d" ] && printf '%s(%s) ' "$(jq -r .Name "$d/config.json")" \
+	"$(jq -r .Status "$d/state.json")"; done)
+expect_eq "nothing left in vmm-runtime's state (podman deleted every container)" "" "$left"
