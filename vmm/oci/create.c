@@ -119,6 +119,7 @@ static int spawn(struct oci_cli *o, struct container *ct, const struct create_op
 		return err_set(e, -EIO, "container %s did not start: %s", ct->cfg.name,
 			       *why ? why : "its vmm process died");
 	*pid_out = pid;
+	ct->state.pid = pid;	/* what container_kill ends if a hook fails */
 	return c->pid_file ? oci_pid_file(c->pid_file, pid, e) : 0;
 }
 
