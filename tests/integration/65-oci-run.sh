@@ -152,5 +152,13 @@ expect_eq "create of an ID in use: one line" "1 vmm: error: container c4 exists"
 check "delete of a created container (no --force needed)" rt delete c4
 timeout 60 tail --pid="$pid" -f /dev/null
 expect_eq "... and its vmm process is gone" "gone" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)"
+# --- a prestart hook that fails: create fails, its VM ends, nothing is left
+bundle b5
+edit b5 '.hooks = {prestart: [{path: "/bin/false"}]}'
+out=$(rt create --bundle "$T/b5" c5 2>&1); rc=$?
+expect_eq "create with a failing prestart hook: exit 1, one line" "1 vmm: error: prestart hook /bin/false: exit status 1" "$rc $out"
+out=$(rt state c5 2>&1); rc=$?
+expect_eq "... and nothing is left of it" "1 vmm: error: container c5 does not exist" "$rc $out"
+
 expect_eq "delete leaves no container and no control socket folder in --root" "" \
 	"$(ls "$S/containers" "$S/run" 2>/dev/null | grep -v '^/\|^$')"
