@@ -14,10 +14,14 @@ if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1 || ! "$VMM" save -
 	fail "podman: busybox image" "$(tail -2 "$T/img.log")"
 	exit 0
 fi
+# The runtime with the test's --root: podman's cleanup after a run --rm (conmon's exit command)
+# calls the runtime without podman's --runtime-flag, so the wrapper gives it to every call.
+printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$RT" "$S" >"$T/vmm-rt"
+chmod +x "$T/vmm-rt"
 # A store of its own on the scratch folder (vfs: no overlay on whatever holds it), no systemd.
 p() {
 	timeout 600 podman --root "$T/storage" --runroot "$T/runroot" --storage-driver vfs --cgroup-manager cgroupfs \
-		--events-backend file --runtime "$RT" --runtime-flag "root=$S" "$@"
+		--events-backend file --runtime "$T/vmm-rt" "$@"
 }
 cleanup_hook() { p rm -af -t 0 >/dev/null 2>&1; }
 out=$(p load -i "$T/busybox.tar" 2>&1); rc=$?
@@ -79,7 +83,7 @@ while True:
 _, st = os.waitpid(pid, 0)
 print(out.decode(errors="replace").replace("\r", ""))
 print("rc", os.waitstatus_to_exitcode(st))' timeout 600 podman --root "$T/storage" --runroot "$T/runroot" --storage-driver vfs \
-	--cgroup-manager cgroupfs --events-backend file --runtime "$RT" --runtime-flag "root=$S" run --rm -it --network none busybox sh)
+	--cgroup-manager cgroupfs --events-backend file --runtime "$T/vmm-rt" run --rm -it --network none busybox sh)
 expect_match "podman run -it: a shell on a pty" "typed-42" "$out"
 expect_match "podman run -it: its exit code" "rc 5$" "$out"
 left=$(for d in "$S"/containers/*/; do [ -d "$d" ] && printf '%s(%s) ' "$(jq -r .Name "$d/config.json")" \
