@@ -274,6 +274,8 @@ int oci_bundle_config(const char *bundle, const struct oci_spec *s, struct conta
 	}
 	for (char **n = s->ignored; n && *n; n++)
 		pr_debug("config.json: %s: ignored (docs/oci-runtime.md)", *n);
+	if (s->nhooks[OCI_HOOK_CREATE_CONTAINER] || s->nhooks[OCI_HOOK_START_CONTAINER])
+		pr_debug("config.json: hooks.createContainer, startContainer: ignored (they run in the guest's namespaces)");
 	return 0;
 }
 

@@ -63,12 +63,16 @@ static int parse(struct oci_cli *o, int argc, char **argv, struct create_opts *c
 }
 
 /*
- * The child: a session of its own, stdio the engine's (or the pty), our
- * messages in --log and not in the container's stderr, and the VM.
+ * The child: a session of its own, stdio the engine's (or the pty), and the
+ * VM. Its own messages go to the container's vmm.log: not into the
+ * container's stderr, and not into --log, whose lines the engine parses in
+ * the format it asked for (what keeps the VM from starting reaches --log
+ * through create).
  */
 static void run_child(struct oci_cli *o, struct container *ct, int ready, int tty)
 {
 	struct runner_opts ro = { .attach = true, .interactive = true, .ready_fd = ready, .hold = true };
+	char path[4096];
 	int errfd, logfd;
 
 	setsid();
@@ -80,7 +84,8 @@ static void run_child(struct oci_cli *o, struct container *ct, int ready, int tt
 			close(tty);
 	}
 	errfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	logfd = open(o->log ? o->log : "/dev/null", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	logfd = container_path(ct, "vmm.log", path, sizeof(path)) ? -1 :
+		open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (errfd < 0 || logfd < 0)
 		_exit(EXIT_VMM_ERROR);
 	dup2(logfd, STDERR_FILENO);
