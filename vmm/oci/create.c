@@ -176,7 +176,7 @@ int oci_create(struct oci_cli *o, int argc, char **argv)
 	if (ret && ct) {
 		if (pid > 0)
 			container_kill(ct);
-		container_remove(ct);
+		oci_remove(o, ct);
 	}
 	container_free(ct);
 	return ret ? oci_fail(o, "%s", e.msg) : 0;

@@ -32,6 +32,8 @@ int oci_fail(const struct oci_cli *o, const char *fmt, ...) __attribute__((forma
 
 /* The container called id, exactly (not an ID prefix). -ENOENT with e: "container ID does not exist". */
 int oci_open(const struct oci_cli *o, const char *id, struct container **ct, struct error *e);
+/* Remove its folder and its control socket's (not while its vmm process runs). 0 or -errno. */
+int oci_remove(const struct oci_cli *o, struct container *ct);
 /* The runtime spec's state of it (state.md): ociVersion, id, status, pid, bundle. */
 json_object *oci_state_json(const struct container *ct);
 /* Its bundle's config.json, read again (hooks at start and delete). 0 or -errno with e. */

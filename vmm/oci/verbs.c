@@ -166,12 +166,15 @@ int oci_kill(struct oci_cli *o, int argc, char **argv)
 	return ret ? oci_fail(o, "%s", e.msg) : 0;
 }
 
-static void remove_runtime_dir(const struct oci_cli *o, const struct container *ct)
+int oci_remove(const struct oci_cli *o, struct container *ct)
 {
 	char dir[4096];
+	int ret = container_remove(ct);
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", o->paths.runtime, ct->cfg.id) < sizeof(dir))
+	/* its control socket's folder, which a killed vmm process leaves */
+	if (!ret && (size_t)snprintf(dir, sizeof(dir), "%s/%s", o->paths.runtime, ct->cfg.id) < sizeof(dir))
 		remove_tree(AT_FDCWD, dir);
+	return ret;
 }
 
 int oci_delete(struct oci_cli *o, int argc, char **argv)
@@ -202,10 +205,8 @@ int oci_delete(struct oci_cli *o, int argc, char **argv)
 	}
 	if (container_is_running(ct) && (ret = container_kill(ct)))
 		err_sys(&e, ret, "container %s: cannot stop its vmm process", id);
-	if (!ret && (ret = container_remove(ct)))
+	if (!ret && (ret = oci_remove(o, ct)))
 		err_sys(&e, ret, "container %s: cannot remove %s", id, ct->dir);
-	if (!ret)	/* its control socket's folder, which a killed vmm process left */
-		remove_runtime_dir(o, ct);
 	if (!ret && !oci_bundle_spec(ct->cfg.image_name, &spec, &e)) {
 		state = oci_state_json(ct);
 		if (oci_hooks_run(&spec, OCI_HOOK_POSTSTOP, state, &e))
