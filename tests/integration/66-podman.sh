@@ -9,11 +9,7 @@ if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then
 	skip "podman: containers" "podman or conmon not installed (apt-get install podman)"
 	exit 0
 fi
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1 || ! "$VMM" save -o "$T/busybox.tar" busybox >>"$T/img.log" 2>&1; then
-	fail "podman: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
+busybox_archive "podman"
 # The runtime with the test's --root: podman's cleanup after a run --rm (conmon's exit command)
 # calls the runtime without podman's --runtime-flag, so the wrapper gives it to every call.
 printf '#!/bin/sh\nexec "%s" --root "%s" "$@"\n' "$RT" "$S" >"$T/vmm-rt"

@@ -9,11 +9,7 @@ if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null || ! comman
 	skip "containerd: containers" "containerd, ctr or its runc shim not installed (apt-get install containerd)"
 	exit 0
 fi
-export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
-if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1 || ! "$VMM" save -o "$T/busybox.tar" busybox >>"$T/img.log" 2>&1; then
-	fail "containerd: busybox image" "$(tail -2 "$T/img.log")"
-	exit 0
-fi
+busybox_archive "containerd"
 SOCK="$T/cd/containerd.sock"
 mkdir -p "$T/cd"
 cat >"$T/cd/config.toml" <<CONF

@@ -73,6 +73,16 @@ oci_guest_suite() {
 	ln -s "$VMM" "$RT"
 	S="$T/state"
 }
+# busybox_archive NAME: vmm's busybox image in a store of the script's own, saved as a docker
+# archive at $T/busybox.tar for another engine to load; else the script fails.
+busybox_archive() {
+	export VMM_ROOT="$T/root" VMM_RUNTIME="$T/run"
+	if ! scripts/build-busybox-image.sh "$VMM" >"$T/img.log" 2>&1 ||
+	   ! "$VMM" save -o "$T/busybox.tar" busybox >>"$T/img.log" 2>&1; then
+		fail "$1: busybox image" "$(tail -2 "$T/img.log")"
+		exit 0
+	fi
+}
 RUN_TIMEOUT=${RUN_TIMEOUT:-400}
 v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
 

@@ -150,12 +150,24 @@ static void run_detached(const struct paths *p, struct container *ct, const stru
 	_exit(status);
 }
 
+struct detached {
+	const struct paths *p;
+	struct container *ct;
+	const struct start_opts *o;
+};
+
+static void detached_child(void *arg, int ready_fd)
+{
+	struct detached *d = arg;
+
+	run_detached(d->p, d->ct, d->o, ready_fd);
+}
+
 int engine_start(const struct paths *p, struct container *ct, const struct start_opts *o,
 		 int *status, struct error *e)
 {
-	char line[600];
-	int pipefd[2];
 	pid_t pid;
+	int ret;
 
 	*status = EXIT_VMM_ERROR;
 	if (container_lock(ct))
@@ -171,6 +183,19 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 		return 0;
 	}
 	/* -d: a child runs the VM; we return once the container's process started. */
+	ret = engine_spawn(ct, detached_child, &(struct detached){ p, ct, o }, &pid, e);
+	if (!ret)
+		*status = 0;
+	return ret;
+}
+
+int engine_spawn(struct container *ct, void (*child)(void *arg, int ready_fd), void *arg, pid_t *pid_out,
+		 struct error *e)
+{
+	char line[600];
+	int pipefd[2];
+	pid_t pid;
+
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(e, -errno, "pipe");
 	pid = fork();
@@ -181,16 +206,17 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		run_detached(p, ct, o, pipefd[1]);
+		child(arg, pipefd[1]);
+		_exit(EXIT_VMM_ERROR);	/* child() does not return */
 	}
 	close(pipefd[1]);
 	close(ct->lock_fd);	/* the child holds the run lock now */
 	ct->lock_fd = -1;
-	/* The child removes a container that never started: we return once that is done. */
+	/* A child removes a container that never started: we return once that is done. */
 	if (engine_child_ready(pipefd[0], pid, line, sizeof(line)))
 		return err_set(e, -EIO, "container %s did not start: %s", ct->cfg.name,
-			       *line ? line : "the vmm process died");
-	*status = 0;
+			       *line ? line : "its vmm process died");
+	*pid_out = pid;
 	return 0;
 }
 

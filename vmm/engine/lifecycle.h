@@ -34,6 +34,16 @@ int engine_start(const struct paths *p, struct container *ct, const struct start
 		 int *status, struct error *e);
 
 /*
+ * Run ct's vmm process in a child of ours: child(arg, ready_fd) runs it and
+ * never returns, and says "ok" or why not on ready_fd. ct must be locked
+ * (container_lock): the child holds the run lock from then on. Once the child
+ * said ok, *pid is it and 0 is returned; else -EIO with e saying why, once it
+ * is gone.
+ */
+int engine_spawn(struct container *ct, void (*child)(void *arg, int ready_fd), void *arg, pid_t *pid,
+		 struct error *e);
+
+/*
  * A detached child's first words on fd (which is closed): 0 when it said
  * "ok"; else -EIO with why it did not start in why ("" when it died
  * silently), once the child is gone.

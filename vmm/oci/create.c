@@ -69,8 +69,18 @@ static int parse(struct oci_cli *o, int argc, char **argv, struct create_opts *c
  * the format it asked for (what keeps the VM from starting reaches --log
  * through create).
  */
-static void run_child(struct oci_cli *o, struct container *ct, int ready, int tty)
+struct child {
+	struct oci_cli *o;
+	struct container *ct;
+	int tty;
+};
+
+static void run_child(void *arg, int ready)
 {
+	const struct child *c = arg;
+	struct oci_cli *o = c->o;
+	struct container *ct = c->ct;
+	int tty = c->tty;
 	struct runner_opts ro = { .attach = true, .interactive = true, .ready_fd = ready, .hold = true };
 	char path[4096];
 	int errfd, logfd;
@@ -99,30 +109,14 @@ static void run_child(struct oci_cli *o, struct container *ct, int ready, int tt
 static int spawn(struct oci_cli *o, struct container *ct, const struct create_opts *c, int tty, int *pid_out,
 		 struct error *e)
 {
-	char why[600];
-	int pipefd[2];
+	struct child c_arg = { o, ct, tty };
 	pid_t pid;
+	int ret;
 
 	if (container_lock(ct))
 		return err_set(e, -EBUSY, "container %s is already running", ct->cfg.name);
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return err_sys(e, -errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return err_sys(e, -errno, "fork");
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		run_child(o, ct, pipefd[1], tty);
-	}
-	close(pipefd[1]);
-	close(ct->lock_fd);	/* the child holds the run lock now */
-	ct->lock_fd = -1;
-	if (engine_child_ready(pipefd[0], pid, why, sizeof(why)))
-		return err_set(e, -EIO, "container %s did not start: %s", ct->cfg.name,
-			       *why ? why : "its vmm process died");
+	if ((ret = engine_spawn(ct, run_child, &c_arg, &pid, e)))
+		return ret;
 	*pid_out = pid;
 	ct->state.pid = pid;	/* what container_kill ends if a hook fails */
 	return c->pid_file ? oci_pid_file(c->pid_file, pid, e) : 0;
