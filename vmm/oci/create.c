@@ -62,6 +62,12 @@ static int parse(struct oci_cli *o, int argc, char **argv, struct create_opts *c
 	return 0;
 }
 
+struct child {
+	struct oci_cli *o;
+	struct container *ct;
+	int tty;		/* the pty's slave, or -1 */
+};
+
 /*
  * The child: a session of its own, stdio the engine's (or the pty), and the
  * VM. Its own messages go to the container's vmm.log: not into the
@@ -69,11 +75,6 @@ static int parse(struct oci_cli *o, int argc, char **argv, struct create_opts *c
  * the format it asked for (what keeps the VM from starting reaches --log
  * through create).
  */
-struct child {
-	struct oci_cli *o;
-	struct container *ct;
-	int tty;
-};
 
 static void run_child(void *arg, int ready)
 {
