@@ -62,7 +62,7 @@ static const char *one_id(struct oci_cli *o, int argc, char **argv, const char *
 	return argv[optind];
 }
 
-/* No options but --help-like mistakes: getopt over none. */
+/* A verb without options: its one argument, the ID (an option given is refused). */
 static const char *id_only(struct oci_cli *o, int argc, char **argv, const char *usage)
 {
 	static const struct option none[] = { { NULL, 0, NULL, 0 } };
