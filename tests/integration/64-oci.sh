@@ -59,7 +59,7 @@ ocibad "the host's network (no network namespace)" "config.json: linux.namespace
 ocibad "host file descriptors" "--preserve-fds 3: a micro-VM cannot take host file descriptors; pass 0" '.' --preserve-fds 3
 [ -d "$T/state/containers" ] && left=$(ls "$T/state/containers") || left=""
 expect_eq "a refused create leaves no container behind" "" "$left"
-for verb in start state delete ps; do
+for verb in start state delete ps pause resume; do
 	out=$("$VMM" oci --root "$T/state" $verb nosuch 2>&1); rc=$?
 	expect_eq "$verb of an unknown container: one line" "1 vmm: error: container nosuch does not exist" "$rc $out"
 done

@@ -106,6 +106,8 @@ res=$($CONMON "$RT" "$S" "$T/b2" c2 --during '
 	$r exec --detach --pid-file '"$T"'/exec.pid $ID sh -c "echo detached >/tmp/d"; echo "detach: $? pidfile=$(test -s '"$T"'/exec.pid && echo yes)"
 	timeout 120 sh -c "until $r exec $ID cat /tmp/d 2>/dev/null; do :; done"
 	echo "ps: $($r ps --format json $ID | jq length) $($r ps $ID | head -1 | tr -s " ")"
+	$r pause $ID; echo "pause: $? $($r state $ID | jq -r .status) $($r pause $ID 2>&1)"
+	$r resume $ID; echo "resume: $? $($r state $ID | jq -r .status) $($r exec $ID echo alive 2>&1)"
 	echo "start-again: $($r start $ID 2>&1)"
 	echo "delete-running: $($r delete $ID 2>&1)"
 	$r kill $ID TERM; echo "kill: $?"
@@ -118,13 +120,16 @@ expect_eq "exec --detach: exit 0 at once, its pid in --pid-file, and it ran" "de
 detached" "$(field "$res" '.during' | sed -n '4,5p')"
 expect_match "ps: the guest's processes, JSON and a table" '^ps: [1-9][0-9]* UID PID TIME CMD$' \
 	"$(field "$res" '.during' | sed -n 6p)"
-expect_eq "start of a running container: refused" "start-again: vmm: error: container c2 is running, not created: it cannot start" \
+expect_eq "pause: state paused; pausing again is refused with one line" "pause: 0 paused vmm: error: container c2 is paused already" \
 	"$(field "$res" '.during' | sed -n 7p)"
+expect_eq "resume: state running, and it runs" "resume: 0 running alive" "$(field "$res" '.during' | sed -n 8p)"
+expect_eq "start of a running container: refused" "start-again: vmm: error: container c2 is running, not created: it cannot start" \
+	"$(field "$res" '.during' | sed -n 9p)"
 expect_eq "delete of a running container without --force: refused" "delete-running: vmm: error: container c2 is running: stop it first, or delete --force" \
-	"$(field "$res" '.during' | sed -n 8p)"
-expect_eq "kill TERM: the container's process gets it" "kill: 0" "$(field "$res" '.during' | sed -n 9p)"
-expect_eq "kill with a bad signal: one line" "kill-bad: vmm: error: kill: signal NOSUCH: want a name (TERM, SIGKILL) or a number" \
 	"$(field "$res" '.during' | sed -n 10p)"
+expect_eq "kill TERM: the container's process gets it" "kill: 0" "$(field "$res" '.during' | sed -n 11p)"
+expect_eq "kill with a bad signal: one line" "kill-bad: vmm: error: kill: signal NOSUCH: want a name (TERM, SIGKILL) or a number" \
+	"$(field "$res" '.during' | sed -n 12p)"
 expect_eq "the trap ran and its status is the pid's" "ready|got TERM|143" "$(field "$res" '"\(.out | gsub("\n"; "|"))\(.exit)"')"
 check "delete: exit 0" rt delete c2
 

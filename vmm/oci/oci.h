@@ -65,6 +65,8 @@ int oci_state(struct oci_cli *o, int argc, char **argv);
 int oci_kill(struct oci_cli *o, int argc, char **argv);
 int oci_delete(struct oci_cli *o, int argc, char **argv);
 int oci_ps(struct oci_cli *o, int argc, char **argv);
+int oci_pause(struct oci_cli *o, int argc, char **argv);
+int oci_resume(struct oci_cli *o, int argc, char **argv);
 int oci_exec(struct oci_cli *o, int argc, char **argv);
 
 #endif

@@ -17,7 +17,8 @@ static const struct {
 	int (*fn)(struct oci_cli *o, int argc, char **argv);
 } verbs[] = {
 	{ "create", oci_create }, { "start", oci_start }, { "state", oci_state }, { "kill", oci_kill },
-	{ "delete", oci_delete }, { "exec", oci_exec }, { "ps", oci_ps },
+	{ "delete", oci_delete }, { "exec", oci_exec }, { "ps", oci_ps }, { "pause", oci_pause },
+	{ "resume", oci_resume },
 };
 
 static void usage(FILE *f)
@@ -36,6 +37,8 @@ static void usage(FILE *f)
 		"                  another process in it\n"
 		"  ps [--format table|json] ID\n"
 		"                  its processes (the guest's pids)\n"
+		"  pause ID, resume ID\n"
+		"                  park the VM's vCPUs, or let them go\n"
 		"  features        what this runtime honours, as JSON (runtime-spec features)\n\n"
 		"Global options:\n"
 		"      --root DIR            the state folder (default " OCI_ROOT_DEFAULT ")\n"

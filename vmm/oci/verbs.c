@@ -34,7 +34,9 @@ static const char *status_of(const struct container *ct, int *pid)
 	if (!container_is_running(ct))
 		return "stopped";
 	*pid = ct->state.pid;
-	return ct->state.status == CONTAINER_CREATED ? "created" : "running";
+	if (ct->state.status == CONTAINER_CREATED)
+		return "created";
+	return ct->state.paused ? "paused" : "running";
 }
 
 json_object *oci_state_json(const struct container *ct)
@@ -137,6 +139,36 @@ int oci_state(struct oci_cli *o, int argc, char **argv)
 	json_object_put(state);
 	container_free(ct);
 	return 0;
+}
+
+/* pause and resume: the VM's vCPUs parked, or let go (runc freezes the cgroup). */
+static int pause_verb(struct oci_cli *o, int argc, char **argv, bool pause)
+{
+	const char *id = id_only(o, argc, argv, pause ? "pause ID" : "resume ID");
+	struct container *ct = NULL;
+	struct error e = { 0 };
+	int ret;
+
+	if (!id)
+		return 1;
+	if ((ret = oci_open(o, id, &ct, &e)))
+		return oci_fail(o, "%s", e.msg);
+	if (!container_is_running(ct) || ct->state.status == CONTAINER_CREATED)
+		ret = err_set(&e, -ESRCH, "container %s is not running", id);
+	else if ((ret = engine_pause(&o->paths, ct->cfg.id, pause, &e)) == -EBUSY)
+		err_set(&e, ret, "container %s is %s", id, pause ? "paused already" : "not paused");
+	container_free(ct);
+	return ret ? oci_fail(o, "%s", e.msg) : 0;
+}
+
+int oci_pause(struct oci_cli *o, int argc, char **argv)
+{
+	return pause_verb(o, argc, argv, true);
+}
+
+int oci_resume(struct oci_cli *o, int argc, char **argv)
+{
+	return pause_verb(o, argc, argv, false);
 }
 
 int oci_kill(struct oci_cli *o, int argc, char **argv)
