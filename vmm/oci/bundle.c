@@ -177,7 +177,10 @@ static int add_mount(const char *bundle, const struct oci_mount *m, size_t i, st
 		return err_set(e, -EINVAL, "mounts[%zu]: %s at %s: the guest makes its own %s only at its usual place",
 			       i, m->type, m->destination, m->type);
 	if (m->bind) {
-		if ((ret = resolve(bundle, m->source, "bind mount", src, e)))
+		char what[48];
+
+		snprintf(what, sizeof(what), "mounts[%zu]: source", i);
+		if ((ret = resolve(bundle, m->source, what, src, e)))
 			return ret;
 		if (stat(src, &st) < 0)
 			return err_sys(e, -errno, "mounts[%zu]: %s", i, src);
