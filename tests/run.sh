@@ -59,18 +59,9 @@ for t in tests/"$SUITE"/[0-9]*.sh; do
 done
 if [ -n "$vm_files" ]; then
 	echo "# no /dev/kvm here: these run in a VM with KVM under qemu's TCG (scripts/tcg-kvm.sh, VMM_TCG_KVM=$tcg):$vm_files"
-	# Each script bounds its own guests; a VM that outlives this is the emulator stalled (nested
-	# virtualization under TCG has, rarely, under load): what ran is counted, the rest is named.
-	[ "$tcg" = all ] && limit=5400 || limit=1500
+	[ "$tcg" = all ] && limit=5400 || limit=1800
 	# shellcheck disable=SC2086
-	{ TCG_KVM_TIMEOUT=${TCG_KVM_TIMEOUT:-$limit} scripts/tcg-kvm.sh sh -c 'for t; do
-		echo "# $t"; s=$(date +%s); sh "$t"; echo "#   ($(( $(date +%s) - s ))s)"; done; echo "# tcg-kvm: done"' \
-		sh $vm_files; rc=$?
-	  if [ $rc = 125 ]; then
-		echo "ok - the scripts in the TCG VM ran to their end # SKIP the VM stalled or was stopped before they did (scripts/tcg-kvm.sh, TCG_KVM_TIMEOUT); the checks printed before that are counted"
-	  elif [ $rc != 0 ]; then
-		echo "not ok - the scripts in the TCG VM ran to their end: scripts/tcg-kvm.sh exit $rc"
-	  fi; } 2>&1 |
+	TCG_KVM_TIMEOUT=${TCG_KVM_TIMEOUT:-$limit} sh tests/tcg-run.sh $vm_files 2>&1 |
 		tee -a "$log" | grep --line-buffered -E '^(ok|not ok|#|Bail out)' | sed -u 's/^/  /' || true
 fi
 
