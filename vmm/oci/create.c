@@ -162,9 +162,10 @@ int oci_create(struct oci_cli *o, int argc, char **argv)
 	if (tty >= 0)
 		close(tty);
 	/* createRuntime and prestart: the VM is up, the process not started (runtime-spec). */
-	for (int k = OCI_HOOK_PRESTART; !ret && k <= OCI_HOOK_CREATE_RUNTIME; k++) {
+	if (!ret) {
 		state = oci_state_json(ct);
-		ret = oci_hooks_run(&spec, k, state, &e);
+		for (int k = OCI_HOOK_PRESTART; !ret && k <= OCI_HOOK_CREATE_RUNTIME; k++)
+			ret = oci_hooks_run(&spec, k, state, &e);
 		json_object_put(state);
 	}
 	oci_spec_free(&spec);

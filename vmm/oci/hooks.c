@@ -18,10 +18,6 @@
 #include "vmm/base/util.h"
 #include "vmm/oci/oci.h"
 
-static const char *const kind_names[OCI_HOOK_KINDS] = {
-	"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
-};
-
 /* One hook: 0, or -errno with e. */
 static int run_one(const struct oci_hook *h, const char *kind, const char *state, struct error *e)
 {
@@ -76,7 +72,7 @@ int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, json_object *s
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	for (size_t i = 0; i < s->nhooks[k]; i++) {
-		int ret = run_one(&s->hooks[k][i], kind_names[k], text, e);
+		int ret = run_one(&s->hooks[k][i], oci_hook_name(k), text, e);
 
 		if (ret)
 			return ret;

@@ -274,6 +274,11 @@ static int mounts(json_object *root, struct oci_spec *s, struct error *e)
 	return 0;
 }
 
+const char *oci_hook_name(enum oci_hook_kind k)
+{
+	return hook_names[k];
+}
+
 static int hook_list(json_object *hooks, enum oci_hook_kind k, struct oci_spec *s, struct error *e)
 {
 	json_object *list;

@@ -88,6 +88,9 @@ struct oci_spec {
 
 #define OCI_SPEC_VERSION	"1.1.0"	/* the runtime spec version vmm follows */
 
+/* The hook kind's name in config.json ("prestart", ...). */
+const char *oci_hook_name(enum oci_hook_kind k);
+
 /* `features` (runtime-spec features.md): what this runtime honours, from the tables the reader uses. */
 json_object *oci_features_json(void);
 
