@@ -95,9 +95,10 @@ static void test_good(void)
 	   c.mounts[1].tmpfs_mode == 0700, "a folder bind and a tmpfs kept; /proc, /dev, /dev/shm and the marker dropped");
 	ok(c.net.mode == NET_MODE_NONE && c.net.extra_hosts && !strcmp(c.net.extra_hosts[0], "web:10.1.2.3") &&
 	   !strcmp(c.net.extra_hosts[1], "web.example:10.1.2.3") && !c.net.extra_hosts[2],
-	   "/etc/hosts: a line per name, loopback and IPv6 left to the guest");
+	   "/etc/hosts: a line per name, loopback and IPv6 left to the guest, a bad address or name dropped");
 	ok(c.net.dns && !strcmp(c.net.dns[0], "10.1.2.1") && !c.net.dns[1] && c.net.dns_search &&
-	   !strcmp(c.net.dns_search[0], "example.test"), "/etc/resolv.conf: nameservers and search domains");
+	   !strcmp(c.net.dns_search[0], "example.test") && !c.net.dns_search[1],
+	   "/etc/resolv.conf: nameservers and search domains; a loopback or bad nameserver and a bad domain dropped");
 	container_config_free(&c);
 }
 
@@ -143,8 +144,10 @@ int main(void)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/data", dir);
 	mkdir(path, 0755);
-	put("hosts", "127.0.0.1 localhost\n::1 localhost\n10.1.2.3\tweb web.example # the app\n");
-	put("resolv", "search example.test\nnameserver 10.1.2.1\noptions ndots:2\n");
+	put("hosts", "127.0.0.1 localhost\n::1 localhost\n10.1.2.3\tweb web.example # the app\n"
+	    "999.1.1.1 badip\n10.1.2.4 bad/name\n");
+	put("resolv", "search example.test bad/domain\nnameserver 10.1.2.1\nnameserver 127.0.0.53\n"
+	    "nameserver not-an-address\noptions ndots:2\n");
 	test_good();
 	test_bad();
 	remove_tree(AT_FDCWD, dir);

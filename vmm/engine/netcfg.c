@@ -90,6 +90,11 @@ bool netcfg_ipv4_valid(const char *s)
 	return inet_pton(AF_INET, s, &a) == 1;
 }
 
+bool netcfg_resolver_usable(const char *s)
+{
+	return netcfg_ipv4_valid(s) && !str_has_prefix(s, "127.");
+}
+
 /* "N" or "N-M", ports 1..65535: 0 or -EINVAL. */
 static int parse_range(const char *s, size_t len, unsigned *lo, unsigned *hi)
 {

@@ -75,6 +75,8 @@ void netcfg_random_mac(char out[18]);
 /* "A.B.C.D" or "A.B.C.D/NN" (/24 when omitted) into "A.B.C.D/NN". 0 or -EINVAL. */
 int netcfg_parse_cidr(const char *s, char *out, size_t len);
 bool netcfg_ipv4_valid(const char *s);
+/* A nameserver of a resolv.conf that a guest can use: IPv4, not a loopback (the host's own). */
+bool netcfg_resolver_usable(const char *s);
 /* --link CONTAINER[:ALIAS] */
 bool netcfg_link_valid(const char *s);
 /* --add-host NAME:IP (IP may be "host-gateway"). */

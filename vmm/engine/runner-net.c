@@ -375,8 +375,7 @@ static char **host_resolvers(void)
 	     line = strtok_r(NULL, "\n", &save)) {
 		char addr[64];
 
-		if (sscanf(line, " nameserver %63s", addr) == 1 && netcfg_ipv4_valid(addr) &&
-		    !str_has_prefix(addr, "127."))
+		if (sscanf(line, " nameserver %63s", addr) == 1 && netcfg_resolver_usable(addr))
 			v[n++] = strdup(addr);
 	}
 	free(data);

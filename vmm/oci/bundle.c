@@ -55,52 +55,51 @@ static int resolve(const char *bundle, const char *path, const char *what, char 
 	return 0;
 }
 
-/* /etc/hosts from the engine: its lines, loopback aside, as extra hosts ("NAME:IP"). */
-static int hosts_file(const char *text, struct net_config *n)
+/*
+ * /etc/hosts from the engine (text is ours to cut up): its lines as extra
+ * hosts ("NAME:IP", checked as --add-host's are); loopback and IPv6 are the
+ * guest's own to write.
+ */
+static int hosts_file(char *text, struct net_config *n)
 {
-	char *copy = strdup(text), *save = NULL;
+	char *save = NULL;
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ip, *name, *s2 = NULL;
 
 		*strchrnul(line, '#') = '\0';
 		ip = strtok_r(line, " \t", &s2);
-		if (!ip || strchr(ip, ':') || !strncmp(ip, "127.", 4))	/* IPv4 only; the guest writes localhost */
+		if (!ip || !netcfg_ipv4_valid(ip) || str_has_prefix(ip, "127."))
 			continue;
 		while ((name = strtok_r(NULL, " \t", &s2))) {
 			char entry[320];
 
 			snprintf(entry, sizeof(entry), "%.255s:%.45s", name, ip);
-			if (strv_push(&n->extra_hosts, entry)) {
-				free(copy);
+			if (netcfg_host_entry_valid(entry) && strv_push(&n->extra_hosts, entry))
 				return -ENOMEM;
-			}
 		}
 	}
-	free(copy);
 	return 0;
 }
 
-/* /etc/resolv.conf from the engine: its nameservers and search domains. */
-static int resolv_file(const char *text, struct net_config *n)
+/* /etc/resolv.conf from the engine (text is ours to cut up): the nameservers a guest can use, the search domains. */
+static int resolv_file(char *text, struct net_config *n)
 {
-	char *copy = strdup(text), *save = NULL;
+	char *save = NULL;
 	int ret = 0;
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *line = strtok_r(copy, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(text, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
 		char *key, *val, *s2 = NULL;
+		bool search;
 
 		key = strtok_r(line, " \t", &s2);
 		if (!key || (strcmp(key, "nameserver") && strcmp(key, "search")))
 			continue;
+		search = !strcmp(key, "search");
 		while (!ret && (val = strtok_r(NULL, " \t", &s2)))
-			ret = strv_push(!strcmp(key, "search") ? &n->dns_search : &n->dns, val);
+			if (search ? netcfg_domain_valid(val) : netcfg_resolver_usable(val))
+				ret = strv_push(search ? &n->dns_search : &n->dns, val);
 	}
-	free(copy);
 	return ret;
 }
 
