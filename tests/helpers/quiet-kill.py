@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""quiet-kill.py SECONDS CMD...: run CMD in a process group of its own, pass its output through
-as it comes, and kill the whole group once it has been silent for SECONDS. Exits with CMD's
+"""quiet-kill.py SECONDS CMD...: run CMD in a session of its own, pass its output through as it
+comes, and kill every process of that session once it has been silent for SECONDS. Exits with CMD's
 status, or 124 after such a kill. A test harness (tests/run.sh's watch over the TCG VM, whose
 emulator can stall with every clock in it stopped), not part of vmm."""
 import os
@@ -9,6 +9,24 @@ import signal
 import subprocess
 import sys
 import time
+
+
+def kill_session(sid):
+    """SIGKILL every process of the session CMD leads: timeout(1), as tcg-kvm.sh runs qemu under
+    it, puts its child in a process group of its own, which a kill of CMD's group would miss."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:    # after the name: state, ppid, pgrp, session
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def main():
@@ -27,7 +45,7 @@ def main():
             sys.stdout.flush()
             last = time.monotonic()
         elif time.monotonic() - last >= quiet:
-            os.killpg(p.pid, signal.SIGKILL)
+            kill_session(p.pid)
             p.wait()
             sys.exit(124)
     sys.exit(p.wait())
