@@ -388,24 +388,25 @@ static int parse_state(json_object *o, struct container_state *s, struct error *
 		  : !strcmp(status, "created") ? CONTAINER_CREATED : CONTAINER_EXITED;
 	if ((ret = jget_u64(o, "Pid", false, INT32_MAX, "state", &v, &present, e)))
 		return ret;
-	s->pid = v;
+	s->pid = present ? v : 0;
 	if ((ret = jget_u64(o, "StartedAt", false, INT64_MAX, "state", &v, &present, e)))
 		return ret;
-	s->started_ns = v;
+	s->started_ns = present ? v : 0;
 	if ((ret = jget_u64(o, "FinishedAt", false, INT64_MAX, "state", &v, &present, e)))
 		return ret;
-	s->finished_ns = v;
-	if ((ret = jget_u64(o, "ExitCode", false, 255, "state", &v, &present, e)) ||
-	    (ret = jget_bool(o, "OOMKilled", "state", &s->oom_killed, e)) ||
+	s->finished_ns = present ? v : 0;
+	if ((ret = jget_u64(o, "ExitCode", false, 255, "state", &v, &present, e)))
+		return ret;
+	s->exit_code = present ? v : 0;
+	if ((ret = jget_bool(o, "OOMKilled", "state", &s->oom_killed, e)) ||
 	    (ret = jget_bool(o, "Paused", "state", &s->paused, e)) ||
 	    (ret = jget_bool(o, "Restarting", "state", &s->restarting, e)) ||
 	    (ret = jget_bool(o, "ManualStop", "state", &s->manual_stop, e)) ||
 	    (ret = jget_string(o, "Error", false, "state", &err, e)))
 		return ret;
-	s->exit_code = v;
 	if ((ret = jget_u64(o, "RestartCount", false, UINT32_MAX, "state", &v, &present, e)))
 		return ret;
-	s->restart_count = v;
+	s->restart_count = present ? v : 0;	/* absent: never restarted */
 	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
 	{
 		const char *ip = NULL, *gw = NULL;
