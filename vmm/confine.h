@@ -7,6 +7,8 @@
 #ifndef VMM_CONFINE_H
 #define VMM_CONFINE_H
 
+#include <stdbool.h>
+
 struct error;
 
 /*
@@ -20,5 +22,39 @@ int confine_vcpu_thread(struct error *e);
  * guest's memory to the host's disk). 0 or -errno with e.
  */
 int confine_process_limits(struct error *e);
+
+/* The event loop's role (confine_loop_thread). */
+struct confine_loop {
+	bool inet;	/* AF_INET and AF_INET6 sockets: libslirp's connections for the guest */
+	bool log;	/* debugging (VMM_CONFINE=log): calls outside the list pass, logged by the kernel */
+};
+
+/*
+ * The calling thread, and the threads it starts after (vCPU threads add
+ * their own list on top): no_new_privs and the event loop's allow-list. A
+ * call outside it fails with EPERM. Load it single-threaded, after
+ * confine_jail and confine_drop_caps. 0 or -errno with e.
+ */
+int confine_loop_thread(const struct confine_loop *o, struct error *e);
+
+/* What stays in view of the VMM (vmm/jail.c): NULL-ended lists of names. */
+struct confine_jail {
+	const char *const *dirs;	/* folders, writable as before */
+	const char *const *files;	/* files if they exist: read-only, or device nodes under /dev/ */
+};
+
+/*
+ * A mount namespace of the process's own (through a user namespace of its
+ * own when not root) whose root is a read-only tmpfs holding /proc/self and
+ * j's entries at their own paths. Call it single-threaded, once every other
+ * name the process needs is open. 0; 1 with e saying why when the host
+ * allows no such namespace (unshare refused: a container without
+ * CAP_SYS_ADMIN, user namespaces turned off), nothing changed; or -errno
+ * with e.
+ */
+int confine_jail(const struct confine_jail *j, struct error *e);
+
+/* Every capability gone: effective, permitted, inheritable, ambient and bounding. */
+int confine_drop_caps(struct error *e);
 
 #endif
