@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 
 struct virtiofsd {
 	pid_t pid;
+	int pidfd;
 	char socket_path[108];
 };
 
@@ -204,10 +206,14 @@ int virtiofsd_start(const struct virtiofsd_config *cfg, struct virtiofsd **out, 
 	}
 	if (d->pid == 0)
 		exec_daemon(cfg);
+	/* our child, not yet reaped: the pid is its own. Ended through this (no kill() once confined). */
+	d->pidfd = pidfd_open(d->pid, 0);
 	for (deadline = now_ms() + VIRTIOFSD_START_TIMEOUT_MS; access(d->socket_path, F_OK) < 0;) {
 		pid_t w = waitpid(d->pid, &status, WNOHANG);
 
 		if (w == d->pid) {
+			if (d->pidfd >= 0)
+				close(d->pidfd);
 			free(d);
 			return exit_error(cfg, status, e);
 		}
@@ -227,6 +233,12 @@ pid_t virtiofsd_pid(const struct virtiofsd *d)
 	return d->pid;
 }
 
+static void end(const struct virtiofsd *d, int sig)
+{
+	if (d->pidfd < 0 || pidfd_send_signal(d->pidfd, sig, NULL, 0) < 0)
+		kill(d->pid, sig);
+}
+
 void virtiofsd_stop(struct virtiofsd *d)
 {
 	uint64_t deadline = now_ms() + STOP_GRACE_MS;
@@ -234,15 +246,17 @@ void virtiofsd_stop(struct virtiofsd *d)
 
 	if (!d)
 		return;
-	kill(d->pid, SIGTERM);
+	end(d, SIGTERM);
 	while (waitpid(d->pid, &status, WNOHANG) == 0) {
 		if (now_ms() > deadline) {
-			kill(d->pid, SIGKILL);
+			end(d, SIGKILL);
 			waitpid(d->pid, &status, 0);
 			break;
 		}
 		usleep(5000);
 	}
+	if (d->pidfd >= 0)
+		close(d->pidfd);
 	unlink(d->socket_path);
 	free(d);
 }

@@ -53,6 +53,8 @@ int vm_create(const struct vm_config *cfg, struct event_loop *loop,
 	vm->loop = loop;
 	vm->console = con;
 	vm->ncpus = cfg->ncpus;
+	vm->confine = cfg->confine;
+	vm->confine_opaque = cfg->confine_opaque;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->end_lock, NULL);
@@ -237,6 +239,8 @@ int vm_start(struct vm *vm, struct error *e)
 		return err_sys(e, ret, "watchdog timer");
 	vm->watchdog_fd = ret;
 	start_profiler(vm);
+	if (vm->confine && (ret = vm->confine(vm->confine_opaque, e)))
+		return ret;
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];

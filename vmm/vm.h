@@ -27,6 +27,12 @@ struct vm_config {
 	enum quirks_mode quirks;
 	const char *mem_file;	/* restore: map guest RAM from this snapshot file; NULL: fresh RAM */
 	bool shared_mem;	/* RAM in a memfd that vhost-user daemons map too */
+	/*
+	 * Called once by vm_start, single-threaded, before the vCPU threads:
+	 * the process confines itself (vmm/confine.h) with everything open.
+	 */
+	int (*confine)(void *opaque, struct error *e);
+	void *confine_opaque;
 };
 
 enum vm_end_reason {
@@ -69,6 +75,8 @@ struct vm {
 	int watchdog_fd;
 	int profile_fd;		/* VMM_PROFILE: guest RIP samples, one hex per line */
 	int profile_timer_fd;
+	int (*confine)(void *opaque, struct error *e);	/* vm_config's */
+	void *confine_opaque;
 
 	/* vm_pause/vm_resume: vCPUs park outside KVM_RUN, state consistent */
 	pthread_mutex_t pause_lock;

@@ -95,6 +95,9 @@ static void on_signal(void *opaque, uint32_t events)
 
 	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* sent to our process group (kill %1, timeout): the supervisor got it too and passes it on */
+	if (m->cfg.signals_from && si.ssi_code != SI_KERNEL && (pid_t)si.ssi_pid != m->cfg.signals_from)
+		return;
 	if (m->cfg.on_signal) {
 		m->cfg.on_signal(m->cfg.signal_opaque, si.ssi_signo);
 		return;
@@ -140,6 +143,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 	struct vm_config vc = {
 		.name = cfg->name, .mem_size = cfg->mem_size, .ncpus = cfg->ncpus, .quirks = cfg->quirks,
 		.mem_file = cfg->mem_file, .shared_mem = cfg->nshares > 0,
+		.confine = cfg->confine, .confine_opaque = cfg->confine_opaque,
 	};
 	struct machine *m;
 	int ret;

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "images/disk/disk.h"
 #include "vmm/cmdline.h"
@@ -120,6 +121,15 @@ struct machine_config {
 	 */
 	void (*on_signal)(void *opaque, int sig);
 	void *signal_opaque;
+	/*
+	 * Nonzero: only signals this process sent, or the kernel (a terminal's
+	 * ^C, SIGWINCH, SIGHUP), count; the others also reached it, which
+	 * passes them on (runner_run's supervisor).
+	 */
+	pid_t signals_from;
+	/* vm_config's: the process confines itself before the vCPUs start */
+	int (*confine)(void *opaque, struct error *e);
+	void *confine_opaque;
 
 	/* Devices besides the base ones, in this order (part of a snapshot's shape). */
 	const struct machine_disk_config *disks;
