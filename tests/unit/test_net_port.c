@@ -270,6 +270,7 @@ static void test_host_ports(void)
 	strcpy(b.host_ip, "127.0.0.1");
 	ok(netport_probe(&b) == -EADDRINUSE, "a bound UDP port is in use");
 	ok(netport_holder(true, b.host_port, &pid, comm, sizeof(comm)) == 0 && pid == getpid(), "UDP holder found");
+	ok(netport_parent(getpid()) == getppid(), "a holder's parent: ours is our parent");
 	close(u);
 	strcpy(b.host_ip, "192.0.2.77");
 	ok(netport_probe(&b) == -EADDRNOTAVAIL, "an address this host does not have");

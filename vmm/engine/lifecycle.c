@@ -72,8 +72,11 @@ static bool restart_wait(uint64_t ms)
 static bool again(const struct paths *p, struct container *ct, int status)
 {
 	struct container *now;
+	int ret = container_open(p->root, ct->cfg.id, &now, NULL);
 
-	if (container_open(p->root, ct->cfg.id, &now, NULL) == 0) {
+	if (ret == -ENOENT)
+		return false;	/* removed (vmm rm -f) */
+	if (ret == 0) {
 		struct net_config swap = ct->cfg.net;
 
 		ct->cfg.restart = now->cfg.restart;

@@ -155,3 +155,22 @@ int netport_holder(bool udp, uint16_t port, pid_t *pid, char *comm, size_t len)
 	closedir(proc);
 	return ret;
 }
+
+pid_t netport_parent(pid_t pid)
+{
+	char path[64], buf[512], *end;
+	int fd, ppid = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	end = strrchr(buf, ')');	/* the name may hold anything, parentheses too */
+	if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}

@@ -22,5 +22,7 @@ int netport_probe(const struct port_binding *b);
 int netport_pick(struct port_binding *b);
 /* The process holding a port: 0 with pid and comm, or -ENOENT. */
 int netport_holder(bool udp, uint16_t port, pid_t *pid, char *comm, size_t len);
+/* pid's parent (/proc/PID/stat), or 0 if unknown. */
+pid_t netport_parent(pid_t pid);
 
 #endif

@@ -24,6 +24,8 @@ struct container;
 struct ctl_client;
 struct error;
 
+enum runner_confine { RUNNER_CONFINE_ON, RUNNER_CONFINE_LOG, RUNNER_CONFINE_OFF };
+
 struct runner {
 	const struct paths *paths;
 	struct container *ct;
@@ -72,7 +74,20 @@ struct runner {
 	char error[512];
 	bool tty_raw;
 	struct termios saved_tio;
+	enum runner_confine confine;	/* $VMM_CONFINE */
+	pid_t supervisor;		/* the process that forked us (runner-confine.c), or 0 */
 };
+
+/* $VMM_CONFINE: on (unset), log or off. 0, or -EINVAL with e. */
+int runner_confine_mode(enum runner_confine *mode, struct error *e);
+/* The machine's confine hook (vm_start): r's VMM keeps its folders only, no capabilities, a filter. */
+int runner_confine(void *opaque, struct error *e);
+/*
+ * Fork run (the VMM) and wait for it, passing on signals; its state reloaded
+ * after, or set to exited if it died of a signal. run's status, or 128+n.
+ */
+int runner_supervised(const struct paths *paths, struct container *ct, const struct runner_opts *opts,
+		      int (*run)(const struct paths *, struct container *, const struct runner_opts *, pid_t));
 
 /* End the VM with status after a failure, telling a waiting `run -d` why. */
 void runner_fail(struct runner *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -45,7 +45,8 @@ static void describe_holder(const char *root, const struct port_binding *b, char
 			struct container_state st;
 
 			container_effective_state(list[i], &st);
-			if (st.status == CONTAINER_RUNNING && st.pid == pid) {
+			/* the VMM holds the ports; state.json names its supervisor (runner-confine.c) */
+			if (st.status == CONTAINER_RUNNING && (st.pid == pid || st.pid == netport_parent(pid))) {
 				snprintf(buf, len, " by container %s", list[i]->cfg.name);
 				container_list_free(list, n);
 				return;

@@ -443,7 +443,8 @@ static void finish_state(struct runner *r)
 	container_save_state(ct);
 }
 
-int runner_run(const struct paths *paths, struct container *ct, const struct runner_opts *opts)
+static int run_vm(const struct paths *paths, struct container *ct, const struct runner_opts *opts,
+		  pid_t supervisor)
 {
 	char kernel[4096], initrd[4096], console[4096], log[4096];
 	struct machine_config mc = {
@@ -455,11 +456,21 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 	struct runner r = {
 		.paths = paths, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
 		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1, .timeout_fd = -1,
+		.supervisor = supervisor,
 	};
 	struct error e = { 0 };
 	int ret, status;
 
 	mc.signal_opaque = &r;
+	mc.signals_from = supervisor;
+	if (runner_confine_mode(&r.confine, &e)) {
+		start_failed(&r, &e);
+		return EXIT_VMM_ERROR;
+	}
+	if (r.confine != RUNNER_CONFINE_OFF) {
+		mc.confine = runner_confine;
+		mc.confine_opaque = &r;
+	}
 	if (runner_kernel_path(kernel, sizeof(kernel)) || runner_initrd_path(initrd, sizeof(initrd)) ||
 	    container_path(ct, "console.log", console, sizeof(console)) ||
 	    container_path(ct, "container.log", log, sizeof(log))) {
@@ -487,7 +498,8 @@ int runner_run(const struct paths *paths, struct container *ct, const struct run
 	}
 
 	ct->state = (struct container_state){
-		.status = opts->hold ? CONTAINER_CREATED : CONTAINER_RUNNING, .pid = getpid(),
+		.status = opts->hold ? CONTAINER_CREATED : CONTAINER_RUNNING,
+		.pid = supervisor ? supervisor : getpid(),	/* what vmm stop and kill signal */
 		.started_ns = opts->hold ? 0 : realtime_ns(),
 		.restart_count = ct->state.restart_count,
 	};
@@ -541,4 +553,15 @@ out:
 		close(mc.console_fd);
 	runner_net_leave(&r);
 	return status;
+}
+
+int runner_run(const struct paths *paths, struct container *ct, const struct runner_opts *opts)
+{
+	enum runner_confine mode;
+	struct error e = { 0 };
+
+	/* `vmm oci create`'s process is the one the engine watches, and has nothing to do after */
+	if (opts->hold || runner_confine_mode(&mode, &e) || mode == RUNNER_CONFINE_OFF)
+		return run_vm(paths, ct, opts, 0);
+	return runner_supervised(paths, ct, opts, run_vm);
 }
