@@ -39,7 +39,7 @@ fi
 [ -n "$pkg" ] || { echo "tcg-kvm: apt knows no linux-image-amd64: run apt-get update" >&2; exit 2; }
 kver=${pkg#linux-image-}
 K=$CACHE/$kver
-if [ ! -f "$K/initrd.gz" ]; then
+if [ ! -f "$K/ird/mods/order" ]; then
 	echo "tcg-kvm: preparing $pkg in $K" >&2
 	rm -rf "$K" && mkdir -p "$K/deb" "$K/ird/bin" "$K/ird/mods"
 	(cd "$K/deb" && apt-get download -q "$pkg" >/dev/null)
@@ -53,7 +53,9 @@ if [ ! -f "$K/initrd.gz" ]; then
 		f=$(find "$K/root/lib/modules/$kver" -name "$m.ko*" | head -n1)
 		if [ -n "$f" ]; then cp "$f" "$K/ird/mods/" && echo "$(basename "$f")" >> "$K/ird/mods/order"; fi
 	done
-	cat > "$K/ird/init" <<'EOF'
+fi
+# /init, rewritten each time: the initramfs is made again when it changed.
+cat > "$K/ird/init.new" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -73,11 +75,13 @@ mkdir -p "$R$work" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,
 kver=$(cat $R/run/tcg-kvm/kver)
 mkdir -p $R/lib/modules/$kver && mount --bind /h/$(cat $R/run/tcg-kvm/modules) $R/lib/modules/$kver
 mount --move /proc $R/proc; mount --move /sys $R/sys; mount --move /dev $R/dev
-exec chroot $R /bin/sh /run/tcg-kvm/inner.sh
+# switch_root, not chroot: a process chrooted may not make a user namespace (unshare(2))
+exec switch_root $R /bin/sh /run/tcg-kvm/inner.sh
 EOF
-	chmod +x "$K/ird/init"
+if [ ! -f "$K/initrd.gz" ] || ! cmp -s "$K/ird/init.new" "$K/ird/init"; then
+	mv "$K/ird/init.new" "$K/ird/init" && chmod +x "$K/ird/init"
 	mkdir -p "$K/ird/proc" "$K/ird/sys" "$K/ird/dev"
-	(cd "$K/ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$K/initrd.gz.tmp"
+	(cd "$K/ird" && find . ! -name init.new | cpio -o -H newc --quiet | gzip -1) > "$K/initrd.gz.tmp"
 	mv "$K/initrd.gz.tmp" "$K/initrd.gz"
 fi
 [ "$1" != --prepare ] || exit 0
@@ -105,6 +109,10 @@ ip link set lo up
 exec > /run/tcg-kvm/out 2>&1 < /dev/null
 for m in kvm_amd tun vhost_vsock loop; do modprobe $m || echo "tcg-kvm: modprobe $m failed"; done
 [ -c /dev/kvm ] || echo "tcg-kvm: /dev/kvm did not appear in the VM"
+# as a Debian host with udev has it (its rule: GROUP="kvm", MODE="0660"); the group is made in
+# the VM's overlay when the host has none
+getent group kvm >/dev/null || groupadd -r kvm
+chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
 sh /run/tcg-kvm/cmd.sh
 echo $? > /run/tcg-kvm/rc
 sync

@@ -32,7 +32,7 @@ fi
 # so make check takes the quick ones in it (VMM_TCG_KVM=quick, the default) and VMM_TCG_KVM=all
 # takes all (about 45 minutes more); 0 takes none. A script left out runs here, and its guest
 # part skips with its reason.
-TCG_QUICK="10-boot 11-boot-errors 16-share 21-blk 40-agent 55-snapshot 65-oci-run 66-podman 67-containerd"
+TCG_QUICK="10-boot 11-boot-errors 16-share 21-blk 40-agent 51-confine 55-snapshot 65-oci-run 66-podman 67-containerd"
 tcg=${VMM_TCG_KVM:-quick}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] || [ "$tcg" = 0 ] || [ "$(uname -m)" != x86_64 ] ||
 	! command -v qemu-system-x86_64 >/dev/null 2>&1; then

@@ -109,7 +109,7 @@ expect_eq "exec -d: a command not found is 127, with docker's message" \
 expect_match "top: lists the processes" "sh -c echo started" "$("$VMM" top box)"
 # confinement (docs/sandbox.md): the running VMM's vCPU thread has no_new_privs and its seccomp
 # filter; the test-only probe shows what that filter refuses a hijacked vCPU thread
-pid=$("$VMM" inspect -f '{{.State.Pid}}' box)
+pid=$(vmm_of "$("$VMM" inspect -f '{{.State.Pid}}' box)")
 out=$(for t in /proc/"$pid"/task/*; do [ "$(cat "$t/comm" 2>/dev/null)" = vcpu0 ] &&
 	grep -E '^(NoNewPrivs|Seccomp):' "$t/status"; done | tr -s '\t' ' ' | tr '\n' ' ')
 expect_eq "confinement: the VMM's vcpu0 runs with no_new_privs and a seccomp filter" "NoNewPrivs: 1 Seccomp: 2 " "$out"
@@ -237,7 +237,7 @@ spins() {	# PID TICKS: wait (60 s at most) until its vCPUs took TICKS more than 
 		i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.1
 	done
 }
-runner=$(sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' "$VMM_ROOT/containers/$id/state.json")
+runner=$(vmm_of "$(sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' "$VMM_ROOT/containers/$id/state.json")")
 v exec box sh -c 'while :; do :; done' >/dev/null 2>&1 &
 spin=$!
 spins "$runner" 30 || fail "pause: a spinning guest uses CPU time" "$(vcpu_ticks "$runner") ticks"

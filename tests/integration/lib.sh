@@ -83,6 +83,9 @@ busybox_archive() {
 		exit 0
 	fi
 }
+# vmm_of PID: the VMM process of a container whose State.Pid is PID (the supervisor: the VMM is
+# its only child, docs/sandbox.md), or PID itself (VMM_CONFINE=off, vmm oci).
+vmm_of() { c=$(pgrep -P "$1" 2>/dev/null | head -n1); echo "${c:-$1}"; }
 RUN_TIMEOUT=${RUN_TIMEOUT:-400}
 v() { timeout "$RUN_TIMEOUT" "$VMM" "$@"; }
 
