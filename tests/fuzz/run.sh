@@ -8,6 +8,9 @@
 # from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
 # the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
 # FUZZ_RUNS=N runs each target N executions instead (a campaign: FUZZ_RUNS=1000000).
+# tests/fuzz/fuzz_<name>.options, when present, holds more libFuzzer flags for that
+# target (e.g. a -max_len smaller than the default 1 MiB; '#' starts a comment); they
+# come after the defaults, so they win.
 # Prints each target's executions and rate, and a table of them at the end.
 set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
@@ -63,8 +66,10 @@ for t in $targets; do
 		limit="-max_total_time=$FUZZ_SECONDS"
 		echo "  FUZZ    $name for ${FUZZ_SECONDS}s"
 	fi
+	opts=""
+	[ -f "tests/fuzz/$name.options" ] && opts=$(sed 's/#.*//' "tests/fuzz/$name.options")
 	if "$OUT/$name" $limit -close_fd_mask=2 -rss_limit_mb=2048 \
-		-timeout=20 -max_len=1048576 -artifact_prefix="$OUT/$name-" \
+		-timeout=20 -max_len=1048576 $opts -artifact_prefix="$OUT/$name-" \
 		"$corpus" $seeds >"$OUT/$name.log" 2>&1; then
 		runs=$(grep -Eo 'Done [0-9]+ runs in [0-9]+' "$OUT/$name.log" | tail -1 | awk '{ print $2, $5 }')
 		set -- $runs
