@@ -16,7 +16,17 @@
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
 
+/*
+ * A fuzzing build (tests/fuzz/run.sh defines FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+ * keeps the per-call buffers here, in layer.c, io.c and tarout.c under 128 KiB: ASan maps,
+ * poisons and unmaps every bigger allocation, which was most of an execution. Their sizes
+ * change no result, and small ones take their full/overflow paths with small inputs too.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define WBUF_BYTES	(64 * KiB)
+#else
 #define WBUF_BYTES	(8 * MiB)
+#endif
 #define INODE_RATIO	16384
 
 int rfs_errno(errcode_t e)

@@ -19,7 +19,12 @@
 #include "vmm/base/path.h"
 #include "vmm/base/util.h"
 
+/* smaller in a fuzzing build, as WBUF_BYTES in fs.c */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define READ_BLOCK	(64 << 10)
+#else
 #define READ_BLOCK	(1 << 20)
+#endif
 #define MAX_FILE_SIZE	((1ULL << 32) * 4096 - 4096)	/* 2^32 blocks of 4 KiB */
 
 static int meta_from_entry(struct rfs *r, struct archive_entry *e, struct rfs_meta *m)

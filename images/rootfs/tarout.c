@@ -15,7 +15,12 @@
 #include "images/rootfs/image-internal.h"
 #include "vmm/base/util.h"
 
+/* smaller in a fuzzing build, as WBUF_BYTES in fs.c */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CHUNK		(64u << 10)
+#else
 #define CHUNK		(1u << 20)
+#endif
 #define ZEROS		(256u << 20)	/* read-only zero pages for holes: no memory behind them */
 
 struct rfs_tar {

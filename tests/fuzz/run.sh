@@ -3,10 +3,11 @@
 #   tests/fuzz/run.sh [tests/fuzz/fuzz_X.c ...]    (default: all of them)
 # Each target is linked with every library source (the Makefile's LIB_SRCS:
 # `make print-lib-srcs`) built with
-# clang -fsanitize=fuzzer,address,undefined, then run for ${FUZZ_SECONDS:-30} s on
-# the corpus tests/fuzz/corpus-<name>/ (kept between runs, not committed) seeded
-# from tests/fuzz/seeds/<name>/ when present. Fails if any target finds a crash;
-# the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
+# clang -fsanitize=fuzzer,address,undefined and -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+# (libFuzzer's convention; images/rootfs uses it for smaller buffers only), then run
+# for ${FUZZ_SECONDS:-30} s on the corpus tests/fuzz/corpus-<name>/ (kept between runs,
+# not committed) seeded from tests/fuzz/seeds/<name>/ when present. Fails if any target
+# finds a crash; the crashing input is left in build/fuzz/ (rerun: build/fuzz/fuzz_<name> FILE).
 # FUZZ_RUNS=N runs each target N executions instead (a campaign: FUZZ_RUNS=1000000).
 # tests/fuzz/fuzz_<name>.options, when present, holds more libFuzzer flags for that
 # target (e.g. a -max_len smaller than the default 1 MiB; '#' starts a comment); they
@@ -27,10 +28,15 @@ if [ -z "$targets" ]; then
 	echo "fuzz: no targets"
 	exit 0
 fi
-CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I. $(pkg-config --cflags $PKGS 2>/dev/null)"
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -I. $(pkg-config --cflags $PKGS 2>/dev/null)"
 LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lpthread"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 mkdir -p "$OUT/obj"
+# objects built with other flags are stale
+if [ "$(cat "$OUT/obj/flags" 2>/dev/null)" != "$CFLAGS $SAN" ]; then
+	rm -f "$OUT"/obj/*.o
+	echo "$CFLAGS $SAN" >"$OUT/obj/flags"
+fi
 
 # The library and the agent's host-buildable code, instrumented for coverage (fuzzer-no-link), rebuilt only where sources changed.
 objs=""
