@@ -1,6 +1,6 @@
 /*
- * A guest's root disk as rootfs_diff reads it: a small ext4 image (files, directories, a
- * big indexed one, links, devices, xattrs, a sparse file) built once with rootfs_build,
+ * A guest's root disk as rootfs_diff reads it: a small ext4 image (files, directories, an
+ * indexed one, links, devices, xattrs, a sparse file) built once with rootfs_build,
  * then patched by the input: records of [u32 where][u8 len][len bytes], where picks a
  * non-zero 4 KiB block of the image (metadata, directories, extents, the journal) and an
  * offset in it. The patched image is diffed against the pristine one and exported whole
@@ -65,7 +65,7 @@ static void make_layer(const char *path)
 {
 	struct archive *a = archive_write_new();
 	static char big[3 * 1024 * 1024];
-	char name[64], longlink[200];
+	char name[200], longlink[200];
 
 	archive_write_set_format_pax(a);
 	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
@@ -84,9 +84,15 @@ static void make_layer(const char *path)
 	add(a, "dev/fifo", S_IFIFO | 0600, NULL, 0, NULL, false);
 	memcpy(big + sizeof(big) - 4, "end\n", 4);
 	add(a, "var/sparse", S_IFREG | 0644, big, sizeof(big), NULL, false);
-	for (int i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "many/entry-with-a-longish-name-%04d", i);
-		add(a, name, S_IFREG | 0644, name, strlen(name), NULL, false);
+	/*
+	 * An htree directory of three leaf blocks: few entries with long names (152-byte
+	 * records) and no data, as every execution walks and exports the whole tree twice.
+	 */
+	for (int i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "many/entry-with-a-long-name-%04d-%s", i,
+			 "................................................................"
+			 "..................................................");
+		add(a, name, S_IFREG | 0644, NULL, 0, NULL, false);
 	}
 	archive_write_free(a);
 }
