@@ -95,7 +95,7 @@ static void on_signal(void *opaque, uint32_t events)
 
 	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	/* sent to our process group (kill %1, timeout): the supervisor got it too and passes it on */
+	/* the supervisor passes on what it gets, a process group's signal (kill %1) included */
 	if (m->cfg.signals_from && si.ssi_code != SI_KERNEL && (pid_t)si.ssi_pid != m->cfg.signals_from)
 		return;
 	if (m->cfg.on_signal) {

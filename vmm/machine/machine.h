@@ -123,8 +123,9 @@ struct machine_config {
 	void *signal_opaque;
 	/*
 	 * Nonzero: only signals this process sent, or the kernel (a terminal's
-	 * ^C, SIGWINCH, SIGHUP), count; the others also reached it, which
-	 * passes them on (runner_run's supervisor).
+	 * ^C, SIGWINCH, SIGHUP), count; others are dropped. It is the
+	 * supervisor (runner-confine.c), which passes on the signals it gets:
+	 * one sent to the whole process group reaches the VM once.
 	 */
 	pid_t signals_from;
 	/* vm_config's: the process confines itself before the vCPUs start */
