@@ -22,6 +22,7 @@
 #include "vmm/base/util.h"
 #include "vmm/confine.h"
 #include "vmm/engine/container.h"
+#include "vmm/machine/machine.h"
 #include "vmm/engine/runner-internal.h"
 #include "vmm/engine/runner.h"
 
@@ -93,8 +94,8 @@ static int supervise(pid_t vmm, struct container *ct, const sigset_t *set)
 		if (sigwaitinfo(set, &si) < 0)
 			continue;
 		if (si.si_signo != SIGCHLD) {
-			if (si.si_code != SI_KERNEL)
-				kill(vmm, si.si_signo);
+			if (si.si_code != SI_KERNEL)	/* the terminal's reached the VMM itself */
+				sigqueue(vmm, MACHINE_SIG_PASSED, (union sigval){ .sival_int = si.si_signo });
 			continue;
 		}
 		while ((w = waitpid(vmm, &status, WNOHANG)) < 0 && errno == EINTR)
@@ -136,6 +137,7 @@ int runner_supervised(const struct paths *paths, struct container *ct, const str
 		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* the supervisor gone (kill -9): the VM goes too */
 		if (getppid() != self)
 			_exit(EXIT_VMM_ERROR);
+		sigaddset(&old, MACHINE_SIG_PASSED);	/* queued until the machine reads it */
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		status = run(paths, ct, opts, self);
 		fflush(NULL);

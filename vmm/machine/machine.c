@@ -95,8 +95,18 @@ static void on_signal(void *opaque, uint32_t events)
 
 	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	/* the supervisor passes on what it gets, a process group's signal (kill %1) included */
-	if (m->cfg.signals_from && si.ssi_code != SI_KERNEL && (pid_t)si.ssi_pid != m->cfg.signals_from)
+	/*
+	 * The supervisor passes on what it gets, a process group's signal (kill %1)
+	 * included, as MACHINE_SIG_PASSED: a real-time signal queues, where a second
+	 * SIGTERM pending beside the direct one would merge into it and be lost.
+	 */
+	if (m->cfg.signals_from && si.ssi_signo == (uint32_t)MACHINE_SIG_PASSED &&
+	    (pid_t)si.ssi_pid == m->cfg.signals_from && si.ssi_code == SI_QUEUE)
+		si.ssi_signo = si.ssi_int;
+	else if (m->cfg.signals_from && si.ssi_code != SI_KERNEL)
+		return;
+	if (si.ssi_signo != SIGINT && si.ssi_signo != SIGTERM && si.ssi_signo != SIGHUP &&
+	    si.ssi_signo != SIGWINCH)
 		return;
 	if (m->cfg.on_signal) {
 		m->cfg.on_signal(m->cfg.signal_opaque, si.ssi_signo);
@@ -129,6 +139,8 @@ static int setup_signals(struct machine *m)
 	sigaddset(&set, SIGHUP);
 	if (m->cfg.on_signal)
 		sigaddset(&set, SIGWINCH);
+	if (m->cfg.signals_from)
+		sigaddset(&set, MACHINE_SIG_PASSED);
 	/* Blocked in every thread (vCPU threads inherit the mask), read via signalfd. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -EINVAL;

@@ -10,6 +10,7 @@
 #define VMM_MACHINE_MACHINE_H
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -103,6 +104,9 @@ struct machine_share_config {
 
 typedef void (*machine_accept_fn)(void *opaque, int fd, uint32_t guest_port);
 
+/* A signal passed on by the supervisor: sigqueue'd, the original number in its value. */
+#define MACHINE_SIG_PASSED	(SIGRTMIN + 1)
+
 struct machine_config {
 	const char *name;
 	const char *kernel;
@@ -122,10 +126,10 @@ struct machine_config {
 	void (*on_signal)(void *opaque, int sig);
 	void *signal_opaque;
 	/*
-	 * Nonzero: only signals this process sent, or the kernel (a terminal's
-	 * ^C, SIGWINCH, SIGHUP), count; others are dropped. It is the
-	 * supervisor (runner-confine.c), which passes on the signals it gets:
-	 * one sent to the whole process group reaches the VM once.
+	 * Nonzero: only the kernel's signals (a terminal's ^C, SIGWINCH, SIGHUP)
+	 * and MACHINE_SIG_PASSED from this process count; others are dropped.
+	 * It is the supervisor (runner-confine.c), which passes on the signals
+	 * it gets: one sent to the whole process group reaches the VM once.
 	 */
 	pid_t signals_from;
 	/* vm_config's: the process confines itself before the vCPUs start */
