@@ -138,8 +138,11 @@ else
 	chmod 711 "$T"
 	mkdir -p "$T/home" "$T/xdg" && chown 65534:65534 "$T/home" "$T/xdg" && chmod 700 "$T/xdg"
 	chmod 644 "$T/busybox.tar"
+	# the guest payloads may live in root's own cache (make kernel): the user's copies
+	cp -L "$KERNEL" "$T/vmlinux" && cp -L "$BUILD/guest/agent.cpio" "$T/agent.cpio" && chmod 644 "$T/vmlinux" "$T/agent.cpio"
 	as_user() {
 		env -u VMM_ROOT -u VMM_RUNTIME HOME="$T/home" XDG_RUNTIME_DIR="$T/xdg" \
+			VMM_KERNEL="$T/vmlinux" VMM_AGENT_INITRD="$T/agent.cpio" \
 			setpriv --reuid=65534 --regid=65534 --groups="$kvm_gid" timeout "$RUN_TIMEOUT" "$VMM" "$@"
 	}
 	as_user load -i "$T/busybox.tar" >"$T/user.log" 2>&1
