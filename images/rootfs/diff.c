@@ -54,7 +54,7 @@ struct diff {
 	char path[ROOTFS_PATH_MAX + 1];	/* "/a/b"; "" is the root */
 	size_t plen;
 	int depth;
-	struct frame frames[RFS_MAX_DEPTH + 1];
+	struct frame *frames[RFS_MAX_DEPTH + 1];	/* each on its descend()'s stack */
 };
 
 /* ---- the path and the frames --------------------------------------------------------- */
@@ -90,7 +90,7 @@ static int list(struct diff *d, enum rootfs_change kind)
 	if (!d->fn || d->collecting)
 		return 0;
 	for (int i = 1; i <= d->depth; i++) {
-		struct frame *f = &d->frames[i];
+		struct frame *f = d->frames[i];
 		char c;
 
 		if (f->listed)
@@ -126,7 +126,7 @@ static int tar_parents(struct diff *d)
 	char name[ROOTFS_PATH_MAX + 2];
 
 	for (int i = 1; i <= d->depth && !d->collecting; i++) {
-		struct frame *f = &d->frames[i];
+		struct frame *f = d->frames[i];
 		int ret;
 
 		if (f->tarred)
@@ -255,7 +255,7 @@ static bool must_write(const struct diff *d, const struct rfs_stat *st)
 static int descend(struct diff *d, const struct rfs_stat *st, const struct rfs_stat *pst,
 		   bool listed, bool tarred, bool full)
 {
-	struct frame *f;
+	struct frame f = { .plen = d->plen, .listed = listed, .tarred = tarred, .st = *st };
 	int ret;
 
 	if (d->depth + 1 > RFS_MAX_DEPTH)
@@ -274,13 +274,9 @@ static int descend(struct diff *d, const struct rfs_stat *st, const struct rfs_s
 	}
 	if (ret)
 		return err_set(d->e, ret, "out of memory");
-	f = &d->frames[++d->depth];
-	f->plen = d->plen;
-	f->listed = listed;
-	f->tarred = tarred;
-	f->st = *st;
-	ret = walk(d, &f->st, pst, full);
-	d->depth--;
+	d->frames[++d->depth] = &f;
+	ret = walk(d, &f.st, pst, full);
+	d->frames[d->depth--] = NULL;
 	return ret;
 }
 
@@ -438,6 +434,7 @@ static void reset_bounds(struct rootfs_image *img)
 static int diff_run(struct diff *d)
 {
 	struct rfs_stat croot, proot;
+	struct frame root;
 	int ret;
 
 	rfs_inomap_free(&d->seen_child);
@@ -457,7 +454,8 @@ static int diff_run(struct diff *d)
 	if (!S_ISDIR(croot.mode) || (d->parent && !S_ISDIR(proot.mode)))
 		return rfs_img_fail(S_ISDIR(croot.mode) ? d->parent : d->child, d->e, -EUCLEAN, "",
 				    "the root is not a directory");
-	d->frames[0] = (struct frame){ .plen = 0, .listed = true, .tarred = true, .st = croot };
+	root = (struct frame){ .plen = 0, .listed = true, .tarred = true, .st = croot };
+	d->frames[0] = &root;
 	if (rfs_inomap_add(&d->seen_child, EXT2_ROOT_INO, NULL, false) ||
 	    rfs_inomap_add(&d->seen_parent, EXT2_ROOT_INO, NULL, false))
 		return err_set(d->e, -ENOMEM, "out of memory");
@@ -468,7 +466,9 @@ static int diff_run(struct diff *d)
 		if (ret)
 			return ret;
 	}
-	return walk(d, &croot, d->parent ? &proot : NULL, !d->parent);
+	ret = walk(d, &croot, d->parent ? &proot : NULL, !d->parent);
+	d->frames[0] = NULL;
+	return ret;
 }
 
 int rootfs_diff(struct rootfs_image *parent, struct rootfs_image *child, int out_fd,
