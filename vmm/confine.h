@@ -49,12 +49,35 @@ struct confine_jail {
  * j's entries at their own paths. Call it single-threaded, once every other
  * name the process needs is open. 0; 1 with e saying why when the host
  * allows no such namespace (unshare refused: a container without
- * CAP_SYS_ADMIN, user namespaces turned off), nothing changed; or -errno
- * with e.
+ * CAP_SYS_ADMIN, user namespaces turned off) or a folder to keep is / itself,
+ * nothing changed; or -errno with e.
  */
 int confine_jail(const struct confine_jail *j, struct error *e);
 
 /* Every capability gone: effective, permitted, inheritable, ambient and bounding. */
 int confine_drop_caps(struct error *e);
+
+/* $VMM_CONFINE: on (unset), log (the filter logs instead of refusing) or off. */
+enum confine_mode { CONFINE_ON, CONFINE_LOG, CONFINE_OFF };
+
+/* The mode $VMM_CONFINE asks for: 0, or -EINVAL with e naming the value. */
+int confine_mode(enum confine_mode *mode, struct error *e);
+
+/* A whole VMM process shut in (vmm/confine-vmm.c). */
+struct confine_vmm {
+	const char *who;		/* "container NAME": the warning when the host allows no jail */
+	struct confine_jail jail;
+	struct confine_loop loop;
+};
+
+/*
+ * The machine's confine hook (vm_start), everything open and no guest
+ * instruction run yet: confine_jail (a host that allows none gets one
+ * warning, and the rest still), confine_drop_caps, confine_loop_thread.
+ * 0, or -errno with e.
+ */
+int confine_vmm(const struct confine_vmm *c, struct error *e);
+/* The same as machine_config.confine, with confine_opaque the struct confine_vmm. */
+int confine_vmm_hook(void *confine_vmm, struct error *e);
 
 #endif

@@ -165,6 +165,9 @@ int confine_jail(const struct confine_jail *j, struct error *e)
 	size_t n = 0;
 	int ret;
 
+	for (const char *const *p = j->dirs; p && *p; p++)
+		if (realpath(*p, cwd) && !strcmp(cwd, "/"))	/* a view of everything is no jail */
+			return err_set(e, -EINVAL, "%s is the host's root", *p), 1;
 	if ((ret = own_namespace(e)))
 		return ret;	/* 1: the host allows none */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

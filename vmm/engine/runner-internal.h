@@ -6,6 +6,7 @@
 #include <termios.h>
 
 #include "guest-agent/protocol.h"
+#include "vmm/confine.h"
 #include "vmm/engine/container-mounts.h"
 #include "vmm/engine/lan.h"
 #include "vmm/engine/logfile.h"
@@ -23,8 +24,6 @@ struct agent_proc;
 struct container;
 struct ctl_client;
 struct error;
-
-enum runner_confine { RUNNER_CONFINE_ON, RUNNER_CONFINE_LOG, RUNNER_CONFINE_OFF };
 
 struct runner {
 	const struct paths *paths;
@@ -74,12 +73,10 @@ struct runner {
 	char error[512];
 	bool tty_raw;
 	struct termios saved_tio;
-	enum runner_confine confine;	/* $VMM_CONFINE */
+	enum confine_mode confine;	/* $VMM_CONFINE */
 	pid_t supervisor;		/* the process that forked us (runner-confine.c), or 0 */
 };
 
-/* $VMM_CONFINE: on (unset), log or off. 0, or -EINVAL with e. */
-int runner_confine_mode(enum runner_confine *mode, struct error *e);
 /* The machine's confine hook (vm_start): r's VMM keeps its folders only, no capabilities, a filter. */
 int runner_confine(void *opaque, struct error *e);
 /*

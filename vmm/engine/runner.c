@@ -463,11 +463,11 @@ static int run_vm(const struct paths *paths, struct container *ct, const struct 
 
 	mc.signal_opaque = &r;
 	mc.signals_from = supervisor;
-	if (runner_confine_mode(&r.confine, &e)) {
+	if (confine_mode(&r.confine, &e)) {
 		start_failed(&r, &e);
 		return EXIT_VMM_ERROR;
 	}
-	if (r.confine != RUNNER_CONFINE_OFF) {
+	if (r.confine != CONFINE_OFF) {
 		mc.confine = runner_confine;
 		mc.confine_opaque = &r;
 	}
@@ -557,11 +557,11 @@ out:
 
 int runner_run(const struct paths *paths, struct container *ct, const struct runner_opts *opts)
 {
-	enum runner_confine mode;
+	enum confine_mode mode;
 	struct error e = { 0 };
 
 	/* `vmm oci create`'s process is the one the engine watches, and has nothing to do after */
-	if (opts->hold || runner_confine_mode(&mode, &e) || mode == RUNNER_CONFINE_OFF)
+	if (opts->hold || confine_mode(&mode, &e) || mode == CONFINE_OFF)
 		return run_vm(paths, ct, opts, 0);
 	return runner_supervised(paths, ct, opts, run_vm);
 }
