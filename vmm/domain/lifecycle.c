@@ -180,6 +180,8 @@ static void background_child(const struct paths *p, const struct domain_def *d, 
 	struct error e = { 0 };
 	int status = EXIT_VMM_ERROR;
 
+	/* the first boot's VMM says ok on ready; a failure after it finds no reader: EPIPE, not death */
+	signal(SIGPIPE, SIG_IGN);
 	if (!detach(p, d, &e)) {
 		if (log_get_level() < LOG_INFO)	/* the log says how the domain went */
 			log_set_level(LOG_INFO);

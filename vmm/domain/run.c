@@ -2,21 +2,31 @@
  * A domain as a machine: disks, network (user-mode with its port forwards,
  * or a tap), vsock, rng and the serial console, then boot, wait, and follow
  * the lifecycle actions. A `pty` console is the terminal vmm runs in.
+ *
+ * Each boot is a VMM process of its own, forked from this one (the
+ * supervisor, vmm/machine/supervise.h), which shuts itself in before the
+ * guest runs (docs/sandbox.md) and tells us on a shared page how the guest
+ * ended; a reboot is a new process, with the disks opened again.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmm/base/log.h"
 #include "vmm/base/util.h"
+#include "vmm/confine.h"
 #include "vmm/domain/run.h"
 #include "vmm/engine/ctl.h"
 #include "vmm/loop.h"
 #include "vmm/machine/machine.h"
+#include "vmm/machine/supervise.h"
 
 #define DOMAIN_RESTARTS_MAX	100	/* a guest that reboots forever is stopped */
 #define CTL_CLIENT_TIMEOUT_S	2	/* a client that sends nothing is dropped */
@@ -76,6 +86,32 @@ struct plan {
 	struct machine_share_config shares[DOMAIN_MAX_FS];
 	char share_socks[DOMAIN_MAX_FS][108];
 	char virtiofsd[4096];
+	/* what each boot's VMM keeps (VMM_CONFINE) */
+	struct confine_vmm confine;
+	const char *keep_dirs[2], *keep_files[4];
+	char who[DOMAIN_NAME_MAX + 8];
+};
+
+/*
+ * What a boot's VMM process tells its supervisor, on a page they share. The
+ * supervisor reads it once the VMM is gone, as it would a guest's word: a
+ * hijacked VMM may have written anything there.
+ */
+struct boot_result {
+	int ret;			/* 0: it ran; else e says why it could not */
+	int started;
+	int status;
+	enum vm_end_reason reason;
+	struct error e;
+};
+
+/* One boot's VMM process, forked. */
+struct boot_job {
+	const struct domain_def *d;
+	const struct domain_run_opts *o;
+	unsigned runs;
+	struct plan *p;
+	struct boot_result *res;
 };
 
 /* Each socket's path under the runtime directory; 0 or -ENAMETOOLONG with e. */
@@ -149,6 +185,30 @@ static int plan(const struct domain_def *d, const struct domain_run_opts *o, str
 	return 0;
 }
 
+/* Each boot's VMM keeps the runtime folder (its sockets), and the resolvers libslirp reads. */
+static int plan_confine(const struct domain_def *d, const struct domain_run_opts *o, struct plan *p,
+			struct error *e)
+{
+	enum confine_mode mode;
+	bool inet = p->mc.net && p->net.backend != MACHINE_NET_TAP;
+	int ret = confine_mode(&mode, e);
+
+	snprintf(p->who, sizeof(p->who), "domain %s", d->name);
+	if (ret || mode == CONFINE_OFF)
+		return ret;
+	p->keep_dirs[0] = d->vsock || d->nfs ? o->runtime : NULL;
+	p->keep_files[0] = "/dev/null";
+	p->keep_files[1] = "/dev/urandom";
+	p->keep_files[2] = inet ? "/etc/resolv.conf" : NULL;
+	p->confine = (struct confine_vmm){
+		.who = p->who, .jail = { .dirs = p->keep_dirs, .files = p->keep_files },
+		.loop = { .inet = inet, .log = mode == CONFINE_LOG },
+	};
+	p->mc.confine = confine_vmm_hook;
+	p->mc.confine_opaque = &p->confine;
+	return 0;
+}
+
 static int publish(struct machine *m, const struct domain_def *d, struct error *e)
 {
 	for (unsigned n = 0; n < d->nnics; n++)
@@ -166,31 +226,70 @@ static int publish(struct machine *m, const struct domain_def *d, struct error *
 	return 0;
 }
 
-/* Boot number runs + 1 of the domain (the first tells o->started). *reason: how the guest ended. */
-static int run_once(const struct domain_def *d, const struct domain_run_opts *o, unsigned runs,
-		    struct plan *p, int *status, enum vm_end_reason *reason, struct error *e)
+/* Boot number runs + 1 of the domain (the first tells o->started), in the VMM process: res says how it went. */
+static int run_once(void *arg, pid_t supervisor)
 {
+	struct boot_job *j = arg;
+	const struct domain_def *d = j->d;
+	struct boot_result *res = j->res;
 	struct machine *m = NULL;
-	struct boot b = { .ctl_fd = o->ctl_fd };
-	int ret = machine_create(&p->mc, &m, e);
+	struct boot b = { .ctl_fd = j->o->ctl_fd };
+	int ret;
 
+	j->p->mc.signals_from = supervisor;
+	ret = machine_create(&j->p->mc, &m, &res->e);
 	b.m = m;
 	if (!ret)
-		ret = publish(m, d, e);
-	if (!ret && o->ctl_fd >= 0 && (ret = loop_add(m->loop, o->ctl_fd, EPOLLIN, on_ctl, &b)))
-		err_sys(e, ret, "domain %s: its control socket", d->name);
+		ret = publish(m, d, &res->e);
+	if (!ret && b.ctl_fd >= 0 && (ret = loop_add(m->loop, b.ctl_fd, EPOLLIN, on_ctl, &b)))
+		err_sys(&res->e, ret, "domain %s: its control socket", d->name);
 	if (!ret)
-		ret = machine_boot(m, e);
+		ret = machine_boot(m, &res->e);
 	if (ret) {
 		machine_destroy(m);
-		return ret;
+		res->ret = ret;
+		return EXIT_VMM_ERROR;
 	}
-	if (!runs && o->started)
-		o->started(o->opaque);
+	res->started = 1;
+	if (!j->runs && j->o->started)
+		j->o->started(j->o->opaque);
 	machine_wait(m);
-	*status = machine_report(m);
-	*reason = machine_end_reason(m);
+	res->status = machine_report(m);
+	res->reason = machine_end_reason(m);
 	machine_destroy(m);
+	res->ret = 0;
+	return 0;
+}
+
+/* Boot once in a VMM process of its own; *res as it told. 0, or -errno with e (no boot, or no word of it). */
+static int boot(struct boot_job *j, int *status, struct error *e)
+{
+	struct boot_result *res = j->res;
+	int wstatus, ret;
+
+	*res = (struct boot_result){ .ret = -EIO };
+	err_set(&res->e, -EIO, "domain %s: its VMM process ended before it booted", j->d->name);
+	if ((ret = machine_supervise(&(struct machine_supervised){ .run = run_once, .arg = j, .give_fd = -1,
+								    .who = j->p->who },
+				     &wstatus, e)))
+		return ret;
+	if (WIFSIGNALED(wstatus) && !res->started)
+		return err_set(e, -EIO, "domain %s: its VMM process was killed by signal %d (%s)",
+			       j->d->name, WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	if (WIFSIGNALED(wstatus)) {	/* as when QEMU dies under libvirt: the domain is off */
+		pr_err("domain %s: its VMM process was killed by signal %d (%s)", j->d->name,
+		       WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+		res->reason = VM_END_HOST;
+		*status = 128 + WTERMSIG(wstatus);
+		return 0;
+	}
+	if (res->ret) {
+		*e = res->e;
+		e->msg[sizeof(e->msg) - 1] = '\0';
+		e->code = res->ret < 0 && res->ret > -4096 ? res->ret : -EIO;
+		return e->code;
+	}
+	*status = res->status;
 	return 0;
 }
 
@@ -198,11 +297,13 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 	       struct error *e)
 {
 	struct plan p;
+	struct boot_job job = { .d = d, .o = o, .p = &p };
 	enum vm_end_reason reason;
 	bool crashed;
 	int ret;
 
-	if ((ret = plan(d, o, &p, e)) || (ret = machine_validate(&p.mc, e)))
+	if ((ret = plan(d, o, &p, e)) || (ret = machine_validate(&p.mc, e)) ||
+	    (ret = plan_confine(d, o, &p, e)))
 		return err_wrap(e, ret, "domain %s", d->name);
 	for (unsigned i = 0; i < d->nfs; i++)
 		if (!d->fs[i].binary && !p.virtiofsd[0] &&
@@ -217,9 +318,17 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 		err_sys(e, ret, "runtime directory %s", o->runtime);
 		goto out;
 	}
+	job.res = mmap(NULL, sizeof(*job.res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (job.res == MAP_FAILED) {
+		job.res = NULL;
+		ret = err_sys(e, -errno, "domain %s: a page shared with its VMM", d->name);
+		goto out;
+	}
 	for (unsigned runs = 0;; runs++) {
-		if ((ret = run_once(d, o, runs, &p, status, &reason, e)))
+		job.runs = runs;
+		if ((ret = boot(&job, status, e)))
 			break;
+		reason = job.res->reason;
 		/* A reboot, or a crash (a kernel panic is one, even when the kernel
 		 * then resets the machine itself), boots again when the definition
 		 * says restart. */
@@ -234,6 +343,8 @@ int domain_run(const struct domain_def *d, const struct domain_run_opts *o, int 
 		pr_info("domain %s: %s; restarting it", d->name, crashed ? "crashed" : "rebooted");
 	}
 out:
+	if (job.res)
+		munmap(job.res, sizeof(*job.res));
 	if (p.mc.console_fd != STDOUT_FILENO)
 		close(p.mc.console_fd);
 	return ret;
