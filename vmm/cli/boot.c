@@ -2,15 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/base/log.h"
+#include "vmm/base/util.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/options.h"
-#include "vmm/base/log.h"
+#include "vmm/confine.h"
 #include "vmm/machine/machine.h"
-#include "vmm/base/util.h"
 
 static void usage(void)
 {
@@ -62,6 +64,37 @@ static int share_setup(struct cli *cli, struct machine_share_config *shares, uns
 	return 0;
 }
 
+/* What the VMM keeps once confined (docs/sandbox.md): its sockets' folders. */
+struct keep {
+	struct confine_vmm c;
+	const char *dirs[3];
+	char vsock_dir[4096];
+};
+
+static int plan_confine(struct cli *cli, struct machine_config *cfg, struct keep *k, struct error *e)
+{
+	static const char *const files[] = { "/dev/null", "/dev/urandom", NULL };
+	enum confine_mode mode;
+	unsigned n = 0;
+	int ret = confine_mode(&mode, e);
+
+	if (ret || mode == CONFINE_OFF)
+		return ret;
+	if (cfg->nshares)
+		k->dirs[n++] = cli->paths.runtime;
+	if (cfg->vsock) {	/* the guest's connections go to PATH_PORT beside it */
+		snprintf(k->vsock_dir, sizeof(k->vsock_dir), "%s", cfg->vsock->uds_path);
+		k->dirs[n++] = dirname(k->vsock_dir);
+	}
+	k->c = (struct confine_vmm){
+		.who = "vmm boot", .jail = { .dirs = k->dirs, .files = files },
+		.loop = { .log = mode == CONFINE_LOG },
+	};
+	cfg->confine = confine_vmm_hook;
+	cfg->confine_opaque = &k->c;
+	return 0;
+}
+
 int cmd_boot(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_DISK = 256, OPT_UNSAFE_BACKING, OPT_VSOCK, OPT_VSOCK_CID, OPT_SHARE, OPT_VIRTIOFSD };
@@ -92,6 +125,7 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	const char *virtiofsd = NULL;
 	unsigned nshares = 0;
 	struct machine *m = NULL;
+	struct keep keep = { 0 };
 	struct error e = { 0 };
 	uint64_t v;
 	int c, ret, status;
@@ -170,7 +204,8 @@ int cmd_boot(struct cli *cli, int argc, char **argv)
 	cfg.disks = dcfg;
 	cfg.ndisks = ndisks;
 	cfg.vsock = want_vsock ? &vcfg : NULL;
-	if (nshares && (share_setup(cli, shares, nshares, socks, fsd, sizeof(fsd), virtiofsd, &e))) {
+	if ((nshares && share_setup(cli, shares, nshares, socks, fsd, sizeof(fsd), virtiofsd, &e)) ||
+	    plan_confine(cli, &cfg, &keep, &e)) {
 		err_print(&e);
 		return EXIT_VMM_ERROR;
 	}
