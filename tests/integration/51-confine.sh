@@ -130,6 +130,65 @@ out=$(VMM_CONFINE=bad v run --rm busybox true 2>&1); rc=$?
 expect_eq "VMM_CONFINE: a bad value is one error line, exit 125" \
 	"125 vmm: error: VMM_CONFINE=bad: use on (the default), log or off" "$rc $out"
 
+# Domains and vmm boot confine their VMM too. The guest: a first boot marks its disk and
+# reboots; a boot that finds the mark says so and stays up.
+cat > "$T/dom.init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc; mount -t devtmpfs dev /dev
+if [ "$(dd if=/dev/vda bs=1 count=1 2>/dev/null)" = 1 ]; then
+	echo "marked boot"
+	exec sleep 100000
+fi
+printf 1 | dd of=/dev/vda conv=notrunc 2>/dev/null && sync && echo "first boot"
+reboot -f
+EOF
+APPLETS="sh mount echo dd printf sync reboot sleep" scripts/mkinitramfs.sh "$T/dom.cpio" "$T/dom.init"
+truncate -s 1M "$T/dom.img"
+cat > "$T/dom.xml" <<XML
+<domain type='kvm'><name>cdom</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><kernel>$KERNEL</kernel><initrd>$T/dom.cpio</initrd><cmdline>quiet</cmdline></os>
+<on_reboot>restart</on_reboot>
+<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/dom.img'/><target dev='vda'/></disk>
+<serial type='file'><source path='$T/dom.console'/></serial></devices></domain>
+XML
+v domain define "$T/dom.xml" >/dev/null 2>&1
+out=$(v domain start cdom 2>&1); rc=$?
+expect_eq "domain: starts" "0 Domain 'cdom' started" "$rc $(echo "$out" | head -1)"
+check "domain: the guest rebooted (on_reboot restart) and came up again" wait_text "$T/dom.console" "marked boot" "$BOOT_TIMEOUT"
+dsup=$(cat "$T/run/domains/cdom/pid" 2>/dev/null)
+dvmm=$(pgrep -P "$dsup" 2>/dev/null | head -n1)
+expect_eq "domain: its process (the pid file's) is unconfined; the first boot's VMM is gone, the second's runs" \
+	"first boot marked boot Seccomp: 0 1" \
+	"$(grep -o 'first boot\|marked boot' "$T/dom.console" | tr '\n' ' ')$(grep '^Seccomp:' "/proc/$dsup/status" 2>/dev/null | tr -s '\t' ' ') $(pgrep -P "$dsup" | wc -l)"
+expect_eq "domain: the rebooted VMM has no capabilities, no_new_privs and its filter" \
+	"CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 Seccomp: 2" \
+	"$(status_of "/proc/$dvmm/status" 2>/dev/null)"
+expect_eq "domain: the VMM's view holds /dev's two nodes and its own /proc, no /usr, no disk's folder" \
+	"null urandom|self|no no" \
+	"$(ls "/proc/$dvmm/root/dev" 2>&1 | tr '\n' ' ' | sed 's/ $//')|$(ls "/proc/$dvmm/root/proc" 2>&1)|$(for p in /usr "$T"; do [ -e "/proc/$dvmm/root$p" ] && printf 'yes ' || printf 'no '; done | sed 's/ $//')"
+out=$(v domain destroy cdom 2>&1); rc=$?
+i=0; while kill -0 "$dsup" 2>/dev/null && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+expect_eq "domain: destroy reaches the confined VMM (its control socket); the domain process ends" \
+	"0 Domain 'cdom' destroyed gone" "$rc $(echo "$out" | head -1) $(kill -0 "$dsup" 2>/dev/null && echo there || echo gone)"
+
+# vmm boot confines itself in place (nothing to boot again): its vsock folder stays in view.
+mkdir -p "$T/bootvs"
+printf 1 | dd of="$T/dom.img" conv=notrunc 2>/dev/null
+"$VMM" boot --kernel "$KERNEL" --initrd "$T/dom.cpio" --cmdline quiet --disk "$T/dom.img" \
+	--vsock "$T/bootvs/v.sock" --console "$T/boot.console" </dev/null >"$T/boot.out" 2>&1 &
+bpid=$!
+check "vmm boot: the guest is up" wait_text "$T/boot.console" "marked boot" "$BOOT_TIMEOUT"
+expect_eq "vmm boot: its VMM has no capabilities, no_new_privs and its filter" \
+	"CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 Seccomp: 2" \
+	"$(status_of "/proc/$bpid/status" 2>/dev/null)"
+expect_eq "vmm boot: in view, its vsock socket's folder; not /usr, not the disk's folder's other files" \
+	"v.sock|no no" \
+	"$(ls "/proc/$bpid/root$T/bootvs" 2>&1 | tr '\n' ' ' | sed 's/ $//')|$(for p in /usr "$T/dom.xml"; do [ -e "/proc/$bpid/root$p" ] && printf 'yes ' || printf 'no '; done | sed 's/ $//')"
+kill -TERM "$bpid"
+wait "$bpid"; rc=$?
+expect_eq "vmm boot: SIGTERM stops it, 128+15, and its socket is removed" "143 gone" \
+	"$rc $([ -e "$T/bootvs/v.sock" ] && echo there || echo gone)"
+
 # A user in group kvm (not root): a store of its own, a confined VMM in a user namespace.
 kvm_gid=$(stat -c %g /dev/kvm 2>/dev/null)
 if [ "$(id -u)" -ne 0 ] || [ "$(stat -c %a /dev/kvm)" != 660 ] || [ "$(getent group kvm | cut -d: -f3)" != "$kvm_gid" ]; then

@@ -270,15 +270,6 @@ lv_start() {
 		sleep 0.1
 	done
 }
-# wait_text FILE TEXT: until FILE holds TEXT (at most 30 s)
-wait_text() {
-	i=0
-	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -ge 300 ] && return 1
-		sleep 0.1
-	done
-}
 lv_skip=""
 if "$VMM" check 2>/dev/null | grep -Eq '^warn +libvirt +not built in'; then
 	for flag in "define --from-libvirt" "export --to-libvirt"; do

@@ -112,6 +112,16 @@ expect_match() {
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
+# wait_text FILE TEXT [SECONDS]: until FILE holds TEXT (at most SECONDS, 30 by default)
+wait_text() {
+	i=0
+	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge $((${3:-30} * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
 # wait_http URL SECONDS: until the URL answers (a server starting in a guest)
 wait_http() {
 	i=0
