@@ -128,7 +128,7 @@ struct machine_config {
 	/*
 	 * Nonzero: only the kernel's signals (a terminal's ^C, SIGWINCH, SIGHUP)
 	 * and MACHINE_SIG_PASSED from this process count; others are dropped.
-	 * It is the supervisor (runner-confine.c), which passes on the signals
+	 * It is the supervisor (vmm/machine/supervise.h), which passes on the signals
 	 * it gets: one sent to the whole process group reaches the VM once.
 	 */
 	pid_t signals_from;
