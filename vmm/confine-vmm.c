@@ -29,7 +29,9 @@ int confine_mode(enum confine_mode *mode, struct error *e)
 
 int confine_vmm(const struct confine_vmm *c, struct error *e)
 {
-	int ret = confine_jail(&c->jail, e);
+	/* libslirp reads the host's resolvers as the guest asks 10.0.2.3 */
+	const char *files[] = { "/dev/null", "/dev/urandom", c->loop.inet ? "/etc/resolv.conf" : NULL, NULL };
+	int ret = confine_jail(&(struct confine_jail){ .dirs = c->dirs, .files = files }, e);
 
 	if (ret > 0) {	/* what the host allows is still done: no capabilities, the filter */
 		pr_warn("%s: its VMM keeps the host's view of files: %s", c->who, e->msg);

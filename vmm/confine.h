@@ -66,15 +66,16 @@ int confine_mode(enum confine_mode *mode, struct error *e);
 /* A whole VMM process shut in (vmm/confine-vmm.c). */
 struct confine_vmm {
 	const char *who;		/* "container NAME": the warning when the host allows no jail */
-	struct confine_jail jail;
+	const char *const *dirs;	/* the folders it still uses (NULL-ended), writable */
 	struct confine_loop loop;
 };
 
 /*
  * The machine's confine hook (vm_start), everything open and no guest
- * instruction run yet: confine_jail (a host that allows none gets one
- * warning, and the rest still), confine_drop_caps, confine_loop_thread.
- * 0, or -errno with e.
+ * instruction run yet: confine_jail (c->dirs, and the files every VMM
+ * reads: /dev/null, /dev/urandom, and /etc/resolv.conf for libslirp when
+ * c->loop.inet; a host that allows no jail gets one warning, and the rest
+ * still), confine_drop_caps, confine_loop_thread. 0, or -errno with e.
  */
 int confine_vmm(const struct confine_vmm *c, struct error *e);
 /* The same as machine_config.confine, with confine_opaque the struct confine_vmm. */

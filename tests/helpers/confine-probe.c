@@ -3,10 +3,9 @@
  * what a hijacked one would. Prints one "NAME=RESULT" per attempt and the
  * time the filter took to load; tests/integration/50-run.sh reads it.
  *
- * `confine-probe vmm [--inet] DIR`: this process confined as a container's
- * VMM is once its VM is built (vmm/engine/runner-confine.c: confine_jail
- * keeping DIR, confine_drop_caps, the event loop's filter), then the same
- * attempts, and what the role keeps.
+ * `confine-probe vmm [--inet] DIR`: this process confined as a VMM is once
+ * its VM is built (confine_vmm keeping DIR: the jail, no capabilities, the
+ * event loop's filter), then the same attempts, and what the role keeps.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -87,16 +86,15 @@ static int probe_vmm(int argc, char **argv)
 {
 	bool inet = argc > 2 && !strcmp(argv[2], "--inet");
 	const char *dir = argv[argc - 1];
-	const char *dirs[] = { dir, NULL }, *files[] = { "/dev/null", NULL };
-	struct confine_loop loop = { .inet = inet };
+	const char *dirs[] = { dir, NULL };
 	char *const args[] = { "/bin/true", NULL };
 	char path[4200];
 	struct error e = { 0 };
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (confine_jail(&(struct confine_jail){ .dirs = dirs, .files = files }, &e) || confine_drop_caps(&e) ||
-	    confine_loop_thread(&loop, &e)) {
+	if (confine_vmm(&(struct confine_vmm){ .who = "confine-probe", .dirs = dirs, .loop = { .inet = inet } },
+			&e)) {
 		printf("confine=%s\n", e.msg);
 		return 1;
 	}

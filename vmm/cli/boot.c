@@ -73,7 +73,6 @@ struct keep {
 
 static int plan_confine(struct cli *cli, struct machine_config *cfg, struct keep *k, struct error *e)
 {
-	static const char *const files[] = { "/dev/null", "/dev/urandom", NULL };
 	enum confine_mode mode;
 	unsigned n = 0;
 	int ret = confine_mode(&mode, e);
@@ -87,8 +86,7 @@ static int plan_confine(struct cli *cli, struct machine_config *cfg, struct keep
 		k->dirs[n++] = dirname(k->vsock_dir);
 	}
 	k->c = (struct confine_vmm){
-		.who = "vmm boot", .jail = { .dirs = k->dirs, .files = files },
-		.loop = { .log = mode == CONFINE_LOG },
+		.who = "vmm boot", .dirs = k->dirs, .loop = { .log = mode == CONFINE_LOG },
 	};
 	cfg->confine = confine_vmm_hook;
 	cfg->confine_opaque = &k->c;

@@ -88,7 +88,7 @@ struct plan {
 	char virtiofsd[4096];
 	/* what each boot's VMM keeps (VMM_CONFINE) */
 	struct confine_vmm confine;
-	const char *keep_dirs[2], *keep_files[4];
+	const char *keep_dirs[2];
 	char who[DOMAIN_NAME_MAX + 8];
 };
 
@@ -197,12 +197,8 @@ static int plan_confine(const struct domain_def *d, const struct domain_run_opts
 	if (ret || mode == CONFINE_OFF)
 		return ret;
 	p->keep_dirs[0] = d->vsock || d->nfs ? o->runtime : NULL;
-	p->keep_files[0] = "/dev/null";
-	p->keep_files[1] = "/dev/urandom";
-	p->keep_files[2] = inet ? "/etc/resolv.conf" : NULL;
 	p->confine = (struct confine_vmm){
-		.who = p->who, .jail = { .dirs = p->keep_dirs, .files = p->keep_files },
-		.loop = { .inet = inet, .log = mode == CONFINE_LOG },
+		.who = p->who, .dirs = p->keep_dirs, .loop = { .inet = inet, .log = mode == CONFINE_LOG },
 	};
 	p->mc.confine = confine_vmm_hook;
 	p->mc.confine_opaque = &p->confine;

@@ -28,14 +28,11 @@ int runner_confine(void *opaque, struct error *e)
 	struct runner *r = opaque;
 	bool inet = r->m && r->m->cfg.net && r->m->cfg.net->backend != MACHINE_NET_TAP;
 	const char *dirs[] = { r->paths->root, r->paths->runtime, NULL };
-	/* libslirp reads the host's resolvers as the guest asks 10.0.2.3 */
-	const char *files[] = { "/dev/null", "/dev/urandom", inet ? "/etc/resolv.conf" : NULL, NULL };
 	char who[300];
 
 	snprintf(who, sizeof(who), "container %s", r->ct->cfg.name);
 	return confine_vmm(&(struct confine_vmm){
-		.who = who, .jail = { .dirs = dirs, .files = files },
-		.loop = { .inet = inet, .log = r->confine == CONFINE_LOG },
+		.who = who, .dirs = dirs, .loop = { .inet = inet, .log = r->confine == CONFINE_LOG },
 	}, e);
 }
 
