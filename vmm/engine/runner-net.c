@@ -35,18 +35,19 @@ static void describe_holder(const char *root, const struct port_binding *b, char
 	struct container **list;
 	char comm[64];
 	size_t n;
-	pid_t pid;
+	pid_t pid, parent;
 
 	buf[0] = '\0';
 	if (netport_holder(b->udp, b->host_port, &pid, comm, sizeof(comm)))
 		return;
+	/* the VMM holds the ports; state.json names its supervisor (runner-confine.c) */
+	parent = netport_parent(pid);
 	if (root && container_list(root, &list, &n, NULL) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct container_state st;
 
 			container_effective_state(list[i], &st);
-			/* the VMM holds the ports; state.json names its supervisor (runner-confine.c) */
-			if (st.status == CONTAINER_RUNNING && (st.pid == pid || st.pid == netport_parent(pid))) {
+			if (st.status == CONTAINER_RUNNING && (st.pid == pid || st.pid == parent)) {
 				snprintf(buf, len, " by container %s", list[i]->cfg.name);
 				container_list_free(list, n);
 				return;
