@@ -74,7 +74,6 @@ struct runner {
 	bool tty_raw;
 	struct termios saved_tio;
 	enum confine_mode confine;	/* $VMM_CONFINE */
-	pid_t supervisor;		/* the process that forked us (runner-confine.c), or 0 */
 };
 
 /* The machine's confine hook (vm_start): r's VMM keeps its folders only, no capabilities, a filter. */

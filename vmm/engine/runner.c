@@ -456,7 +456,6 @@ static int run_vm(const struct paths *paths, struct container *ct, const struct 
 	struct runner r = {
 		.paths = paths, .ct = ct, .opts = *opts, .status = EXIT_VMM_ERROR,
 		.pipe_rd = { -1, -1 }, .pipe_wr = { -1, -1 }, .ctl_fd = -1, .timeout_fd = -1,
-		.supervisor = supervisor,
 	};
 	struct error e = { 0 };
 	int ret, status;
